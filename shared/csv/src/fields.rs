@@ -1,0 +1,198 @@
+//! Reading the fields of one CSV row into typed values. Every problem becomes a diagnostic
+//! naming the file, line and column; a row with any problem maps to nothing.
+
+use crate::report::{Diagnostic, Report};
+use oneroster_model::entities::{GuidRef, Metadata};
+use oneroster_model::ids::check_sourced_id;
+use oneroster_model::time::check_year;
+use oneroster_model::vocab::{Flag, VocabularyError};
+use oneroster_model::{Collection, Date, SourcedId, Timestamp};
+
+/// A row being read, with where it is and where its problems go.
+pub struct RowReader<'a> {
+    /// The file's name in the zip.
+    pub file: &'a str,
+    /// The header of the file's layout.
+    pub columns: &'static [&'static str],
+    /// The row.
+    pub record: &'a csv::StringRecord,
+    /// Extension columns to the right of the defined ones (`metadata.*`), by position.
+    pub extensions: &'a [(usize, String)],
+    /// The row's 1-based line.
+    pub line: u64,
+    /// Where problems go.
+    pub report: &'a mut Report,
+    /// Whether any problem was found in this row.
+    pub failed: bool,
+    /// Whether a boolean was written in upper or mixed case (`TRUE`), accepted with a warning.
+    pub loose_booleans: bool,
+}
+
+impl<'a> RowReader<'a> {
+    fn index(&self, column: &str) -> usize {
+        self.columns.iter().position(|c| *c == column).unwrap_or(usize::MAX)
+    }
+
+    /// Records a problem with `column`.
+    pub fn fail(&mut self, column: &str, reason: impl Into<String>) {
+        self.failed = true;
+        self.report.error(Diagnostic {
+            file: self.file.to_owned(),
+            line: Some(self.line),
+            column: Some(column.to_owned()),
+            reason: reason.into(),
+        });
+    }
+
+    /// The raw text of `column`, `None` when blank.
+    pub fn text(&self, column: &str) -> Option<&'a str> {
+        let record: &'a csv::StringRecord = self.record;
+        record.get(self.index(column)).filter(|t| !t.is_empty())
+    }
+
+    /// The text of a column that must have a value.
+    pub fn required(&mut self, column: &str) -> Option<&'a str> {
+        let text = self.text(column);
+        if text.is_none() {
+            self.fail(column, "a value is required");
+        }
+        text
+    }
+
+    /// An optional string, owned.
+    pub fn string(&self, column: &str) -> Option<String> {
+        self.text(column).map(str::to_owned)
+    }
+
+    /// A required string, owned.
+    pub fn required_string(&mut self, column: &str) -> Option<String> {
+        self.required(column).map(str::to_owned)
+    }
+
+    /// Checks one GUID and wraps it.
+    fn guid_text(&mut self, column: &str, text: &str) -> Option<SourcedId> {
+        match check_sourced_id(text) {
+            Ok(()) => SourcedId::parse(text).ok(),
+            Err(e) => {
+                self.fail(column, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// A required GUID (`sourcedId`, `userSourcedId`, …).
+    pub fn guid(&mut self, column: &str) -> Option<SourcedId> {
+        let text = self.required(column)?;
+        self.guid_text(column, text)
+    }
+
+    /// An optional GUID reference.
+    pub fn optional_guid(&mut self, column: &str) -> Option<SourcedId> {
+        let text = self.text(column)?;
+        self.guid_text(column, text)
+    }
+
+    /// A GUIDRef to `collection` from a required column.
+    pub fn reference(&mut self, column: &str, collection: Collection) -> Option<GuidRef> {
+        self.guid(column).map(|id| GuidRef::to(collection, id))
+    }
+
+    /// A GUIDRef to `collection` from an optional column.
+    pub fn optional_reference(&mut self, column: &str, collection: Collection) -> Option<GuidRef> {
+        self.optional_guid(column).map(|id| GuidRef::to(collection, id))
+    }
+
+    /// A comma-separated list (RFC 4180 quoting has already been undone by the CSV reader).
+    pub fn list(&self, column: &str) -> Vec<String> {
+        self.text(column)
+            .map(|t| t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// A list of GUID references to `collection`; `required` demands at least one.
+    pub fn references(&mut self, column: &str, collection: Collection, required: bool) -> Vec<GuidRef> {
+        if required && self.required(column).is_none() {
+            return Vec::new();
+        }
+        let mut refs = Vec::new();
+        for id in self.list(column) {
+            if let Some(id) = self.guid_text(column, &id) {
+                refs.push(GuidRef::to(collection, id));
+            }
+        }
+        refs
+    }
+
+    /// An optional date (`YYYY-MM-DD`).
+    pub fn date(&mut self, column: &str) -> Option<Date> {
+        let text = self.text(column)?;
+        Date::parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
+    }
+
+    /// A required date.
+    pub fn required_date(&mut self, column: &str) -> Option<Date> {
+        self.required(column)?;
+        self.date(column)
+    }
+
+    /// An optional UTC date-time.
+    pub fn timestamp(&mut self, column: &str) -> Option<Timestamp> {
+        let text = self.text(column)?;
+        Timestamp::parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
+    }
+
+    /// A required four-digit year.
+    pub fn year(&mut self, column: &str) -> Option<String> {
+        let text = self.required(column)?;
+        check_year(text).map_err(|e| self.fail(column, e.to_string())).ok()?;
+        Some(text.to_owned())
+    }
+
+    /// A vocabulary term from an optional column.
+    pub fn vocab<T>(&mut self, column: &str, parse: fn(&str) -> Result<T, VocabularyError>) -> Option<T> {
+        let text = self.text(column)?;
+        parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
+    }
+
+    /// A vocabulary term from a required column.
+    pub fn required_vocab<T>(&mut self, column: &str, parse: fn(&str) -> Result<T, VocabularyError>) -> Option<T> {
+        self.required(column)?;
+        self.vocab(column, parse)
+    }
+
+    /// An optional boolean; `TRUE`/`False` are taken (many SIS write them) and flagged once.
+    pub fn flag(&mut self, column: &str) -> Option<Flag> {
+        let text = self.text(column)?;
+        match text {
+            "true" => Some(Flag::True),
+            "false" => Some(Flag::False),
+            t if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") => {
+                self.loose_booleans = true;
+                Some(Flag::from(t.eq_ignore_ascii_case("true")))
+            }
+            other => {
+                self.fail(column, format!("'{other}' is not one of {{true | false}}"));
+                None
+            }
+        }
+    }
+
+    /// A required boolean.
+    pub fn required_flag(&mut self, column: &str) -> Option<Flag> {
+        self.required(column)?;
+        self.flag(column)
+    }
+
+    /// The `metadata.*` extension columns of the row, if any has a value.
+    pub fn metadata(&self) -> Option<Metadata> {
+        let map: Metadata = self
+            .extensions
+            .iter()
+            .filter_map(|(i, key)| {
+                let value = self.record.get(*i).filter(|v| !v.is_empty())?;
+                Some((key.clone(), serde_json::Value::String(value.to_owned())))
+            })
+            .collect();
+        (!map.is_empty()).then_some(map)
+    }
+}

@@ -1,0 +1,296 @@
+//! Opening a OneRoster CSV zip: finding its files (also in a sub-folder, also in another case),
+//! reading the manifest (or, without one, taking every file as bulk) and streaming the rows of
+//! one file at a time, so memory does not grow with the size of a file.
+
+use crate::report::{Diagnostic, Report};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+
+/// A file of the binding that this provider imports, in the order a package is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    /// orgs.csv
+    Orgs,
+    /// academicSessions.csv
+    AcademicSessions,
+    /// courses.csv
+    Courses,
+    /// classes.csv
+    Classes,
+    /// users.csv
+    Users,
+    /// userProfiles.csv (folded into users)
+    UserProfiles,
+    /// roles.csv (folded into users)
+    Roles,
+    /// enrollments.csv
+    Enrollments,
+    /// demographics.csv
+    Demographics,
+}
+
+impl FileKind {
+    /// Every imported file, in validation and apply order (referenced before referencing).
+    pub const ALL: [FileKind; 9] = [
+        FileKind::Orgs,
+        FileKind::AcademicSessions,
+        FileKind::Courses,
+        FileKind::Classes,
+        FileKind::Users,
+        FileKind::UserProfiles,
+        FileKind::Roles,
+        FileKind::Enrollments,
+        FileKind::Demographics,
+    ];
+
+    /// The file's name in the binding.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            FileKind::Orgs => "orgs.csv",
+            FileKind::AcademicSessions => "academicSessions.csv",
+            FileKind::Courses => "courses.csv",
+            FileKind::Classes => "classes.csv",
+            FileKind::Users => "users.csv",
+            FileKind::UserProfiles => "userProfiles.csv",
+            FileKind::Roles => "roles.csv",
+            FileKind::Enrollments => "enrollments.csv",
+            FileKind::Demographics => "demographics.csv",
+        }
+    }
+
+    /// The manifest property that declares the file (`file.users`).
+    pub fn manifest_key(self) -> String {
+        format!("file.{}", self.file_name().trim_end_matches(".csv"))
+    }
+}
+
+/// The 13 files of the binding that belong to the gradebook and resources services; they are
+/// recognised (so they are not "unknown") and reported as not imported yet.
+const OTHER_BINDING_FILES: [&str; 13] = [
+    "categories.csv",
+    "classResources.csv",
+    "courseResources.csv",
+    "lineItemLearningObjectiveIds.csv",
+    "lineItems.csv",
+    "lineItemScoreScales.csv",
+    "resources.csv",
+    "resultLearningObjectiveIds.csv",
+    "results.csv",
+    "resultScoreScales.csv",
+    "scoreScales.csv",
+    "userResources.csv",
+    "manifest.csv",
+];
+
+/// How a file's rows are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The file is the whole truth for its type: missing records become `tobedeleted`.
+    Bulk,
+    /// Each row is an upsert, or with `tobedeleted` a deletion.
+    Delta,
+}
+
+impl Mode {
+    /// The manifest's word for the mode.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Bulk => "bulk",
+            Mode::Delta => "delta",
+        }
+    }
+}
+
+/// The package could not be opened at all (not a zip, unreadable).
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// The object is not a readable zip archive.
+    #[error("the upload is not a readable zip archive: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    /// Reading the archive failed.
+    #[error("reading the upload failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An opened package: which files it has, in which mode.
+pub struct Package {
+    archive: zip::ZipArchive<BufReader<File>>,
+    files: BTreeMap<FileKind, (usize, String, Mode)>,
+}
+
+impl Package {
+    /// Opens the zip at `file`, locates its files and reads its manifest. Problems with the
+    /// package's shape (manifest, files declared but missing, …) go into `report`.
+    pub fn open(file: File, report: &mut Report) -> Result<Self, PackageError> {
+        let mut archive = zip::ZipArchive::new(BufReader::new(file))?;
+        let names: Vec<(usize, String)> = (0..archive.len())
+            .filter_map(|i| archive.name_for_index(i).and_then(Result::ok).map(|n| (i, n.into_owned())))
+            .filter(|(_, name)| !name.ends_with('/') && !is_os_clutter(name))
+            .collect();
+
+        // Which binding file each entry is, by its base name, case-insensitively.
+        let mut found: BTreeMap<&'static str, (usize, String)> = BTreeMap::new();
+        let known: Vec<&'static str> =
+            FileKind::ALL.iter().map(|k| k.file_name()).chain(OTHER_BINDING_FILES).collect();
+        for (index, name) in &names {
+            let base = name.rsplit('/').next().unwrap_or(name);
+            let Some(canonical) = known.iter().copied().find(|k| k.eq_ignore_ascii_case(base)) else {
+                report.warn(format!("{name}: not a file of the OneRoster 1.2 CSV binding; ignored"));
+                continue;
+            };
+            if name.contains('/') {
+                report.warn(format!("{name}: read from a sub-folder of the zip"));
+            }
+            if base != canonical {
+                report.warn(format!("{name}: file name taken as {canonical} (the binding spells it so)"));
+            }
+            if let Some((_, first)) = found.get(canonical) {
+                report.file_error(name, format!("a second {canonical} (the first is {first}); a package holds each file once"));
+                continue;
+            }
+            found.insert(canonical, (*index, name.clone()));
+        }
+
+        let manifest = match found.get("manifest.csv") {
+            Some((index, name)) => Some(read_manifest(&mut archive, *index, name, report)?),
+            None => {
+                report.warn("no manifest.csv: every file in the zip is taken as bulk");
+                None
+            }
+        };
+
+        let mut files = BTreeMap::new();
+        for kind in FileKind::ALL {
+            let entry = found.remove(kind.file_name());
+            let declared = match &manifest {
+                Some(m) => m.get(&kind.manifest_key()).map(String::as_str),
+                None => entry.as_ref().map(|_| "bulk"),
+            };
+            match (declared, entry) {
+                (Some("bulk"), Some((i, name))) => {
+                    files.insert(kind, (i, name, Mode::Bulk));
+                }
+                (Some("delta"), Some((i, name))) => {
+                    files.insert(kind, (i, name, Mode::Delta));
+                }
+                (Some("bulk" | "delta"), None) => report.file_error(
+                    "manifest.csv",
+                    format!("{} is declared {} but the zip has no {}", kind.manifest_key(), declared.unwrap_or_default(), kind.file_name()),
+                ),
+                (Some("absent") | None, Some((_, name))) => report.file_error(
+                    &name,
+                    format!("the manifest does not declare {} as bulk or delta; set {} to bulk or delta", kind.file_name(), kind.manifest_key()),
+                ),
+                (Some("absent") | None, None) => {}
+                (Some(other), _) => report.error(Diagnostic {
+                    file: "manifest.csv".into(),
+                    line: None,
+                    column: Some(kind.manifest_key()),
+                    reason: format!("'{other}' is not one of {{absent | bulk | delta}}"),
+                }),
+            }
+        }
+        for (canonical, (_, name)) in found {
+            let declared = manifest.as_ref().and_then(|m| m.get(&format!("file.{}", canonical.trim_end_matches(".csv"))));
+            if canonical != "manifest.csv" && declared.is_none_or(|d| d != "absent") {
+                report.warn(format!("{name}: gradebook and resources files are not imported yet; its rows were not read"));
+            }
+        }
+        Ok(Self { archive, files })
+    }
+
+    /// The imported files present, with their mode, in apply order.
+    pub fn files(&self) -> impl Iterator<Item = (FileKind, &str, Mode)> + '_ {
+        self.files.iter().map(|(kind, (_, name, mode))| (*kind, name.as_str(), *mode))
+    }
+
+    /// The mode of `kind`, if the package has that file.
+    pub fn mode(&self, kind: FileKind) -> Option<Mode> {
+        self.files.get(&kind).map(|(_, _, mode)| *mode)
+    }
+
+    /// Streams the CSV text of `kind` (BOM removed) to `read`, if the package has it.
+    pub fn with_file<T>(
+        &mut self,
+        kind: FileKind,
+        read: impl FnOnce(&mut dyn BufRead, &str) -> T,
+    ) -> Result<Option<T>, PackageError> {
+        let Some((index, name, _)) = self.files.get(&kind) else { return Ok(None) };
+        let entry = self.archive.by_index(*index)?;
+        let mut reader = BufReader::with_capacity(256 * 1024, entry);
+        skip_bom(&mut reader)?;
+        Ok(Some(read(&mut reader, name)))
+    }
+
+    /// Whether the CSV text of `kind` starts with a BOM or uses CRLF line ends (for warnings).
+    pub fn sniff(&mut self, kind: FileKind) -> Result<(bool, bool), PackageError> {
+        let Some((index, _, _)) = self.files.get(&kind) else { return Ok((false, false)) };
+        let mut head = Vec::with_capacity(4096);
+        self.archive.by_index(*index)?.take(4096).read_to_end(&mut head)?;
+        Ok((head.starts_with(b"\xEF\xBB\xBF"), head.windows(2).any(|w| w == b"\r\n")))
+    }
+}
+
+fn is_os_clutter(name: &str) -> bool {
+    name.starts_with("__MACOSX/") || name.rsplit('/').next().is_some_and(|b| b.starts_with("._") || b == ".DS_Store")
+}
+
+fn skip_bom(reader: &mut impl BufRead) -> std::io::Result<()> {
+    if reader.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    Ok(())
+}
+
+fn read_manifest(
+    archive: &mut zip::ZipArchive<BufReader<File>>,
+    index: usize,
+    name: &str,
+    report: &mut Report,
+) -> Result<BTreeMap<String, String>, PackageError> {
+    let mut text = String::new();
+    let mut reader = BufReader::new(archive.by_index(index)?.take(1 << 20));
+    skip_bom(&mut reader)?;
+    if reader.read_to_string(&mut text).is_err() {
+        report.file_error(name, "manifest.csv is not UTF-8 text");
+        return Ok(BTreeMap::new());
+    }
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut properties = BTreeMap::new();
+    for (i, row) in csv.records().enumerate() {
+        let line = i as u64 + 1;
+        let diag = |column: Option<&str>, reason: String| Diagnostic {
+            file: name.to_owned(),
+            line: Some(line),
+            column: column.map(str::to_owned),
+            reason,
+        };
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                report.error(diag(None, format!("not valid CSV: {e}")));
+                continue;
+            }
+        };
+        if line == 1 {
+            if row.iter().collect::<Vec<_>>() != ["propertyName", "value"] {
+                report.error(diag(None, "the header must be exactly propertyName,value".into()));
+            }
+            continue;
+        }
+        let (Some(key), Some(value)) = (row.get(0), row.get(1)) else {
+            report.error(diag(None, "a manifest row has two fields: propertyName,value".into()));
+            continue;
+        };
+        properties.insert(key.to_owned(), value.to_owned());
+    }
+    for (key, expected) in [("manifest.version", "1.0"), ("oneroster.version", "1.2")] {
+        match properties.get(key) {
+            Some(v) if v == expected => {}
+            Some(v) => report.error(Diagnostic { file: name.into(), line: None, column: Some(key.into()), reason: format!("must be {expected}, not '{v}'") }),
+            None => report.error(Diagnostic { file: name.into(), line: None, column: Some(key.into()), reason: format!("missing; it must be {expected}") }),
+        }
+    }
+    Ok(properties)
+}

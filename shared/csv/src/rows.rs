@@ -1,0 +1,421 @@
+//! The layout of each imported file (CSV binding 1.2.1, Tables 3.x) and the mapping of one row
+//! to a model record, with the binding's rules: `status` and `dateLastModified` blank in bulk and
+//! required in delta, JSON-required values that CSV leaves optional, CSV names that differ from
+//! JSON (`preferredGivenName` → `preferredFirstName`), `{type:id}` user ids.
+
+use crate::fields::RowReader;
+use crate::package::{FileKind, Mode};
+use oneroster_model::entities::{
+    AcademicSession, Base, Class, Course, Credential, Demographics, Enrollment, Org, Role, User, UserId,
+    UserProfile,
+};
+use oneroster_model::vocab::{ClassType, EnrollmentRole, OrgType, RoleName, RoleType, SessionType, Sex, Status};
+use oneroster_model::{Collection, Record, SourcedId, Timestamp};
+
+/// The exact header of each imported file, in order.
+pub fn columns(kind: FileKind) -> &'static [&'static str] {
+    match kind {
+        FileKind::Orgs => &["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"],
+        FileKind::AcademicSessions => &[
+            "sourcedId", "status", "dateLastModified", "title", "type", "startDate", "endDate", "parentSourcedId", "schoolYear",
+        ],
+        FileKind::Courses => &[
+            "sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title", "courseCode", "grades", "orgSourcedId",
+            "subjects", "subjectCodes",
+        ],
+        FileKind::Classes => &[
+            "sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId", "classCode", "classType",
+            "location", "schoolSourcedId", "termSourcedIds", "subjects", "subjectCodes", "periods",
+        ],
+        FileKind::Users => &[
+            "sourcedId", "status", "dateLastModified", "enabledUser", "username", "userIds", "givenName", "familyName",
+            "middleName", "identifier", "email", "sms", "phone", "agentSourcedIds", "grades", "password",
+            "userMasterIdentifier", "preferredGivenName", "preferredMiddleName", "preferredFamilyName",
+            "primaryOrgSourcedId", "pronouns",
+        ],
+        FileKind::UserProfiles => &[
+            "sourcedId", "status", "dateLastModified", "userSourcedId", "profileType", "vendorId", "applicationId",
+            "description", "credentialType", "username", "password",
+        ],
+        FileKind::Roles => &[
+            "sourcedId", "status", "dateLastModified", "userSourcedId", "roleType", "role", "beginDate", "endDate",
+            "orgSourcedId", "userProfileSourcedId",
+        ],
+        FileKind::Enrollments => &[
+            "sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId", "userSourcedId", "role",
+            "primary", "beginDate", "endDate",
+        ],
+        FileKind::Demographics => &[
+            "sourcedId", "status", "dateLastModified", "birthDate", "sex", "americanIndianOrAlaskaNative", "asian",
+            "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
+            "hispanicOrLatinoEthnicity", "countryOfBirthCode", "stateOfBirthAbbreviation", "cityOfBirth",
+            "publicSchoolResidenceStatus",
+        ],
+    }
+}
+
+/// One row of an imported file, mapped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row {
+    /// A record of a collection. A user comes without roles and profiles; those are folded in
+    /// from roles.csv and userProfiles.csv when the package is applied.
+    Record(Record),
+    /// A row of roles.csv: one role of a user.
+    Role(Part<Role>),
+    /// A row of userProfiles.csv: one profile of a user.
+    Profile(Part<UserProfile>),
+}
+
+/// A row of a file whose records live inside a user record (roles, userProfiles).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part<T> {
+    /// The row's own sourcedId.
+    pub id: SourcedId,
+    /// The user it belongs to.
+    pub user: SourcedId,
+    /// `active`, or `tobedeleted` to remove it from the user.
+    pub status: Status,
+    /// What goes into the user record.
+    pub value: T,
+}
+
+/// Where a reference must point: a collection, or the user profiles (which live in users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A record of this collection.
+    Collection(Collection),
+    /// A user profile (userProfiles.csv sourcedId).
+    Profile,
+}
+
+impl Row {
+    /// The row's own sourcedId.
+    pub fn id(&self) -> &SourcedId {
+        match self {
+            Row::Record(r) => &r.base().sourced_id,
+            Row::Role(p) => &p.id,
+            Row::Profile(p) => &p.id,
+        }
+    }
+
+    /// The row's references: the column, what it must point to, and the id.
+    pub fn references(&self) -> Vec<(&'static str, Target, &str)> {
+        use Collection::*;
+        let c = Target::Collection;
+        let mut refs = Vec::new();
+        match self {
+            Row::Record(Record::Org(o)) => refs.extend(o.parent.iter().map(|p| ("parentSourcedId", c(Orgs), p.sourced_id.as_str()))),
+            Row::Record(Record::AcademicSession(s)) => {
+                refs.extend(s.parent.iter().map(|p| ("parentSourcedId", c(AcademicSessions), p.sourced_id.as_str())))
+            }
+            Row::Record(Record::Course(co)) => {
+                refs.extend(co.school_year.iter().map(|p| ("schoolYearSourcedId", c(AcademicSessions), p.sourced_id.as_str())));
+                refs.push(("orgSourcedId", c(Orgs), co.org.sourced_id.as_str()));
+            }
+            Row::Record(Record::Class(cl)) => {
+                refs.push(("courseSourcedId", c(Courses), cl.course.sourced_id.as_str()));
+                refs.push(("schoolSourcedId", c(Orgs), cl.school.sourced_id.as_str()));
+                refs.extend(cl.terms.iter().map(|t| ("termSourcedIds", c(AcademicSessions), t.sourced_id.as_str())));
+            }
+            Row::Record(Record::User(u)) => {
+                refs.extend(u.agents.iter().map(|a| ("agentSourcedIds", c(Users), a.sourced_id.as_str())));
+                refs.extend(u.primary_org.iter().map(|o| ("primaryOrgSourcedId", c(Orgs), o.sourced_id.as_str())));
+            }
+            Row::Record(Record::Enrollment(e)) => {
+                refs.push(("classSourcedId", c(Classes), e.class.sourced_id.as_str()));
+                refs.push(("schoolSourcedId", c(Orgs), e.school.sourced_id.as_str()));
+                refs.push(("userSourcedId", c(Users), e.user.sourced_id.as_str()));
+            }
+            Row::Record(Record::Demographics(d)) => refs.push(("sourcedId", c(Users), d.base.sourced_id.as_str())),
+            Row::Role(r) => {
+                refs.push(("userSourcedId", c(Users), r.user.as_str()));
+                refs.push(("orgSourcedId", c(Orgs), r.value.org.sourced_id.as_str()));
+                if let Some(profile) = &r.value.user_profile {
+                    refs.push(("userProfileSourcedId", Target::Profile, profile.as_str()));
+                }
+            }
+            Row::Profile(p) => refs.push(("userSourcedId", c(Users), p.user.as_str())),
+        }
+        refs
+    }
+}
+
+/// Maps one row of `kind`. `now` is the import time, given to bulk rows as their
+/// `dateLastModified`. Returns `None` when the row has a problem (already reported).
+pub fn map_row(kind: FileKind, mode: Mode, row: &mut RowReader<'_>, now: Timestamp) -> Option<Row> {
+    let base = read_base(row, mode, now);
+    let mapped = match kind {
+        FileKind::Orgs => org(row, base),
+        FileKind::AcademicSessions => session(row, base),
+        FileKind::Courses => course(row, base),
+        FileKind::Classes => class(row, base),
+        FileKind::Users => user(row, base),
+        FileKind::UserProfiles => profile(row, base),
+        FileKind::Roles => role(row, base),
+        FileKind::Enrollments => enrollment(row, base),
+        FileKind::Demographics => demographics(row, base),
+    };
+    if row.failed {
+        None
+    } else {
+        mapped
+    }
+}
+
+fn read_base(row: &mut RowReader<'_>, mode: Mode, now: Timestamp) -> Option<Base> {
+    let sourced_id = row.guid("sourcedId");
+    let (status, date_last_modified) = match mode {
+        Mode::Bulk => {
+            for column in ["status", "dateLastModified"] {
+                if row.text(column).is_some() {
+                    row.fail(column, format!("{column} must be blank in a bulk file (the binding reserves it for delta)"));
+                }
+            }
+            (Some(Status::Active), Some(now))
+        }
+        Mode::Delta => {
+            let status = row.required_vocab("status", Status::parse);
+            let modified = row.required("dateLastModified").and(row.timestamp("dateLastModified"));
+            (status, modified)
+        }
+    };
+    Some(Base { sourced_id: sourced_id?, status: status?, date_last_modified: date_last_modified?, metadata: row.metadata() })
+}
+
+fn org(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let name = row.required_string("name");
+    let org_type = row.required_vocab("type", OrgType::parse);
+    let parent = row.optional_reference("parentSourcedId", Collection::Orgs);
+    Some(Row::Record(Record::Org(Org {
+        base: base?,
+        name: name?,
+        org_type: org_type?,
+        identifier: row.string("identifier").unwrap_or_default(),
+        parent,
+    })))
+}
+
+fn session(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let title = row.required_string("title");
+    let session_type = row.required_vocab("type", SessionType::parse);
+    let start_date = row.required_date("startDate");
+    let end_date = row.required_date("endDate");
+    let parent = row.optional_reference("parentSourcedId", Collection::AcademicSessions);
+    let school_year = row.year("schoolYear");
+    if let (Some(start), Some(end)) = (start_date, end_date) {
+        if end < start {
+            row.fail("endDate", format!("endDate {end} is before startDate {start}"));
+        }
+    }
+    Some(Row::Record(Record::AcademicSession(AcademicSession {
+        base: base?,
+        title: title?,
+        start_date: start_date?,
+        end_date: end_date?,
+        session_type: session_type?,
+        parent,
+        school_year: school_year?,
+    })))
+}
+
+fn subjects(row: &mut RowReader<'_>) -> (Vec<String>, Vec<String>) {
+    let subjects = row.list("subjects");
+    let codes = row.list("subjectCodes");
+    if !subjects.is_empty() && !codes.is_empty() && subjects.len() != codes.len() {
+        row.fail("subjectCodes", format!("{} subject codes for {} subjects; the lists must be parallel", codes.len(), subjects.len()));
+    }
+    (subjects, codes)
+}
+
+fn course(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let school_year = row.optional_reference("schoolYearSourcedId", Collection::AcademicSessions);
+    let title = row.required_string("title");
+    let org = row.reference("orgSourcedId", Collection::Orgs);
+    let (subjects, subject_codes) = subjects(row);
+    Some(Row::Record(Record::Course(Course {
+        base: base?,
+        title: title?,
+        school_year,
+        course_code: row.string("courseCode").unwrap_or_default(),
+        grades: row.list("grades"),
+        subjects,
+        org: org?,
+        subject_codes,
+    })))
+}
+
+fn class(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let title = row.required_string("title");
+    let course = row.reference("courseSourcedId", Collection::Courses);
+    let class_type = row.required_vocab("classType", ClassType::parse);
+    let school = row.reference("schoolSourcedId", Collection::Orgs);
+    let terms = row.references("termSourcedIds", Collection::AcademicSessions, true);
+    let (subjects, subject_codes) = subjects(row);
+    Some(Row::Record(Record::Class(Class {
+        base: base?,
+        title: title?,
+        class_code: row.string("classCode"),
+        class_type: Some(class_type?),
+        location: row.string("location"),
+        grades: row.list("grades"),
+        subjects,
+        course: course?,
+        school: school?,
+        terms,
+        subject_codes,
+        periods: row.list("periods"),
+    })))
+}
+
+fn user_ids(row: &mut RowReader<'_>) -> Vec<UserId> {
+    let mut ids = Vec::new();
+    for item in row.list("userIds") {
+        let parsed = item
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .and_then(|s| s.split_once(':'))
+            .filter(|(t, i)| !t.is_empty() && !i.is_empty());
+        match parsed {
+            Some((id_type, identifier)) => ids.push(UserId { id_type: id_type.to_owned(), identifier: identifier.to_owned() }),
+            None => row.fail("userIds", format!("'{item}' is not of the form {{type:identifier}}")),
+        }
+    }
+    ids
+}
+
+fn user(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let enabled_user = row.required_flag("enabledUser");
+    let username = row.required_string("username");
+    let user_ids = user_ids(row);
+    let given_name = row.required_string("givenName");
+    let family_name = row.required_string("familyName");
+    let agents = row.references("agentSourcedIds", Collection::Users, false);
+    let primary_org = row.optional_reference("primaryOrgSourcedId", Collection::Orgs);
+    Some(Row::Record(Record::User(User {
+        base: base?,
+        user_master_identifier: row.string("userMasterIdentifier"),
+        username: Some(username?),
+        user_ids,
+        enabled_user: enabled_user?,
+        given_name: given_name?,
+        family_name: family_name?,
+        middle_name: row.string("middleName"),
+        preferred_first_name: row.string("preferredGivenName"),
+        preferred_middle_name: row.string("preferredMiddleName"),
+        preferred_last_name: row.string("preferredFamilyName"),
+        pronouns: row.string("pronouns"),
+        roles: Vec::new(),
+        user_profiles: Vec::new(),
+        primary_org,
+        identifier: row.string("identifier"),
+        email: row.string("email"),
+        sms: row.string("sms"),
+        phone: row.string("phone"),
+        agents,
+        grades: row.list("grades"),
+        password: row.string("password"),
+    })))
+}
+
+fn profile(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let user = row.guid("userSourcedId");
+    let profile_type = row.required_string("profileType");
+    let vendor_id = row.required_string("vendorId");
+    let credential_type = row.required_string("credentialType");
+    let username = row.required_string("username");
+    let base = base?;
+    Some(Row::Profile(Part {
+        id: base.sourced_id.clone(),
+        user: user?,
+        status: base.status,
+        value: UserProfile {
+            profile_id: base.sourced_id.to_string(),
+            profile_type: profile_type?,
+            vendor_id: vendor_id?,
+            application_id: row.string("applicationId"),
+            description: row.string("description"),
+            credentials: vec![Credential {
+                credential_type: credential_type?,
+                username: username?,
+                password: row.string("password"),
+            }],
+        },
+    }))
+}
+
+fn role(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let user = row.guid("userSourcedId");
+    let role_type = row.required_vocab("roleType", RoleType::parse);
+    let role = row.required_vocab("role", RoleName::parse);
+    let begin_date = row.date("beginDate");
+    let end_date = row.date("endDate");
+    let org = row.reference("orgSourcedId", Collection::Orgs);
+    let user_profile = row.optional_guid("userProfileSourcedId");
+    let base = base?;
+    Some(Row::Role(Part {
+        id: base.sourced_id,
+        user: user?,
+        status: base.status,
+        value: Role {
+            role_type: role_type?,
+            role: role?,
+            org: org?,
+            user_profile: user_profile.map(|p| p.to_string()),
+            begin_date,
+            end_date,
+        },
+    }))
+}
+
+fn enrollment(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let class = row.reference("classSourcedId", Collection::Classes);
+    let school = row.reference("schoolSourcedId", Collection::Orgs);
+    let user = row.reference("userSourcedId", Collection::Users);
+    let role = row.required_vocab("role", EnrollmentRole::parse);
+    let primary = row.flag("primary");
+    let begin_date = row.date("beginDate");
+    let end_date = row.date("endDate");
+    Some(Row::Record(Record::Enrollment(Enrollment {
+        base: base?,
+        user: user?,
+        class: class?,
+        school: school?,
+        role: role?,
+        primary,
+        begin_date,
+        end_date,
+    })))
+}
+
+fn demographics(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let birth_date = row.date("birthDate");
+    let sex = row.vocab("sex", Sex::parse);
+    let mut flag = |c| row.flag(c);
+    let flags = [
+        flag("americanIndianOrAlaskaNative"),
+        flag("asian"),
+        flag("blackOrAfricanAmerican"),
+        flag("nativeHawaiianOrOtherPacificIslander"),
+        flag("white"),
+        flag("demographicRaceTwoOrMoreRaces"),
+        flag("hispanicOrLatinoEthnicity"),
+    ];
+    let [american_indian_or_alaska_native, asian, black_or_african_american, native_hawaiian_or_other_pacific_islander, white, demographic_race_two_or_more_races, hispanic_or_latino_ethnicity] =
+        flags;
+    Some(Row::Record(Record::Demographics(Demographics {
+        base: base?,
+        birth_date,
+        sex,
+        american_indian_or_alaska_native,
+        asian,
+        black_or_african_american,
+        native_hawaiian_or_other_pacific_islander,
+        white,
+        demographic_race_two_or_more_races,
+        hispanic_or_latino_ethnicity,
+        country_of_birth_code: row.string("countryOfBirthCode"),
+        state_of_birth_abbreviation: row.string("stateOfBirthAbbreviation"),
+        city_of_birth: row.string("cityOfBirth"),
+        public_school_residence_status: row.string("publicSchoolResidenceStatus"),
+    })))
+}

@@ -1,0 +1,54 @@
+//! The CSV binding against the official sample packages in `../shared/spec/samples/`.
+
+use oneroster_csv::{validate, Package, Report};
+use oneroster_model::Timestamp;
+use std::path::PathBuf;
+
+fn sample(name: &str) -> std::fs::File {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/samples").join(name);
+    std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn check(name: &str) -> Report {
+    let mut report = Report::default();
+    let mut package = Package::open(sample(name), &mut report).unwrap();
+    validate(&mut package, Timestamp::now(), &mut report).unwrap();
+    report
+}
+
+#[test]
+fn the_delta_sample_is_valid_with_a_warning_for_upper_case_booleans() {
+    let report = check("oneroster_test_data.zip");
+    assert!(report.is_valid(), "{:#?}", report.errors);
+    assert!(report.warnings.iter().any(|w| w.contains("upper or mixed case")), "{:?}", report.warnings);
+    assert_eq!(report.files.len(), 9);
+    assert!(report.files.iter().all(|f| f.mode == "delta" && f.rows == 1), "{:?}", report.files);
+}
+
+#[test]
+fn the_broken_bulk_sample_is_rejected_with_located_errors() {
+    let report = check("v1p2_full_dataset.zip");
+    assert!(!report.is_valid());
+    let has = |file: &str, column: &str, reason: &str| {
+        report.errors.iter().any(|e| e.file.ends_with(file) && e.column.as_deref() == Some(column) && e.reason.contains(reason))
+    };
+    assert!(has("orgs.csv", "status", "must be blank in a bulk file"), "{:#?}", report.errors);
+    assert!(has("classes.csv", "classType", "'Scheduled' is not one of"), "{:#?}", report.errors);
+    assert!(has("users.csv", "preferredGivenName", "found 'prefferedGivenName'"), "{:#?}", report.errors);
+    assert!(report.errors.iter().filter(|e| e.line.is_some()).all(|e| e.line >= Some(1)));
+    let first_data_error = report.errors.iter().find(|e| e.file == "orgs.csv").unwrap();
+    assert_eq!(first_data_error.line, Some(2), "data rows start on line 2");
+    assert!(report.warnings.iter().any(|w| w.contains("userprofiles.csv: file name taken as userProfiles.csv")));
+    assert!(report.errors.iter().all(|e| !e.file.is_empty()));
+    assert!(report.errors.iter().any(|e| e.reason.contains("YYYY-MM-DD") || e.reason.contains("must be")), "{:#?}", report.errors);
+}
+
+#[test]
+fn the_one_point_one_samples_are_rejected() {
+    for name in ["Test_full_data_set.zip", "Test_minimal_data_set.zip"] {
+        let report = check(name);
+        assert!(!report.is_valid(), "{name}");
+        assert!(report.errors.iter().any(|e| e.file == "manifest.csv"), "{name}: {:#?}", report.errors);
+    }
+}
+

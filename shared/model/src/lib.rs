@@ -1,0 +1,19 @@
+//! The OneRoster 1.2 model: the entities with the exact JSON of the official OpenAPI files,
+//! their vocabularies, identifiers and dates as types that are valid once they exist, and the
+//! collections and relations every service and the store share.
+//!
+//! Wire formats stay apart: the CSV binding lives in `oneroster-csv`, DynamoDB items in
+//! `oneroster-store`; both map to and from these types.
+
+pub mod collection;
+pub mod entities;
+pub mod ids;
+pub mod record;
+pub mod time;
+pub mod vocab;
+
+pub use collection::{Collection, Link, Relation};
+pub use ids::{SourcedId, TenantId};
+pub use record::Record;
+pub use time::{Date, Timestamp};
+pub use vocab::Status;
