@@ -1,1 +1,114 @@
-//! placeholder
+//! The only crate that talks to DynamoDB. It owns the single-table key design ([`keys`]) and
+//! offers one method per access pattern; every method takes a [`TenantId`], and every key
+//! begins with it, so no call can read or write outside one tenant.
+//!
+//! # The table
+//! One table, string keys `pk` / `sk`, and one global secondary index `by_modified`
+//! (partition `pk`, sort `mod`, all attributes projected). Item shapes are in [`keys`].
+//!
+//! # Access patterns (all 81 endpoints of OneRoster 1.2 reduce to these)
+//! | pattern | endpoints | how | cost of a page of `limit` |
+//! |---|---|---|---|
+//! | get by sourcedId | `GET /{collection}/{id}`, typed views (`/students/{id}`, `/schools/{id}`, …) | `GetItem` on the record key | 1 read |
+//! | list a collection in stable order | `GET /{collection}`, typed views filter by type/role | `Query` the 16 record shards in turn | `limit` items (+1 query per exhausted shard) |
+//! | changed since a time | `filter=dateLastModified>'…'` | `Query` `by_modified` per shard, `mod > t` | `limit` items |
+//! | classes of a school / term / course | `/schools/{id}/classes`, `/terms/{id}/classes`, `/courses/{id}/classes` | relation entries `school-classes`, `term-classes`, `course-classes` | `limit` entries + `limit` records |
+//! | classes of a user | `/users|students|teachers/{id}/classes` | `user-classes` (made by enrollments) | same |
+//! | students / teachers of a class | `/classes/{id}/students|teachers`, `/schools/{s}/classes/{c}/students|teachers` | `class-students`, `class-teachers` (made by enrollments) | same |
+//! | students / teachers of a school | `/schools/{id}/students|teachers` | `school-students`, `school-teachers` (made by user roles) | same |
+//! | enrollments of a school / class | `/schools/{id}/enrollments`, `/schools/{s}/classes/{c}/enrollments` | `school-enrollments`, `class-enrollments` | same |
+//! | terms and courses of a school | `/schools/{id}/terms`, `/schools/{id}/courses` | `school-terms` (made by classes), `org-courses` | same |
+//! | grading periods of a term | `/terms/{id}/gradingPeriods` | `session-children`, filtered by type | same |
+//! | line items / results of a class, results of a line item / of a student, categories and score scales of a class, resources of a class / course / user | gradebook and resources routes | further relations of the same kind (`class-lineitems`, `lineitem-results`, …), added with those services | same |
+//!
+//! Relation routes read the entries, then the records they name with `BatchGetItem`: at most
+//! two items per record returned, never the collection.
+//!
+//! # How writes spread
+//! A bulk load of one large tenant must not funnel into one partition key (about 1,000
+//! writes/s each). Records of a collection are spread by a hash of the sourcedId over 16
+//! partition keys ([`keys::RECORD_SHARDS`]); the `by_modified` index shares those keys. Relation
+//! entries are partitioned by parent (thousands of classes and users, so thousands of keys), and
+//! the wide relations of one parent (a school's enrollments and students, a term's classes) are
+//! further spread over 8 keys ([`keys::WIDE_RELATION_SHARDS`]). A 1M-row load thus writes across
+//! tens of thousands of partition keys, at most 1/16 of a collection into any one.
+//!
+//! # Never losing a write
+//! Batches go 25 to a request, 16 requests at a time; whatever DynamoDB returns as
+//! `UnprocessedItems` is sent again with exponential backoff, and after 12 attempts the call
+//! fails (the ingest job then fails and is retried) rather than dropping anything.
+
+pub mod batch;
+pub mod jobs;
+pub mod keys;
+pub mod records;
+mod table;
+
+pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
+pub use records::{Cursor, Digest, Page, RecordWrite, StoredLinks, StoredRecord};
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::Client;
+
+/// A store call that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// DynamoDB answered with an error (or could not be reached).
+    #[error("DynamoDB: {0}")]
+    Dynamo(#[source] Box<aws_sdk_dynamodb::Error>),
+    /// A request could not be built (a bug, not an input problem).
+    #[error("building a DynamoDB request: {0}")]
+    Build(#[from] aws_sdk_dynamodb::error::BuildError),
+    /// Items were still unprocessed after every retry.
+    #[error("{0} items were still unprocessed by DynamoDB after retrying with backoff")]
+    Unprocessed(usize),
+    /// A stored item does not have the shape this crate writes.
+    #[error("a stored item is malformed: {0}")]
+    Corrupt(String),
+    /// A background batch task failed.
+    #[error("a batch task failed: {0}")]
+    Task(String),
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed (throttling, a lost connection, unprocessed items),
+    /// as opposed to a permanent problem.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Dynamo(e) => !matches!(
+                **e,
+                aws_sdk_dynamodb::Error::ResourceNotFoundException(_) | aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
+            ),
+            StoreError::Unprocessed(_) | StoreError::Task(_) => true,
+            StoreError::Build(_) | StoreError::Corrupt(_) => false,
+        }
+    }
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+{
+    fn from(error: SdkError<E, R>) -> Self {
+        StoreError::Dynamo(Box::new(error.into()))
+    }
+}
+
+/// The handle to the table: a client built once and the table's name.
+#[derive(Debug, Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    /// A store over `table`, through `client`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}

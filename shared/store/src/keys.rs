@@ -1,0 +1,145 @@
+//! Every key of the table, built here and nowhere else. Each one begins with the tenant, and
+//! each builder takes a [`TenantId`], so no key can be made without one.
+//!
+//! | item | `pk` | `sk` | `mod` (GSI `by_modified` sort key) |
+//! |---|---|---|---|
+//! | record | `{tenant}#rec#{collection}#{shard}` | `{sourcedId}` | `{dateLastModified}#{sourcedId}` |
+//! | relation entry | `{tenant}#rel#{relation}#{parent}[#{shard}]` | `{child}[#{via}]` | — |
+//! | ingest job | `{tenant}#job` | `{jobId}` | — |
+//! | ingest lock | `{tenant}#lock` | `ingest` | — |
+//!
+//! `#` never occurs in a tenant id, a sourcedId (GUID charset) or a collection or relation name,
+//! so keys cannot collide across kinds or tenants.
+
+use oneroster_model::{Collection, Link, Relation, TenantId};
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Partitions per collection: a bulk load of one tenant writes to 16 partition keys per
+/// collection (and as many of the `by_modified` index), not one.
+pub const RECORD_SHARDS: u64 = 16;
+/// Partitions per parent of a wide relation (a school's enrollments, a term's classes).
+pub const WIDE_RELATION_SHARDS: u64 = 8;
+
+/// The shard of `id` among `shards`: stable, so a get by sourcedId knows where to look.
+pub fn shard_of(id: &str, shards: u64) -> u64 {
+    xxh3_64(id.as_bytes()) % shards
+}
+
+/// The partition of one shard of a collection.
+pub fn record_partition(tenant: &TenantId, collection: Collection, shard: u64) -> String {
+    format!("{tenant}#rec#{}#{shard:02}", collection.name())
+}
+
+/// The full key of a record.
+pub fn record_key(tenant: &TenantId, collection: Collection, id: &str) -> (String, String) {
+    (record_partition(tenant, collection, shard_of(id, RECORD_SHARDS)), id.to_owned())
+}
+
+/// The sort key of a record in the `by_modified` index.
+pub fn modified_sort_key(modified: &str, id: &str) -> String {
+    format!("{modified}#{id}")
+}
+
+/// The lower bound (exclusive) of `by_modified` sort keys strictly after `modified`:
+/// `$` sorts right after `#`, so every key of that very instant is excluded.
+pub fn modified_after(modified: &str) -> String {
+    format!("{modified}$")
+}
+
+/// The number of partitions one parent of `relation` spreads over.
+pub fn relation_shards(relation: Relation) -> u64 {
+    if relation.is_wide() {
+        WIDE_RELATION_SHARDS
+    } else {
+        1
+    }
+}
+
+/// The partition of one shard of a parent's relation entries.
+pub fn relation_partition(tenant: &TenantId, relation: Relation, parent: &str, shard: u64) -> String {
+    if relation.is_wide() {
+        format!("{tenant}#rel#{}#{parent}#{shard}", relation.name())
+    } else {
+        format!("{tenant}#rel#{}#{parent}", relation.name())
+    }
+}
+
+/// The full key of a relation entry.
+pub fn link_key(tenant: &TenantId, link: &Link) -> (String, String) {
+    let shard = shard_of(link.child.as_str(), relation_shards(link.relation));
+    let sk = match &link.via {
+        Some(via) => format!("{}#{via}", link.child),
+        None => link.child.to_string(),
+    };
+    (relation_partition(tenant, link.relation, link.parent.as_str(), shard), sk)
+}
+
+/// The child id of a relation entry's sort key.
+pub fn child_of_link_sort_key(sk: &str) -> &str {
+    sk.split('#').next().unwrap_or(sk)
+}
+
+/// The partition of a tenant's ingest jobs.
+pub fn jobs_partition(tenant: &TenantId) -> String {
+    format!("{tenant}#job")
+}
+
+/// The key of a tenant's ingest lock.
+pub fn lock_key(tenant: &TenantId) -> (String, String) {
+    (format!("{tenant}#lock"), "ingest".to_owned())
+}
+
+/// A relation entry's key as kept in its record's `links` list, to find stale entries later.
+pub fn encode_link_key((pk, sk): &(String, String)) -> String {
+    format!("{pk}|{sk}")
+}
+
+/// The inverse of [`encode_link_key`].
+pub fn decode_link_key(text: &str) -> Option<(String, String)> {
+    text.split_once('|').map(|(pk, sk)| (pk.to_owned(), sk.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oneroster_model::SourcedId;
+
+    fn tenant() -> TenantId {
+        TenantId::parse("district-7").unwrap()
+    }
+
+    fn id(text: &str) -> SourcedId {
+        SourcedId::parse(text).unwrap()
+    }
+
+    #[test]
+    fn record_keys_begin_with_the_tenant_and_spread_over_shards() {
+        let (pk, sk) = record_key(&tenant(), Collection::Users, "u-1");
+        assert!(pk.starts_with("district-7#rec#users#"), "{pk}");
+        assert_eq!(sk, "u-1");
+        let shards: std::collections::HashSet<String> =
+            (0..1000).map(|i| record_key(&tenant(), Collection::Users, &format!("u-{i}")).0).collect();
+        assert_eq!(shards.len(), RECORD_SHARDS as usize);
+    }
+
+    #[test]
+    fn link_keys_have_the_exact_shape() {
+        let direct = Link { relation: Relation::CourseClasses, parent: id("c-1"), child: id("k-1"), via: None };
+        assert_eq!(link_key(&tenant(), &direct), ("district-7#rel#course-classes#c-1".into(), "k-1".into()));
+        let via = Link { relation: Relation::ClassStudents, parent: id("k-1"), child: id("u-1"), via: Some(id("e-1")) };
+        assert_eq!(link_key(&tenant(), &via), ("district-7#rel#class-students#k-1".into(), "u-1#e-1".into()));
+        let wide = Link { relation: Relation::SchoolEnrollments, parent: id("s-1"), child: id("e-1"), via: None };
+        let (pk, _) = link_key(&tenant(), &wide);
+        assert!(pk.starts_with("district-7#rel#school-enrollments#s-1#"), "{pk}");
+        assert_eq!(child_of_link_sort_key("u-1#e-1"), "u-1");
+        let key = link_key(&tenant(), &via);
+        assert_eq!(decode_link_key(&encode_link_key(&key)), Some(key));
+    }
+
+    #[test]
+    fn modified_bounds_exclude_the_instant_itself() {
+        let at = "2024-01-01T00:00:00.000Z";
+        assert!(modified_sort_key(at, "zzz") < modified_after(at));
+        assert!(modified_sort_key("2024-01-01T00:00:00.001Z", "a") > modified_after(at));
+    }
+}

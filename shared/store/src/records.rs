@@ -1,0 +1,419 @@
+//! Records and their relation entries: one method per access pattern.
+
+use crate::batch::{get_all, write_all, Item, Write};
+use crate::keys::{
+    child_of_link_sort_key, decode_link_key, encode_link_key, link_key, modified_after, modified_sort_key,
+    record_key, record_partition, relation_partition, relation_shards, RECORD_SHARDS,
+};
+use crate::{Store, StoreError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use oneroster_model::{Collection, Link, Relation, SourcedId, Status, TenantId, Timestamp};
+use std::collections::{HashMap, HashSet};
+
+/// A record as stored: its JSON body (exactly what the API serves) and what the ingest needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    /// The sourcedId.
+    pub id: String,
+    /// The record's JSON, as the OpenAPI shapes it.
+    pub body: String,
+    /// Its status.
+    pub status: Status,
+    /// Its `dateLastModified`.
+    pub modified: Timestamp,
+    /// Hash of its content without status and dateLastModified (unchanged-record detection).
+    pub hash: u64,
+    /// The relation entries it made, to remove those that no longer hold.
+    pub links: StoredLinks,
+    /// Sub-records kept beside the body (a user's roles and profiles by sourcedId), as JSON.
+    pub parts: Option<String>,
+}
+
+/// The keys of the relation entries a record made; opaque outside this crate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredLinks(Vec<String>);
+
+/// What the ingest needs to know of a stored record to decide whether to write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    /// The sourcedId.
+    pub id: String,
+    /// Hash of the content without status and dateLastModified.
+    pub hash: u64,
+    /// The status.
+    pub status: Status,
+}
+
+/// A record to write, with the relation entries it makes now.
+#[derive(Debug, Clone)]
+pub struct RecordWrite {
+    /// Its collection.
+    pub collection: Collection,
+    /// Its sourcedId.
+    pub id: SourcedId,
+    /// Its JSON body.
+    pub body: String,
+    /// Its status.
+    pub status: Status,
+    /// Its `dateLastModified`.
+    pub modified: Timestamp,
+    /// Hash of its content without status and dateLastModified.
+    pub hash: u64,
+    /// The relation entries it makes.
+    pub links: Vec<Link>,
+    /// The entries it made before (from the stored record), `None` for a new record.
+    pub previous_links: Option<StoredLinks>,
+    /// Sub-records kept beside the body, as JSON.
+    pub parts: Option<String>,
+}
+
+/// Where a listing stopped: the shard and the last sort key returned. Opaque to API clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    shard: u64,
+    after: Option<String>,
+}
+
+impl Cursor {
+    /// The cursor as text, for a `Link` URL.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.shard, self.after.as_deref().unwrap_or(""))
+    }
+
+    /// Reads a cursor back from [`Cursor::encode`]; `None` if it is not one.
+    pub fn decode(text: &str) -> Option<Self> {
+        let (shard, after) = text.split_once('.')?;
+        Some(Self { shard: shard.parse().ok()?, after: (!after.is_empty()).then(|| after.to_owned()) })
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The records, in the listing's stable order.
+    pub records: Vec<StoredRecord>,
+    /// Where the next page starts, `None` at the end.
+    pub next: Option<Cursor>,
+    /// Items DynamoDB returned to build the page (entries and records), for cost figures.
+    pub items_read: u64,
+}
+
+fn s(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_owned())
+}
+
+fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
+    let status = s(item, "st").ok_or_else(|| corrupt("record without st"))?;
+    let modified = s(item, "dlm").ok_or_else(|| corrupt("record without dlm"))?;
+    Ok(StoredRecord {
+        id: s(item, "sk").ok_or_else(|| corrupt("record without sk"))?,
+        body: s(item, "body").ok_or_else(|| corrupt("record without body"))?,
+        status: Status::parse(&status).map_err(|_| corrupt("record with a bad st"))?,
+        modified: Timestamp::parse(&modified).map_err(|_| corrupt("record with a bad dlm"))?,
+        hash: s(item, "h").and_then(|h| u64::from_str_radix(&h, 16).ok()).ok_or_else(|| corrupt("record without h"))?,
+        links: StoredLinks(
+            item.get("links").and_then(|v| v.as_l().ok()).map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect()).unwrap_or_default(),
+        ),
+        parts: s(item, "parts"),
+    })
+}
+
+impl Store {
+    /// Gets one record by sourcedId (`GET /{collection}/{id}`): one read.
+    pub async fn get(&self, tenant: &TenantId, collection: Collection, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        let (pk, sk) = record_key(tenant, collection, id);
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .send()
+            .await?;
+        output.item.as_ref().map(to_record).transpose()
+    }
+
+    /// Gets many records of one collection by sourcedId (relation reads, ingest diffs):
+    /// one read per record, 100 to a request. Missing ids are left out; order is by `ids`.
+    pub async fn get_many(&self, tenant: &TenantId, collection: Collection, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut unique: Vec<&String> = Vec::with_capacity(ids.len());
+        let mut seen = HashSet::new();
+        unique.extend(ids.iter().filter(|id| seen.insert(id.as_str())));
+        let keys = unique.iter().map(|id| record_key(tenant, collection, id)).collect();
+        let items = get_all(&self.client, &self.table, keys, None).await?;
+        let mut by_id: HashMap<String, StoredRecord> =
+            items.iter().map(to_record).map(|r| r.map(|r| (r.id.clone(), r))).collect::<Result<_, _>>()?;
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// Which of `ids` exist in `collection` (reference checks of delta packages).
+    pub async fn existing_ids(&self, tenant: &TenantId, collection: Collection, ids: &[String]) -> Result<HashSet<String>, StoreError> {
+        let keys = ids.iter().map(|id| record_key(tenant, collection, id)).collect();
+        let items = get_all(&self.client, &self.table, keys, Some("sk")).await?;
+        Ok(items.iter().filter_map(|i| s(i, "sk")).collect())
+    }
+
+    /// Lists a collection in its stable order (shard, then sourcedId): `GET /{collection}`.
+    /// A page of `limit` records reads `limit` items (plus one empty query per exhausted shard).
+    pub async fn list(&self, tenant: &TenantId, collection: Collection, limit: usize, cursor: Option<Cursor>) -> Result<Page, StoreError> {
+        self.walk(RECORD_SHARDS, limit, cursor, |shard| Query {
+            index: None,
+            pk: record_partition(tenant, collection, shard),
+            after_bound: None,
+        })
+        .await
+    }
+
+    /// Lists the records of a collection changed after `since`
+    /// (`filter=dateLastModified>'…'`), from the `by_modified` index: a page of `limit` records
+    /// reads `limit` items, whatever the size of the collection.
+    pub async fn list_modified_since(
+        &self,
+        tenant: &TenantId,
+        collection: Collection,
+        since: Timestamp,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<Page, StoreError> {
+        let bound = modified_after(&since.to_string());
+        self.walk(RECORD_SHARDS, limit, cursor, |shard| Query {
+            index: Some("by_modified"),
+            pk: record_partition(tenant, collection, shard),
+            after_bound: Some(bound.clone()),
+        })
+        .await
+    }
+
+    /// Lists the children of `parent` in `relation` (`/classes/{id}/students`, …): the relation
+    /// entries of one page, then the records they name, so a page of `limit` reads at most
+    /// `2 × limit` items. A child linked twice (two enrollments in one class) is listed once
+    /// per page.
+    pub async fn list_related(
+        &self,
+        tenant: &TenantId,
+        relation: Relation,
+        parent: &str,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<Page, StoreError> {
+        let entries = self
+            .walk_keys(relation_shards(relation), limit, cursor, |shard| Query {
+                index: None,
+                pk: relation_partition(tenant, relation, parent, shard),
+                after_bound: None,
+            })
+            .await?;
+        let mut ids: Vec<String> = Vec::with_capacity(entries.keys.len());
+        for sk in &entries.keys {
+            let child = child_of_link_sort_key(sk);
+            if ids.last().map(String::as_str) != Some(child) {
+                ids.push(child.to_owned());
+            }
+        }
+        let records = self.get_many(tenant, relation.child(), &ids).await?;
+        let items_read = entries.keys.len() as u64 + records.len() as u64;
+        Ok(Page { records, next: entries.next, items_read })
+    }
+
+    /// Every record of a collection, reduced to what the ingest needs to decide whether to
+    /// write (a full read of the collection, done once per bulk file, 16 shards in parallel).
+    pub async fn digests(&self, tenant: &TenantId, collection: Collection) -> Result<Vec<Digest>, StoreError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for shard in 0..RECORD_SHARDS {
+            let (client, table, pk) = (self.client.clone(), self.table.clone(), record_partition(tenant, collection, shard));
+            tasks.spawn(async move {
+                let mut digests = Vec::new();
+                let mut start: Option<Item> = None;
+                loop {
+                    let output = client
+                        .query()
+                        .table_name(&table)
+                        .key_condition_expression("pk = :pk")
+                        .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                        .projection_expression("sk, h, st")
+                        .set_exclusive_start_key(start.take())
+                        .send()
+                        .await?;
+                    for item in output.items() {
+                        let (Some(id), Some(h), Some(st)) = (s(item, "sk"), s(item, "h"), s(item, "st")) else {
+                            return Err(corrupt("record digest"));
+                        };
+                        digests.push(Digest {
+                            id,
+                            hash: u64::from_str_radix(&h, 16).map_err(|_| corrupt("record hash"))?,
+                            status: Status::parse(&st).map_err(|_| corrupt("record status"))?,
+                        });
+                    }
+                    match output.last_evaluated_key {
+                        Some(key) if !key.is_empty() => start = Some(key),
+                        _ => return Ok::<_, StoreError>(digests),
+                    }
+                }
+            });
+        }
+        let mut all = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            all.extend(done.map_err(|e| StoreError::Task(e.to_string()))??);
+        }
+        Ok(all)
+    }
+
+    /// Writes records and keeps their relation entries in step: first the entries that are new
+    /// and the deletions of those that no longer hold, then the records. A record item is
+    /// written only after its entries, so an apply that dies midway and is run again finds
+    /// every unwritten record still different and writes it: nothing is left half done.
+    /// Returns the number of items written or deleted.
+    pub async fn write_records(&self, tenant: &TenantId, records: Vec<RecordWrite>) -> Result<u64, StoreError> {
+        let mut entry_writes = Vec::new();
+        let mut record_writes = Vec::with_capacity(records.len());
+        for record in records {
+            let keys: Vec<(String, String)> = record.links.iter().map(|l| link_key(tenant, l)).collect();
+            let encoded: Vec<String> = keys.iter().map(encode_link_key).collect();
+            let before: HashSet<&str> =
+                record.previous_links.as_ref().map(|p| p.0.iter().map(String::as_str).collect()).unwrap_or_default();
+            let now: HashSet<&str> = encoded.iter().map(String::as_str).collect();
+            for (key, text) in keys.iter().zip(&encoded) {
+                if !before.contains(text.as_str()) {
+                    entry_writes.push(Write::Put(entry_item(key, record.collection, record.id.as_str())));
+                }
+            }
+            for old in before.difference(&now) {
+                if let Some((pk, sk)) = decode_link_key(old) {
+                    entry_writes.push(Write::Delete(pk, sk));
+                }
+            }
+            record_writes.push(Write::Put(record_item(tenant, &record, encoded)));
+        }
+        let mut written = write_all(&self.client, &self.table, entry_writes).await?;
+        written += write_all(&self.client, &self.table, record_writes).await?;
+        Ok(written)
+    }
+}
+
+fn entry_item((pk, sk): &(String, String), collection: Collection, source: &str) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk.clone())),
+        ("sk".to_owned(), AttributeValue::S(sk.clone())),
+        ("kind".to_owned(), AttributeValue::S("link".to_owned())),
+        ("src".to_owned(), AttributeValue::S(format!("{}/{source}", collection.name()))),
+    ])
+}
+
+fn record_item(tenant: &TenantId, record: &RecordWrite, links: Vec<String>) -> Item {
+    let (pk, sk) = record_key(tenant, record.collection, record.id.as_str());
+    let modified = record.modified.to_string();
+    let mut item = HashMap::from([
+        ("mod".to_owned(), AttributeValue::S(modified_sort_key(&modified, &sk))),
+        ("pk".to_owned(), AttributeValue::S(pk)),
+        ("sk".to_owned(), AttributeValue::S(sk)),
+        ("kind".to_owned(), AttributeValue::S(record.collection.name().to_owned())),
+        ("body".to_owned(), AttributeValue::S(record.body.clone())),
+        ("st".to_owned(), AttributeValue::S(record.status.as_str().to_owned())),
+        ("dlm".to_owned(), AttributeValue::S(modified)),
+        ("h".to_owned(), AttributeValue::S(format!("{:016x}", record.hash))),
+    ]);
+    if !links.is_empty() {
+        item.insert("links".to_owned(), AttributeValue::L(links.into_iter().map(AttributeValue::S).collect()));
+    }
+    if let Some(parts) = &record.parts {
+        item.insert("parts".to_owned(), AttributeValue::S(parts.clone()));
+    }
+    item
+}
+
+/// One partition (or index partition) to walk.
+struct Query {
+    index: Option<&'static str>,
+    pk: String,
+    /// For the `by_modified` index: sort keys strictly greater than this.
+    after_bound: Option<String>,
+}
+
+/// Sort keys of one page, and where the next starts.
+struct KeyPage {
+    keys: Vec<String>,
+    next: Option<Cursor>,
+}
+
+impl Store {
+    /// Walks shards in order from `cursor`, reading at most `limit` items.
+    async fn walk_items(
+        &self,
+        shards: u64,
+        limit: usize,
+        cursor: Option<Cursor>,
+        query: impl Fn(u64) -> Query,
+    ) -> Result<(Vec<Item>, Option<Cursor>), StoreError> {
+        let limit = limit.max(1);
+        let mut cursor = cursor.unwrap_or(Cursor { shard: 0, after: None });
+        let mut items: Vec<Item> = Vec::new();
+        while cursor.shard < shards {
+            let q = query(cursor.shard);
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
+                .expression_attribute_values(":pk", AttributeValue::S(q.pk.clone()));
+            let sort_attribute = if let Some(index) = q.index {
+                request = request.index_name(index);
+                "mod"
+            } else {
+                "sk"
+            };
+            request = match &q.after_bound {
+                Some(bound) => request
+                    .key_condition_expression(format!("pk = :pk AND {sort_attribute} > :bound"))
+                    .expression_attribute_values(":bound", AttributeValue::S(bound.clone())),
+                None => request.key_condition_expression("pk = :pk"),
+            };
+            if let Some(after) = &cursor.after {
+                let mut start = HashMap::from([
+                    ("pk".to_owned(), AttributeValue::S(q.pk.clone())),
+                    ("sk".to_owned(), AttributeValue::S(after.clone())),
+                ]);
+                if q.index.is_some() {
+                    let (modified, id) = after.split_once('#').unwrap_or((after, ""));
+                    start.insert("sk".to_owned(), AttributeValue::S(id.to_owned()));
+                    start.insert("mod".to_owned(), AttributeValue::S(modified_sort_key(modified, id)));
+                }
+                request = request.set_exclusive_start_key(Some(start));
+            }
+            let output = request.send().await?;
+            let more_in_shard = output.last_evaluated_key.as_ref().is_some_and(|k| !k.is_empty());
+            items.extend(output.items.unwrap_or_default());
+            let last = items.last().and_then(|i| s(i, if q.index.is_some() { "mod" } else { "sk" }));
+            if items.len() >= limit {
+                let next = if more_in_shard {
+                    Some(Cursor { shard: cursor.shard, after: last })
+                } else if cursor.shard + 1 < shards {
+                    Some(Cursor { shard: cursor.shard + 1, after: None })
+                } else {
+                    None
+                };
+                return Ok((items, next));
+            }
+            if more_in_shard {
+                cursor.after = last;
+            } else {
+                cursor = Cursor { shard: cursor.shard + 1, after: None };
+            }
+        }
+        Ok((items, None))
+    }
+
+    async fn walk(&self, shards: u64, limit: usize, cursor: Option<Cursor>, query: impl Fn(u64) -> Query) -> Result<Page, StoreError> {
+        let (items, next) = self.walk_items(shards, limit, cursor, query).await?;
+        let records = items.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items_read: records.len() as u64, records, next })
+    }
+
+    async fn walk_keys(&self, shards: u64, limit: usize, cursor: Option<Cursor>, query: impl Fn(u64) -> Query) -> Result<KeyPage, StoreError> {
+        let (items, next) = self.walk_items(shards, limit, cursor, query).await?;
+        Ok(KeyPage { keys: items.iter().filter_map(|i| s(i, "sk")).collect(), next })
+    }
+}

@@ -1,0 +1,57 @@
+//! Creating the table with its index, for the local stack and tests. In AWS the table is
+//! defined in `infra/` with the same keys.
+
+use crate::{Store, StoreError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
+};
+
+impl Store {
+    /// Creates the table and its `by_modified` index if the table does not exist yet, and waits
+    /// until it is active.
+    pub async fn create_table_if_missing(&self) -> Result<(), StoreError> {
+        if self.client.describe_table().table_name(&self.table).send().await.is_ok() {
+            return Ok(());
+        }
+        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let attribute = |name: &str| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
+        };
+        let result = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute("pk")?)
+            .attribute_definitions(attribute("sk")?)
+            .attribute_definitions(attribute("mod")?)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name("by_modified")
+                    .key_schema(key("pk", KeyType::Hash)?)
+                    .key_schema(key("mod", KeyType::Range)?)
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()?,
+            )
+            .send()
+            .await;
+        if let Err(e) = result {
+            let e = StoreError::from(e);
+            // Another process may have created it meanwhile.
+            if self.client.describe_table().table_name(&self.table).send().await.is_err() {
+                return Err(e);
+            }
+        }
+        for _ in 0..100 {
+            let described = self.client.describe_table().table_name(&self.table).send().await?;
+            if described.table.and_then(|t| t.table_status).is_some_and(|s| s.as_str() == "ACTIVE") {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+}
