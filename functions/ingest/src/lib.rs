@@ -1,1 +1,49 @@
-//! placeholder
+//! The ingest function: S3 upload → SQS → this Lambda. Each SQS message carries an S3
+//! notification; each upload in it runs as one job ([`job::Ingest::run`]). A job that cannot
+//! finish now (tenant busy, store throttled) is reported as a batch item failure, so SQS
+//! delivers it again later and, after its retries, to the dead-letter queue.
+
+pub mod apply;
+pub mod event;
+pub mod job;
+pub mod uploads;
+
+pub use job::{Ingest, Outcome};
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use tracing::{error, info, warn};
+
+/// Handles one batch of SQS messages; the failed ones are named in the answer so that only
+/// they are redelivered.
+pub async fn handle_batch(ingest: &Ingest, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for message in event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        if let Err(e) = handle_message(ingest, message.body.as_deref().unwrap_or_default()).await {
+            warn!(message = %id, error = %e, "ingest will be retried");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+/// Handles one message body (an S3 notification); `Err` means "deliver it again".
+pub async fn handle_message(ingest: &Ingest, body: &str) -> Result<Vec<Outcome>, job::RetryLater> {
+    let uploads = match event::uploads(body) {
+        Ok(uploads) => uploads,
+        Err(e) => {
+            error!(error = %e, "the message is not an S3 notification; dropped");
+            return Ok(Vec::new());
+        }
+    };
+    let mut outcomes = Vec::new();
+    for upload in uploads {
+        match upload {
+            Ok(upload) => outcomes.push(ingest.run(&upload).await?),
+            Err(skip) => info!(reason = %skip, "notification skipped"),
+        }
+    }
+    Ok(outcomes)
+}

@@ -107,6 +107,16 @@ impl Store {
         Self { client, table: table.into() }
     }
 
+    /// A store over `table` with a client made from the shared AWS configuration; `endpoint`
+    /// points it at DynamoDB Local instead of AWS.
+    pub fn connect(config: &aws_config::SdkConfig, endpoint: Option<&str>, table: impl Into<String>) -> Self {
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(config);
+        if let Some(endpoint) = endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        Self::new(Client::from_conf(builder.build()), table)
+    }
+
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table

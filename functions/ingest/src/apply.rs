@@ -1,0 +1,397 @@
+//! Applying a validated package: each file streamed in chunks from a blocking thread, each
+//! record compared with what is stored, and only what changed written. A record whose content
+//! is unchanged keeps its `dateLastModified` and costs no write, so a nightly bulk that changes
+//! little writes little. Bulk files mark the records they no longer carry `tobedeleted`;
+//! records that come back become active again.
+//!
+//! Every write of one job carries the job's start time as `dateLastModified`, so a retried job
+//! writes exactly what the first attempt would have, and consumers syncing with
+//! `dateLastModified>` see each change at the time the provider made it.
+
+use oneroster_csv::{FileKind, Mode, Package, PackageError, Part, Report, Row};
+use oneroster_model::entities::{Role, UserProfile};
+use oneroster_model::{Collection, Record, Status, TenantId, Timestamp};
+use oneroster_store::{FileCounts, RecordWrite, Store, StoreError, StoredRecord};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Rows handed from the reading thread to the writer at a time.
+const CHUNK: usize = 2000;
+
+/// Applying failed; the job is retried and, the apply being idempotent, completes.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The package could not be read again (it was readable when validated).
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    /// A stored record could not be read back.
+    #[error("a stored {0} record could not be read: {1}")]
+    StoredRecord(&'static str, serde_json::Error),
+    /// The reading thread died.
+    #[error("the reading thread failed: {0}")]
+    Thread(String),
+}
+
+/// What an apply did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Counts per file.
+    pub files: BTreeMap<String, FileCounts>,
+    /// Items written or deleted in the table.
+    pub items_written: u64,
+}
+
+/// A user's roles and profiles by their sourcedIds, kept beside the user record so that a
+/// delta roles.csv can change one role without the others.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct UserParts {
+    #[serde(default)]
+    roles: BTreeMap<String, Role>,
+    #[serde(default)]
+    profiles: BTreeMap<String, UserProfile>,
+}
+
+/// Applies the package at `path` (already validated) for `tenant`, with `now` as the time of
+/// every change.
+pub async fn apply(store: &Store, tenant: &TenantId, path: &Path, now: Timestamp) -> Result<Applied, ApplyError> {
+    let modes: HashMap<FileKind, Mode> = {
+        let mut scratch = Report::default();
+        let package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, &mut scratch)?;
+        package.files().map(|(kind, _, mode)| (kind, mode)).collect()
+    };
+    let mut applier = Applier { store, tenant, now, path: path.to_owned(), modes, applied: Applied::default() };
+    for (kind, collection) in [
+        (FileKind::Orgs, Collection::Orgs),
+        (FileKind::AcademicSessions, Collection::AcademicSessions),
+        (FileKind::Courses, Collection::Courses),
+        (FileKind::Classes, Collection::Classes),
+    ] {
+        applier.apply_file(kind, collection).await?;
+    }
+    applier.apply_users().await?;
+    applier.apply_file(FileKind::Enrollments, Collection::Enrollments).await?;
+    applier.apply_file(FileKind::Demographics, Collection::Demographics).await?;
+    Ok(applier.applied)
+}
+
+struct Applier<'a> {
+    store: &'a Store,
+    tenant: &'a TenantId,
+    now: Timestamp,
+    path: PathBuf,
+    modes: HashMap<FileKind, Mode>,
+    applied: Applied,
+}
+
+/// What is known of a record's stored state before deciding.
+struct Known {
+    /// Stored (hash, status) by id, from a digest read of the whole collection (bulk).
+    digests: Option<HashMap<String, (u64, Status, bool)>>,
+}
+
+/// How one record of a chunk is composed before comparing: users fold their parts in.
+type Compose<'c> = dyn Fn(&mut Record, Option<&StoredRecord>) -> Result<Option<String>, ApplyError> + Sync + 'c;
+
+fn content_hash(record: &mut Record) -> u64 {
+    let base = record.base_mut();
+    let saved = (base.status.clone(), base.date_last_modified);
+    base.status = Status::Active;
+    base.date_last_modified = Timestamp::from_millis(0);
+    let hash = xxh3_64(&serde_json::to_vec(record).unwrap_or_default());
+    let base = record.base_mut();
+    (base.status, base.date_last_modified) = saved;
+    hash
+}
+
+/// Streams the rows of `kind` from a blocking thread in chunks.
+fn stream_rows(path: PathBuf, kind: FileKind, now: Timestamp) -> mpsc::Receiver<Result<Vec<Row>, ApplyError>> {
+    let (tx, rx) = mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let mut scratch = Report::default();
+        let result = (|| -> Result<(), ApplyError> {
+            let mut package = Package::open(std::fs::File::open(&path).map_err(PackageError::Io)?, &mut scratch)?;
+            let mut chunk = Vec::with_capacity(CHUNK);
+            oneroster_csv::read_rows(&mut package, kind, now, &mut scratch, |row, _, _| {
+                chunk.push(row);
+                if chunk.len() == CHUNK {
+                    let _ = tx.blocking_send(Ok(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))));
+                }
+            })?;
+            if !chunk.is_empty() {
+                let _ = tx.blocking_send(Ok(chunk));
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    rx
+}
+
+impl Applier<'_> {
+    fn counts(&mut self, kind: FileKind) -> &mut FileCounts {
+        let mode = self.modes.get(&kind).map_or("absent", |m| m.as_str());
+        self.applied.files.entry(kind.file_name().to_owned()).or_insert_with(|| FileCounts { mode: mode.to_owned(), ..Default::default() })
+    }
+
+    async fn known(&self, collection: Collection, bulk: bool) -> Result<Known, ApplyError> {
+        if !bulk {
+            return Ok(Known { digests: None });
+        }
+        let digests = self.store.digests(self.tenant, collection).await?;
+        Ok(Known { digests: Some(digests.into_iter().map(|d| (d.id, (d.hash, d.status, false))).collect()) })
+    }
+
+    /// Applies a file whose rows are whole records.
+    async fn apply_file(&mut self, kind: FileKind, collection: Collection) -> Result<(), ApplyError> {
+        let Some(mode) = self.modes.get(&kind).copied() else { return Ok(()) };
+        let mut known = self.known(collection, mode == Mode::Bulk).await?;
+        let mut rows = stream_rows(self.path.clone(), kind, self.now);
+        while let Some(chunk) = rows.recv().await {
+            let records = chunk?.into_iter().filter_map(|row| if let Row::Record(r) = row { Some(r) } else { None }).collect();
+            self.apply_chunk(kind, collection, records, &mut known, false, &|_, _| Ok(None)).await?;
+        }
+        self.tombstone_unseen(kind, collection, known, &|record, stored| keep_parts(record, stored)).await
+    }
+
+    /// Applies one chunk of records: compare, then write what changed.
+    async fn apply_chunk(
+        &mut self,
+        kind: FileKind,
+        collection: Collection,
+        mut records: Vec<Record>,
+        known: &mut Known,
+        always_fetch: bool,
+        compose: &Compose<'_>,
+    ) -> Result<(), ApplyError> {
+        // Records needing their stored version: all of them when the comparison or the
+        // composition needs it, else only those the digests say changed (for their old links).
+        let fetch_all = always_fetch || known.digests.is_none();
+        let mut composed: Vec<(u64, Option<String>)> = Vec::with_capacity(records.len());
+        let mut fetch = Vec::new();
+        if fetch_all {
+            fetch = records.iter().map(|r| r.base().sourced_id.to_string()).collect();
+            if let Some(digests) = known.digests.as_mut() {
+                for id in &fetch {
+                    if let Some(entry) = digests.get_mut(id) {
+                        entry.2 = true;
+                    }
+                }
+            }
+        } else {
+            // Composition needs nothing stored here (see `apply_users`), so it runs first and
+            // the hash covers the composed record.
+            for record in &mut records {
+                let parts = compose(record, None)?;
+                let hash = content_hash(record);
+                let id = record.base().sourced_id.as_str();
+                if let Some((stored_hash, stored_status, seen)) = known.digests.as_mut().and_then(|d| d.get_mut(id)) {
+                    *seen = true;
+                    if *stored_hash != hash || *stored_status != record.base().status {
+                        fetch.push(id.to_owned());
+                    }
+                }
+                composed.push((hash, parts));
+            }
+        }
+        let stored: HashMap<String, StoredRecord> =
+            self.store.get_many(self.tenant, collection, &fetch).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+
+        let mut writes = Vec::new();
+        let now = self.now;
+        let mut counts = FileCounts::default();
+        for (i, mut record) in records.into_iter().enumerate() {
+            let id = record.base().sourced_id.to_string();
+            let previous = stored.get(&id);
+            let (hash, parts) = if fetch_all {
+                let parts = compose(&mut record, previous)?;
+                (content_hash(&mut record), parts)
+            } else {
+                std::mem::take(&mut composed[i])
+            };
+            let status = record.base().status.clone();
+            let state = match (&known.digests, fetch_all) {
+                (Some(digests), false) => digests.get(&id).map(|(h, s, _)| (*h, s.clone())),
+                _ => previous.map(|p| (p.hash, p.status.clone())),
+            };
+            match state {
+                None if status == Status::ToBeDeleted => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                None => counts.created += 1,
+                Some((h, s)) if h == hash && s == status => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Some((_, s)) if status == Status::ToBeDeleted && s != Status::ToBeDeleted => counts.deleted += 1,
+                Some(_) => counts.updated += 1,
+            }
+            record.base_mut().date_last_modified = now;
+            writes.push(record_write(record, hash, previous, parts));
+        }
+        self.applied.items_written += self.store.write_records(self.tenant, writes).await?;
+        let total = self.counts(kind);
+        total.created += counts.created;
+        total.updated += counts.updated;
+        total.deleted += counts.deleted;
+        total.unchanged += counts.unchanged;
+        Ok(())
+    }
+
+    /// After a bulk file: every active record it no longer carries becomes `tobedeleted`.
+    async fn tombstone_unseen(&mut self, kind: FileKind, collection: Collection, known: Known, compose: &Compose<'_>) -> Result<(), ApplyError> {
+        let Some(digests) = known.digests else { return Ok(()) };
+        let gone: Vec<String> =
+            digests.into_iter().filter(|(_, (_, status, seen))| !seen && *status == Status::Active).map(|(id, _)| id).collect();
+        for ids in gone.chunks(CHUNK) {
+            let mut writes = Vec::with_capacity(ids.len());
+            for stored in self.store.get_many(self.tenant, collection, ids).await? {
+                let mut record =
+                    Record::from_json(collection, &stored.body).map_err(|e| ApplyError::StoredRecord(collection.name(), e))?;
+                let parts = compose(&mut record, Some(&stored))?;
+                let base = record.base_mut();
+                base.status = Status::ToBeDeleted;
+                base.date_last_modified = self.now;
+                writes.push(record_write(record, stored.hash, Some(&stored), parts));
+            }
+            self.counts(kind).deleted += writes.len() as u64;
+            self.applied.items_written += self.store.write_records(self.tenant, writes).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies users.csv, roles.csv and userProfiles.csv together: a user record carries its
+    /// roles and profiles, so any of the three can change it.
+    async fn apply_users(&mut self) -> Result<(), ApplyError> {
+        let users = self.modes.get(&FileKind::Users).copied();
+        let roles = self.modes.get(&FileKind::Roles).copied();
+        let profiles = self.modes.get(&FileKind::UserProfiles).copied();
+        if users.is_none() && roles.is_none() && profiles.is_none() {
+            return Ok(());
+        }
+        let role_rows: HashMap<String, Vec<Part<Role>>> = self.read_parts(FileKind::Roles, |row| match row {
+            Row::Role(part) => Some(part),
+            _ => None,
+        })
+        .await?;
+        let profile_rows: HashMap<String, Vec<Part<UserProfile>>> = self.read_parts(FileKind::UserProfiles, |row| match row {
+            Row::Profile(part) => Some(part),
+            _ => None,
+        })
+        .await?;
+        let mut touched: HashSet<String> = role_rows.keys().chain(profile_rows.keys()).cloned().collect();
+        let parts_bulk = roles == Some(Mode::Bulk) || profiles == Some(Mode::Bulk);
+        // Stored parts are needed unless both part files replace them wholesale.
+        let need_stored_parts = roles != Some(Mode::Bulk) || profiles != Some(Mode::Bulk);
+        let compose = |record: &mut Record, stored: Option<&StoredRecord>| -> Result<Option<String>, ApplyError> {
+            let Record::User(user) = record else { return Ok(None) };
+            let mut parts: UserParts = match stored.and_then(|s| s.parts.as_deref()) {
+                Some(json) => serde_json::from_str(json).map_err(|e| ApplyError::StoredRecord("user parts", e))?,
+                None => UserParts::default(),
+            };
+            let id = user.base.sourced_id.as_str();
+            merge(&mut parts.roles, roles, role_rows.get(id));
+            merge(&mut parts.profiles, profiles, profile_rows.get(id));
+            user.roles = parts.roles.values().cloned().collect();
+            user.user_profiles = parts.profiles.values().cloned().collect();
+            Ok(Some(serde_json::to_string(&parts).unwrap_or_default()))
+        };
+
+        let mut known = self.known(Collection::Users, users == Some(Mode::Bulk) || parts_bulk).await?;
+        if users.is_some() {
+            let mut rows = stream_rows(self.path.clone(), FileKind::Users, self.now);
+            while let Some(chunk) = rows.recv().await {
+                let records: Vec<Record> =
+                    chunk?.into_iter().filter_map(|row| if let Row::Record(r) = row { Some(r) } else { None }).collect();
+                for r in &records {
+                    touched.remove(r.base().sourced_id.as_str());
+                }
+                self.apply_chunk(FileKind::Users, Collection::Users, records, &mut known, need_stored_parts, &compose).await?;
+            }
+        }
+        // Users changed only through their roles or profiles (and, when a part file is bulk
+        // but users.csv is not, every stored user, since any of them may have lost a part).
+        if parts_bulk && users != Some(Mode::Bulk) {
+            if let Some(digests) = &known.digests {
+                touched.extend(digests.iter().filter(|(_, (_, _, seen))| !seen).map(|(id, _)| id.clone()));
+            }
+        }
+        let mut touched: Vec<String> = touched.into_iter().collect();
+        touched.sort();
+        for ids in touched.chunks(CHUNK) {
+            let mut records = Vec::with_capacity(ids.len());
+            for stored in self.store.get_many(self.tenant, Collection::Users, ids).await? {
+                records.push(Record::from_json(Collection::Users, &stored.body).map_err(|e| ApplyError::StoredRecord("user", e))?);
+            }
+            self.apply_chunk(FileKind::Users, Collection::Users, records, &mut known, true, &compose).await?;
+        }
+        if users == Some(Mode::Bulk) {
+            self.tombstone_unseen(FileKind::Users, Collection::Users, known, &|record, stored| keep_parts(record, stored)).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads every row of a part file (roles, userProfiles), grouped by user.
+    async fn read_parts<T>(&self, kind: FileKind, pick: fn(Row) -> Option<Part<T>>) -> Result<HashMap<String, Vec<Part<T>>>, ApplyError> {
+        let mut by_user: HashMap<String, Vec<Part<T>>> = HashMap::new();
+        if !self.modes.contains_key(&kind) {
+            return Ok(by_user);
+        }
+        let mut rows = stream_rows(self.path.clone(), kind, self.now);
+        while let Some(chunk) = rows.recv().await {
+            for part in chunk?.into_iter().filter_map(pick) {
+                by_user.entry(part.user.to_string()).or_default().push(part);
+            }
+        }
+        Ok(by_user)
+    }
+}
+
+/// Folds the rows of one part file into a user's stored parts: a bulk file replaces them, a
+/// delta file upserts and removes, an absent file leaves them.
+fn merge<T: Clone>(parts: &mut BTreeMap<String, T>, mode: Option<Mode>, rows: Option<&Vec<Part<T>>>) {
+    match mode {
+        None => {}
+        Some(Mode::Bulk) => {
+            parts.clear();
+            parts.extend(rows.into_iter().flatten().map(|p| (p.id.to_string(), p.value.clone())));
+        }
+        Some(Mode::Delta) => {
+            for part in rows.into_iter().flatten() {
+                if part.status == Status::ToBeDeleted {
+                    parts.remove(part.id.as_str());
+                } else {
+                    parts.insert(part.id.to_string(), part.value.clone());
+                }
+            }
+        }
+    }
+}
+
+/// For tombstones: a record keeps the parts it has.
+fn keep_parts(_record: &mut Record, stored: Option<&StoredRecord>) -> Result<Option<String>, ApplyError> {
+    Ok(stored.and_then(|s| s.parts.clone()))
+}
+
+fn record_write(record: Record, hash: u64, previous: Option<&StoredRecord>, parts: Option<String>) -> RecordWrite {
+    let base = record.base();
+    RecordWrite {
+        collection: record.collection(),
+        id: base.sourced_id.clone(),
+        status: base.status.clone(),
+        modified: base.date_last_modified,
+        body: serde_json::to_string(&record).unwrap_or_default(),
+        hash,
+        links: record.links(),
+        previous_links: previous.map(|p| p.links.clone()),
+        parts,
+    }
+}

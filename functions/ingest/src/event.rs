@@ -1,0 +1,151 @@
+//! S3 upload notifications, as they arrive in SQS message bodies. Only the fields the ingest
+//! uses are read, so a notification without `userIdentity` (moto) parses as well as AWS's own.
+//! Keys are URL-encoded in notifications (`+` for space, `%2F` for `/`) and are decoded here.
+
+use oneroster_model::TenantId;
+use percent_encoding::percent_decode_str;
+use serde::Deserialize;
+use xxhash_rust::xxh3::xxh3_128;
+
+/// An uploaded object to ingest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The bucket.
+    pub bucket: String,
+    /// The decoded object key, `<tenant>/…/file.zip`.
+    pub key: String,
+    /// The tenant: the key's first segment.
+    pub tenant: TenantId,
+    /// The job id: the same for every delivery of one upload event, different for a new upload
+    /// of the same key.
+    pub job_id: String,
+}
+
+/// Why a notification record is not an upload to ingest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Skip {
+    /// Not an object-created event (or S3's test event).
+    #[error("not an object-created notification")]
+    NotCreated,
+    /// Not a `.zip` (the ingest's own reports land in the same bucket).
+    #[error("'{0}' is not a .zip")]
+    NotZip(String),
+    /// The key's first segment is not a valid tenant id.
+    #[error("key '{key}': {reason}")]
+    NoTenant {
+        /// The decoded key.
+        key: String,
+        /// What is wrong with its first segment.
+        reason: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Notification {
+    #[serde(rename = "Records", default)]
+    records: Vec<NotificationRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationRecord {
+    #[serde(default)]
+    event_name: String,
+    s3: Entity,
+}
+
+#[derive(Deserialize)]
+struct Entity {
+    bucket: Bucket,
+    object: Object,
+}
+
+#[derive(Deserialize)]
+struct Bucket {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Object {
+    key: String,
+    #[serde(default)]
+    version_id: Option<String>,
+    #[serde(default)]
+    e_tag: Option<String>,
+    #[serde(default)]
+    sequencer: Option<String>,
+}
+
+/// Decodes an S3 notification key: `+` is a space, then percent-decoding.
+pub fn decode_key(key: &str) -> String {
+    percent_decode_str(&key.replace('+', " ")).decode_utf8_lossy().into_owned()
+}
+
+/// Reads the uploads of one notification body (an SQS message body). A body that is not an S3
+/// notification at all is an error; records that are not uploads to ingest are `Err(Skip)`.
+pub fn uploads(body: &str) -> Result<Vec<Result<Upload, Skip>>, serde_json::Error> {
+    let notification: Notification = serde_json::from_str(body)?;
+    Ok(notification.records.into_iter().map(upload).collect())
+}
+
+fn upload(record: NotificationRecord) -> Result<Upload, Skip> {
+    if !record.event_name.starts_with("ObjectCreated") {
+        return Err(Skip::NotCreated);
+    }
+    let key = decode_key(&record.s3.object.key);
+    if !key.to_ascii_lowercase().ends_with(".zip") {
+        return Err(Skip::NotZip(key));
+    }
+    let first = key.split('/').next().unwrap_or_default();
+    let tenant = TenantId::parse(first).map_err(|e| Skip::NoTenant { key: key.clone(), reason: e.to_string() })?;
+    let object = &record.s3.object;
+    let identity = format!(
+        "{}\n{}\n{}\n{}\n{}",
+        record.s3.bucket.name,
+        key,
+        object.version_id.as_deref().unwrap_or(""),
+        object.e_tag.as_deref().unwrap_or(""),
+        object.sequencer.as_deref().unwrap_or("")
+    );
+    Ok(Upload { bucket: record.s3.bucket.name, job_id: format!("{:032x}", xxh3_128(identity.as_bytes())), key, tenant })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOTO_EVENT: &str = include_str!("../tests/events/moto_put.json");
+    const AWS_EVENT: &str = include_str!("../tests/events/aws_put.json");
+
+    #[test]
+    fn moto_events_without_user_identity_parse_and_keys_are_decoded() {
+        let uploads = uploads(MOTO_EVENT).unwrap();
+        let upload = uploads[0].clone().unwrap();
+        assert_eq!(upload.key, "springfield/nightly/2026 11 24.zip");
+        assert_eq!(upload.tenant.as_str(), "springfield");
+        assert_eq!(upload.bucket, "oneroster-uploads");
+    }
+
+    #[test]
+    fn aws_events_parse_and_redeliveries_share_a_job_id() {
+        let first = uploads(AWS_EVENT).unwrap().remove(0).unwrap();
+        let again = uploads(AWS_EVENT).unwrap().remove(0).unwrap();
+        assert_eq!(first.job_id, again.job_id);
+        assert_eq!(first.key, "district-9/bulk/roster (1).zip");
+        let other = AWS_EVENT.replace("0055AED6DCD90281E5", "0055AED6DCD90281E6");
+        assert_ne!(uploads(&other).unwrap().remove(0).unwrap().job_id, first.job_id);
+    }
+
+    #[test]
+    fn non_uploads_are_skipped_with_a_reason() {
+        let report = MOTO_EVENT.replace("2026+11+24.zip", "2026.zip.report.json");
+        assert!(matches!(uploads(&report).unwrap()[0], Err(Skip::NotZip(_))));
+        let no_tenant = MOTO_EVENT.replace("springfield%2F", "Spring%23field%2F");
+        assert!(matches!(uploads(&no_tenant).unwrap()[0], Err(Skip::NoTenant { .. })));
+        let deleted = MOTO_EVENT.replace("ObjectCreated:Put", "ObjectRemoved:Delete");
+        assert_eq!(uploads(&deleted).unwrap()[0], Err(Skip::NotCreated));
+        assert!(uploads(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#).unwrap().is_empty());
+        assert!(uploads("not json").is_err());
+    }
+}

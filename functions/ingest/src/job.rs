@@ -1,0 +1,209 @@
+//! One ingest job, from notification to report: at most once per upload, one at a time per
+//! tenant, validate everything, then apply only a package without errors.
+
+use crate::apply::{apply, ApplyError};
+use crate::event::Upload;
+use crate::uploads::{UploadError, Uploads};
+use oneroster_csv::{validate, Diagnostic, Package, Report, StoredReference, Target};
+use oneroster_model::{Collection, Timestamp};
+use oneroster_store::{FileCounts, Job, JobState, Store, StoreError, JOB_ERRORS_KEPT};
+use std::collections::HashMap;
+use std::time::Duration;
+use tracing::{info, warn};
+
+/// How long a job may hold its tenant's lock before another may take it over.
+const LOCK_LEASE: Duration = Duration::from_secs(15 * 60);
+
+/// A job that could not finish now; the message is redelivered and the job runs again.
+#[derive(Debug, thiserror::Error)]
+pub enum RetryLater {
+    /// Another upload of the tenant is being ingested.
+    #[error("another upload of tenant {0} is being ingested")]
+    TenantBusy(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// S3 failed.
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    /// Applying failed midway.
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// The local copy of the upload could not be read.
+    #[error("reading the local copy: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How a delivery ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// This upload's job had already finished: nothing was done again.
+    AlreadyDone(Job),
+    /// The job finished now (applied or rejected).
+    Finished(Job),
+}
+
+/// The ingest's dependencies, built once per process.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    /// The table.
+    pub store: Store,
+    /// The upload bucket.
+    pub uploads: Uploads,
+}
+
+/// Where the full report of an upload goes: beside it.
+pub fn report_key(upload_key: &str) -> String {
+    format!("{upload_key}.report.json")
+}
+
+impl Ingest {
+    /// Runs the job of one upload.
+    #[tracing::instrument(skip_all, fields(tenant = %upload.tenant, job = %upload.job_id))]
+    pub async fn run(&self, upload: &Upload) -> Result<Outcome, RetryLater> {
+        let existing = self.store.get_job(&upload.tenant, &upload.job_id).await?;
+        if let Some(job) = existing.as_ref().filter(|j| j.state != JobState::Running) {
+            info!(state = ?job.state, "duplicate delivery of a finished upload; nothing to do");
+            return Ok(Outcome::AlreadyDone(job.clone()));
+        }
+        let until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + LOCK_LEASE.as_millis() as i64);
+        if !self.store.acquire_ingest_lock(&upload.tenant, &upload.job_id, until).await? {
+            return Err(RetryLater::TenantBusy(upload.tenant.to_string()));
+        }
+        let result = self.run_locked(upload, existing).await;
+        if let Err(e) = self.store.release_ingest_lock(&upload.tenant, &upload.job_id).await {
+            warn!(error = %e, "releasing the ingest lock failed; it expires by itself");
+        }
+        result
+    }
+
+    async fn run_locked(&self, upload: &Upload, existing: Option<Job>) -> Result<Outcome, RetryLater> {
+        // A job found running was interrupted: it resumes with its first start time, so the
+        // records it already wrote compare as unchanged and the rest are written.
+        let mut job = existing.unwrap_or_else(|| Job {
+            id: upload.job_id.clone(),
+            tenant: upload.tenant.clone(),
+            bucket: upload.bucket.clone(),
+            key: upload.key.clone(),
+            state: JobState::Running,
+            started: Timestamp::now(),
+            finished: None,
+            files: Default::default(),
+            items_written: 0,
+            warnings: Vec::new(),
+            error_count: 0,
+            errors: Vec::new(),
+            report_key: None,
+        });
+        self.store.put_job(&job).await?;
+
+        let local = match self.uploads.fetch(&upload.bucket, &upload.key).await {
+            Ok(local) => local,
+            Err(UploadError::Missing { .. }) => {
+                let mut report = Report::default();
+                report.file_error(&upload.key, "the upload was deleted before it could be read");
+                return self.finish(job, report, None).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let validated = {
+            let path = local.path().to_owned();
+            let started = job.started;
+            tokio::task::spawn_blocking(move || {
+                let mut report = Report::default();
+                let outcome = match Package::open(std::fs::File::open(&path)?, &mut report) {
+                    Ok(mut package) => validate(&mut package, started, &mut report).map(Some).unwrap_or_else(|e| {
+                        report.file_error("(zip)", e.to_string());
+                        None
+                    }),
+                    Err(e) => {
+                        report.file_error("(zip)", e.to_string());
+                        None
+                    }
+                };
+                Ok::<_, std::io::Error>((report, outcome))
+            })
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??
+        };
+        let (mut report, validation) = validated;
+        if let Some(validation) = &validation {
+            self.check_stored_references(upload, &validation.stored_references, &mut report).await?;
+        }
+        if !report.is_valid() {
+            return self.finish(job, report, None).await;
+        }
+        let applied = apply(&self.store, &upload.tenant, local.path(), job.started).await?;
+        job.items_written = applied.items_written;
+        self.finish(job, report, Some(applied.files)).await
+    }
+
+    /// Checks the references that only stored data can satisfy; the missing ones are errors.
+    async fn check_stored_references(&self, upload: &Upload, refs: &[StoredReference], report: &mut Report) -> Result<(), StoreError> {
+        let mut by_collection: HashMap<Collection, Vec<&StoredReference>> = HashMap::new();
+        let mut profiles: HashMap<String, Vec<&StoredReference>> = HashMap::new();
+        for r in refs {
+            match (r.target, &r.owner) {
+                (Target::Collection(c), _) => by_collection.entry(c).or_default().push(r),
+                (Target::Profile, Some(owner)) => profiles.entry(owner.clone()).or_default().push(r),
+                (Target::Profile, None) => missing(report, r, "userProfiles"),
+            }
+        }
+        for (collection, refs) in by_collection {
+            let ids: Vec<String> = refs.iter().map(|r| r.id.clone()).collect();
+            let found = self.store.existing_ids(&upload.tenant, collection, &ids).await?;
+            for r in refs.iter().filter(|r| !found.contains(&r.id)) {
+                missing(report, r, collection.name());
+            }
+        }
+        if !profiles.is_empty() {
+            let owners: Vec<String> = profiles.keys().cloned().collect();
+            let users = self.store.get_many(&upload.tenant, Collection::Users, &owners).await?;
+            let held: HashMap<&str, &str> = users.iter().map(|u| (u.id.as_str(), u.parts.as_deref().unwrap_or(""))).collect();
+            for (owner, refs) in &profiles {
+                for r in refs {
+                    // Profile ids are GUIDs, so a quoted key match in the parts JSON is exact.
+                    let quoted = format!("\"{}\":", r.id);
+                    if !held.get(owner.as_str()).is_some_and(|parts| parts.contains(&quoted)) {
+                        missing(report, r, "userProfiles");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn finish(&self, mut job: Job, report: Report, applied: Option<std::collections::BTreeMap<String, FileCounts>>) -> Result<Outcome, RetryLater> {
+        job.state = if applied.is_some() { JobState::Applied } else { JobState::Rejected };
+        job.finished = Some(Timestamp::now());
+        job.files = applied.unwrap_or_default();
+        for file in &report.files {
+            let counts = job.files.entry(file.file.clone()).or_default();
+            counts.mode = file.mode.clone();
+            counts.rows = file.rows;
+        }
+        job.warnings = report.warnings.clone();
+        job.error_count = report.error_count;
+        job.errors = report.errors.iter().take(JOB_ERRORS_KEPT).map(describe).collect();
+        let key = report_key(&job.key);
+        let document = serde_json::json!({ "job": &job, "report": &report });
+        self.uploads.put_json(&job.bucket, &key, serde_json::to_vec_pretty(&document).unwrap_or_default()).await?;
+        job.report_key = Some(key);
+        self.store.put_job(&job).await?;
+        info!(state = ?job.state, errors = job.error_count, items_written = job.items_written, "ingest job finished");
+        Ok(Outcome::Finished(job))
+    }
+}
+
+fn missing(report: &mut Report, reference: &StoredReference, what: &str) {
+    let mut diagnostic = reference.at.clone();
+    diagnostic.reason = format!("'{}' is neither in this package nor among the stored {what}", reference.id);
+    report.error(diagnostic);
+}
+
+/// One error as a line: `users.csv:12 email: reason`.
+pub fn describe(d: &Diagnostic) -> String {
+    let line = d.line.map(|l| format!(":{l}")).unwrap_or_default();
+    let column = d.column.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
+    format!("{}{line}{column}: {}", d.file, d.reason)
+}

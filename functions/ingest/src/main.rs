@@ -1,0 +1,39 @@
+//! The ingest Lambda: configuration and clients once, then SQS batches to [`ingest::handle_batch`].
+
+use aws_lambda_events::sqs::SqsEvent;
+use ingest::Ingest;
+use lambda_runtime::{service_fn, LambdaEvent};
+use oneroster_store::Store;
+
+/// Configuration read once at start-up.
+struct Config {
+    table: String,
+    dynamodb_endpoint: Option<String>,
+    s3_endpoint: Option<String>,
+}
+
+impl Config {
+    fn from_env() -> Result<Self, String> {
+        Ok(Self {
+            table: std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the DynamoDB table".to_owned())?,
+            dynamodb_endpoint: std::env::var("DYNAMODB_ENDPOINT").ok(),
+            s3_endpoint: std::env::var("S3_ENDPOINT").ok(),
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = Config::from_env()?;
+    let aws = aws_config::load_from_env().await;
+    let ingest = Ingest {
+        store: Store::connect(&aws, config.dynamodb_endpoint.as_deref(), config.table),
+        uploads: ingest::uploads::Uploads::connect(&aws, config.s3_endpoint.as_deref()),
+    };
+    let ingest = &ingest;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Error>(ingest::handle_batch(ingest, event.payload).await)
+    }))
+    .await
+}
