@@ -138,7 +138,10 @@ fn stream_rows(path: PathBuf, kind: FileKind, now: Timestamp) -> mpsc::Receiver<
 impl Applier<'_> {
     fn counts(&mut self, kind: FileKind) -> &mut FileCounts {
         let mode = self.modes.get(&kind).map_or("absent", |m| m.as_str());
-        self.applied.files.entry(kind.file_name().to_owned()).or_insert_with(|| FileCounts { mode: mode.to_owned(), ..Default::default() })
+        self.applied
+            .files
+            .entry(kind.file_name().to_owned())
+            .or_insert_with(|| FileCounts { mode: mode.to_owned(), ..Default::default() })
     }
 
     async fn known(&self, collection: Collection, bulk: bool) -> Result<Known, ApplyError> {
@@ -155,7 +158,8 @@ impl Applier<'_> {
         let mut known = self.known(collection, mode == Mode::Bulk).await?;
         let mut rows = stream_rows(self.path.clone(), kind, self.now);
         while let Some(chunk) = rows.recv().await {
-            let records = chunk?.into_iter().filter_map(|row| if let Row::Record(r) = row { Some(r) } else { None }).collect();
+            let records =
+                chunk?.into_iter().filter_map(|row| if let Row::Record(r) = row { Some(r) } else { None }).collect();
             self.apply_chunk(kind, collection, records, &mut known, false, &|_, _| Ok(None)).await?;
         }
         self.tombstone_unseen(kind, collection, known, &|record, stored| keep_parts(record, stored)).await
@@ -201,8 +205,13 @@ impl Applier<'_> {
                 composed.push((hash, parts));
             }
         }
-        let stored: HashMap<String, StoredRecord> =
-            self.store.get_many(self.tenant, collection, &fetch).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let stored: HashMap<String, StoredRecord> = self
+            .store
+            .get_many(self.tenant, collection, &fetch)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
 
         let mut writes = Vec::new();
         let now = self.now;
@@ -247,15 +256,24 @@ impl Applier<'_> {
     }
 
     /// After a bulk file: every active record it no longer carries becomes `tobedeleted`.
-    async fn tombstone_unseen(&mut self, kind: FileKind, collection: Collection, known: Known, compose: &Compose<'_>) -> Result<(), ApplyError> {
+    async fn tombstone_unseen(
+        &mut self,
+        kind: FileKind,
+        collection: Collection,
+        known: Known,
+        compose: &Compose<'_>,
+    ) -> Result<(), ApplyError> {
         let Some(digests) = known.digests else { return Ok(()) };
-        let gone: Vec<String> =
-            digests.into_iter().filter(|(_, (_, status, seen))| !seen && *status == Status::Active).map(|(id, _)| id).collect();
+        let gone: Vec<String> = digests
+            .into_iter()
+            .filter(|(_, (_, status, seen))| !seen && *status == Status::Active)
+            .map(|(id, _)| id)
+            .collect();
         for ids in gone.chunks(CHUNK) {
             let mut writes = Vec::with_capacity(ids.len());
             for stored in self.store.get_many(self.tenant, collection, ids).await? {
-                let mut record =
-                    Record::from_json(collection, &stored.body).map_err(|e| ApplyError::StoredRecord(collection.name(), e))?;
+                let mut record = Record::from_json(collection, &stored.body)
+                    .map_err(|e| ApplyError::StoredRecord(collection.name(), e))?;
                 let parts = compose(&mut record, Some(&stored))?;
                 let base = record.base_mut();
                 base.status = Status::ToBeDeleted;
@@ -277,16 +295,18 @@ impl Applier<'_> {
         if users.is_none() && roles.is_none() && profiles.is_none() {
             return Ok(());
         }
-        let role_rows: HashMap<String, Vec<Part<Role>>> = self.read_parts(FileKind::Roles, |row| match row {
-            Row::Role(part) => Some(part),
-            _ => None,
-        })
-        .await?;
-        let profile_rows: HashMap<String, Vec<Part<UserProfile>>> = self.read_parts(FileKind::UserProfiles, |row| match row {
-            Row::Profile(part) => Some(part),
-            _ => None,
-        })
-        .await?;
+        let role_rows: HashMap<String, Vec<Part<Role>>> = self
+            .read_parts(FileKind::Roles, |row| match row {
+                Row::Role(part) => Some(part),
+                _ => None,
+            })
+            .await?;
+        let profile_rows: HashMap<String, Vec<Part<UserProfile>>> = self
+            .read_parts(FileKind::UserProfiles, |row| match row {
+                Row::Profile(part) => Some(part),
+                _ => None,
+            })
+            .await?;
         let mut touched: HashSet<String> = role_rows.keys().chain(profile_rows.keys()).cloned().collect();
         let parts_bulk = roles == Some(Mode::Bulk) || profiles == Some(Mode::Bulk);
         // Stored parts are needed unless both part files replace them wholesale.
@@ -309,12 +329,15 @@ impl Applier<'_> {
         if users.is_some() {
             let mut rows = stream_rows(self.path.clone(), FileKind::Users, self.now);
             while let Some(chunk) = rows.recv().await {
-                let records: Vec<Record> =
-                    chunk?.into_iter().filter_map(|row| if let Row::Record(r) = row { Some(r) } else { None }).collect();
+                let records: Vec<Record> = chunk?
+                    .into_iter()
+                    .filter_map(|row| if let Row::Record(r) = row { Some(r) } else { None })
+                    .collect();
                 for r in &records {
                     touched.remove(r.base().sourced_id.as_str());
                 }
-                self.apply_chunk(FileKind::Users, Collection::Users, records, &mut known, need_stored_parts, &compose).await?;
+                self.apply_chunk(FileKind::Users, Collection::Users, records, &mut known, need_stored_parts, &compose)
+                    .await?;
             }
         }
         // Users changed only through their roles or profiles (and, when a part file is bulk
@@ -329,18 +352,28 @@ impl Applier<'_> {
         for ids in touched.chunks(CHUNK) {
             let mut records = Vec::with_capacity(ids.len());
             for stored in self.store.get_many(self.tenant, Collection::Users, ids).await? {
-                records.push(Record::from_json(Collection::Users, &stored.body).map_err(|e| ApplyError::StoredRecord("user", e))?);
+                records.push(
+                    Record::from_json(Collection::Users, &stored.body)
+                        .map_err(|e| ApplyError::StoredRecord("user", e))?,
+                );
             }
             self.apply_chunk(FileKind::Users, Collection::Users, records, &mut known, true, &compose).await?;
         }
         if users == Some(Mode::Bulk) {
-            self.tombstone_unseen(FileKind::Users, Collection::Users, known, &|record, stored| keep_parts(record, stored)).await?;
+            self.tombstone_unseen(FileKind::Users, Collection::Users, known, &|record, stored| {
+                keep_parts(record, stored)
+            })
+            .await?;
         }
         Ok(())
     }
 
     /// Reads every row of a part file (roles, userProfiles), grouped by user.
-    async fn read_parts<T>(&self, kind: FileKind, pick: fn(Row) -> Option<Part<T>>) -> Result<HashMap<String, Vec<Part<T>>>, ApplyError> {
+    async fn read_parts<T>(
+        &self,
+        kind: FileKind,
+        pick: fn(Row) -> Option<Part<T>>,
+    ) -> Result<HashMap<String, Vec<Part<T>>>, ApplyError> {
         let mut by_user: HashMap<String, Vec<Part<T>>> = HashMap::new();
         if !self.modes.contains_key(&kind) {
             return Ok(by_user);

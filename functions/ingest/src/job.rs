@@ -139,7 +139,12 @@ impl Ingest {
     }
 
     /// Checks the references that only stored data can satisfy; the missing ones are errors.
-    async fn check_stored_references(&self, upload: &Upload, refs: &[StoredReference], report: &mut Report) -> Result<(), StoreError> {
+    async fn check_stored_references(
+        &self,
+        upload: &Upload,
+        refs: &[StoredReference],
+        report: &mut Report,
+    ) -> Result<(), StoreError> {
         let mut by_collection: HashMap<Collection, Vec<&StoredReference>> = HashMap::new();
         let mut profiles: HashMap<String, Vec<&StoredReference>> = HashMap::new();
         for r in refs {
@@ -159,7 +164,8 @@ impl Ingest {
         if !profiles.is_empty() {
             let owners: Vec<String> = profiles.keys().cloned().collect();
             let users = self.store.get_many(&upload.tenant, Collection::Users, &owners).await?;
-            let held: HashMap<&str, &str> = users.iter().map(|u| (u.id.as_str(), u.parts.as_deref().unwrap_or(""))).collect();
+            let held: HashMap<&str, &str> =
+                users.iter().map(|u| (u.id.as_str(), u.parts.as_deref().unwrap_or(""))).collect();
             for (owner, refs) in &profiles {
                 for r in refs {
                     // Profile ids are GUIDs, so a quoted key match in the parts JSON is exact.
@@ -173,7 +179,12 @@ impl Ingest {
         Ok(())
     }
 
-    async fn finish(&self, mut job: Job, report: Report, applied: Option<std::collections::BTreeMap<String, FileCounts>>) -> Result<Outcome, RetryLater> {
+    async fn finish(
+        &self,
+        mut job: Job,
+        report: Report,
+        applied: Option<std::collections::BTreeMap<String, FileCounts>>,
+    ) -> Result<Outcome, RetryLater> {
         job.state = if applied.is_some() { JobState::Applied } else { JobState::Rejected };
         job.finished = Some(Timestamp::now());
         job.files = applied.unwrap_or_default();

@@ -131,8 +131,7 @@ impl Package {
 
         // Which binding file each entry is, by its base name, case-insensitively.
         let mut found: BTreeMap<&'static str, (usize, String)> = BTreeMap::new();
-        let known: Vec<&'static str> =
-            FileKind::ALL.iter().map(|k| k.file_name()).chain(OTHER_BINDING_FILES).collect();
+        let known: Vec<&'static str> = FileKind::ALL.iter().map(|k| k.file_name()).chain(OTHER_BINDING_FILES).collect();
         for (index, name) in &names {
             let base = name.rsplit('/').next().unwrap_or(name);
             let Some(canonical) = known.iter().copied().find(|k| k.eq_ignore_ascii_case(base)) else {
@@ -146,7 +145,10 @@ impl Package {
                 report.warn(format!("{name}: file name taken as {canonical} (the binding spells it so)"));
             }
             if let Some((_, first)) = found.get(canonical) {
-                report.file_error(name, format!("a second {canonical} (the first is {first}); a package holds each file once"));
+                report.file_error(
+                    name,
+                    format!("a second {canonical} (the first is {first}); a package holds each file once"),
+                );
                 continue;
             }
             found.insert(canonical, (*index, name.clone()));
@@ -176,11 +178,20 @@ impl Package {
                 }
                 (Some("bulk" | "delta"), None) => report.file_error(
                     "manifest.csv",
-                    format!("{} is declared {} but the zip has no {}", kind.manifest_key(), declared.unwrap_or_default(), kind.file_name()),
+                    format!(
+                        "{} is declared {} but the zip has no {}",
+                        kind.manifest_key(),
+                        declared.unwrap_or_default(),
+                        kind.file_name()
+                    ),
                 ),
                 (Some("absent") | None, Some((_, name))) => report.file_error(
                     &name,
-                    format!("the manifest does not declare {} as bulk or delta; set {} to bulk or delta", kind.file_name(), kind.manifest_key()),
+                    format!(
+                        "the manifest does not declare {} as bulk or delta; set {} to bulk or delta",
+                        kind.file_name(),
+                        kind.manifest_key()
+                    ),
                 ),
                 (Some("absent") | None, None) => {}
                 (Some(other), _) => report.error(Diagnostic {
@@ -192,9 +203,12 @@ impl Package {
             }
         }
         for (canonical, (_, name)) in found {
-            let declared = manifest.as_ref().and_then(|m| m.get(&format!("file.{}", canonical.trim_end_matches(".csv"))));
+            let declared =
+                manifest.as_ref().and_then(|m| m.get(&format!("file.{}", canonical.trim_end_matches(".csv"))));
             if canonical != "manifest.csv" && declared.is_none_or(|d| d != "absent") {
-                report.warn(format!("{name}: gradebook and resources files are not imported yet; its rows were not read"));
+                report.warn(format!(
+                    "{name}: gradebook and resources files are not imported yet; its rows were not read"
+                ));
             }
         }
         Ok(Self { archive, files })
@@ -288,8 +302,18 @@ fn read_manifest(
     for (key, expected) in [("manifest.version", "1.0"), ("oneroster.version", "1.2")] {
         match properties.get(key) {
             Some(v) if v == expected => {}
-            Some(v) => report.error(Diagnostic { file: name.into(), line: None, column: Some(key.into()), reason: format!("must be {expected}, not '{v}'") }),
-            None => report.error(Diagnostic { file: name.into(), line: None, column: Some(key.into()), reason: format!("missing; it must be {expected}") }),
+            Some(v) => report.error(Diagnostic {
+                file: name.into(),
+                line: None,
+                column: Some(key.into()),
+                reason: format!("must be {expected}, not '{v}'"),
+            }),
+            None => report.error(Diagnostic {
+                file: name.into(),
+                line: None,
+                column: Some(key.into()),
+                reason: format!("missing; it must be {expected}"),
+            }),
         }
     }
     Ok(properties)

@@ -139,7 +139,10 @@ fn check_header(
     for (i, got) in header.iter().enumerate().skip(expected.len()) {
         match got.strip_prefix("metadata.") {
             Some(key) if !key.is_empty() => extensions.push((i, key.to_owned())),
-            _ => fail(got, format!("unknown column '{got}'; extension columns go to the right and are named metadata.<name>")),
+            _ => fail(
+                got,
+                format!("unknown column '{got}'; extension columns go to the right and are named metadata.<name>"),
+            ),
         }
     }
     ok.then_some(extensions)

@@ -6,8 +6,7 @@
 use crate::fields::RowReader;
 use crate::package::{FileKind, Mode};
 use oneroster_model::entities::{
-    AcademicSession, Base, Class, Course, Credential, Demographics, Enrollment, Org, Role, User, UserId,
-    UserProfile,
+    AcademicSession, Base, Class, Course, Credential, Demographics, Enrollment, Org, Role, User, UserId, UserProfile,
 };
 use oneroster_model::vocab::{ClassType, EnrollmentRole, OrgType, RoleName, RoleType, SessionType, Sex, Status};
 use oneroster_model::{Collection, Record, SourcedId, Timestamp};
@@ -17,38 +16,121 @@ pub fn columns(kind: FileKind) -> &'static [&'static str] {
     match kind {
         FileKind::Orgs => &["sourcedId", "status", "dateLastModified", "name", "type", "identifier", "parentSourcedId"],
         FileKind::AcademicSessions => &[
-            "sourcedId", "status", "dateLastModified", "title", "type", "startDate", "endDate", "parentSourcedId", "schoolYear",
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "title",
+            "type",
+            "startDate",
+            "endDate",
+            "parentSourcedId",
+            "schoolYear",
         ],
         FileKind::Courses => &[
-            "sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title", "courseCode", "grades", "orgSourcedId",
-            "subjects", "subjectCodes",
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "schoolYearSourcedId",
+            "title",
+            "courseCode",
+            "grades",
+            "orgSourcedId",
+            "subjects",
+            "subjectCodes",
         ],
         FileKind::Classes => &[
-            "sourcedId", "status", "dateLastModified", "title", "grades", "courseSourcedId", "classCode", "classType",
-            "location", "schoolSourcedId", "termSourcedIds", "subjects", "subjectCodes", "periods",
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "title",
+            "grades",
+            "courseSourcedId",
+            "classCode",
+            "classType",
+            "location",
+            "schoolSourcedId",
+            "termSourcedIds",
+            "subjects",
+            "subjectCodes",
+            "periods",
         ],
         FileKind::Users => &[
-            "sourcedId", "status", "dateLastModified", "enabledUser", "username", "userIds", "givenName", "familyName",
-            "middleName", "identifier", "email", "sms", "phone", "agentSourcedIds", "grades", "password",
-            "userMasterIdentifier", "preferredGivenName", "preferredMiddleName", "preferredFamilyName",
-            "primaryOrgSourcedId", "pronouns",
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "enabledUser",
+            "username",
+            "userIds",
+            "givenName",
+            "familyName",
+            "middleName",
+            "identifier",
+            "email",
+            "sms",
+            "phone",
+            "agentSourcedIds",
+            "grades",
+            "password",
+            "userMasterIdentifier",
+            "preferredGivenName",
+            "preferredMiddleName",
+            "preferredFamilyName",
+            "primaryOrgSourcedId",
+            "pronouns",
         ],
         FileKind::UserProfiles => &[
-            "sourcedId", "status", "dateLastModified", "userSourcedId", "profileType", "vendorId", "applicationId",
-            "description", "credentialType", "username", "password",
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "userSourcedId",
+            "profileType",
+            "vendorId",
+            "applicationId",
+            "description",
+            "credentialType",
+            "username",
+            "password",
         ],
         FileKind::Roles => &[
-            "sourcedId", "status", "dateLastModified", "userSourcedId", "roleType", "role", "beginDate", "endDate",
-            "orgSourcedId", "userProfileSourcedId",
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "userSourcedId",
+            "roleType",
+            "role",
+            "beginDate",
+            "endDate",
+            "orgSourcedId",
+            "userProfileSourcedId",
         ],
         FileKind::Enrollments => &[
-            "sourcedId", "status", "dateLastModified", "classSourcedId", "schoolSourcedId", "userSourcedId", "role",
-            "primary", "beginDate", "endDate",
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "classSourcedId",
+            "schoolSourcedId",
+            "userSourcedId",
+            "role",
+            "primary",
+            "beginDate",
+            "endDate",
         ],
         FileKind::Demographics => &[
-            "sourcedId", "status", "dateLastModified", "birthDate", "sex", "americanIndianOrAlaskaNative", "asian",
-            "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
-            "hispanicOrLatinoEthnicity", "countryOfBirthCode", "stateOfBirthAbbreviation", "cityOfBirth",
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "birthDate",
+            "sex",
+            "americanIndianOrAlaskaNative",
+            "asian",
+            "blackOrAfricanAmerican",
+            "nativeHawaiianOrOtherPacificIslander",
+            "white",
+            "demographicRaceTwoOrMoreRaces",
+            "hispanicOrLatinoEthnicity",
+            "countryOfBirthCode",
+            "stateOfBirthAbbreviation",
+            "cityOfBirth",
             "publicSchoolResidenceStatus",
         ],
     }
@@ -104,12 +186,16 @@ impl Row {
         let c = Target::Collection;
         let mut refs = Vec::new();
         match self {
-            Row::Record(Record::Org(o)) => refs.extend(o.parent.iter().map(|p| ("parentSourcedId", c(Orgs), p.sourced_id.as_str()))),
+            Row::Record(Record::Org(o)) => {
+                refs.extend(o.parent.iter().map(|p| ("parentSourcedId", c(Orgs), p.sourced_id.as_str())))
+            }
             Row::Record(Record::AcademicSession(s)) => {
                 refs.extend(s.parent.iter().map(|p| ("parentSourcedId", c(AcademicSessions), p.sourced_id.as_str())))
             }
             Row::Record(Record::Course(co)) => {
-                refs.extend(co.school_year.iter().map(|p| ("schoolYearSourcedId", c(AcademicSessions), p.sourced_id.as_str())));
+                refs.extend(
+                    co.school_year.iter().map(|p| ("schoolYearSourcedId", c(AcademicSessions), p.sourced_id.as_str())),
+                );
                 refs.push(("orgSourcedId", c(Orgs), co.org.sourced_id.as_str()));
             }
             Row::Record(Record::Class(cl)) => {
@@ -168,7 +254,10 @@ fn read_base(row: &mut RowReader<'_>, mode: Mode, now: Timestamp) -> Option<Base
         Mode::Bulk => {
             for column in ["status", "dateLastModified"] {
                 if row.text(column).is_some() {
-                    row.fail(column, format!("{column} must be blank in a bulk file (the binding reserves it for delta)"));
+                    row.fail(
+                        column,
+                        format!("{column} must be blank in a bulk file (the binding reserves it for delta)"),
+                    );
                 }
             }
             (Some(Status::Active), Some(now))
@@ -179,7 +268,12 @@ fn read_base(row: &mut RowReader<'_>, mode: Mode, now: Timestamp) -> Option<Base
             (status, modified)
         }
     };
-    Some(Base { sourced_id: sourced_id?, status: status?, date_last_modified: date_last_modified?, metadata: row.metadata() })
+    Some(Base {
+        sourced_id: sourced_id?,
+        status: status?,
+        date_last_modified: date_last_modified?,
+        metadata: row.metadata(),
+    })
 }
 
 fn org(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
@@ -222,7 +316,10 @@ fn subjects(row: &mut RowReader<'_>) -> (Vec<String>, Vec<String>) {
     let subjects = row.list("subjects");
     let codes = row.list("subjectCodes");
     if !subjects.is_empty() && !codes.is_empty() && subjects.len() != codes.len() {
-        row.fail("subjectCodes", format!("{} subject codes for {} subjects; the lists must be parallel", codes.len(), subjects.len()));
+        row.fail(
+            "subjectCodes",
+            format!("{} subject codes for {} subjects; the lists must be parallel", codes.len(), subjects.len()),
+        );
     }
     (subjects, codes)
 }
@@ -276,7 +373,9 @@ fn user_ids(row: &mut RowReader<'_>) -> Vec<UserId> {
             .and_then(|s| s.split_once(':'))
             .filter(|(t, i)| !t.is_empty() && !i.is_empty());
         match parsed {
-            Some((id_type, identifier)) => ids.push(UserId { id_type: id_type.to_owned(), identifier: identifier.to_owned() }),
+            Some((id_type, identifier)) => {
+                ids.push(UserId { id_type: id_type.to_owned(), identifier: identifier.to_owned() })
+            }
             None => row.fail("userIds", format!("'{item}' is not of the form {{type:identifier}}")),
         }
     }

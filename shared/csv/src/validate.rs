@@ -69,7 +69,12 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
         let mut ids: HashMap<u128, u64> = HashMap::new();
         let mut pending: Vec<Pending> = Vec::new();
         let rows = read_rows(package, kind, now, report, |row, line, report| {
-            let at = |column: &str| Diagnostic { file: name.clone(), line: Some(line), column: Some(column.to_owned()), reason: String::new() };
+            let at = |column: &str| Diagnostic {
+                file: name.clone(),
+                line: Some(line),
+                column: Some(column.to_owned()),
+                reason: String::new(),
+            };
             if let Some(first) = ids.insert(xxh3_128(row.id().as_str().as_bytes()), line) {
                 let mut d = at("sourcedId");
                 d.reason = format!("sourcedId '{}' is already used on line {first}", row.id());
@@ -93,7 +98,10 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
                     // satisfied inside the package
                 } else if modes.get(&file) == Some(&Mode::Bulk) {
                     let mut d = at(column);
-                    d.reason = format!("'{id}' is not in {} (a bulk file must define everything referenced)", file.file_name());
+                    d.reason = format!(
+                        "'{id}' is not in {} (a bulk file must define everything referenced)",
+                        file.file_name()
+                    );
                     report.error(d);
                 } else {
                     let owner = (target == Target::Profile).then(|| owner.clone()).flatten();
@@ -107,7 +115,11 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
             }
             if mode == Mode::Bulk {
                 let mut d = p.at;
-                d.reason = format!("'{}' is not in {} (a bulk file must define everything referenced)", p.id, kind.file_name());
+                d.reason = format!(
+                    "'{}' is not in {} (a bulk file must define everything referenced)",
+                    p.id,
+                    kind.file_name()
+                );
                 report.error(d);
             } else {
                 stored.entry((p.target, p.id, p.owner)).or_insert(p.at);
@@ -134,10 +146,8 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
         }
     }
 
-    validation.stored_references = stored
-        .into_iter()
-        .map(|((target, id, owner), at)| StoredReference { target, id, owner, at })
-        .collect();
+    validation.stored_references =
+        stored.into_iter().map(|((target, id, owner), at)| StoredReference { target, id, owner, at }).collect();
     validation.stored_references.sort_by(|a, b| (&a.at.file, a.at.line).cmp(&(&b.at.file, b.at.line)));
     Ok(validation)
 }

@@ -1,4 +1,5 @@
-//! The CSV binding against the official sample packages in `../shared/spec/samples/`.
+//! The CSV binding against the official sample packages in `../shared/spec/samples/` and
+//! against generated districts.
 
 use oneroster_csv::{validate, Package, Report};
 use oneroster_model::Timestamp;
@@ -30,7 +31,10 @@ fn the_broken_bulk_sample_is_rejected_with_located_errors() {
     let report = check("v1p2_full_dataset.zip");
     assert!(!report.is_valid());
     let has = |file: &str, column: &str, reason: &str| {
-        report.errors.iter().any(|e| e.file.ends_with(file) && e.column.as_deref() == Some(column) && e.reason.contains(reason))
+        report
+            .errors
+            .iter()
+            .any(|e| e.file.ends_with(file) && e.column.as_deref() == Some(column) && e.reason.contains(reason))
     };
     assert!(has("orgs.csv", "status", "must be blank in a bulk file"), "{:#?}", report.errors);
     assert!(has("classes.csv", "classType", "'Scheduled' is not one of"), "{:#?}", report.errors);
@@ -40,7 +44,11 @@ fn the_broken_bulk_sample_is_rejected_with_located_errors() {
     assert_eq!(first_data_error.line, Some(2), "data rows start on line 2");
     assert!(report.warnings.iter().any(|w| w.contains("userprofiles.csv: file name taken as userProfiles.csv")));
     assert!(report.errors.iter().all(|e| !e.file.is_empty()));
-    assert!(report.errors.iter().any(|e| e.reason.contains("YYYY-MM-DD") || e.reason.contains("must be")), "{:#?}", report.errors);
+    assert!(
+        report.errors.iter().any(|e| e.reason.contains("YYYY-MM-DD") || e.reason.contains("must be")),
+        "{:#?}",
+        report.errors
+    );
 }
 
 #[test]
@@ -52,3 +60,44 @@ fn the_one_point_one_samples_are_rejected() {
     }
 }
 
+fn generated(students: usize) -> (district_gen::District, tempfile::NamedTempFile) {
+    let district = district_gen::District::new(students);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    district.write_bulk(file.reopen().unwrap()).unwrap();
+    (district, file)
+}
+
+#[test]
+fn a_generated_district_is_valid_and_every_row_maps() {
+    let (_, file) = generated(600);
+    let mut report = Report::default();
+    let mut package = Package::open(file.reopen().unwrap(), &mut report).unwrap();
+    let validation = validate(&mut package, Timestamp::now(), &mut report).unwrap();
+    assert!(report.is_valid(), "{:#?}", report.errors);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert!(validation.stored_references.is_empty());
+    let mut mapped = 0;
+    oneroster_csv::read_rows(
+        &mut package,
+        oneroster_csv::FileKind::Enrollments,
+        Timestamp::now(),
+        &mut report,
+        |_, _, _| mapped += 1,
+    )
+    .unwrap();
+    assert_eq!(Some(&mapped), validation.rows.get(&oneroster_csv::FileKind::Enrollments));
+}
+
+#[test]
+fn a_delta_names_stored_records_for_the_store_to_check() {
+    let district = district_gen::District::new(100);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    district.write_delta(file.reopen().unwrap(), 3, "2026-11-25T00:00:00.000Z").unwrap();
+    let mut report = Report::default();
+    let mut package = Package::open(file.reopen().unwrap(), &mut report).unwrap();
+    let validation = validate(&mut package, Timestamp::now(), &mut report).unwrap();
+    assert!(report.is_valid(), "{:#?}", report.errors);
+    let ids: Vec<&str> = validation.stored_references.iter().map(|r| r.id.as_str()).collect();
+    assert!(ids.contains(&"sch-0000") && ids.contains(&"cls-0000-0000"), "{ids:?}");
+    assert!(!ids.contains(&district.newcomer_id().as_str()), "the newcomer is defined in the package");
+}

@@ -1,1 +1,423 @@
-//! placeholder
+//! A synthetic OneRoster 1.2 district of any size, as a bulk CSV zip, and a delta against it.
+//!
+//! Ratios follow a typical US district: 500 students a school, one teacher for 16 students,
+//! 20 courses a school, six classes a student of 25 students each (one teacher each), a parent
+//! for every fourth student, a school year with two semesters of two grading periods each.
+//! Everything is a pure function of the student count, so tests can compute what a package
+//! holds (`District::class_students`, …) without reading it back.
+
+use std::io::{Seek, Write};
+use zip::write::SimpleFileOptions;
+
+/// Students per school.
+pub const STUDENTS_PER_SCHOOL: usize = 500;
+/// Students per teacher.
+pub const STUDENTS_PER_TEACHER: usize = 16;
+/// Courses per school.
+pub const COURSES_PER_SCHOOL: usize = 20;
+/// Classes each student takes.
+pub const CLASSES_PER_STUDENT: usize = 6;
+/// Students per class.
+pub const CLASS_SIZE: usize = 25;
+
+/// The shape of a generated district.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct District {
+    /// Students.
+    pub students: usize,
+    /// Schools.
+    pub schools: usize,
+    /// Teachers.
+    pub teachers: usize,
+    /// Parents (one per fourth student).
+    pub parents: usize,
+    /// Classes per school.
+    pub classes_per_school: usize,
+}
+
+/// How many rows each file got.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rows {
+    /// (file name, data rows), in the order written.
+    pub files: Vec<(&'static str, u64)>,
+}
+
+impl Rows {
+    /// All data rows.
+    pub fn total(&self) -> u64 {
+        self.files.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The rows of one file.
+    pub fn of(&self, file: &str) -> u64 {
+        self.files.iter().find(|(f, _)| *f == file).map_or(0, |(_, n)| *n)
+    }
+}
+
+const GIVEN: [&str; 16] = [
+    "Ava", "Liam", "Mia", "Noah", "Zoe", "Ethan", "Ivy", "Lucas", "Nora", "Omar", "Priya", "Mateo", "Aiko", "Kofi",
+    "Sofia", "Yusuf",
+];
+const FAMILY: [&str; 16] = [
+    "Garcia", "Nguyen", "Smith", "Okafor", "Kim", "Haddad", "Rossi", "Novak", "Silva", "Khan", "Muller", "Cohen",
+    "Sato", "Diaz", "Ali", "Brown",
+];
+const SUBJECTS: [(&str, &str); 5] =
+    [("Mathematics", "MATH"), ("English", "ELA"), ("Science", "SCI"), ("History", "HIST"), ("Art", "ART")];
+
+/// The sessions: a school year, two semesters, four grading periods.
+pub const SESSIONS: [(&str, &str, &str, &str, &str, &str); 7] = [
+    ("sy-2026", "2025-2026", "schoolYear", "2025-08-15", "2026-06-15", ""),
+    ("sem-1", "Fall 2025", "semester", "2025-08-15", "2026-01-15", "sy-2026"),
+    ("sem-2", "Spring 2026", "semester", "2026-01-15", "2026-06-15", "sy-2026"),
+    ("gp-1", "Quarter 1", "gradingPeriod", "2025-08-15", "2025-10-31", "sem-1"),
+    ("gp-2", "Quarter 2", "gradingPeriod", "2025-11-01", "2026-01-15", "sem-1"),
+    ("gp-3", "Quarter 3", "gradingPeriod", "2026-01-15", "2026-03-31", "sem-2"),
+    ("gp-4", "Quarter 4", "gradingPeriod", "2026-04-01", "2026-06-15", "sem-2"),
+];
+
+impl District {
+    /// A district of `students` students (at least one).
+    pub fn new(students: usize) -> Self {
+        let students = students.max(1);
+        let schools = students.div_ceil(STUDENTS_PER_SCHOOL);
+        let per_school = students.div_ceil(schools);
+        Self {
+            students,
+            schools,
+            teachers: students.div_ceil(STUDENTS_PER_TEACHER).max(schools),
+            parents: students / 4,
+            classes_per_school: (per_school * CLASSES_PER_STUDENT).div_ceil(CLASS_SIZE).max(1),
+        }
+    }
+
+    /// The district org's id.
+    pub fn district_id(&self) -> String {
+        "district".to_owned()
+    }
+    /// A school's id.
+    pub fn school_id(&self, school: usize) -> String {
+        format!("sch-{school:04}")
+    }
+    /// A student's id.
+    pub fn student_id(&self, student: usize) -> String {
+        format!("stu-{student:07}")
+    }
+    /// A teacher's id.
+    pub fn teacher_id(&self, teacher: usize) -> String {
+        format!("tch-{teacher:06}")
+    }
+    /// A parent's id.
+    pub fn parent_id(&self, parent: usize) -> String {
+        format!("par-{parent:07}")
+    }
+    /// A course's id.
+    pub fn course_id(&self, school: usize, course: usize) -> String {
+        format!("crs-{school:04}-{course:02}")
+    }
+    /// A class's id.
+    pub fn class_id(&self, school: usize, class: usize) -> String {
+        format!("cls-{school:04}-{class:04}")
+    }
+    /// The school of a student.
+    pub fn school_of_student(&self, student: usize) -> usize {
+        student % self.schools
+    }
+    /// The school of a teacher.
+    pub fn school_of_teacher(&self, teacher: usize) -> usize {
+        teacher % self.schools
+    }
+    /// A student's e-mail address.
+    pub fn student_email(&self, student: usize) -> String {
+        format!("{}@students.example.org", self.student_id(student))
+    }
+
+    /// The classes (by index within the school) a student takes.
+    pub fn classes_of_student(&self, student: usize) -> Vec<usize> {
+        let n = self.classes_per_school;
+        let local = student / self.schools;
+        let mut classes: Vec<usize> =
+            (0..CLASSES_PER_STUDENT.min(n)).map(|k| (local * CLASSES_PER_STUDENT + k) % n).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        classes
+    }
+
+    /// The students of a class (ids), sorted.
+    pub fn class_students(&self, school: usize, class: usize) -> Vec<String> {
+        let mut ids: Vec<String> = (0..self.students)
+            .filter(|s| self.school_of_student(*s) == school && self.classes_of_student(*s).contains(&class))
+            .map(|s| self.student_id(s))
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// The teacher of a class.
+    pub fn class_teacher(&self, school: usize, class: usize) -> usize {
+        let teachers_here = (0..self.teachers).filter(|t| self.school_of_teacher(*t) == school).count().max(1);
+        let k = class % teachers_here;
+        school + k * self.schools
+    }
+
+    /// The term (semester) a class is taught in.
+    pub fn class_term(&self, class: usize) -> &'static str {
+        if class % 2 == 0 {
+            "sem-1"
+        } else {
+            "sem-2"
+        }
+    }
+
+    /// Writes the bulk package.
+    pub fn write_bulk<W: Write + Seek>(&self, out: W) -> std::io::Result<Rows> {
+        let mut zip = zip::ZipWriter::new(out);
+        let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let mut rows = Rows::default();
+        let bulk = ["academicSessions", "classes", "courses", "demographics", "enrollments", "orgs", "roles", "users"];
+        zip.start_file("manifest.csv", options)?;
+        zip.write_all(manifest(&bulk, &[]).as_bytes())?;
+
+        let mut file = |zip: &mut zip::ZipWriter<W>,
+                        name: &'static str,
+                        header: &str,
+                        body: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<u64>|
+         -> std::io::Result<()> {
+            zip.start_file(name, options)?;
+            writeln!(zip, "{header}")?;
+            let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *zip);
+            let n = body(&mut buffered)?;
+            buffered.flush()?;
+            rows.files.push((name, n));
+            Ok(())
+        };
+
+        file(
+            &mut zip,
+            "orgs.csv",
+            "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId",
+            &mut |w| {
+                writeln!(w, "{},,,Springfield Unified,district,NCES-0600001,", self.district_id())?;
+                for s in 0..self.schools {
+                    writeln!(
+                        w,
+                        "{},,,School {s},school,NCES-{:07},{}",
+                        self.school_id(s),
+                        1000 + s,
+                        self.district_id()
+                    )?;
+                }
+                Ok(1 + self.schools as u64)
+            },
+        )?;
+        file(
+            &mut zip,
+            "academicSessions.csv",
+            "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear",
+            &mut |w| {
+                for (id, title, kind, start, end, parent) in SESSIONS {
+                    writeln!(w, "{id},,,{title},{kind},{start},{end},{parent},2026")?;
+                }
+                Ok(SESSIONS.len() as u64)
+            },
+        )?;
+        file(&mut zip, "courses.csv", "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId,subjects,subjectCodes", &mut |w| {
+            for s in 0..self.schools {
+                for c in 0..COURSES_PER_SCHOOL {
+                    let (subject, code) = SUBJECTS[c % SUBJECTS.len()];
+                    writeln!(w, "{},,,sy-2026,{subject} {c},{code}-{c:02},\"09,10\",{},{subject},{code}", self.course_id(s, c), self.school_id(s))?;
+                }
+            }
+            Ok((self.schools * COURSES_PER_SCHOOL) as u64)
+        })?;
+        file(&mut zip, "classes.csv", "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods", &mut |w| {
+            for s in 0..self.schools {
+                for c in 0..self.classes_per_school {
+                    let course = c % COURSES_PER_SCHOOL;
+                    let (subject, code) = SUBJECTS[course % SUBJECTS.len()];
+                    writeln!(
+                        w,
+                        "{},,,{subject} {course} section {c},09,{},{code}-{c:04},scheduled,Room {},{},{},{subject},{code},{}",
+                        self.class_id(s, c),
+                        self.course_id(s, course),
+                        100 + c % 300,
+                        self.school_id(s),
+                        self.class_term(c),
+                        1 + c % 7
+                    )?;
+                }
+            }
+            Ok((self.schools * self.classes_per_school) as u64)
+        })?;
+        file(&mut zip, "users.csv", "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns", &mut |w| {
+            for i in 0..self.students {
+                let agent = if i % 4 == 0 && i / 4 < self.parents { self.parent_id(i / 4) } else { String::new() };
+                writeln!(
+                    w,
+                    "{id},,,true,{id},{{LDAP:{id}}},{},{},,{},{},,,{agent},09,,,,,,{},",
+                    GIVEN[i % 16],
+                    FAMILY[(i / 16) % 16],
+                    100000 + i,
+                    self.student_email(i),
+                    self.school_id(self.school_of_student(i)),
+                    id = self.student_id(i)
+                )?;
+            }
+            for t in 0..self.teachers {
+                writeln!(
+                    w,
+                    "{id},,,true,{id},,{},{},,T{t},{id}@staff.example.org,,,,,,,,,,{},",
+                    GIVEN[(t + 3) % 16],
+                    FAMILY[(t + 5) % 16],
+                    self.school_id(self.school_of_teacher(t)),
+                    id = self.teacher_id(t)
+                )?;
+            }
+            for p in 0..self.parents {
+                writeln!(w, "{id},,,true,{id},,{},{},,,{id}@home.example.org,,,,,,,,,,,", GIVEN[(p + 7) % 16], FAMILY[(p * 4 / 16) % 16], id = self.parent_id(p))?;
+            }
+            Ok((self.students + self.teachers + self.parents) as u64)
+        })?;
+        file(&mut zip, "roles.csv", "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId", &mut |w| {
+            for i in 0..self.students {
+                writeln!(w, "role-{id},,,{id},primary,student,,,{},", self.school_id(self.school_of_student(i)), id = self.student_id(i))?;
+            }
+            for t in 0..self.teachers {
+                writeln!(w, "role-{id},,,{id},primary,teacher,,,{},", self.school_id(self.school_of_teacher(t)), id = self.teacher_id(t))?;
+            }
+            for p in 0..self.parents {
+                writeln!(w, "role-{id},,,{id},primary,parent,,,{},", self.district_id(), id = self.parent_id(p))?;
+            }
+            Ok((self.students + self.teachers + self.parents) as u64)
+        })?;
+        file(&mut zip, "enrollments.csv", "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate", &mut |w| {
+            let mut n = 0;
+            for i in 0..self.students {
+                let s = self.school_of_student(i);
+                for c in self.classes_of_student(i) {
+                    writeln!(w, "enr-{}-{},,,{},{},{},student,false,,", self.student_id(i), c, self.class_id(s, c), self.school_id(s), self.student_id(i))?;
+                    n += 1;
+                }
+            }
+            for s in 0..self.schools {
+                for c in 0..self.classes_per_school {
+                    let t = self.class_teacher(s, c);
+                    writeln!(w, "enr-{}-{},,,{},{},{},teacher,true,,", self.teacher_id(t), self.class_id(s, c), self.class_id(s, c), self.school_id(s), self.teacher_id(t))?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })?;
+        file(&mut zip, "demographics.csv", "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus", &mut |w| {
+            const SEX: [&str; 4] = ["female", "male", "unspecified", "other"];
+            for i in 0..self.students {
+                let flag = |k: usize| if (i >> k) & 1 == 1 { "true" } else { "false" };
+                writeln!(w, "{},,,20{:02}-{:02}-{:02},{},{},{},{},{},{},false,{},US,CA,Springfield,resident", self.student_id(i), 8 + i % 4, 1 + i % 12, 1 + i % 28, SEX[i % 4], flag(0), flag(1), flag(2), flag(3), flag(4), flag(5))?;
+            }
+            Ok(self.students as u64)
+        })?;
+        zip.finish()?;
+        Ok(rows)
+    }
+
+    /// Writes a delta package against the bulk one: `changed` students get a new e-mail, the
+    /// first enrollment of the first student is dropped (`tobedeleted`), and one new student
+    /// arrives with a role and an enrollment in class 0 of school 0.
+    pub fn write_delta<W: Write + Seek>(&self, out: W, changed: usize, modified: &str) -> std::io::Result<Rows> {
+        let mut zip = zip::ZipWriter::new(out);
+        let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("manifest.csv", options)?;
+        zip.write_all(manifest(&[], &["users", "roles", "enrollments"]).as_bytes())?;
+        let newcomer = self.student_id(self.students);
+        let mut rows = Rows::default();
+
+        zip.start_file("users.csv", options)?;
+        writeln!(zip, "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns")?;
+        for i in 0..changed.min(self.students) {
+            writeln!(
+                zip,
+                "{id},active,{modified},true,{id},{{LDAP:{id}}},{},{},,{},{id}@new.example.org,,,{},09,,,,,,{},",
+                GIVEN[i % 16],
+                FAMILY[(i / 16) % 16],
+                100000 + i,
+                if i % 4 == 0 && i / 4 < self.parents { self.parent_id(i / 4) } else { String::new() },
+                self.school_id(self.school_of_student(i)),
+                id = self.student_id(i)
+            )?;
+        }
+        writeln!(zip, "{newcomer},active,{modified},true,{newcomer},,New,Student,,,{newcomer}@students.example.org,,,,09,,,,,,{},", self.school_id(0))?;
+        rows.files.push(("users.csv", changed.min(self.students) as u64 + 1));
+
+        zip.start_file("roles.csv", options)?;
+        writeln!(zip, "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId")?;
+        writeln!(zip, "role-{newcomer},active,{modified},{newcomer},primary,student,,,{},", self.school_id(0))?;
+        rows.files.push(("roles.csv", 1));
+
+        zip.start_file("enrollments.csv", options)?;
+        writeln!(zip, "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate")?;
+        let first = self.classes_of_student(0)[0];
+        writeln!(
+            zip,
+            "enr-{}-{first},tobedeleted,{modified},{},{},{},student,false,,",
+            self.student_id(0),
+            self.class_id(0, first),
+            self.school_id(0),
+            self.student_id(0)
+        )?;
+        writeln!(
+            zip,
+            "enr-{newcomer}-0,active,{modified},{},{},{newcomer},student,false,,",
+            self.class_id(0, 0),
+            self.school_id(0)
+        )?;
+        rows.files.push(("enrollments.csv", 2));
+        zip.finish()?;
+        Ok(rows)
+    }
+
+    /// The id of the student a delta adds.
+    pub fn newcomer_id(&self) -> String {
+        self.student_id(self.students)
+    }
+}
+
+/// A manifest declaring `bulk` and `delta` files; every other file of the binding is absent.
+pub fn manifest(bulk: &[&str], delta: &[&str]) -> String {
+    const FILES: [&str; 22] = [
+        "academicSessions",
+        "categories",
+        "classes",
+        "classResources",
+        "courses",
+        "courseResources",
+        "demographics",
+        "enrollments",
+        "lineItemLearningObjectiveIds",
+        "lineItems",
+        "lineItemScoreScales",
+        "orgs",
+        "resources",
+        "resultLearningObjectiveIds",
+        "results",
+        "resultScoreScales",
+        "roles",
+        "scoreScales",
+        "userProfiles",
+        "userResources",
+        "users",
+        "manifest",
+    ];
+    let mut text = String::from("propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n");
+    for file in FILES.iter().filter(|f| **f != "manifest") {
+        let mode = if bulk.contains(file) {
+            "bulk"
+        } else if delta.contains(file) {
+            "delta"
+        } else {
+            "absent"
+        };
+        text.push_str(&format!("file.{file},{mode}\n"));
+    }
+    text.push_str("source.systemName,district-gen\nsource.systemCode,synthetic\n");
+    text
+}

@@ -135,8 +135,8 @@ impl Relation {
     pub fn parent(self) -> Collection {
         use Relation::*;
         match self {
-            OrgChildren | OrgCourses | SchoolClasses | SchoolTerms | SchoolEnrollments
-            | SchoolStudents | SchoolTeachers => Collection::Orgs,
+            OrgChildren | OrgCourses | SchoolClasses | SchoolTerms | SchoolEnrollments | SchoolStudents
+            | SchoolTeachers => Collection::Orgs,
             SessionChildren | TermClasses => Collection::AcademicSessions,
             CourseClasses => Collection::Courses,
             ClassEnrollments | ClassStudents | ClassTeachers => Collection::Classes,
@@ -161,10 +161,7 @@ impl Relation {
     /// classes): the store spreads those over several partitions.
     pub fn is_wide(self) -> bool {
         use Relation::*;
-        matches!(
-            self,
-            OrgCourses | SchoolClasses | SchoolEnrollments | SchoolStudents | SchoolTeachers | TermClasses
-        )
+        matches!(self, OrgCourses | SchoolClasses | SchoolEnrollments | SchoolStudents | SchoolTeachers | TermClasses)
     }
 }
 

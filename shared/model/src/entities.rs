@@ -5,9 +5,7 @@
 use crate::collection::Collection;
 use crate::ids::SourcedId;
 use crate::time::{Date, Timestamp};
-use crate::vocab::{
-    ClassType, EnrollmentRole, Flag, OrgType, RoleName, RoleType, SessionType, Sex, Status,
-};
+use crate::vocab::{ClassType, EnrollmentRole, Flag, OrgType, RoleName, RoleType, SessionType, Sex, Status};
 use serde::{Deserialize, Serialize};
 
 /// Proprietary extension properties (`metadata.*` CSV columns), kept as given.

@@ -70,10 +70,7 @@ pub fn check_sourced_id(text: &str) -> Result<(), IdError> {
     if text.len() >= 256 {
         return Err(IdError::SourcedIdTooLong(text.chars().count()));
     }
-    match text
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '@')))
-    {
+    match text.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '@'))) {
         Some(bad) => Err(IdError::SourcedIdCharacter(bad)),
         None => Ok(()),
     }

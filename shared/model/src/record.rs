@@ -91,8 +91,9 @@ impl Record {
         let mut links = Vec::new();
         match self {
             Record::Org(org) => links.extend(org.parent.iter().map(|p| direct(Relation::OrgChildren, &p.sourced_id))),
-            Record::AcademicSession(session) => links
-                .extend(session.parent.iter().map(|p| direct(Relation::SessionChildren, &p.sourced_id))),
+            Record::AcademicSession(session) => {
+                links.extend(session.parent.iter().map(|p| direct(Relation::SessionChildren, &p.sourced_id)))
+            }
             Record::Course(course) => links.push(direct(Relation::OrgCourses, &course.org.sourced_id)),
             Record::Class(class) => {
                 links.push(direct(Relation::SchoolClasses, &class.school.sourced_id));

@@ -62,9 +62,7 @@ impl Timestamp {
         if !text.ends_with('Z') || text.len() < 20 || text.as_bytes().get(10) != Some(&b'T') {
             return Err(err());
         }
-        DateTime::parse_from_rfc3339(text)
-            .map(|t| Self(t.with_timezone(&Utc)))
-            .map_err(|_| err())
+        DateTime::parse_from_rfc3339(text).map(|t| Self(t.with_timezone(&Utc))).map_err(|_| err())
     }
 }
 

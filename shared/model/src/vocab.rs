@@ -18,10 +18,7 @@ pub struct VocabularyError {
 /// Whether `term` is a well-formed proprietary extension term (`ext:` + `[a-zA-Z0-9.\-_]+`).
 pub fn is_extension_term(term: &str) -> bool {
     term.strip_prefix("ext:").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
     })
 }
 

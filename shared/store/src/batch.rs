@@ -33,12 +33,11 @@ pub enum Write {
 impl Write {
     fn into_request(self) -> Result<WriteRequest, StoreError> {
         let request = match self {
-            Write::Put(item) => WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build()?),
+            Write::Put(item) => {
+                WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build()?)
+            }
             Write::Delete(pk, sk) => WriteRequest::builder().delete_request(
-                DeleteRequest::builder()
-                    .key("pk", AttributeValue::S(pk))
-                    .key("sk", AttributeValue::S(sk))
-                    .build()?,
+                DeleteRequest::builder().key("pk", AttributeValue::S(pk)).key("sk", AttributeValue::S(sk)).build()?,
             ),
         };
         Ok(request.build())
@@ -109,7 +108,9 @@ async fn get_batch(
 ) -> Result<Vec<Item>, StoreError> {
     let keys: Vec<Item> = chunk
         .into_iter()
-        .map(|(pk, sk)| HashMap::from([("pk".to_owned(), AttributeValue::S(pk)), ("sk".to_owned(), AttributeValue::S(sk))]))
+        .map(|(pk, sk)| {
+            HashMap::from([("pk".to_owned(), AttributeValue::S(pk)), ("sk".to_owned(), AttributeValue::S(sk))])
+        })
         .collect();
     let mut request = KeysAndAttributes::builder().set_keys(Some(keys));
     if let Some(projection) = projection {

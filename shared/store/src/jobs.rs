@@ -140,7 +140,12 @@ impl Store {
 
     /// Takes the tenant's ingest lock for `holder` until `until`. Succeeds if the lock is free,
     /// expired, or already held by `holder`; `Ok(false)` if another job holds it.
-    pub async fn acquire_ingest_lock(&self, tenant: &TenantId, holder: &str, until: Timestamp) -> Result<bool, StoreError> {
+    pub async fn acquire_ingest_lock(
+        &self,
+        tenant: &TenantId,
+        holder: &str,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
         let (pk, sk) = lock_key(tenant);
         let now = Timestamp::now().0.timestamp_millis();
         let result = self
@@ -187,6 +192,7 @@ impl Store {
 }
 
 fn job_from(item: &std::collections::HashMap<String, AttributeValue>) -> Result<Job, StoreError> {
-    let body = item.get("body").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("job without body".into()))?;
+    let body =
+        item.get("body").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("job without body".into()))?;
     serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("job body: {e}")))
 }

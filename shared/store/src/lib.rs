@@ -77,7 +77,8 @@ impl StoreError {
         match self {
             StoreError::Dynamo(e) => !matches!(
                 **e,
-                aws_sdk_dynamodb::Error::ResourceNotFoundException(_) | aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
+                aws_sdk_dynamodb::Error::ResourceNotFoundException(_)
+                    | aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
             ),
             StoreError::Unprocessed(_) | StoreError::Task(_) => true,
             StoreError::Build(_) | StoreError::Corrupt(_) => false,

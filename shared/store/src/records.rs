@@ -2,8 +2,8 @@
 
 use crate::batch::{get_all, write_all, Item, Write};
 use crate::keys::{
-    child_of_link_sort_key, decode_link_key, encode_link_key, link_key, modified_after, modified_sort_key,
-    record_key, record_partition, relation_partition, relation_shards, RECORD_SHARDS,
+    child_of_link_sort_key, decode_link_key, encode_link_key, link_key, modified_after, modified_sort_key, record_key,
+    record_partition, relation_partition, relation_shards, RECORD_SHARDS,
 };
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -116,7 +116,10 @@ fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
         modified: Timestamp::parse(&modified).map_err(|_| corrupt("record with a bad dlm"))?,
         hash: s(item, "h").and_then(|h| u64::from_str_radix(&h, 16).ok()).ok_or_else(|| corrupt("record without h"))?,
         links: StoredLinks(
-            item.get("links").and_then(|v| v.as_l().ok()).map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect()).unwrap_or_default(),
+            item.get("links")
+                .and_then(|v| v.as_l().ok())
+                .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+                .unwrap_or_default(),
         ),
         parts: s(item, "parts"),
     })
@@ -124,7 +127,12 @@ fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
 
 impl Store {
     /// Gets one record by sourcedId (`GET /{collection}/{id}`): one read.
-    pub async fn get(&self, tenant: &TenantId, collection: Collection, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        collection: Collection,
+        id: &str,
+    ) -> Result<Option<StoredRecord>, StoreError> {
         let (pk, sk) = record_key(tenant, collection, id);
         let output = self
             .client
@@ -139,7 +147,12 @@ impl Store {
 
     /// Gets many records of one collection by sourcedId (relation reads, ingest diffs):
     /// one read per record, 100 to a request. Missing ids are left out; order is by `ids`.
-    pub async fn get_many(&self, tenant: &TenantId, collection: Collection, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {
+    pub async fn get_many(
+        &self,
+        tenant: &TenantId,
+        collection: Collection,
+        ids: &[String],
+    ) -> Result<Vec<StoredRecord>, StoreError> {
         let mut unique: Vec<&String> = Vec::with_capacity(ids.len());
         let mut seen = HashSet::new();
         unique.extend(ids.iter().filter(|id| seen.insert(id.as_str())));
@@ -151,7 +164,12 @@ impl Store {
     }
 
     /// Which of `ids` exist in `collection` (reference checks of delta packages).
-    pub async fn existing_ids(&self, tenant: &TenantId, collection: Collection, ids: &[String]) -> Result<HashSet<String>, StoreError> {
+    pub async fn existing_ids(
+        &self,
+        tenant: &TenantId,
+        collection: Collection,
+        ids: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
         let keys = ids.iter().map(|id| record_key(tenant, collection, id)).collect();
         let items = get_all(&self.client, &self.table, keys, Some("sk")).await?;
         Ok(items.iter().filter_map(|i| s(i, "sk")).collect())
@@ -159,7 +177,13 @@ impl Store {
 
     /// Lists a collection in its stable order (shard, then sourcedId): `GET /{collection}`.
     /// A page of `limit` records reads `limit` items (plus one empty query per exhausted shard).
-    pub async fn list(&self, tenant: &TenantId, collection: Collection, limit: usize, cursor: Option<Cursor>) -> Result<Page, StoreError> {
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        collection: Collection,
+        limit: usize,
+        cursor: Option<Cursor>,
+    ) -> Result<Page, StoreError> {
         self.walk(RECORD_SHARDS, limit, cursor, |shard| Query {
             index: None,
             pk: record_partition(tenant, collection, shard),
@@ -224,7 +248,8 @@ impl Store {
     pub async fn digests(&self, tenant: &TenantId, collection: Collection) -> Result<Vec<Digest>, StoreError> {
         let mut tasks = tokio::task::JoinSet::new();
         for shard in 0..RECORD_SHARDS {
-            let (client, table, pk) = (self.client.clone(), self.table.clone(), record_partition(tenant, collection, shard));
+            let (client, table, pk) =
+                (self.client.clone(), self.table.clone(), record_partition(tenant, collection, shard));
             tasks.spawn(async move {
                 let mut digests = Vec::new();
                 let mut start: Option<Item> = None;
@@ -367,7 +392,8 @@ impl Store {
             };
             request = match &q.after_bound {
                 Some(bound) => request
-                    .key_condition_expression(format!("pk = :pk AND {sort_attribute} > :bound"))
+                    .key_condition_expression("pk = :pk AND #sort > :bound")
+                    .expression_attribute_names("#sort", sort_attribute)
                     .expression_attribute_values(":bound", AttributeValue::S(bound.clone())),
                 None => request.key_condition_expression("pk = :pk"),
             };
@@ -406,13 +432,25 @@ impl Store {
         Ok((items, None))
     }
 
-    async fn walk(&self, shards: u64, limit: usize, cursor: Option<Cursor>, query: impl Fn(u64) -> Query) -> Result<Page, StoreError> {
+    async fn walk(
+        &self,
+        shards: u64,
+        limit: usize,
+        cursor: Option<Cursor>,
+        query: impl Fn(u64) -> Query,
+    ) -> Result<Page, StoreError> {
         let (items, next) = self.walk_items(shards, limit, cursor, query).await?;
         let records = items.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items_read: records.len() as u64, records, next })
     }
 
-    async fn walk_keys(&self, shards: u64, limit: usize, cursor: Option<Cursor>, query: impl Fn(u64) -> Query) -> Result<KeyPage, StoreError> {
+    async fn walk_keys(
+        &self,
+        shards: u64,
+        limit: usize,
+        cursor: Option<Cursor>,
+        query: impl Fn(u64) -> Query,
+    ) -> Result<KeyPage, StoreError> {
         let (items, next) = self.walk_items(shards, limit, cursor, query).await?;
         Ok(KeyPage { keys: items.iter().filter_map(|i| s(i, "sk")).collect(), next })
     }

@@ -1,0 +1,214 @@
+//! The local stack as the functions see it: the table in DynamoDB Local, the upload bucket and
+//! ingest queue in moto, the bucket's upload notifications going to the queue (as in AWS), and
+//! a poller that hands each notification to the real ingest handler.
+
+use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+use aws_sdk_sqs::types::QueueAttributeName;
+use ingest::{Ingest, Outcome};
+use oneroster_model::TenantId;
+use oneroster_store::{Job, JobState, Store};
+use std::time::Duration;
+
+/// Names and endpoints of the local stack.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// DynamoDB Local's URL.
+    pub dynamodb_endpoint: String,
+    /// moto's URL (S3 and SQS).
+    pub moto_endpoint: String,
+    /// The table.
+    pub table: String,
+    /// The upload bucket.
+    pub bucket: String,
+    /// The ingest queue.
+    pub queue: String,
+}
+
+impl LocalConfig {
+    /// From `DYNAMODB_ENDPOINT`, `S3_ENDPOINT`, `TABLE_NAME`, `UPLOAD_BUCKET`, `INGEST_QUEUE`,
+    /// with the local defaults.
+    pub fn from_env() -> Self {
+        let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+        Self {
+            dynamodb_endpoint: var("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
+            moto_endpoint: var("S3_ENDPOINT", "http://127.0.0.1:5000"),
+            table: var("TABLE_NAME", "oneroster"),
+            bucket: var("UPLOAD_BUCKET", "oneroster-uploads"),
+            queue: var("INGEST_QUEUE", "oneroster-ingest"),
+        }
+    }
+}
+
+/// A failure of the local stack (setup, upload, polling).
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    /// S3 (moto) failed.
+    #[error("S3: {0}")]
+    S3(String),
+    /// SQS (moto) failed.
+    #[error("SQS: {0}")]
+    Sqs(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] oneroster_store::StoreError),
+    /// Reading the file to upload failed.
+    #[error("reading the upload: {0}")]
+    Io(#[from] std::io::Error),
+    /// The ingest job did not finish in time.
+    #[error("the ingest job for {0} did not finish within {1:?}")]
+    Timeout(String, Duration),
+}
+
+fn s3_error<E: std::fmt::Display>(e: E) -> LocalError {
+    LocalError::S3(e.to_string())
+}
+
+fn sqs_error<E: std::fmt::Display>(e: E) -> LocalError {
+    LocalError::Sqs(e.to_string())
+}
+
+/// The running local stack, with clients built once.
+#[derive(Debug, Clone)]
+pub struct LocalStack {
+    /// Names and endpoints.
+    pub config: LocalConfig,
+    /// The ingest function's dependencies.
+    pub ingest: Ingest,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl LocalStack {
+    /// Connects to the local servers and creates what is missing: the table, the bucket, the
+    /// queue, and the bucket's notification of `.zip` uploads to the queue.
+    pub async fn setup(config: LocalConfig) -> Result<Self, LocalError> {
+        let aws = aws_config::from_env().region(aws_config::Region::new("us-east-1")).load().await;
+        let store = Store::connect(&aws, Some(&config.dynamodb_endpoint), &config.table);
+        store.create_table_if_missing().await?;
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&aws).endpoint_url(&config.moto_endpoint).force_path_style(true).build(),
+        );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&aws).endpoint_url(&config.moto_endpoint).build(),
+        );
+        if s3.head_bucket().bucket(&config.bucket).send().await.is_err() {
+            s3.create_bucket().bucket(&config.bucket).send().await.map_err(s3_error)?;
+        }
+        let queue_url =
+            sqs.create_queue().queue_name(&config.queue).send().await.map_err(sqs_error)?.queue_url.unwrap_or_default();
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(sqs_error)?;
+        let arn = attributes.attributes.and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned()).unwrap_or_default();
+        let notification = NotificationConfiguration::builder()
+            .queue_configurations(
+                QueueConfiguration::builder()
+                    .id("ingest")
+                    .queue_arn(arn)
+                    .events(Event::S3ObjectCreated)
+                    .build()
+                    .map_err(s3_error)?,
+            )
+            .build();
+        s3.put_bucket_notification_configuration()
+            .bucket(&config.bucket)
+            .notification_configuration(notification)
+            .send()
+            .await
+            .map_err(s3_error)?;
+        let uploads = ingest::uploads::Uploads::new(s3.clone());
+        Ok(Self { ingest: Ingest { store, uploads }, s3, sqs, queue_url, config })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.ingest.store
+    }
+
+    /// Puts `bytes` into the upload bucket at `<tenant>/<name>`, as an SIS would; returns the key.
+    pub async fn upload(&self, tenant: &TenantId, name: &str, bytes: Vec<u8>) -> Result<String, LocalError> {
+        let key = format!("{tenant}/{name}");
+        self.s3.put_object().bucket(&self.config.bucket).key(&key).body(bytes.into()).send().await.map_err(s3_error)?;
+        Ok(key)
+    }
+
+    /// Reads the full JSON report of an upload.
+    pub async fn report(&self, key: &str) -> Result<serde_json::Value, LocalError> {
+        let object = self.s3.get_object().bucket(&self.config.bucket).key(key).send().await.map_err(s3_error)?;
+        let bytes = object.body.collect().await.map_err(s3_error)?.into_bytes();
+        serde_json::from_slice(&bytes).map_err(s3_error)
+    }
+
+    /// Receives the queue's messages once (waiting up to `wait`) and hands each to the ingest
+    /// function, as Lambda's SQS trigger does. Messages that succeed are deleted; the others
+    /// stay and come back, as with SQS in AWS. Returns the outcomes and the raw bodies seen.
+    pub async fn deliver(&self, wait: Duration) -> Result<Vec<(String, Vec<Outcome>)>, LocalError> {
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(i32::try_from(wait.as_secs()).unwrap_or(20).min(20))
+            .visibility_timeout(5)
+            .send()
+            .await
+            .map_err(sqs_error)?;
+        let mut delivered = Vec::new();
+        for message in received.messages.unwrap_or_default() {
+            let body = message.body.unwrap_or_default();
+            match ingest::handle_message(&self.ingest, &body).await {
+                Ok(outcomes) => {
+                    if let Some(handle) = message.receipt_handle {
+                        self.sqs
+                            .delete_message()
+                            .queue_url(&self.queue_url)
+                            .receipt_handle(handle)
+                            .send()
+                            .await
+                            .map_err(sqs_error)?;
+                    }
+                    delivered.push((body, outcomes));
+                }
+                Err(e) => tracing::warn!(error = %e, "ingest failed; the message will be delivered again"),
+            }
+        }
+        Ok(delivered)
+    }
+
+    /// Polls the queue for ever, ingesting every upload (the local stand-in for the SQS trigger).
+    pub async fn serve_ingest(&self) -> Result<(), LocalError> {
+        loop {
+            self.deliver(Duration::from_secs(10)).await?;
+        }
+    }
+
+    /// Waits until the job of the upload at `key` has finished, delivering notifications
+    /// meanwhile when `deliver` is set (no poller running).
+    pub async fn wait_for_job(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        deliver: bool,
+        timeout: Duration,
+    ) -> Result<Job, LocalError> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < timeout {
+            if deliver {
+                self.deliver(Duration::from_secs(1)).await?;
+            }
+            let jobs = self.store().list_jobs(tenant).await?;
+            if let Some(job) = jobs.into_iter().find(|j| j.key == key && j.state != JobState::Running) {
+                return Ok(job);
+            }
+            if !deliver {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        Err(LocalError::Timeout(key.to_owned(), timeout))
+    }
+}

@@ -1,0 +1,58 @@
+//! `local-server`: the product on this machine. `serve` sets the local stack up and ingests
+//! every upload to the bucket; `upload` puts a zip for a tenant and waits for its job.
+
+use clap::{Parser, Subcommand};
+use local_server::{LocalConfig, LocalStack};
+use oneroster_model::TenantId;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Runs the OneRoster provider's functions against the local stack.
+#[derive(Parser)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the table, bucket and queue if missing, then ingest every upload as it arrives.
+    Serve,
+    /// Upload a OneRoster zip for a tenant and wait for the ingest job (exits 1 if rejected).
+    Upload {
+        /// The zip.
+        zip: PathBuf,
+        /// The tenant (district) id.
+        #[arg(long)]
+        tenant: String,
+        /// Deliver the upload notification from this process (when no `serve` is running).
+        #[arg(long)]
+        deliver: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let stack = LocalStack::setup(LocalConfig::from_env()).await?;
+    match Args::parse().command {
+        Command::Serve => {
+            println!("ingesting uploads to s3://{}/<tenant>/…zip (table {})", stack.config.bucket, stack.config.table);
+            stack.serve_ingest().await?;
+        }
+        Command::Upload { zip, tenant, deliver } => {
+            let tenant = TenantId::parse(&tenant)?;
+            let name = zip.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "upload.zip".into());
+            let stamp = oneroster_model::Timestamp::now().to_string().replace(':', "-");
+            let key = stack.upload(&tenant, &format!("uploads/{stamp}/{name}"), std::fs::read(&zip)?).await?;
+            let job = stack.wait_for_job(&tenant, &key, deliver, Duration::from_secs(1800)).await?;
+            println!("{}", serde_json::to_string_pretty(&job)?);
+            if job.state != oneroster_store::JobState::Applied {
+                std::process::exit(1);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! The ingest as an SIS uses it: bulk, delta, bulk again; rejected packages; redeliveries.
+
+use district_gen::District;
+use e2e::{bulk_zip, delta_zip, ingest, sample, stack, tenant, zip_of};
+use oneroster_model::{Collection, Relation, Status, TenantId, Timestamp};
+use oneroster_store::{JobState, Store, StoredRecord};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+
+async fn all(store: &Store, tenant: &TenantId, collection: Collection) -> BTreeMap<String, StoredRecord> {
+    let mut records = BTreeMap::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list(tenant, collection, 500, cursor).await.unwrap();
+        for record in page.records {
+            assert!(records.insert(record.id.clone(), record).is_none(), "a record listed twice");
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return records,
+        }
+    }
+}
+
+async fn related(store: &Store, tenant: &TenantId, relation: Relation, parent: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.list_related(tenant, relation, parent, 7, cursor).await.unwrap();
+        ids.extend(page.records.into_iter().map(|r| r.id));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn json(record: &StoredRecord) -> Value {
+    serde_json::from_str(&record.body).unwrap()
+}
+
+#[tokio::test]
+async fn the_official_delta_sample_is_applied_with_users_composed_from_roles_and_profiles() {
+    let stack = stack().await;
+    let t = tenant("sample-district");
+    let job = ingest(&stack, &t, "drop/oneroster_test_data.zip", sample("oneroster_test_data.zip")).await;
+    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    assert!(job.warnings.iter().any(|w| w.contains("upper or mixed case")));
+    let user = stack.store().get(&t, Collection::Users, "USER_0").await.unwrap().expect("the user is stored");
+    let body = json(&user);
+    assert_eq!(body["enabledUser"], "true");
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["roles"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body["roles"][0]["org"]["type"], "org");
+    assert!(body["userProfiles"].as_array().is_some_and(|p| p.len() == 1), "{body}");
+    let class = json(&stack.store().get(&t, Collection::Classes, "CLASS_001").await.unwrap().unwrap());
+    assert_eq!(class["course"]["sourcedId"], "COURSE_001");
+    assert_eq!(class["terms"][0]["href"], "/ims/oneroster/rostering/v1p2/academicSessions/ACAD_SESS_1");
+    let report = stack.report(job.report_key.as_deref().unwrap()).await.unwrap();
+    assert_eq!(report["job"]["state"], "applied");
+}
+
+#[tokio::test]
+async fn bulk_then_delta_then_bulk_keeps_history_right_and_costs_little() {
+    let stack = stack().await;
+    let store = stack.store();
+    let t = tenant("springfield");
+    let district = District::new(300);
+    let bulk = bulk_zip(&district);
+
+    let first = ingest(&stack, &t, "nightly/1.zip", bulk.clone()).await;
+    assert_eq!(first.state, JobState::Applied, "{:#?}", first.errors);
+    let users = all(store, &t, Collection::Users).await;
+    assert_eq!(users.len(), district.students + district.teachers + district.parents);
+    assert!(users.values().all(|u| u.status == Status::Active && u.modified == first.started));
+    let enrollments = all(store, &t, Collection::Enrollments).await;
+    assert_eq!(enrollments.len() as u64, first.files["enrollments.csv"].rows);
+
+    // Relation routes match the package exactly.
+    for class in [0, 3, district.classes_per_school - 1] {
+        let id = district.class_id(0, class);
+        assert_eq!(
+            related(store, &t, Relation::ClassStudents, &id).await,
+            district.class_students(0, class),
+            "class {id}"
+        );
+        let teacher = district.teacher_id(district.class_teacher(0, class));
+        assert_eq!(related(store, &t, Relation::ClassTeachers, &id).await, vec![teacher]);
+    }
+    let student = 5;
+    let mut classes: Vec<String> = district
+        .classes_of_student(student)
+        .into_iter()
+        .map(|c| district.class_id(district.school_of_student(student), c))
+        .collect();
+    classes.sort();
+    assert_eq!(related(store, &t, Relation::UserClasses, &district.student_id(student)).await, classes);
+    let school_students = related(store, &t, Relation::SchoolStudents, &district.school_id(0)).await;
+    assert_eq!(school_students.len(), (0..district.students).filter(|s| district.school_of_student(*s) == 0).count());
+    assert_eq!(related(store, &t, Relation::SessionChildren, "sem-1").await, vec!["gp-1", "gp-2"]);
+    assert_eq!(related(store, &t, Relation::SchoolTerms, &district.school_id(0)).await, vec!["sem-1", "sem-2"]);
+
+    // Delta: three e-mails change, one enrollment ends, a student arrives.
+    let delta = ingest(&stack, &t, "delta/1.zip", delta_zip(&district, 3)).await;
+    assert_eq!(delta.state, JobState::Applied, "{:#?}", delta.errors);
+    assert_eq!(delta.files["users.csv"].updated, 3);
+    assert_eq!(delta.files["users.csv"].created, 1);
+    let changed = store.list_modified_since(&t, Collection::Users, first.started, 100, None).await.unwrap();
+    let mut changed: Vec<String> = changed.records.into_iter().map(|r| r.id).collect();
+    changed.sort();
+    let mut expected: Vec<String> = (0..3).map(|i| district.student_id(i)).collect();
+    expected.push(district.newcomer_id());
+    expected.sort();
+    assert_eq!(changed, expected, "only what the delta changed is newer than the bulk");
+    let unchanged = store.get(&t, Collection::Users, &district.student_id(3)).await.unwrap().unwrap();
+    assert_eq!(unchanged.modified, first.started);
+    let dropped = format!("enr-{}-{}", district.student_id(0), district.classes_of_student(0)[0]);
+    let dropped_record = store.get(&t, Collection::Enrollments, &dropped).await.unwrap().unwrap();
+    assert_eq!(dropped_record.status, Status::ToBeDeleted);
+    assert_eq!(json(&dropped_record)["status"], "tobedeleted");
+    let newcomer = json(&store.get(&t, Collection::Users, &district.newcomer_id()).await.unwrap().unwrap());
+    assert_eq!(newcomer["roles"][0]["role"], "student");
+    assert!(related(store, &t, Relation::ClassStudents, &district.class_id(0, 0))
+        .await
+        .contains(&district.newcomer_id()));
+
+    // The same bulk again: the newcomer goes (tobedeleted), the dropped enrollment comes back,
+    // the three changed e-mails revert, and nothing else is written.
+    let second = ingest(&stack, &t, "nightly/2.zip", bulk.clone()).await;
+    assert_eq!(second.state, JobState::Applied, "{:#?}", second.errors);
+    let newcomer = store.get(&t, Collection::Users, &district.newcomer_id()).await.unwrap().unwrap();
+    assert_eq!(newcomer.status, Status::ToBeDeleted);
+    assert_eq!(newcomer.modified, second.started);
+    let back = store.get(&t, Collection::Enrollments, &dropped).await.unwrap().unwrap();
+    assert_eq!((back.status, back.modified), (Status::Active, second.started));
+    assert_eq!(second.files["users.csv"].updated, 3);
+    assert_eq!(second.files["users.csv"].deleted, 1);
+    assert_eq!(second.files["enrollments.csv"].updated, 1);
+    assert_eq!(second.files["enrollments.csv"].deleted, 1, "the newcomer's enrollment");
+    let unchanged = store.get(&t, Collection::Users, &district.student_id(3)).await.unwrap().unwrap();
+    assert_eq!(unchanged.modified, first.started, "an unchanged record keeps its dateLastModified");
+
+    // A third identical bulk writes nothing at all.
+    let third = ingest(&stack, &t, "nightly/3.zip", bulk).await;
+    assert_eq!(third.state, JobState::Applied);
+    assert_eq!(third.items_written, 0, "{:#?}", third.files);
+    assert!(first.items_written > 1000);
+}
+
+#[tokio::test]
+async fn a_redelivered_notification_is_applied_once() {
+    let stack = stack().await;
+    let t = tenant("redelivery");
+    let district = District::new(50);
+    let key = stack.upload(&t, "nightly/once.zip", bulk_zip(&district)).await.unwrap();
+    let delivered = stack.deliver(std::time::Duration::from_secs(5)).await.unwrap();
+    let (body, outcomes) = delivered.into_iter().next().expect("a notification arrived");
+    assert!(matches!(&outcomes[0], ingest::Outcome::Finished(job) if job.state == JobState::Applied && job.key == key));
+    // S3 delivers at least once: the same notification again does nothing.
+    let again = ingest::handle_message(&stack.ingest, &body).await.unwrap();
+    assert!(matches!(&again[0], ingest::Outcome::AlreadyDone(job) if job.key == key));
+    assert_eq!(stack.store().list_jobs(&t).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job_resumes() {
+    let stack = stack().await;
+    let t = tenant("busy");
+    let district = District::new(40);
+    stack.upload(&t, "a.zip", bulk_zip(&district)).await.unwrap();
+    let holder_until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + 60_000);
+    assert!(stack.store().acquire_ingest_lock(&t, "another-job", holder_until).await.unwrap());
+    // The delivery fails (to be retried); nothing is applied meanwhile.
+    let delivered = stack.deliver(std::time::Duration::from_secs(5)).await.unwrap();
+    assert!(delivered.is_empty(), "a busy tenant's upload is left for redelivery");
+    assert!(stack.store().list(&t, Collection::Users, 10, None).await.unwrap().records.is_empty());
+    stack.store().release_ingest_lock(&t, "another-job").await.unwrap();
+    let job = stack.wait_for_job(&t, &format!("{t}/a.zip"), true, std::time::Duration::from_secs(60)).await.unwrap();
+    assert_eq!(job.state, JobState::Applied);
+
+    // A job left "running" (its Lambda died) is resumed by the redelivery and completes.
+    let key = stack.upload(&t, "b.zip", delta_zip(&district, 2)).await.unwrap();
+    // (Reports the ingest writes beside uploads notify too; they are skipped.)
+    let mut body = None;
+    for _ in 0..10 {
+        let delivered = stack.deliver(std::time::Duration::from_secs(2)).await.unwrap();
+        body = delivered.into_iter().find(|(_, outcomes)| !outcomes.is_empty()).map(|(body, _)| body);
+        if body.is_some() {
+            break;
+        }
+    }
+    let body = body.expect("the upload's notification");
+    let mut job = stack.store().list_jobs(&t).await.unwrap().into_iter().find(|j| j.key == key).unwrap();
+    let applied_at = job.started;
+    job.state = JobState::Running;
+    stack.store().put_job(&job).await.unwrap();
+    let outcome = ingest::handle_message(&stack.ingest, &body).await.unwrap();
+    assert!(
+        matches!(&outcome[0], ingest::Outcome::Finished(j) if j.state == JobState::Applied && j.started == applied_at)
+    );
+    assert_eq!(outcome.len(), 1);
+}
+
+async fn assert_rejected_and_nothing_changed(
+    stack: &local_server::LocalStack,
+    t: &TenantId,
+    name: &str,
+    bytes: Vec<u8>,
+) -> oneroster_store::Job {
+    let before = all(stack.store(), t, Collection::Users).await;
+    let job = ingest(stack, t, name, bytes).await;
+    assert_eq!(job.state, JobState::Rejected, "{name}");
+    assert!(job.error_count > 0);
+    assert_eq!(job.items_written, 0);
+    assert_eq!(all(stack.store(), t, Collection::Users).await, before, "{name} changed stored users");
+    let report = stack.report(job.report_key.as_deref().unwrap()).await.unwrap();
+    assert_eq!(
+        report["report"]["errorCount"].as_u64().or(report["report"]["error_count"].as_u64()),
+        Some(job.error_count)
+    );
+    job
+}
+
+#[tokio::test]
+async fn broken_packages_are_rejected_with_located_errors_and_change_nothing() {
+    let stack = stack().await;
+    let t = tenant("strict");
+    let district = District::new(30);
+    assert_eq!(ingest(&stack, &t, "good.zip", bulk_zip(&district)).await.state, JobState::Applied);
+
+    for name in ["v1p2_full_dataset.zip", "Test_full_data_set.zip", "Test_minimal_data_set.zip"] {
+        assert_rejected_and_nothing_changed(&stack, &t, name, sample(name)).await;
+    }
+    let manifest = district_gen::manifest(&[], &["users", "enrollments"]);
+    let users_header = "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns";
+    let enrollments_header =
+        "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate";
+    let bad = zip_of(&[
+        ("manifest.csv", &manifest),
+        ("users.csv", &format!("{users_header}\nu-1,active,2026-01-01T00:00:00.000Z,true,u1,,A,B,,,,,,,,,,,,,,\nu-1,active,2026-01-01T00:00:00.000Z,true,u1,,A,B,,,,,,,,,,,,,,\nu-2,active,2026-01-01T00:00:00.000Z,maybe,u2,,A,B,,,,,,,,,,,,,,\n")),
+        ("enrollments.csv", &format!("{enrollments_header}\ne-1,active,2026-01-01,cls-0000-0000,sch-0000,u-1,student,,,\ne-2,active,2026-01-01T00:00:00.000Z,no-such-class,sch-0000,u-1,student,,,\n")),
+    ]);
+    let job = assert_rejected_and_nothing_changed(&stack, &t, "bad.zip", bad).await;
+    let has = |needle: &str| job.errors.iter().any(|e| e.contains(needle));
+    assert!(has("users.csv:3 sourcedId: sourcedId 'u-1' is already used on line 2"), "{:#?}", job.errors);
+    assert!(has("users.csv:4 enabledUser: 'maybe' is not one of {true | false}"), "{:#?}", job.errors);
+    assert!(has("enrollments.csv:2 dateLastModified:"), "{:#?}", job.errors);
+    assert!(
+        has(
+            "enrollments.csv:3 classSourcedId: 'no-such-class' is neither in this package nor among the stored classes"
+        ),
+        "{:#?}",
+        job.errors
+    );
+    assert_rejected_and_nothing_changed(&stack, &t, "not-a-zip.zip", b"this is not a zip".to_vec()).await;
+}
+
+#[tokio::test]
+async fn what_real_sis_exports_do_is_accepted_with_warnings() {
+    let stack = stack().await;
+    let t = tenant("lenient");
+    let orgs = "\u{feff}sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\r\nd-1,,,District,district,,\r\ns-1,,,School,school,,d-1\r\n";
+    let package = zip_of(&[("export/ORGS.CSV", orgs)]);
+    let job = ingest(&stack, &t, "export.zip", package).await;
+    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    for warning in ["no manifest.csv", "sub-folder", "file name taken as orgs.csv", "byte-order mark", "CRLF"] {
+        assert!(job.warnings.iter().any(|w| w.contains(warning)), "{warning}: {:?}", job.warnings);
+    }
+    let school = json(&stack.store().get(&t, Collection::Orgs, "s-1").await.unwrap().unwrap());
+    assert_eq!(school["parent"]["sourcedId"], "d-1");
+    assert_eq!(school["identifier"], "", "JSON requires identifier; CSV left it empty");
+}
+
+#[tokio::test]
+async fn tenants_never_see_each_other() {
+    let stack = stack().await;
+    let (a, b) = (tenant("district-a"), tenant("district-b"));
+    let district = District::new(20);
+    assert_eq!(ingest(&stack, &a, "bulk.zip", bulk_zip(&district)).await.state, JobState::Applied);
+    let id = district.student_id(0);
+    assert!(stack.store().get(&a, Collection::Users, &id).await.unwrap().is_some());
+    assert!(stack.store().get(&b, Collection::Users, &id).await.unwrap().is_none());
+    assert!(stack.store().list(&b, Collection::Users, 100, None).await.unwrap().records.is_empty());
+    assert!(related(stack.store(), &b, Relation::ClassStudents, &district.class_id(0, 0)).await.is_empty());
+    // A delta for B cannot reference A's records.
+    let job = ingest(&stack, &b, "delta.zip", delta_zip(&district, 1)).await;
+    assert_eq!(job.state, JobState::Rejected);
+    let ids: HashSet<&str> = job.errors.iter().map(String::as_str).collect();
+    assert!(ids.iter().any(|e| e.contains("among the stored")), "{ids:?}");
+}
