@@ -3,7 +3,6 @@
 
 use crate::report::{Diagnostic, Report};
 use oneroster_model::entities::{GuidRef, Metadata};
-use oneroster_model::ids::check_sourced_id;
 use oneroster_model::time::check_year;
 use oneroster_model::vocab::{Flag, VocabularyError};
 use oneroster_model::{Collection, Date, SourcedId, Timestamp};
@@ -71,8 +70,8 @@ impl<'a> RowReader<'a> {
 
     /// Checks one GUID and wraps it.
     fn guid_text(&mut self, column: &str, text: &str) -> Option<SourcedId> {
-        match check_sourced_id(text) {
-            Ok(()) => SourcedId::parse(text).ok(),
+        match SourcedId::parse(text) {
+            Ok(id) => Some(id),
             Err(e) => {
                 self.fail(column, e.to_string());
                 None

@@ -1,1 +1,143 @@
-fn main() {}
+//! `make bench`: ingest figures for a generated district.
+//!
+//! 1. CPU side, no store: unzip + parse + validate + map (to the JSON bodies that are stored),
+//!    rows/s on one core.
+//! 2. End to end against DynamoDB Local: upload, notification, ingest; items written per second.
+//! 3. The raw `BatchWriteItem` rate of the same records and relation entries, written straight
+//!    through the store into a fresh table on the same server: the ratio of 2 to 3 is the figure.
+//! 4. Peak RSS of the process up to the end of 2 (the ingest, not the raw writer of 3).
+//! 5. A second identical bulk: items written (target: under 1% of the first).
+
+use clap::Parser;
+use district_gen::District;
+use e2e::{stack, tenant};
+use oneroster_csv::{read_rows, validate, FileKind, Package, Report, Row};
+use oneroster_model::Timestamp;
+use oneroster_store::{JobState, RecordWrite};
+use std::time::{Duration, Instant};
+
+/// Ingest benchmark.
+#[derive(Parser)]
+struct Args {
+    /// Students in the generated district.
+    #[arg(long, default_value_t = 100_000)]
+    students: usize,
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let district = District::new(args.students);
+    let file = tempfile::NamedTempFile::new()?;
+    let rows = district.write_bulk(file.reopen()?)?;
+    let zip_bytes = std::fs::metadata(file.path())?.len();
+    println!(
+        "district: {} students, {} rows, zip {:.1} MiB",
+        args.students,
+        rows.total(),
+        zip_bytes as f64 / 1048576.0
+    );
+
+    // 1. CPU side.
+    let started = Instant::now();
+    let now = Timestamp::now();
+    let mut report = Report::default();
+    let mut package = Package::open(file.reopen()?, &mut report)?;
+    validate(&mut package, now, &mut report)?;
+    assert!(report.is_valid(), "generated package invalid: {:?}", report.errors.first());
+    let mut body_bytes = 0usize;
+    for kind in FileKind::ALL {
+        read_rows(&mut package, kind, now, &mut report, |row, _, _| {
+            if let Row::Record(record) = row {
+                body_bytes += serde_json::to_vec(&record).map(|b| b.len()).unwrap_or(0);
+            }
+        })?;
+    }
+    let cpu = started.elapsed();
+    println!(
+        "cpu: unzip+parse+validate+map {} rows in {:.2}s = {:.0} rows/s on one core ({:.0} MiB of JSON)",
+        rows.total(),
+        cpu.as_secs_f64(),
+        rows.total() as f64 / cpu.as_secs_f64(),
+        body_bytes as f64 / 1048576.0
+    );
+
+    // 2. End to end.
+    let local = stack().await;
+    let t = tenant("bench-district");
+    let started = Instant::now();
+    let key = local.upload(&t, "bench/bulk.zip", std::fs::read(file.path())?).await?;
+    let first = local.wait_for_job(&t, &key, true, Duration::from_secs(6 * 3600)).await?;
+    let e2e = started.elapsed();
+    assert_eq!(first.state, JobState::Applied, "{:?}", first.errors);
+    let e2e_rate = first.items_written as f64 / e2e.as_secs_f64();
+    let rss = peak_rss_mib();
+    println!(
+        "end-to-end: {} rows, {} items written in {:.1}s = {:.0} items/s ({:.0} rows/s)",
+        rows.total(),
+        first.items_written,
+        e2e.as_secs_f64(),
+        e2e_rate,
+        rows.total() as f64 / e2e.as_secs_f64()
+    );
+    println!("peak RSS through the ingest: {rss:.0} MiB");
+
+    // 5. Second identical bulk.
+    let started = Instant::now();
+    let key = local.upload(&t, "bench/bulk-again.zip", std::fs::read(file.path())?).await?;
+    let second = local.wait_for_job(&t, &key, true, Duration::from_secs(6 * 3600)).await?;
+    println!(
+        "second identical bulk: {} items written ({:.3}% of the first) in {:.1}s",
+        second.items_written,
+        100.0 * second.items_written as f64 / first.items_written.max(1) as f64,
+        started.elapsed().as_secs_f64()
+    );
+
+    // 3. Raw BatchWriteItem rate of the same records and entries, into a fresh table.
+    let raw = stack().await;
+    let mut package = Package::open(file.reopen()?, &mut Report::default())?;
+    let mut written = 0u64;
+    let mut writing = Duration::ZERO;
+    for kind in FileKind::ALL {
+        let mut chunk: Vec<RecordWrite> = Vec::new();
+        let mut chunks: Vec<Vec<RecordWrite>> = Vec::new();
+        read_rows(&mut package, kind, now, &mut Report::default(), |row, _, _| {
+            if let Row::Record(record) = row {
+                chunk.push(RecordWrite {
+                    collection: record.collection(),
+                    id: record.base().sourced_id.clone(),
+                    status: record.base().status.clone(),
+                    modified: now,
+                    body: serde_json::to_string(&record).unwrap_or_default(),
+                    hash: 0,
+                    links: record.links(),
+                    previous_links: None,
+                    parts: None,
+                });
+                if chunk.len() == 2000 {
+                    chunks.push(std::mem::take(&mut chunk));
+                }
+            }
+        })?;
+        chunks.push(chunk);
+        for chunk in chunks {
+            let started = Instant::now();
+            written += raw.store().write_records(&t, chunk).await?;
+            writing += started.elapsed();
+        }
+    }
+    let raw_rate = written as f64 / writing.as_secs_f64();
+    println!("raw BatchWriteItem: {written} items in {:.1}s = {raw_rate:.0} items/s", writing.as_secs_f64());
+    println!("end-to-end / raw write rate: {:.0}%", 100.0 * e2e_rate / raw_rate);
+    Ok(())
+}
