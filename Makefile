@@ -38,9 +38,11 @@ lint:
 	cargo fmt --all -- --check
 
 test: stack-up
-	@eval "$$($(STACK) env)"; \
-	cargo fmt --all -- --check && cargo test --workspace; rc=$$?; \
-	$(STACK) down; exit $$rc
+	@eval "$$($(STACK) env)"; mkdir -p .local; rm -f .local/test.log; \
+	cargo fmt --all -- --check && cargo test --workspace 2>&1 | tee .local/test.log; rc=$${PIPESTATUS[0]}; \
+	$(STACK) down; \
+	awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' .local/test.log; \
+	exit $$rc
 
 bench: stack-up
 	@eval "$$($(STACK) env)"; \

@@ -114,26 +114,8 @@ impl Store {
 
     /// Lists a tenant's jobs.
     pub async fn list_jobs(&self, tenant: &TenantId) -> Result<Vec<Job>, StoreError> {
-        let mut jobs = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(jobs_partition(tenant)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in output.items() {
-                jobs.push(job_from(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
+        let items = crate::records::query_partition(&self.client, &self.table, jobs_partition(tenant), None).await?;
+        let mut jobs = items.iter().map(job_from).collect::<Result<Vec<_>, _>>()?;
         jobs.sort_by(|a, b| b.started.cmp(&a.started));
         Ok(jobs)
     }

@@ -224,23 +224,23 @@ impl Store {
         limit: usize,
         cursor: Option<Cursor>,
     ) -> Result<Page, StoreError> {
-        let entries = self
-            .walk_keys(relation_shards(relation), limit, cursor, |shard| Query {
+        let (entries, next) = self
+            .walk_items(relation_shards(relation), limit, cursor, |shard| Query {
                 index: None,
                 pk: relation_partition(tenant, relation, parent, shard),
                 after_bound: None,
             })
             .await?;
-        let mut ids: Vec<String> = Vec::with_capacity(entries.keys.len());
-        for sk in &entries.keys {
-            let child = child_of_link_sort_key(sk);
+        let mut ids: Vec<String> = Vec::with_capacity(entries.len());
+        for sk in entries.iter().filter_map(|entry| s(entry, "sk")) {
+            let child = child_of_link_sort_key(&sk);
             if ids.last().map(String::as_str) != Some(child) {
                 ids.push(child.to_owned());
             }
         }
         let records = self.get_many(tenant, relation.child(), &ids).await?;
-        let items_read = entries.keys.len() as u64 + records.len() as u64;
-        Ok(Page { records, next: entries.next, items_read })
+        let items_read = entries.len() as u64 + records.len() as u64;
+        Ok(Page { records, next, items_read })
     }
 
     /// Every record of a collection, reduced to what the ingest needs to decide whether to
@@ -251,33 +251,20 @@ impl Store {
             let (client, table, pk) =
                 (self.client.clone(), self.table.clone(), record_partition(tenant, collection, shard));
             tasks.spawn(async move {
-                let mut digests = Vec::new();
-                let mut start: Option<Item> = None;
-                loop {
-                    let output = client
-                        .query()
-                        .table_name(&table)
-                        .key_condition_expression("pk = :pk")
-                        .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                        .projection_expression("sk, h, st")
-                        .set_exclusive_start_key(start.take())
-                        .send()
-                        .await?;
-                    for item in output.items() {
+                let items = query_partition(&client, &table, pk, Some("sk, h, st")).await?;
+                items
+                    .iter()
+                    .map(|item| {
                         let (Some(id), Some(h), Some(st)) = (s(item, "sk"), s(item, "h"), s(item, "st")) else {
                             return Err(corrupt("record digest"));
                         };
-                        digests.push(Digest {
+                        Ok(Digest {
                             id,
                             hash: u64::from_str_radix(&h, 16).map_err(|_| corrupt("record hash"))?,
                             status: Status::parse(&st).map_err(|_| corrupt("record status"))?,
-                        });
-                    }
-                    match output.last_evaluated_key {
-                        Some(key) if !key.is_empty() => start = Some(key),
-                        _ => return Ok::<_, StoreError>(digests),
-                    }
-                }
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()
             });
         }
         let mut all = Vec::new();
@@ -356,12 +343,6 @@ struct Query {
     pk: String,
     /// For the `by_modified` index: sort keys strictly greater than this.
     after_bound: Option<String>,
-}
-
-/// Sort keys of one page, and where the next starts.
-struct KeyPage {
-    keys: Vec<String>,
-    next: Option<Cursor>,
 }
 
 impl Store {
@@ -443,15 +424,31 @@ impl Store {
         let records = items.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items_read: records.len() as u64, records, next })
     }
+}
 
-    async fn walk_keys(
-        &self,
-        shards: u64,
-        limit: usize,
-        cursor: Option<Cursor>,
-        query: impl Fn(u64) -> Query,
-    ) -> Result<KeyPage, StoreError> {
-        let (items, next) = self.walk_items(shards, limit, cursor, query).await?;
-        Ok(KeyPage { keys: items.iter().filter_map(|i| s(i, "sk")).collect(), next })
+/// Every item of one partition, page after page (digests of a shard, a tenant's jobs).
+pub(crate) async fn query_partition(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: String,
+    projection: Option<&str>,
+) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let output = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+            .set_projection_expression(projection.map(str::to_owned))
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await?;
+        items.extend(output.items.unwrap_or_default());
+        match output.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(items),
+        }
     }
 }
