@@ -38,7 +38,7 @@ lint:
 	cargo fmt --all -- --check
 
 test: stack-up
-	@eval "$$($(STACK) env)"; mkdir -p .local; rm -f .local/test.log; \
+	@eval "$$($(STACK) env)"; mkdir -p .local; : > .local/test.log; \
 	cargo fmt --all -- --check && cargo test --workspace 2>&1 | tee .local/test.log; rc=$${PIPESTATUS[0]}; \
 	$(STACK) down; \
 	awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' .local/test.log; \

@@ -3,20 +3,20 @@
 use district_gen::District;
 use e2e::{bulk_zip, delta_zip, ingest, sample, stack, tenant, zip_of};
 use oneroster_model::{Collection, Relation, Status, TenantId, Timestamp};
-use oneroster_store::{JobState, Store, StoredRecord};
+use oneroster_store::{Cursor, JobState, Listing, Store, StoredRecord};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
 async fn all(store: &Store, tenant: &TenantId, collection: Collection) -> BTreeMap<String, StoredRecord> {
     let mut records = BTreeMap::new();
-    let mut cursor = None;
+    let mut cursor = Cursor::start();
     loop {
-        let page = store.list(tenant, collection, 500, cursor).await.unwrap();
+        let page = store.page(tenant, &Listing::Collection(collection), 500, cursor).await.unwrap();
         for record in page.records {
             assert!(records.insert(record.id.clone(), record).is_none(), "a record listed twice");
         }
         match page.next {
-            Some(next) => cursor = Some(next),
+            Some(next) => cursor = next,
             None => return records,
         }
     }
@@ -24,12 +24,13 @@ async fn all(store: &Store, tenant: &TenantId, collection: Collection) -> BTreeM
 
 async fn related(store: &Store, tenant: &TenantId, relation: Relation, parent: &str) -> Vec<String> {
     let mut ids = Vec::new();
-    let mut cursor = None;
+    let mut cursor = Cursor::start();
+    let listing = Listing::Related { relation, parent: parent.to_owned() };
     loop {
-        let page = store.list_related(tenant, relation, parent, 7, cursor).await.unwrap();
+        let page = store.page(tenant, &listing, 7, cursor).await.unwrap();
         ids.extend(page.records.into_iter().map(|r| r.id));
         match page.next {
-            Some(next) => cursor = Some(next),
+            Some(next) => cursor = next,
             None => break,
         }
     }
@@ -108,7 +109,8 @@ async fn bulk_then_delta_then_bulk_keeps_history_right_and_costs_little() {
     assert_eq!(delta.state, JobState::Applied, "{:#?}", delta.errors);
     assert_eq!(delta.files["users.csv"].updated, 3);
     assert_eq!(delta.files["users.csv"].created, 1);
-    let changed = store.list_modified_since(&t, Collection::Users, first.started, 100, None).await.unwrap();
+    let since = Listing::ModifiedSince { collection: Collection::Users, since: first.started, inclusive: false };
+    let changed = store.page(&t, &since, 100, Cursor::start()).await.unwrap();
     let mut changed: Vec<String> = changed.records.into_iter().map(|r| r.id).collect();
     changed.sort();
     let mut expected: Vec<String> = (0..3).map(|i| district.student_id(i)).collect();
@@ -176,7 +178,13 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
     // The delivery fails (to be retried); nothing is applied meanwhile.
     let delivered = stack.deliver(std::time::Duration::from_secs(5)).await.unwrap();
     assert!(delivered.is_empty(), "a busy tenant's upload is left for redelivery");
-    assert!(stack.store().list(&t, Collection::Users, 10, None).await.unwrap().records.is_empty());
+    assert!(stack
+        .store()
+        .page(&t, &Listing::Collection(Collection::Users), 10, Cursor::start())
+        .await
+        .unwrap()
+        .records
+        .is_empty());
     stack.store().release_ingest_lock(&t, "another-job").await.unwrap();
     let job = stack.wait_for_job(&t, &format!("{t}/a.zip"), true, std::time::Duration::from_secs(60)).await.unwrap();
     assert_eq!(job.state, JobState::Applied);
@@ -283,7 +291,13 @@ async fn tenants_never_see_each_other() {
     let id = district.student_id(0);
     assert!(stack.store().get(&a, Collection::Users, &id).await.unwrap().is_some());
     assert!(stack.store().get(&b, Collection::Users, &id).await.unwrap().is_none());
-    assert!(stack.store().list(&b, Collection::Users, 100, None).await.unwrap().records.is_empty());
+    assert!(stack
+        .store()
+        .page(&b, &Listing::Collection(Collection::Users), 100, Cursor::start())
+        .await
+        .unwrap()
+        .records
+        .is_empty());
     assert!(related(stack.store(), &b, Relation::ClassStudents, &district.class_id(0, 0)).await.is_empty());
     // A delta for B cannot reference A's records.
     let job = ingest(&stack, &b, "delta.zip", delta_zip(&district, 1)).await;

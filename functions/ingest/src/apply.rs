@@ -13,7 +13,7 @@ use oneroster_model::entities::{Role, UserProfile};
 use oneroster_model::{Collection, Record, Status, TenantId, Timestamp};
 use oneroster_store::{FileCounts, RecordWrite, Store, StoreError, StoredRecord};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
 use xxhash_rust::xxh3::xxh3_64;
@@ -65,7 +65,15 @@ pub async fn apply(store: &Store, tenant: &TenantId, path: &Path, now: Timestamp
         let package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, &mut scratch)?;
         package.files().map(|(kind, _, mode)| (kind, mode)).collect()
     };
-    let mut applier = Applier { store, tenant, now, path: path.to_owned(), modes, applied: Applied::default() };
+    let mut applier = Applier {
+        store,
+        tenant,
+        now,
+        path: path.to_owned(),
+        modes,
+        applied: Applied::default(),
+        touched: BTreeSet::new(),
+    };
     for (kind, collection) in [
         (FileKind::Orgs, Collection::Orgs),
         (FileKind::AcademicSessions, Collection::AcademicSessions),
@@ -77,6 +85,9 @@ pub async fn apply(store: &Store, tenant: &TenantId, path: &Path, now: Timestamp
     applier.apply_users().await?;
     applier.apply_file(FileKind::Enrollments, Collection::Enrollments).await?;
     applier.apply_file(FileKind::Demographics, Collection::Demographics).await?;
+    for collection in std::mem::take(&mut applier.touched) {
+        store.refresh_counts(tenant, collection).await?;
+    }
     Ok(applier.applied)
 }
 
@@ -87,6 +98,8 @@ struct Applier<'a> {
     path: PathBuf,
     modes: HashMap<FileKind, Mode>,
     applied: Applied,
+    /// Collections written to, whose kept counts are refreshed at the end.
+    touched: BTreeSet<Collection>,
 }
 
 /// What is known of a record's stored state before deciding.
@@ -136,6 +149,15 @@ fn stream_rows(path: PathBuf, kind: FileKind, now: Timestamp) -> mpsc::Receiver<
 }
 
 impl Applier<'_> {
+    /// Writes records of `collection` and notes that its counts changed.
+    async fn write(&mut self, collection: Collection, writes: Vec<RecordWrite>) -> Result<(), ApplyError> {
+        if !writes.is_empty() {
+            self.touched.insert(collection);
+            self.applied.items_written += self.store.write_records(self.tenant, writes).await?;
+        }
+        Ok(())
+    }
+
     fn counts(&mut self, kind: FileKind) -> &mut FileCounts {
         let mode = self.modes.get(&kind).map_or("absent", |m| m.as_str());
         self.applied
@@ -246,7 +268,7 @@ impl Applier<'_> {
             record.base_mut().date_last_modified = now;
             writes.push(record_write(record, hash, previous, parts));
         }
-        self.applied.items_written += self.store.write_records(self.tenant, writes).await?;
+        self.write(collection, writes).await?;
         let total = self.counts(kind);
         total.created += counts.created;
         total.updated += counts.updated;
@@ -281,7 +303,7 @@ impl Applier<'_> {
                 writes.push(record_write(record, stored.hash, Some(&stored), parts));
             }
             self.counts(kind).deleted += writes.len() as u64;
-            self.applied.items_written += self.store.write_records(self.tenant, writes).await?;
+            self.write(collection, writes).await?;
         }
         Ok(())
     }
@@ -424,6 +446,7 @@ fn record_write(record: Record, hash: u64, previous: Option<&StoredRecord>, part
         body: serde_json::to_string(&record).unwrap_or_default(),
         hash,
         links: record.links(),
+        view: record.view(),
         previous_links: previous.map(|p| p.links.clone()),
         parts,
     }

@@ -74,6 +74,53 @@ impl Collection {
     }
 }
 
+/// A typed view of a collection, served as its own endpoints (`/schools`, `/terms`,
+/// `/gradingPeriods`, `/students`, `/teachers`). A record belongs to at most one view; the store
+/// indexes view members so a view lists in O(page) like a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum View {
+    /// Orgs of type `school`.
+    Schools,
+    /// Academic sessions of type `term`.
+    Terms,
+    /// Academic sessions of type `gradingPeriod`.
+    GradingPeriods,
+    /// Users whose primary role is `student` (the first role when none is marked primary).
+    Students,
+    /// Users whose primary role is `teacher` (the first role when none is marked primary).
+    Teachers,
+}
+
+impl View {
+    /// Every view.
+    pub const ALL: [View; 5] = [View::Schools, View::Terms, View::GradingPeriods, View::Students, View::Teachers];
+
+    /// The view's name in URLs and keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Schools => "schools",
+            View::Terms => "terms",
+            View::GradingPeriods => "gradingPeriods",
+            View::Students => "students",
+            View::Teachers => "teachers",
+        }
+    }
+
+    /// Looks a view up by [`View::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// The collection whose records the view selects.
+    pub fn collection(self) -> Collection {
+        match self {
+            View::Schools => Collection::Orgs,
+            View::Terms | View::GradingPeriods => Collection::AcademicSessions,
+            View::Students | View::Teachers => Collection::Users,
+        }
+    }
+}
+
 /// A one-to-many relation that a relation route reads: the children of one parent record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Relation {

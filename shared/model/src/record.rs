@@ -1,9 +1,9 @@
 //! A record of any collection, with what the store needs to know of it: its collection, its id,
 //! its status and modification time, and the relation entries it makes.
 
-use crate::collection::{Collection, Link, Relation};
+use crate::collection::{Collection, Link, Relation, View};
 use crate::entities::{AcademicSession, Base, Class, Course, Demographics, Enrollment, Org, User};
-use crate::vocab::{EnrollmentRole, RoleName};
+use crate::vocab::{EnrollmentRole, OrgType, RoleName, RoleType, SessionType};
 use serde::Serialize;
 
 /// A record of one of the collections.
@@ -77,6 +77,27 @@ impl Record {
             Collection::Enrollments => Record::Enrollment(serde_json::from_str(json)?),
             Collection::Demographics => Record::Demographics(serde_json::from_str(json)?),
         })
+    }
+
+    /// The typed view the record belongs to, if any (see [`View`]).
+    pub fn view(&self) -> Option<View> {
+        match self {
+            Record::Org(org) => (org.org_type == OrgType::School).then_some(View::Schools),
+            Record::AcademicSession(session) => match session.session_type {
+                SessionType::Term => Some(View::Terms),
+                SessionType::GradingPeriod => Some(View::GradingPeriods),
+                _ => None,
+            },
+            Record::User(user) => {
+                let primary = user.roles.iter().find(|r| r.role_type == RoleType::Primary).or(user.roles.first())?;
+                match primary.role {
+                    RoleName::Student => Some(View::Students),
+                    RoleName::Teacher => Some(View::Teachers),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     /// The relation entries this record makes; the relation routes read them.

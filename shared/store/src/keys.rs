@@ -6,12 +6,16 @@
 //! | record | `{tenant}#rec#{collection}#{shard}` | `{sourcedId}` | `{dateLastModified}#{sourcedId}` |
 //! | relation entry | `{tenant}#rel#{relation}#{parent}[#{shard}]` | `{child}[#{via}]` | — |
 //! | ingest job | `{tenant}#job` | `{jobId}` | — |
+//! | record counts | `{tenant}#stats` | `{collection or view}` | — |
 //! | ingest lock | `{tenant}#lock` | `ingest` | — |
+//!
+//! A record of a typed view (a school, a student, …) also carries `vpk` =
+//! `{tenant}#view#{view}#{shard}`, the partition key of the sparse GSI `by_view` (sort key `sk`).
 //!
 //! `#` never occurs in a tenant id, a sourcedId (GUID charset) or a collection or relation name,
 //! so keys cannot collide across kinds or tenants.
 
-use oneroster_model::{Collection, Link, Relation, TenantId};
+use oneroster_model::{Collection, Link, Relation, TenantId, View};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Partitions per collection: a bulk load of one tenant writes to 16 partition keys per
@@ -28,6 +32,17 @@ pub fn shard_of(id: &str, shards: u64) -> u64 {
 /// The partition of one shard of a collection.
 pub fn record_partition(tenant: &TenantId, collection: Collection, shard: u64) -> String {
     format!("{tenant}#rec#{}#{shard:02}", collection.name())
+}
+
+/// The partition of one shard of a view in the `by_view` index; a record's shard is the same
+/// in its collection and in its view.
+pub fn view_partition(tenant: &TenantId, view: View, shard: u64) -> String {
+    format!("{tenant}#view#{}#{shard:02}", view.name())
+}
+
+/// The key of the item holding the record count of a collection or view.
+pub fn stats_key(tenant: &TenantId, name: &str) -> (String, String) {
+    (format!("{tenant}#stats"), name.to_owned())
 }
 
 /// The full key of a record.

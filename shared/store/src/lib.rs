@@ -3,14 +3,18 @@
 //! begins with it, so no call can read or write outside one tenant.
 //!
 //! # The table
-//! One table, string keys `pk` / `sk`, and one global secondary index `by_modified`
-//! (partition `pk`, sort `mod`, all attributes projected). Item shapes are in [`keys`].
+//! One table, string keys `pk` / `sk`, and two global secondary indexes, all attributes
+//! projected: `by_modified` (partition `pk`, sort `mod`) and the sparse `by_view` (partition
+//! `vpk`, sort `sk`; only records of a typed view carry `vpk`). Item shapes are in [`keys`].
 //!
 //! # Access patterns (all 81 endpoints of OneRoster 1.2 reduce to these)
 //! | pattern | endpoints | how | cost of a page of `limit` |
 //! |---|---|---|---|
 //! | get by sourcedId | `GET /{collection}/{id}`, typed views (`/students/{id}`, `/schools/{id}`, …) | `GetItem` on the record key | 1 read |
-//! | list a collection in stable order | `GET /{collection}`, typed views filter by type/role | `Query` the 16 record shards in turn | `limit` items (+1 query per exhausted shard) |
+//! | list a collection in stable order | `GET /{collection}` | `Query` the 16 record shards in turn | `limit` items (+1 query per exhausted shard) |
+//! | list a typed view | `GET /schools`, `/terms`, `/gradingPeriods`, `/students`, `/teachers` | `Query` the 16 shards of `by_view` | `limit` items |
+//! | count a collection or view | `X-Total-Count` | the count kept in a stats item, recounted after each ingest | 1 read |
+//! | skip to an offset | `offset=` without a cursor | keys-only walk of the skipped items | `offset` small items; `Link` `next` carries a cursor instead |
 //! | changed since a time | `filter=dateLastModified>'…'` | `Query` `by_modified` per shard, `mod > t` | `limit` items |
 //! | classes of a school / term / course | `/schools/{id}/classes`, `/terms/{id}/classes`, `/courses/{id}/classes` | relation entries `school-classes`, `term-classes`, `course-classes` | `limit` entries + `limit` records |
 //! | classes of a user | `/users|students|teachers/{id}/classes` | `user-classes` (made by enrollments) | same |
@@ -22,7 +26,8 @@
 //! | line items / results of a class, results of a line item / of a student, categories and score scales of a class, resources of a class / course / user | gradebook and resources routes | further relations of the same kind (`class-lineitems`, `lineitem-results`, …), added with those services | same |
 //!
 //! Relation routes read the entries, then the records they name with `BatchGetItem`: at most
-//! two items per record returned, never the collection.
+//! two items per record returned, never the collection. Every listing is a [`Listing`]; a
+//! filter or sort on any other field reads the whole listing (the REST layer says so).
 //!
 //! # How writes spread
 //! A bulk load of one large tenant must not funnel into one partition key (about 1,000
@@ -41,11 +46,13 @@
 pub mod batch;
 pub mod jobs;
 pub mod keys;
+pub mod listing;
 pub mod records;
 mod table;
 
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
-pub use records::{Cursor, Digest, Page, RecordWrite, StoredLinks, StoredRecord};
+pub use listing::{Cursor, Listing, Page};
+pub use records::{Digest, RecordWrite, StoredLinks, StoredRecord};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;

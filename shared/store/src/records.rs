@@ -2,12 +2,12 @@
 
 use crate::batch::{get_all, write_all, Item, Write};
 use crate::keys::{
-    child_of_link_sort_key, decode_link_key, encode_link_key, link_key, modified_after, modified_sort_key, record_key,
-    record_partition, relation_partition, relation_shards, RECORD_SHARDS,
+    decode_link_key, encode_link_key, link_key, modified_sort_key, record_key, record_partition, shard_of,
+    view_partition, RECORD_SHARDS,
 };
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::{Collection, Link, Relation, SourcedId, Status, TenantId, Timestamp};
+use oneroster_model::{Collection, Link, SourcedId, Status, TenantId, Timestamp, View};
 use std::collections::{HashMap, HashSet};
 
 /// A record as stored: its JSON body (exactly what the API serves) and what the ingest needs.
@@ -27,6 +27,8 @@ pub struct StoredRecord {
     pub links: StoredLinks,
     /// Sub-records kept beside the body (a user's roles and profiles by sourcedId), as JSON.
     pub parts: Option<String>,
+    /// The typed view it belongs to.
+    pub view: Option<View>,
 }
 
 /// The keys of the relation entries a record made; opaque outside this crate.
@@ -65,48 +67,19 @@ pub struct RecordWrite {
     pub previous_links: Option<StoredLinks>,
     /// Sub-records kept beside the body, as JSON.
     pub parts: Option<String>,
+    /// The typed view it belongs to (indexed by `by_view`).
+    pub view: Option<View>,
 }
 
-/// Where a listing stopped: the shard and the last sort key returned. Opaque to API clients.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    shard: u64,
-    after: Option<String>,
-}
-
-impl Cursor {
-    /// The cursor as text, for a `Link` URL.
-    pub fn encode(&self) -> String {
-        format!("{}.{}", self.shard, self.after.as_deref().unwrap_or(""))
-    }
-
-    /// Reads a cursor back from [`Cursor::encode`]; `None` if it is not one.
-    pub fn decode(text: &str) -> Option<Self> {
-        let (shard, after) = text.split_once('.')?;
-        Some(Self { shard: shard.parse().ok()?, after: (!after.is_empty()).then(|| after.to_owned()) })
-    }
-}
-
-/// One page of a listing.
-#[derive(Debug, Clone, Default)]
-pub struct Page {
-    /// The records, in the listing's stable order.
-    pub records: Vec<StoredRecord>,
-    /// Where the next page starts, `None` at the end.
-    pub next: Option<Cursor>,
-    /// Items DynamoDB returned to build the page (entries and records), for cost figures.
-    pub items_read: u64,
-}
-
-fn s(item: &Item, name: &str) -> Option<String> {
+pub(crate) fn s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
-fn corrupt(what: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }
 
-fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
+pub(crate) fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
     let status = s(item, "st").ok_or_else(|| corrupt("record without st"))?;
     let modified = s(item, "dlm").ok_or_else(|| corrupt("record without dlm"))?;
     Ok(StoredRecord {
@@ -122,6 +95,7 @@ fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
                 .unwrap_or_default(),
         ),
         parts: s(item, "parts"),
+        view: s(item, "vw").and_then(|v| View::from_name(&v)),
     })
 }
 
@@ -173,74 +147,6 @@ impl Store {
         let keys = ids.iter().map(|id| record_key(tenant, collection, id)).collect();
         let items = get_all(&self.client, &self.table, keys, Some("sk")).await?;
         Ok(items.iter().filter_map(|i| s(i, "sk")).collect())
-    }
-
-    /// Lists a collection in its stable order (shard, then sourcedId): `GET /{collection}`.
-    /// A page of `limit` records reads `limit` items (plus one empty query per exhausted shard).
-    pub async fn list(
-        &self,
-        tenant: &TenantId,
-        collection: Collection,
-        limit: usize,
-        cursor: Option<Cursor>,
-    ) -> Result<Page, StoreError> {
-        self.walk(RECORD_SHARDS, limit, cursor, |shard| Query {
-            index: None,
-            pk: record_partition(tenant, collection, shard),
-            after_bound: None,
-        })
-        .await
-    }
-
-    /// Lists the records of a collection changed after `since`
-    /// (`filter=dateLastModified>'…'`), from the `by_modified` index: a page of `limit` records
-    /// reads `limit` items, whatever the size of the collection.
-    pub async fn list_modified_since(
-        &self,
-        tenant: &TenantId,
-        collection: Collection,
-        since: Timestamp,
-        limit: usize,
-        cursor: Option<Cursor>,
-    ) -> Result<Page, StoreError> {
-        let bound = modified_after(&since.to_string());
-        self.walk(RECORD_SHARDS, limit, cursor, |shard| Query {
-            index: Some("by_modified"),
-            pk: record_partition(tenant, collection, shard),
-            after_bound: Some(bound.clone()),
-        })
-        .await
-    }
-
-    /// Lists the children of `parent` in `relation` (`/classes/{id}/students`, …): the relation
-    /// entries of one page, then the records they name, so a page of `limit` reads at most
-    /// `2 × limit` items. A child linked twice (two enrollments in one class) is listed once
-    /// per page.
-    pub async fn list_related(
-        &self,
-        tenant: &TenantId,
-        relation: Relation,
-        parent: &str,
-        limit: usize,
-        cursor: Option<Cursor>,
-    ) -> Result<Page, StoreError> {
-        let (entries, next) = self
-            .walk_items(relation_shards(relation), limit, cursor, |shard| Query {
-                index: None,
-                pk: relation_partition(tenant, relation, parent, shard),
-                after_bound: None,
-            })
-            .await?;
-        let mut ids: Vec<String> = Vec::with_capacity(entries.len());
-        for sk in entries.iter().filter_map(|entry| s(entry, "sk")) {
-            let child = child_of_link_sort_key(&sk);
-            if ids.last().map(String::as_str) != Some(child) {
-                ids.push(child.to_owned());
-            }
-        }
-        let records = self.get_many(tenant, relation.child(), &ids).await?;
-        let items_read = entries.len() as u64 + records.len() as u64;
-        Ok(Page { records, next, items_read })
     }
 
     /// Every record of a collection, reduced to what the ingest needs to decide whether to
@@ -334,96 +240,12 @@ fn record_item(tenant: &TenantId, record: &RecordWrite, links: Vec<String>) -> I
     if let Some(parts) = &record.parts {
         item.insert("parts".to_owned(), AttributeValue::S(parts.clone()));
     }
+    if let Some(view) = record.view {
+        let shard = shard_of(record.id.as_str(), RECORD_SHARDS);
+        item.insert("vw".to_owned(), AttributeValue::S(view.name().to_owned()));
+        item.insert("vpk".to_owned(), AttributeValue::S(view_partition(tenant, view, shard)));
+    }
     item
-}
-
-/// One partition (or index partition) to walk.
-struct Query {
-    index: Option<&'static str>,
-    pk: String,
-    /// For the `by_modified` index: sort keys strictly greater than this.
-    after_bound: Option<String>,
-}
-
-impl Store {
-    /// Walks shards in order from `cursor`, reading at most `limit` items.
-    async fn walk_items(
-        &self,
-        shards: u64,
-        limit: usize,
-        cursor: Option<Cursor>,
-        query: impl Fn(u64) -> Query,
-    ) -> Result<(Vec<Item>, Option<Cursor>), StoreError> {
-        let limit = limit.max(1);
-        let mut cursor = cursor.unwrap_or(Cursor { shard: 0, after: None });
-        let mut items: Vec<Item> = Vec::new();
-        while cursor.shard < shards {
-            let q = query(cursor.shard);
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
-                .expression_attribute_values(":pk", AttributeValue::S(q.pk.clone()));
-            let sort_attribute = if let Some(index) = q.index {
-                request = request.index_name(index);
-                "mod"
-            } else {
-                "sk"
-            };
-            request = match &q.after_bound {
-                Some(bound) => request
-                    .key_condition_expression("pk = :pk AND #sort > :bound")
-                    .expression_attribute_names("#sort", sort_attribute)
-                    .expression_attribute_values(":bound", AttributeValue::S(bound.clone())),
-                None => request.key_condition_expression("pk = :pk"),
-            };
-            if let Some(after) = &cursor.after {
-                let mut start = HashMap::from([
-                    ("pk".to_owned(), AttributeValue::S(q.pk.clone())),
-                    ("sk".to_owned(), AttributeValue::S(after.clone())),
-                ]);
-                if q.index.is_some() {
-                    let (modified, id) = after.split_once('#').unwrap_or((after, ""));
-                    start.insert("sk".to_owned(), AttributeValue::S(id.to_owned()));
-                    start.insert("mod".to_owned(), AttributeValue::S(modified_sort_key(modified, id)));
-                }
-                request = request.set_exclusive_start_key(Some(start));
-            }
-            let output = request.send().await?;
-            let more_in_shard = output.last_evaluated_key.as_ref().is_some_and(|k| !k.is_empty());
-            items.extend(output.items.unwrap_or_default());
-            let last = items.last().and_then(|i| s(i, if q.index.is_some() { "mod" } else { "sk" }));
-            if items.len() >= limit {
-                let next = if more_in_shard {
-                    Some(Cursor { shard: cursor.shard, after: last })
-                } else if cursor.shard + 1 < shards {
-                    Some(Cursor { shard: cursor.shard + 1, after: None })
-                } else {
-                    None
-                };
-                return Ok((items, next));
-            }
-            if more_in_shard {
-                cursor.after = last;
-            } else {
-                cursor = Cursor { shard: cursor.shard + 1, after: None };
-            }
-        }
-        Ok((items, None))
-    }
-
-    async fn walk(
-        &self,
-        shards: u64,
-        limit: usize,
-        cursor: Option<Cursor>,
-        query: impl Fn(u64) -> Query,
-    ) -> Result<Page, StoreError> {
-        let (items, next) = self.walk_items(shards, limit, cursor, query).await?;
-        let records = items.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { items_read: records.len() as u64, records, next })
-    }
 }
 
 /// Every item of one partition, page after page (digests of a shard, a tenant's jobs).

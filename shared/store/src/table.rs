@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 impl Store {
-    /// Creates the table and its `by_modified` index if the table does not exist yet, and waits
+    /// Creates the table and its `by_modified` and `by_view` indexes if the table does not exist yet, and waits
     /// until it is active.
     pub async fn create_table_if_missing(&self) -> Result<(), StoreError> {
         if self.client.describe_table().table_name(&self.table).send().await.is_ok() {
@@ -26,6 +26,7 @@ impl Store {
             .attribute_definitions(attribute("pk")?)
             .attribute_definitions(attribute("sk")?)
             .attribute_definitions(attribute("mod")?)
+            .attribute_definitions(attribute("vpk")?)
             .key_schema(key("pk", KeyType::Hash)?)
             .key_schema(key("sk", KeyType::Range)?)
             .global_secondary_indexes(
@@ -33,6 +34,14 @@ impl Store {
                     .index_name("by_modified")
                     .key_schema(key("pk", KeyType::Hash)?)
                     .key_schema(key("mod", KeyType::Range)?)
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()?,
+            )
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name("by_view")
+                    .key_schema(key("vpk", KeyType::Hash)?)
+                    .key_schema(key("sk", KeyType::Range)?)
                     .projection(Projection::builder().projection_type(ProjectionType::All).build())
                     .build()?,
             )

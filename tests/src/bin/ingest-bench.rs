@@ -121,6 +121,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     body: serde_json::to_string(&record).unwrap_or_default(),
                     hash: 0,
                     links: record.links(),
+                    view: record.view(),
                     previous_links: None,
                     parts: None,
                 });
