@@ -1,5 +1,5 @@
 # The README's Commands section is this file. Every target installs what it needs.
-#   make run     install, start the local stack, load a demo district, keep ingesting uploads
+#   make run     install, start the local stack, load a demo district, serve the API on localhost
 #   make test    every test (unit, CSV samples, end-to-end against DynamoDB Local and moto)
 #   make bench   ingest figures for a 100,000-student district (STUDENTS=… to change)
 #   make stop    stop the local stack
@@ -9,6 +9,8 @@ STACK := infra/local/stack.sh
 STUDENTS ?= 100000
 DEMO_STUDENTS ?= 2000
 TENANT ?= demo-district
+PORT ?= 8080
+API := http://127.0.0.1:$(PORT)/ims/oneroster/rostering/v1p2
 
 .PHONY: run test bench stop stack-up lint build
 
@@ -27,9 +29,14 @@ run: stack-up build
 	mkdir -p .local/demo .local/run; \
 	./target/debug/district-gen --students $(DEMO_STUDENTS) --out .local/demo/bulk.zip --delta .local/demo/delta.zip; \
 	if [ -f .local/run/local-server.pid ]; then kill $$(cat .local/run/local-server.pid) 2>/dev/null || true; fi; \
-	nohup ./target/debug/local-server serve > .local/run/local-server.log 2>&1 & echo $$! > .local/run/local-server.pid; \
-	./target/debug/local-server upload .local/demo/bulk.zip --tenant $(TENANT) && \
-	echo && echo "Local stack running (stop with: make stop)." && \
+	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) --tenant $(TENANT) > .local/run/local-server.log 2>&1 & echo $$! > .local/run/local-server.pid; \
+	./target/debug/local-server upload .local/demo/bulk.zip --tenant $(TENANT) > .local/run/demo-job.json && \
+	echo "Demo district '$(TENANT)' loaded ($(DEMO_STUDENTS) students; job report in .local/run/demo-job.json)." && \
+	curl -sf "$(API)/users?limit=1" > /dev/null && \
+	echo && echo "OneRoster API:  $(API)   (stop everything with: make stop)" && \
+	echo "  Try:  curl -s '$(API)/students?limit=2&fields=sourcedId,givenName,familyName'" && \
+	echo "        curl -si '$(API)/schools' | head -5" && \
+	echo "  Discovery document: $(API)/discovery/" && \
 	echo "  DynamoDB Local $$DYNAMODB_ENDPOINT, S3/SQS (moto) $$S3_ENDPOINT, table oneroster, bucket oneroster-uploads" && \
 	echo "  Upload another package:  ./target/debug/local-server upload <zip> --tenant $(TENANT)" && \
 	echo "  Apply the demo delta:    ./target/debug/local-server upload .local/demo/delta.zip --tenant $(TENANT)"

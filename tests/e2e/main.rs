@@ -1,4 +1,6 @@
 //! End-to-end: packages uploaded to moto S3, the notification delivered through moto SQS to the
-//! real ingest handler, and what DynamoDB Local then holds read back through the storage crate.
+//! real ingest handler; what DynamoDB Local then holds read back through the storage crate and
+//! through the API router, as a consumer reads it.
 
 mod ingest;
+mod rostering;

@@ -70,3 +70,134 @@ pub fn sample(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec/samples").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// A consumer of the API: requests go through the full router (routes, middleware, handlers)
+/// in process, as API Gateway would hand them to the function.
+pub struct Api {
+    router: axum::Router,
+}
+
+/// An answer of the API.
+#[derive(Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: axum::http::HeaderMap,
+    /// The body, parsed (`Null` when it is not JSON).
+    pub body: serde_json::Value,
+}
+
+/// The host the tests call the API on; `href`s and `Link`s are absolute on it.
+pub const HOST: &str = "api.test";
+
+impl Api {
+    /// The API of `stack`, serving `tenant`.
+    pub fn new(stack: &LocalStack, tenant: &TenantId) -> Self {
+        Self { router: stack.api(tenant.clone()) }
+    }
+
+    /// `GET` a path (with query) or an absolute URL on [`HOST`]; characters a URI cannot hold
+    /// (spaces, `<`, `>`, …) are percent-encoded, as an HTTP client does.
+    pub async fn get(&self, target: &str) -> Reply {
+        use tower::ServiceExt;
+        let target = target.strip_prefix(&format!("http://{HOST}")).unwrap_or(target);
+        let target: String = target
+            .bytes()
+            .map(|b| match b {
+                b'!'..=b'~' if !b"\"<>\\^`{|}".contains(&b) => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let request = axum::http::Request::get(target)
+            .header("host", HOST)
+            .body(axum::body::Body::empty())
+            .expect("a valid request");
+        let response = self.router.clone().oneshot(request).await.expect("the router answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+        Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null) }
+    }
+
+    /// Every record of a list endpoint, following `Link` `next` from `target` to the end;
+    /// checks each page against the OpenAPI schema of the operation and `X-Total-Count`.
+    pub async fn walk(&self, target: &str, key: &str) -> Vec<serde_json::Value> {
+        let mut records = Vec::new();
+        let mut next = Some(target.to_owned());
+        let mut total = None;
+        while let Some(url) = next.take() {
+            let reply = self.get(&url).await;
+            assert_eq!(reply.status, 200, "{url}: {}", reply.body);
+            let count = reply.total_count();
+            assert!(total.is_none_or(|t| t == count), "X-Total-Count changed while paging");
+            total = Some(count);
+            assert!(records.len() as u64 <= count, "{target}: paging does not end");
+            records.extend(reply.body[key].as_array().expect("a list").iter().cloned());
+            next = reply.link("next");
+        }
+        assert_eq!(Some(records.len() as u64), total, "{target}: the pages add up to X-Total-Count");
+        records
+    }
+}
+
+impl Reply {
+    /// `X-Total-Count`.
+    pub fn total_count(&self) -> u64 {
+        self.headers
+            .get("x-total-count")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("X-Total-Count")
+    }
+
+    /// The URL of a `Link` relation.
+    pub fn link(&self, rel: &str) -> Option<String> {
+        let header = self.headers.get("link")?.to_str().ok()?;
+        header.split(", ").find_map(|part| {
+            let (url, params) = part.split_once(">; ")?;
+            (params == format!("rel=\"{rel}\"")).then(|| url.trim_start_matches('<').to_owned())
+        })
+    }
+
+    /// The `imsx_codeMinorFieldValue` of an error body.
+    pub fn code_minor(&self) -> &str {
+        self.body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"].as_str().unwrap_or_default()
+    }
+
+    /// The `sourcedId`s of the records under `key`, sorted.
+    pub fn ids(&self, key: &str) -> Vec<String> {
+        ids(self.body[key].as_array().map(Vec::as_slice).unwrap_or_default())
+    }
+}
+
+/// The sorted `sourcedId`s of records.
+pub fn ids(records: &[serde_json::Value]) -> Vec<String> {
+    let mut ids: Vec<String> = records.iter().filter_map(|r| r["sourcedId"].as_str().map(str::to_owned)).collect();
+    ids.sort();
+    ids
+}
+
+/// Checks a body against a schema of a service's OpenAPI file (formats included); panics
+/// listing every violation.
+pub fn assert_matches_schema(service: oneroster_openapi::Service, schema: &str, body: &serde_json::Value) {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static VALIDATORS: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let key = format!("{}/{schema}", service.name());
+    let validator = VALIDATORS
+        .get_or_init(Default::default)
+        .lock()
+        .expect("not poisoned")
+        .entry(key)
+        .or_insert_with(|| {
+            let root = serde_json::json!({
+                "$ref": format!("#/components/schemas/{schema}"),
+                "components": service.document()["components"],
+            });
+            Arc::new(jsonschema::options().should_validate_formats(true).build(&root).expect("the schema compiles"))
+        })
+        .clone();
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{schema}: {errors:#?}\n{body}");
+}

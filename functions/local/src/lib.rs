@@ -1,6 +1,7 @@
 //! The local stack as the functions see it: the table in DynamoDB Local, the upload bucket and
 //! ingest queue in moto, the bucket's upload notifications going to the queue (as in AWS), and
-//! a poller that hands each notification to the real ingest handler.
+//! a poller that hands each notification to the real ingest handler; and every service's
+//! router on one port, with the same handlers and middleware as in Lambda.
 
 use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -178,6 +179,13 @@ impl LocalStack {
             }
         }
         Ok(delivered)
+    }
+
+    /// Every service's router, serving `tenant` (until tokens carry the tenant).
+    pub fn api(&self, tenant: TenantId) -> axum::Router {
+        rostering::router(self.store().clone()).layer(axum::middleware::from_fn(move |request, next| {
+            oneroster_http::fixed_tenant(tenant.clone(), request, next)
+        }))
     }
 
     /// Polls the queue for ever, ingesting every upload (the local stand-in for the SQS trigger).

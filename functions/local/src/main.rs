@@ -1,5 +1,6 @@
-//! `local-server`: the product on this machine. `serve` sets the local stack up and ingests
-//! every upload to the bucket; `upload` puts a zip for a tenant and waits for its job.
+//! `local-server`: the product on this machine. `serve` sets the local stack up, serves the API
+//! on a localhost port and ingests every upload to the bucket; `upload` puts a zip for a tenant
+//! and waits for its job.
 
 use clap::{Parser, Subcommand};
 use local_server::{LocalConfig, LocalStack};
@@ -16,8 +17,15 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the table, bucket and queue if missing, then ingest every upload as it arrives.
-    Serve,
+    /// Create the table, bucket and queue if missing, serve the API, and ingest every upload.
+    Serve {
+        /// Where the API listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// The tenant the API serves (until tokens carry it).
+        #[arg(long, default_value = "demo-district")]
+        tenant: String,
+    },
     /// Upload a OneRoster zip for a tenant and wait for the ingest job (exits 1 if rejected).
     Upload {
         /// The zip.
@@ -38,9 +46,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let stack = LocalStack::setup(LocalConfig::from_env()).await?;
     match Args::parse().command {
-        Command::Serve => {
-            println!("ingesting uploads to s3://{}/<tenant>/…zip (table {})", stack.config.bucket, stack.config.table);
-            stack.serve_ingest().await?;
+        Command::Serve { listen, tenant } => {
+            let api = stack.api(TenantId::parse(&tenant)?);
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            println!(
+                "serving tenant {tenant} on http://{listen}; ingesting uploads to s3://{}/<tenant>/…zip",
+                stack.config.bucket
+            );
+            tokio::select! {
+                served = axum::serve(listener, api) => served?,
+                ingested = stack.serve_ingest() => ingested?,
+            }
         }
         Command::Upload { zip, tenant, deliver } => {
             let tenant = TenantId::parse(&tenant)?;

@@ -2,7 +2,7 @@
 //!
 //! Ratios follow a typical US district: 500 students a school, one teacher for 16 students,
 //! 20 courses a school, six classes a student of 25 students each (one teacher each), a parent
-//! for every fourth student, a school year with two semesters of two grading periods each.
+//! for every fourth student, a school year with two terms of two grading periods each.
 //! Everything is a pure function of the student count, so tests can compute what a package
 //! holds (`District::class_students`, …) without reading it back.
 
@@ -65,11 +65,11 @@ const FAMILY: [&str; 16] = [
 const SUBJECTS: [(&str, &str); 5] =
     [("Mathematics", "MATH"), ("English", "ELA"), ("Science", "SCI"), ("History", "HIST"), ("Art", "ART")];
 
-/// The sessions: a school year, two semesters, four grading periods.
+/// The sessions: a school year, two terms (semesters), four grading periods.
 pub const SESSIONS: [(&str, &str, &str, &str, &str, &str); 7] = [
     ("sy-2026", "2025-2026", "schoolYear", "2025-08-15", "2026-06-15", ""),
-    ("sem-1", "Fall 2025", "semester", "2025-08-15", "2026-01-15", "sy-2026"),
-    ("sem-2", "Spring 2026", "semester", "2026-01-15", "2026-06-15", "sy-2026"),
+    ("sem-1", "Fall 2025", "term", "2025-08-15", "2026-01-15", "sy-2026"),
+    ("sem-2", "Spring 2026", "term", "2026-01-15", "2026-06-15", "sy-2026"),
     ("gp-1", "Quarter 1", "gradingPeriod", "2025-08-15", "2025-10-31", "sem-1"),
     ("gp-2", "Quarter 2", "gradingPeriod", "2025-11-01", "2026-01-15", "sem-1"),
     ("gp-3", "Quarter 3", "gradingPeriod", "2026-01-15", "2026-03-31", "sem-2"),

@@ -204,6 +204,14 @@ impl Relation {
         }
     }
 
+    /// Whether one child can be linked to a parent more than once, through different records
+    /// (a school's term through each of its classes, a student through two enrollments in one
+    /// class): listing and counting then go by distinct children.
+    pub fn may_repeat_children(self) -> bool {
+        use Relation::*;
+        matches!(self, SchoolTerms | UserClasses | ClassStudents | ClassTeachers)
+    }
+
     /// Whether a parent can have a great many children (a school's enrollments, a term's
     /// classes): the store spreads those over several partitions.
     pub fn is_wide(self) -> bool {

@@ -140,6 +140,10 @@ impl Listing {
         }
     }
 
+    fn repeats_children(&self) -> bool {
+        matches!(self, Listing::Related { relation, .. } if relation.may_repeat_children())
+    }
+
     /// The name its count is kept under, for the listings whose count is kept.
     fn stats_name(&self) -> Option<&'static str> {
         match self {
@@ -255,6 +259,17 @@ impl Store {
         if offset == 0 {
             return Ok(Some(Cursor::start()));
         }
+        if listing.repeats_children() {
+            let mut found = None;
+            self.walk_distinct_children(tenant, listing, |seen, cursor| {
+                if seen == offset {
+                    found = Some(cursor);
+                }
+                found.is_none()
+            })
+            .await?;
+            return Ok(found);
+        }
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let projection = match listing {
             Listing::ModifiedSince { .. } => "pk, sk, #sort",
@@ -264,9 +279,45 @@ impl Store {
         Ok(if items.len() < offset { None } else { next })
     }
 
+    /// Walks the entries of a relation whose children may repeat, calling `visit` with the
+    /// number of distinct children seen so far and a cursor at the entry that completed it,
+    /// until `visit` returns false or the entries end. Reads keys only. Returns the count.
+    async fn walk_distinct_children(
+        &self,
+        tenant: &TenantId,
+        listing: &Listing,
+        mut visit: impl FnMut(u64, Cursor) -> bool,
+    ) -> Result<u64, StoreError> {
+        let mut seen = 0;
+        let mut last: Option<String> = None;
+        let mut cursor = Cursor::start();
+        loop {
+            let (entries, next) = self.walk_items(tenant, listing, 1000, cursor, Some("sk")).await?;
+            for sk in entries.iter().filter_map(|entry| s(entry, "sk")) {
+                let child = child_of_link_sort_key(&sk).to_owned();
+                if last.as_deref() != Some(child.as_str()) {
+                    seen += 1;
+                    let at = Cursor { shard: shard_of(&child, listing.shards()), after: Some(sk.clone()) };
+                    if !visit(seen, at) {
+                        return Ok(seen);
+                    }
+                    last = Some(child);
+                }
+            }
+            match next {
+                Some(next) => cursor = next,
+                None => return Ok(seen),
+            }
+        }
+    }
+
     /// How many records a listing holds (`X-Total-Count`): the kept count of a collection or
-    /// view (refreshed after every ingest), or a `Select=COUNT` over the index or entries.
+    /// view (refreshed after every ingest), a `Select=COUNT` over the index or entries, or, where
+    /// children may repeat, the distinct children of a keys-only walk.
     pub async fn count(&self, tenant: &TenantId, listing: &Listing) -> Result<u64, StoreError> {
+        if listing.repeats_children() {
+            return self.walk_distinct_children(tenant, listing, |_, _| true).await;
+        }
         if let Some(name) = listing.stats_name() {
             let (pk, sk) = stats_key(tenant, name);
             let output = self

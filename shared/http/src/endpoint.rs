@@ -1,0 +1,28 @@
+//! An operation as the handlers serve it: read once from the OpenAPI file, so the envelope
+//! key (`users`, `user`) and the fields a query may name are the contract's, not retyped.
+
+use oneroster_openapi::{Envelope, FieldCatalog, Service};
+
+/// A read operation of a service.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The operationId.
+    pub operation_id: String,
+    /// The success body's shape.
+    pub envelope: Envelope,
+    /// The fields of its records.
+    pub catalog: FieldCatalog,
+}
+
+impl Endpoint {
+    /// The endpoint of `operation_id`. Panics if the OpenAPI file has no such read operation:
+    /// route tables are fixed at build time and a test builds every one.
+    pub fn new(service: Service, operation_id: &str) -> Self {
+        let operation = service.operation(operation_id).unwrap_or_else(|| panic!("no operation {operation_id}"));
+        let envelope = operation.envelope.unwrap_or_else(|| panic!("{operation_id} returns no records"));
+        let catalog = service
+            .fields(&envelope.item_schema)
+            .unwrap_or_else(|| panic!("no schema {} for {operation_id}", envelope.item_schema));
+        Self { operation_id: operation_id.to_owned(), envelope, catalog }
+    }
+}

@@ -1,0 +1,73 @@
+//! Every way a request can fail, and the one place each becomes an `imsx_StatusInfo` body with
+//! its HTTP status and codeMinor.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use oneroster_query::QueryError;
+use oneroster_store::StoreError;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query parameter cannot be honoured: 400.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    /// The record (or the parent of a nested route) does not exist in the tenant: 404.
+    #[error("{what} '{id}' was not found")]
+    NotFound {
+        /// What was looked for (`user`, `school`, …).
+        what: String,
+        /// Its sourcedId.
+        id: String,
+    },
+    /// The request carries no tenant (no valid credentials): 401.
+    #[error("the request is not authorised")]
+    Unauthorised,
+    /// The path is not one of the service's: 404.
+    #[error("no such endpoint: {0}")]
+    NoRoute(String),
+    /// The store failed: 500, with the detail logged and not sent.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored record could not be read back: 500.
+    #[error("a stored record is not valid JSON: {0}")]
+    Body(#[from] serde_json::Error),
+}
+
+impl ApiError {
+    /// The HTTP status and `imsx_codeMinorFieldValue`.
+    pub fn status(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Query(error) => (StatusCode::BAD_REQUEST, error.code_minor()),
+            ApiError::NotFound { .. } | ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "unknownobject"),
+            ApiError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorisedrequest"),
+            ApiError::Store(_) | ApiError::Body(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
+        }
+    }
+}
+
+/// An `imsx_StatusInfo` failure body.
+pub fn status_info(code_minor: &str, description: &str) -> serde_json::Value {
+    serde_json::json!({
+        "imsx_codeMajor": "failure",
+        "imsx_severity": "error",
+        "imsx_description": description,
+        "imsx_CodeMinor": {"imsx_codeMinorField": [
+            {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": code_minor}
+        ]}
+    })
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code_minor) = self.status();
+        let description = if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "the server could not complete the request".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = status_info(code_minor, &description).to_string();
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}

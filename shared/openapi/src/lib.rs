@@ -1,0 +1,232 @@
+//! The official OneRoster 1.2 OpenAPI files (vendored, byte-identical; see `spec/SOURCES.md`)
+//! and what the services read out of them, so that the contract is written down once: the
+//! discovery documents, every operation with its scopes and response envelope, and the field
+//! catalog of each entity that `filter`, `sort` and `fields` are checked against.
+
+mod fields;
+
+pub use fields::{FieldCatalog, FieldKind};
+
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// One of the three OneRoster 1.2 REST services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// Rostering: orgs, sessions, courses, classes, users, enrollments, demographics.
+    Rostering,
+    /// Gradebook, with Assessment Results.
+    Gradebook,
+    /// Resources.
+    Resources,
+}
+
+/// One operation of a service, as its OpenAPI file describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// `GET`, `PUT`, `POST` or `DELETE`.
+    pub method: String,
+    /// The path below the service's base, with `{parameters}`.
+    pub path: String,
+    /// The operationId, e.g. `getAllUsers`.
+    pub operation_id: String,
+    /// The scopes of which any one grants the operation.
+    pub scopes: Vec<String>,
+    /// The success response's envelope, when it carries records.
+    pub envelope: Option<Envelope>,
+}
+
+/// The shape of a success body: `{"users":[…]}` or `{"user":{…}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The schema of the whole body (`UserSetDType`).
+    pub body_schema: String,
+    /// The body's single property (`users`, `user`).
+    pub key: String,
+    /// The schema of one record (`UserDType`).
+    pub item_schema: String,
+    /// Whether the property holds an array of records.
+    pub is_list: bool,
+}
+
+impl Service {
+    /// Every service.
+    pub const ALL: [Service; 3] = [Service::Rostering, Service::Gradebook, Service::Resources];
+
+    /// The service's name (`rostering`, `gradebook`, `resources`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Rostering => "rostering",
+            Service::Gradebook => "gradebook",
+            Service::Resources => "resources",
+        }
+    }
+
+    /// The base path the OpenAPI file gives the service.
+    pub fn base_path(self) -> &'static str {
+        match self {
+            Service::Rostering => "/ims/oneroster/rostering/v1p2",
+            Service::Gradebook => "/ims/oneroster/gradebook/v1p2",
+            Service::Resources => "/ims/oneroster/resources/v1p2",
+        }
+    }
+
+    /// The OpenAPI file, as published (served under `{base}/discovery/`).
+    pub fn document_text(self) -> &'static str {
+        match self {
+            Service::Rostering => include_str!("../spec/onerosterv1p2rostersservice_openapi3_v1p0.json"),
+            Service::Gradebook => include_str!("../spec/onerosterv1p2gradebookservice_openapi3_v1p0.json"),
+            Service::Resources => include_str!("../spec/onerosterv1p2resourcesservice_openapi3_v1p0.json"),
+        }
+    }
+
+    /// The OpenAPI file, parsed once.
+    pub fn document(self) -> &'static Value {
+        static DOCUMENTS: [OnceLock<Value>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let index = Self::ALL.iter().position(|s| *s == self).unwrap_or(0);
+        DOCUMENTS[index].get_or_init(|| {
+            serde_json::from_str(self.document_text()).unwrap_or_else(|e| panic!("the vendored {self:?} OpenAPI: {e}"))
+        })
+    }
+
+    /// A schema of `components.schemas` by name.
+    pub fn schema(self, name: &str) -> Option<&'static Value> {
+        self.document().pointer(&format!("/components/schemas/{name}"))
+    }
+
+    /// Every operation of the service, in the file's order.
+    pub fn operations(self) -> Vec<Operation> {
+        let Some(paths) = self.document()["paths"].as_object() else { return Vec::new() };
+        let mut operations = Vec::new();
+        for (path, methods) in paths {
+            for (method, operation) in methods.as_object().into_iter().flatten() {
+                operations.push(Operation {
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    operation_id: operation["operationId"].as_str().unwrap_or_default().to_owned(),
+                    scopes: scopes_of(operation),
+                    envelope: self.envelope_of(operation),
+                });
+            }
+        }
+        operations
+    }
+
+    /// The operation with this id.
+    pub fn operation(self, operation_id: &str) -> Option<Operation> {
+        self.operations().into_iter().find(|o| o.operation_id == operation_id)
+    }
+
+    /// Whether the service's `imsx_codeMinorFieldValue` vocabulary has `code`: the services
+    /// differ (only resources has `invalid_sort_field`).
+    pub fn has_code_minor(self, code: &str) -> bool {
+        self.schema("imsx_CodeMinorFieldDType")
+            .and_then(|s| s.pointer("/properties/imsx_codeMinorFieldValue/enum"))
+            .and_then(Value::as_array)
+            .is_some_and(|codes| codes.iter().any(|c| c == code))
+    }
+
+    /// The catalog of the fields of the records a schema describes (`UserDType`).
+    pub fn fields(self, item_schema: &str) -> Option<FieldCatalog> {
+        self.schema(item_schema).map(|schema| FieldCatalog::of(self, schema))
+    }
+
+    fn envelope_of(self, operation: &'static Value) -> Option<Envelope> {
+        let responses = operation["responses"].as_object()?;
+        let success = responses.iter().find(|(code, _)| code.starts_with('2'))?.1;
+        let body_ref = success.pointer("/content/application~1json/schema")?;
+        let body = self.resolve(body_ref)?;
+        let (key, property) = body["properties"].as_object()?.iter().next()?;
+        let is_list = property["type"] == "array";
+        let item = if is_list { &property["items"] } else { property };
+        Some(Envelope {
+            body_schema: ref_name(body_ref)?.to_owned(),
+            key: key.clone(),
+            item_schema: ref_name(item)?.to_owned(),
+            is_list,
+        })
+    }
+
+    /// Follows a `$ref` to the schema it names (or returns the schema itself).
+    pub(crate) fn resolve(self, schema: &'static Value) -> Option<&'static Value> {
+        match ref_name(schema) {
+            Some(name) => self.schema(name),
+            None => Some(schema),
+        }
+    }
+}
+
+fn ref_name(schema: &Value) -> Option<&str> {
+    schema["$ref"].as_str()?.strip_prefix("#/components/schemas/")
+}
+
+fn scopes_of(operation: &Value) -> Vec<String> {
+    let mut scopes: Vec<String> = operation["security"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|requirement| requirement.values())
+        .filter_map(Value::as_array)
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect();
+    scopes.dedup();
+    scopes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn the_vendored_files_are_the_official_ones() {
+        let expected = [
+            (Service::Rostering, "06cafc2234ae1cdc58a2fe8ea03a8e0a5bf57d0e39830468d9adf7cc16acd26f"),
+            (Service::Gradebook, "547131deef5d05b411cf49cfaea101fa91b0f9875bc45e06d48125fad3787a5f"),
+            (Service::Resources, "92f9c351e774070bb8684b54251e60bc8d2496beb00f80b95ed5066081394503"),
+        ];
+        for (service, sha) in expected {
+            let digest = Sha256::digest(service.document_text().as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(hex, sha, "{service:?}");
+        }
+    }
+
+    #[test]
+    fn operations_count_81_across_the_services() {
+        let counts: Vec<usize> = Service::ALL.iter().map(|s| s.operations().len()).collect();
+        assert_eq!(counts, vec![41, 35, 5]);
+        for service in Service::ALL {
+            for operation in service.operations() {
+                assert!(!operation.scopes.is_empty(), "{}", operation.operation_id);
+            }
+        }
+    }
+
+    #[test]
+    fn envelopes_name_the_body_key_and_record_schema() {
+        let all_users = Service::Rostering.operation("getAllUsers").expect("getAllUsers");
+        assert_eq!(
+            all_users.envelope,
+            Some(Envelope {
+                body_schema: "UserSetDType".into(),
+                key: "users".into(),
+                item_schema: "UserDType".into(),
+                is_list: true
+            })
+        );
+        let school = Service::Rostering.operation("getSchool").expect("getSchool");
+        assert_eq!(school.envelope.map(|e| (e.body_schema, e.key)), Some(("SingleOrgDType".into(), "org".into())));
+        assert_eq!(all_users.method, "GET");
+        assert!(all_users.scopes.iter().any(|s| s.ends_with("/roster-core.readonly")));
+    }
+
+    #[test]
+    fn only_resources_has_an_invalid_sort_field_code() {
+        assert!(!Service::Rostering.has_code_minor("invalid_sort_field"));
+        assert!(Service::Resources.has_code_minor("invalid_sort_field"));
+        assert!(Service::Gradebook.has_code_minor("invalid_filter_field"));
+    }
+}
