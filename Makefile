@@ -1,7 +1,7 @@
 # The README's Commands section is this file. Every target installs what it needs.
 #   make run     install, start the local stack, load a demo district, serve the API on localhost
 #   make test    every test (unit, CSV samples, end-to-end against DynamoDB Local and moto)
-#   make bench   ingest figures for a 100,000-student district (STUDENTS=… to change)
+#   make bench   ingest and API figures for a 100,000-student district (STUDENTS=… to change)
 #   make stop    stop the local stack
 
 SHELL := /bin/bash
@@ -53,6 +53,6 @@ test: stack-up
 
 bench: stack-up
 	@eval "$$($(STACK) env)"; \
-	cargo build --profile bench-release -p e2e --bin ingest-bench && \
-	./target/bench-release/ingest-bench --students $(STUDENTS); rc=$$?; \
+	cargo build --profile bench-release -p e2e --bin bench && \
+	./target/bench-release/bench --students $(STUDENTS); rc=$$?; \
 	$(STACK) down; exit $$rc

@@ -149,7 +149,7 @@ pub async fn list(
         limit: params.limit,
         returned: records.len(),
         total,
-        next_cursor: next_cursor.map(|c| c.encode()),
+        next_cursor,
     });
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(total));
@@ -167,27 +167,51 @@ enum Answer {
     Values(Vec<Value>),
 }
 
+/// The `cursor` of a `Link` `next`: the store's cursor and the total counted on the walk's
+/// first page, so that following pages neither count again nor change `X-Total-Count` midway.
+fn encode_cursor(total: u64, cursor: &Cursor) -> String {
+    format!("{total}~{}", cursor.encode())
+}
+
+fn decode_cursor(text: &str) -> Result<(u64, Cursor), QueryError> {
+    text.split_once('~').and_then(|(total, cursor)| Some((total.parse().ok()?, Cursor::decode(cursor)?))).ok_or_else(
+        || QueryError::Parameter {
+            name: "cursor",
+            reason: "it is not one this service issued (take it from a Link header)".into(),
+        },
+    )
+}
+
+/// One page from the store. The total is counted only when nobody knows it yet: not when the
+/// cursor carries it, and not when a first page holds the whole listing.
 async fn paged(
     store: &Store,
     tenant: &TenantId,
     listing: &Listing,
     params: &ListParams,
-) -> Result<(Answer, u64, Option<Cursor>), ApiError> {
-    let start = match &params.cursor {
-        Some(text) => Some(Cursor::decode(text).ok_or_else(|| QueryError::Parameter {
-            name: "cursor",
-            reason: "it is not one this service issued (take it from a Link header)".into(),
-        })?),
-        None => store.skip(tenant, listing, params.offset).await?,
-    };
-    let page = async {
+) -> Result<(Answer, u64, Option<String>), ApiError> {
+    let page_from = |start: Option<Cursor>| async move {
         match start {
-            Some(cursor) => store.page(tenant, listing, params.limit, cursor).await.map(Some),
-            None => Ok(None),
+            Some(cursor) => store.page(tenant, listing, params.limit, cursor).await.map(|p| (p.records, p.next)),
+            None => Ok((Vec::new(), None)),
         }
     };
-    let (page, total) = tokio::try_join!(page, store.count(tenant, listing))?;
-    let (records, next) = page.map(|p| (p.records, p.next)).unwrap_or_default();
+    let ((records, next), total) = match params.cursor.as_deref().map(decode_cursor).transpose()? {
+        Some((total, cursor)) => (page_from(Some(cursor)).await?, total),
+        None if params.offset == 0 => {
+            let (records, next) = page_from(Some(Cursor::start())).await?;
+            let total = match next {
+                None => records.len() as u64,
+                Some(_) => store.count(tenant, listing).await?,
+            };
+            ((records, next), total)
+        }
+        None => {
+            let page = async { page_from(store.skip(tenant, listing, params.offset).await?).await };
+            tokio::try_join!(page, store.count(tenant, listing))?
+        }
+    };
+    let next = next.map(|cursor| encode_cursor(total, &cursor));
     Ok((Answer::Stored(records), total, next))
 }
 

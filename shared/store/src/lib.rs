@@ -107,12 +107,24 @@ where
 pub struct Store {
     client: Client,
     table: String,
+    reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
     /// A store over `table`, through `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), reads: Default::default() }
+    }
+
+    /// Items DynamoDB has read for this store (and its clones) through the API's access
+    /// patterns (gets, listings, counts), for cost figures: the benchmark divides it by the
+    /// records returned.
+    pub fn items_read(&self) -> u64 {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count_reads(&self, items: usize) {
+        self.reads.fetch_add(items as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A store over `table` with a client made from the shared AWS configuration; `endpoint`

@@ -72,8 +72,6 @@ pub struct Page {
     pub records: Vec<StoredRecord>,
     /// Where the next page starts, `None` at the end.
     pub next: Option<Cursor>,
-    /// Items DynamoDB returned to build the page (entries and records), for cost figures.
-    pub items_read: u64,
 }
 
 /// One partition (or index partition) of a listing, as a `Query` reads it.
@@ -208,6 +206,7 @@ impl Store {
                 .set_exclusive_start_key(start)
                 .send()
                 .await?;
+            self.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
             let more_in_shard = output.last_evaluated_key.as_ref().is_some_and(|k| !k.is_empty());
             items.extend(output.items.unwrap_or_default());
             let last = items.last().and_then(|i| s(i, partition.sort_attribute));
@@ -225,8 +224,9 @@ impl Store {
     }
 
     /// One page of `limit` records of a listing from `cursor`: `limit` items read for a
-    /// collection, a view or a time filter; for a relation, `limit` entries and the records
-    /// they name (a child linked twice, by two enrollments in one class, is listed once).
+    /// collection, a view or a time filter; for a relation, the entries of `limit` children and
+    /// the records they name (a child linked twice, by two enrollments in one class, is listed
+    /// once).
     pub async fn page(
         &self,
         tenant: &TenantId,
@@ -237,38 +237,43 @@ impl Store {
         let Listing::Related { relation, .. } = listing else {
             let (items, next) = self.walk_items(tenant, listing, limit, cursor, None).await?;
             let records = items.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
-            return Ok(Page { items_read: records.len() as u64, records, next });
+            return Ok(Page { records, next });
         };
-        let previous_child = cursor.after.as_deref().map(|sk| child_of_link_sort_key(sk).to_owned());
-        let (entries, next) = self.walk_items(tenant, listing, limit, cursor, Some("sk")).await?;
-        let mut ids: Vec<String> = Vec::with_capacity(entries.len());
-        for sk in entries.iter().filter_map(|entry| s(entry, "sk")) {
-            let child = child_of_link_sort_key(&sk);
-            let last = ids.last().map(String::as_str).or(previous_child.as_deref());
-            if last != Some(child) {
-                ids.push(child.to_owned());
-            }
-        }
+        let (ids, next) = if listing.repeats_children() {
+            let (children, more) = self.distinct_children(tenant, listing, cursor, Some(limit)).await?;
+            let next = if more { children.last().map(|(_, at)| at.clone()) } else { None };
+            (children.into_iter().map(|(id, _)| id).collect::<Vec<_>>(), next)
+        } else {
+            let (entries, next) = self.walk_items(tenant, listing, limit, cursor, Some("sk")).await?;
+            (entries.iter().filter_map(|entry| s(entry, "sk")).collect(), next)
+        };
         let records = self.get_many(tenant, relation.child(), &ids).await?;
-        Ok(Page { items_read: entries.len() as u64 + records.len() as u64, records, next })
+        Ok(Page { records, next })
     }
 
     /// The cursor `offset` records into a listing (`offset=` without a cursor), or `None` if
-    /// the listing has no more than `offset` records. Reads the keys of the skipped items.
+    /// the listing has no more than `offset` records. A collection or view starts from the
+    /// nearest mark of its [`Outline`] (fewer than `every` keys read); other listings read the
+    /// keys of the skipped items.
     pub async fn skip(&self, tenant: &TenantId, listing: &Listing, offset: u64) -> Result<Option<Cursor>, StoreError> {
         if offset == 0 {
             return Ok(Some(Cursor::start()));
         }
         if listing.repeats_children() {
-            let mut found = None;
-            self.walk_distinct_children(tenant, listing, |seen, cursor| {
-                if seen == offset {
-                    found = Some(cursor);
-                }
-                found.is_none()
-            })
-            .await?;
-            return Ok(found);
+            let limit = usize::try_from(offset).unwrap_or(usize::MAX);
+            let (children, _) = self.distinct_children(tenant, listing, Cursor::start(), Some(limit)).await?;
+            return Ok((children.len() == limit).then(|| children.last().map(|(_, at)| at.clone())).flatten());
+        }
+        let outline = self.stats(tenant, listing).await?.and_then(|stats| s(&stats, "outline"));
+        if let Some(outline) = outline.and_then(|text| serde_json::from_str::<Outline>(&text).ok()) {
+            let Some((shard, after, left)) = outline.locate(offset) else { return Ok(None) };
+            let from = Cursor { shard, after };
+            if left == 0 {
+                return Ok(Some(from));
+            }
+            let left = usize::try_from(left).unwrap_or(usize::MAX);
+            let (items, next) = self.walk_items(tenant, listing, left, from, Some("pk, sk")).await?;
+            return Ok(if items.len() < left { None } else { next });
         }
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let projection = match listing {
@@ -279,34 +284,53 @@ impl Store {
         Ok(if items.len() < offset { None } else { next })
     }
 
-    /// Walks the entries of a relation whose children may repeat, calling `visit` with the
-    /// number of distinct children seen so far and a cursor at the entry that completed it,
-    /// until `visit` returns false or the entries end. Reads keys only. Returns the count.
-    async fn walk_distinct_children(
+    /// The stats item kept for a collection or view, if there is one.
+    async fn stats(&self, tenant: &TenantId, listing: &Listing) -> Result<Option<Item>, StoreError> {
+        let Some(name) = listing.stats_name() else { return Ok(None) };
+        let (pk, sk) = stats_key(tenant, name);
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .send()
+            .await?;
+        self.count_reads(1);
+        Ok(output.item)
+    }
+
+    /// The distinct children of a relation's entries from `start` (entries of one child are
+    /// adjacent: same shard, sort keys `{child}#{via}`), each with a cursor at an entry of it,
+    /// up to `limit` of them; and whether entries may follow. Reads keys only.
+    async fn distinct_children(
         &self,
         tenant: &TenantId,
         listing: &Listing,
-        mut visit: impl FnMut(u64, Cursor) -> bool,
-    ) -> Result<u64, StoreError> {
-        let mut seen = 0;
-        let mut last: Option<String> = None;
-        let mut cursor = Cursor::start();
+        start: Cursor,
+        limit: Option<usize>,
+    ) -> Result<(Vec<(String, Cursor)>, bool), StoreError> {
+        let mut last = start.after.as_deref().map(|sk| child_of_link_sort_key(sk).to_owned());
+        let mut children: Vec<(String, Cursor)> = Vec::new();
+        let mut cursor = start;
         loop {
-            let (entries, next) = self.walk_items(tenant, listing, 1000, cursor, Some("sk")).await?;
+            let chunk = limit.map_or(1000, |limit| limit.saturating_add(8).min(1000));
+            let (entries, next) = self.walk_items(tenant, listing, chunk, cursor, Some("sk")).await?;
             for sk in entries.iter().filter_map(|entry| s(entry, "sk")) {
-                let child = child_of_link_sort_key(&sk).to_owned();
-                if last.as_deref() != Some(child.as_str()) {
-                    seen += 1;
-                    let at = Cursor { shard: shard_of(&child, listing.shards()), after: Some(sk.clone()) };
-                    if !visit(seen, at) {
-                        return Ok(seen);
-                    }
-                    last = Some(child);
+                let child = child_of_link_sort_key(&sk);
+                if last.as_deref() == Some(child) {
+                    continue;
                 }
+                if limit.is_some_and(|limit| children.len() >= limit) {
+                    return Ok((children, true));
+                }
+                let at = Cursor { shard: shard_of(child, listing.shards()), after: Some(sk.clone()) };
+                last = Some(child.to_owned());
+                children.push((child.to_owned(), at));
             }
             match next {
                 Some(next) => cursor = next,
-                None => return Ok(seen),
+                None => return Ok((children, false)),
             }
         }
     }
@@ -316,19 +340,10 @@ impl Store {
     /// children may repeat, the distinct children of a keys-only walk.
     pub async fn count(&self, tenant: &TenantId, listing: &Listing) -> Result<u64, StoreError> {
         if listing.repeats_children() {
-            return self.walk_distinct_children(tenant, listing, |_, _| true).await;
+            return Ok(self.distinct_children(tenant, listing, Cursor::start(), None).await?.0.len() as u64);
         }
-        if let Some(name) = listing.stats_name() {
-            let (pk, sk) = stats_key(tenant, name);
-            let output = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .key("pk", AttributeValue::S(pk))
-                .key("sk", AttributeValue::S(sk))
-                .send()
-                .await?;
-            if let Some(n) = output.item.as_ref().and_then(|i| i.get("n")).and_then(|v| v.as_n().ok()) {
+        if let Some(stats) = self.stats(tenant, listing).await? {
+            if let Some(n) = stats.get("n").and_then(|v| v.as_n().ok()) {
                 return n.parse().map_err(|_| StoreError::Corrupt("a record count".into()));
             }
         }
@@ -340,12 +355,14 @@ impl Store {
         let mut tasks = tokio::task::JoinSet::new();
         for shard in 0..listing.shards() {
             let request = self.query_partition_request(&listing.partition(tenant, shard)).select(Select::Count);
+            let store = self.clone();
             tasks.spawn(async move {
                 let mut count = 0u64;
                 let mut start = None;
                 loop {
                     let output = request.clone().set_exclusive_start_key(start.take()).send().await?;
                     count += u64::try_from(output.count).unwrap_or(0);
+                    store.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
                     match output.last_evaluated_key {
                         Some(key) if !key.is_empty() => start = Some(key),
                         _ => return Ok::<u64, StoreError>(count),
@@ -360,23 +377,119 @@ impl Store {
         Ok(total)
     }
 
-    /// Recounts a collection and its views and keeps the counts, so that `X-Total-Count` of
-    /// `GET /users` costs one read. The ingest calls it after writing to the collection.
+    /// Re-measures a collection and its views and keeps what was found (see [`Outline`]), so
+    /// that `X-Total-Count` of `GET /users` costs one read and `offset=` jumps near its target.
+    /// The ingest calls it after writing to the collection; it reads the listings' keys.
     pub async fn refresh_counts(&self, tenant: &TenantId, collection: Collection) -> Result<(), StoreError> {
         let listings = std::iter::once(Listing::Collection(collection))
             .chain(View::ALL.into_iter().filter(|v| v.collection() == collection).map(Listing::View));
         for listing in listings {
-            let count = self.count_items(tenant, &listing).await?;
+            let mut tasks = tokio::task::JoinSet::new();
+            for shard in 0..listing.shards() {
+                let (store, tenant, listing) = (self.clone(), tenant.clone(), listing.clone());
+                tasks.spawn(async move { store.shard_keys(&tenant, &listing, shard).await.map(|keys| (shard, keys)) });
+            }
+            let mut shards = vec![Vec::new(); usize::try_from(listing.shards()).unwrap_or(0)];
+            while let Some(done) = tasks.join_next().await {
+                let (shard, keys) = done.map_err(|e| StoreError::Task(e.to_string()))??;
+                shards[usize::try_from(shard).unwrap_or(0)] = keys;
+            }
+            let outline = Outline::of(&shards);
             let (pk, sk) = stats_key(tenant, listing.stats_name().unwrap_or_default());
             self.client
                 .put_item()
                 .table_name(&self.table)
                 .item("pk", AttributeValue::S(pk))
                 .item("sk", AttributeValue::S(sk))
-                .item("n", AttributeValue::N(count.to_string()))
+                .item("n", AttributeValue::N(outline.sizes.iter().sum::<u64>().to_string()))
+                .item("outline", AttributeValue::S(serde_json::to_string(&outline).unwrap_or_default()))
                 .send()
                 .await?;
         }
         Ok(())
+    }
+
+    /// Every sort key of one shard of a listing, in order (keys only).
+    async fn shard_keys(&self, tenant: &TenantId, listing: &Listing, shard: u64) -> Result<Vec<String>, StoreError> {
+        let partition = listing.partition(tenant, shard);
+        let request = self.query_partition_request(&partition).projection_expression(partition.sort_attribute);
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let output = request.clone().set_exclusive_start_key(start.take()).send().await?;
+            keys.extend(output.items.unwrap_or_default().iter().filter_map(|item| s(item, partition.sort_attribute)));
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(keys),
+            }
+        }
+    }
+}
+
+/// What the store keeps of a collection or view after each ingest: its size per shard and, per
+/// shard, the sort key of every `every`-th item. `offset=` then starts from the nearest mark
+/// and reads fewer than `every` keys, instead of every key before the offset. Writes after the
+/// last ingest shift positions by as many records as they add or remove, as with any offset
+/// paging over changing data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Outline {
+    sizes: Vec<u64>,
+    every: u64,
+    marks: Vec<Vec<String>>,
+}
+
+/// Marks per listing at most (the outline stays a small item), and items between marks at least.
+const MAX_MARKS: u64 = 8000;
+const MIN_EVERY: u64 = 32;
+
+impl Outline {
+    fn of(shards: &[Vec<String>]) -> Self {
+        let total: u64 = shards.iter().map(|keys| keys.len() as u64).sum();
+        let every = total.div_ceil(MAX_MARKS).max(MIN_EVERY);
+        let step = usize::try_from(every).unwrap_or(usize::MAX);
+        Self {
+            sizes: shards.iter().map(|keys| keys.len() as u64).collect(),
+            every,
+            marks: shards.iter().map(|keys| keys.iter().skip(step - 1).step_by(step).cloned().collect()).collect(),
+        }
+    }
+
+    /// Where item `offset` of the listing is: its shard, the mark to start after, and how many
+    /// items are left to skip from there; `None` past the end.
+    fn locate(&self, offset: u64) -> Option<(u64, Option<String>, u64)> {
+        let mut left = offset;
+        for (shard, size) in self.sizes.iter().enumerate() {
+            if left < *size {
+                let passed = left / self.every;
+                let mark = passed.checked_sub(1).and_then(|i| self.marks.get(shard)?.get(usize::try_from(i).ok()?));
+                let (mark, passed) = match mark {
+                    Some(mark) => (Some(mark.clone()), passed),
+                    None => (None, 0),
+                };
+                return Some((shard as u64, mark, left - passed * self.every));
+            }
+            left -= size;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outline_locates_an_offset_from_the_nearest_mark() {
+        let shard = |n: usize, p: &str| (0..n).map(|i| format!("{p}{i:04}")).collect::<Vec<_>>();
+        let outline = Outline::of(&[shard(100, "a"), Vec::new(), shard(70, "c")]);
+        assert_eq!(outline.every, 32);
+        assert_eq!(outline.marks[0], ["a0031", "a0063", "a0095"]);
+        assert_eq!(outline.locate(0), Some((0, None, 0)));
+        assert_eq!(outline.locate(31), Some((0, None, 31)));
+        assert_eq!(outline.locate(32), Some((0, Some("a0031".into()), 0)));
+        assert_eq!(outline.locate(99), Some((0, Some("a0095".into()), 3)));
+        assert_eq!(outline.locate(100), Some((2, None, 0)));
+        assert_eq!(outline.locate(165), Some((2, Some("c0063".into()), 1)));
+        assert_eq!(outline.locate(170), None);
     }
 }

@@ -116,6 +116,7 @@ impl Store {
             .key("sk", AttributeValue::S(sk))
             .send()
             .await?;
+        self.count_reads(1);
         output.item.as_ref().map(to_record).transpose()
     }
 
@@ -132,6 +133,7 @@ impl Store {
         unique.extend(ids.iter().filter(|id| seen.insert(id.as_str())));
         let keys = unique.iter().map(|id| record_key(tenant, collection, id)).collect();
         let items = get_all(&self.client, &self.table, keys, None).await?;
+        self.count_reads(items.len());
         let mut by_id: HashMap<String, StoredRecord> =
             items.iter().map(to_record).map(|r| r.map(|r| (r.id.clone(), r))).collect::<Result<_, _>>()?;
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())

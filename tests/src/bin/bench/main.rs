@@ -1,4 +1,4 @@
-//! `make bench`: ingest figures for a generated district.
+//! `make bench`: ingest and API figures for a generated district.
 //!
 //! 1. CPU side, no store: unzip + parse + validate + map (to the JSON bodies that are stored),
 //!    rows/s on one core.
@@ -7,6 +7,10 @@
 //!    through the store into a fresh table on the same server: the ratio of 2 to 3 is the figure.
 //! 4. Peak RSS of the process up to the end of 2 (the ingest, not the raw writer of 3).
 //! 5. A second identical bulk: items written (target: under 1% of the first).
+//! 6. The API over that tenant (see [`api`]): latency, items read per item returned, and
+//!    requests/s of the local server under a loopback load.
+
+mod api;
 
 use clap::Parser;
 use district_gen::District;
@@ -102,6 +106,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         100.0 * second.items_written as f64 / first.items_written.max(1) as f64,
         started.elapsed().as_secs_f64()
     );
+
+    // 6. The API.
+    api::run(&local, &t, &district).await?;
 
     // 3. Raw BatchWriteItem rate of the same records and entries, into a fresh table.
     let raw = stack().await;

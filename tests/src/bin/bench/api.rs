@@ -1,0 +1,167 @@
+//! API figures over the benchmark tenant: for each access pattern the REST binding promises in
+//! O(page), the latency of the full router (routes, middleware, handler, store, DynamoDB Local)
+//! and the DynamoDB items read per record returned; then requests/s of the local server's HTTP
+//! listener under a loopback load of keep-alive connections.
+
+use district_gen::District;
+use e2e::{delta_zip, ingest, Api};
+use local_server::LocalStack;
+use oneroster_model::{TenantId, Timestamp};
+use oneroster_store::JobState;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+const BASE: &str = "/ims/oneroster/rostering/v1p2";
+
+/// Requests per pattern.
+const REQUESTS: usize = 200;
+/// Connections and duration of the loopback load.
+const CONNECTIONS: usize = 16;
+const LOAD_SECONDS: u64 = 10;
+
+/// How a pattern picks its next request.
+enum Requests {
+    /// Follow `Link` `next` from a start URL (restarting at the end).
+    Walk(String),
+    /// These URLs in turn.
+    Each(Vec<String>),
+}
+
+struct Figures {
+    latencies: Vec<Duration>,
+    items_read: u64,
+    returned: u64,
+}
+
+impl Figures {
+    fn percentile(&self, p: f64) -> f64 {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    }
+}
+
+async fn measure(stack: &LocalStack, api: &Api, key: &str, requests: Requests, count: usize) -> Figures {
+    let store = stack.store();
+    let mut figures = Figures { latencies: Vec::with_capacity(count), items_read: 0, returned: 0 };
+    let mut next: Option<String> = None;
+    for i in 0..count {
+        let url = match &requests {
+            Requests::Walk(start) => next.take().unwrap_or_else(|| start.clone()),
+            Requests::Each(urls) => urls[i % urls.len()].clone(),
+        };
+        let read_before = store.items_read();
+        let started = Instant::now();
+        let reply = api.get(&url).await;
+        figures.latencies.push(started.elapsed());
+        assert_eq!(reply.status, 200, "{url}: {}", reply.body);
+        figures.items_read += store.items_read() - read_before;
+        figures.returned += reply.body[key].as_array().map_or(0, |a| a.len() as u64);
+        next = reply.link("next");
+    }
+    figures
+}
+
+/// Runs the API figures on the tenant `stack` holds for `district`.
+pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> Result<(), Box<dyn std::error::Error>> {
+    // A delta, so that the time filter has something to find: 1% of the students change.
+    let before = Timestamp::now();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let job = ingest(stack, tenant, "bench/delta.zip", delta_zip(district, (district.students / 100).max(1))).await;
+    assert_eq!(job.state, JobState::Applied, "{:?}", job.errors);
+
+    let api = Api::new(stack, tenant);
+    let users = api.get(&format!("{BASE}/users?limit=1")).await.total_count();
+    let classes: Vec<String> = (0..district.schools)
+        .flat_map(|s| (0..district.classes_per_school).map(move |c| (s, c)))
+        .step_by(7)
+        .map(|(s, c)| format!("{BASE}/classes/{}/students", district.class_id(s, c)))
+        .collect();
+    let deep = users * 9 / 10;
+    let patterns = [
+        ("GET /users?limit=100, paging by Link next", "users", Requests::Walk(format!("{BASE}/users?limit=100"))),
+        (
+            "GET /users?limit=100&offset=(90% in), no cursor",
+            "users",
+            Requests::Each(vec![format!("{BASE}/users?limit=100&offset={deep}")]),
+        ),
+        (
+            "GET /users?filter=dateLastModified>(before the delta)&limit=100",
+            "users",
+            Requests::Walk(format!("{BASE}/users?filter=dateLastModified%3E'{before}'&limit=100")),
+        ),
+        ("GET /classes/{id}/students", "users", Requests::Each(classes)),
+        (
+            "GET /schools/{id}/students?limit=100, paging",
+            "users",
+            Requests::Walk(format!("{BASE}/schools/{}/students?limit=100", district.school_id(0))),
+        ),
+    ];
+    println!("API over the {users}-user tenant ({REQUESTS} requests each, through the full router):");
+    println!("  {:<66} {:>8} {:>8} {:>18}", "request", "p50 ms", "p99 ms", "reads per record");
+    for (name, key, requests) in patterns {
+        let figures = measure(stack, &api, key, requests, REQUESTS).await;
+        println!(
+            "  {name:<66} {:>8.1} {:>8.1} {:>18.2}",
+            figures.percentile(0.5),
+            figures.percentile(0.99),
+            figures.items_read as f64 / figures.returned.max(1) as f64
+        );
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let router = stack.api(tenant.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    for path in [format!("/users/{}", district.student_id(1)), format!("/users?limit=100")] {
+        let served = load(address, &format!("{BASE}{path}")).await?;
+        println!(
+            "local server, {CONNECTIONS} keep-alive connections for {LOAD_SECONDS}s, GET {path}: {:.0} requests/s",
+            served as f64 / LOAD_SECONDS as f64
+        );
+    }
+    server.abort();
+    Ok(())
+}
+
+/// Keeps `CONNECTIONS` connections busy with `GET path` for `LOAD_SECONDS`; returns the
+/// number of 200 answers.
+async fn load(address: std::net::SocketAddr, path: &str) -> std::io::Result<u64> {
+    let deadline = Instant::now() + Duration::from_secs(LOAD_SECONDS);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CONNECTIONS {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+        tasks.spawn(async move {
+            let mut stream = BufReader::new(tokio::net::TcpStream::connect(address).await?);
+            let mut ok = 0u64;
+            while Instant::now() < deadline {
+                stream.get_mut().write_all(request.as_bytes()).await?;
+                let mut status = String::new();
+                stream.read_line(&mut status).await?;
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    stream.read_line(&mut line).await?;
+                    if line == "\r\n" || line.is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':') {
+                        if name.eq_ignore_ascii_case("content-length") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                stream.read_exact(&mut body).await?;
+                ok += u64::from(status.contains(" 200 "));
+            }
+            Ok::<u64, std::io::Error>(ok)
+        });
+    }
+    let mut served = 0;
+    while let Some(done) = tasks.join_next().await {
+        served += done.map_err(std::io::Error::other)??;
+    }
+    Ok(served)
+}
