@@ -125,23 +125,15 @@ async fn every_endpoint_answers_as_the_package_says_and_as_the_openapi_shapes_it
 
     // Relation routes, against the package or against a filtered scan of the collection.
     let class_teacher = d.teacher_id(d.class_teacher(school, class));
-    assert_eq!(
-        walk(&api, "getStudentsForClass", &format!("/classes/{class_id}/students")).await,
-        d.class_students(school, class)
-    );
-    assert_eq!(
-        walk(&api, "getTeachersForClass", &format!("/classes/{class_id}/teachers")).await,
-        [class_teacher.clone()]
-    );
     let in_school = format!("/schools/{school_id}/classes/{class_id}");
-    assert_eq!(
-        walk(&api, "getStudentsForClassInSchool", &format!("{in_school}/students")).await,
-        d.class_students(school, class)
-    );
-    assert_eq!(
-        walk(&api, "getTeachersForClassInSchool", &format!("{in_school}/teachers")).await,
-        [class_teacher.clone()]
-    );
+    for (class_path, students_of, teachers_of) in [
+        (format!("/classes/{class_id}"), "getStudentsForClass", "getTeachersForClass"),
+        (in_school.clone(), "getStudentsForClassInSchool", "getTeachersForClassInSchool"),
+    ] {
+        let students = walk(&api, students_of, &format!("{class_path}/students")).await;
+        assert_eq!(students, d.class_students(school, class));
+        assert_eq!(walk(&api, teachers_of, &format!("{class_path}/teachers")).await, [class_teacher.clone()]);
+    }
     assert_eq!(
         walk(&api, "getEnrollmentsForClassInSchool", &format!("{in_school}/enrollments")).await,
         walk(&api, "getAllEnrollments", &format!("/enrollments?filter=class.sourcedId%3D'{class_id}'")).await
@@ -355,6 +347,13 @@ async fn a_delta_is_found_by_date_last_modified_as_sds_and_moodle_ask() {
         format!("{BASE}/users?filter=status%3D'active' AND dateLastModified>'{before}'&limit=2").replace(' ', "%20");
     let active: Vec<Value> = changed.iter().filter(|u| u["status"] == "active").cloned().collect();
     assert_eq!(ids(&api.walk(&with_status, "users").await), ids(&active));
+    // The kept counts of a school's students and enrollments follow the delta (a newcomer
+    // joins school 0 and one of its classes).
+    let school = d.school_id(0);
+    let students = api.walk(&format!("{BASE}/schools/{school}/students?limit=50"), "users").await;
+    assert!(ids(&students).contains(&d.student_id(d.students)), "the newcomer is listed");
+    assert_eq!(students.len(), (0..d.students).filter(|s| d.school_of_student(*s) == 0).count() + 1);
+    api.walk(&format!("{BASE}/schools/{school}/enrollments?limit=50"), "enrollments").await;
     // Moodle sends a date alone: everything modified since that midnight (UTC).
     let today = &before.to_string()[..10];
     let all = api.get(&format!("{BASE}/users?filter=dateLastModified>'{today}'")).await.total_count();

@@ -157,6 +157,28 @@ pub enum Relation {
 }
 
 impl Relation {
+    /// Every relation.
+    pub const ALL: [Relation; 15] = {
+        use Relation::*;
+        [
+            OrgChildren,
+            OrgCourses,
+            SchoolClasses,
+            SchoolTerms,
+            SchoolEnrollments,
+            SchoolStudents,
+            SchoolTeachers,
+            SessionChildren,
+            TermClasses,
+            CourseClasses,
+            ClassEnrollments,
+            ClassStudents,
+            ClassTeachers,
+            UserEnrollments,
+            UserClasses,
+        ]
+    };
+
     /// The relation's name in keys: short, stable, never reused.
     pub fn name(self) -> &'static str {
         match self {

@@ -13,8 +13,8 @@
 //! | get by sourcedId | `GET /{collection}/{id}`, typed views (`/students/{id}`, `/schools/{id}`, …) | `GetItem` on the record key | 1 read |
 //! | list a collection in stable order | `GET /{collection}` | `Query` the 16 record shards in turn | `limit` items (+1 query per exhausted shard) |
 //! | list a typed view | `GET /schools`, `/terms`, `/gradingPeriods`, `/students`, `/teachers` | `Query` the 16 shards of `by_view` | `limit` items |
-//! | count a collection or view | `X-Total-Count` | the count kept in a stats item, recounted after each ingest | 1 read |
-//! | skip to an offset | `offset=` without a cursor | keys-only walk of the skipped items | `offset` small items; `Link` `next` carries a cursor instead |
+//! | count a collection or view | `X-Total-Count` | the count kept in a stats item ([`listing::Outline`]), re-measured after each ingest | 1 read |
+//! | skip to an offset | `offset=` without a cursor | collections and views: from the nearest kept mark (every 32nd key or more per shard); relations: keys-only walk of the skipped entries | 1 read + under 32 keys; relations `offset` keys. `Link` `next` carries a cursor instead |
 //! | changed since a time | `filter=dateLastModified>'…'` | `Query` `by_modified` per shard, `mod > t` | `limit` items |
 //! | classes of a school / term / course | `/schools/{id}/classes`, `/terms/{id}/classes`, `/courses/{id}/classes` | relation entries `school-classes`, `term-classes`, `course-classes` | `limit` entries + `limit` records |
 //! | classes of a user | `/users|students|teachers/{id}/classes` | `user-classes` (made by enrollments) | same |
@@ -25,8 +25,10 @@
 //! | grading periods of a term | `/terms/{id}/gradingPeriods` | `session-children`, filtered by type | same |
 //! | line items / results of a class, results of a line item / of a student, categories and score scales of a class, resources of a class / course / user | gradebook and resources routes | further relations of the same kind (`class-lineitems`, `lineitem-results`, …), added with those services | same |
 //!
-//! Relation routes read the entries, then the records they name with `BatchGetItem`: at most
-//! two items per record returned, never the collection. Every listing is a [`Listing`]; a
+//! Relation routes read the entries, then the records they name with `BatchGetItem`: about
+//! two items per record returned, never the collection. Where one child can be linked twice
+//! (a school's terms through each class), pages and counts go by distinct children, whose
+//! entries are adjacent. Every listing is a [`Listing`]; a
 //! filter or sort on any other field reads the whole listing (the REST layer says so).
 //!
 //! # How writes spread

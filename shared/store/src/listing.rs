@@ -143,10 +143,15 @@ impl Listing {
     }
 
     /// The name its count is kept under, for the listings whose count is kept.
-    fn stats_name(&self) -> Option<&'static str> {
+    /// Kept for collections, views, and each parent of a wide relation (a school's students:
+    /// too many entries to count per request).
+    fn stats_name(&self) -> Option<String> {
         match self {
-            Listing::Collection(collection) => Some(collection.name()),
-            Listing::View(view) => Some(view.name()),
+            Listing::Collection(collection) => Some(collection.name().to_owned()),
+            Listing::View(view) => Some(view.name().to_owned()),
+            Listing::Related { relation, parent } if relation.is_wide() => {
+                Some(format!("rel#{}#{parent}", relation.name()))
+            }
             _ => None,
         }
     }
@@ -287,17 +292,7 @@ impl Store {
     /// The stats item kept for a collection or view, if there is one.
     async fn stats(&self, tenant: &TenantId, listing: &Listing) -> Result<Option<Item>, StoreError> {
         let Some(name) = listing.stats_name() else { return Ok(None) };
-        let (pk, sk) = stats_key(tenant, name);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S(sk))
-            .send()
-            .await?;
-        self.count_reads(1);
-        Ok(output.item)
+        self.get_item(stats_key(tenant, &name)).await
     }
 
     /// The distinct children of a relation's entries from `start` (entries of one child are
@@ -378,8 +373,9 @@ impl Store {
     }
 
     /// Re-measures a collection and its views and keeps what was found (see [`Outline`]), so
-    /// that `X-Total-Count` of `GET /users` costs one read and `offset=` jumps near its target.
-    /// The ingest calls it after writing to the collection; it reads the listings' keys.
+    /// that `X-Total-Count` of `GET /users` costs one read and `offset=` jumps near its target;
+    /// and recounts the wide relations its records make. The ingest calls it after writing to
+    /// the collection; it reads the listings' keys.
     pub async fn refresh_counts(&self, tenant: &TenantId, collection: Collection) -> Result<(), StoreError> {
         let listings = std::iter::once(Listing::Collection(collection))
             .chain(View::ALL.into_iter().filter(|v| v.collection() == collection).map(Listing::View));
@@ -395,16 +391,60 @@ impl Store {
                 shards[usize::try_from(shard).unwrap_or(0)] = keys;
             }
             let outline = Outline::of(&shards);
-            let (pk, sk) = stats_key(tenant, listing.stats_name().unwrap_or_default());
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .item("pk", AttributeValue::S(pk))
-                .item("sk", AttributeValue::S(sk))
-                .item("n", AttributeValue::N(outline.sizes.iter().sum::<u64>().to_string()))
-                .item("outline", AttributeValue::S(serde_json::to_string(&outline).unwrap_or_default()))
-                .send()
-                .await?;
+            let total = outline.sizes.iter().sum::<u64>();
+            self.put_stats(tenant, &listing, total, Some(serde_json::to_string(&outline).unwrap_or_default())).await?;
+        }
+        self.refresh_relation_counts(tenant, collection).await
+    }
+
+    /// Keeps the count (and outline) of a listing that has a stats item.
+    async fn put_stats(
+        &self,
+        tenant: &TenantId,
+        listing: &Listing,
+        total: u64,
+        outline: Option<String>,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = stats_key(tenant, &listing.stats_name().unwrap_or_default());
+        let mut item = HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(pk)),
+            ("sk".to_owned(), AttributeValue::S(sk)),
+            ("n".to_owned(), AttributeValue::N(total.to_string())),
+        ]);
+        if let Some(outline) = outline {
+            item.insert("outline".to_owned(), AttributeValue::S(outline));
+        }
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
+        Ok(())
+    }
+
+    /// Recounts the wide relations whose entries records of `collection` make (a school's
+    /// classes, enrollments, students, teachers, courses; a term's classes), for every parent,
+    /// so that their `X-Total-Count` costs one read. Wide relations never repeat a child.
+    async fn refresh_relation_counts(&self, tenant: &TenantId, collection: Collection) -> Result<(), StoreError> {
+        let mut listings = Vec::new();
+        for relation in Relation::ALL.into_iter().filter(|r| r.is_wide() && r.child() == collection) {
+            let parents = Listing::Collection(relation.parent());
+            for shard in 0..parents.shards() {
+                let ids = self.shard_keys(tenant, &parents, shard).await?;
+                listings.extend(ids.into_iter().map(|parent| Listing::Related { relation, parent }));
+            }
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for listing in listings {
+            if tasks.len() >= 16 {
+                if let Some(done) = tasks.join_next().await {
+                    done.map_err(|e| StoreError::Task(e.to_string()))??;
+                }
+            }
+            let (store, tenant) = (self.clone(), tenant.clone());
+            tasks.spawn(async move {
+                let total = store.count_items(&tenant, &listing).await?;
+                store.put_stats(&tenant, &listing, total, None).await
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.map_err(|e| StoreError::Task(e.to_string()))??;
         }
         Ok(())
     }

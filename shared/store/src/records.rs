@@ -107,7 +107,11 @@ impl Store {
         collection: Collection,
         id: &str,
     ) -> Result<Option<StoredRecord>, StoreError> {
-        let (pk, sk) = record_key(tenant, collection, id);
+        self.get_item(record_key(tenant, collection, id)).await?.as_ref().map(to_record).transpose()
+    }
+
+    /// One item by its key: one read.
+    pub(crate) async fn get_item(&self, (pk, sk): (String, String)) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -117,7 +121,7 @@ impl Store {
             .send()
             .await?;
         self.count_reads(1);
-        output.item.as_ref().map(to_record).transpose()
+        Ok(output.item)
     }
 
     /// Gets many records of one collection by sourcedId (relation reads, ingest diffs):
