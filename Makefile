@@ -29,13 +29,19 @@ run: stack-up build
 	mkdir -p .local/demo .local/run; \
 	./target/debug/district-gen --students $(DEMO_STUDENTS) --out .local/demo/bulk.zip --delta .local/demo/delta.zip; \
 	if [ -f .local/run/local-server.pid ]; then kill $$(cat .local/run/local-server.pid) 2>/dev/null || true; fi; \
-	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) --tenant $(TENANT) > .local/run/local-server.log 2>&1 & echo $$! > .local/run/local-server.pid; \
+	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) > .local/run/local-server.log 2>&1 & echo $$! > .local/run/local-server.pid; \
 	./target/debug/local-server upload .local/demo/bulk.zip --tenant $(TENANT) > .local/run/demo-job.json && \
 	echo "Demo district '$(TENANT)' loaded ($(DEMO_STUDENTS) students; job report in .local/run/demo-job.json)." && \
-	curl -sf "$(API)/users?limit=1" > /dev/null && \
+	./target/debug/local-server client-create --tenant $(TENANT) --name "make run demo" > .local/run/demo-client.json && \
+	id=$$(python3 -c 'import json;print(json.load(open(".local/run/demo-client.json"))["client_id"])') && \
+	secret=$$(python3 -c 'import json;print(json.load(open(".local/run/demo-client.json"))["client_secret"])') && \
+	token=$$(curl -sf -u "$$id:$$secret" -d grant_type=client_credentials http://127.0.0.1:$(PORT)/oauth/token | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])') && \
+	curl -sf -H "Authorization: Bearer $$token" "$(API)/users?limit=1" > /dev/null && \
 	echo && echo "OneRoster API:  $(API)   (stop everything with: make stop)" && \
-	echo "  Try:  curl -s '$(API)/students?limit=2&fields=sourcedId,givenName,familyName'" && \
-	echo "        curl -si '$(API)/schools' | head -5" && \
+	echo "  Demo client (all scopes; also in .local/run/demo-client.json): $$id / $$secret" && \
+	echo "  Get a token and read students:" && \
+	echo "    TOKEN=\$$(curl -s -u '$$id:$$secret' -d grant_type=client_credentials http://127.0.0.1:$(PORT)/oauth/token | python3 -c 'import json,sys;print(json.load(sys.stdin)[\"access_token\"])')" && \
+	echo "    curl -s -H \"Authorization: Bearer \$$TOKEN\" '$(API)/students?limit=2&fields=sourcedId,givenName,familyName'" && \
 	echo "  Discovery document: $(API)/discovery/" && \
 	echo "  DynamoDB Local $$DYNAMODB_ENDPOINT, S3/SQS (moto) $$S3_ENDPOINT, table oneroster, bucket oneroster-uploads" && \
 	echo "  Upload another package:  ./target/debug/local-server upload <zip> --tenant $(TENANT)" && \

@@ -23,7 +23,7 @@ async fn loaded(name: &str) -> (local_server::LocalStack, Api, District) {
     let district = district();
     let job = ingest(&stack, &t, "bulk.zip", bulk_zip(&district)).await;
     assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
-    let api = Api::new(&stack, &t);
+    let api = Api::new(&stack, &t).await;
     (stack, api, district)
 }
 
@@ -365,7 +365,7 @@ async fn a_delta_is_found_by_date_last_modified_as_sds_and_moodle_ask() {
 #[tokio::test]
 async fn one_district_never_sees_another() {
     let (stack, api_a, d) = loaded("district-d").await;
-    let api_b = Api::new(&stack, &tenant("district-e"));
+    let api_b = Api::new(&stack, &tenant("district-e")).await;
     assert!(api_a.get(&format!("{BASE}/users")).await.total_count() > 0);
     assert_eq!(api_b.get(&format!("{BASE}/users")).await.total_count(), 0);
     assert_eq!(api_b.get(&format!("{BASE}/students?filter=status%3D'active'")).await.total_count(), 0);

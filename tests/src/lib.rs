@@ -28,6 +28,8 @@ pub async fn stack() -> LocalStack {
     config.table = unique("t");
     config.bucket = unique("b");
     config.queue = unique("q");
+    config.keys_file = None;
+    config.client_recheck = Duration::ZERO;
     let stack = LocalStack::setup(config).await.expect("the local stack is up (make test starts it)");
     // S3 sends a test event when notifications are configured; take it off the queue.
     stack.deliver(Duration::from_secs(1)).await.expect("the queue answers");
@@ -72,9 +74,11 @@ pub fn sample(name: &str) -> Vec<u8> {
 }
 
 /// A consumer of the API: requests go through the full router (routes, middleware, handlers)
-/// in process, as API Gateway would hand them to the function.
+/// in process, as API Gateway would hand them to the function, with its bearer token.
+#[derive(Clone)]
 pub struct Api {
     router: axum::Router,
+    bearer: Option<String>,
 }
 
 /// An answer of the API.
@@ -92,15 +96,60 @@ pub struct Reply {
 pub const HOST: &str = "api.test";
 
 impl Api {
-    /// The API of `stack`, serving `tenant`.
-    pub fn new(stack: &LocalStack, tenant: &TenantId) -> Self {
-        Self { router: stack.api(tenant.clone()) }
+    /// A client of `tenant` holding every scope, with a token from the token endpoint.
+    pub async fn new(stack: &LocalStack, tenant: &TenantId) -> Self {
+        Self::with_scopes(stack, tenant, &oneroster_auth::Scopes::all()).await
+    }
+
+    /// A client of `tenant` holding `scopes`, with a token from the token endpoint.
+    pub async fn with_scopes(stack: &LocalStack, tenant: &TenantId, scopes: &oneroster_auth::Scopes) -> Self {
+        let (client, secret) = stack.create_client(tenant, "test app", scopes).await.expect("a client");
+        let anonymous = Self::anonymous(stack);
+        let reply = anonymous.token("grant_type=client_credentials", Some((&client.id, &secret))).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        anonymous.with_bearer(reply.body["access_token"].as_str().expect("a token"))
+    }
+
+    /// The bearer token sent, if any.
+    pub fn bearer(&self) -> Option<&str> {
+        self.bearer.as_deref()
+    }
+
+    /// The API without credentials.
+    pub fn anonymous(stack: &LocalStack) -> Self {
+        Self { router: stack.api(), bearer: None }
+    }
+
+    /// The same API, sending `token` as the bearer token.
+    pub fn with_bearer(&self, token: &str) -> Self {
+        Self { router: self.router.clone(), bearer: Some(token.to_owned()) }
+    }
+
+    /// `POST /oauth/token` with a form body, authenticating by HTTP Basic when given.
+    pub async fn token(&self, form: &str, basic: Option<(&str, &str)>) -> Reply {
+        use base64::Engine;
+        let mut request = axum::http::Request::post("/oauth/token")
+            .header("host", HOST)
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some((id, secret)) = basic {
+            let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+            request = request.header("authorization", format!("Basic {credentials}"));
+        }
+        self.send(request.body(axum::body::Body::from(form.to_owned())).expect("a valid request")).await
+    }
+
+    async fn send(&self, request: axum::http::Request<axum::body::Body>) -> Reply {
+        use tower::ServiceExt;
+        let response = self.router.clone().oneshot(request).await.expect("the router answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+        Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null) }
     }
 
     /// `GET` a path (with query) or an absolute URL on [`HOST`]; characters a URI cannot hold
     /// (spaces, `<`, `>`, …) are percent-encoded, as an HTTP client does.
     pub async fn get(&self, target: &str) -> Reply {
-        use tower::ServiceExt;
         let target = target.strip_prefix(&format!("http://{HOST}")).unwrap_or(target);
         let target: String = target
             .bytes()
@@ -109,15 +158,11 @@ impl Api {
                 _ => format!("%{b:02X}"),
             })
             .collect();
-        let request = axum::http::Request::get(target)
-            .header("host", HOST)
-            .body(axum::body::Body::empty())
-            .expect("a valid request");
-        let response = self.router.clone().oneshot(request).await.expect("the router answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
-        Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null) }
+        let mut request = axum::http::Request::get(target).header("host", HOST);
+        if let Some(token) = &self.bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.send(request.body(axum::body::Body::empty()).expect("a valid request")).await
     }
 
     /// Every record of a list endpoint, following `Link` `next` from `target` to the end;

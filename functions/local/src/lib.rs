@@ -6,9 +6,16 @@
 use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
 use ingest::{Ingest, Outcome};
-use oneroster_model::TenantId;
-use oneroster_store::{Job, JobState, Store};
+use oneroster_auth::{Issuer, KeyRing, Scopes, Verifier};
+use oneroster_http::Gate;
+use oneroster_model::{TenantId, Timestamp};
+use oneroster_store::{Job, JobState, OAuthClient, Store};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The issuer the local tokens name.
+pub const LOCAL_ISSUER: &str = "http://localhost/oneroster-local";
 
 /// Names and endpoints of the local stack.
 #[derive(Debug, Clone)]
@@ -23,11 +30,15 @@ pub struct LocalConfig {
     pub bucket: String,
     /// The ingest queue.
     pub queue: String,
+    /// Where the signing keys are kept (made on first use); `None`: fresh keys in memory.
+    pub keys_file: Option<PathBuf>,
+    /// How long the API trusts a client's enabled flag before reading it again.
+    pub client_recheck: Duration,
 }
 
 impl LocalConfig {
     /// From `DYNAMODB_ENDPOINT`, `S3_ENDPOINT`, `TABLE_NAME`, `UPLOAD_BUCKET`, `INGEST_QUEUE`,
-    /// with the local defaults.
+    /// `SIGNING_KEYS_FILE`, with the local defaults.
     pub fn from_env() -> Self {
         let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
         Self {
@@ -36,6 +47,8 @@ impl LocalConfig {
             table: var("TABLE_NAME", "oneroster"),
             bucket: var("UPLOAD_BUCKET", "oneroster-uploads"),
             queue: var("INGEST_QUEUE", "oneroster-ingest"),
+            keys_file: Some(PathBuf::from(var("SIGNING_KEYS_FILE", ".local/signing-keys.json"))),
+            client_recheck: Duration::from_secs(60),
         }
     }
 }
@@ -55,6 +68,9 @@ pub enum LocalError {
     /// Reading the file to upload failed.
     #[error("reading the upload: {0}")]
     Io(#[from] std::io::Error),
+    /// The signing keys could not be read or made.
+    #[error(transparent)]
+    Keys(#[from] oneroster_auth::KeyError),
     /// The ingest job did not finish in time.
     #[error("the ingest job for {0} did not finish within {1:?}")]
     Timeout(String, Duration),
@@ -68,6 +84,20 @@ fn sqs_error<E: std::fmt::Display>(e: E) -> LocalError {
     LocalError::Sqs(e.to_string())
 }
 
+/// The signing keys kept in `file` (made and saved on first use), or fresh ones in memory.
+fn signing_keys(file: Option<&std::path::Path>) -> Result<KeyRing, LocalError> {
+    let Some(file) = file else { return Ok(KeyRing::generate("local-1")?) };
+    if let Ok(text) = std::fs::read_to_string(file) {
+        return Ok(KeyRing::from_config(&text)?);
+    }
+    let keys = KeyRing::generate("local-1")?;
+    if let Some(folder) = file.parent() {
+        std::fs::create_dir_all(folder)?;
+    }
+    std::fs::write(file, keys.to_config())?;
+    Ok(keys)
+}
+
 /// The running local stack, with clients built once.
 #[derive(Debug, Clone)]
 pub struct LocalStack {
@@ -75,6 +105,8 @@ pub struct LocalStack {
     pub config: LocalConfig,
     /// The ingest function's dependencies.
     pub ingest: Ingest,
+    /// The token issuer (the auth function's).
+    pub issuer: Issuer,
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
@@ -123,7 +155,9 @@ impl LocalStack {
             .await
             .map_err(s3_error)?;
         let uploads = ingest::uploads::Uploads::new(s3.clone());
-        Ok(Self { ingest: Ingest { store, uploads }, s3, sqs, queue_url, config })
+        let issuer =
+            Issuer::new(signing_keys(config.keys_file.as_deref())?, LOCAL_ISSUER, auth::TOKEN_LIFETIME_SECONDS);
+        Ok(Self { ingest: Ingest { store, uploads }, issuer, s3, sqs, queue_url, config })
     }
 
     /// The store.
@@ -181,11 +215,35 @@ impl LocalStack {
         Ok(delivered)
     }
 
-    /// Every service's router, serving `tenant` (until tokens carry the tenant).
-    pub fn api(&self, tenant: TenantId) -> axum::Router {
-        rostering::router(self.store().clone()).layer(axum::middleware::from_fn(move |request, next| {
-            oneroster_http::fixed_tenant(tenant.clone(), request, next)
-        }))
+    /// Every function's router on one: the token endpoint and JWKS, and the services.
+    pub fn api(&self) -> axum::Router {
+        let verifier = Verifier::new(&self.issuer.jwks(), LOCAL_ISSUER);
+        let gate = Arc::new(Gate::new(verifier, self.store().clone(), self.config.client_recheck));
+        auth::router(self.store().clone(), self.issuer.clone()).merge(rostering::router(self.store().clone(), gate))
+    }
+
+    /// Creates an enabled OAuth client of `tenant` holding `scopes`; returns it and its secret
+    /// (shown once, stored only hashed).
+    pub async fn create_client(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        scopes: &Scopes,
+    ) -> Result<(OAuthClient, String), LocalError> {
+        let (secret, secret_hash) = oneroster_auth::secret::generate();
+        let now = Timestamp::now();
+        let client = OAuthClient {
+            id: oneroster_auth::new_client_id(tenant),
+            tenant: tenant.clone(),
+            name: name.to_owned(),
+            scopes: scopes.to_text(),
+            secret_hash,
+            enabled: true,
+            created: now,
+            rotated: now,
+        };
+        self.store().put_client(&client).await?;
+        Ok((client, secret))
     }
 
     /// Polls the queue for ever, ingesting every upload (the local stand-in for the SQS trigger).

@@ -1,6 +1,6 @@
 //! `local-server`: the product on this machine. `serve` sets the local stack up, serves the API
-//! on a localhost port and ingests every upload to the bucket; `upload` puts a zip for a tenant
-//! and waits for its job.
+//! (token endpoint included) on a localhost port and ingests every upload to the bucket;
+//! `upload` puts a zip for a tenant and waits for its job; `client-create` makes an OAuth client.
 
 use clap::{Parser, Subcommand};
 use local_server::{LocalConfig, LocalStack};
@@ -22,9 +22,18 @@ enum Command {
         /// Where the API listens.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        /// The tenant the API serves (until tokens carry it).
-        #[arg(long, default_value = "demo-district")]
+    },
+    /// Create an OAuth client for a tenant; prints its id and secret (shown only once).
+    ClientCreate {
+        /// The tenant (district) id.
+        #[arg(long)]
         tenant: String,
+        /// A name for people.
+        #[arg(long, default_value = "local client")]
+        name: String,
+        /// Scopes it may be granted (short names or URIs, space-separated); all by default.
+        #[arg(long)]
+        scopes: Option<String>,
     },
     /// Upload a OneRoster zip for a tenant and wait for the ingest job (exits 1 if rejected).
     Upload {
@@ -46,17 +55,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let stack = LocalStack::setup(LocalConfig::from_env()).await?;
     match Args::parse().command {
-        Command::Serve { listen, tenant } => {
-            let api = stack.api(TenantId::parse(&tenant)?);
+        Command::Serve { listen } => {
+            let api = stack.api();
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             println!(
-                "serving tenant {tenant} on http://{listen}; ingesting uploads to s3://{}/<tenant>/…zip",
+                "serving the API on http://{listen}; ingesting uploads to s3://{}/<tenant>/…zip",
                 stack.config.bucket
             );
             tokio::select! {
                 served = axum::serve(listener, api) => served?,
                 ingested = stack.serve_ingest() => ingested?,
             }
+        }
+        Command::ClientCreate { tenant, name, scopes } => {
+            let scopes = match scopes {
+                Some(text) => oneroster_auth::Scopes::parse(&text).map_err(|word| format!("unknown scope '{word}'"))?,
+                None => oneroster_auth::Scopes::all(),
+            };
+            let (client, secret) = stack.create_client(&TenantId::parse(&tenant)?, &name, &scopes).await?;
+            let shown = serde_json::json!({"client_id": client.id, "client_secret": secret, "scope": client.scopes});
+            println!("{}", serde_json::to_string_pretty(&shown)?);
         }
         Command::Upload { zip, tenant, deliver } => {
             let tenant = TenantId::parse(&tenant)?;

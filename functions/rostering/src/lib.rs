@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use oneroster_http::respond::{self, ListRequest, RequestUrl};
-use oneroster_http::{ApiError, Endpoint, Tenant};
+use oneroster_http::{ApiError, Caller, Endpoint, Gate};
 use oneroster_model::{Collection, Relation, View};
 use oneroster_openapi::Service;
 use oneroster_store::{Listing, Store};
@@ -145,10 +145,9 @@ fn positional(path: &str) -> String {
         .join("/")
 }
 
-/// The service's router: every route under both bases, the discovery document, and a 404
-/// `imsx_StatusInfo` for anything else. The caller layers the tenant on (a request without
-/// one is refused with 401).
-pub fn router(store: Store) -> Router {
+/// The service's router: every route under both bases behind the token [`Gate`], the
+/// discovery document (public), and a 404 `imsx_StatusInfo` for anything else.
+pub fn router(store: Store, gate: Arc<Gate>) -> Router {
     let endpoints = ROUTES.iter().map(|(_, id, _)| (*id, Endpoint::new(Service::Rostering, id))).collect();
     let app = Arc::new(App { store, endpoints });
     let mut routes = Router::new();
@@ -158,10 +157,10 @@ pub fn router(store: Store) -> Router {
                 &positional(path),
                 get(
                     move |State(app): State<Arc<App>>,
-                          Tenant(tenant),
+                          caller: Caller,
                           url: RequestUrl,
                           Path(ids): Path<Vec<String>>| async move {
-                        serve(&app, &tenant, operation_id, target, &ids, &url).await
+                        serve(&app, &caller, operation_id, target, &ids, &url).await
                     },
                 ),
             );
@@ -169,12 +168,13 @@ pub fn router(store: Store) -> Router {
     let routes = routes.with_state(app);
     let base = Service::Rostering.base_path();
     Router::new()
-        .route(&format!("{base}/discovery/"), get(discovery))
-        .route(&format!("{base}/discovery"), get(discovery))
         .nest(base, routes.clone())
         .nest(ALIAS_BASE, routes)
-        .fallback(|url: RequestUrl| async move { ApiError::NoRoute(url.url) })
         .layer(axum::middleware::from_fn(oneroster_http::trace::request_span))
+        .layer(axum::middleware::from_fn_with_state(gate, oneroster_http::authenticate))
+        .route(&format!("{base}/discovery/"), get(discovery))
+        .route(&format!("{base}/discovery"), get(discovery))
+        .fallback(|url: RequestUrl| async move { ApiError::NoRoute(url.url) })
 }
 
 async fn discovery() -> Response {
@@ -183,13 +183,15 @@ async fn discovery() -> Response {
 
 async fn serve(
     app: &App,
-    tenant: &oneroster_model::TenantId,
+    caller: &Caller,
     operation_id: &str,
     target: Target,
     ids: &[String],
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
     let endpoint = &app.endpoints[operation_id];
+    caller.require_any(&endpoint.scopes)?;
+    let tenant = &caller.0.tenant;
     let store = &app.store;
     let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
     let request: ListRequest = match target {

@@ -1,18 +1,19 @@
 //! The rostering Lambda: configuration from the environment, then the router.
 
-use oneroster_model::TenantId;
+use oneroster_auth::Verifier;
+use oneroster_http::Gate;
 use oneroster_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     oneroster_http::lambda::init_json_logs();
     let aws = aws_config::load_from_env().await;
-    let table = std::env::var("TABLE_NAME")?;
-    // Until tokens carry the tenant, a deployment serves the one district named here.
-    let tenant = TenantId::parse(&std::env::var("TENANT")?)?;
-    let store = Store::connect(&aws, None, table);
-    let router = rostering::router(store).layer(axum::middleware::from_fn(move |request, next| {
-        oneroster_http::fixed_tenant(tenant.clone(), request, next)
-    }));
-    oneroster_http::lambda::run(router).await
+    let store = Store::connect(&aws, None, std::env::var("TABLE_NAME")?);
+    // The public keys (JWKS) and the issuer of the auth function, from the deployment.
+    let jwks: serde_json::Value = serde_json::from_str(&std::env::var("JWKS")?)?;
+    let verifier = Verifier::new(&jwks, &std::env::var("ISSUER")?);
+    let gate = Arc::new(Gate::new(verifier, store.clone(), Duration::from_secs(60)));
+    oneroster_http::lambda::run(rostering::router(store, gate)).await
 }

@@ -12,6 +12,8 @@ pub struct Endpoint {
     pub envelope: Envelope,
     /// The fields of its records.
     pub catalog: FieldCatalog,
+    /// The scopes of which any one grants it.
+    pub scopes: Vec<String>,
 }
 
 impl Endpoint {
@@ -19,10 +21,10 @@ impl Endpoint {
     /// route tables are fixed at build time and a test builds every one.
     pub fn new(service: Service, operation_id: &str) -> Self {
         let operation = service.operation(operation_id).unwrap_or_else(|| panic!("no operation {operation_id}"));
-        let envelope = operation.envelope.unwrap_or_else(|| panic!("{operation_id} returns no records"));
+        let envelope = operation.envelope.clone().unwrap_or_else(|| panic!("{operation_id} returns no records"));
         let catalog = service
             .fields(&envelope.item_schema)
             .unwrap_or_else(|| panic!("no schema {} for {operation_id}", envelope.item_schema));
-        Self { operation_id: operation_id.to_owned(), envelope, catalog }
+        Self { operation_id: operation_id.to_owned(), envelope, catalog, scopes: operation.scopes }
     }
 }

@@ -20,9 +20,12 @@ pub enum ApiError {
         /// Its sourcedId.
         id: String,
     },
-    /// The request carries no tenant (no valid credentials): 401.
-    #[error("the request is not authorised")]
+    /// No valid bearer token: 401.
+    #[error("the request is not authorised: a valid bearer token is required")]
     Unauthorised,
+    /// The token holds none of the operation's scopes: 403.
+    #[error("the token holds none of the scopes this operation requires")]
+    Forbidden,
     /// The path is not one of the service's: 404.
     #[error("no such endpoint: {0}")]
     NoRoute(String),
@@ -41,6 +44,7 @@ impl ApiError {
             ApiError::Query(error) => (StatusCode::BAD_REQUEST, error.code_minor()),
             ApiError::NotFound { .. } | ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "unknownobject"),
             ApiError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorisedrequest"),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Store(_) | ApiError::Body(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
         }
     }
@@ -68,6 +72,10 @@ impl IntoResponse for ApiError {
             self.to_string()
         };
         let body = status_info(code_minor, &description).to_string();
-        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

@@ -5,17 +5,18 @@
 //! - [`Endpoint`]: an operation of the OpenAPI files with its envelope and field catalog;
 //! - [`respond`]: list and single-record answers over the store, with the REST binding's
 //!   query semantics, `X-Total-Count` and `Link`;
-//! - [`Tenant`]: the tenant of a request, which no handler can do without;
+//! - [`Caller`]: the verified token of a request, its only source of a tenant, which no
+//!   handler can do without, checked by the [`Gate`] (and its scopes by the handler);
 //! - [`trace`]: a span per request carrying its id and tenant, never its payload;
 //! - [`lambda`]: running a router in Lambda with JSON logs.
 
+mod caller;
 mod endpoint;
 mod error;
 pub mod lambda;
 pub mod respond;
-mod tenant;
 pub mod trace;
 
+pub use caller::{authenticate, Caller, Gate};
 pub use endpoint::Endpoint;
 pub use error::ApiError;
-pub use tenant::{fixed_tenant, Tenant};

@@ -2,7 +2,7 @@
 //! be found together; one log line when it ends with status and latency. Never the query's
 //! values or a body: user records hold personal data.
 
-use crate::Tenant;
+use crate::Caller;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -25,11 +25,13 @@ fn request_id(request: &Request) -> String {
 
 /// Middleware: runs the request inside its span and logs its outcome.
 pub async fn request_span(request: Request, next: Next) -> Response {
-    let tenant = request.extensions().get::<Tenant>().map(|t| t.0.to_string()).unwrap_or_default();
+    let (tenant, client) =
+        request.extensions().get::<Caller>().map(|c| (c.0.tenant.to_string(), c.0.client.clone())).unwrap_or_default();
     let span = tracing::info_span!(
         "request",
         request_id = %request_id(&request),
         tenant = %tenant,
+        client = %client,
         method = %request.method(),
         path = %request.uri().path(),
     );

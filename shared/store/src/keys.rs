@@ -99,6 +99,11 @@ pub fn jobs_partition(tenant: &TenantId) -> String {
     format!("{tenant}#job")
 }
 
+/// The partition of a tenant's OAuth clients.
+pub fn clients_partition(tenant: &TenantId) -> String {
+    format!("{tenant}#client")
+}
+
 /// The key of a tenant's ingest lock.
 pub fn lock_key(tenant: &TenantId) -> (String, String) {
     (format!("{tenant}#lock"), "ingest".to_owned())

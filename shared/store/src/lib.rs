@@ -46,12 +46,14 @@
 //! fails (the ingest job then fails and is retried) rather than dropping anything.
 
 pub mod batch;
+pub mod clients;
 pub mod jobs;
 pub mod keys;
 pub mod listing;
 pub mod records;
 mod table;
 
+pub use clients::OAuthClient;
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
 pub use listing::{Cursor, Listing, Page};
 pub use records::{Digest, RecordWrite, StoredLinks, StoredRecord};

@@ -71,7 +71,7 @@ pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> 
     let job = ingest(stack, tenant, "bench/delta.zip", delta_zip(district, (district.students / 100).max(1))).await;
     assert_eq!(job.state, JobState::Applied, "{:?}", job.errors);
 
-    let api = Api::new(stack, tenant);
+    let api = Api::new(stack, tenant).await;
     let users = api.get(&format!("{BASE}/users?limit=1")).await.total_count();
     let classes: Vec<String> = (0..district.schools)
         .flat_map(|s| (0..district.classes_per_school).map(move |c| (s, c)))
@@ -112,10 +112,11 @@ pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> 
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
-    let router = stack.api(tenant.clone());
+    let router = stack.api();
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
-    for path in [format!("/users/{}", district.student_id(1)), format!("/users?limit=100")] {
-        let served = load(address, &format!("{BASE}{path}")).await?;
+    let token = api.bearer().unwrap_or_default().to_owned();
+    for path in [format!("/users/{}", district.student_id(1)), "/users?limit=100".to_owned()] {
+        let served = load(address, &format!("{BASE}{path}"), &token).await?;
         println!(
             "local server, {CONNECTIONS} keep-alive connections for {LOAD_SECONDS}s, GET {path}: {:.0} requests/s",
             served as f64 / LOAD_SECONDS as f64
@@ -127,11 +128,11 @@ pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> 
 
 /// Keeps `CONNECTIONS` connections busy with `GET path` for `LOAD_SECONDS`; returns the
 /// number of 200 answers.
-async fn load(address: std::net::SocketAddr, path: &str) -> std::io::Result<u64> {
+async fn load(address: std::net::SocketAddr, path: &str, token: &str) -> std::io::Result<u64> {
     let deadline = Instant::now() + Duration::from_secs(LOAD_SECONDS);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..CONNECTIONS {
-        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n");
         tasks.spawn(async move {
             let mut stream = BufReader::new(tokio::net::TcpStream::connect(address).await?);
             let mut ok = 0u64;

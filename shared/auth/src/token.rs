@@ -1,0 +1,259 @@
+//! Access tokens: JWTs signed with the ring's newest key (`EdDSA`, with `kid`), and their
+//! verification with the algorithm pinned, so `alg: none`, an HMAC token "signed" with the
+//! public key, or a token of another issuer or audience are refused before any claim is read.
+
+use crate::{KeyRing, Scopes, AUDIENCE};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use oneroster_model::TenantId;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Why a token was refused. Deliberately coarse towards the client: every variant is a 401.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization: Bearer` header.
+    #[error("no bearer token")]
+    Missing,
+    /// Not a JWT this service issued, or no longer valid.
+    #[error("invalid token: {0}")]
+    Invalid(String),
+}
+
+/// What a token says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// The client id.
+    pub sub: String,
+    /// The tenant the client belongs to.
+    pub tenant: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// Issued at (seconds since the epoch).
+    pub iat: u64,
+    /// Expires at (seconds since the epoch).
+    pub exp: u64,
+}
+
+/// What a verified token grants: the only way the API learns a request's tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The client id.
+    pub client: String,
+    /// The granted scopes.
+    pub scopes: Scopes,
+}
+
+/// Makes access tokens.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    keys: KeyRing,
+    issuer: String,
+    lifetime_seconds: u64,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Issuer {
+    /// An issuer named `issuer` (the token endpoint's base URL) signing with `keys`; tokens live
+    /// `lifetime_seconds`.
+    pub fn new(keys: KeyRing, issuer: impl Into<String>, lifetime_seconds: u64) -> Self {
+        Self { keys, issuer: issuer.into(), lifetime_seconds }
+    }
+
+    /// The public keys (`/.well-known/jwks.json`).
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keys.jwks()
+    }
+
+    /// A token for `client` of `tenant` with `scopes`; returns it and its lifetime in seconds.
+    pub fn issue(&self, tenant: &TenantId, client: &str, scopes: &Scopes) -> (String, u64) {
+        let (kid, key) = self.keys.signer();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.to_owned());
+        let iat = now();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.to_owned(),
+            sub: client.to_owned(),
+            tenant: tenant.to_string(),
+            scope: scopes.to_text(),
+            iat,
+            exp: iat + self.lifetime_seconds,
+        };
+        let token = jsonwebtoken::encode(&header, &claims, &key).expect("an Ed25519 key from the ring always signs");
+        (token, self.lifetime_seconds)
+    }
+}
+
+/// Verifies access tokens against a JWKS.
+#[derive(Clone)]
+pub struct Verifier {
+    keys: HashMap<String, DecodingKey>,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").field("kids", &self.keys.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Verifier {
+    /// A verifier of tokens from `issuer`, signed by a key of `jwks` (`{"keys":[…]}`, only the
+    /// Ed25519 keys are taken).
+    pub fn new(jwks: &serde_json::Value, issuer: &str) -> Self {
+        let keys = jwks["keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|key| key["kty"] == "OKP" && key["crv"] == "Ed25519")
+            .filter_map(|key| {
+                let kid = key["kid"].as_str()?.to_owned();
+                Some((kid, DecodingKey::from_ed_components(key["x"].as_str()?).ok()?))
+            })
+            .collect();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        Self { keys, validation }
+    }
+
+    /// The grant of a valid token.
+    pub fn verify(&self, token: &str) -> Result<Grant, AuthError> {
+        let invalid = |why: &str| AuthError::Invalid(why.to_owned());
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed"))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(invalid("wrong algorithm"));
+        }
+        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or_else(|| invalid("unknown key"))?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => invalid("expired"),
+                ErrorKind::InvalidIssuer => invalid("wrong issuer"),
+                ErrorKind::InvalidAudience => invalid("wrong audience"),
+                ErrorKind::InvalidSignature => invalid("bad signature"),
+                _ => invalid("malformed"),
+            }
+        })?;
+        let claims = data.claims;
+        let tenant = TenantId::parse(&claims.tenant).map_err(|_| invalid("bad tenant"))?;
+        let scopes = Scopes::parse(&claims.scope).map_err(|_| invalid("bad scope"))?;
+        Ok(Grant { tenant, client: claims.sub, scopes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    const ISSUER: &str = "https://auth.test";
+
+    fn setup() -> (Issuer, Verifier) {
+        let issuer = Issuer::new(KeyRing::generate("k1").expect("keys"), ISSUER, 3600);
+        let verifier = Verifier::new(&issuer.jwks(), ISSUER);
+        (issuer, verifier)
+    }
+
+    fn tenant() -> TenantId {
+        TenantId::parse("district-a").expect("tenant")
+    }
+
+    fn forge(header: serde_json::Value, claims: serde_json::Value, signature: &[u8]) -> String {
+        let part = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        format!("{}.{}.{}", part(header), part(claims), URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    fn claims(issuer: &str, audience: &str, exp: u64) -> serde_json::Value {
+        serde_json::json!({"iss": issuer, "aud": audience, "sub": "c", "tenant": "district-a",
+                           "scope": format!("{}roster.readonly", crate::scope::PREFIX), "iat": now(), "exp": exp})
+    }
+
+    #[test]
+    fn an_issued_token_verifies_to_its_grant() {
+        let (issuer, verifier) = setup();
+        let scopes = Scopes::parse("roster.readonly").expect("scopes");
+        let (token, lifetime) = issuer.issue(&tenant(), "district-a.c1", &scopes);
+        assert_eq!(lifetime, 3600);
+        let grant = verifier.verify(&token).expect("valid");
+        assert_eq!(grant, Grant { tenant: tenant(), client: "district-a.c1".into(), scopes });
+    }
+
+    #[test]
+    fn hostile_tokens_are_refused() {
+        let (issuer, verifier) = setup();
+        let (good, _) = issuer.issue(&tenant(), "c", &Scopes::all());
+        let mut tampered = good.clone();
+        tampered.pop();
+        tampered.push(if good.ends_with('A') { 'B' } else { 'A' });
+        let public = issuer.jwks()["keys"][0]["x"].as_str().expect("x").to_owned();
+        let hmac_with_public_key = {
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = Some("k1".into());
+            jsonwebtoken::encode(
+                &header,
+                &claims(ISSUER, AUDIENCE, now() + 60),
+                &jsonwebtoken::EncodingKey::from_secret(public.as_bytes()),
+            )
+            .expect("hs256")
+        };
+        let none = forge(serde_json::json!({"alg": "none", "kid": "k1"}), claims(ISSUER, AUDIENCE, now() + 60), b"");
+        let other_ring =
+            Issuer::new(KeyRing::generate("k1").expect("keys"), ISSUER, 60).issue(&tenant(), "c", &Scopes::all()).0;
+        let expired = Issuer::new(issuer.keys.clone(), ISSUER, 0);
+        let expired = {
+            let (kid, key) = expired.keys.signer();
+            let mut header = Header::new(Algorithm::EdDSA);
+            header.kid = Some(kid.into());
+            jsonwebtoken::encode(&header, &claims(ISSUER, AUDIENCE, now() - 120), &key).expect("sign")
+        };
+        let sign = |c: serde_json::Value| {
+            let (kid, key) = issuer.keys.signer();
+            let mut header = Header::new(Algorithm::EdDSA);
+            header.kid = Some(kid.into());
+            jsonwebtoken::encode(&header, &c, &key).expect("sign")
+        };
+        for (name, token, why) in [
+            ("garbage", "not.a.jwt".to_owned(), "malformed"),
+            ("empty", String::new(), "malformed"),
+            ("tampered signature", tampered, "bad signature"),
+            ("alg none (not even a known algorithm)", none, "malformed"),
+            ("HS256 keyed with the public key", hmac_with_public_key, "wrong algorithm"),
+            ("another ring's key", other_ring, "bad signature"),
+            ("expired", expired, "expired"),
+            ("wrong issuer", sign(claims("https://evil.test", AUDIENCE, now() + 60)), "wrong issuer"),
+            ("wrong audience", sign(claims(ISSUER, "other-api", now() + 60)), "wrong audience"),
+        ] {
+            assert_eq!(verifier.verify(&token), Err(AuthError::Invalid(why.into())), "{name}");
+        }
+    }
+
+    #[test]
+    fn rotation_keeps_old_tokens_valid_until_the_old_key_is_retired() {
+        let (issuer, _) = setup();
+        let (old_token, _) = issuer.issue(&tenant(), "c", &Scopes::all());
+        let mut keys = issuer.keys.clone();
+        keys.rotate("k2").expect("rotate");
+        let rotated = Issuer::new(keys.clone(), ISSUER, 60);
+        let verifier = Verifier::new(&rotated.jwks(), ISSUER);
+        assert!(verifier.verify(&old_token).is_ok());
+        assert!(verifier.verify(&rotated.issue(&tenant(), "c", &Scopes::all()).0).is_ok());
+        keys.retire(1);
+        let verifier = Verifier::new(&keys.jwks(), ISSUER);
+        assert_eq!(verifier.verify(&old_token), Err(AuthError::Invalid("unknown key".into())));
+        let reloaded = KeyRing::from_config(&keys.to_config()).expect("config");
+        assert_eq!(reloaded.jwks(), keys.jwks());
+    }
+}
