@@ -214,3 +214,44 @@ async fn hostile_tokens_get_401_and_no_data() {
 fn header_of(token: &str) -> String {
     token.split('.').next().unwrap_or_default().to_owned()
 }
+
+/// Collects what a JSON `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_access_is_audited_refused_ones_too() {
+    let stack = stack().await;
+    let t = tenant("audited-district");
+    let api = Api::new(&stack, &t).await;
+    let log = Log::default();
+    let sink = log.clone();
+    let subscriber =
+        tracing_subscriber::fmt().json().with_current_span(true).with_writer(move || sink.clone()).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    assert_eq!(api.get(&format!("{BASE}/users?filter=givenName%3D'Ada'")).await.status, 200);
+    assert_eq!(Api::anonymous(&stack).get(&format!("{BASE}/users")).await.status, 401);
+    let text = String::from_utf8(log.0.lock().expect("log").clone()).expect("utf-8");
+    let audit: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["target"] == "audit")
+        .collect();
+    assert_eq!(audit.len(), 2, "{text}");
+    assert_eq!(audit[0]["fields"]["operation"], "getAllUsers");
+    assert_eq!(audit[0]["fields"]["status"], 200);
+    assert_eq!(audit[0]["span"]["tenant"], "audited-district");
+    assert!(audit[0]["span"]["client"].as_str().is_some_and(|c| c.starts_with("audited-district.")));
+    assert_eq!(audit[1]["fields"]["status"], 401);
+    assert!(!text.contains("Ada"), "query values are not logged");
+}

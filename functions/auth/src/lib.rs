@@ -78,9 +78,15 @@ fn decoy_hash() -> &'static str {
 }
 
 async fn token(State(auth): State<Arc<Auth>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let mut response = issue(&auth, &headers, &body).await;
+    response.extensions_mut().insert(oneroster_http::trace::Operation("token"));
+    response
+}
+
+async fn issue(auth: &Auth, headers: &HeaderMap, body: &[u8]) -> Response {
+    let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
     let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    let Some((client_id, client_secret, basic)) = credentials(&headers, &form) else {
+    let Some((client_id, client_secret, basic)) = credentials(headers, &form) else {
         return refuse(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication is required", true);
     };
     match field("grant_type") {

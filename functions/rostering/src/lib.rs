@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use oneroster_http::respond::{self, ListRequest, RequestUrl};
+use oneroster_http::trace::Operation;
 use oneroster_http::{ApiError, Caller, Endpoint, Gate};
 use oneroster_model::{Collection, Relation, View};
 use oneroster_openapi::Service;
@@ -160,7 +161,11 @@ pub fn router(store: Store, gate: Arc<Gate>) -> Router {
                           caller: Caller,
                           url: RequestUrl,
                           Path(ids): Path<Vec<String>>| async move {
-                        serve(&app, &caller, operation_id, target, &ids, &url).await
+                        let mut response = serve(&app, &caller, operation_id, target, &ids, &url)
+                            .await
+                            .unwrap_or_else(IntoResponse::into_response);
+                        response.extensions_mut().insert(Operation(operation_id));
+                        response
                     },
                 ),
             );
@@ -170,8 +175,8 @@ pub fn router(store: Store, gate: Arc<Gate>) -> Router {
     Router::new()
         .nest(base, routes.clone())
         .nest(ALIAS_BASE, routes)
-        .layer(axum::middleware::from_fn(oneroster_http::trace::request_span))
         .layer(axum::middleware::from_fn_with_state(gate, oneroster_http::authenticate))
+        .layer(axum::middleware::from_fn(oneroster_http::trace::request_span))
         .route(&format!("{base}/discovery/"), get(discovery))
         .route(&format!("{base}/discovery"), get(discovery))
         .fallback(|url: RequestUrl| async move { ApiError::NoRoute(url.url) })

@@ -90,7 +90,9 @@ pub async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, n
     let Some(token) = token else { return ApiError::Unauthorised.into_response() };
     match gate.admit(&token).await {
         Ok(grant) => {
-            request.extensions_mut().insert(Caller(grant));
+            let caller = Caller(grant);
+            crate::trace::record_caller(&caller);
+            request.extensions_mut().insert(caller);
             next.run(request).await
         }
         Err(error) => error.into_response(),

@@ -9,6 +9,7 @@
 //!   only slower for big listings; an `AND` chain holding `dateLastModified>` scans only the
 //!   records changed since then.
 
+use crate::trace::Returned;
 use crate::{ApiError, Endpoint};
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
@@ -157,7 +158,10 @@ pub async fn list(
         headers.insert(header::LINK, value);
     }
     let records: Vec<String> = records.into_iter().map(|r| url.absolute_hrefs(r)).collect();
-    Ok((headers, envelope(&endpoint.envelope.key, records.iter().map(String::as_str), true)).into_response())
+    let mut response =
+        (headers, envelope(&endpoint.envelope.key, records.iter().map(String::as_str), true)).into_response();
+    response.extensions_mut().insert(Returned(records.len()));
+    Ok(response)
 }
 
 /// Records found for a list: stored (paged, in store order) or parsed (scanned, every match
@@ -309,7 +313,9 @@ pub async fn one(
     let record = require(store, tenant, collection, view, id, &endpoint.envelope.key).await?;
     let body: Vec<String> =
         records_json(std::slice::from_ref(&record), &selection)?.into_iter().map(|r| url.absolute_hrefs(r)).collect();
-    Ok(envelope(&endpoint.envelope.key, body.iter().map(String::as_str), false))
+    let mut response = envelope(&endpoint.envelope.key, body.iter().map(String::as_str), false);
+    response.extensions_mut().insert(Returned(1));
+    Ok(response)
 }
 
 #[cfg(test)]
