@@ -11,6 +11,7 @@ DEMO_STUDENTS ?= 2000
 TENANT ?= demo-district
 PORT ?= 8080
 API := http://127.0.0.1:$(PORT)/ims/oneroster/rostering/v1p2
+ADMIN := ./target/debug/oneroster-admin
 
 .PHONY: run test bench stop stack-up lint build
 
@@ -30,9 +31,11 @@ run: stack-up build
 	./target/debug/district-gen --students $(DEMO_STUDENTS) --out .local/demo/bulk.zip --delta .local/demo/delta.zip; \
 	if [ -f .local/run/local-server.pid ]; then kill $$(cat .local/run/local-server.pid) 2>/dev/null || true; fi; \
 	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) > .local/run/local-server.log 2>&1 & echo $$! > .local/run/local-server.pid; \
-	./target/debug/local-server upload .local/demo/bulk.zip --tenant $(TENANT) > .local/run/demo-job.json && \
+	for i in $$(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$(PORT)/.well-known/jwks.json && break; sleep 0.2; done; \
+	$(ADMIN) tenant create $(TENANT) --name "Demo District" > /dev/null && \
+	$(ADMIN) upload .local/demo/bulk.zip --tenant $(TENANT) > .local/run/demo-job.json && \
 	echo "Demo district '$(TENANT)' loaded ($(DEMO_STUDENTS) students; job report in .local/run/demo-job.json)." && \
-	./target/debug/local-server client-create --tenant $(TENANT) --name "make run demo" > .local/run/demo-client.json && \
+	$(ADMIN) client create --tenant $(TENANT) --name "make run demo" > .local/run/demo-client.json && \
 	id=$$(python3 -c 'import json;print(json.load(open(".local/run/demo-client.json"))["client_id"])') && \
 	secret=$$(python3 -c 'import json;print(json.load(open(".local/run/demo-client.json"))["client_secret"])') && \
 	token=$$(curl -sf -u "$$id:$$secret" -d grant_type=client_credentials http://127.0.0.1:$(PORT)/oauth/token | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])') && \
@@ -44,8 +47,8 @@ run: stack-up build
 	echo "    curl -s -H \"Authorization: Bearer \$$TOKEN\" '$(API)/students?limit=2&fields=sourcedId,givenName,familyName'" && \
 	echo "  Discovery document: $(API)/discovery/" && \
 	echo "  DynamoDB Local $$DYNAMODB_ENDPOINT, S3/SQS (moto) $$S3_ENDPOINT, table oneroster, bucket oneroster-uploads" && \
-	echo "  Upload another package:  ./target/debug/local-server upload <zip> --tenant $(TENANT)" && \
-	echo "  Apply the demo delta:    ./target/debug/local-server upload .local/demo/delta.zip --tenant $(TENANT)"
+	echo "  Admin CLI (with: eval \"\$$($(STACK) env)\"):  $(ADMIN) tenant|client|upload|jobs --help" && \
+	echo "  Apply the demo delta:    $(ADMIN) upload .local/demo/delta.zip --tenant $(TENANT)"
 
 lint:
 	cargo fmt --all -- --check

@@ -5,7 +5,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use district_gen::District;
-use e2e::{assert_matches_schema, bulk_zip, ingest, stack, tenant, Api};
+use e2e::{assert_matches_schema, bulk_zip, client, ingest, stack, tenant, Api};
 use oneroster_auth::scope::PREFIX;
 use oneroster_auth::{KeyRing, Scopes};
 use oneroster_openapi::Service;
@@ -40,7 +40,7 @@ async fn a_consumer_gets_a_token_and_reads_what_its_scopes_allow() {
     let district = District { students: 30, schools: 1, teachers: 2, parents: 4, classes_per_school: 3 };
     assert_eq!(ingest(&stack, &t, "bulk.zip", bulk_zip(&district)).await.state, JobState::Applied);
     let holds = Scopes::parse("roster-core.readonly gradebook.readonly").expect("scopes");
-    let (client, secret) = stack.create_client(&t, "an LMS", &holds).await.expect("client");
+    let (client, secret) = client(&stack, &t, &holds).await;
     let anonymous = Api::anonymous(&stack);
 
     // Google Classroom's way: HTTP Basic, several full scope URIs, one of them not held.
@@ -83,9 +83,8 @@ async fn a_consumer_gets_a_token_and_reads_what_its_scopes_allow() {
 async fn the_token_endpoint_refuses_as_rfc_6749_says() {
     let stack = stack().await;
     let t = tenant("token-district");
-    let (client, secret) =
-        stack.create_client(&t, "app", &Scopes::parse("roster.readonly").expect("s")).await.expect("c");
-    let (disabled, disabled_secret) = stack.create_client(&t, "old app", &Scopes::all()).await.expect("c");
+    let (disabled, disabled_secret) = client(&stack, &t, &Scopes::all()).await;
+    let (client, secret) = client(&stack, &t, &Scopes::parse("roster.readonly").expect("s")).await;
     stack
         .store()
         .put_client(&oneroster_store::OAuthClient { enabled: false, ..disabled.clone() })

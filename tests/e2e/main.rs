@@ -2,6 +2,7 @@
 //! real ingest handler; what DynamoDB Local then holds read back through the storage crate and
 //! through the API router, as a consumer reads it.
 
+mod admin;
 mod auth;
 mod ingest;
 mod rostering;

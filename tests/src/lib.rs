@@ -73,6 +73,17 @@ pub fn sample(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Registers `tenant` (if need be) and creates a client of it holding `scopes`, as an operator
+/// does with `oneroster-admin`; returns the client and its secret.
+pub async fn client(
+    stack: &LocalStack,
+    tenant: &TenantId,
+    scopes: &oneroster_auth::Scopes,
+) -> (oneroster_store::OAuthClient, String) {
+    admin::create_tenant(stack.store(), tenant, "Test District").await.expect("a tenant");
+    admin::create_client(stack.store(), tenant, "test app", scopes).await.expect("a client")
+}
+
 /// A consumer of the API: requests go through the full router (routes, middleware, handlers)
 /// in process, as API Gateway would hand them to the function, with its bearer token.
 #[derive(Clone)]
@@ -103,7 +114,7 @@ impl Api {
 
     /// A client of `tenant` holding `scopes`, with a token from the token endpoint.
     pub async fn with_scopes(stack: &LocalStack, tenant: &TenantId, scopes: &oneroster_auth::Scopes) -> Self {
-        let (client, secret) = stack.create_client(tenant, "test app", scopes).await.expect("a client");
+        let (client, secret) = client(stack, tenant, scopes).await;
         let anonymous = Self::anonymous(stack);
         let reply = anonymous.token("grant_type=client_credentials", Some((&client.id, &secret))).await;
         assert_eq!(reply.status, 200, "{}", reply.body);

@@ -6,10 +6,10 @@
 use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
 use ingest::{Ingest, Outcome};
-use oneroster_auth::{Issuer, KeyRing, Scopes, Verifier};
+use oneroster_auth::{Issuer, KeyRing, Verifier};
 use oneroster_http::Gate;
-use oneroster_model::{TenantId, Timestamp};
-use oneroster_store::{Job, JobState, OAuthClient, Store};
+use oneroster_model::TenantId;
+use oneroster_store::{Job, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +71,9 @@ pub enum LocalError {
     /// The signing keys could not be read or made.
     #[error(transparent)]
     Keys(#[from] oneroster_auth::KeyError),
+    /// An admin operation failed.
+    #[error(transparent)]
+    Admin(#[from] admin::AdminError),
     /// The ingest job did not finish in time.
     #[error("the ingest job for {0} did not finish within {1:?}")]
     Timeout(String, Duration),
@@ -160,6 +163,11 @@ impl LocalStack {
         Ok(Self { ingest: Ingest { store, uploads }, issuer, s3, sqs, queue_url, config })
     }
 
+    /// The S3 client of the upload bucket.
+    pub fn s3_client(&self) -> aws_sdk_s3::Client {
+        self.s3.clone()
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.ingest.store
@@ -222,30 +230,6 @@ impl LocalStack {
         auth::router(self.store().clone(), self.issuer.clone()).merge(rostering::router(self.store().clone(), gate))
     }
 
-    /// Creates an enabled OAuth client of `tenant` holding `scopes`; returns it and its secret
-    /// (shown once, stored only hashed).
-    pub async fn create_client(
-        &self,
-        tenant: &TenantId,
-        name: &str,
-        scopes: &Scopes,
-    ) -> Result<(OAuthClient, String), LocalError> {
-        let (secret, secret_hash) = oneroster_auth::secret::generate();
-        let now = Timestamp::now();
-        let client = OAuthClient {
-            id: oneroster_auth::new_client_id(tenant),
-            tenant: tenant.clone(),
-            name: name.to_owned(),
-            scopes: scopes.to_text(),
-            secret_hash,
-            enabled: true,
-            created: now,
-            rotated: now,
-        };
-        self.store().put_client(&client).await?;
-        Ok((client, secret))
-    }
-
     /// Polls the queue for ever, ingesting every upload (the local stand-in for the SQS trigger).
     pub async fn serve_ingest(&self) -> Result<(), LocalError> {
         loop {
@@ -267,8 +251,7 @@ impl LocalStack {
             if deliver {
                 self.deliver(Duration::from_secs(1)).await?;
             }
-            let jobs = self.store().list_jobs(tenant).await?;
-            if let Some(job) = jobs.into_iter().find(|j| j.key == key && j.state != JobState::Running) {
+            if let Some(job) = admin::finished_job(self.store(), tenant, key).await? {
                 return Ok(job);
             }
             if !deliver {

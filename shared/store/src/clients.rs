@@ -4,7 +4,6 @@
 
 use crate::keys::clients_partition;
 use crate::{Store, StoreError};
-use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{TenantId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -32,16 +31,7 @@ pub struct OAuthClient {
 impl Store {
     /// Saves a client (create or update).
     pub async fn put_client(&self, client: &OAuthClient) -> Result<(), StoreError> {
-        let body = serde_json::to_string(client).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", AttributeValue::S(clients_partition(&client.tenant)))
-            .item("sk", AttributeValue::S(client.id.clone()))
-            .item("body", AttributeValue::S(body))
-            .send()
-            .await?;
-        Ok(())
+        self.put_json((clients_partition(&client.tenant), client.id.clone()), client).await
     }
 
     /// Gets a client of a tenant.
@@ -58,6 +48,5 @@ impl Store {
 }
 
 fn client_from(item: &crate::batch::Item) -> Result<OAuthClient, StoreError> {
-    let body = crate::records::s(item, "body").ok_or_else(|| crate::records::corrupt("a client without body"))?;
-    serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("a client: {e}")))
+    crate::records::from_json_body(item, "a client")
 }

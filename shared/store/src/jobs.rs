@@ -85,17 +85,7 @@ pub const JOB_ERRORS_KEPT: usize = 100;
 impl Store {
     /// Saves a job (create or update).
     pub async fn put_job(&self, job: &Job) -> Result<(), StoreError> {
-        let body = serde_json::to_string(job).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", AttributeValue::S(jobs_partition(&job.tenant)))
-            .item("sk", AttributeValue::S(job.id.clone()))
-            .item("kind", AttributeValue::S("job".into()))
-            .item("body", AttributeValue::S(body))
-            .send()
-            .await?;
-        Ok(())
+        self.put_json((jobs_partition(&job.tenant), job.id.clone()), job).await
     }
 
     /// Gets a job of a tenant.
@@ -173,8 +163,6 @@ impl Store {
     }
 }
 
-fn job_from(item: &std::collections::HashMap<String, AttributeValue>) -> Result<Job, StoreError> {
-    let body =
-        item.get("body").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::Corrupt("job without body".into()))?;
-    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("job body: {e}")))
+fn job_from(item: &crate::batch::Item) -> Result<Job, StoreError> {
+    crate::records::from_json_body(item, "a job")
 }

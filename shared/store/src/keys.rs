@@ -99,6 +99,16 @@ pub fn jobs_partition(tenant: &TenantId) -> String {
     format!("{tenant}#job")
 }
 
+/// The registry entry of a tenant: partition `#tenants` (no tenant id begins with `#`), so
+/// that operators can list tenants without a scan. The one key that does not begin with a
+/// tenant; it holds no district data.
+pub fn tenant_registry_key(tenant: &TenantId) -> (String, String) {
+    (TENANT_REGISTRY.to_owned(), tenant.to_string())
+}
+
+/// The registry's partition.
+pub const TENANT_REGISTRY: &str = "#tenants";
+
 /// The partition of a tenant's OAuth clients.
 pub fn clients_partition(tenant: &TenantId) -> String {
     format!("{tenant}#client")

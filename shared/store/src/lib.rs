@@ -52,11 +52,13 @@ pub mod keys;
 pub mod listing;
 pub mod records;
 mod table;
+pub mod tenants;
 
 pub use clients::OAuthClient;
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
 pub use listing::{Cursor, Listing, Page};
 pub use records::{Digest, RecordWrite, StoredLinks, StoredRecord};
+pub use tenants::TenantRecord;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;

@@ -79,6 +79,12 @@ pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }
 
+/// Reads back the value of an item written by [`Store::put_json`].
+pub(crate) fn from_json_body<T: serde::de::DeserializeOwned>(item: &Item, what: &str) -> Result<T, StoreError> {
+    let body = s(item, "body").ok_or_else(|| corrupt(&format!("{what} without body")))?;
+    serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
 pub(crate) fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
     let status = s(item, "st").ok_or_else(|| corrupt("record without st"))?;
     let modified = s(item, "dlm").ok_or_else(|| corrupt("record without dlm"))?;
@@ -108,6 +114,24 @@ impl Store {
         id: &str,
     ) -> Result<Option<StoredRecord>, StoreError> {
         self.get_item(record_key(tenant, collection, id)).await?.as_ref().map(to_record).transpose()
+    }
+
+    /// Puts an item whose content is `value` as JSON in `body` (jobs, clients, tenants).
+    pub(crate) async fn put_json<T: serde::Serialize>(
+        &self,
+        (pk, sk): (String, String),
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", AttributeValue::S(pk))
+            .item("sk", AttributeValue::S(sk))
+            .item("body", AttributeValue::S(body))
+            .send()
+            .await?;
+        Ok(())
     }
 
     /// One item by its key: one read.

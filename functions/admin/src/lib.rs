@@ -1,0 +1,176 @@
+//! What operators and district admins do, as functions over the store and the upload bucket:
+//! register tenants, manage their OAuth clients, upload packages and read ingest jobs. The
+//! `oneroster-admin` binary is a thin command line over these; the local server and the tests
+//! use them too.
+
+use oneroster_auth::Scopes;
+use oneroster_model::{TenantId, Timestamp};
+use oneroster_store::{Job, JobState, OAuthClient, Store, StoreError, TenantRecord};
+use std::time::Duration;
+
+/// An admin operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The tenant is not registered.
+    #[error("tenant '{0}' is not registered (oneroster-admin tenant create {0})")]
+    UnknownTenant(String),
+    /// The tenant is disabled.
+    #[error("tenant '{0}' is disabled")]
+    DisabledTenant(String),
+    /// No such client.
+    #[error("client '{0}' was not found")]
+    UnknownClient(String),
+    /// No such job.
+    #[error("job '{0}' was not found")]
+    UnknownJob(String),
+    /// The upload failed.
+    #[error("uploading: {0}")]
+    Upload(String),
+    /// The job did not finish in time.
+    #[error("the ingest job of {0} did not finish within {1:?}")]
+    Timeout(String, Duration),
+}
+
+/// Registers a tenant (or renames it and enables it again).
+pub async fn create_tenant(store: &Store, tenant: &TenantId, name: &str) -> Result<TenantRecord, AdminError> {
+    let created = store.get_tenant(tenant).await?.map_or_else(Timestamp::now, |t| t.created);
+    let record = TenantRecord { id: tenant.clone(), name: name.to_owned(), enabled: true, created };
+    store.put_tenant(&record).await?;
+    Ok(record)
+}
+
+/// Disables a tenant and every one of its clients (their tokens stop working within the
+/// API's recheck interval).
+pub async fn disable_tenant(store: &Store, tenant: &TenantId) -> Result<usize, AdminError> {
+    let mut record = store.get_tenant(tenant).await?.ok_or_else(|| AdminError::UnknownTenant(tenant.to_string()))?;
+    record.enabled = false;
+    store.put_tenant(&record).await?;
+    let mut disabled = 0;
+    for client in store.list_clients(tenant).await?.into_iter().filter(|c| c.enabled) {
+        store.put_client(&OAuthClient { enabled: false, ..client }).await?;
+        disabled += 1;
+    }
+    Ok(disabled)
+}
+
+/// Creates an enabled OAuth client of a registered, enabled tenant holding `scopes`; returns it
+/// and its secret (shown once, stored only as an argon2id hash).
+pub async fn create_client(
+    store: &Store,
+    tenant: &TenantId,
+    name: &str,
+    scopes: &Scopes,
+) -> Result<(OAuthClient, String), AdminError> {
+    match store.get_tenant(tenant).await? {
+        None => return Err(AdminError::UnknownTenant(tenant.to_string())),
+        Some(record) if !record.enabled => return Err(AdminError::DisabledTenant(tenant.to_string())),
+        Some(_) => {}
+    }
+    let (secret, secret_hash) = oneroster_auth::secret::generate();
+    let now = Timestamp::now();
+    let client = OAuthClient {
+        id: oneroster_auth::new_client_id(tenant),
+        tenant: tenant.clone(),
+        name: name.to_owned(),
+        scopes: scopes.to_text(),
+        secret_hash,
+        enabled: true,
+        created: now,
+        rotated: now,
+    };
+    store.put_client(&client).await?;
+    Ok((client, secret))
+}
+
+async fn client_of(store: &Store, id: &str) -> Result<OAuthClient, AdminError> {
+    let tenant = oneroster_auth::tenant_of_client(id).ok_or_else(|| AdminError::UnknownClient(id.to_owned()))?;
+    store.get_client(&tenant, id).await?.ok_or_else(|| AdminError::UnknownClient(id.to_owned()))
+}
+
+/// Gives a client a new secret (the old one stops working at once); returns the new secret.
+pub async fn rotate_client(store: &Store, id: &str) -> Result<String, AdminError> {
+    let client = client_of(store, id).await?;
+    let (secret, secret_hash) = oneroster_auth::secret::generate();
+    store.put_client(&OAuthClient { secret_hash, rotated: Timestamp::now(), ..client }).await?;
+    Ok(secret)
+}
+
+/// Revokes a client: no new tokens, and its tokens are refused within the recheck interval.
+pub async fn revoke_client(store: &Store, id: &str) -> Result<(), AdminError> {
+    let client = client_of(store, id).await?;
+    store.put_client(&OAuthClient { enabled: false, ..client }).await?;
+    Ok(())
+}
+
+/// The finished job of the upload at `key`, if it has finished.
+pub async fn finished_job(store: &Store, tenant: &TenantId, key: &str) -> Result<Option<Job>, AdminError> {
+    let jobs = store.list_jobs(tenant).await?;
+    Ok(jobs.into_iter().find(|j| j.key == key && j.state != JobState::Running))
+}
+
+/// Puts a package into the upload bucket at `<tenant>/uploads/<time>/<name>`, reporting bytes
+/// sent to `progress` (multipart in 8 MiB parts for big files); returns the key.
+pub async fn upload(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    tenant: &TenantId,
+    name: &str,
+    bytes: Vec<u8>,
+    progress: impl Fn(u64),
+) -> Result<String, AdminError> {
+    const PART: usize = 8 * 1024 * 1024;
+    let stamp = Timestamp::now().to_string().replace(':', "-");
+    let key = format!("{tenant}/uploads/{stamp}/{name}");
+    let failed = |e: &dyn std::fmt::Display| AdminError::Upload(e.to_string());
+    if bytes.len() <= PART {
+        let length = bytes.len() as u64;
+        s3.put_object().bucket(bucket).key(&key).body(bytes.into()).send().await.map_err(|e| failed(&e))?;
+        progress(length);
+        return Ok(key);
+    }
+    let started = s3.create_multipart_upload().bucket(bucket).key(&key).send().await.map_err(|e| failed(&e))?;
+    let upload_id = started.upload_id.unwrap_or_default();
+    let mut parts = Vec::new();
+    let mut sent = 0u64;
+    for (i, chunk) in bytes.chunks(PART).enumerate() {
+        let number = i32::try_from(i + 1).unwrap_or(i32::MAX);
+        let part = s3
+            .upload_part()
+            .bucket(bucket)
+            .key(&key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(chunk.to_vec().into())
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+        parts.push(aws_sdk_s3::types::CompletedPart::builder().part_number(number).set_e_tag(part.e_tag).build());
+        sent += chunk.len() as u64;
+        progress(sent);
+    }
+    let completed = aws_sdk_s3::types::CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key(&key)
+        .upload_id(&upload_id)
+        .multipart_upload(completed)
+        .send()
+        .await
+        .map_err(|e| failed(&e))?;
+    Ok(key)
+}
+
+/// Waits for the job of the upload at `key`, polling every half second.
+pub async fn wait_for_job(store: &Store, tenant: &TenantId, key: &str, timeout: Duration) -> Result<Job, AdminError> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < timeout {
+        if let Some(job) = finished_job(store, tenant, key).await? {
+            return Ok(job);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(AdminError::Timeout(key.to_owned(), timeout))
+}

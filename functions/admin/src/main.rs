@@ -1,0 +1,223 @@
+//! `oneroster-admin`: tenants, OAuth clients, uploads and ingest jobs. Works against the local
+//! stack (`DYNAMODB_ENDPOINT`, `S3_ENDPOINT` set, as `make run` does) or, without them, against
+//! the AWS account and region of the usual AWS configuration (`TABLE_NAME`, `UPLOAD_BUCKET`
+//! name the deployment's table and bucket).
+
+use admin::AdminError;
+use clap::{Parser, Subcommand};
+use oneroster_auth::Scopes;
+use oneroster_model::TenantId;
+use oneroster_store::{JobState, Store};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Manage a OneRoster provider: tenants, OAuth clients, uploads, ingest jobs.
+#[derive(Parser)]
+#[command(name = "oneroster-admin")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Tenants (districts).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// OAuth clients of a tenant.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Upload a OneRoster zip for a tenant, wait for its ingest job and print its summary
+    /// (exits 1 if the package was rejected).
+    Upload {
+        /// The zip.
+        zip: PathBuf,
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// How long to wait for the job, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        wait: u64,
+    },
+    /// Ingest jobs of a tenant.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Register a tenant (or enable it again).
+    Create {
+        /// Its id: lower-case letters, digits and `-`.
+        id: String,
+        /// The district's name.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List the tenants.
+    List,
+    /// Disable a tenant and all of its clients.
+    Disable {
+        /// Its id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Create a client; prints its id and secret (the secret is shown only this once).
+    Create {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// A name for people (the app it is for).
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Scopes it may be granted (short names or URIs, space-separated); all by default.
+        #[arg(long)]
+        scopes: Option<String>,
+    },
+    /// List a tenant's clients (never their secrets).
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Give a client a new secret; prints it once.
+    Rotate {
+        /// The client id.
+        id: String,
+    },
+    /// Revoke a client.
+    Revoke {
+        /// The client id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// List a tenant's jobs, newest first.
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Show a job with its errors and warnings.
+    Show {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The job id.
+        id: String,
+    },
+}
+
+fn print(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let aws = aws_config::from_env().load().await;
+    let store =
+        Store::connect(&aws, std::env::var("DYNAMODB_ENDPOINT").ok().as_deref(), var("TABLE_NAME", "oneroster"));
+    let mut s3 = aws_sdk_s3::config::Builder::from(&aws);
+    if let Ok(endpoint) = std::env::var("S3_ENDPOINT") {
+        s3 = s3.endpoint_url(endpoint).force_path_style(true);
+    }
+    let s3 = aws_sdk_s3::Client::from_conf(s3.build());
+    let bucket = var("UPLOAD_BUCKET", "oneroster-uploads");
+    match args.command {
+        Command::Tenant { command: TenantCommand::Create { id, name } } => {
+            let record = admin::create_tenant(&store, &TenantId::parse(&id)?, &name).await?;
+            print(&serde_json::to_value(record)?);
+        }
+        Command::Tenant { command: TenantCommand::List } => print(&serde_json::to_value(store.list_tenants().await?)?),
+        Command::Tenant { command: TenantCommand::Disable { id } } => {
+            let clients = admin::disable_tenant(&store, &TenantId::parse(&id)?).await?;
+            println!("tenant {id} disabled, with {clients} clients");
+        }
+        Command::Client { command: ClientCommand::Create { tenant, name, scopes } } => {
+            let scopes = match scopes {
+                Some(text) => Scopes::parse(&text).map_err(|word| format!("unknown scope '{word}'"))?,
+                None => Scopes::all(),
+            };
+            let (client, secret) = admin::create_client(&store, &TenantId::parse(&tenant)?, &name, &scopes).await?;
+            print(&serde_json::json!({"client_id": client.id, "client_secret": secret, "scope": client.scopes}));
+        }
+        Command::Client { command: ClientCommand::List { tenant } } => {
+            let clients = store.list_clients(&TenantId::parse(&tenant)?).await?;
+            let shown: Vec<serde_json::Value> = clients
+                .iter()
+                .map(|c| {
+                    serde_json::json!({"client_id": c.id, "name": c.name, "scope": c.scopes, "enabled": c.enabled,
+                                            "created": c.created, "rotated": c.rotated})
+                })
+                .collect();
+            print(&serde_json::Value::Array(shown));
+        }
+        Command::Client { command: ClientCommand::Rotate { id } } => {
+            let secret = admin::rotate_client(&store, &id).await?;
+            print(&serde_json::json!({"client_id": id, "client_secret": secret}));
+        }
+        Command::Client { command: ClientCommand::Revoke { id } } => {
+            admin::revoke_client(&store, &id).await?;
+            println!("client {id} revoked");
+        }
+        Command::Upload { zip, tenant, wait } => {
+            let tenant = TenantId::parse(&tenant)?;
+            let bytes = std::fs::read(&zip)?;
+            let name = zip.file_name().map_or_else(|| "upload.zip".into(), |n| n.to_string_lossy().into_owned());
+            let bar = indicatif::ProgressBar::new(bytes.len() as u64).with_style(
+                indicatif::ProgressStyle::with_template("uploading {bar:30} {bytes}/{total_bytes}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let key = admin::upload(&s3, &bucket, &tenant, &name, bytes, |sent| bar.set_position(sent)).await?;
+            bar.finish();
+            let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("ingesting s3://{bucket}/{key}"));
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            let job = admin::wait_for_job(&store, &tenant, &key, Duration::from_secs(wait)).await;
+            spinner.finish_and_clear();
+            let job = job?;
+            print(&serde_json::to_value(&job)?);
+            if job.state != JobState::Applied {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Jobs { command: JobsCommand::List { tenant } } => {
+            let jobs = store.list_jobs(&TenantId::parse(&tenant)?).await?;
+            let shown: Vec<serde_json::Value> = jobs
+                .iter()
+                .map(|j| serde_json::json!({"id": j.id, "key": j.key, "state": j.state, "started": j.started,
+                                            "finished": j.finished, "errors": j.error_count, "items_written": j.items_written}))
+                .collect();
+            print(&serde_json::Value::Array(shown));
+        }
+        Command::Jobs { command: JobsCommand::Show { tenant, id } } => {
+            match store.get_job(&TenantId::parse(&tenant)?, &id).await? {
+                Some(job) => print(&serde_json::to_value(&job)?),
+                None => return Err(Box::new(AdminError::UnknownJob(id))),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

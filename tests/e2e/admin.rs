@@ -1,0 +1,79 @@
+//! `oneroster-admin` as an operator uses it: tenants, clients and their secrets, uploads.
+
+use district_gen::District;
+use e2e::{bulk_zip, stack, tenant, zip_of, Api};
+use oneroster_auth::Scopes;
+use oneroster_store::JobState;
+use std::time::Duration;
+
+fn basic(id: &str, secret: &str) -> Option<(String, String)> {
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+#[tokio::test]
+async fn tenants_and_clients_are_managed_and_their_secrets_rotate() {
+    let stack = stack().await;
+    let store = stack.store();
+    let t = tenant("managed-district");
+    let unregistered = admin::create_client(store, &t, "app", &Scopes::all()).await;
+    assert!(matches!(unregistered, Err(admin::AdminError::UnknownTenant(_))));
+    admin::create_tenant(store, &t, "Managed District").await.expect("tenant");
+    assert!(store.list_tenants().await.expect("list").iter().any(|r| r.id == t && r.name == "Managed District"));
+
+    let (client, secret) = admin::create_client(store, &t, "app", &Scopes::all()).await.expect("client");
+    assert!(!store.get_client(&t, &client.id).await.expect("read").expect("stored").secret_hash.contains(&secret));
+    let api = Api::anonymous(&stack);
+    let grant = "grant_type=client_credentials";
+    let token = |credentials: Option<(String, String)>| {
+        let api = api.clone();
+        async move {
+            let basic = credentials.as_ref().map(|(id, secret)| (id.as_str(), secret.as_str()));
+            api.token(grant, basic).await.status
+        }
+    };
+    assert_eq!(token(basic(&client.id, &secret)).await, 200);
+
+    let rotated = admin::rotate_client(store, &client.id).await.expect("rotate");
+    assert_eq!(token(basic(&client.id, &secret)).await, 401, "the old secret stops working");
+    assert_eq!(token(basic(&client.id, &rotated)).await, 200);
+
+    admin::revoke_client(store, &client.id).await.expect("revoke");
+    assert_eq!(token(basic(&client.id, &rotated)).await, 401);
+
+    let (other, other_secret) = admin::create_client(store, &t, "other", &Scopes::all()).await.expect("client");
+    assert_eq!(admin::disable_tenant(store, &t).await.expect("disable"), 1);
+    assert_eq!(token(basic(&other.id, &other_secret)).await, 401, "a disabled tenant's clients get no token");
+    assert!(matches!(
+        admin::create_client(store, &t, "new", &Scopes::all()).await,
+        Err(admin::AdminError::DisabledTenant(_))
+    ));
+}
+
+#[tokio::test]
+async fn an_upload_is_ingested_and_its_job_reported() {
+    let stack = stack().await;
+    let t = tenant("uploading-district");
+    let poller = stack.clone();
+    let ingesting = tokio::spawn(async move { poller.serve_ingest().await });
+    let s3 = stack.s3_client();
+    let district = District { students: 10, schools: 1, teachers: 1, parents: 1, classes_per_school: 1 };
+    let bytes = bulk_zip(&district);
+    let sent = std::sync::atomic::AtomicU64::new(0);
+    let length = bytes.len() as u64;
+    let key = admin::upload(&s3, &stack.config.bucket, &t, "bulk.zip", bytes, |n| {
+        sent.store(n, std::sync::atomic::Ordering::Relaxed)
+    })
+    .await
+    .expect("upload");
+    assert_eq!(sent.into_inner(), length, "the progress reaches the whole file");
+    assert!(key.starts_with("uploading-district/uploads/") && key.ends_with("/bulk.zip"), "{key}");
+    let job = admin::wait_for_job(stack.store(), &t, &key, Duration::from_secs(120)).await.expect("job");
+    assert_eq!(job.state, JobState::Applied);
+
+    let broken = zip_of(&[("users.csv", "sourcedId\nx\n")]);
+    let key = admin::upload(&s3, &stack.config.bucket, &t, "broken.zip", broken, |_| {}).await.expect("upload");
+    let job = admin::wait_for_job(stack.store(), &t, &key, Duration::from_secs(120)).await.expect("job");
+    assert_eq!(job.state, JobState::Rejected);
+    assert!(job.error_count > 0);
+    ingesting.abort();
+}
