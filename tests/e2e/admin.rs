@@ -1,7 +1,7 @@
 //! `oneroster-admin` as an operator uses it: tenants, clients and their secrets, uploads.
 
 use district_gen::District;
-use e2e::{bulk_zip, stack, tenant, zip_of, Api};
+use e2e::{bulk_zip, register, stack, tenant, zip_of, Api};
 use oneroster_auth::Scopes;
 use oneroster_store::JobState;
 use std::time::Duration;
@@ -53,9 +53,15 @@ async fn tenants_and_clients_are_managed_and_their_secrets_rotate() {
 async fn an_upload_is_ingested_and_its_job_reported() {
     let stack = stack().await;
     let t = tenant("uploading-district");
+    let s3 = stack.s3_client();
+    let unregistered =
+        admin::upload(&s3, &stack.config.bucket, &t, "early.zip", zip_of(&[]), |_| {}).await.expect("upload");
     let poller = stack.clone();
     let ingesting = tokio::spawn(async move { poller.serve_ingest().await });
-    let s3 = stack.s3_client();
+    let refused = admin::wait_for_job(stack.store(), &t, &unregistered, Duration::from_secs(120)).await.expect("job");
+    assert_eq!(refused.state, JobState::Rejected);
+    assert!(refused.errors.iter().any(|e| e.contains("not registered")), "{:?}", refused.errors);
+    register(&stack, &t).await;
     let district = District { students: 10, schools: 1, teachers: 1, parents: 1, classes_per_school: 1 };
     let bytes = bulk_zip(&district);
     let sent = std::sync::atomic::AtomicU64::new(0);
@@ -75,5 +81,10 @@ async fn an_upload_is_ingested_and_its_job_reported() {
     let job = admin::wait_for_job(stack.store(), &t, &key, Duration::from_secs(120)).await.expect("job");
     assert_eq!(job.state, JobState::Rejected);
     assert!(job.error_count > 0);
+    admin::disable_tenant(stack.store(), &t).await.expect("disable");
+    let key =
+        admin::upload(&s3, &stack.config.bucket, &t, "late.zip", bulk_zip(&district), |_| {}).await.expect("upload");
+    let job = admin::wait_for_job(stack.store(), &t, &key, Duration::from_secs(120)).await.expect("job");
+    assert!(job.state == JobState::Rejected && job.errors.iter().any(|e| e.contains("disabled")), "{:?}", job.errors);
     ingesting.abort();
 }

@@ -1,7 +1,7 @@
 //! The ingest as an SIS uses it: bulk, delta, bulk again; rejected packages; redeliveries.
 
 use district_gen::District;
-use e2e::{bulk_zip, delta_zip, ingest, sample, stack, tenant, zip_of};
+use e2e::{bulk_zip, delta_zip, ingest, register, sample, stack, tenant, zip_of};
 use oneroster_model::{Collection, Relation, Status, TenantId, Timestamp};
 use oneroster_store::{Cursor, JobState, Listing, Store, StoredRecord};
 use serde_json::Value;
@@ -157,6 +157,7 @@ async fn a_redelivered_notification_is_applied_once() {
     let stack = stack().await;
     let t = tenant("redelivery");
     let district = District::new(50);
+    register(&stack, &t).await;
     let key = stack.upload(&t, "nightly/once.zip", bulk_zip(&district)).await.unwrap();
     let delivered = stack.deliver(std::time::Duration::from_secs(5)).await.unwrap();
     let (body, outcomes) = delivered.into_iter().next().expect("a notification arrived");
@@ -172,6 +173,7 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
     let stack = stack().await;
     let t = tenant("busy");
     let district = District::new(40);
+    register(&stack, &t).await;
     stack.upload(&t, "a.zip", bulk_zip(&district)).await.unwrap();
     let holder_until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + 60_000);
     assert!(stack.store().acquire_ingest_lock(&t, "another-job", holder_until).await.unwrap());

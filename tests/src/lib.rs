@@ -36,8 +36,16 @@ pub async fn stack() -> LocalStack {
     stack
 }
 
-/// Uploads `bytes` for `tenant` and runs the ingest on its notification; returns the job.
+/// Registers `tenant` (an operator's `oneroster-admin tenant create`); uploads of unregistered
+/// tenants are refused.
+pub async fn register(stack: &LocalStack, tenant: &TenantId) {
+    admin::create_tenant(stack.store(), tenant, "Test District").await.expect("a tenant");
+}
+
+/// Registers `tenant`, uploads `bytes` for it and runs the ingest on its notification; returns
+/// the job.
 pub async fn ingest(stack: &LocalStack, tenant: &TenantId, name: &str, bytes: Vec<u8>) -> Job {
+    register(stack, tenant).await;
     let key = stack.upload(tenant, name, bytes).await.expect("upload");
     stack.wait_for_job(tenant, &key, true, Duration::from_secs(300)).await.expect("the job finishes")
 }
@@ -80,7 +88,7 @@ pub async fn client(
     tenant: &TenantId,
     scopes: &oneroster_auth::Scopes,
 ) -> (oneroster_store::OAuthClient, String) {
-    admin::create_tenant(stack.store(), tenant, "Test District").await.expect("a tenant");
+    register(stack, tenant).await;
     admin::create_client(stack.store(), tenant, "test app", scopes).await.expect("a client")
 }
 

@@ -97,6 +97,17 @@ impl Ingest {
         });
         self.store.put_job(&job).await?;
 
+        let refusal = match self.store.get_tenant(&upload.tenant).await? {
+            Some(tenant) if tenant.enabled => None,
+            Some(_) => Some("the tenant is disabled; nothing was read"),
+            None => Some("the tenant is not registered (oneroster-admin tenant create); nothing was read"),
+        };
+        if let Some(refusal) = refusal {
+            let mut report = Report::default();
+            report.file_error(&upload.key, refusal);
+            return self.finish(job, report, None).await;
+        }
+
         let local = match self.uploads.fetch(&upload.bucket, &upload.key).await {
             Ok(local) => local,
             Err(UploadError::Missing { .. }) => {

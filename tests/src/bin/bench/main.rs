@@ -80,6 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let local = stack().await;
     let t = tenant("bench-district");
     let started = Instant::now();
+    e2e::register(&local, &t).await;
     let key = local.upload(&t, "bench/bulk.zip", std::fs::read(file.path())?).await?;
     let first = local.wait_for_job(&t, &key, true, Duration::from_secs(6 * 3600)).await?;
     let e2e = started.elapsed();
