@@ -185,14 +185,20 @@ impl Api {
     }
 
     /// Every record of a list endpoint, following `Link` `next` from `target` to the end;
-    /// checks each page against the OpenAPI schema of the operation and `X-Total-Count`.
+    /// checks that `X-Total-Count` holds still and that the pages add up to it.
     pub async fn walk(&self, target: &str, key: &str) -> Vec<serde_json::Value> {
+        self.walk_checked(target, key, |_| {}).await
+    }
+
+    /// [`Api::walk`], handing every page to `check` as well.
+    pub async fn walk_checked(&self, target: &str, key: &str, mut check: impl FnMut(&Reply)) -> Vec<serde_json::Value> {
         let mut records = Vec::new();
         let mut next = Some(target.to_owned());
         let mut total = None;
         while let Some(url) = next.take() {
             let reply = self.get(&url).await;
             assert_eq!(reply.status, 200, "{url}: {}", reply.body);
+            check(&reply);
             let count = reply.total_count();
             assert!(total.is_none_or(|t| t == count), "X-Total-Count changed while paging");
             total = Some(count);

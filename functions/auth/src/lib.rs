@@ -55,9 +55,13 @@ fn refuse(status: StatusCode, error: &str, description: &str, basic: bool) -> Re
     response
 }
 
+/// A field of the form body.
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
 /// The client's credentials from HTTP Basic (both parts form-encoded, §2.3.1) or the body.
 fn credentials(headers: &HeaderMap, form: &[(String, String)]) -> Option<(String, String, bool)> {
-    let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     if let Some(basic) =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "))
     {
@@ -67,7 +71,7 @@ fn credentials(headers: &HeaderMap, form: &[(String, String)]) -> Option<(String
             |part: &str| form_urlencoded::parse(format!("x={part}").as_bytes()).next().map(|(_, v)| v.into_owned());
         return Some((decode(id)?, decode(secret)?, true));
     }
-    Some((field("client_id")?, field("client_secret")?, false))
+    Some((field(form, "client_id")?.to_owned(), field(form, "client_secret")?.to_owned(), false))
 }
 
 /// A hash no secret matches, checked for unknown clients so that they cost as much time as
@@ -85,11 +89,10 @@ async fn token(State(auth): State<Arc<Auth>>, headers: HeaderMap, body: axum::bo
 
 async fn issue(auth: &Auth, headers: &HeaderMap, body: &[u8]) -> Response {
     let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let Some((client_id, client_secret, basic)) = credentials(headers, &form) else {
         return refuse(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication is required", true);
     };
-    match field("grant_type") {
+    match field(&form, "grant_type") {
         Some("client_credentials") => {}
         None => return refuse(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required", false),
         Some(_) => {
@@ -101,7 +104,7 @@ async fn issue(auth: &Auth, headers: &HeaderMap, body: &[u8]) -> Response {
             )
         }
     }
-    let requested = match field("scope").filter(|s| !s.trim().is_empty()).map(Scopes::parse).transpose() {
+    let requested = match field(&form, "scope").filter(|s| !s.trim().is_empty()).map(Scopes::parse).transpose() {
         Ok(requested) => requested,
         Err(word) => {
             return refuse(StatusCode::BAD_REQUEST, "invalid_scope", &format!("unknown scope '{word}'"), false)

@@ -232,7 +232,7 @@ mod tests {
         let mut served: Vec<(String, String)> =
             ROUTES.iter().map(|(path, id, _)| (path.to_string(), id.to_string())).collect();
         let mut specified: Vec<(String, String)> =
-            Service::Rostering.operations().into_iter().map(|o| (o.path, o.operation_id)).collect();
+            Service::Rostering.operations().iter().map(|o| (o.path.clone(), o.operation_id.clone())).collect();
         served.sort();
         specified.sort();
         assert_eq!(served, specified);

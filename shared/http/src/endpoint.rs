@@ -25,6 +25,6 @@ impl Endpoint {
         let catalog = service
             .fields(&envelope.item_schema)
             .unwrap_or_else(|| panic!("no schema {} for {operation_id}", envelope.item_schema));
-        Self { operation_id: operation_id.to_owned(), envelope, catalog, scopes: operation.scopes }
+        Self { operation_id: operation_id.to_owned(), envelope, catalog, scopes: operation.scopes.clone() }
     }
 }

@@ -62,6 +62,11 @@ impl Service {
         }
     }
 
+    /// The service's place in [`Service::ALL`], for per-service statics.
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
     /// The base path the OpenAPI file gives the service.
     pub fn base_path(self) -> &'static str {
         match self {
@@ -83,8 +88,7 @@ impl Service {
     /// The OpenAPI file, parsed once.
     pub fn document(self) -> &'static Value {
         static DOCUMENTS: [OnceLock<Value>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-        let index = Self::ALL.iter().position(|s| *s == self).unwrap_or(0);
-        DOCUMENTS[index].get_or_init(|| {
+        DOCUMENTS[self.index()].get_or_init(|| {
             serde_json::from_str(self.document_text()).unwrap_or_else(|e| panic!("the vendored {self:?} OpenAPI: {e}"))
         })
     }
@@ -94,27 +98,30 @@ impl Service {
         self.document().pointer(&format!("/components/schemas/{name}"))
     }
 
-    /// Every operation of the service, in the file's order.
-    pub fn operations(self) -> Vec<Operation> {
-        let Some(paths) = self.document()["paths"].as_object() else { return Vec::new() };
-        let mut operations = Vec::new();
-        for (path, methods) in paths {
-            for (method, operation) in methods.as_object().into_iter().flatten() {
-                operations.push(Operation {
-                    method: method.to_uppercase(),
-                    path: path.clone(),
-                    operation_id: operation["operationId"].as_str().unwrap_or_default().to_owned(),
-                    scopes: scopes_of(operation),
-                    envelope: self.envelope_of(operation),
-                });
+    /// Every operation of the service, in the file's order (read from the file once).
+    pub fn operations(self) -> &'static [Operation] {
+        static OPERATIONS: [OnceLock<Vec<Operation>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        OPERATIONS[self.index()].get_or_init(|| {
+            let Some(paths) = self.document()["paths"].as_object() else { return Vec::new() };
+            let mut operations = Vec::new();
+            for (path, methods) in paths {
+                for (method, operation) in methods.as_object().into_iter().flatten() {
+                    operations.push(Operation {
+                        method: method.to_uppercase(),
+                        path: path.clone(),
+                        operation_id: operation["operationId"].as_str().unwrap_or_default().to_owned(),
+                        scopes: scopes_of(operation),
+                        envelope: self.envelope_of(operation),
+                    });
+                }
             }
-        }
-        operations
+            operations
+        })
     }
 
     /// The operation with this id.
-    pub fn operation(self, operation_id: &str) -> Option<Operation> {
-        self.operations().into_iter().find(|o| o.operation_id == operation_id)
+    pub fn operation(self, operation_id: &str) -> Option<&'static Operation> {
+        self.operations().iter().find(|o| o.operation_id == operation_id)
     }
 
     /// Whether the service's `imsx_codeMinorFieldValue` vocabulary has `code`: the services
@@ -209,7 +216,7 @@ mod tests {
     fn envelopes_name_the_body_key_and_record_schema() {
         let all_users = Service::Rostering.operation("getAllUsers").expect("getAllUsers");
         assert_eq!(
-            all_users.envelope,
+            all_users.envelope.clone(),
             Some(Envelope {
                 body_schema: "UserSetDType".into(),
                 key: "users".into(),
@@ -218,7 +225,10 @@ mod tests {
             })
         );
         let school = Service::Rostering.operation("getSchool").expect("getSchool");
-        assert_eq!(school.envelope.map(|e| (e.body_schema, e.key)), Some(("SingleOrgDType".into(), "org".into())));
+        assert_eq!(
+            school.envelope.clone().map(|e| (e.body_schema, e.key)),
+            Some(("SingleOrgDType".into(), "org".into()))
+        );
         assert_eq!(all_users.method, "GET");
         assert!(all_users.scopes.iter().any(|s| s.ends_with("/roster-core.readonly")));
     }

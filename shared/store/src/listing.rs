@@ -8,7 +8,7 @@ use crate::keys::{
     child_of_link_sort_key, modified_after, record_partition, relation_partition, relation_shards, shard_of, stats_key,
     view_partition, RECORD_SHARDS,
 };
-use crate::records::{s, to_record};
+use crate::records::{query_pages, s, to_record};
 use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use oneroster_model::{Collection, Relation, TenantId, Timestamp, View};
@@ -353,16 +353,12 @@ impl Store {
             let store = self.clone();
             tasks.spawn(async move {
                 let mut count = 0u64;
-                let mut start = None;
-                loop {
-                    let output = request.clone().set_exclusive_start_key(start.take()).send().await?;
-                    count += u64::try_from(output.count).unwrap_or(0);
-                    store.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
-                    match output.last_evaluated_key {
-                        Some(key) if !key.is_empty() => start = Some(key),
-                        _ => return Ok::<u64, StoreError>(count),
-                    }
-                }
+                query_pages(request, |page| {
+                    count += u64::try_from(page.count).unwrap_or(0);
+                    store.count_reads(usize::try_from(page.scanned_count).unwrap_or(0));
+                })
+                .await?;
+                Ok::<u64, StoreError>(count)
             });
         }
         let mut total = 0;
@@ -422,13 +418,19 @@ impl Store {
     /// classes, enrollments, students, teachers, courses; a term's classes), for every parent,
     /// so that their `X-Total-Count` costs one read. Wide relations never repeat a child.
     async fn refresh_relation_counts(&self, tenant: &TenantId, collection: Collection) -> Result<(), StoreError> {
+        let mut parents: HashMap<Collection, Vec<String>> = HashMap::new();
         let mut listings = Vec::new();
         for relation in Relation::ALL.into_iter().filter(|r| r.is_wide() && r.child() == collection) {
-            let parents = Listing::Collection(relation.parent());
-            for shard in 0..parents.shards() {
-                let ids = self.shard_keys(tenant, &parents, shard).await?;
-                listings.extend(ids.into_iter().map(|parent| Listing::Related { relation, parent }));
+            if !parents.contains_key(&relation.parent()) {
+                let all = Listing::Collection(relation.parent());
+                let mut ids = Vec::new();
+                for shard in 0..all.shards() {
+                    ids.extend(self.shard_keys(tenant, &all, shard).await?);
+                }
+                parents.insert(relation.parent(), ids);
             }
+            let ids = parents.get(&relation.parent()).into_iter().flatten();
+            listings.extend(ids.map(|parent| Listing::Related { relation, parent: parent.clone() }));
         }
         let mut tasks = tokio::task::JoinSet::new();
         for listing in listings {
@@ -454,15 +456,11 @@ impl Store {
         let partition = listing.partition(tenant, shard);
         let request = self.query_partition_request(&partition).projection_expression(partition.sort_attribute);
         let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let output = request.clone().set_exclusive_start_key(start.take()).send().await?;
-            keys.extend(output.items.unwrap_or_default().iter().filter_map(|item| s(item, partition.sort_attribute)));
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(keys),
-            }
-        }
+        query_pages(request, |page| {
+            keys.extend(page.items.unwrap_or_default().iter().filter_map(|item| s(item, partition.sort_attribute)));
+        })
+        .await?;
+        Ok(keys)
     }
 }
 

@@ -278,6 +278,23 @@ fn record_item(tenant: &TenantId, record: &RecordWrite, links: Vec<String>) -> I
     item
 }
 
+/// Sends a query page after page until DynamoDB has no more, handing each page to `on_page`.
+pub(crate) async fn query_pages(
+    request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    mut on_page: impl FnMut(aws_sdk_dynamodb::operation::query::QueryOutput),
+) -> Result<(), StoreError> {
+    let mut start: Option<Item> = None;
+    loop {
+        let output = request.clone().set_exclusive_start_key(start.take()).send().await?;
+        let next = output.last_evaluated_key.clone().filter(|key| !key.is_empty());
+        on_page(output);
+        match next {
+            Some(key) => start = Some(key),
+            None => return Ok(()),
+        }
+    }
+}
+
 /// Every item of one partition, page after page (digests of a shard, a tenant's jobs).
 pub(crate) async fn query_partition(
     client: &aws_sdk_dynamodb::Client,
@@ -285,22 +302,13 @@ pub(crate) async fn query_partition(
     pk: String,
     projection: Option<&str>,
 ) -> Result<Vec<Item>, StoreError> {
+    let request = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(pk))
+        .set_projection_expression(projection.map(str::to_owned));
     let mut items = Vec::new();
-    let mut start: Option<Item> = None;
-    loop {
-        let output = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-            .set_projection_expression(projection.map(str::to_owned))
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await?;
-        items.extend(output.items.unwrap_or_default());
-        match output.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => return Ok(items),
-        }
-    }
+    query_pages(request, |page| items.extend(page.items.unwrap_or_default())).await?;
+    Ok(items)
 }
