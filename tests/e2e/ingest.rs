@@ -214,12 +214,17 @@ async fn assert_rejected_and_nothing_changed(
     name: &str,
     bytes: Vec<u8>,
 ) -> oneroster_store::Job {
-    let before = all(stack.store(), t, Collection::Users).await;
+    let mut before = Vec::new();
+    for collection in Collection::ALL {
+        before.push(all(stack.store(), t, collection).await);
+    }
     let job = ingest(stack, t, name, bytes).await;
     assert_eq!(job.state, JobState::Rejected, "{name}");
     assert!(job.error_count > 0);
     assert_eq!(job.items_written, 0);
-    assert_eq!(all(stack.store(), t, Collection::Users).await, before, "{name} changed stored users");
+    for (collection, before) in Collection::ALL.into_iter().zip(before) {
+        assert_eq!(all(stack.store(), t, collection).await, before, "{name} changed stored {}", collection.name());
+    }
     let report = stack.report(job.report_key.as_deref().unwrap()).await.unwrap();
     assert_eq!(
         report["report"]["errorCount"].as_u64().or(report["report"]["error_count"].as_u64()),
@@ -260,6 +265,21 @@ async fn broken_packages_are_rejected_with_located_errors_and_change_nothing() {
         job.errors
     );
     assert_rejected_and_nothing_changed(&stack, &t, "not-a-zip.zip", b"this is not a zip".to_vec()).await;
+
+    // The resources files are held to the same rules.
+    let at = "2026-01-01T00:00:00.000Z";
+    let bad = zip_of(&[
+        ("manifest.csv", &district_gen::manifest(&[], &["resources", "classResources"])),
+        ("resources.csv", &format!("sourcedId,status,dateLastModified,vendorResourceId,title,roles,importance,vendorId,applicationId\nr-1,active,{at},,Atlas,\"student,coach\",tertiary,,\n")),
+        ("classResources.csv", &format!("sourcedId,status,dateLastModified,title,classSourcedId,resourceSourcedId\ncl-1,active,{at},,cls-0000-0000,no-such-resource\ncl-2,active,{at},,no-such-class,res-app-0\n")),
+    ]);
+    let job = assert_rejected_and_nothing_changed(&stack, &t, "bad-resources.zip", bad).await;
+    let has = |needle: &str| job.errors.iter().any(|e| e.contains(needle));
+    assert!(has("resources.csv:2 vendorResourceId:"), "{:#?}", job.errors);
+    assert!(has("resources.csv:2 roles: 'coach' is not one of"), "{:#?}", job.errors);
+    assert!(has("resources.csv:2 importance: 'tertiary'"), "{:#?}", job.errors);
+    assert!(has("classResources.csv:2 resourceSourcedId: 'no-such-resource'"), "{:#?}", job.errors);
+    assert!(has("classResources.csv:3 classSourcedId: 'no-such-class'"), "{:#?}", job.errors);
 }
 
 #[tokio::test]

@@ -5,4 +5,6 @@
 mod admin;
 mod auth;
 mod ingest;
+mod interop;
+mod resources;
 mod rostering;

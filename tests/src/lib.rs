@@ -22,14 +22,21 @@ pub fn tenant(name: &str) -> TenantId {
     TenantId::parse(name).expect("test tenant ids are valid")
 }
 
-/// A fresh local stack of the test's own.
+/// A fresh local stack of the test's own, whose gate rechecks clients on every request (so
+/// that revoking takes effect at once).
 pub async fn stack() -> LocalStack {
+    stack_with(Duration::ZERO).await
+}
+
+/// A fresh local stack whose gate trusts a checked client for `client_recheck` (a deployment
+/// uses a minute; the bench does too, so its reads are a deployment's).
+pub async fn stack_with(client_recheck: Duration) -> LocalStack {
     let mut config = LocalConfig::from_env();
     config.table = unique("t");
     config.bucket = unique("b");
     config.queue = unique("q");
     config.keys_file = None;
-    config.client_recheck = Duration::ZERO;
+    config.client_recheck = client_recheck;
     let stack = LocalStack::setup(config).await.expect("the local stack is up (make test starts it)");
     // S3 sends a test event when notifications are configured; take it off the queue.
     stack.deliver(Duration::from_secs(1)).await.expect("the queue answers");
@@ -107,8 +114,10 @@ pub struct Reply {
     pub status: u16,
     /// The headers.
     pub headers: axum::http::HeaderMap,
-    /// The body, parsed (`Null` when it is not JSON).
+    /// The body, parsed (`Null` when it is not JSON, or compressed).
     pub body: serde_json::Value,
+    /// The body as sent.
+    pub raw: axum::body::Bytes,
 }
 
 /// The host the tests call the API on; `href`s and `Link`s are absolute on it.
@@ -163,12 +172,17 @@ impl Api {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
-        Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null) }
+        Reply { status, headers, body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null), raw: bytes }
     }
 
     /// `GET` a path (with query) or an absolute URL on [`HOST`]; characters a URI cannot hold
     /// (spaces, `<`, `>`, …) are percent-encoded, as an HTTP client does.
     pub async fn get(&self, target: &str) -> Reply {
+        self.get_with(target, &[], "").await
+    }
+
+    /// [`Api::get`] with more headers and a body, as some consumers send them.
+    pub async fn get_with(&self, target: &str, headers: &[(&str, &str)], body: &str) -> Reply {
         let target = target.strip_prefix(&format!("http://{HOST}")).unwrap_or(target);
         let target: String = target
             .bytes()
@@ -181,7 +195,10 @@ impl Api {
         if let Some(token) = &self.bearer {
             request = request.header("authorization", format!("Bearer {token}"));
         }
-        self.send(request.body(axum::body::Body::empty()).expect("a valid request")).await
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(axum::body::Body::from(body.to_owned())).expect("a valid request")).await
     }
 
     /// Every record of a list endpoint, following `Link` `next` from `target` to the end;
@@ -209,6 +226,38 @@ impl Api {
         assert_eq!(Some(records.len() as u64), total, "{target}: the pages add up to X-Total-Count");
         records
     }
+
+    /// `GET` an operation of `service` at `path` (below the service's base), checking status
+    /// 200 and the body against the operation's schema.
+    pub async fn call(&self, service: oneroster_openapi::Service, operation_id: &str, path: &str) -> Reply {
+        let reply = self.get(&format!("{}{path}", service.base_path())).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        let envelope = envelope(service, operation_id);
+        assert_matches_schema(service, &envelope.body_schema, &reply.body);
+        reply
+    }
+
+    /// Every record of a list operation of `service` at `path`, paged with a small limit through
+    /// `Link` `next`, each page checked against the operation's schema: the sorted ids, none
+    /// listed twice.
+    pub async fn walk_ids(&self, service: oneroster_openapi::Service, operation_id: &str, path: &str) -> Vec<String> {
+        let envelope = envelope(service, operation_id);
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let first = format!("{}{path}{separator}limit=7", service.base_path());
+        let records = self
+            .walk_checked(&first, &envelope.key, |page| {
+                assert_matches_schema(service, &envelope.body_schema, &page.body)
+            })
+            .await;
+        let listed = ids(&records);
+        let unique: std::collections::BTreeSet<&String> = listed.iter().collect();
+        assert_eq!(unique.len(), listed.len(), "{path}: a record listed twice");
+        listed
+    }
+}
+
+fn envelope(service: oneroster_openapi::Service, operation_id: &str) -> &'static oneroster_openapi::Envelope {
+    service.operation(operation_id).and_then(|o| o.envelope.as_ref()).expect("an operation with an envelope")
 }
 
 impl Reply {
@@ -270,4 +319,20 @@ pub fn assert_matches_schema(service: oneroster_openapi::Service, schema: &str, 
         .clone();
     let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{schema}: {errors:#?}\n{body}");
+}
+
+/// Two schools, small enough to ingest in a second or two.
+pub fn small_district() -> district_gen::District {
+    district_gen::District { students: 120, schools: 2, teachers: 8, parents: 30, classes_per_school: 12 }
+}
+
+/// A tenant `name` holding the [`small_district`] (bulk applied), and an API client for it.
+pub async fn loaded(name: &str) -> (LocalStack, Api, district_gen::District) {
+    let stack = stack().await;
+    let t = tenant(name);
+    let district = small_district();
+    let job = ingest(&stack, &t, "bulk.zip", bulk_zip(&district)).await;
+    assert_eq!(job.state, oneroster_store::JobState::Applied, "{:#?}", job.errors);
+    let api = Api::new(&stack, &t).await;
+    (stack, api, district)
 }

@@ -74,17 +74,14 @@ pub async fn apply(store: &Store, tenant: &TenantId, path: &Path, now: Timestamp
         applied: Applied::default(),
         touched: BTreeSet::new(),
     };
-    for (kind, collection) in [
-        (FileKind::Orgs, Collection::Orgs),
-        (FileKind::AcademicSessions, Collection::AcademicSessions),
-        (FileKind::Courses, Collection::Courses),
-        (FileKind::Classes, Collection::Classes),
-    ] {
-        applier.apply_file(kind, collection).await?;
+    // In the binding's order, referenced before referencing; roles and profiles go with users.
+    for kind in FileKind::ALL {
+        match kind.collection() {
+            Some(Collection::Users) => applier.apply_users().await?,
+            Some(collection) => applier.apply_file(kind, collection).await?,
+            None => {}
+        }
     }
-    applier.apply_users().await?;
-    applier.apply_file(FileKind::Enrollments, Collection::Enrollments).await?;
-    applier.apply_file(FileKind::Demographics, Collection::Demographics).await?;
     for collection in std::mem::take(&mut applier.touched) {
         store.refresh_counts(tenant, collection).await?;
     }

@@ -3,6 +3,7 @@
 //! one file at a time, so memory does not grow with the size of a file.
 
 use crate::report::{Diagnostic, Report};
+use oneroster_model::Collection;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -28,11 +29,19 @@ pub enum FileKind {
     Enrollments,
     /// demographics.csv
     Demographics,
+    /// resources.csv
+    Resources,
+    /// classResources.csv
+    ClassResources,
+    /// courseResources.csv
+    CourseResources,
+    /// userResources.csv
+    UserResources,
 }
 
 impl FileKind {
     /// Every imported file, in validation and apply order (referenced before referencing).
-    pub const ALL: [FileKind; 9] = [
+    pub const ALL: [FileKind; 13] = [
         FileKind::Orgs,
         FileKind::AcademicSessions,
         FileKind::Courses,
@@ -42,6 +51,10 @@ impl FileKind {
         FileKind::Roles,
         FileKind::Enrollments,
         FileKind::Demographics,
+        FileKind::Resources,
+        FileKind::ClassResources,
+        FileKind::CourseResources,
+        FileKind::UserResources,
     ];
 
     /// The file's name in the binding.
@@ -56,7 +69,29 @@ impl FileKind {
             FileKind::Roles => "roles.csv",
             FileKind::Enrollments => "enrollments.csv",
             FileKind::Demographics => "demographics.csv",
+            FileKind::Resources => "resources.csv",
+            FileKind::ClassResources => "classResources.csv",
+            FileKind::CourseResources => "courseResources.csv",
+            FileKind::UserResources => "userResources.csv",
         }
+    }
+
+    /// The collection the file's rows become, or `None` for the files folded into users.
+    pub fn collection(self) -> Option<Collection> {
+        Some(match self {
+            FileKind::Orgs => Collection::Orgs,
+            FileKind::AcademicSessions => Collection::AcademicSessions,
+            FileKind::Courses => Collection::Courses,
+            FileKind::Classes => Collection::Classes,
+            FileKind::Users => Collection::Users,
+            FileKind::UserProfiles | FileKind::Roles => return None,
+            FileKind::Enrollments => Collection::Enrollments,
+            FileKind::Demographics => Collection::Demographics,
+            FileKind::Resources => Collection::Resources,
+            FileKind::ClassResources => Collection::ClassResources,
+            FileKind::CourseResources => Collection::CourseResources,
+            FileKind::UserResources => Collection::UserResources,
+        })
     }
 
     /// The manifest property that declares the file (`file.users`).
@@ -65,21 +100,17 @@ impl FileKind {
     }
 }
 
-/// The 13 files of the binding that belong to the gradebook and resources services; they are
+/// The files of the binding that belong to the gradebook service (and the manifest); they are
 /// recognised (so they are not "unknown") and reported as not imported yet.
-const OTHER_BINDING_FILES: [&str; 13] = [
+const OTHER_BINDING_FILES: [&str; 9] = [
     "categories.csv",
-    "classResources.csv",
-    "courseResources.csv",
     "lineItemLearningObjectiveIds.csv",
     "lineItems.csv",
     "lineItemScoreScales.csv",
-    "resources.csv",
     "resultLearningObjectiveIds.csv",
     "results.csv",
     "resultScoreScales.csv",
     "scoreScales.csv",
-    "userResources.csv",
     "manifest.csv",
 ];
 
@@ -206,9 +237,7 @@ impl Package {
             let declared =
                 manifest.as_ref().and_then(|m| m.get(&format!("file.{}", canonical.trim_end_matches(".csv"))));
             if canonical != "manifest.csv" && declared.is_none_or(|d| d != "absent") {
-                report.warn(format!(
-                    "{name}: gradebook and resources files are not imported yet; its rows were not read"
-                ));
+                report.warn(format!("{name}: gradebook files are not imported yet; its rows were not read"));
             }
         }
         Ok(Self { archive, files })

@@ -6,9 +6,12 @@
 use crate::fields::RowReader;
 use crate::package::{FileKind, Mode};
 use oneroster_model::entities::{
-    AcademicSession, Base, Class, Course, Credential, Demographics, Enrollment, Org, Role, User, UserId, UserProfile,
+    AcademicSession, Base, Class, ClassResource, Course, CourseResource, Credential, Demographics, Enrollment, Org,
+    Resource, Role, User, UserId, UserProfile, UserResource,
 };
-use oneroster_model::vocab::{ClassType, EnrollmentRole, OrgType, RoleName, RoleType, SessionType, Sex, Status};
+use oneroster_model::vocab::{
+    ClassType, EnrollmentRole, Importance, OrgType, ResourceRole, RoleName, RoleType, SessionType, Sex, Status,
+};
 use oneroster_model::{Collection, Record, SourcedId, Timestamp};
 
 /// The exact header of each imported file, in order.
@@ -133,6 +136,32 @@ pub fn columns(kind: FileKind) -> &'static [&'static str] {
             "cityOfBirth",
             "publicSchoolResidenceStatus",
         ],
+        FileKind::Resources => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "vendorResourceId",
+            "title",
+            "roles",
+            "importance",
+            "vendorId",
+            "applicationId",
+        ],
+        FileKind::ClassResources => {
+            &["sourcedId", "status", "dateLastModified", "title", "classSourcedId", "resourceSourcedId"]
+        }
+        FileKind::CourseResources => {
+            &["sourcedId", "status", "dateLastModified", "title", "courseSourcedId", "resourceSourcedId"]
+        }
+        FileKind::UserResources => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "userSourcedId",
+            "orgSourcedId",
+            "classSourcedId",
+            "resourceSourcedId",
+        ],
     }
 }
 
@@ -213,6 +242,21 @@ impl Row {
                 refs.push(("userSourcedId", c(Users), e.user.sourced_id.as_str()));
             }
             Row::Record(Record::Demographics(d)) => refs.push(("sourcedId", c(Users), d.base.sourced_id.as_str())),
+            Row::Record(Record::Resource(_)) => {}
+            Row::Record(Record::ClassResource(l)) => {
+                refs.push(("classSourcedId", c(Classes), l.class.sourced_id.as_str()));
+                refs.push(("resourceSourcedId", c(Resources), l.resource.sourced_id.as_str()));
+            }
+            Row::Record(Record::CourseResource(l)) => {
+                refs.push(("courseSourcedId", c(Courses), l.course.sourced_id.as_str()));
+                refs.push(("resourceSourcedId", c(Resources), l.resource.sourced_id.as_str()));
+            }
+            Row::Record(Record::UserResource(l)) => {
+                refs.push(("userSourcedId", c(Users), l.user.sourced_id.as_str()));
+                refs.extend(l.org.iter().map(|o| ("orgSourcedId", c(Orgs), o.sourced_id.as_str())));
+                refs.extend(l.class.iter().map(|k| ("classSourcedId", c(Classes), k.sourced_id.as_str())));
+                refs.push(("resourceSourcedId", c(Resources), l.resource.sourced_id.as_str()));
+            }
             Row::Role(r) => {
                 refs.push(("userSourcedId", c(Users), r.user.as_str()));
                 refs.push(("orgSourcedId", c(Orgs), r.value.org.sourced_id.as_str()));
@@ -240,6 +284,10 @@ pub fn map_row(kind: FileKind, mode: Mode, row: &mut RowReader<'_>, now: Timesta
         FileKind::Roles => role(row, base),
         FileKind::Enrollments => enrollment(row, base),
         FileKind::Demographics => demographics(row, base),
+        FileKind::Resources => resource(row, base),
+        FileKind::ClassResources => class_resource(row, base),
+        FileKind::CourseResources => course_resource(row, base),
+        FileKind::UserResources => user_resource(row, base),
     };
     if row.failed {
         None
@@ -517,4 +565,55 @@ fn demographics(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
         city_of_birth: row.string("cityOfBirth"),
         public_school_residence_status: row.string("publicSchoolResidenceStatus"),
     })))
+}
+
+fn resource(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let vendor_resource_id = row.required_string("vendorResourceId");
+    let mut roles = Vec::new();
+    for term in row.list("roles") {
+        match ResourceRole::parse(&term) {
+            Ok(role) => roles.push(role),
+            Err(e) => row.fail("roles", e.to_string()),
+        }
+    }
+    let importance = row.vocab("importance", Importance::parse);
+    Some(Row::Record(Record::Resource(Resource {
+        base: base?,
+        title: row.string("title"),
+        roles,
+        importance,
+        vendor_resource_id: vendor_resource_id?,
+        vendor_id: row.string("vendorId"),
+        application_id: row.string("applicationId"),
+    })))
+}
+
+fn class_resource(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let class = row.reference("classSourcedId", Collection::Classes);
+    let resource = row.reference("resourceSourcedId", Collection::Resources);
+    Some(Row::Record(Record::ClassResource(ClassResource {
+        base: base?,
+        title: row.string("title"),
+        class: class?,
+        resource: resource?,
+    })))
+}
+
+fn course_resource(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let course = row.reference("courseSourcedId", Collection::Courses);
+    let resource = row.reference("resourceSourcedId", Collection::Resources);
+    Some(Row::Record(Record::CourseResource(CourseResource {
+        base: base?,
+        title: row.string("title"),
+        course: course?,
+        resource: resource?,
+    })))
+}
+
+fn user_resource(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let user = row.reference("userSourcedId", Collection::Users);
+    let org = row.optional_reference("orgSourcedId", Collection::Orgs);
+    let class = row.optional_reference("classSourcedId", Collection::Classes);
+    let resource = row.reference("resourceSourcedId", Collection::Resources);
+    Some(Row::Record(Record::UserResource(UserResource { base: base?, user: user?, org, class, resource: resource? })))
 }

@@ -7,7 +7,7 @@ use crate::package::{FileKind, Mode, Package, PackageError};
 use crate::read::read_rows;
 use crate::report::{Diagnostic, FileSummary, Report};
 use crate::rows::{Row, Target};
-use oneroster_model::{Collection, Status, Timestamp};
+use oneroster_model::{Status, Timestamp};
 use std::collections::{HashMap, HashSet};
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -59,13 +59,10 @@ pub struct Validation {
 
 fn target_file(target: Target) -> FileKind {
     match target {
-        Target::Collection(Collection::Orgs) => FileKind::Orgs,
-        Target::Collection(Collection::AcademicSessions) => FileKind::AcademicSessions,
-        Target::Collection(Collection::Courses) => FileKind::Courses,
-        Target::Collection(Collection::Classes) => FileKind::Classes,
-        Target::Collection(Collection::Users) => FileKind::Users,
-        Target::Collection(Collection::Enrollments) => FileKind::Enrollments,
-        Target::Collection(Collection::Demographics) => FileKind::Demographics,
+        Target::Collection(collection) => FileKind::ALL
+            .into_iter()
+            .find(|kind| kind.collection() == Some(collection))
+            .expect("every collection is imported from a file"),
         Target::Profile => FileKind::UserProfiles,
     }
 }

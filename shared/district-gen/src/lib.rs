@@ -20,6 +20,9 @@ pub const CLASSES_PER_STUDENT: usize = 6;
 /// Students per class.
 pub const CLASS_SIZE: usize = 25;
 
+/// District-wide apps (resources assigned to classes and users).
+pub const APPS: usize = 4;
+
 /// The shape of a generated district.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct District {
@@ -160,6 +163,50 @@ impl District {
         school + k * self.schools
     }
 
+    /// A district app's resource id.
+    pub fn app_id(&self, app: usize) -> String {
+        format!("res-app-{app}")
+    }
+    /// The textbook resource id of a course.
+    pub fn textbook_id(&self, school: usize, course: usize) -> String {
+        format!("res-{}", self.course_id(school, course))
+    }
+    /// Every resource id, sorted: the apps and one textbook per course.
+    pub fn resource_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = (0..APPS).map(|a| self.app_id(a)).collect();
+        for s in 0..self.schools {
+            ids.extend((0..COURSES_PER_SCHOOL).map(|c| self.textbook_id(s, c)));
+        }
+        ids.sort();
+        ids
+    }
+    /// The resources of a class (classResources.csv), sorted: an app, and for every third
+    /// class its course's textbook.
+    pub fn class_resources(&self, school: usize, class: usize) -> Vec<String> {
+        let mut ids = vec![self.app_id(class % APPS)];
+        if class % 3 == 0 {
+            ids.push(self.textbook_id(school, class % COURSES_PER_SCHOOL));
+        }
+        ids.sort();
+        ids
+    }
+    /// The resources of a course (courseResources.csv): its textbook.
+    pub fn course_resources(&self, school: usize, course: usize) -> Vec<String> {
+        vec![self.textbook_id(school, course)]
+    }
+    /// The resources assigned to a student (userResources.csv): app 1 for every tenth student.
+    pub fn student_resources(&self, student: usize) -> Vec<String> {
+        if student % 10 == 0 {
+            vec![self.app_id(1)]
+        } else {
+            Vec::new()
+        }
+    }
+    /// The resources assigned to a teacher (userResources.csv): app 0.
+    pub fn teacher_resources(&self, _teacher: usize) -> Vec<String> {
+        vec![self.app_id(0)]
+    }
+
     /// The term (semester) a class is taught in.
     pub fn class_term(&self, class: usize) -> &'static str {
         if class % 2 == 0 {
@@ -174,7 +221,20 @@ impl District {
         let mut zip = zip::ZipWriter::new(out);
         let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         let mut rows = Rows::default();
-        let bulk = ["academicSessions", "classes", "courses", "demographics", "enrollments", "orgs", "roles", "users"];
+        let bulk = [
+            "academicSessions",
+            "classes",
+            "classResources",
+            "courses",
+            "courseResources",
+            "demographics",
+            "enrollments",
+            "orgs",
+            "resources",
+            "roles",
+            "userResources",
+            "users",
+        ];
         zip.start_file("manifest.csv", options)?;
         zip.write_all(manifest(&bulk, &[]).as_bytes())?;
 
@@ -316,18 +376,107 @@ impl District {
             }
             Ok(self.students as u64)
         })?;
+        file(
+            &mut zip,
+            "resources.csv",
+            "sourcedId,status,dateLastModified,vendorResourceId,title,roles,importance,vendorId,applicationId",
+            &mut |w| {
+                for a in 0..APPS {
+                    writeln!(
+                        w,
+                        "{},,,APP-{a},District App {a},\"student,teacher\",secondary,vendor-{a},app-{a}",
+                        self.app_id(a)
+                    )?;
+                }
+                for s in 0..self.schools {
+                    for c in 0..COURSES_PER_SCHOOL {
+                        let (subject, _) = SUBJECTS[c % SUBJECTS.len()];
+                        writeln!(
+                            w,
+                            "{},,,TXT-{s}-{c},{subject} {c} textbook,student,primary,publisher,",
+                            self.textbook_id(s, c)
+                        )?;
+                    }
+                }
+                Ok((APPS + self.schools * COURSES_PER_SCHOOL) as u64)
+            },
+        )?;
+        file(
+            &mut zip,
+            "classResources.csv",
+            "sourcedId,status,dateLastModified,title,classSourcedId,resourceSourcedId",
+            &mut |w| {
+                let mut n = 0;
+                for s in 0..self.schools {
+                    for c in 0..self.classes_per_school {
+                        let class = self.class_id(s, c);
+                        writeln!(w, "cll-{class},,,App,{class},{}", self.app_id(c % APPS))?;
+                        n += 1;
+                        if c % 3 == 0 {
+                            writeln!(
+                                w,
+                                "cll-{class}-book,,,Textbook,{class},{}",
+                                self.textbook_id(s, c % COURSES_PER_SCHOOL)
+                            )?;
+                            n += 1;
+                        }
+                    }
+                }
+                Ok(n)
+            },
+        )?;
+        file(
+            &mut zip,
+            "courseResources.csv",
+            "sourcedId,status,dateLastModified,title,courseSourcedId,resourceSourcedId",
+            &mut |w| {
+                for s in 0..self.schools {
+                    for c in 0..COURSES_PER_SCHOOL {
+                        let course = self.course_id(s, c);
+                        writeln!(w, "crl-{course},,,Textbook,{course},{}", self.textbook_id(s, c))?;
+                    }
+                }
+                Ok((self.schools * COURSES_PER_SCHOOL) as u64)
+            },
+        )?;
+        file(
+            &mut zip,
+            "userResources.csv",
+            "sourcedId,status,dateLastModified,userSourcedId,orgSourcedId,classSourcedId,resourceSourcedId",
+            &mut |w| {
+                let mut n = 0;
+                for t in 0..self.teachers {
+                    writeln!(
+                        w,
+                        "url-{id},,,{id},{},,{}",
+                        self.school_id(self.school_of_teacher(t)),
+                        self.app_id(0),
+                        id = self.teacher_id(t)
+                    )?;
+                    n += 1;
+                }
+                for i in (0..self.students).step_by(10) {
+                    let s = self.school_of_student(i);
+                    let class = self.class_id(s, self.classes_of_student(i)[0]);
+                    writeln!(w, "url-{id},,,{id},,{class},{}", self.app_id(1), id = self.student_id(i))?;
+                    n += 1;
+                }
+                Ok(n)
+            },
+        )?;
         zip.finish()?;
         Ok(rows)
     }
 
     /// Writes a delta package against the bulk one: `changed` students get a new e-mail, the
-    /// first enrollment of the first student is dropped (`tobedeleted`), and one new student
-    /// arrives with a role and an enrollment in class 0 of school 0.
+    /// first enrollment of the first student is dropped (`tobedeleted`), one new student
+    /// arrives with a role and an enrollment in class 0 of school 0, and class 0 of school 0
+    /// loses its app (its classResources row `tobedeleted`).
     pub fn write_delta<W: Write + Seek>(&self, out: W, changed: usize, modified: &str) -> std::io::Result<Rows> {
         let mut zip = zip::ZipWriter::new(out);
         let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         zip.start_file("manifest.csv", options)?;
-        zip.write_all(manifest(&[], &["users", "roles", "enrollments"]).as_bytes())?;
+        zip.write_all(manifest(&[], &["users", "roles", "enrollments", "classResources"]).as_bytes())?;
         let newcomer = self.student_id(self.students);
         let mut rows = Rows::default();
 
@@ -371,6 +520,12 @@ impl District {
             self.school_id(0)
         )?;
         rows.files.push(("enrollments.csv", 2));
+
+        zip.start_file("classResources.csv", options)?;
+        writeln!(zip, "sourcedId,status,dateLastModified,title,classSourcedId,resourceSourcedId")?;
+        let class = self.class_id(0, 0);
+        writeln!(zip, "cll-{class},tobedeleted,{modified},App,{class},{}", self.app_id(0))?;
+        rows.files.push(("classResources.csv", 1));
         zip.finish()?;
         Ok(rows)
     }

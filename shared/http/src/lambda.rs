@@ -1,6 +1,11 @@
 //! Running a service's router as a Lambda function behind API Gateway.
 
+use crate::Gate;
 use axum::Router;
+use oneroster_auth::Verifier;
+use oneroster_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Logs as JSON lines (what CloudWatch Logs Insights queries), level from `RUST_LOG`.
 pub fn init_json_logs() {
@@ -13,7 +18,24 @@ pub fn init_json_logs() {
         .init();
 }
 
-/// Serves `router` to API Gateway events until the runtime stops the function.
+/// Serves `router` to API Gateway events until the runtime stops the function; paths it does
+/// not route get the 404 `imsx_StatusInfo` of [`no_route`](crate::service::no_route).
 pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
-    lambda_http::run(router).await
+    lambda_http::run(router.fallback(crate::service::no_route)).await
+}
+
+/// How long the [`Gate`] trusts that a client it checked is still enabled.
+const CLIENT_RECHECK: Duration = Duration::from_secs(60);
+
+/// Runs a read service in Lambda: JSON logs, then the router that `service` builds over the
+/// table `TABLE_NAME`, behind a [`Gate`] that verifies tokens against the auth function's public
+/// keys (`JWKS`, a JSON Web Key Set) and issuer (`ISSUER`), all from the deployment.
+pub async fn run_service(service: fn(Store, Arc<Gate>) -> Router) -> Result<(), lambda_http::Error> {
+    init_json_logs();
+    let aws = aws_config::load_from_env().await;
+    let store = Store::connect(&aws, None, std::env::var("TABLE_NAME")?);
+    let jwks: serde_json::Value = serde_json::from_str(&std::env::var("JWKS")?)?;
+    let verifier = Verifier::new(&jwks, &std::env::var("ISSUER")?);
+    let gate = Arc::new(Gate::new(verifier, store.clone(), CLIENT_RECHECK));
+    run(service(store, gate)).await
 }

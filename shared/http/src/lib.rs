@@ -7,6 +7,7 @@
 //!   query semantics, `X-Total-Count` and `Link`;
 //! - [`Caller`]: the verified token of a request, its only source of a tenant, which no
 //!   handler can do without, checked by the [`Gate`] (and its scopes by the handler);
+//! - [`service`]: a read service as a table of routes, checked against the OpenAPI file;
 //! - [`trace`]: a span per request carrying its id and tenant, never its payload;
 //! - [`lambda`]: running a router in Lambda with JSON logs.
 
@@ -15,6 +16,7 @@ mod endpoint;
 mod error;
 pub mod lambda;
 pub mod respond;
+pub mod service;
 pub mod trace;
 
 pub use caller::{authenticate, Caller, Gate};

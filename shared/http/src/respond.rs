@@ -1,13 +1,23 @@
 //! List and single-record answers over the store, with the REST binding's query semantics.
 //!
 //! # What a list request costs
-//! - **Paged** (O(`limit`) reads): no `sort`, and no `filter` or only
-//!   `dateLastModified>'…'` / `>=` on a whole collection. The store walks the listing from the
-//!   `Link` `next` cursor (or skips `offset` keys when the caller jumps), and `X-Total-Count`
-//!   comes from the kept count or a `Select=COUNT` query.
+//! - **Paged** (O(`limit`) reads): no `sort`, and no `filter` or only `dateLastModified>'…'` /
+//!   `>=`, `status='active'`, or both joined by `AND`, on a collection (`status='active'` also on
+//!   a typed view). The store walks the listing from the `Link` `next` cursor (or skips
+//!   `offset` keys when the caller jumps), and `X-Total-Count` comes from the kept count or a
+//!   `Select=COUNT` query.
+//! - **Looked up** (O(result) reads): `email`, `username` or `identifier` `='…'` on users,
+//!   students or teachers, alone or in an `AND` chain: the store's lookup entries name the
+//!   matching users, and the rest of the filter is applied to them.
 //! - **Scanned** (reads the whole listing): any other filter or a sort. The answer is the same,
 //!   only slower for big listings; an `AND` chain holding `dateLastModified>` scans only the
 //!   records changed since then.
+//!
+//! # Page size
+//! A page never makes a body that the Lambda response could not carry: records are added while
+//! the body, counted as the response event carries it (JSON-escaped), stays within
+//! [`MAX_BODY_BYTES`]. A page cut short says so only by returning fewer than `limit` records;
+//! `Link` `next` resumes right after the last one and `X-Total-Count` stays exact.
 
 use crate::trace::Returned;
 use crate::{ApiError, Endpoint};
@@ -15,9 +25,9 @@ use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use oneroster_model::{Collection, TenantId, Timestamp, View};
+use oneroster_model::{lookup_key, Collection, Relation, Status, TenantId, Timestamp, View};
 use oneroster_query::{
-    compare_records, link_header, project, Filter, Join, ListParams, Op, PageLinks, QueryError, Selection,
+    compare_records, link_header, project, Join, ListParams, Op, PageLinks, Predicate, QueryError, Selection,
 };
 use oneroster_store::{Cursor, Listing, Store, StoredRecord};
 use serde_json::Value;
@@ -25,6 +35,11 @@ use std::convert::Infallible;
 
 /// Records read per store call while scanning a listing.
 const SCAN_PAGE: usize = 1000;
+
+/// The largest list body sent, in bytes as the Lambda response event carries it (each `"` and
+/// `\` escaped): Lambda's synchronous response limit is 6 MB (6,291,456 bytes) for the whole
+/// event, headers and `Link` included, so this leaves them room.
+pub const MAX_BODY_BYTES: usize = 5_800_000;
 
 /// The URL a request came in on, for the `Link` header and absolute `href`s: scheme and host
 /// as the caller used them (`X-Forwarded-Proto` behind API Gateway), the full path (also
@@ -82,43 +97,70 @@ impl From<Listing> for ListRequest {
 }
 
 /// How a list request is answered.
+#[derive(Debug, PartialEq)]
 enum Plan {
     /// Page by page from the store.
     Paged(Listing),
-    /// Read the listing, then filter and sort in memory.
-    Scan(Listing),
+    /// Read the listing (only records of the view, when given), then filter and sort in memory.
+    Scan(Listing, Option<View>),
 }
 
 /// The `dateLastModified>` (or `>=`) predicate of a filter, as a store listing bound.
-fn modified_since(collection: Collection, filter: &Filter, alone: bool) -> Option<Listing> {
-    if alone && filter.predicates.len() != 1 || filter.join != Join::And {
-        return None;
-    }
-    filter.predicates.iter().find_map(|p| {
-        let inclusive = match p.op {
-            Op::Gt => false,
-            Op::Ge => true,
-            _ => return None,
-        };
-        (p.field == "dateLastModified").then(|| p.instant()).flatten().map(|since| Listing::ModifiedSince {
-            collection,
-            since: Timestamp(since),
-            inclusive,
-        })
+fn modified_since(collection: Collection, predicate: &Predicate) -> Option<Listing> {
+    let inclusive = match predicate.op {
+        Op::Gt => false,
+        Op::Ge => true,
+        _ => return None,
+    };
+    (predicate.field == "dateLastModified").then(|| predicate.instant()).flatten().map(|since| Listing::ModifiedSince {
+        collection,
+        since: Timestamp(since),
+        inclusive,
     })
+}
+
+fn is_active_status(predicate: &Predicate) -> bool {
+    predicate.field == "status" && predicate.op == Op::Eq && predicate.value == Status::Active.as_str()
+}
+
+/// The lookup listing of a users' identity predicate (`email='…'`, `username`, `identifier`).
+fn lookup(predicate: &Predicate) -> Option<Listing> {
+    let relation = Relation::lookup(&predicate.field).filter(|_| predicate.op == Op::Eq)?;
+    Some(Listing::Related { relation, parent: lookup_key(&predicate.value).to_string() })
 }
 
 fn plan(request: &ListRequest, params: &ListParams) -> Plan {
     let listing = request.listing.clone();
-    if request.only_view.is_some() || params.sort.is_some() {
-        return Plan::Scan(listing);
+    let scan = Plan::Scan(listing.clone(), request.only_view);
+    let Some(filter) = &params.filter else {
+        return if request.only_view.is_some() || params.sort.is_some() { scan } else { Plan::Paged(listing) };
+    };
+    if filter.join != Join::And && filter.predicates.len() > 1 {
+        return scan;
     }
-    let Some(filter) = &params.filter else { return Plan::Paged(listing) };
-    let Listing::Collection(collection) = listing else { return Plan::Scan(listing) };
-    if let Some(narrowed) = modified_since(collection, filter, true) {
-        return Plan::Paged(narrowed);
+    let (collection, view) = match listing {
+        Listing::Collection(collection) => (collection, None),
+        Listing::View(view) => (view.collection(), Some(view)),
+        _ => return scan,
+    };
+    if collection == Collection::Users {
+        if let Some(found) = filter.predicates.iter().find_map(lookup) {
+            return Plan::Scan(found, view);
+        }
     }
-    Plan::Scan(modified_since(collection, filter, false).unwrap_or(listing))
+    let times: Vec<Listing> = filter.predicates.iter().filter_map(|p| modified_since(collection, p)).collect();
+    let actives = filter.predicates.iter().filter(|p| is_active_status(p)).count();
+    let active = actives > 0;
+    let understood = params.sort.is_none() && times.len() <= 1 && times.len() + actives == filter.predicates.len();
+    match (times.into_iter().next(), view) {
+        // What the store pages by itself: `dateLastModified>` on a collection, `status='active'`
+        // on a collection or view, and the two together on a collection.
+        (Some(since), None) if understood => Plan::Paged(if active { Listing::Active(Box::new(since)) } else { since }),
+        (None, _) if understood => Plan::Paged(Listing::Active(Box::new(listing))),
+        // Otherwise the records changed since, or the whole listing, filtered in memory.
+        (Some(since), view) => Plan::Scan(since, view),
+        (None, _) => scan,
+    }
 }
 
 /// Answers a list request (`GET /users`, `GET /classes/{id}/students`, …).
@@ -131,16 +173,28 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let params = ListParams::parse(url.query.as_deref(), &endpoint.catalog)?;
     let (records, total, next_cursor) = match plan(&request, &params) {
-        Plan::Paged(listing) => paged(store, tenant, &listing, &params).await?,
-        Plan::Scan(listing) => (scan(store, tenant, &listing, request.only_view, &params).await?, 0, None),
-    };
-    let (records, total) = match records {
-        Answer::Stored(records) => (records_json(&records, &params.selection)?, total),
-        Answer::Values(values) => {
+        Plan::Paged(listing) => {
+            let (records, total, next) = paged(store, tenant, &listing, &params).await?;
+            let json: Vec<String> = records_json(&records, &params.selection)?;
+            let json: Vec<String> = json.into_iter().map(|r| url.absolute_hrefs(r)).collect();
+            let kept = fitting(&json);
+            // Cut short: resume right after the last record sent.
+            let next = if kept < json.len() {
+                Some(encode_cursor(total, &listing.cursor_after(&records[kept - 1])))
+            } else {
+                next
+            };
+            (json.into_iter().take(kept).collect::<Vec<_>>(), total, next)
+        }
+        Plan::Scan(listing, view) => {
+            let values = scan(store, tenant, &listing, view, &params).await?;
             let total = values.len() as u64;
             let offset = usize::try_from(params.offset).unwrap_or(usize::MAX);
             let page: Vec<Value> = values.into_iter().skip(offset).take(params.limit).collect();
-            (values_json(page, &params.selection), total)
+            let json: Vec<String> =
+                values_json(page, &params.selection).into_iter().map(|r| url.absolute_hrefs(r)).collect();
+            let kept = fitting(&json);
+            (json.into_iter().take(kept).collect(), total, None)
         }
     };
     let links = link_header(&PageLinks {
@@ -157,18 +211,24 @@ pub async fn list(
     if let Ok(value) = HeaderValue::from_str(&links) {
         headers.insert(header::LINK, value);
     }
-    let records: Vec<String> = records.into_iter().map(|r| url.absolute_hrefs(r)).collect();
     let mut response =
         (headers, envelope(&endpoint.envelope.key, records.iter().map(String::as_str), true)).into_response();
     response.extensions_mut().insert(Returned(records.len()));
     Ok(response)
 }
 
-/// Records found for a list: stored (paged, in store order) or parsed (scanned, every match
-/// in answer order, to be sliced).
-enum Answer {
-    Stored(Vec<StoredRecord>),
-    Values(Vec<Value>),
+/// How many of the records (JSON, in order) fit in one body of at most [`MAX_BODY_BYTES`] as
+/// the response event carries it; at least one, so that paging always moves on.
+fn fitting(records: &[String]) -> usize {
+    let escaped = |text: &str| text.len() + text.bytes().filter(|b| matches!(b, b'"' | b'\\')).count();
+    let mut size = 64; // the envelope
+    for (i, record) in records.iter().enumerate() {
+        size += escaped(record) + 1;
+        if size > MAX_BODY_BYTES && i > 0 {
+            return i;
+        }
+    }
+    records.len()
 }
 
 /// The `cursor` of a `Link` `next`: the store's cursor and the total counted on the walk's
@@ -193,7 +253,7 @@ async fn paged(
     tenant: &TenantId,
     listing: &Listing,
     params: &ListParams,
-) -> Result<(Answer, u64, Option<String>), ApiError> {
+) -> Result<(Vec<StoredRecord>, u64, Option<String>), ApiError> {
     let page_from = |start: Option<Cursor>| async move {
         match start {
             Some(cursor) => store.page(tenant, listing, params.limit, cursor).await.map(|p| (p.records, p.next)),
@@ -216,7 +276,7 @@ async fn paged(
         }
     };
     let next = next.map(|cursor| encode_cursor(total, &cursor));
-    Ok((Answer::Stored(records), total, next))
+    Ok((records, total, next))
 }
 
 async fn scan(
@@ -225,7 +285,7 @@ async fn scan(
     listing: &Listing,
     only_view: Option<View>,
     params: &ListParams,
-) -> Result<Answer, ApiError> {
+) -> Result<Vec<Value>, ApiError> {
     let mut matches = Vec::new();
     let mut cursor = Some(Cursor::start());
     while let Some(at) = cursor.take() {
@@ -244,7 +304,7 @@ async fn scan(
     if let Some((field, kind)) = &params.sort {
         matches.sort_by(|a, b| compare_records(a, b, field, *kind, params.descending));
     }
-    Ok(Answer::Values(matches))
+    Ok(matches)
 }
 
 fn records_json(records: &[StoredRecord], selection: &Selection) -> Result<Vec<String>, ApiError> {
@@ -330,7 +390,7 @@ mod tests {
     fn planned(listing: Listing, query: &str) -> (bool, Listing) {
         match plan(&listing.into(), &params(query)) {
             Plan::Paged(l) => (true, l),
-            Plan::Scan(l) => (false, l),
+            Plan::Scan(l, _) => (false, l),
         }
     }
 
@@ -349,10 +409,45 @@ mod tests {
     fn other_filters_and_sorts_scan_but_narrow_by_time_when_they_can() {
         let users = Listing::Collection(Collection::Users);
         assert_eq!(planned(users.clone(), "sort=familyName"), (false, users.clone()));
-        assert_eq!(planned(users.clone(), "filter=status%3D'active'"), (false, users.clone()));
-        let (paged, listing) = planned(users.clone(), "filter=status%3D'active' AND dateLastModified>'2026-01-15'");
+        assert_eq!(planned(users.clone(), "filter=givenName%3D'Ann'"), (false, users.clone()));
+        let (paged, listing) = planned(users.clone(), "filter=givenName%3D'Ann' AND dateLastModified>'2026-01-15'");
         assert!(!paged && matches!(listing, Listing::ModifiedSince { .. }));
         let (paged, listing) = planned(users.clone(), "filter=status%3D'active' OR dateLastModified>'2026-01-15'");
         assert_eq!((paged, listing), (false, users));
+    }
+
+    #[test]
+    fn active_status_pages_alone_and_with_a_time() {
+        let users = Listing::Collection(Collection::Users);
+        let active = |inner: Listing| Listing::Active(Box::new(inner));
+        assert_eq!(planned(users.clone(), "filter=status%3D'active'"), (true, active(users.clone())));
+        let students = Listing::View(View::Students);
+        assert_eq!(planned(students.clone(), "filter=status%3D'active'"), (true, active(students)));
+        let (paged, listing) = planned(users.clone(), "filter=status%3D'active' AND dateLastModified>'2026-01-15'");
+        assert!(paged && matches!(listing, Listing::Active(inner) if matches!(*inner, Listing::ModifiedSince { .. })));
+        assert_eq!(planned(users.clone(), "filter=status%3D'tobedeleted'"), (false, users));
+    }
+
+    #[test]
+    fn identity_filters_on_users_are_looked_up() {
+        let teachers = ListRequest { listing: Listing::View(View::Teachers), only_view: None };
+        let found = plan(&teachers, &params("filter=email%3D'a@b.org' AND status%3D'active'"));
+        let key = lookup_key("a@b.org").to_string();
+        let expected = Listing::Related { relation: Relation::UsersByEmail, parent: key };
+        assert_eq!(found, Plan::Scan(expected, Some(View::Teachers)));
+        let (paged, listing) = planned(Listing::Collection(Collection::Users), "filter=username%3D'jo'");
+        assert!(!paged && matches!(listing, Listing::Related { relation: Relation::UsersByUsername, .. }));
+        let (_, listing) = planned(Listing::Collection(Collection::Users), "filter=email~'b.org'");
+        assert_eq!(listing, Listing::Collection(Collection::Users));
+    }
+
+    #[test]
+    fn a_page_stops_before_the_body_passes_the_limit() {
+        let record = format!("{{\"a\":\"{}\"}}", "x".repeat(1_000_000));
+        let records = vec![record; 8];
+        assert_eq!(fitting(&records), 5);
+        let quotes = vec!["\"".repeat(1_000_000); 8];
+        assert_eq!(fitting(&quotes), 2);
+        assert_eq!(fitting(&records[..1]), 1);
     }
 }

@@ -3,8 +3,11 @@
 
 use crate::ids::SourcedId;
 
-/// Where the rostering service is served; GUIDRef `href`s point below it.
+/// Where the rostering service is served; GUIDRef `href`s to its records point below it.
 pub const ROSTERING_BASE: &str = "/ims/oneroster/rostering/v1p2";
+
+/// Where the resources service is served; GUIDRef `href`s to resources point below it.
+pub const RESOURCES_BASE: &str = "/ims/oneroster/resources/v1p2";
 
 /// A top-level collection of records, one per stored entity type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,11 +26,19 @@ pub enum Collection {
     Enrollments,
     /// demographics.csv, `/demographics`.
     Demographics,
+    /// resources.csv, `/resources` (Resources service).
+    Resources,
+    /// classResources.csv: links of resources to classes, read through `/classes/{id}/resources`.
+    ClassResources,
+    /// courseResources.csv: links of resources to courses, read through `/courses/{id}/resources`.
+    CourseResources,
+    /// userResources.csv: links of resources to users, read through `/users/{id}/resources`.
+    UserResources,
 }
 
 impl Collection {
     /// Every collection, in the order a package is applied (referenced before referencing).
-    pub const ALL: [Collection; 7] = [
+    pub const ALL: [Collection; 11] = [
         Collection::Orgs,
         Collection::AcademicSessions,
         Collection::Courses,
@@ -35,6 +46,10 @@ impl Collection {
         Collection::Users,
         Collection::Enrollments,
         Collection::Demographics,
+        Collection::Resources,
+        Collection::ClassResources,
+        Collection::CourseResources,
+        Collection::UserResources,
     ];
 
     /// The collection's name in URLs and keys.
@@ -47,6 +62,10 @@ impl Collection {
             Collection::Users => "users",
             Collection::Enrollments => "enrollments",
             Collection::Demographics => "demographics",
+            Collection::Resources => "resources",
+            Collection::ClassResources => "classResources",
+            Collection::CourseResources => "courseResources",
+            Collection::UserResources => "userResources",
         }
     }
 
@@ -65,12 +84,24 @@ impl Collection {
             Collection::Users => "user",
             Collection::Enrollments => "enrollment",
             Collection::Demographics => "demographics",
+            Collection::Resources => "resource",
+            Collection::ClassResources => "classResource",
+            Collection::CourseResources => "courseResource",
+            Collection::UserResources => "userResource",
         }
     }
 
-    /// The path a record of this collection is served at.
+    /// The path a record of this collection is served at (links, which have no path of their
+    /// own, point below the resources service like the resources they assign).
     pub fn href(self, id: &SourcedId) -> String {
-        format!("{ROSTERING_BASE}/{}/{}", self.name(), id)
+        let base = match self {
+            Collection::Resources
+            | Collection::ClassResources
+            | Collection::CourseResources
+            | Collection::UserResources => RESOURCES_BASE,
+            _ => ROSTERING_BASE,
+        };
+        format!("{base}/{}/{}", self.name(), id)
     }
 }
 
@@ -154,11 +185,24 @@ pub enum Relation {
     UserEnrollments,
     /// Classes a user is enrolled in (`/users/{id}/classes`, `/students|teachers/{id}/classes`).
     UserClasses,
+    /// Resources assigned to a class by classResources.csv (`/classes/{id}/resources`).
+    ClassResources,
+    /// Resources assigned to a course by courseResources.csv (`/courses/{id}/resources`).
+    CourseResources,
+    /// Resources assigned to a user by userResources.csv (`/users/{id}/resources`).
+    UserResources,
+    /// Users by e-mail address, for `filter=email='…'`: a lookup whose parent is the
+    /// [`lookup_key`] of the address.
+    UsersByEmail,
+    /// Users by username, for `filter=username='…'` (a lookup, like [`Relation::UsersByEmail`]).
+    UsersByUsername,
+    /// Users by identifier, for `filter=identifier='…'` (a lookup, like [`Relation::UsersByEmail`]).
+    UsersByIdentifier,
 }
 
 impl Relation {
     /// Every relation.
-    pub const ALL: [Relation; 15] = {
+    pub const ALL: [Relation; 21] = {
         use Relation::*;
         [
             OrgChildren,
@@ -176,6 +220,12 @@ impl Relation {
             ClassTeachers,
             UserEnrollments,
             UserClasses,
+            ClassResources,
+            CourseResources,
+            UserResources,
+            UsersByEmail,
+            UsersByUsername,
+            UsersByIdentifier,
         ]
     };
 
@@ -197,19 +247,37 @@ impl Relation {
             Relation::ClassTeachers => "class-teachers",
             Relation::UserEnrollments => "user-enrollments",
             Relation::UserClasses => "user-classes",
+            Relation::ClassResources => "class-resources",
+            Relation::CourseResources => "course-resources",
+            Relation::UserResources => "user-resources",
+            Relation::UsersByEmail => "users-by-email",
+            Relation::UsersByUsername => "users-by-username",
+            Relation::UsersByIdentifier => "users-by-identifier",
         }
     }
 
-    /// The collection the parent belongs to.
+    /// The lookup that indexes a users' field (`email`, `username`, `identifier`) by value.
+    pub fn lookup(field: &str) -> Option<Self> {
+        match field {
+            "email" => Some(Relation::UsersByEmail),
+            "username" => Some(Relation::UsersByUsername),
+            "identifier" => Some(Relation::UsersByIdentifier),
+            _ => None,
+        }
+    }
+
+    /// The collection the parent belongs to (for a lookup, the collection whose field it
+    /// indexes: its parents are [`lookup_key`]s, not records).
     pub fn parent(self) -> Collection {
         use Relation::*;
         match self {
+            UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
             OrgChildren | OrgCourses | SchoolClasses | SchoolTerms | SchoolEnrollments | SchoolStudents
             | SchoolTeachers => Collection::Orgs,
             SessionChildren | TermClasses => Collection::AcademicSessions,
-            CourseClasses => Collection::Courses,
-            ClassEnrollments | ClassStudents | ClassTeachers => Collection::Classes,
-            UserEnrollments | UserClasses => Collection::Users,
+            CourseClasses | CourseResources => Collection::Courses,
+            ClassEnrollments | ClassStudents | ClassTeachers | ClassResources => Collection::Classes,
+            UserEnrollments | UserClasses | UserResources => Collection::Users,
         }
     }
 
@@ -223,15 +291,27 @@ impl Relation {
             SchoolTerms | SessionChildren => Collection::AcademicSessions,
             SchoolEnrollments | ClassEnrollments | UserEnrollments => Collection::Enrollments,
             SchoolStudents | SchoolTeachers | ClassStudents | ClassTeachers => Collection::Users,
+            UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
+            ClassResources | CourseResources | UserResources => Collection::Resources,
         }
     }
 
     /// Whether one child can be linked to a parent more than once, through different records
     /// (a school's term through each of its classes, a student through two enrollments in one
-    /// class): listing and counting then go by distinct children.
+    /// class, a resource through two link rows): listing and counting then go by distinct
+    /// children.
     pub fn may_repeat_children(self) -> bool {
         use Relation::*;
-        matches!(self, SchoolTerms | UserClasses | ClassStudents | ClassTeachers)
+        matches!(
+            self,
+            SchoolTerms
+                | UserClasses
+                | ClassStudents
+                | ClassTeachers
+                | ClassResources
+                | CourseResources
+                | UserResources
+        )
     }
 
     /// Whether a parent can have a great many children (a school's enrollments, a term's
@@ -242,9 +322,19 @@ impl Relation {
     }
 }
 
+/// The parent id under which a lookup files a value: a digest, so that any text (an address
+/// with `#` or spaces, a long username) makes a short key of safe characters. Values are
+/// matched exactly, as `filter=field='value'` compares them.
+pub fn lookup_key(value: &str) -> SourcedId {
+    let digest = xxhash_rust::xxh3::xxh3_128(value.as_bytes());
+    SourcedId::parse(&format!("{digest:032x}")).expect("hex digits make a sourcedId")
+}
+
 /// One membership of a record in a relation. `via` names the record that makes the link when
 /// it is not the child itself (the enrollment that puts a student in a class), so that two
-/// records making the same link keep two entries and removing one keeps the other.
+/// records making the same link keep two entries and removing one keeps the other. A record
+/// marked `tobedeleted` makes no links through it: the dropped enrollment no longer puts the
+/// student in the class, the deleted classResources row no longer assigns the resource.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Link {
     /// The relation.

@@ -1,11 +1,15 @@
-//! The OneRoster 1.2 rostering entities with exactly the JSON of the Rostering OpenAPI
-//! (`*DType` schemas): property names, GUIDRefs, `"true"`/`"false"` flags, optional properties
-//! left out rather than written as null, `metadata` kept as given.
+//! The OneRoster 1.2 entities with exactly the JSON of the OpenAPI files (`*DType` schemas):
+//! property names, GUIDRefs, `"true"`/`"false"` flags, optional properties left out rather than
+//! written as null, `metadata` kept as given. The resource links of the CSV binding
+//! (classResources.csv, …) have no REST representation; they are stored in the shape of their
+//! CSV rows and read only through the relation routes they make.
 
 use crate::collection::Collection;
 use crate::ids::SourcedId;
 use crate::time::{Date, Timestamp};
-use crate::vocab::{ClassType, EnrollmentRole, Flag, OrgType, RoleName, RoleType, SessionType, Sex, Status};
+use crate::vocab::{
+    ClassType, EnrollmentRole, Flag, Importance, OrgType, ResourceRole, RoleName, RoleType, SessionType, Sex, Status,
+};
 use serde::{Deserialize, Serialize};
 
 /// Proprietary extension properties (`metadata.*` CSV columns), kept as given.
@@ -359,4 +363,83 @@ pub struct Demographics {
     /// Residence status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_school_residence_status: Option<String>,
+}
+
+/// A description of learning content used in classes, courses or by users (`ResourceDType` of
+/// the Resources service).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// Common properties.
+    #[serde(flatten)]
+    pub base: Base,
+    /// The resource's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Who is expected to use it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<ResourceRole>,
+    /// Primary or secondary material.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importance: Option<Importance>,
+    /// The vendor's own id of the resource.
+    pub vendor_resource_id: String,
+    /// The vendor (assigned by 1EdTech at certification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<String>,
+    /// The application the resource belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<String>,
+}
+
+/// A resource assigned to a class (a classResources.csv row).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassResource {
+    /// Common properties (the link's own sourcedId).
+    #[serde(flatten)]
+    pub base: Base,
+    /// A name for the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The class.
+    pub class: GuidRef,
+    /// The resource.
+    pub resource: GuidRef,
+}
+
+/// A resource assigned to a course (a courseResources.csv row).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CourseResource {
+    /// Common properties (the link's own sourcedId).
+    #[serde(flatten)]
+    pub base: Base,
+    /// A name for the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The course.
+    pub course: GuidRef,
+    /// The resource.
+    pub resource: GuidRef,
+}
+
+/// A resource made available to a user (a userResources.csv row), optionally in the context
+/// of an org or a class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserResource {
+    /// Common properties (the link's own sourcedId).
+    #[serde(flatten)]
+    pub base: Base,
+    /// The user.
+    pub user: GuidRef,
+    /// The org the assignment belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<GuidRef>,
+    /// The class the assignment belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<GuidRef>,
+    /// The resource.
+    pub resource: GuidRef,
 }

@@ -1,8 +1,11 @@
 //! A record of any collection, with what the store needs to know of it: its collection, its id,
 //! its status and modification time, and the relation entries it makes.
 
-use crate::collection::{Collection, Link, Relation, View};
-use crate::entities::{AcademicSession, Base, Class, Course, Demographics, Enrollment, Org, User};
+use crate::collection::{lookup_key, Collection, Link, Relation, View};
+use crate::entities::{
+    AcademicSession, Base, Class, ClassResource, Course, CourseResource, Demographics, Enrollment, Org, Resource, User,
+    UserResource,
+};
 use crate::vocab::{EnrollmentRole, OrgType, RoleName, RoleType, SessionType};
 use serde::Serialize;
 
@@ -24,6 +27,14 @@ pub enum Record {
     Enrollment(Enrollment),
     /// Demographics of a user.
     Demographics(Demographics),
+    /// A resource.
+    Resource(Resource),
+    /// A resource assigned to a class.
+    ClassResource(ClassResource),
+    /// A resource assigned to a course.
+    CourseResource(CourseResource),
+    /// A resource assigned to a user.
+    UserResource(UserResource),
 }
 
 impl Record {
@@ -37,6 +48,10 @@ impl Record {
             Record::User(_) => Collection::Users,
             Record::Enrollment(_) => Collection::Enrollments,
             Record::Demographics(_) => Collection::Demographics,
+            Record::Resource(_) => Collection::Resources,
+            Record::ClassResource(_) => Collection::ClassResources,
+            Record::CourseResource(_) => Collection::CourseResources,
+            Record::UserResource(_) => Collection::UserResources,
         }
     }
 
@@ -50,6 +65,10 @@ impl Record {
             Record::User(r) => &r.base,
             Record::Enrollment(r) => &r.base,
             Record::Demographics(r) => &r.base,
+            Record::Resource(r) => &r.base,
+            Record::ClassResource(r) => &r.base,
+            Record::CourseResource(r) => &r.base,
+            Record::UserResource(r) => &r.base,
         }
     }
 
@@ -63,6 +82,10 @@ impl Record {
             Record::User(r) => &mut r.base,
             Record::Enrollment(r) => &mut r.base,
             Record::Demographics(r) => &mut r.base,
+            Record::Resource(r) => &mut r.base,
+            Record::ClassResource(r) => &mut r.base,
+            Record::CourseResource(r) => &mut r.base,
+            Record::UserResource(r) => &mut r.base,
         }
     }
 
@@ -76,6 +99,10 @@ impl Record {
             Collection::Users => Record::User(serde_json::from_str(json)?),
             Collection::Enrollments => Record::Enrollment(serde_json::from_str(json)?),
             Collection::Demographics => Record::Demographics(serde_json::from_str(json)?),
+            Collection::Resources => Record::Resource(serde_json::from_str(json)?),
+            Collection::ClassResources => Record::ClassResource(serde_json::from_str(json)?),
+            Collection::CourseResources => Record::CourseResource(serde_json::from_str(json)?),
+            Collection::UserResources => Record::UserResource(serde_json::from_str(json)?),
         })
     }
 
@@ -100,7 +127,9 @@ impl Record {
         }
     }
 
-    /// The relation entries this record makes; the relation routes read them.
+    /// The relation entries this record makes; the relation routes read them. A record marked
+    /// `tobedeleted` keeps its place under its parents (so consumers see it go) but links
+    /// nothing through itself (see [`Link`]).
     pub fn links(&self) -> Vec<Link> {
         let me = self.base().sourced_id.clone();
         let direct = |relation, parent: &crate::ids::SourcedId| Link {
@@ -130,6 +159,13 @@ impl Record {
                 }
             }
             Record::User(user) => {
+                for (field, value) in
+                    [("email", &user.email), ("username", &user.username), ("identifier", &user.identifier)]
+                {
+                    if let (Some(relation), Some(value)) = (Relation::lookup(field), value) {
+                        links.push(direct(relation, &lookup_key(value)));
+                    }
+                }
                 for role in &user.roles {
                     let relation = match role.role {
                         RoleName::Student => Relation::SchoolStudents,
@@ -157,7 +193,34 @@ impl Record {
                     _ => {}
                 }
             }
-            Record::Demographics(_) => {}
+            Record::ClassResource(link) => {
+                links.push(Link {
+                    relation: Relation::ClassResources,
+                    parent: link.class.sourced_id.clone(),
+                    child: link.resource.sourced_id.clone(),
+                    via: Some(me.clone()),
+                });
+            }
+            Record::CourseResource(link) => {
+                links.push(Link {
+                    relation: Relation::CourseResources,
+                    parent: link.course.sourced_id.clone(),
+                    child: link.resource.sourced_id.clone(),
+                    via: Some(me.clone()),
+                });
+            }
+            Record::UserResource(link) => {
+                links.push(Link {
+                    relation: Relation::UserResources,
+                    parent: link.user.sourced_id.clone(),
+                    child: link.resource.sourced_id.clone(),
+                    via: Some(me.clone()),
+                });
+            }
+            Record::Demographics(_) | Record::Resource(_) => {}
+        }
+        if self.base().status == crate::vocab::Status::ToBeDeleted {
+            links.retain(|link| link.via.is_none());
         }
         links.sort();
         links.dedup();

@@ -139,6 +139,19 @@ vocabulary!(
     RoleType { /** The primary role. */ Primary = "primary", /** A secondary role. */ Secondary = "secondary" }
 );
 vocabulary!(
+    /// Who is expected to use a resource (`resource.roles`, resources.csv `roles`).
+    extensible ResourceRole {
+        /** An administrator. */ Administrator = "administrator", /** An aide. */ Aide = "aide",
+        /** A guardian. */ Guardian = "guardian", /** A parent. */ Parent = "parent",
+        /** A proctor. */ Proctor = "proctor", /** A relative. */ Relative = "relative",
+        /** A student. */ Student = "student", /** A teacher. */ Teacher = "teacher",
+    }
+);
+vocabulary!(
+    /// How significant a resource is to its class or course.
+    Importance { /** The main resource. */ Primary = "primary", /** A supporting resource. */ Secondary = "secondary" }
+);
+vocabulary!(
     /// The sex of a person (demographics).
     extensible Sex {
         /** Male. */ Male = "male", /** Female. */ Female = "female",

@@ -23,12 +23,15 @@
 //! | enrollments of a school / class | `/schools/{id}/enrollments`, `/schools/{s}/classes/{c}/enrollments` | `school-enrollments`, `class-enrollments` | same |
 //! | terms and courses of a school | `/schools/{id}/terms`, `/schools/{id}/courses` | `school-terms` (made by classes), `org-courses` | same |
 //! | grading periods of a term | `/terms/{id}/gradingPeriods` | `session-children`, filtered by type | same |
-//! | line items / results of a class, results of a line item / of a student, categories and score scales of a class, resources of a class / course / user | gradebook and resources routes | further relations of the same kind (`class-lineitems`, `lineitem-results`, …), added with those services | same |
+//! | resources of a class / course / user | `/classes|courses|users/{id}/resources` | `class-resources`, `course-resources`, `user-resources` (made by the link rows of classResources.csv, …) | same |
+//! | line items / results of a class, results of a line item / of a student, categories and score scales of a class | gradebook routes | further relations of the same kind (`class-lineitems`, `lineitem-results`, …), added with that service | same |
 //!
 //! Relation routes read the entries, then the records they name with `BatchGetItem`: about
 //! two items per record returned, never the collection. Where one child can be linked twice
-//! (a school's terms through each class), pages and counts go by distinct children, whose
-//! entries are adjacent. Every listing is a [`Listing`]; a
+//! (a school's terms through each class, a resource through two link rows), pages and counts
+//! go by distinct children, whose entries are adjacent. A record marked `tobedeleted` keeps its
+//! own entries (it is listed, marked, under its parents) but drops those it makes between two
+//! other records: a dropped enrollment no longer puts the student in the class. Every listing is a [`Listing`]; a
 //! filter or sort on any other field reads the whole listing (the REST layer says so).
 //!
 //! # How writes spread

@@ -5,13 +5,13 @@
 
 use crate::batch::Item;
 use crate::keys::{
-    child_of_link_sort_key, modified_after, record_partition, relation_partition, relation_shards, shard_of, stats_key,
-    view_partition, RECORD_SHARDS,
+    child_of_link_sort_key, modified_after, modified_sort_key, record_partition, relation_partition, relation_shards,
+    shard_of, stats_key, view_partition, RECORD_SHARDS,
 };
 use crate::records::{query_pages, s, to_record};
 use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
-use oneroster_model::{Collection, Relation, TenantId, Timestamp, View};
+use oneroster_model::{Collection, Relation, Status, TenantId, Timestamp, View};
 use std::collections::HashMap;
 
 /// What a list endpoint reads when the store can serve it page by page.
@@ -38,6 +38,11 @@ pub enum Listing {
         /// The parent's sourcedId.
         parent: String,
     },
+    /// The `active` records of a collection, view or time listing (`filter=status='active'`,
+    /// what Microsoft SDS sends): DynamoDB drops the others before they leave the table, the
+    /// walk goes on until the page is full, and collections and views keep their active count.
+    /// Relations are not wrapped (their entries carry no status; they are read whole).
+    Active(Box<Listing>),
 }
 
 /// Where a listing stopped: the shard and the last sort key returned. Opaque to API clients.
@@ -82,19 +87,49 @@ struct Partition {
     sort_attribute: &'static str,
     /// Sort keys strictly greater than this (the `by_modified` bound).
     after_bound: Option<String>,
+    /// Only items whose status is `active`.
+    active_only: bool,
 }
 
 impl Listing {
     fn shards(&self) -> u64 {
         match self {
             Listing::Related { relation, .. } => relation_shards(*relation),
+            Listing::Active(inner) => inner.shards(),
             _ => RECORD_SHARDS,
         }
     }
 
-    fn partition(&self, tenant: &TenantId, shard: u64) -> Partition {
-        let base = |key| Partition { index: None, key_attribute: "pk", key, sort_attribute: "sk", after_bound: None };
+    /// Where a walk resumes right after `record`, one that this listing returned: for a page
+    /// cut short (a body that would pass the payload limit).
+    pub fn cursor_after(&self, record: &StoredRecord) -> Cursor {
+        let id = record.id.clone();
         match self {
+            Listing::Collection(_) | Listing::View(_) => {
+                Cursor { shard: shard_of(&id, RECORD_SHARDS), after: Some(id) }
+            }
+            Listing::ModifiedSince { .. } => Cursor {
+                shard: shard_of(&id, RECORD_SHARDS),
+                after: Some(modified_sort_key(&record.modified.to_string(), &id)),
+            },
+            // Entries of a child sort as `{child}` or `{child}#{via}`: resuming after `{child}`
+            // passes over the child's other entries, which the walk skips as repeats.
+            Listing::Related { .. } => Cursor { shard: shard_of(&id, self.shards()), after: Some(id) },
+            Listing::Active(inner) => inner.cursor_after(record),
+        }
+    }
+
+    fn partition(&self, tenant: &TenantId, shard: u64) -> Partition {
+        let base = |key| Partition {
+            index: None,
+            key_attribute: "pk",
+            key,
+            sort_attribute: "sk",
+            after_bound: None,
+            active_only: false,
+        };
+        match self {
+            Listing::Active(inner) => Partition { active_only: true, ..inner.partition(tenant, shard) },
             Listing::Collection(collection) => base(record_partition(tenant, *collection, shard)),
             Listing::Related { relation, parent } => base(relation_partition(tenant, *relation, parent, shard)),
             Listing::View(view) => Partition {
@@ -103,6 +138,7 @@ impl Listing {
                 key: view_partition(tenant, *view, shard),
                 sort_attribute: "sk",
                 after_bound: None,
+                active_only: false,
             },
             Listing::ModifiedSince { collection, since, inclusive } => Partition {
                 index: Some("by_modified"),
@@ -110,6 +146,7 @@ impl Listing {
                 key: record_partition(tenant, *collection, shard),
                 sort_attribute: "mod",
                 after_bound: Some(if *inclusive { since.to_string() } else { modified_after(&since.to_string()) }),
+                active_only: false,
             },
         }
     }
@@ -119,6 +156,7 @@ impl Listing {
     fn start_key(&self, tenant: &TenantId, partition: &Partition, after: &str) -> Item {
         let text = |v: &str| AttributeValue::S(v.to_owned());
         match self {
+            Listing::Active(inner) => inner.start_key(tenant, partition, after),
             Listing::Collection(_) | Listing::Related { .. } => {
                 HashMap::from([("pk".to_owned(), text(&partition.key)), ("sk".to_owned(), text(after))])
             }
@@ -147,6 +185,9 @@ impl Listing {
     /// too many entries to count per request).
     fn stats_name(&self) -> Option<String> {
         match self {
+            Listing::Active(inner) if matches!(**inner, Listing::Collection(_) | Listing::View(_)) => {
+                inner.stats_name()
+            }
             Listing::Collection(collection) => Some(collection.name().to_owned()),
             Listing::View(view) => Some(view.name().to_owned()),
             Listing::Related { relation, parent } if relation.is_wide() => {
@@ -179,6 +220,12 @@ impl Store {
             .set_index_name(partition.index.map(str::to_owned))
             .key_condition_expression(partition.condition())
             .expression_attribute_values(":pk", AttributeValue::S(partition.key.clone()));
+        if partition.active_only {
+            request = request
+                .filter_expression("#st = :active")
+                .expression_attribute_names("#st", "st")
+                .expression_attribute_values(":active", AttributeValue::S(Status::Active.as_str().to_owned()));
+        }
         if let Some(bound) = &partition.after_bound {
             request = request
                 .expression_attribute_names("#sort", partition.sort_attribute)
@@ -212,9 +259,12 @@ impl Store {
                 .send()
                 .await?;
             self.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
-            let more_in_shard = output.last_evaluated_key.as_ref().is_some_and(|k| !k.is_empty());
+            // Resume after the last item DynamoDB looked at: with a status filter it may be
+            // one the filter dropped.
+            let last_evaluated = output.last_evaluated_key.filter(|k| !k.is_empty());
+            let more_in_shard = last_evaluated.is_some();
             items.extend(output.items.unwrap_or_default());
-            let last = items.last().and_then(|i| s(i, partition.sort_attribute));
+            let last = last_evaluated.as_ref().and_then(|key| s(key, partition.sort_attribute));
             let next = if more_in_shard {
                 Cursor { shard: cursor.shard, after: last }
             } else {
@@ -269,7 +319,11 @@ impl Store {
             let (children, _) = self.distinct_children(tenant, listing, Cursor::start(), Some(limit)).await?;
             return Ok((children.len() == limit).then(|| children.last().map(|(_, at)| at.clone())).flatten());
         }
-        let outline = self.stats(tenant, listing).await?.and_then(|stats| s(&stats, "outline"));
+        // Marks count every record; among active ones positions differ, so those walk keys.
+        let outline = match listing {
+            Listing::Active(_) => None,
+            _ => self.stats(tenant, listing).await?.and_then(|stats| s(&stats, "outline")),
+        };
         if let Some(outline) = outline.and_then(|text| serde_json::from_str::<Outline>(&text).ok()) {
             let Some((shard, after, left)) = outline.locate(offset) else { return Ok(None) };
             let from = Cursor { shard, after };
@@ -337,8 +391,22 @@ impl Store {
         if listing.repeats_children() {
             return Ok(self.distinct_children(tenant, listing, Cursor::start(), None).await?.0.len() as u64);
         }
+        let since = match listing {
+            Listing::ModifiedSince { collection, since, inclusive } => Some((*collection, *since, *inclusive, false)),
+            Listing::Active(inner) => match **inner {
+                Listing::ModifiedSince { collection, since, inclusive } => Some((collection, since, inclusive, true)),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((collection, since, inclusive, active_only)) = since {
+            if let Some(n) = self.count_since(tenant, collection, since, inclusive, active_only).await? {
+                return Ok(n);
+            }
+        }
         if let Some(stats) = self.stats(tenant, listing).await? {
-            if let Some(n) = stats.get("n").and_then(|v| v.as_n().ok()) {
+            let kept = if matches!(listing, Listing::Active(_)) { "active" } else { "n" };
+            if let Some(n) = stats.get(kept).and_then(|v| v.as_n().ok()) {
                 return n.parse().map_err(|_| StoreError::Corrupt("a record count".into()));
             }
         }
@@ -382,31 +450,49 @@ impl Store {
                 tasks.spawn(async move { store.shard_keys(&tenant, &listing, shard).await.map(|keys| (shard, keys)) });
             }
             let mut shards = vec![Vec::new(); usize::try_from(listing.shards()).unwrap_or(0)];
+            let mut active = 0;
+            let mut times = Times::new();
             while let Some(done) = tasks.join_next().await {
                 let (shard, keys) = done.map_err(|e| StoreError::Task(e.to_string()))??;
-                shards[usize::try_from(shard).unwrap_or(0)] = keys;
+                for key in &keys {
+                    active += u64::from(key.active);
+                    let at = times.entry(key.modified.clone()).or_default();
+                    *at = (at.0 + 1, at.1 + u64::from(key.active));
+                }
+                shards[usize::try_from(shard).unwrap_or(0)] = keys.into_iter().map(|key| key.sort_key).collect();
             }
             let outline = Outline::of(&shards);
-            let total = outline.sizes.iter().sum::<u64>();
-            self.put_stats(tenant, &listing, total, Some(serde_json::to_string(&outline).unwrap_or_default())).await?;
+            let keep_times = matches!(listing, Listing::Collection(_)) && times.len() <= MAX_TIMES;
+            let counts = Counts {
+                total: outline.sizes.iter().sum::<u64>(),
+                active: Some(active),
+                times: keep_times.then_some(times),
+            };
+            self.put_stats(tenant, &listing, counts, Some(serde_json::to_string(&outline).unwrap_or_default())).await?;
         }
         self.refresh_relation_counts(tenant, collection).await
     }
 
-    /// Keeps the count (and outline) of a listing that has a stats item.
+    /// Keeps the counts (and outline) of a listing that has a stats item.
     async fn put_stats(
         &self,
         tenant: &TenantId,
         listing: &Listing,
-        total: u64,
+        counts: Counts,
         outline: Option<String>,
     ) -> Result<(), StoreError> {
         let (pk, sk) = stats_key(tenant, &listing.stats_name().unwrap_or_default());
         let mut item = HashMap::from([
             ("pk".to_owned(), AttributeValue::S(pk)),
             ("sk".to_owned(), AttributeValue::S(sk)),
-            ("n".to_owned(), AttributeValue::N(total.to_string())),
+            ("n".to_owned(), AttributeValue::N(counts.total.to_string())),
         ]);
+        if let Some(active) = counts.active {
+            item.insert("active".to_owned(), AttributeValue::N(active.to_string()));
+        }
+        if let Some(times) = counts.times {
+            item.insert("times".to_owned(), AttributeValue::S(serde_json::to_string(&times).unwrap_or_default()));
+        }
         if let Some(outline) = outline {
             item.insert("outline".to_owned(), AttributeValue::S(outline));
         }
@@ -425,7 +511,7 @@ impl Store {
                 let all = Listing::Collection(relation.parent());
                 let mut ids = Vec::new();
                 for shard in 0..all.shards() {
-                    ids.extend(self.shard_keys(tenant, &all, shard).await?);
+                    ids.extend(self.shard_keys(tenant, &all, shard).await?.into_iter().map(|key| key.sort_key));
                 }
                 parents.insert(relation.parent(), ids);
             }
@@ -442,7 +528,7 @@ impl Store {
             let (store, tenant) = (self.clone(), tenant.clone());
             tasks.spawn(async move {
                 let total = store.count_items(&tenant, &listing).await?;
-                store.put_stats(&tenant, &listing, total, None).await
+                store.put_stats(&tenant, &listing, Counts { total, active: None, times: None }, None).await
             });
         }
         while let Some(done) = tasks.join_next().await {
@@ -451,17 +537,75 @@ impl Store {
         Ok(())
     }
 
-    /// Every sort key of one shard of a listing, in order (keys only).
-    async fn shard_keys(&self, tenant: &TenantId, listing: &Listing, shard: u64) -> Result<Vec<String>, StoreError> {
+    /// Every sort key of one shard of a listing, in order, with its record's status and
+    /// modification time (nothing else is read).
+    async fn shard_keys(&self, tenant: &TenantId, listing: &Listing, shard: u64) -> Result<Vec<KeyInfo>, StoreError> {
         let partition = listing.partition(tenant, shard);
-        let request = self.query_partition_request(&partition).projection_expression(partition.sort_attribute);
+        let request = self
+            .query_partition_request(&partition)
+            .projection_expression(format!("{}, #status, dlm", partition.sort_attribute))
+            .expression_attribute_names("#status", "st");
         let mut keys = Vec::new();
         query_pages(request, |page| {
-            keys.extend(page.items.unwrap_or_default().iter().filter_map(|item| s(item, partition.sort_attribute)));
+            keys.extend(page.items.unwrap_or_default().iter().filter_map(|item| {
+                Some(KeyInfo {
+                    sort_key: s(item, partition.sort_attribute)?,
+                    active: s(item, "st").is_none_or(|status| status == Status::Active.as_str()),
+                    modified: s(item, "dlm").unwrap_or_default(),
+                })
+            }));
         })
         .await?;
         Ok(keys)
     }
+
+    /// How many records of `collection` were modified after `since` (at or after, when
+    /// `inclusive`), all or only the active ones, from the kept [`Times`]; `None` when none
+    /// are kept.
+    async fn count_since(
+        &self,
+        tenant: &TenantId,
+        collection: Collection,
+        since: Timestamp,
+        inclusive: bool,
+        active_only: bool,
+    ) -> Result<Option<u64>, StoreError> {
+        let stats = self.stats(tenant, &Listing::Collection(collection)).await?;
+        let Some(times) = stats.and_then(|stats| s(&stats, "times")) else { return Ok(None) };
+        let times: Times = serde_json::from_str(&times).map_err(|_| StoreError::Corrupt("kept times".into()))?;
+        let since = since.to_string();
+        let after = |at: &String| if inclusive { *at >= since } else { *at > since };
+        Ok(Some(
+            times
+                .iter()
+                .filter(|(at, _)| after(at))
+                .map(|(_, (all, active))| if active_only { active } else { all })
+                .sum(),
+        ))
+    }
+}
+
+/// A sort key of a listing with what the kept counts need of its record.
+struct KeyInfo {
+    sort_key: String,
+    active: bool,
+    modified: String,
+}
+
+/// A collection's records by modification time: (all, active) per `dateLastModified`. Every
+/// record an ingest writes carries the job's start time, so a collection has one entry per job
+/// whose records are still unchanged: `dateLastModified>` counts in one read, summing entries.
+type Times = std::collections::BTreeMap<String, (u64, u64)>;
+
+/// Modification times kept at most per collection; past that, time counts are queried.
+const MAX_TIMES: usize = 2000;
+
+/// What a stats item keeps: every record of the listing, the active ones, and (collections)
+/// their modification times.
+struct Counts {
+    total: u64,
+    active: Option<u64>,
+    times: Option<Times>,
 }
 
 /// What the store keeps of a collection or view after each ingest: its size per shard and, per

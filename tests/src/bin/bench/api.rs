@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 const BASE: &str = "/ims/oneroster/rostering/v1p2";
+const RESOURCES: &str = "/ims/oneroster/resources/v1p2";
 
 /// Requests per pattern.
 const REQUESTS: usize = 200;
@@ -79,6 +80,22 @@ pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> 
         .map(|(s, c)| format!("{BASE}/classes/{}/students", district.class_id(s, c)))
         .collect();
     let deep = users * 9 / 10;
+    let teachers = || (0..district.teachers).step_by(31).map(|t| district.teacher_id(t));
+    let emails: Vec<String> =
+        teachers().map(|t| format!("{BASE}/teachers?filter=email%3D'{t}@staff.example.org'")).collect();
+    let teacher_classes: Vec<String> =
+        teachers().map(|t| format!("{BASE}/teachers/{t}/classes?filter=status%3D'active'&limit=10000")).collect();
+    let today = before.to_string()[..10].to_owned();
+    let resources_of = |kind: &str, ids: Vec<String>| -> Vec<String> {
+        ids.into_iter().step_by(7).map(|id| format!("{RESOURCES}/{kind}/{id}/resources")).collect()
+    };
+    let class_ids =
+        (0..district.schools).flat_map(|s| (0..district.classes_per_school).map(move |c| district.class_id(s, c)));
+    let course_ids = (0..district.schools)
+        .flat_map(|s| (0..district_gen::COURSES_PER_SCHOOL).map(move |c| district.course_id(s, c)));
+    let user_ids = (0..district.teachers)
+        .map(|t| district.teacher_id(t))
+        .chain((0..district.students).step_by(10).map(|s| district.student_id(s)));
     let patterns = [
         ("GET /users?limit=100, paging by Link next", "users", Requests::Walk(format!("{BASE}/users?limit=100"))),
         (
@@ -97,19 +114,47 @@ pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> 
             "users",
             Requests::Walk(format!("{BASE}/schools/{}/students?limit=100", district.school_id(0))),
         ),
+        ("GET /teachers?filter=email='…' (one match)", "users", Requests::Each(emails)),
+        ("GET /teachers/{id}/classes?filter=status='active'&limit=10000", "classes", Requests::Each(teacher_classes)),
+        (
+            "GET /users?filter=dateLastModified>'(today, date only)'&limit=100",
+            "users",
+            Requests::Walk(format!("{BASE}/users?filter=dateLastModified%3E'{today}'&limit=100")),
+        ),
+        (
+            "GET /users?filter=status='active'&limit=5000, paging",
+            "users",
+            Requests::Walk(format!("{BASE}/users?filter=status%3D'active'&limit=5000")),
+        ),
+        (
+            "GET /classes/{id}/resources (1-2 each)",
+            "resources",
+            Requests::Each(resources_of("classes", class_ids.collect())),
+        ),
+        (
+            "GET /courses/{id}/resources (1 each)",
+            "resources",
+            Requests::Each(resources_of("courses", course_ids.collect())),
+        ),
+        ("GET /users/{id}/resources (1 each)", "resources", Requests::Each(resources_of("users", user_ids.collect()))),
     ];
     println!("API over the {users}-user tenant ({REQUESTS} requests each, through the full router):");
-    println!("  {:<66} {:>8} {:>8} {:>18}", "request", "p50 ms", "p99 ms", "reads per record");
+    println!(
+        "  {:<66} {:>8} {:>8} {:>18} {:>18}",
+        "request", "p50 ms", "p99 ms", "reads per record", "reads per request"
+    );
     for (name, key, requests) in patterns {
         let figures = measure(stack, &api, key, requests, REQUESTS).await;
         println!(
-            "  {name:<66} {:>8.1} {:>8.1} {:>18.2}",
+            "  {name:<66} {:>8.1} {:>8.1} {:>18.2} {:>18.1}",
             figures.percentile(0.5),
             figures.percentile(0.99),
-            figures.items_read as f64 / figures.returned.max(1) as f64
+            figures.items_read as f64 / figures.returned.max(1) as f64,
+            figures.items_read as f64 / REQUESTS as f64
         );
     }
 
+    large_pages(&api).await;
     auth_figures(stack, &api);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -126,6 +171,35 @@ pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> 
     }
     server.abort();
     Ok(())
+}
+
+/// A 10,000-user page, plain and gzip-compressed: body bytes and latency.
+async fn large_pages(api: &Api) {
+    const PAGES: usize = 20;
+    let url = format!("{BASE}/users?limit=10000");
+    let plain = api.get(&url).await;
+    println!(
+        "GET /users?limit=10000 returns {} records (the page stops before the payload limit)",
+        plain.body["users"].as_array().map_or(0, Vec::len)
+    );
+    for encoding in ["identity", "gzip"] {
+        let mut latencies = Vec::with_capacity(PAGES);
+        let mut bytes = 0;
+        for _ in 0..PAGES {
+            let started = Instant::now();
+            let reply = api.get_with(&url, &[("accept-encoding", encoding)], "").await;
+            latencies.push(started.elapsed());
+            assert_eq!(reply.status, 200);
+            bytes = reply.raw.len();
+        }
+        let figures = Figures { latencies, items_read: 0, returned: 0 };
+        println!(
+            "  {encoding:<8}: body {:.2} MB, p50 {:.0} ms, p99 {:.0} ms",
+            bytes as f64 / 1e6,
+            figures.percentile(0.5),
+            figures.percentile(0.99)
+        );
+    }
 }
 
 /// What authentication costs: verifying a token (every request) and checking a client secret

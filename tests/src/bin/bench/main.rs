@@ -14,7 +14,7 @@ mod api;
 
 use clap::Parser;
 use district_gen::District;
-use e2e::{stack, tenant};
+use e2e::{stack, stack_with, tenant};
 use oneroster_csv::{read_rows, validate, FileKind, Package, Report, Row};
 use oneroster_model::Timestamp;
 use oneroster_store::{JobState, RecordWrite};
@@ -77,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 2. End to end.
-    let local = stack().await;
+    let local = stack_with(std::time::Duration::from_secs(60)).await;
     let t = tenant("bench-district");
     let started = Instant::now();
     e2e::register(&local, &t).await;

@@ -1,0 +1,51 @@
+//! The Resources service: the 5 GET endpoints of OneRoster 1.2 Resources, each one line of
+//! [`ROUTES`], served like every service by `oneroster-http` (base path, pre-split alias,
+//! discovery, query semantics, errors).
+//!
+//! `/users/{id}/resources` lists the resources assigned to the user itself (userResources.csv),
+//! not those of the user's classes and courses. The service text says only "the collection of
+//! resources available to the specified user", and the information model defines a user's
+//! `resources` as the resources made available to that user, which the CSV binding carries in
+//! userResources.csv; nothing in the specification folds class or course assignments in, and a
+//! consumer that wants them reads `/classes/{id}/resources` and `/courses/{id}/resources` for
+//! the user's classes. Folding them in would also make one user's list cost reads across all
+//! their classes and courses instead of O(page).
+
+use axum::Router;
+use oneroster_http::service::{self, Route, Target, CLASS, COURSE, USER};
+use oneroster_http::Gate;
+use oneroster_model::{Collection, Relation};
+use oneroster_openapi::Service;
+use oneroster_store::Store;
+use std::sync::Arc;
+
+/// Every endpoint: OpenAPI path, operationId, what it reads.
+pub const ROUTES: [Route; 5] = {
+    use Target::*;
+    [
+        ("/classes/{classSourcedId}/resources", "getResourcesForClass", Related(Relation::ClassResources, CLASS, None)),
+        (
+            "/courses/{courseSourcedId}/resources",
+            "getResourcesForCourse",
+            Related(Relation::CourseResources, COURSE, None),
+        ),
+        ("/resources", "getAllResources", All(Collection::Resources)),
+        ("/resources/{sourcedId}", "getResource", One(Collection::Resources, None)),
+        ("/users/{userSourcedId}/resources", "getResourcesForUser", Related(Relation::UserResources, USER, None)),
+    ]
+};
+
+/// The service's router (see [`service::router`]).
+pub fn router(store: Store, gate: Arc<Gate>) -> Router {
+    service::router(Service::Resources, &ROUTES, store, gate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_routes_are_exactly_the_openapi_operations() {
+        assert_eq!(service::route_drift(Service::Resources, &ROUTES), Vec::<String>::new());
+    }
+}

@@ -1,0 +1,6 @@
+//! The resources Lambda: configuration from the environment, then the router.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    oneroster_http::lambda::run_service(resources::router).await
+}

@@ -1,0 +1,216 @@
+//! A read service as a table of routes: each OpenAPI path with its operationId and what it
+//! reads ([`Target`]). [`router`] turns a table into the service's router, under its base path
+//! and the pre-split [`ALIAS_BASE`], behind the token [`Gate`](crate::Gate), with the public
+//! discovery document; [`route_drift`] checks a table against the OpenAPI file.
+
+use crate::respond::{self, ListRequest, RequestUrl};
+use crate::trace::Operation;
+use crate::{ApiError, Caller, Endpoint, Gate};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use oneroster_model::{Collection, Relation, View};
+use oneroster_openapi::Service;
+use oneroster_store::{Listing, Store};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// The pre-split base path that serves every service's routes too (some products document it).
+pub const ALIAS_BASE: &str = "/ims/oneroster/v1p2";
+
+/// A parent record a nested route hangs off: its collection, the view it must be in, and
+/// what a 404 calls it.
+#[derive(Debug, Clone, Copy)]
+pub struct Parent(pub Collection, pub Option<View>, pub &'static str);
+
+/// A school (`/schools/{id}/…`).
+pub const SCHOOL: Parent = Parent(Collection::Orgs, Some(View::Schools), "school");
+/// A class (`/classes/{id}/…`).
+pub const CLASS: Parent = Parent(Collection::Classes, None, "class");
+/// A course (`/courses/{id}/…`).
+pub const COURSE: Parent = Parent(Collection::Courses, None, "course");
+/// Any academic session: a class's `terms` may name a semester or a school year, and consumers
+/// follow them to `/terms/{id}/classes|gradingPeriods`, so those routes do not insist on type
+/// `term` (`/terms` and `/terms/{id}` do).
+pub const TERM: Parent = Parent(Collection::AcademicSessions, None, "term");
+/// Any user (`/users/{id}/…`).
+pub const USER: Parent = Parent(Collection::Users, None, "user");
+/// A user in the students view (`/students/{id}/…`).
+pub const STUDENT: Parent = Parent(Collection::Users, Some(View::Students), "student");
+/// A user in the teachers view (`/teachers/{id}/…`).
+pub const TEACHER: Parent = Parent(Collection::Users, Some(View::Teachers), "teacher");
+
+/// What an endpoint reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    /// Every record of a collection.
+    All(Collection),
+    /// Every record of a typed view.
+    AllOf(View),
+    /// One record of a collection (in a view, when given).
+    One(Collection, Option<View>),
+    /// The children of a parent, optionally only those in a view.
+    Related(Relation, Parent, Option<View>),
+    /// The children of a class that must belong to the school (`/schools/{s}/classes/{c}/…`).
+    ClassInSchool(Relation),
+}
+
+/// One endpoint: OpenAPI path, operationId, what it reads.
+pub type Route = (&'static str, &'static str, Target);
+
+/// What every handler of a service shares: the store and the endpoints read from the OpenAPI.
+struct App {
+    store: Store,
+    endpoints: HashMap<&'static str, Endpoint>,
+}
+
+/// The path with its parameters named by position (`{p0}`, `{p1}`), so that routes whose
+/// OpenAPI parameter names differ at one position (`/classes/{sourcedId}` and
+/// `/classes/{classSourcedId}/students`) share one router.
+fn positional(path: &str) -> String {
+    let mut position = 0;
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                position += 1;
+                format!("{{p{}}}", position - 1)
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The service's router: every route under both bases behind the token [`Gate`] and the
+/// discovery document (public). Unrouted paths are left to the router that serves it
+/// (see [`no_route`]), so that several services merge into one local server.
+pub fn router(service: Service, routes: &'static [Route], store: Store, gate: Arc<Gate>) -> Router {
+    let endpoints = routes.iter().map(|(_, id, _)| (*id, Endpoint::new(service, id))).collect();
+    let app = Arc::new(App { store, endpoints });
+    let mut served = Router::new();
+    for &(path, operation_id, target) in routes {
+        served =
+            served.route(
+                &positional(path),
+                get(
+                    move |State(app): State<Arc<App>>,
+                          caller: Caller,
+                          url: RequestUrl,
+                          Path(ids): Path<Vec<String>>| async move {
+                        let mut response = serve(&app, &caller, operation_id, target, &ids, &url)
+                            .await
+                            .unwrap_or_else(IntoResponse::into_response);
+                        response.extensions_mut().insert(Operation(operation_id));
+                        response
+                    },
+                ),
+            );
+    }
+    let served = served.with_state(app);
+    let base = service.base_path();
+    let discovery =
+        move || async move { ([(header::CONTENT_TYPE, "application/json")], service.document_text()).into_response() };
+    Router::new()
+        .nest(base, served.clone())
+        .nest(ALIAS_BASE, served)
+        .layer(axum::middleware::from_fn_with_state(gate, crate::authenticate))
+        .layer(axum::middleware::from_fn(crate::trace::request_span))
+        .route(&format!("{base}/discovery/"), get(discovery))
+        .route(&format!("{base}/discovery"), get(discovery))
+        // gzip when the caller accepts it: a 10,000-record page shrinks about tenfold.
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+}
+
+/// The answer to a path no route serves: 404 `unknownobject` as `imsx_StatusInfo`.
+pub async fn no_route(url: RequestUrl) -> ApiError {
+    ApiError::NoRoute(url.url)
+}
+
+async fn serve(
+    app: &App,
+    caller: &Caller,
+    operation_id: &str,
+    target: Target,
+    ids: &[String],
+    url: &RequestUrl,
+) -> Result<Response, ApiError> {
+    let endpoint = &app.endpoints[operation_id];
+    caller.require_any(&endpoint.scopes)?;
+    let tenant = &caller.0.tenant;
+    let store = &app.store;
+    let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
+    let request: ListRequest = match target {
+        Target::One(collection, view) => {
+            return respond::one(store, tenant, endpoint, collection, view, id(0), url).await
+        }
+        Target::All(collection) => Listing::Collection(collection).into(),
+        Target::AllOf(view) => Listing::View(view).into(),
+        Target::Related(relation, Parent(collection, view, what), only_view) => {
+            respond::require(store, tenant, collection, view, id(0), what).await?;
+            ListRequest { listing: Listing::Related { relation, parent: id(0).to_owned() }, only_view }
+        }
+        Target::ClassInSchool(relation) => {
+            let Parent(collection, view, what) = SCHOOL;
+            respond::require(store, tenant, collection, view, id(0), what).await?;
+            let class = respond::require(store, tenant, Collection::Classes, None, id(1), "class").await?;
+            let body: serde_json::Value = serde_json::from_str(&class.body)?;
+            if body["school"]["sourcedId"] != id(0) {
+                return Err(ApiError::NotFound { what: format!("class of school '{}'", id(0)), id: id(1).to_owned() });
+            }
+            Listing::Related { relation, parent: id(1).to_owned() }.into()
+        }
+    };
+    respond::list(store, tenant, endpoint, request, url).await
+}
+
+/// How a route table and the service's OpenAPI file differ: operations not served, routes not
+/// specified, and routes whose target does not fit the operation's envelope (a list read for a
+/// single-record operation, or the reverse). Empty when they agree.
+pub fn route_drift(service: Service, routes: &[Route]) -> Vec<String> {
+    let served: BTreeSet<(&str, &str)> = routes.iter().map(|(path, id, _)| (*path, *id)).collect();
+    let specified: BTreeSet<(&str, &str)> =
+        service.operations().iter().map(|o| (o.path.as_str(), o.operation_id.as_str())).collect();
+    let mut drift: Vec<String> = specified
+        .difference(&served)
+        .map(|(path, id)| format!("{id} ({path}) is specified but not served"))
+        .chain(served.difference(&specified).map(|(path, id)| format!("{id} ({path}) is served but not specified")))
+        .collect();
+    for (path, id, target) in routes.iter().filter(|(path, id, _)| specified.contains(&(*path, *id))) {
+        let is_list = Endpoint::new(service, id).envelope.is_list;
+        if is_list == matches!(target, Target::One(..)) {
+            drift.push(format!("{id} ({path}) reads {target:?}, which does not fit its envelope"));
+        }
+    }
+    drift
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positional_names_parameters_by_position() {
+        assert_eq!(
+            positional("/schools/{schoolSourcedId}/classes/{classSourcedId}/students"),
+            "/schools/{p0}/classes/{p1}/students"
+        );
+        assert_eq!(positional("/users"), "/users");
+    }
+
+    #[test]
+    fn drift_names_what_is_missing_extra_and_misread() {
+        const ROUTES: [Route; 3] = [
+            ("/resources", "getAllResources", Target::All(Collection::Resources)),
+            ("/resources/{sourcedId}", "getResource", Target::All(Collection::Resources)),
+            ("/resources/{sourcedId}/extra", "getExtra", Target::One(Collection::Resources, None)),
+        ];
+        let drift = route_drift(Service::Resources, &ROUTES);
+        assert!(drift.iter().any(|d| d.starts_with("getResourcesForClass") && d.ends_with("not served")), "{drift:?}");
+        assert!(drift.iter().any(|d| d.starts_with("getExtra") && d.ends_with("not specified")), "{drift:?}");
+        assert!(drift.iter().any(|d| d.starts_with("getResource (") && d.contains("envelope")), "{drift:?}");
+        assert!(!drift.iter().any(|d| d.starts_with("getAllResources")), "{drift:?}");
+    }
+}
