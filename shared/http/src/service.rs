@@ -4,7 +4,7 @@
 //! discovery document; [`route_drift`] checks a table against the OpenAPI file.
 
 use crate::respond::{self, ListRequest, RequestUrl};
-use crate::trace::Operation;
+use crate::trace::{Operation, Returned};
 use crate::{ApiError, Caller, Endpoint, Gate};
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -149,8 +149,19 @@ async fn serve(
         Target::All(collection) => Listing::Collection(collection).into(),
         Target::AllOf(view) => Listing::View(view).into(),
         Target::Related(relation, Parent(collection, view, what), only_view) => {
-            respond::require(store, tenant, collection, view, id(0), what).await?;
-            ListRequest { listing: Listing::Related { relation, parent: id(0).to_owned() }, only_view }
+            let request = ListRequest { listing: Listing::Related { relation, parent: id(0).to_owned() }, only_view };
+            if view.is_some() {
+                respond::require(store, tenant, collection, view, id(0), what).await?;
+                return respond::list(store, tenant, endpoint, request, url).await;
+            }
+            // Entries exist only under parents that exist (references are checked at ingest
+            // and records are never removed), so the parent is read only when nothing is
+            // listed, to tell an empty list from an unknown parent.
+            let response = respond::list(store, tenant, endpoint, request, url).await?;
+            if response.extensions().get::<Returned>().is_some_and(|returned| returned.0 == 0) {
+                respond::require(store, tenant, collection, view, id(0), what).await?;
+            }
+            return Ok(response);
         }
         Target::ClassInSchool(relation) => {
             let Parent(collection, view, what) = SCHOOL;
