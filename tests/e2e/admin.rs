@@ -4,6 +4,7 @@ use district_gen::District;
 use e2e::{bulk_zip, register, stack, tenant, zip_of, Api};
 use oneroster_auth::Scopes;
 use oneroster_store::JobState;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn basic(id: &str, secret: &str) -> Option<(String, String)> {
@@ -87,4 +88,64 @@ async fn an_upload_is_ingested_and_its_job_reported() {
     let job = admin::wait_for_job(stack.store(), &t, &key, Duration::from_secs(120)).await.expect("job");
     assert!(job.state == JobState::Rejected && job.errors.iter().any(|e| e.contains("disabled")), "{:?}", job.errors);
     ingesting.abort();
+}
+
+#[tokio::test]
+async fn signing_keys_live_in_their_secret_and_rotate_without_downtime() {
+    use oneroster_auth::Issuer;
+    use oneroster_http::Gate;
+    let stack = stack().await;
+    let store = stack.store().clone();
+    let aws = aws_config::from_env().load().await;
+    let endpoint = std::env::var("SECRETS_ENDPOINT").or_else(|_| std::env::var("S3_ENDPOINT")).ok();
+    let secret = oneroster_secrets::SigningSecret::new(&aws, endpoint.as_deref(), e2e::unique("signing-keys"));
+    let kids = |jwks: &serde_json::Value| -> Vec<String> {
+        jwks["keys"].as_array().into_iter().flatten().filter_map(|k| k["kid"].as_str().map(str::to_owned)).collect()
+    };
+
+    // A fresh deployment: no ring, and API functions refuse to start without published keys.
+    const ISSUER: &str = "https://auth.example.test";
+    assert!(Gate::with_published_keys(store.clone(), ISSUER, Duration::ZERO).await.is_err());
+    let first = admin::init_keys(&store, &secret).await.expect("init");
+    assert_eq!(kids(&first).len(), 1);
+    assert_eq!(kids(&admin::init_keys(&store, &secret).await.expect("init again")), kids(&first), "init keeps a ring");
+    assert_eq!(store.published_keys().await.expect("read").map(|p| p.jwks), Some(first.clone()));
+
+    // An API function started now, and a client whose tokens it checks.
+    let t = tenant("keys");
+    let (client, _) = e2e::client(&stack, &t, &Scopes::all()).await;
+    let gate = Arc::new(Gate::with_published_keys(store.clone(), ISSUER, Duration::ZERO).await.expect("a gate"));
+    let api = resources::router(store.clone(), gate);
+    let token_now = || async {
+        let ring = secret.load().await.expect("readable").expect("a ring");
+        Issuer::new(ring, ISSUER, 3600).issue(&t, &client.id, &Scopes::all()).0
+    };
+    let old_token = token_now().await;
+    assert_eq!(status_of(&api, &old_token).await, 200);
+
+    // Rotation: the new key signs; the running function learns it from the table; old tokens
+    // keep working until the old key is retired.
+    let rotated = admin::rotate_keys(&store, &secret).await.expect("rotate");
+    assert_eq!(kids(&rotated).len(), 2);
+    assert_eq!(kids(&rotated)[1], kids(&first)[0]);
+    let new_token = token_now().await;
+    assert_ne!(new_token, old_token);
+    assert_eq!(status_of(&api, &new_token).await, 200, "a key rotated in after the function started");
+    assert_eq!(status_of(&api, &old_token).await, 200);
+    let retired = admin::retire_keys(&store, &secret, 1).await.expect("retire");
+    assert_eq!(kids(&retired), kids(&rotated)[..1]);
+    let fresh_gate = Arc::new(Gate::with_published_keys(store.clone(), ISSUER, Duration::ZERO).await.expect("gate"));
+    let fresh = resources::router(store.clone(), fresh_gate);
+    assert_eq!(status_of(&fresh, &new_token).await, 200);
+    assert_eq!(status_of(&fresh, &old_token).await, 401, "a retired key's tokens are refused");
+}
+
+/// The status of `GET /resources` through `router` with `token`.
+async fn status_of(router: &axum::Router, token: &str) -> u16 {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get("/ims/oneroster/resources/v1p2/resources")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .expect("a request");
+    router.clone().oneshot(request).await.expect("an answer").status().as_u16()
 }

@@ -1,11 +1,14 @@
 //! What operators and district admins do, as functions over the store and the upload bucket:
-//! register tenants, manage their OAuth clients, upload packages and read ingest jobs. The
+//! register tenants, manage their OAuth clients, upload packages, read ingest jobs, and keep
+//! the token signing keys (in their secret, the public half published in the table). The
 //! `oneroster-admin` binary is a thin command line over these; the local server and the tests
 //! use them too.
 
-use oneroster_auth::Scopes;
+use oneroster_auth::{KeyError, KeyRing, Scopes};
 use oneroster_model::{TenantId, Timestamp};
-use oneroster_store::{Job, JobState, OAuthClient, Store, StoreError, TenantRecord};
+use oneroster_secrets::{SecretError, SigningSecret};
+use oneroster_store::{Job, JobState, OAuthClient, PublishedKeys, Store, StoreError, TenantRecord};
+use serde_json::Value;
 use std::time::Duration;
 
 /// An admin operation that failed.
@@ -32,6 +35,64 @@ pub enum AdminError {
     /// The job did not finish in time.
     #[error("the ingest job of {0} did not finish within {1:?}")]
     Timeout(String, Duration),
+    /// The signing-keys secret could not be read or written.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// A signing key could not be made.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// There are no signing keys to rotate or retire yet.
+    #[error("there are no signing keys yet (oneroster-admin keys init)")]
+    NoKeys,
+}
+
+/// A new key id: the time it was made, so ids sort by age and never repeat.
+fn new_kid() -> String {
+    format!("k{}", Timestamp::now().to_string().replace(['-', ':', '.'], "").to_lowercase())
+}
+
+/// Saves `ring` and publishes its public keys. A new key is published before the secret
+/// holds it (so no token signed with it is ever unverifiable); a retired key is dropped from
+/// the secret before it is unpublished.
+async fn keep_keys(store: &Store, secret: &SigningSecret, ring: &KeyRing, adding: bool) -> Result<Value, AdminError> {
+    let published = PublishedKeys { jwks: ring.jwks() };
+    if adding {
+        store.publish_keys(&published).await?;
+        secret.save(ring).await?;
+    } else {
+        secret.save(ring).await?;
+        store.publish_keys(&published).await?;
+    }
+    Ok(published.jwks)
+}
+
+/// Makes the signing key ring if the secret holds none (a fresh deployment's secret holds a
+/// placeholder) and publishes its public keys; leaves an existing ring as it is (publishing it
+/// again). Returns the published JWKS.
+pub async fn init_keys(store: &Store, secret: &SigningSecret) -> Result<Value, AdminError> {
+    match secret.load().await {
+        Ok(Some(ring)) => keep_keys(store, secret, &ring, true).await,
+        Ok(None) | Err(SecretError::NotARing(_)) => {
+            keep_keys(store, secret, &KeyRing::generate(&new_kid())?, true).await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Puts a new signing key in front (it signs from the auth function's next key reload; the
+/// others stay published, so tokens they signed stay valid). Returns the published JWKS.
+pub async fn rotate_keys(store: &Store, secret: &SigningSecret) -> Result<Value, AdminError> {
+    let mut ring = secret.load().await?.ok_or(AdminError::NoKeys)?;
+    ring.rotate(&new_kid())?;
+    keep_keys(store, secret, &ring, true).await
+}
+
+/// Keeps only the newest `keep` keys (at least one): run it once the tokens the older keys
+/// signed have expired (the token lifetime after the auth function stopped signing with them).
+pub async fn retire_keys(store: &Store, secret: &SigningSecret, keep: usize) -> Result<Value, AdminError> {
+    let mut ring = secret.load().await?.ok_or(AdminError::NoKeys)?;
+    ring.retire(keep);
+    keep_keys(store, secret, &ring, false).await
 }
 
 /// Registers a tenant (or renames it and enables it again).

@@ -1,12 +1,14 @@
-//! `oneroster-admin`: tenants, OAuth clients, uploads and ingest jobs. Works against the local
-//! stack (`DYNAMODB_ENDPOINT`, `S3_ENDPOINT` set, as `make run` does) or, without them, against
-//! the AWS account and region of the usual AWS configuration (`TABLE_NAME`, `UPLOAD_BUCKET`
-//! name the deployment's table and bucket).
+//! `oneroster-admin`: tenants, OAuth clients, uploads, ingest jobs and the token signing keys.
+//! Works against the local stack (`DYNAMODB_ENDPOINT`, `S3_ENDPOINT`, `SECRETS_ENDPOINT` set,
+//! as `make run` does) or, without them, against the AWS account and region of the usual AWS
+//! configuration (`TABLE_NAME`, `UPLOAD_BUCKET`, `SIGNING_KEYS_SECRET` name the deployment's
+//! table, bucket and secret; `make deploy` prints them).
 
 use admin::AdminError;
 use clap::{Parser, Subcommand};
 use oneroster_auth::Scopes;
 use oneroster_model::TenantId;
+use oneroster_secrets::SigningSecret;
 use oneroster_store::{JobState, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +50,25 @@ enum Command {
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
+    },
+    /// The keys that sign access tokens (private in the secret, public in the table).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make the key ring if there is none, and publish its public keys (after a deploy).
+    Init,
+    /// Put a new key in front; the old ones stay published.
+    Rotate,
+    /// Keep only the newest keys (once the older keys' tokens have expired).
+    Retire {
+        /// How many keys to keep.
+        #[arg(long, default_value_t = 1)]
+        keep: usize,
     },
 }
 
@@ -146,6 +167,10 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     let s3 = aws_sdk_s3::Client::from_conf(s3.build());
     let bucket = var("UPLOAD_BUCKET", "oneroster-uploads");
+    let secret = || {
+        let endpoint = std::env::var("SECRETS_ENDPOINT").ok();
+        SigningSecret::new(&aws, endpoint.as_deref(), var("SIGNING_KEYS_SECRET", "oneroster-signing-keys"))
+    };
     match args.command {
         Command::Tenant { command: TenantCommand::Create { id, name } } => {
             let record = admin::create_tenant(&store, &TenantId::parse(&id)?, &name).await?;
@@ -211,6 +236,14 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
                                             "finished": j.finished, "errors": j.error_count, "items_written": j.items_written}))
                 .collect();
             print(&serde_json::Value::Array(shown));
+        }
+        Command::Keys { command } => {
+            let jwks = match command {
+                KeysCommand::Init => admin::init_keys(&store, &secret()).await?,
+                KeysCommand::Rotate => admin::rotate_keys(&store, &secret()).await?,
+                KeysCommand::Retire { keep } => admin::retire_keys(&store, &secret(), keep).await?,
+            };
+            print(&jwks);
         }
         Command::Jobs { command: JobsCommand::Show { tenant, id } } => {
             match store.get_job(&TenantId::parse(&tenant)?, &id).await? {

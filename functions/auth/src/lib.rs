@@ -16,29 +16,66 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use oneroster_auth::{secret, tenant_of_client, Issuer, Scopes};
+use oneroster_secrets::SigningSecret;
 use oneroster_store::Store;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 /// How long an access token lives.
 pub const TOKEN_LIFETIME_SECONDS: u64 = 3600;
 
+/// How often a deployed auth function re-reads its signing keys, so that a key rotated in or
+/// retired (`oneroster-admin keys`) takes effect without a redeploy.
+pub const KEYS_RELOAD: Duration = Duration::from_secs(300);
+
 struct Auth {
     store: Store,
-    issuer: Issuer,
+    issuer: RwLock<Issuer>,
+    /// The secret the keys are re-read from, and when they last were.
+    reload: Option<(SigningSecret, Mutex<Instant>)>,
 }
 
-/// The auth function's router.
-pub fn router(store: Store, issuer: Issuer) -> Router {
+impl Auth {
+    /// The issuer with the current keys, re-read from the secret when [`KEYS_RELOAD`] has
+    /// passed (a failed read keeps the keys in use).
+    async fn issuer(&self) -> Issuer {
+        if let Some((secret, loaded)) = &self.reload {
+            let due = loaded.lock().is_ok_and(|mut at| {
+                let due = at.elapsed() >= KEYS_RELOAD;
+                if due {
+                    *at = Instant::now();
+                }
+                due
+            });
+            if due {
+                match secret.load().await {
+                    Ok(Some(ring)) => {
+                        if let Ok(mut issuer) = self.issuer.write() {
+                            *issuer = issuer.with_keys(ring);
+                        }
+                    }
+                    Ok(None) => tracing::warn!("the signing-keys secret is empty; the keys in use stay"),
+                    Err(error) => tracing::warn!(%error, "re-reading the signing keys failed; the keys in use stay"),
+                }
+            }
+        }
+        self.issuer.read().map_or_else(|poisoned| poisoned.into_inner().clone(), |issuer| issuer.clone())
+    }
+}
+
+/// The auth function's router, signing with `issuer`'s keys, re-read from `reload` when given.
+pub fn router(store: Store, issuer: Issuer, reload: Option<SigningSecret>) -> Router {
+    let reload = reload.map(|secret| (secret, Mutex::new(Instant::now())));
     Router::new()
         .route("/oauth/token", post(token))
         .route("/.well-known/jwks.json", get(jwks))
-        .with_state(Arc::new(Auth { store, issuer }))
+        .with_state(Arc::new(Auth { store, issuer: RwLock::new(issuer), reload }))
         .layer(axum::middleware::from_fn(oneroster_http::trace::request_span))
 }
 
 async fn jwks(State(auth): State<Arc<Auth>>) -> Response {
     let headers = [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=300")];
-    (headers, auth.issuer.jwks().to_string()).into_response()
+    (headers, auth.issuer().await.jwks().to_string()).into_response()
 }
 
 /// An RFC 6749 §5.2 error.
@@ -141,7 +178,7 @@ async fn issue(auth: &Auth, headers: &HeaderMap, body: &[u8]) -> Response {
             false,
         );
     }
-    let (access_token, expires_in) = auth.issuer.issue(&client.tenant, &client.id, &granted);
+    let (access_token, expires_in) = auth.issuer().await.issue(&client.tenant, &client.id, &granted);
     tracing::info!(client = %client.id, "token issued");
     let body = serde_json::json!({
         "access_token": access_token, "token_type": "Bearer", "expires_in": expires_in, "scope": granted.to_text(),

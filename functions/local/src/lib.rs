@@ -227,7 +227,7 @@ impl LocalStack {
     pub fn api(&self) -> axum::Router {
         let verifier = Verifier::new(&self.issuer.jwks(), LOCAL_ISSUER);
         let gate = Arc::new(Gate::new(verifier, self.store().clone(), self.config.client_recheck));
-        auth::router(self.store().clone(), self.issuer.clone())
+        auth::router(self.store().clone(), self.issuer.clone(), None)
             .merge(rostering::router(self.store().clone(), gate.clone()))
             .merge(resources::router(self.store().clone(), gate))
             .fallback(oneroster_http::service::no_route)

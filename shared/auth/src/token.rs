@@ -17,6 +17,9 @@ pub enum AuthError {
     /// Not a JWT this service issued, or no longer valid.
     #[error("invalid token: {0}")]
     Invalid(String),
+    /// Signed with a key the verifier does not know (yet: a key published after it started).
+    #[error("invalid token: unknown key")]
+    UnknownKey,
 }
 
 /// What a token says.
@@ -66,6 +69,11 @@ impl Issuer {
     /// `lifetime_seconds`.
     pub fn new(keys: KeyRing, issuer: impl Into<String>, lifetime_seconds: u64) -> Self {
         Self { keys, issuer: issuer.into(), lifetime_seconds }
+    }
+
+    /// The same issuer signing with `keys` (the ring re-read after a rotation).
+    pub fn with_keys(&self, keys: KeyRing) -> Self {
+        Self { keys, ..self.clone() }
     }
 
     /// The public keys (`/.well-known/jwks.json`).
@@ -135,7 +143,7 @@ impl Verifier {
         if header.alg != Algorithm::EdDSA {
             return Err(invalid("wrong algorithm"));
         }
-        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or_else(|| invalid("unknown key"))?;
+        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or(AuthError::UnknownKey)?;
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {

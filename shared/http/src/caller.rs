@@ -9,10 +9,10 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use oneroster_auth::{Grant, Verifier};
+use oneroster_auth::{AuthError, Grant, Verifier};
 use oneroster_store::Store;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// The verified caller of a request.
@@ -41,20 +41,74 @@ impl Caller {
 /// Checks tokens, and whether their client is still enabled (a disabled or revoked client's
 /// tokens stop working within `recheck`, without a store read per request).
 pub struct Gate {
-    verifier: Verifier,
+    verifier: RwLock<Verifier>,
     store: Store,
     recheck: Duration,
     clients: Mutex<HashMap<String, (Instant, bool)>>,
+    /// With keys published in the store: the issuer, and when they were last read.
+    published: Option<(String, Mutex<Instant>)>,
+}
+
+/// How often, at most, a token signed by an unknown key makes the gate read the published
+/// keys again (a key rotated in after the function started).
+const KEYS_REREAD: Duration = Duration::from_secs(60);
+
+/// The gate could not start: no keys are published (`oneroster-admin keys init` publishes them).
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// Nothing published yet.
+    #[error("no signing keys are published in the table; run `oneroster-admin keys init`")]
+    NoKeys,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] oneroster_store::StoreError),
 }
 
 impl Gate {
     /// A gate verifying with `verifier`, looking clients up in `store` at most every `recheck`.
     pub fn new(verifier: Verifier, store: Store, recheck: Duration) -> Self {
-        Self { verifier, store, recheck, clients: Mutex::new(HashMap::new()) }
+        Self { verifier: RwLock::new(verifier), store, recheck, clients: Mutex::new(HashMap::new()), published: None }
+    }
+
+    /// A gate verifying tokens of `issuer` with the keys published in `store` (see
+    /// [`Store::publish_keys`]), read again when a token names a key it does not know.
+    pub async fn with_published_keys(store: Store, issuer: &str, recheck: Duration) -> Result<Self, GateError> {
+        let keys = store.published_keys().await?.ok_or(GateError::NoKeys)?;
+        let mut gate = Self::new(Verifier::new(&keys.jwks, issuer), store, recheck);
+        // The first unknown key may send the gate back to the table at once.
+        let read = Instant::now().checked_sub(KEYS_REREAD).unwrap_or_else(Instant::now);
+        gate.published = Some((issuer.to_owned(), Mutex::new(read)));
+        Ok(gate)
+    }
+
+    fn verify(&self, token: &str) -> Result<Grant, AuthError> {
+        self.verifier.read().map_err(|_| AuthError::Invalid("verifier unavailable".into()))?.verify(token)
+    }
+
+    /// Reads the published keys again, unless that was done within [`KEYS_REREAD`]; whether
+    /// it did.
+    async fn reread_keys(&self) -> Result<bool, ApiError> {
+        let Some((issuer, read)) = &self.published else { return Ok(false) };
+        {
+            let Ok(mut read) = read.lock() else { return Ok(false) };
+            if read.elapsed() < KEYS_REREAD {
+                return Ok(false);
+            }
+            *read = Instant::now();
+        }
+        let Some(keys) = self.store.published_keys().await? else { return Ok(false) };
+        if let Ok(mut verifier) = self.verifier.write() {
+            *verifier = Verifier::new(&keys.jwks, issuer);
+        }
+        Ok(true)
     }
 
     async fn admit(&self, token: &str) -> Result<Grant, ApiError> {
-        let grant = self.verifier.verify(token).map_err(|e| {
+        let mut verified = self.verify(token);
+        if matches!(verified, Err(AuthError::UnknownKey)) && self.reread_keys().await? {
+            verified = self.verify(token);
+        }
+        let grant = verified.map_err(|e| {
             tracing::info!(reason = %e, "token refused");
             ApiError::Unauthorised
         })?;

@@ -2,7 +2,6 @@
 
 use crate::Gate;
 use axum::Router;
-use oneroster_auth::Verifier;
 use oneroster_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,14 +27,12 @@ pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
 const CLIENT_RECHECK: Duration = Duration::from_secs(60);
 
 /// Runs a read service in Lambda: JSON logs, then the router that `service` builds over the
-/// table `TABLE_NAME`, behind a [`Gate`] that verifies tokens against the auth function's public
-/// keys (`JWKS`, a JSON Web Key Set) and issuer (`ISSUER`), all from the deployment.
+/// table `TABLE_NAME`, behind a [`Gate`] that verifies tokens of `ISSUER` against the public
+/// keys published in the table (see [`Gate::with_published_keys`]).
 pub async fn run_service(service: fn(Store, Arc<Gate>) -> Router) -> Result<(), lambda_http::Error> {
     init_json_logs();
     let aws = aws_config::load_from_env().await;
     let store = Store::connect(&aws, None, std::env::var("TABLE_NAME")?);
-    let jwks: serde_json::Value = serde_json::from_str(&std::env::var("JWKS")?)?;
-    let verifier = Verifier::new(&jwks, &std::env::var("ISSUER")?);
-    let gate = Arc::new(Gate::new(verifier, store.clone(), CLIENT_RECHECK));
-    run(service(store, gate)).await
+    let gate = Gate::with_published_keys(store.clone(), &std::env::var("ISSUER")?, CLIENT_RECHECK).await?;
+    run(service(store, Arc::new(gate))).await
 }

@@ -19,6 +19,6 @@ pub mod respond;
 pub mod service;
 pub mod trace;
 
-pub use caller::{authenticate, Caller, Gate};
+pub use caller::{authenticate, Caller, Gate, GateError};
 pub use endpoint::Endpoint;
 pub use error::ApiError;

@@ -109,6 +109,12 @@ pub fn tenant_registry_key(tenant: &TenantId) -> (String, String) {
 /// The registry's partition.
 pub const TENANT_REGISTRY: &str = "#tenants";
 
+/// The public keys that verify access tokens (a JWKS): like the tenant registry, a key that
+/// does not begin with a tenant, holding no district data; every API function reads it.
+pub fn published_keys_key() -> (String, String) {
+    ("#keys".to_owned(), "jwks".to_owned())
+}
+
 /// The partition of a tenant's OAuth clients.
 pub fn clients_partition(tenant: &TenantId) -> String {
     format!("{tenant}#client")

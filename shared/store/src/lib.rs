@@ -54,6 +54,7 @@ pub mod jobs;
 pub mod keys;
 pub mod listing;
 pub mod records;
+pub mod signing;
 mod table;
 pub mod tenants;
 
@@ -61,6 +62,7 @@ pub use clients::OAuthClient;
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
 pub use listing::{Cursor, Listing, Page};
 pub use records::{Digest, RecordWrite, StoredLinks, StoredRecord};
+pub use signing::PublishedKeys;
 pub use tenants::TenantRecord;
 
 use aws_sdk_dynamodb::error::SdkError;
