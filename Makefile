@@ -1,8 +1,11 @@
 # The README's Commands section is this file. Every target installs what it needs.
-#   make run     install, start the local stack, load a demo district, serve the API on localhost
-#   make test    every test (unit, CSV samples, end-to-end against DynamoDB Local and moto)
-#   make bench   ingest and API figures for a 100,000-student district (STUDENTS=… to change)
-#   make stop    stop the local stack
+#   make run            install, start the local stack, load a demo district, serve the API on localhost
+#   make test           every test (unit, CSV samples, end-to-end against DynamoDB Local and moto),
+#                       the template's lint, security scan and drift test, and the Lambda build
+#   make bench          ingest and API figures for a 100,000-student district (STUDENTS=… to change)
+#   make stop           stop the local stack
+#   make build-lambdas  the four Lambda functions for x86_64, as zips in target/lambda/
+#   make deploy         build and deploy to AWS with SAM (STACK_NAME=, STAGE=; README)
 
 SHELL := /bin/bash
 STACK := infra/local/stack.sh
@@ -12,8 +15,10 @@ TENANT ?= demo-district
 PORT ?= 8080
 API := http://127.0.0.1:$(PORT)/ims/oneroster/rostering/v1p2
 ADMIN := ./target/debug/oneroster-admin
+TOOLS := .local/tools
+LAMBDAS := auth ingest rostering resources
 
-.PHONY: run test bench stop stack-up lint build
+.PHONY: run test bench stop stack-up lint lint-infra tools build build-lambdas deploy
 
 build:
 	cargo build --workspace --bins
@@ -53,15 +58,36 @@ run: stack-up build
 lint:
 	cargo fmt --all -- --check
 
-test: stack-up
+# Pinned infrastructure tools (cfn-lint, checkov, cargo-lambda, zig) in their own virtualenv.
+$(TOOLS)/installed: infra/requirements.txt
+	python3 -m venv $(TOOLS) && $(TOOLS)/bin/pip install -q --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+tools: $(TOOLS)/installed
+
+lint-infra: tools
+	$(TOOLS)/bin/cfn-lint infra/template.yaml
+	$(TOOLS)/bin/checkov -f infra/template.yaml --framework cloudformation --quiet --compact --skip-download
+
+build-lambdas: tools
+	PATH="$(abspath $(TOOLS))/bin:$$PATH" cargo lambda build --release --x86-64 --output-format zip $(addprefix -p ,$(LAMBDAS))
+	@for f in $(LAMBDAS); do printf '  %-10s %s bytes zipped\n' $$f $$(stat -c %s target/lambda/$$f/bootstrap.zip); done
+
+deploy: build-lambdas
+	cargo build --release -p admin
+	infra/deploy.sh
+
+test: stack-up tools
 	@eval "$$($(STACK) env)"; mkdir -p .local; : > .local/test.log; \
-	cargo fmt --all -- --check && cargo test --workspace 2>&1 | tee .local/test.log; rc=$${PIPESTATUS[0]}; \
+	cargo fmt --all -- --check && $(MAKE) --no-print-directory lint-infra && \
+	cargo test --workspace 2>&1 | tee .local/test.log; rc=$${PIPESTATUS[0]}; \
 	$(STACK) down; \
 	awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' .local/test.log; \
-	exit $$rc
+	[ $$rc -eq 0 ] && $(MAKE) --no-print-directory build-lambdas; rc2=$$?; \
+	[ $$rc -ne 0 ] && exit $$rc; exit $$rc2
 
 bench: stack-up
 	@eval "$$($(STACK) env)"; \
-	cargo build --profile bench-release -p e2e --bin bench && \
-	./target/bench-release/bench --students $(STUDENTS); rc=$$?; \
+	cargo build --release -p e2e --bin bench && \
+	./target/release/bench --students $(STUDENTS); rc=$$?; \
 	$(STACK) down; exit $$rc

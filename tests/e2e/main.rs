@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth;
+mod infra;
 mod ingest;
 mod interop;
 mod resources;

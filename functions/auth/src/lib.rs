@@ -63,12 +63,22 @@ impl Auth {
     }
 }
 
+/// The token endpoint's path.
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// The public keys' path.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// Every method and path the [`router`] answers.
+pub fn served() -> Vec<(&'static str, String)> {
+    vec![("POST", TOKEN_PATH.to_owned()), ("GET", JWKS_PATH.to_owned())]
+}
+
 /// The auth function's router, signing with `issuer`'s keys, re-read from `reload` when given.
 pub fn router(store: Store, issuer: Issuer, reload: Option<SigningSecret>) -> Router {
     let reload = reload.map(|secret| (secret, Mutex::new(Instant::now())));
     Router::new()
-        .route("/oauth/token", post(token))
-        .route("/.well-known/jwks.json", get(jwks))
+        .route(TOKEN_PATH, post(token))
+        .route(JWKS_PATH, get(jwks))
         .with_state(Arc::new(Auth { store, issuer: RwLock::new(issuer), reload }))
         .layer(axum::middleware::from_fn(oneroster_http::trace::request_span))
 }

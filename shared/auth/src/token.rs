@@ -261,7 +261,7 @@ mod tests {
         assert!(verifier.verify(&rotated.issue(&tenant(), "c", &Scopes::all()).0).is_ok());
         keys.retire(1);
         let verifier = Verifier::new(&keys.jwks(), ISSUER);
-        assert_eq!(verifier.verify(&old_token), Err(AuthError::Invalid("unknown key".into())));
+        assert_eq!(verifier.verify(&old_token), Err(AuthError::UnknownKey));
         let reloaded = KeyRing::from_config(&keys.to_config()).expect("config");
         assert_eq!(reloaded.jwks(), keys.jwks());
     }

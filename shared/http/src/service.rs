@@ -84,6 +84,24 @@ fn positional(path: &str) -> String {
         .join("/")
 }
 
+/// Every method and path the [`router`] of `service` with `routes` answers, parameters named
+/// by position (`{p0}`) as the router and the API Gateway routes name them: each route under
+/// the service's base and [`ALIAS_BASE`], and the discovery document.
+pub fn served(service: Service, routes: &[Route]) -> Vec<(&'static str, String)> {
+    let base = service.base_path();
+    let mut served: Vec<(&'static str, String)> = routes
+        .iter()
+        .flat_map(|(path, _, _)| [base, ALIAS_BASE].map(|prefix| ("GET", format!("{prefix}{}", positional(path)))))
+        .collect();
+    served.extend(discovery_paths(service).map(|path| ("GET", path)));
+    served
+}
+
+fn discovery_paths(service: Service) -> [String; 2] {
+    let base = service.base_path();
+    [format!("{base}/discovery"), format!("{base}/discovery/")]
+}
+
 /// The service's router: every route under both bases behind the token [`Gate`] and the
 /// discovery document (public). Unrouted paths are left to the router that serves it
 /// (see [`no_route`]), so that several services merge into one local server.
@@ -113,13 +131,14 @@ pub fn router(service: Service, routes: &'static [Route], store: Store, gate: Ar
     let base = service.base_path();
     let discovery =
         move || async move { ([(header::CONTENT_TYPE, "application/json")], service.document_text()).into_response() };
+    let [bare, slashed] = discovery_paths(service);
     Router::new()
         .nest(base, served.clone())
         .nest(ALIAS_BASE, served)
-        .layer(axum::middleware::from_fn_with_state(gate, crate::authenticate))
+        .route_layer(axum::middleware::from_fn_with_state(gate, crate::authenticate))
         .layer(axum::middleware::from_fn(crate::trace::request_span))
-        .route(&format!("{base}/discovery/"), get(discovery))
-        .route(&format!("{base}/discovery"), get(discovery))
+        .route(&bare, get(discovery))
+        .route(&slashed, get(discovery))
         // gzip when the caller accepts it: a 10,000-record page shrinks about tenfold.
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
 }
@@ -201,6 +220,7 @@ pub fn route_drift(service: Service, routes: &[Route]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn positional_names_parameters_by_position() {
@@ -209,6 +229,38 @@ mod tests {
             "/schools/{p0}/classes/{p1}/students"
         );
         assert_eq!(positional("/users"), "/users");
+    }
+
+    #[tokio::test]
+    async fn the_router_answers_every_path_it_claims_to_serve_and_no_other() {
+        use tower::ServiceExt;
+        const ROUTES: [Route; 2] = [
+            ("/resources", "getAllResources", Target::All(Collection::Resources)),
+            ("/classes/{classSourcedId}/resources", "getResourcesForClass", Target::All(Collection::Resources)),
+        ];
+        let aws = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let store = Store::connect(&aws, Some("http://127.0.0.1:9"), "unused");
+        let gate = Arc::new(Gate::new(
+            oneroster_auth::Verifier::new(&serde_json::json!({"keys": []}), "i"),
+            store.clone(),
+            Duration::ZERO,
+        ));
+        let router = router(Service::Resources, &ROUTES, store, gate);
+        let status = |path: String| {
+            let router = router.clone();
+            async move {
+                let request = axum::http::Request::get(path).body(axum::body::Body::empty()).expect("a request");
+                router.oneshot(request).await.expect("an answer").status().as_u16()
+            }
+        };
+        let served = served(Service::Resources, &ROUTES);
+        assert_eq!(served.len(), 6);
+        for (_, path) in served {
+            // Routes ask for a token first (401); discovery is public (200).
+            let answer = status(path.replace("{p0}", "c-1")).await;
+            assert!(answer == 401 || answer == 200, "{path}: {answer}");
+        }
+        assert_eq!(status("/ims/oneroster/resources/v1p2/users".to_owned()).await, 404);
     }
 
     #[test]

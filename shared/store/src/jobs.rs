@@ -129,6 +129,8 @@ impl Store {
             .item("kind", AttributeValue::S("lock".into()))
             .item("holder", AttributeValue::S(holder.to_owned()))
             .item("until", AttributeValue::N(until.0.timestamp_millis().to_string()))
+            // The table's TTL attribute: a lock a crashed job left behind is removed a day on.
+            .item("expires", AttributeValue::N((until.0.timestamp() + 86_400).to_string()))
             .condition_expression("attribute_not_exists(pk) OR #until < :now OR holder = :holder")
             .expression_attribute_names("#until", "until")
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
