@@ -19,7 +19,7 @@ async fn tenants_and_clients_are_managed_and_their_secrets_rotate() {
     let unregistered = admin::create_client(store, &t, "app", &Scopes::all()).await;
     assert!(matches!(unregistered, Err(admin::AdminError::UnknownTenant(_))));
     admin::create_tenant(store, &t, "Managed District").await.expect("tenant");
-    assert!(store.list_tenants().await.expect("list").iter().any(|r| r.id == t && r.name == "Managed District"));
+    assert!(store.list_tenants().await.expect("list").iter().any(|r| r.id == *t && r.name == "Managed District"));
 
     let (client, secret) = admin::create_client(store, &t, "app", &Scopes::all()).await.expect("client");
     assert!(!store.get_client(&t, &client.id).await.expect("read").expect("stored").secret_hash.contains(&secret));

@@ -2,12 +2,12 @@
 
 use district_gen::District;
 use e2e::{bulk_zip, delta_zip, ingest, register, sample, stack, tenant, zip_of};
-use oneroster_model::{Collection, Relation, Status, TenantId, Timestamp};
-use oneroster_store::{Cursor, JobState, Listing, Store, StoredRecord};
+use oneroster_model::{Collection, Relation, Status, Timestamp};
+use oneroster_store::{Cursor, JobState, Listing, Store, StoredRecord, Tenant};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
-async fn all(store: &Store, tenant: &TenantId, collection: Collection) -> BTreeMap<String, StoredRecord> {
+async fn all(store: &Store, tenant: &Tenant, collection: Collection) -> BTreeMap<String, StoredRecord> {
     let mut records = BTreeMap::new();
     let mut cursor = Cursor::start();
     loop {
@@ -22,7 +22,7 @@ async fn all(store: &Store, tenant: &TenantId, collection: Collection) -> BTreeM
     }
 }
 
-async fn related(store: &Store, tenant: &TenantId, relation: Relation, parent: &str) -> Vec<String> {
+async fn related(store: &Store, tenant: &Tenant, relation: Relation, parent: &str) -> Vec<String> {
     let mut ids = Vec::new();
     let mut cursor = Cursor::start();
     let listing = Listing::Related { relation, parent: parent.to_owned() };
@@ -210,7 +210,7 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
 
 async fn assert_rejected_and_nothing_changed(
     stack: &local_server::LocalStack,
-    t: &TenantId,
+    t: &Tenant,
     name: &str,
     bytes: Vec<u8>,
 ) -> oneroster_store::Job {

@@ -4,7 +4,7 @@
 
 use local_server::{LocalConfig, LocalStack};
 use oneroster_model::TenantId;
-use oneroster_store::Job;
+use oneroster_store::{Job, Tenant};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -17,9 +17,9 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{}-{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A tenant id.
-pub fn tenant(name: &str) -> TenantId {
-    TenantId::parse(name).expect("test tenant ids are valid")
+/// A tenant, as the operator running the tests names it.
+pub fn tenant(name: &str) -> Tenant {
+    Tenant::by_operator(TenantId::parse(name).expect("test tenant ids are valid"))
 }
 
 /// A fresh local stack of the test's own, whose gate rechecks clients on every request (so

@@ -7,7 +7,7 @@
 use oneroster_auth::{KeyError, KeyRing, Scopes};
 use oneroster_model::{TenantId, Timestamp};
 use oneroster_secrets::{SecretError, SigningSecret};
-use oneroster_store::{Job, JobState, OAuthClient, PublishedKeys, Store, StoreError, TenantRecord};
+use oneroster_store::{Job, JobState, OAuthClient, PublishedKeys, Store, StoreError, Tenant, TenantRecord};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -44,6 +44,11 @@ pub enum AdminError {
     /// There are no signing keys to rotate or retire yet.
     #[error("there are no signing keys yet (oneroster-admin keys init)")]
     NoKeys,
+}
+
+/// The tenant an operator names: this CLI acts for any tenant.
+pub fn operator(tenant: &TenantId) -> Tenant {
+    Tenant::by_operator(tenant.clone())
 }
 
 /// A new key id: the time it was made, so ids sort by age and never repeat.
@@ -110,7 +115,7 @@ pub async fn disable_tenant(store: &Store, tenant: &TenantId) -> Result<usize, A
     record.enabled = false;
     store.put_tenant(&record).await?;
     let mut disabled = 0;
-    for client in store.list_clients(tenant).await?.into_iter().filter(|c| c.enabled) {
+    for client in store.list_clients(&operator(tenant)).await?.into_iter().filter(|c| c.enabled) {
         store.put_client(&OAuthClient { enabled: false, ..client }).await?;
         disabled += 1;
     }
@@ -147,7 +152,7 @@ pub async fn create_client(
 }
 
 async fn client_of(store: &Store, id: &str) -> Result<OAuthClient, AdminError> {
-    let tenant = oneroster_auth::tenant_of_client(id).ok_or_else(|| AdminError::UnknownClient(id.to_owned()))?;
+    let tenant = Tenant::of_client_id(id).ok_or_else(|| AdminError::UnknownClient(id.to_owned()))?;
     store.get_client(&tenant, id).await?.ok_or_else(|| AdminError::UnknownClient(id.to_owned()))
 }
 
@@ -168,7 +173,7 @@ pub async fn revoke_client(store: &Store, id: &str) -> Result<(), AdminError> {
 
 /// The finished job of the upload at `key`, if it has finished.
 pub async fn finished_job(store: &Store, tenant: &TenantId, key: &str) -> Result<Option<Job>, AdminError> {
-    let jobs = store.list_jobs(tenant).await?;
+    let jobs = store.list_jobs(&operator(tenant)).await?;
     Ok(jobs.into_iter().find(|j| j.key == key && j.state != JobState::Running))
 }
 

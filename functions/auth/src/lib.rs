@@ -15,9 +15,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use oneroster_auth::{secret, tenant_of_client, Issuer, Scopes};
+use oneroster_auth::{secret, Issuer, Scopes};
 use oneroster_secrets::SigningSecret;
-use oneroster_store::Store;
+use oneroster_store::{Store, Tenant};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -157,7 +157,7 @@ async fn issue(auth: &Auth, headers: &HeaderMap, body: &[u8]) -> Response {
             return refuse(StatusCode::BAD_REQUEST, "invalid_scope", &format!("unknown scope '{word}'"), false)
         }
     };
-    let client = match tenant_of_client(&client_id) {
+    let client = match Tenant::of_client_id(&client_id) {
         Some(tenant) => match auth.store.get_client(&tenant, &client_id).await {
             Ok(client) => client.filter(|c| c.enabled),
             Err(error) => {

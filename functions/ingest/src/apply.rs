@@ -10,8 +10,8 @@
 
 use oneroster_csv::{FileKind, Mode, Package, PackageError, Part, Report, Row};
 use oneroster_model::entities::{Role, UserProfile};
-use oneroster_model::{Collection, Record, Status, TenantId, Timestamp};
-use oneroster_store::{FileCounts, RecordWrite, Store, StoreError, StoredRecord};
+use oneroster_model::{Collection, Record, Status, Timestamp};
+use oneroster_store::{FileCounts, RecordWrite, Store, StoreError, StoredRecord, Tenant};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -59,7 +59,7 @@ struct UserParts {
 
 /// Applies the package at `path` (already validated) for `tenant`, with `now` as the time of
 /// every change.
-pub async fn apply(store: &Store, tenant: &TenantId, path: &Path, now: Timestamp) -> Result<Applied, ApplyError> {
+pub async fn apply(store: &Store, tenant: &Tenant, path: &Path, now: Timestamp) -> Result<Applied, ApplyError> {
     let modes: HashMap<FileKind, Mode> = {
         let mut scratch = Report::default();
         let package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, &mut scratch)?;
@@ -90,7 +90,7 @@ pub async fn apply(store: &Store, tenant: &TenantId, path: &Path, now: Timestamp
 
 struct Applier<'a> {
     store: &'a Store,
-    tenant: &'a TenantId,
+    tenant: &'a Tenant,
     now: Timestamp,
     path: PathBuf,
     modes: HashMap<FileKind, Mode>,

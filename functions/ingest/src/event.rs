@@ -2,7 +2,7 @@
 //! uses are read, so a notification without `userIdentity` (moto) parses as well as AWS's own.
 //! Keys are URL-encoded in notifications (`+` for space, `%2F` for `/`) and are decoded here.
 
-use oneroster_model::TenantId;
+use oneroster_store::Tenant;
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_128;
@@ -15,7 +15,7 @@ pub struct Upload {
     /// The decoded object key, `<tenant>/…/file.zip`.
     pub key: String,
     /// The tenant: the key's first segment.
-    pub tenant: TenantId,
+    pub tenant: Tenant,
     /// The job id: the same for every delivery of one upload event, different for a new upload
     /// of the same key.
     pub job_id: String,
@@ -97,8 +97,7 @@ fn upload(record: NotificationRecord) -> Result<Upload, Skip> {
     if !key.to_ascii_lowercase().ends_with(".zip") {
         return Err(Skip::NotZip(key));
     }
-    let first = key.split('/').next().unwrap_or_default();
-    let tenant = TenantId::parse(first).map_err(|e| Skip::NoTenant { key: key.clone(), reason: e.to_string() })?;
+    let tenant = Tenant::of_upload_key(&key).map_err(|e| Skip::NoTenant { key: key.clone(), reason: e.to_string() })?;
     let object = &record.s3.object;
     let identity = format!(
         "{}\n{}\n{}\n{}\n{}",

@@ -82,7 +82,7 @@ impl Ingest {
         // records it already wrote compare as unchanged and the rest are written.
         let mut job = existing.unwrap_or_else(|| Job {
             id: upload.job_id.clone(),
-            tenant: upload.tenant.clone(),
+            tenant: upload.tenant.id().clone(),
             bucket: upload.bucket.clone(),
             key: upload.key.clone(),
             state: JobState::Running,

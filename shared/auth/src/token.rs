@@ -41,15 +41,30 @@ pub struct Claims {
     pub exp: u64,
 }
 
-/// What a verified token grants: the only way the API learns a request's tenant.
+/// What a verified token grants: the only way the API learns a request's tenant. Only
+/// [`Verifier::verify`] makes one, so holding a `Grant` proves a token was verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
-    /// The tenant.
-    pub tenant: TenantId,
-    /// The client id.
-    pub client: String,
-    /// The granted scopes.
-    pub scopes: Scopes,
+    tenant: TenantId,
+    client: String,
+    scopes: Scopes,
+}
+
+impl Grant {
+    /// The tenant the token was issued for.
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    /// The client the token was issued to.
+    pub fn client(&self) -> &str {
+        &self.client
+    }
+
+    /// The scopes the token grants.
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
 }
 
 /// Makes access tokens.

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use oneroster_auth::{AuthError, Grant, Verifier};
-use oneroster_store::Store;
+use oneroster_store::{Store, Tenant};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -28,9 +28,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 impl Caller {
+    /// The tenant the request acts for: the verified token's.
+    pub fn tenant(&self) -> Tenant {
+        Tenant::of_grant(&self.0)
+    }
+
     /// Refuses the request (403) unless the token holds one of `scopes`.
     pub fn require_any(&self, scopes: &[String]) -> Result<(), ApiError> {
-        if self.0.scopes.allows_any(scopes) {
+        if self.0.scopes().allows_any(scopes) {
             Ok(())
         } else {
             Err(ApiError::Forbidden)
@@ -112,20 +117,20 @@ impl Gate {
             tracing::info!(reason = %e, "token refused");
             ApiError::Unauthorised
         })?;
-        let known = self.clients.lock().ok().and_then(|c| c.get(&grant.client).copied());
+        let known = self.clients.lock().ok().and_then(|c| c.get(grant.client()).copied());
         let enabled = match known {
             Some((checked, enabled)) if checked.elapsed() < self.recheck => enabled,
             _ => {
-                let client = self.store.get_client(&grant.tenant, &grant.client).await?;
+                let client = self.store.get_client(&Tenant::of_grant(&grant), grant.client()).await?;
                 let enabled = client.is_some_and(|c| c.enabled);
                 if let Ok(mut clients) = self.clients.lock() {
-                    clients.insert(grant.client.clone(), (Instant::now(), enabled));
+                    clients.insert(grant.client().to_owned(), (Instant::now(), enabled));
                 }
                 enabled
             }
         };
         if !enabled {
-            tracing::info!(client = %grant.client, "token of a disabled or unknown client refused");
+            tracing::info!(client = %grant.client(), "token of a disabled or unknown client refused");
             return Err(ApiError::Unauthorised);
         }
         Ok(grant)

@@ -25,11 +25,11 @@ use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use oneroster_model::{lookup_key, Collection, Relation, Status, TenantId, Timestamp, View};
+use oneroster_model::{lookup_key, Collection, Relation, Status, Timestamp, View};
 use oneroster_query::{
     compare_records, link_header, project, Join, ListParams, Op, PageLinks, Predicate, QueryError, Selection,
 };
-use oneroster_store::{Cursor, Listing, Store, StoredRecord};
+use oneroster_store::{Cursor, Listing, Store, StoredRecord, Tenant};
 use serde_json::Value;
 use std::convert::Infallible;
 
@@ -166,7 +166,7 @@ fn plan(request: &ListRequest, params: &ListParams) -> Plan {
 /// Answers a list request (`GET /users`, `GET /classes/{id}/students`, …).
 pub async fn list(
     store: &Store,
-    tenant: &TenantId,
+    tenant: &Tenant,
     endpoint: &Endpoint,
     request: ListRequest,
     url: &RequestUrl,
@@ -250,7 +250,7 @@ fn decode_cursor(text: &str) -> Result<(u64, Cursor), QueryError> {
 /// cursor carries it, and not when a first page holds the whole listing.
 async fn paged(
     store: &Store,
-    tenant: &TenantId,
+    tenant: &Tenant,
     listing: &Listing,
     params: &ListParams,
 ) -> Result<(Vec<StoredRecord>, u64, Option<String>), ApiError> {
@@ -281,7 +281,7 @@ async fn paged(
 
 async fn scan(
     store: &Store,
-    tenant: &TenantId,
+    tenant: &Tenant,
     listing: &Listing,
     only_view: Option<View>,
     params: &ListParams,
@@ -347,7 +347,7 @@ fn envelope<'a>(key: &str, records: impl Iterator<Item = &'a str>, is_list: bool
 /// Gets a record that must exist (in `view`, when given), else 404 naming `what`.
 pub async fn require(
     store: &Store,
-    tenant: &TenantId,
+    tenant: &Tenant,
     collection: Collection,
     view: Option<View>,
     id: &str,
@@ -362,7 +362,7 @@ pub async fn require(
 /// Answers a single-record request (`GET /users/{id}`, `GET /schools/{id}`).
 pub async fn one(
     store: &Store,
-    tenant: &TenantId,
+    tenant: &Tenant,
     endpoint: &Endpoint,
     collection: Collection,
     view: Option<View>,

@@ -158,7 +158,7 @@ async fn serve(
 ) -> Result<Response, ApiError> {
     let endpoint = &app.endpoints[operation_id];
     caller.require_any(&endpoint.scopes)?;
-    let tenant = &caller.0.tenant;
+    let tenant = &caller.tenant();
     let store = &app.store;
     let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
     let request: ListRequest = match target {

@@ -35,8 +35,8 @@ pub struct Returned(pub usize);
 /// Notes the verified caller on the request's span (and so on its audit event).
 pub fn record_caller(caller: &Caller) {
     let span = tracing::Span::current();
-    span.record("tenant", tracing::field::display(&caller.0.tenant));
-    span.record("client", caller.0.client.as_str());
+    span.record("tenant", tracing::field::display(caller.0.tenant()));
+    span.record("client", caller.0.client());
 }
 
 /// Middleware: runs the request inside its span and emits its audit event. Put it outside

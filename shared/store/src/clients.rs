@@ -3,6 +3,7 @@
 //! the token endpoint finds the client's partition from the id alone.
 
 use crate::keys::clients_partition;
+use crate::Tenant;
 use crate::{Store, StoreError};
 use oneroster_model::{TenantId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -35,13 +36,13 @@ impl Store {
     }
 
     /// Gets a client of a tenant.
-    pub async fn get_client(&self, tenant: &TenantId, id: &str) -> Result<Option<OAuthClient>, StoreError> {
+    pub async fn get_client(&self, tenant: &Tenant, id: &str) -> Result<Option<OAuthClient>, StoreError> {
         let item = self.get_item((clients_partition(tenant), id.to_owned())).await?;
         item.as_ref().map(client_from).transpose()
     }
 
     /// Lists a tenant's clients.
-    pub async fn list_clients(&self, tenant: &TenantId) -> Result<Vec<OAuthClient>, StoreError> {
+    pub async fn list_clients(&self, tenant: &Tenant) -> Result<Vec<OAuthClient>, StoreError> {
         let items = crate::records::query_partition(&self.client, &self.table, clients_partition(tenant), None).await?;
         items.iter().map(client_from).collect()
     }

@@ -3,6 +3,7 @@
 //! interleave).
 
 use crate::keys::{jobs_partition, lock_key};
+use crate::Tenant;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -89,7 +90,7 @@ impl Store {
     }
 
     /// Gets a job of a tenant.
-    pub async fn get_job(&self, tenant: &TenantId, id: &str) -> Result<Option<Job>, StoreError> {
+    pub async fn get_job(&self, tenant: &Tenant, id: &str) -> Result<Option<Job>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -103,7 +104,7 @@ impl Store {
     }
 
     /// Lists a tenant's jobs.
-    pub async fn list_jobs(&self, tenant: &TenantId) -> Result<Vec<Job>, StoreError> {
+    pub async fn list_jobs(&self, tenant: &Tenant) -> Result<Vec<Job>, StoreError> {
         let items = crate::records::query_partition(&self.client, &self.table, jobs_partition(tenant), None).await?;
         let mut jobs = items.iter().map(job_from).collect::<Result<Vec<_>, _>>()?;
         jobs.sort_by(|a, b| b.started.cmp(&a.started));
@@ -114,7 +115,7 @@ impl Store {
     /// expired, or already held by `holder`; `Ok(false)` if another job holds it.
     pub async fn acquire_ingest_lock(
         &self,
-        tenant: &TenantId,
+        tenant: &Tenant,
         holder: &str,
         until: Timestamp,
     ) -> Result<bool, StoreError> {
@@ -145,7 +146,7 @@ impl Store {
     }
 
     /// Releases the tenant's ingest lock if `holder` has it.
-    pub async fn release_ingest_lock(&self, tenant: &TenantId, holder: &str) -> Result<(), StoreError> {
+    pub async fn release_ingest_lock(&self, tenant: &Tenant, holder: &str) -> Result<(), StoreError> {
         let (pk, sk) = lock_key(tenant);
         let result = self
             .client

@@ -1,6 +1,7 @@
 //! The only crate that talks to DynamoDB. It owns the single-table key design ([`keys`]) and
-//! offers one method per access pattern; every method takes a [`TenantId`], and every key
-//! begins with it, so no call can read or write outside one tenant.
+//! offers one method per access pattern; every method that touches district data takes a
+//! [`Tenant`] (which only a verified token, an upload's key or an operator provides; see
+//! [`tenancy`]), and every key begins with it, so no call can read or write outside one tenant.
 //!
 //! # The table
 //! One table, string keys `pk` / `sk`, and two global secondary indexes, all attributes
@@ -56,6 +57,7 @@ pub mod listing;
 pub mod records;
 pub mod signing;
 mod table;
+pub mod tenancy;
 pub mod tenants;
 
 pub use clients::OAuthClient;
@@ -63,6 +65,7 @@ pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
 pub use listing::{Cursor, Listing, Page};
 pub use records::{Digest, RecordWrite, StoredLinks, StoredRecord};
 pub use signing::PublishedKeys;
+pub use tenancy::Tenant;
 pub use tenants::TenantRecord;
 
 use aws_sdk_dynamodb::error::SdkError;

@@ -9,9 +9,10 @@ use crate::keys::{
     shard_of, stats_key, view_partition, RECORD_SHARDS,
 };
 use crate::records::{query_pages, s, to_record};
+use crate::Tenant;
 use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
-use oneroster_model::{Collection, Relation, Status, TenantId, Timestamp, View};
+use oneroster_model::{Collection, Relation, Status, Timestamp, View};
 use std::collections::HashMap;
 
 /// What a list endpoint reads when the store can serve it page by page.
@@ -119,7 +120,7 @@ impl Listing {
         }
     }
 
-    fn partition(&self, tenant: &TenantId, shard: u64) -> Partition {
+    fn partition(&self, tenant: &Tenant, shard: u64) -> Partition {
         let base = |key| Partition {
             index: None,
             key_attribute: "pk",
@@ -153,7 +154,7 @@ impl Listing {
 
     /// The `ExclusiveStartKey` after the item whose listing sort key is `after`: index queries
     /// need the table's key as well as the index's.
-    fn start_key(&self, tenant: &TenantId, partition: &Partition, after: &str) -> Item {
+    fn start_key(&self, tenant: &Tenant, partition: &Partition, after: &str) -> Item {
         let text = |v: &str| AttributeValue::S(v.to_owned());
         match self {
             Listing::Active(inner) => inner.start_key(tenant, partition, after),
@@ -238,7 +239,7 @@ impl Store {
     /// (`projection` limits what comes back). Returns the items and where the walk stopped.
     async fn walk_items(
         &self,
-        tenant: &TenantId,
+        tenant: &Tenant,
         listing: &Listing,
         limit: usize,
         cursor: Cursor,
@@ -284,7 +285,7 @@ impl Store {
     /// once).
     pub async fn page(
         &self,
-        tenant: &TenantId,
+        tenant: &Tenant,
         listing: &Listing,
         limit: usize,
         cursor: Cursor,
@@ -310,7 +311,7 @@ impl Store {
     /// the listing has no more than `offset` records. A collection or view starts from the
     /// nearest mark of its [`Outline`] (fewer than `every` keys read); other listings read the
     /// keys of the skipped items.
-    pub async fn skip(&self, tenant: &TenantId, listing: &Listing, offset: u64) -> Result<Option<Cursor>, StoreError> {
+    pub async fn skip(&self, tenant: &Tenant, listing: &Listing, offset: u64) -> Result<Option<Cursor>, StoreError> {
         if offset == 0 {
             return Ok(Some(Cursor::start()));
         }
@@ -344,7 +345,7 @@ impl Store {
     }
 
     /// The stats item kept for a collection or view, if there is one.
-    async fn stats(&self, tenant: &TenantId, listing: &Listing) -> Result<Option<Item>, StoreError> {
+    async fn stats(&self, tenant: &Tenant, listing: &Listing) -> Result<Option<Item>, StoreError> {
         let Some(name) = listing.stats_name() else { return Ok(None) };
         self.get_item(stats_key(tenant, &name)).await
     }
@@ -354,7 +355,7 @@ impl Store {
     /// up to `limit` of them; and whether entries may follow. Reads keys only.
     async fn distinct_children(
         &self,
-        tenant: &TenantId,
+        tenant: &Tenant,
         listing: &Listing,
         start: Cursor,
         limit: Option<usize>,
@@ -387,7 +388,7 @@ impl Store {
     /// How many records a listing holds (`X-Total-Count`): the kept count of a collection or
     /// view (refreshed after every ingest), a `Select=COUNT` over the index or entries, or, where
     /// children may repeat, the distinct children of a keys-only walk.
-    pub async fn count(&self, tenant: &TenantId, listing: &Listing) -> Result<u64, StoreError> {
+    pub async fn count(&self, tenant: &Tenant, listing: &Listing) -> Result<u64, StoreError> {
         if listing.repeats_children() {
             return Ok(self.distinct_children(tenant, listing, Cursor::start(), None).await?.0.len() as u64);
         }
@@ -414,7 +415,7 @@ impl Store {
     }
 
     /// Counts a listing's items with `Select=COUNT`, its shards in parallel.
-    async fn count_items(&self, tenant: &TenantId, listing: &Listing) -> Result<u64, StoreError> {
+    async fn count_items(&self, tenant: &Tenant, listing: &Listing) -> Result<u64, StoreError> {
         let mut tasks = tokio::task::JoinSet::new();
         for shard in 0..listing.shards() {
             let request = self.query_partition_request(&listing.partition(tenant, shard)).select(Select::Count);
@@ -440,7 +441,7 @@ impl Store {
     /// that `X-Total-Count` of `GET /users` costs one read and `offset=` jumps near its target;
     /// and recounts the wide relations its records make. The ingest calls it after writing to
     /// the collection; it reads the listings' keys.
-    pub async fn refresh_counts(&self, tenant: &TenantId, collection: Collection) -> Result<(), StoreError> {
+    pub async fn refresh_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
         let listings = std::iter::once(Listing::Collection(collection))
             .chain(View::ALL.into_iter().filter(|v| v.collection() == collection).map(Listing::View));
         for listing in listings {
@@ -476,7 +477,7 @@ impl Store {
     /// Keeps the counts (and outline) of a listing that has a stats item.
     async fn put_stats(
         &self,
-        tenant: &TenantId,
+        tenant: &Tenant,
         listing: &Listing,
         counts: Counts,
         outline: Option<String>,
@@ -503,7 +504,7 @@ impl Store {
     /// Recounts the wide relations whose entries records of `collection` make (a school's
     /// classes, enrollments, students, teachers, courses; a term's classes), for every parent,
     /// so that their `X-Total-Count` costs one read. Wide relations never repeat a child.
-    async fn refresh_relation_counts(&self, tenant: &TenantId, collection: Collection) -> Result<(), StoreError> {
+    async fn refresh_relation_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
         let mut parents: HashMap<Collection, Vec<String>> = HashMap::new();
         let mut listings = Vec::new();
         for relation in Relation::ALL.into_iter().filter(|r| r.is_wide() && r.child() == collection) {
@@ -539,7 +540,7 @@ impl Store {
 
     /// Every sort key of one shard of a listing, in order, with its record's status and
     /// modification time (nothing else is read).
-    async fn shard_keys(&self, tenant: &TenantId, listing: &Listing, shard: u64) -> Result<Vec<KeyInfo>, StoreError> {
+    async fn shard_keys(&self, tenant: &Tenant, listing: &Listing, shard: u64) -> Result<Vec<KeyInfo>, StoreError> {
         let partition = listing.partition(tenant, shard);
         let request = self
             .query_partition_request(&partition)
@@ -564,7 +565,7 @@ impl Store {
     /// are kept.
     async fn count_since(
         &self,
-        tenant: &TenantId,
+        tenant: &Tenant,
         collection: Collection,
         since: Timestamp,
         inclusive: bool,

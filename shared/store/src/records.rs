@@ -5,9 +5,10 @@ use crate::keys::{
     decode_link_key, encode_link_key, link_key, modified_sort_key, record_key, record_partition, shard_of,
     view_partition, RECORD_SHARDS,
 };
+use crate::Tenant;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::{Collection, Link, SourcedId, Status, TenantId, Timestamp, View};
+use oneroster_model::{Collection, Link, SourcedId, Status, Timestamp, View};
 use std::collections::{HashMap, HashSet};
 
 /// A record as stored: its JSON body (exactly what the API serves) and what the ingest needs.
@@ -109,7 +110,7 @@ impl Store {
     /// Gets one record by sourcedId (`GET /{collection}/{id}`): one read.
     pub async fn get(
         &self,
-        tenant: &TenantId,
+        tenant: &Tenant,
         collection: Collection,
         id: &str,
     ) -> Result<Option<StoredRecord>, StoreError> {
@@ -152,7 +153,7 @@ impl Store {
     /// one read per record, 100 to a request. Missing ids are left out; order is by `ids`.
     pub async fn get_many(
         &self,
-        tenant: &TenantId,
+        tenant: &Tenant,
         collection: Collection,
         ids: &[String],
     ) -> Result<Vec<StoredRecord>, StoreError> {
@@ -170,7 +171,7 @@ impl Store {
     /// Which of `ids` exist in `collection` (reference checks of delta packages).
     pub async fn existing_ids(
         &self,
-        tenant: &TenantId,
+        tenant: &Tenant,
         collection: Collection,
         ids: &[String],
     ) -> Result<HashSet<String>, StoreError> {
@@ -181,7 +182,7 @@ impl Store {
 
     /// Every record of a collection, reduced to what the ingest needs to decide whether to
     /// write (a full read of the collection, done once per bulk file, 16 shards in parallel).
-    pub async fn digests(&self, tenant: &TenantId, collection: Collection) -> Result<Vec<Digest>, StoreError> {
+    pub async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
         let mut tasks = tokio::task::JoinSet::new();
         for shard in 0..RECORD_SHARDS {
             let (client, table, pk) =
@@ -215,7 +216,7 @@ impl Store {
     /// written only after its entries, so an apply that dies midway and is run again finds
     /// every unwritten record still different and writes it: nothing is left half done.
     /// Returns the number of items written or deleted.
-    pub async fn write_records(&self, tenant: &TenantId, records: Vec<RecordWrite>) -> Result<u64, StoreError> {
+    pub async fn write_records(&self, tenant: &Tenant, records: Vec<RecordWrite>) -> Result<u64, StoreError> {
         let mut entry_writes = Vec::new();
         let mut record_writes = Vec::with_capacity(records.len());
         for record in records {
@@ -251,7 +252,7 @@ fn entry_item((pk, sk): &(String, String), collection: Collection, source: &str)
     ])
 }
 
-fn record_item(tenant: &TenantId, record: &RecordWrite, links: Vec<String>) -> Item {
+fn record_item(tenant: &Tenant, record: &RecordWrite, links: Vec<String>) -> Item {
     let (pk, sk) = record_key(tenant, record.collection, record.id.as_str());
     let modified = record.modified.to_string();
     let mut item = HashMap::from([

@@ -1,0 +1,72 @@
+//! Whom a store call acts for. Every method that reads or writes district data takes a
+//! [`Tenant`], and a `Tenant` comes from one of four sources, each named by its constructor:
+//! a verified access token ([`Tenant::of_grant`], the API), the key of an uploaded object
+//! ([`Tenant::of_upload_key`], the ingest), the client id presented at the token endpoint
+//! ([`Tenant::of_client_id`], to look up the client whose secret it then checks), or an
+//! operator ([`Tenant::by_operator`]: the admin CLI, the local server, tests). No function crate calls `by_operator` (a test in
+//! `tests/` checks), so API and ingest code cannot reach a tenant's data any other way.
+
+use oneroster_auth::Grant;
+use oneroster_model::ids::IdError;
+use oneroster_model::TenantId;
+
+/// A tenant the holder may act for (see the module docs for where one comes from).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tenant(TenantId);
+
+impl Tenant {
+    /// The tenant of a verified access token.
+    pub fn of_grant(grant: &Grant) -> Self {
+        Self(grant.tenant().clone())
+    }
+
+    /// The tenant of an uploaded object: the first segment of its key (decoded, as S3 event
+    /// notifications encode keys), `<tenant>/…/file.zip`.
+    pub fn of_upload_key(key: &str) -> Result<Self, IdError> {
+        let first = key.split('/').next().unwrap_or_default();
+        TenantId::parse(first).map(Self)
+    }
+
+    /// The tenant a client id names (`{tenant}.{random}`), to look the client up at the token
+    /// endpoint before its secret is checked; `None` if the id names none.
+    pub fn of_client_id(client_id: &str) -> Option<Self> {
+        oneroster_auth::tenant_of_client(client_id).map(Self)
+    }
+
+    /// A tenant named by an operator, who may act for any tenant: for the operators' CLI, the
+    /// local server and tests, never for code that serves API requests or uploads.
+    pub fn by_operator(id: TenantId) -> Self {
+        Self(id)
+    }
+
+    /// The tenant's id.
+    pub fn id(&self) -> &TenantId {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Tenant {
+    type Target = TenantId;
+
+    fn deref(&self) -> &TenantId {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_belongs_to_the_first_segment_of_its_key() {
+        assert_eq!(Tenant::of_upload_key("springfield/2026/bulk.zip").map(|t| t.to_string()), Ok("springfield".into()));
+        assert!(Tenant::of_upload_key("Spring#field/bulk.zip").is_err());
+        assert!(Tenant::of_upload_key("/bulk.zip").is_err());
+    }
+}
