@@ -138,6 +138,13 @@ impl Record {
             child: me.clone(),
             via: None,
         };
+        // A link this record makes between two others (an enrollment's class and user).
+        let via = |relation, parent: &crate::ids::SourcedId, child: &crate::ids::SourcedId| Link {
+            relation,
+            parent: parent.clone(),
+            child: child.clone(),
+            via: Some(me.clone()),
+        };
         let mut links = Vec::new();
         match self {
             Record::Org(org) => links.extend(org.parent.iter().map(|p| direct(Relation::OrgChildren, &p.sourced_id))),
@@ -150,12 +157,7 @@ impl Record {
                 links.push(direct(Relation::CourseClasses, &class.course.sourced_id));
                 for term in &class.terms {
                     links.push(direct(Relation::TermClasses, &term.sourced_id));
-                    links.push(Link {
-                        relation: Relation::SchoolTerms,
-                        parent: class.school.sourced_id.clone(),
-                        child: term.sourced_id.clone(),
-                        via: Some(me.clone()),
-                    });
+                    links.push(via(Relation::SchoolTerms, &class.school.sourced_id, &term.sourced_id));
                 }
             }
             Record::User(user) => {
@@ -180,12 +182,6 @@ impl Record {
                 links.push(direct(Relation::ClassEnrollments, class));
                 links.push(direct(Relation::SchoolEnrollments, &e.school.sourced_id));
                 links.push(direct(Relation::UserEnrollments, user));
-                let via = |relation, parent: &crate::ids::SourcedId, child: &crate::ids::SourcedId| Link {
-                    relation,
-                    parent: parent.clone(),
-                    child: child.clone(),
-                    via: Some(me.clone()),
-                };
                 links.push(via(Relation::UserClasses, user, class));
                 match e.role {
                     EnrollmentRole::Student => links.push(via(Relation::ClassStudents, class, user)),
@@ -194,28 +190,13 @@ impl Record {
                 }
             }
             Record::ClassResource(link) => {
-                links.push(Link {
-                    relation: Relation::ClassResources,
-                    parent: link.class.sourced_id.clone(),
-                    child: link.resource.sourced_id.clone(),
-                    via: Some(me.clone()),
-                });
+                links.push(via(Relation::ClassResources, &link.class.sourced_id, &link.resource.sourced_id))
             }
             Record::CourseResource(link) => {
-                links.push(Link {
-                    relation: Relation::CourseResources,
-                    parent: link.course.sourced_id.clone(),
-                    child: link.resource.sourced_id.clone(),
-                    via: Some(me.clone()),
-                });
+                links.push(via(Relation::CourseResources, &link.course.sourced_id, &link.resource.sourced_id))
             }
             Record::UserResource(link) => {
-                links.push(Link {
-                    relation: Relation::UserResources,
-                    parent: link.user.sourced_id.clone(),
-                    child: link.resource.sourced_id.clone(),
-                    via: Some(me.clone()),
-                });
+                links.push(via(Relation::UserResources, &link.user.sourced_id, &link.resource.sourced_id))
             }
             Record::Demographics(_) | Record::Resource(_) => {}
         }
