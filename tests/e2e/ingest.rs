@@ -201,11 +201,29 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
     let applied_at = job.started;
     job.state = JobState::Running;
     stack.store().put_job(&job).await.unwrap();
+    // The first attempt also wrote a user and died before recounting: the kept count is stale.
+    let users = Listing::Collection(Collection::Users);
+    let counted = stack.store().count(&t, &users).await.unwrap();
+    let late = oneroster_store::RecordWrite {
+        collection: Collection::Users,
+        id: oneroster_model::SourcedId::parse("late-user").unwrap(),
+        body: "{}".into(),
+        status: Status::Active,
+        modified: applied_at,
+        hash: 0,
+        links: Vec::new(),
+        previous_links: None,
+        parts: None,
+        view: None,
+    };
+    stack.store().write_records(&t, vec![late]).await.unwrap();
+    assert_eq!(stack.store().count(&t, &users).await.unwrap(), counted, "kept counts wait for a recount");
     let outcome = ingest::handle_message(&stack.ingest, &body).await.unwrap();
     assert!(
         matches!(&outcome[0], ingest::Outcome::Finished(j) if j.state == JobState::Applied && j.started == applied_at)
     );
     assert_eq!(outcome.len(), 1);
+    assert_eq!(stack.store().count(&t, &users).await.unwrap(), counted + 1, "the resumed job recounts");
 }
 
 async fn assert_rejected_and_nothing_changed(

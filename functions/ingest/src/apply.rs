@@ -58,8 +58,16 @@ struct UserParts {
 }
 
 /// Applies the package at `path` (already validated) for `tenant`, with `now` as the time of
-/// every change.
-pub async fn apply(store: &Store, tenant: &Tenant, path: &Path, now: Timestamp) -> Result<Applied, ApplyError> {
+/// every change. A `resumed` job (one an earlier attempt left running) recounts every
+/// collection of the package: the attempt may have written records and died before recounting,
+/// and this one finds those records unchanged.
+pub async fn apply(
+    store: &Store,
+    tenant: &Tenant,
+    path: &Path,
+    now: Timestamp,
+    resumed: bool,
+) -> Result<Applied, ApplyError> {
     let modes: HashMap<FileKind, Mode> = {
         let mut scratch = Report::default();
         let package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, &mut scratch)?;
@@ -81,6 +89,9 @@ pub async fn apply(store: &Store, tenant: &Tenant, path: &Path, now: Timestamp) 
             Some(collection) => applier.apply_file(kind, collection).await?,
             None => {}
         }
+    }
+    if resumed {
+        applier.touched.extend(applier.modes.keys().filter_map(|kind| kind.collection()));
     }
     for collection in std::mem::take(&mut applier.touched) {
         store.refresh_counts(tenant, collection).await?;

@@ -80,6 +80,7 @@ impl Ingest {
     async fn run_locked(&self, upload: &Upload, existing: Option<Job>) -> Result<Outcome, RetryLater> {
         // A job found running was interrupted: it resumes with its first start time, so the
         // records it already wrote compare as unchanged and the rest are written.
+        let resumed = existing.as_ref().is_some_and(|job| job.state == JobState::Running);
         let mut job = existing.unwrap_or_else(|| Job {
             id: upload.job_id.clone(),
             tenant: upload.tenant.id().clone(),
@@ -144,7 +145,7 @@ impl Ingest {
         if !report.is_valid() {
             return self.finish(job, report, None).await;
         }
-        let applied = apply(&self.store, &upload.tenant, local.path(), job.started).await?;
+        let applied = apply(&self.store, &upload.tenant, local.path(), job.started, resumed).await?;
         job.items_written = applied.items_written;
         self.finish(job, report, Some(applied.files)).await
     }
