@@ -51,6 +51,7 @@ run: stack-up build
 	echo "    TOKEN=\$$(curl -s -u '$$id:$$secret' -d grant_type=client_credentials http://127.0.0.1:$(PORT)/oauth/token | python3 -c 'import json,sys;print(json.load(sys.stdin)[\"access_token\"])')" && \
 	echo "    curl -s -H \"Authorization: Bearer \$$TOKEN\" '$(API)/students?limit=2&fields=sourcedId,givenName,familyName'" && \
 	echo "  Discovery document: $(API)/discovery/" && \
+	echo "  Resources service:  http://127.0.0.1:$(PORT)/ims/oneroster/resources/v1p2/classes/cls-0000-0000/resources" && \
 	echo "  DynamoDB Local $$DYNAMODB_ENDPOINT, S3/SQS (moto) $$S3_ENDPOINT, table oneroster, bucket oneroster-uploads" && \
 	echo "  Admin CLI (with: eval \"\$$($(STACK) env)\"):  $(ADMIN) tenant|client|upload|jobs --help" && \
 	echo "  Apply the demo delta:    $(ADMIN) upload .local/demo/delta.zip --tenant $(TENANT)"
