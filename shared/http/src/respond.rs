@@ -175,26 +175,23 @@ pub async fn list(
     let (records, total, next_cursor) = match plan(&request, &params) {
         Plan::Paged(listing) => {
             let (records, total, next) = paged(store, tenant, &listing, &params).await?;
-            let json: Vec<String> = records_json(&records, &params.selection)?;
-            let json: Vec<String> = json.into_iter().map(|r| url.absolute_hrefs(r)).collect();
-            let kept = fitting(&json);
+            let mut json = records_json(&records, &params.selection, url)?;
             // Cut short: resume right after the last record sent.
-            let next = if kept < json.len() {
-                Some(encode_cursor(total, &listing.cursor_after(&records[kept - 1])))
+            let next = if fit_body(&mut json) {
+                Some(encode_cursor(total, &listing.cursor_after(&records[json.len() - 1])))
             } else {
                 next
             };
-            (json.into_iter().take(kept).collect::<Vec<_>>(), total, next)
+            (json, total, next)
         }
         Plan::Scan(listing, view) => {
             let values = scan(store, tenant, &listing, view, &params).await?;
             let total = values.len() as u64;
             let offset = usize::try_from(params.offset).unwrap_or(usize::MAX);
             let page: Vec<Value> = values.into_iter().skip(offset).take(params.limit).collect();
-            let json: Vec<String> =
-                values_json(page, &params.selection).into_iter().map(|r| url.absolute_hrefs(r)).collect();
-            let kept = fitting(&json);
-            (json.into_iter().take(kept).collect(), total, None)
+            let mut json = values_json(page, &params.selection, url);
+            fit_body(&mut json);
+            (json, total, None)
         }
     };
     let links = link_header(&PageLinks {
@@ -217,18 +214,22 @@ pub async fn list(
     Ok(response)
 }
 
-/// How many of the records (JSON, in order) fit in one body of at most [`MAX_BODY_BYTES`] as
-/// the response event carries it; at least one, so that paging always moves on.
-fn fitting(records: &[String]) -> usize {
+/// Drops the records (JSON, in order) past what one body of at most [`MAX_BODY_BYTES`] carries
+/// as the response event carries it, keeping at least one so that paging always moves on;
+/// whether it dropped any.
+fn fit_body(records: &mut Vec<String>) -> bool {
     let escaped = |text: &str| text.len() + text.bytes().filter(|b| matches!(b, b'"' | b'\\')).count();
     let mut size = 64; // the envelope
-    for (i, record) in records.iter().enumerate() {
-        size += escaped(record) + 1;
-        if size > MAX_BODY_BYTES && i > 0 {
-            return i;
-        }
-    }
-    records.len()
+    let fitting = records
+        .iter()
+        .position(|record| {
+            size += escaped(record) + 1;
+            size > MAX_BODY_BYTES
+        })
+        .map_or(records.len(), |first_over| first_over.max(1));
+    let cut = fitting < records.len();
+    records.truncate(fitting);
+    cut
 }
 
 /// The `cursor` of a `Link` `next`: the store's cursor and the total counted on the walk's
@@ -307,20 +308,22 @@ async fn scan(
     Ok(matches)
 }
 
-fn records_json(records: &[StoredRecord], selection: &Selection) -> Result<Vec<String>, ApiError> {
+/// The records' JSON as served: projected to the selection, `href`s absolute.
+fn records_json(records: &[StoredRecord], selection: &Selection, url: &RequestUrl) -> Result<Vec<String>, ApiError> {
     if selection.names().is_none() {
-        return Ok(records.iter().map(|r| r.body.clone()).collect());
+        return Ok(records.iter().map(|r| url.absolute_hrefs(r.body.clone())).collect());
     }
     let values = records.iter().map(|r| serde_json::from_str(&r.body)).collect::<Result<Vec<Value>, _>>()?;
-    Ok(values_json(values, selection))
+    Ok(values_json(values, selection, url))
 }
 
-fn values_json(values: Vec<Value>, selection: &Selection) -> Vec<String> {
+/// Parsed records' JSON as served: projected to the selection, `href`s absolute.
+fn values_json(values: Vec<Value>, selection: &Selection, url: &RequestUrl) -> Vec<String> {
     values
         .into_iter()
         .map(|mut value| {
             project(&mut value, selection);
-            value.to_string()
+            url.absolute_hrefs(value.to_string())
         })
         .collect()
 }
@@ -371,8 +374,7 @@ pub async fn one(
 ) -> Result<Response, ApiError> {
     let selection = Selection::parse(url.query.as_deref(), &endpoint.catalog)?;
     let record = require(store, tenant, collection, view, id, &endpoint.envelope.key).await?;
-    let body: Vec<String> =
-        records_json(std::slice::from_ref(&record), &selection)?.into_iter().map(|r| url.absolute_hrefs(r)).collect();
+    let body = records_json(std::slice::from_ref(&record), &selection, url)?;
     let mut response = envelope(&endpoint.envelope.key, body.iter().map(String::as_str), false);
     response.extensions_mut().insert(Returned(1));
     Ok(response)
@@ -443,11 +445,18 @@ mod tests {
 
     #[test]
     fn a_page_stops_before_the_body_passes_the_limit() {
+        let fitting = |records: &[String]| {
+            let mut records = records.to_vec();
+            let cut = fit_body(&mut records);
+            (records.len(), cut)
+        };
         let record = format!("{{\"a\":\"{}\"}}", "x".repeat(1_000_000));
         let records = vec![record; 8];
-        assert_eq!(fitting(&records), 5);
+        assert_eq!(fitting(&records), (5, true));
         let quotes = vec!["\"".repeat(1_000_000); 8];
-        assert_eq!(fitting(&quotes), 2);
-        assert_eq!(fitting(&records[..1]), 1);
+        assert_eq!(fitting(&quotes), (2, true));
+        assert_eq!(fitting(&records[..1]), (1, false));
+        let huge = vec!["\"".repeat(3_000_000); 3];
+        assert_eq!(fitting(&huge), (1, true), "one record always goes, however large");
     }
 }
