@@ -16,10 +16,11 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use oneroster_auth::{secret, Issuer, Scopes};
+use oneroster_http::pace::AtMostEvery;
 use oneroster_secrets::SigningSecret;
 use oneroster_store::{Store, Tenant};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 /// How long an access token lives.
 pub const TOKEN_LIFETIME_SECONDS: u64 = 3600;
@@ -31,23 +32,16 @@ pub const KEYS_RELOAD: Duration = Duration::from_secs(300);
 struct Auth {
     store: Store,
     issuer: RwLock<Issuer>,
-    /// The secret the keys are re-read from, and when they last were.
-    reload: Option<(SigningSecret, Mutex<Instant>)>,
+    /// The secret the keys are re-read from, and how often.
+    reload: Option<(SigningSecret, AtMostEvery)>,
 }
 
 impl Auth {
     /// The issuer with the current keys, re-read from the secret when [`KEYS_RELOAD`] has
     /// passed (a failed read keeps the keys in use).
     async fn issuer(&self) -> Issuer {
-        if let Some((secret, loaded)) = &self.reload {
-            let due = loaded.lock().is_ok_and(|mut at| {
-                let due = at.elapsed() >= KEYS_RELOAD;
-                if due {
-                    *at = Instant::now();
-                }
-                due
-            });
-            if due {
+        if let Some((secret, reload)) = &self.reload {
+            if reload.due() {
                 match secret.load().await {
                     Ok(Some(ring)) => {
                         if let Ok(mut issuer) = self.issuer.write() {
@@ -75,7 +69,7 @@ pub fn served() -> Vec<(&'static str, String)> {
 
 /// The auth function's router, signing with `issuer`'s keys, re-read from `reload` when given.
 pub fn router(store: Store, issuer: Issuer, reload: Option<SigningSecret>) -> Router {
-    let reload = reload.map(|secret| (secret, Mutex::new(Instant::now())));
+    let reload = reload.map(|secret| (secret, AtMostEvery::starting_now(KEYS_RELOAD)));
     Router::new()
         .route(TOKEN_PATH, post(token))
         .route(JWKS_PATH, get(jwks))

@@ -3,6 +3,7 @@
 //! carries a [`Caller`], the only source of its tenant. Handlers take a `Caller`, so no handler
 //! runs, and no store call is made, without a tenant obtained that way.
 
+use crate::pace::AtMostEvery;
 use crate::ApiError;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header;
@@ -50,8 +51,8 @@ pub struct Gate {
     store: Store,
     recheck: Duration,
     clients: Mutex<HashMap<String, (Instant, bool)>>,
-    /// With keys published in the store: the issuer, and when they were last read.
-    published: Option<(String, Mutex<Instant>)>,
+    /// With keys published in the store: the issuer, and how often they may be read again.
+    published: Option<(String, AtMostEvery)>,
 }
 
 /// How often, at most, a token signed by an unknown key makes the gate read the published
@@ -81,8 +82,7 @@ impl Gate {
         let keys = store.published_keys().await?.ok_or(GateError::NoKeys)?;
         let mut gate = Self::new(Verifier::new(&keys.jwks, issuer), store, recheck);
         // The first unknown key may send the gate back to the table at once.
-        let read = Instant::now().checked_sub(KEYS_REREAD).unwrap_or_else(Instant::now);
-        gate.published = Some((issuer.to_owned(), Mutex::new(read)));
+        gate.published = Some((issuer.to_owned(), AtMostEvery::due_now(KEYS_REREAD)));
         Ok(gate)
     }
 
@@ -93,13 +93,9 @@ impl Gate {
     /// Reads the published keys again, unless that was done within [`KEYS_REREAD`]; whether
     /// it did.
     async fn reread_keys(&self) -> Result<bool, ApiError> {
-        let Some((issuer, read)) = &self.published else { return Ok(false) };
-        {
-            let Ok(mut read) = read.lock() else { return Ok(false) };
-            if read.elapsed() < KEYS_REREAD {
-                return Ok(false);
-            }
-            *read = Instant::now();
+        let Some((issuer, reread)) = &self.published else { return Ok(false) };
+        if !reread.due() {
+            return Ok(false);
         }
         let Some(keys) = self.store.published_keys().await? else { return Ok(false) };
         if let Ok(mut verifier) = self.verifier.write() {

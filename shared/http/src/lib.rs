@@ -9,12 +9,14 @@
 //!   handler can do without, checked by the [`Gate`] (and its scopes by the handler);
 //! - [`service`]: a read service as a table of routes, checked against the OpenAPI file;
 //! - [`trace`]: a span per request carrying its id and tenant, never its payload;
-//! - [`lambda`]: running a router in Lambda with JSON logs.
+//! - [`lambda`]: running a router in Lambda with JSON logs;
+//! - [`pace`]: doing something at most once per period (re-reading rotated keys).
 
 mod caller;
 mod endpoint;
 mod error;
 pub mod lambda;
+pub mod pace;
 pub mod respond;
 pub mod service;
 pub mod trace;
