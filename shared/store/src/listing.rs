@@ -452,22 +452,25 @@ impl Store {
             }
             let mut shards = vec![Vec::new(); usize::try_from(listing.shards()).unwrap_or(0)];
             let mut active = 0;
-            let mut times = Times::new();
+            // Modification times are kept for the collection (its views' time filters go
+            // through it).
+            let mut times = matches!(listing, Listing::Collection(_)).then(Times::new);
             while let Some(done) = tasks.join_next().await {
                 let (shard, keys) = done.map_err(|e| StoreError::Task(e.to_string()))??;
                 for key in &keys {
                     active += u64::from(key.active);
-                    let at = times.entry(key.modified.clone()).or_default();
-                    *at = (at.0 + 1, at.1 + u64::from(key.active));
+                    if let Some(times) = times.as_mut() {
+                        let at = times.entry(key.modified.clone()).or_default();
+                        *at = (at.0 + 1, at.1 + u64::from(key.active));
+                    }
                 }
                 shards[usize::try_from(shard).unwrap_or(0)] = keys.into_iter().map(|key| key.sort_key).collect();
             }
             let outline = Outline::of(&shards);
-            let keep_times = matches!(listing, Listing::Collection(_)) && times.len() <= MAX_TIMES;
             let counts = Counts {
                 total: outline.sizes.iter().sum::<u64>(),
                 active: Some(active),
-                times: keep_times.then_some(times),
+                times: times.filter(|times| times.len() <= MAX_TIMES),
             };
             self.put_stats(tenant, &listing, counts, Some(serde_json::to_string(&outline).unwrap_or_default())).await?;
         }
