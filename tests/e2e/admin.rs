@@ -142,10 +142,5 @@ async fn signing_keys_live_in_their_secret_and_rotate_without_downtime() {
 
 /// The status of `GET /resources` through `router` with `token`.
 async fn status_of(router: &axum::Router, token: &str) -> u16 {
-    use tower::ServiceExt;
-    let request = axum::http::Request::get("/ims/oneroster/resources/v1p2/resources")
-        .header("authorization", format!("Bearer {token}"))
-        .body(axum::body::Body::empty())
-        .expect("a request");
-    router.clone().oneshot(request).await.expect("an answer").status().as_u16()
+    Api::over(router.clone()).with_bearer(token).get("/ims/oneroster/resources/v1p2/resources").await.status
 }

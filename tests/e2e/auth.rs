@@ -5,33 +5,13 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use district_gen::District;
-use e2e::{assert_matches_schema, bulk_zip, client, ingest, stack, tenant, Api};
+use e2e::{assert_matches_schema, bulk_zip, client, form, ingest, stack, tenant, Api};
 use oneroster_auth::scope::PREFIX;
 use oneroster_auth::{KeyRing, Scopes};
 use oneroster_openapi::Service;
 use oneroster_store::JobState;
 
 const BASE: &str = "/ims/oneroster/rostering/v1p2";
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let value: String = v
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
-            format!("{k}={value}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 #[tokio::test]
 async fn a_consumer_gets_a_token_and_reads_what_its_scopes_allow() {

@@ -2,7 +2,7 @@
 //! Classroom, Microsoft School Data Sync and Moodle's enrol_oneroster, over a generated
 //! district; large pages under the payload limit; and the tolerance real clients need.
 
-use e2e::{client, delta_zip, ids, ingest, loaded, register, stack, tenant, zip_of, Api, Reply};
+use e2e::{client, delta_zip, form, ids, ingest, loaded, register, stack, tenant, zip_of, Api, Reply};
 use oneroster_auth::Scopes;
 use oneroster_model::Timestamp;
 use oneroster_store::JobState;
@@ -11,16 +11,6 @@ use std::io::Read;
 
 const BASE: &str = "/ims/oneroster/rostering/v1p2";
 const SCOPE: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/";
-
-fn form(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 fn listed(reply: &Reply, key: &str) -> Vec<Value> {
     reply.body[key].as_array().cloned().unwrap_or_default()
@@ -37,9 +27,8 @@ async fn google_classroom_reads_a_teachers_classes_students_and_grading_periods(
         .map(|s| format!("{SCOPE}{s}"))
         .join(" ");
     let anonymous = Api::anonymous(&stack);
-    let token = anonymous
-        .token(&format!("grant_type=client_credentials&scope={}", form(&asked)), Some((&app.id, &secret)))
-        .await;
+    let body = form(&[("grant_type", "client_credentials"), ("scope", &asked)]);
+    let token = anonymous.token(&body, Some((&app.id, &secret))).await;
     assert_eq!(token.status, 200, "{}", token.body);
     let granted: Vec<&str> = token.body["scope"].as_str().unwrap_or_default().split(' ').collect();
     assert_eq!(granted, [format!("{SCOPE}gradebook.readonly"), format!("{SCOPE}roster.readonly")]);

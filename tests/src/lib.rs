@@ -145,7 +145,12 @@ impl Api {
 
     /// The API without credentials.
     pub fn anonymous(stack: &LocalStack) -> Self {
-        Self { router: stack.api(), bearer: None }
+        Self::over(stack.api())
+    }
+
+    /// A consumer of `router` (one function's own, as Lambda serves it), without credentials.
+    pub fn over(router: axum::Router) -> Self {
+        Self { router, bearer: None }
     }
 
     /// The same API, sending `token` as the bearer token.
@@ -319,6 +324,27 @@ pub fn assert_matches_schema(service: oneroster_openapi::Service, schema: &str, 
         .clone();
     let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{schema}: {errors:#?}\n{body}");
+}
+
+/// An `application/x-www-form-urlencoded` body of `pairs`, as an HTTP client encodes it.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let value: String = v
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            format!("{k}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Two schools, small enough to ingest in a second or two.
