@@ -16,7 +16,7 @@ PORT ?= 8080
 API := http://127.0.0.1:$(PORT)/ims/oneroster/rostering/v1p2
 ADMIN := ./target/debug/oneroster-admin
 TOOLS := .local/tools
-LAMBDAS := auth ingest rostering resources
+LAMBDAS := auth ingest rostering resources gradebook
 
 .PHONY: run test bench stop stack-up lint lint-infra tools build build-lambdas deploy
 

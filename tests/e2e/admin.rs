@@ -63,7 +63,8 @@ async fn an_upload_is_ingested_and_its_job_reported() {
     assert_eq!(refused.state, JobState::Rejected);
     assert!(refused.errors.iter().any(|e| e.contains("not registered")), "{:?}", refused.errors);
     register(&stack, &t).await;
-    let district = District { students: 10, schools: 1, teachers: 1, parents: 1, classes_per_school: 1 };
+    let district =
+        District { students: 10, schools: 1, teachers: 1, parents: 1, classes_per_school: 1, line_items_per_class: 0 };
     let bytes = bulk_zip(&district);
     let sent = std::sync::atomic::AtomicU64::new(0);
     let length = bytes.len() as u64;

@@ -17,7 +17,8 @@ const BASE: &str = "/ims/oneroster/rostering/v1p2";
 async fn a_consumer_gets_a_token_and_reads_what_its_scopes_allow() {
     let stack = stack().await;
     let t = tenant("flow-district");
-    let district = District { students: 30, schools: 1, teachers: 2, parents: 4, classes_per_school: 3 };
+    let district =
+        District { students: 30, schools: 1, teachers: 2, parents: 4, classes_per_school: 3, line_items_per_class: 0 };
     assert_eq!(ingest(&stack, &t, "bulk.zip", bulk_zip(&district)).await.state, JobState::Applied);
     let holds = Scopes::parse("roster-core.readonly gradebook.readonly").expect("scopes");
     let (client, secret) = client(&stack, &t, &holds).await;
@@ -125,7 +126,8 @@ async fn the_token_endpoint_refuses_as_rfc_6749_says() {
 async fn hostile_tokens_get_401_and_no_data() {
     let stack = stack().await;
     let (a, b) = (tenant("victim-district"), tenant("other-district"));
-    let district = District { students: 20, schools: 1, teachers: 2, parents: 2, classes_per_school: 2 };
+    let district =
+        District { students: 20, schools: 1, teachers: 2, parents: 2, classes_per_school: 2, line_items_per_class: 0 };
     assert_eq!(ingest(&stack, &a, "bulk.zip", bulk_zip(&district)).await.state, JobState::Applied);
     let legit = Api::new(&stack, &a).await;
     let token = legit.bearer().expect("token").to_owned();

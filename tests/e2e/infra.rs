@@ -16,6 +16,7 @@ fn served_by_code() -> BTreeMap<&'static str, Routes> {
         ("AuthFunction", set(auth::served())),
         ("RosteringFunction", set(served(Service::Rostering, &rostering::ROUTES))),
         ("ResourcesFunction", set(served(Service::Resources, &resources::ROUTES))),
+        ("GradebookFunction", set(served(Service::Gradebook, &gradebook::ROUTES))),
     ])
 }
 

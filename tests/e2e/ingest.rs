@@ -215,6 +215,8 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
         previous_links: None,
         parts: None,
         view: None,
+        origin: None,
+        gone: false,
     };
     stack.store().write_records(&t, vec![late]).await.unwrap();
     assert_eq!(stack.store().count(&t, &users).await.unwrap(), counted, "kept counts wait for a recount");

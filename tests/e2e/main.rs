@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth;
+mod gradebook;
 mod infra;
 mod ingest;
 mod interop;

@@ -206,6 +206,19 @@ impl Api {
         self.send(request.body(axum::body::Body::from(body.to_owned())).expect("a valid request")).await
     }
 
+    /// A write (`PUT`, `POST`, `DELETE`) of `body` to a path, as an LMS sends it.
+    pub async fn send_json(&self, method: &str, target: &str, body: &str) -> Reply {
+        let mut request = axum::http::Request::builder()
+            .method(method)
+            .uri(target)
+            .header("host", HOST)
+            .header("content-type", "application/json");
+        if let Some(token) = &self.bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.send(request.body(axum::body::Body::from(body.to_owned())).expect("a valid request")).await
+    }
+
     /// Every record of a list endpoint, following `Link` `next` from `target` to the end;
     /// checks that `X-Total-Count` holds still and that the pages add up to it.
     pub async fn walk(&self, target: &str, key: &str) -> Vec<serde_json::Value> {
@@ -349,7 +362,14 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 
 /// Two schools, small enough to ingest in a second or two.
 pub fn small_district() -> district_gen::District {
-    district_gen::District { students: 120, schools: 2, teachers: 8, parents: 30, classes_per_school: 12 }
+    district_gen::District {
+        students: 120,
+        schools: 2,
+        teachers: 8,
+        parents: 30,
+        classes_per_school: 12,
+        line_items_per_class: 2,
+    }
 }
 
 /// A tenant `name` holding the [`small_district`] (bulk applied), and an API client for it.

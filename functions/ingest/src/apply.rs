@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
-use xxhash_rust::xxh3::xxh3_64;
 
 /// Rows handed from the reading thread to the writer at a time.
 const CHUNK: usize = 2000;
@@ -119,17 +118,6 @@ struct Known {
 /// How one record of a chunk is composed before comparing: users fold their parts in.
 type Compose<'c> = dyn Fn(&mut Record, Option<&StoredRecord>) -> Result<Option<String>, ApplyError> + Sync + 'c;
 
-fn content_hash(record: &mut Record) -> u64 {
-    let base = record.base_mut();
-    let saved = (base.status.clone(), base.date_last_modified);
-    base.status = Status::Active;
-    base.date_last_modified = Timestamp::from_millis(0);
-    let hash = xxh3_64(&serde_json::to_vec(record).unwrap_or_default());
-    let base = record.base_mut();
-    (base.status, base.date_last_modified) = saved;
-    hash
-}
-
 /// Streams the rows of `kind` from a blocking thread in chunks.
 fn stream_rows(path: PathBuf, kind: FileKind, now: Timestamp) -> mpsc::Receiver<Result<Vec<Row>, ApplyError>> {
     let (tx, rx) = mpsc::channel(4);
@@ -178,8 +166,12 @@ impl Applier<'_> {
         if !bulk {
             return Ok(Known { digests: None });
         }
+        // Records an API client wrote count as seen: a bulk file marks `tobedeleted` only what
+        // came from the SIS feed (a nightly lineItems.csv never deletes an LMS's line items).
         let digests = self.store.digests(self.tenant, collection).await?;
-        Ok(Known { digests: Some(digests.into_iter().map(|d| (d.id, (d.hash, d.status, false))).collect()) })
+        Ok(Known {
+            digests: Some(digests.into_iter().map(|d| (d.id, (d.hash, d.status, d.origin.is_some()))).collect()),
+        })
     }
 
     /// Applies a file whose rows are whole records.
@@ -224,7 +216,7 @@ impl Applier<'_> {
             // the hash covers the composed record.
             for record in &mut records {
                 let parts = compose(record, None)?;
-                let hash = content_hash(record);
+                let hash = record.content_hash();
                 let id = record.base().sourced_id.as_str();
                 if let Some((stored_hash, stored_status, seen)) = known.digests.as_mut().and_then(|d| d.get_mut(id)) {
                     *seen = true;
@@ -243,6 +235,7 @@ impl Applier<'_> {
             .map(|r| (r.id.clone(), r))
             .collect();
 
+        let dependencies = self.dependencies(&records).await?;
         let mut writes = Vec::new();
         let now = self.now;
         let mut counts = FileCounts::default();
@@ -251,7 +244,7 @@ impl Applier<'_> {
             let previous = stored.get(&id);
             let (hash, parts) = if fetch_all {
                 let parts = compose(&mut record, previous)?;
-                (content_hash(&mut record), parts)
+                (record.content_hash(), parts)
             } else {
                 std::mem::take(&mut composed[i])
             };
@@ -274,7 +267,7 @@ impl Applier<'_> {
                 Some(_) => counts.updated += 1,
             }
             record.base_mut().date_last_modified = now;
-            writes.push(record_write(record, hash, previous, parts));
+            writes.push(record_write(record, hash, previous, parts, &dependencies));
         }
         self.write(collection, writes).await?;
         let total = self.counts(kind);
@@ -300,15 +293,20 @@ impl Applier<'_> {
             .map(|(id, _)| id)
             .collect();
         for ids in gone.chunks(CHUNK) {
+            let stored = self.store.get_many(self.tenant, collection, ids).await?;
+            let records = stored
+                .iter()
+                .map(|stored| Record::from_json(collection, &stored.body))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ApplyError::StoredRecord(collection.name(), e))?;
+            let dependencies = self.dependencies(&records).await?;
             let mut writes = Vec::with_capacity(ids.len());
-            for stored in self.store.get_many(self.tenant, collection, ids).await? {
-                let mut record = Record::from_json(collection, &stored.body)
-                    .map_err(|e| ApplyError::StoredRecord(collection.name(), e))?;
-                let parts = compose(&mut record, Some(&stored))?;
+            for (mut record, stored) in records.into_iter().zip(&stored) {
+                let parts = compose(&mut record, Some(stored))?;
                 let base = record.base_mut();
                 base.status = Status::ToBeDeleted;
                 base.date_last_modified = self.now;
-                writes.push(record_write(record, stored.hash, Some(&stored), parts));
+                writes.push(record_write(record, stored.hash, Some(stored), parts, &dependencies));
             }
             self.counts(kind).deleted += writes.len() as u64;
             self.write(collection, writes).await?;
@@ -398,6 +396,25 @@ impl Applier<'_> {
         Ok(())
     }
 
+    /// The stored records that the links of `records` depend on (see
+    /// [`Record::link_dependency`]): a score scale's class, a classless result's line item.
+    async fn dependencies(&self, records: &[Record]) -> Result<Dependencies, ApplyError> {
+        let mut wanted: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
+        for (collection, id) in records.iter().filter_map(Record::link_dependency) {
+            wanted.entry(collection).or_default().insert(id.to_string());
+        }
+        let mut found = Dependencies::new();
+        for (collection, ids) in wanted {
+            let ids: Vec<String> = ids.into_iter().collect();
+            for stored in self.store.get_many(self.tenant, collection, &ids).await? {
+                let record = Record::from_json(collection, &stored.body)
+                    .map_err(|e| ApplyError::StoredRecord(collection.name(), e))?;
+                found.insert((collection, stored.id), record);
+            }
+        }
+        Ok(found)
+    }
+
     /// Reads every row of a part file (roles, userProfiles), grouped by user.
     async fn read_parts<T>(
         &self,
@@ -444,7 +461,18 @@ fn keep_parts(_record: &mut Record, stored: Option<&StoredRecord>) -> Result<Opt
     Ok(stored.and_then(|s| s.parts.clone()))
 }
 
-fn record_write(record: Record, hash: u64, previous: Option<&StoredRecord>, parts: Option<String>) -> RecordWrite {
+/// Records that other records' links depend on, by collection and sourcedId.
+type Dependencies = HashMap<(Collection, String), Record>;
+
+fn record_write(
+    record: Record,
+    hash: u64,
+    previous: Option<&StoredRecord>,
+    parts: Option<String>,
+    dependencies: &Dependencies,
+) -> RecordWrite {
+    let dependency =
+        record.link_dependency().and_then(|(collection, id)| dependencies.get(&(collection, id.to_string())));
     let base = record.base();
     RecordWrite {
         collection: record.collection(),
@@ -453,9 +481,11 @@ fn record_write(record: Record, hash: u64, previous: Option<&StoredRecord>, part
         modified: base.date_last_modified,
         body: serde_json::to_string(&record).unwrap_or_default(),
         hash,
-        links: record.links(),
+        links: record.links(dependency),
         view: record.view(),
         previous_links: previous.map(|p| p.links.clone()),
         parts,
+        origin: None,
+        gone: false,
     }
 }

@@ -229,7 +229,8 @@ impl LocalStack {
         let gate = Arc::new(Gate::new(verifier, self.store().clone(), self.config.client_recheck));
         auth::router(self.store().clone(), self.issuer.clone(), None)
             .merge(rostering::router(self.store().clone(), gate.clone()))
-            .merge(resources::router(self.store().clone(), gate))
+            .merge(resources::router(self.store().clone(), gate.clone()))
+            .merge(gradebook::router(self.store().clone(), gate))
             .fallback(oneroster_http::service::no_route)
     }
 

@@ -41,17 +41,17 @@ pub const ROUTES: [Route; 41] = {
         (
             "/schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments",
             "getEnrollmentsForClassInSchool",
-            ClassInSchool(R::ClassEnrollments),
+            Nested(R::ClassEnrollments, SCHOOL, CLASS, "school"),
         ),
         (
             "/schools/{schoolSourcedId}/classes/{classSourcedId}/students",
             "getStudentsForClassInSchool",
-            ClassInSchool(R::ClassStudents),
+            Nested(R::ClassStudents, SCHOOL, CLASS, "school"),
         ),
         (
             "/schools/{schoolSourcedId}/classes/{classSourcedId}/teachers",
             "getTeachersForClassInSchool",
-            ClassInSchool(R::ClassTeachers),
+            Nested(R::ClassTeachers, SCHOOL, CLASS, "school"),
         ),
         ("/schools/{schoolSourcedId}/courses", "getCoursesForSchool", Related(R::OrgCourses, SCHOOL, None)),
         (

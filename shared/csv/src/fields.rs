@@ -140,6 +140,29 @@ impl<'a> RowReader<'a> {
         Timestamp::parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
     }
 
+    /// A required date that JSON carries as a date-time (a line item's `assignDate`): the
+    /// binding's `YYYY-MM-DD` is the start of that day, UTC; a full date-time is taken as is.
+    pub fn required_day_start(&mut self, column: &str) -> Option<Timestamp> {
+        let text = self.required(column)?;
+        match Date::parse(text) {
+            Ok(date) => Some(Timestamp::start_of(date)),
+            Err(e) => Timestamp::parse(text).map_err(|_| self.fail(column, e.to_string())).ok(),
+        }
+    }
+
+    /// An optional number (`Float` and `Integer` columns); JSON has no NaN or infinity, so
+    /// neither is taken.
+    pub fn number(&mut self, column: &str) -> Option<f64> {
+        let text = self.text(column)?;
+        match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => Some(n),
+            _ => {
+                self.fail(column, format!("'{text}' is not a number"));
+                None
+            }
+        }
+    }
+
     /// A required four-digit year.
     pub fn year(&mut self, column: &str) -> Option<String> {
         let text = self.required(column)?;

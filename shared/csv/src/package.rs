@@ -37,11 +37,19 @@ pub enum FileKind {
     CourseResources,
     /// userResources.csv
     UserResources,
+    /// categories.csv
+    Categories,
+    /// scoreScales.csv
+    ScoreScales,
+    /// lineItems.csv
+    LineItems,
+    /// results.csv
+    Results,
 }
 
 impl FileKind {
     /// Every imported file, in validation and apply order (referenced before referencing).
-    pub const ALL: [FileKind; 13] = [
+    pub const ALL: [FileKind; 17] = [
         FileKind::Orgs,
         FileKind::AcademicSessions,
         FileKind::Courses,
@@ -55,6 +63,10 @@ impl FileKind {
         FileKind::ClassResources,
         FileKind::CourseResources,
         FileKind::UserResources,
+        FileKind::Categories,
+        FileKind::ScoreScales,
+        FileKind::LineItems,
+        FileKind::Results,
     ];
 
     /// The file's name in the binding.
@@ -73,6 +85,10 @@ impl FileKind {
             FileKind::ClassResources => "classResources.csv",
             FileKind::CourseResources => "courseResources.csv",
             FileKind::UserResources => "userResources.csv",
+            FileKind::Categories => "categories.csv",
+            FileKind::ScoreScales => "scoreScales.csv",
+            FileKind::LineItems => "lineItems.csv",
+            FileKind::Results => "results.csv",
         }
     }
 
@@ -91,6 +107,10 @@ impl FileKind {
             FileKind::ClassResources => Collection::ClassResources,
             FileKind::CourseResources => Collection::CourseResources,
             FileKind::UserResources => Collection::UserResources,
+            FileKind::Categories => Collection::Categories,
+            FileKind::ScoreScales => Collection::ScoreScales,
+            FileKind::LineItems => Collection::LineItems,
+            FileKind::Results => Collection::Results,
         })
     }
 
@@ -100,17 +120,14 @@ impl FileKind {
     }
 }
 
-/// The files of the binding that belong to the gradebook service (and the manifest); they are
-/// recognised (so they are not "unknown") and reported as not imported yet.
-const OTHER_BINDING_FILES: [&str; 9] = [
-    "categories.csv",
+/// The other files of the binding (and the manifest): the learning objectives and score scales
+/// of line items and results; they are recognised (so they are not "unknown") and reported as
+/// not imported yet.
+const OTHER_BINDING_FILES: [&str; 5] = [
     "lineItemLearningObjectiveIds.csv",
-    "lineItems.csv",
     "lineItemScoreScales.csv",
     "resultLearningObjectiveIds.csv",
-    "results.csv",
     "resultScoreScales.csv",
-    "scoreScales.csv",
     "manifest.csv",
 ];
 
@@ -237,7 +254,9 @@ impl Package {
             let declared =
                 manifest.as_ref().and_then(|m| m.get(&format!("file.{}", canonical.trim_end_matches(".csv"))));
             if canonical != "manifest.csv" && declared.is_none_or(|d| d != "absent") {
-                report.warn(format!("{name}: gradebook files are not imported yet; its rows were not read"));
+                report.warn(format!(
+                    "{name}: learning objectives and score scales of line items and results are not imported yet; its rows were not read"
+                ));
             }
         }
         Ok(Self { archive, files })

@@ -6,11 +6,13 @@
 use crate::fields::RowReader;
 use crate::package::{FileKind, Mode};
 use oneroster_model::entities::{
-    AcademicSession, Base, Class, ClassResource, Course, CourseResource, Credential, Demographics, Enrollment, Org,
-    Resource, Role, User, UserId, UserProfile, UserResource,
+    AcademicSession, Base, Category, Class, ClassResource, Course, CourseResource, Credential, Demographics,
+    Enrollment, GradebookResult, LineItem, Org, Resource, Role, ScoreScale, ScoreScaleValue, User, UserId, UserProfile,
+    UserResource,
 };
 use oneroster_model::vocab::{
-    ClassType, EnrollmentRole, Importance, OrgType, ResourceRole, RoleName, RoleType, SessionType, Sex, Status,
+    ClassType, EnrollmentRole, Importance, OrgType, ResourceRole, RoleName, RoleType, ScoreStatus, SessionType, Sex,
+    Status,
 };
 use oneroster_model::{Collection, Record, SourcedId, Timestamp};
 
@@ -162,6 +164,50 @@ pub fn columns(kind: FileKind) -> &'static [&'static str] {
             "classSourcedId",
             "resourceSourcedId",
         ],
+        FileKind::Categories => &["sourcedId", "status", "dateLastModified", "title", "weight"],
+        FileKind::ScoreScales => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "title",
+            "type",
+            "orgSourcedId",
+            "courseSourcedId",
+            "classSourcedId",
+            "scoreScaleValue",
+        ],
+        FileKind::LineItems => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "title",
+            "description",
+            "assignDate",
+            "dueDate",
+            "classSourcedId",
+            "categorySourcedId",
+            "academicSessionSourcedId",
+            "resultValueMin",
+            "resultValueMax",
+            "schoolSourcedId",
+        ],
+        FileKind::Results => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "lineItemSourcedId",
+            "studentSourcedId",
+            "scoreStatus",
+            "score",
+            "scoreDate",
+            "comment",
+            "textScore",
+            "classSourcedId",
+            "inProgress",
+            "incomplete",
+            "late",
+            "missing",
+        ],
     }
 }
 
@@ -211,62 +257,51 @@ impl Row {
 
     /// The row's references: the column, what it must point to, and the id.
     pub fn references(&self) -> Vec<(&'static str, Target, &str)> {
-        use Collection::*;
         let c = Target::Collection;
-        let mut refs = Vec::new();
         match self {
-            Row::Record(Record::Org(o)) => {
-                refs.extend(o.parent.iter().map(|p| ("parentSourcedId", c(Orgs), p.sourced_id.as_str())))
-            }
-            Row::Record(Record::AcademicSession(s)) => {
-                refs.extend(s.parent.iter().map(|p| ("parentSourcedId", c(AcademicSessions), p.sourced_id.as_str())))
-            }
-            Row::Record(Record::Course(co)) => {
-                refs.extend(
-                    co.school_year.iter().map(|p| ("schoolYearSourcedId", c(AcademicSessions), p.sourced_id.as_str())),
-                );
-                refs.push(("orgSourcedId", c(Orgs), co.org.sourced_id.as_str()));
-            }
-            Row::Record(Record::Class(cl)) => {
-                refs.push(("courseSourcedId", c(Courses), cl.course.sourced_id.as_str()));
-                refs.push(("schoolSourcedId", c(Orgs), cl.school.sourced_id.as_str()));
-                refs.extend(cl.terms.iter().map(|t| ("termSourcedIds", c(AcademicSessions), t.sourced_id.as_str())));
-            }
-            Row::Record(Record::User(u)) => {
-                refs.extend(u.agents.iter().map(|a| ("agentSourcedIds", c(Users), a.sourced_id.as_str())));
-                refs.extend(u.primary_org.iter().map(|o| ("primaryOrgSourcedId", c(Orgs), o.sourced_id.as_str())));
-            }
-            Row::Record(Record::Enrollment(e)) => {
-                refs.push(("classSourcedId", c(Classes), e.class.sourced_id.as_str()));
-                refs.push(("schoolSourcedId", c(Orgs), e.school.sourced_id.as_str()));
-                refs.push(("userSourcedId", c(Users), e.user.sourced_id.as_str()));
-            }
-            Row::Record(Record::Demographics(d)) => refs.push(("sourcedId", c(Users), d.base.sourced_id.as_str())),
-            Row::Record(Record::Resource(_)) => {}
-            Row::Record(Record::ClassResource(l)) => {
-                refs.push(("classSourcedId", c(Classes), l.class.sourced_id.as_str()));
-                refs.push(("resourceSourcedId", c(Resources), l.resource.sourced_id.as_str()));
-            }
-            Row::Record(Record::CourseResource(l)) => {
-                refs.push(("courseSourcedId", c(Courses), l.course.sourced_id.as_str()));
-                refs.push(("resourceSourcedId", c(Resources), l.resource.sourced_id.as_str()));
-            }
-            Row::Record(Record::UserResource(l)) => {
-                refs.push(("userSourcedId", c(Users), l.user.sourced_id.as_str()));
-                refs.extend(l.org.iter().map(|o| ("orgSourcedId", c(Orgs), o.sourced_id.as_str())));
-                refs.extend(l.class.iter().map(|k| ("classSourcedId", c(Classes), k.sourced_id.as_str())));
-                refs.push(("resourceSourcedId", c(Resources), l.resource.sourced_id.as_str()));
-            }
+            Row::Record(record) => record
+                .references()
+                .into_iter()
+                .map(|(field, collection, id)| (column_of(field), c(collection), id.as_str()))
+                .collect(),
             Row::Role(r) => {
-                refs.push(("userSourcedId", c(Users), r.user.as_str()));
-                refs.push(("orgSourcedId", c(Orgs), r.value.org.sourced_id.as_str()));
+                let mut refs = vec![
+                    ("userSourcedId", c(Collection::Users), r.user.as_str()),
+                    ("orgSourcedId", c(Collection::Orgs), r.value.org.sourced_id.as_str()),
+                ];
                 if let Some(profile) = &r.value.user_profile {
                     refs.push(("userProfileSourcedId", Target::Profile, profile.as_str()));
                 }
+                refs
             }
-            Row::Profile(p) => refs.push(("userSourcedId", c(Users), p.user.as_str())),
+            Row::Profile(p) => vec![("userSourcedId", c(Collection::Users), p.user.as_str())],
         }
-        refs
+    }
+}
+
+/// The CSV column of a JSON reference property (binding §2: a GUIDRef `class` becomes
+/// `classSourcedId`, a list `terms` becomes `termSourcedIds`).
+fn column_of(field: &'static str) -> &'static str {
+    match field {
+        "sourcedId" => "sourcedId",
+        "parent" => "parentSourcedId",
+        "schoolYear" => "schoolYearSourcedId",
+        "org" => "orgSourcedId",
+        "course" => "courseSourcedId",
+        "school" => "schoolSourcedId",
+        "terms" => "termSourcedIds",
+        "agents" => "agentSourcedIds",
+        "primaryOrg" => "primaryOrgSourcedId",
+        "class" => "classSourcedId",
+        "user" => "userSourcedId",
+        "resource" => "resourceSourcedId",
+        "category" => "categorySourcedId",
+        "academicSession" => "academicSessionSourcedId",
+        "lineItem" => "lineItemSourcedId",
+        "student" => "studentSourcedId",
+        // No file of the binding carries the remaining references (score scales of line items
+        // and results come in files of their own; assessments only through the API).
+        other => other,
     }
 }
 
@@ -288,6 +323,10 @@ pub fn map_row(kind: FileKind, mode: Mode, row: &mut RowReader<'_>, now: Timesta
         FileKind::ClassResources => class_resource(row, base),
         FileKind::CourseResources => course_resource(row, base),
         FileKind::UserResources => user_resource(row, base),
+        FileKind::Categories => category(row, base),
+        FileKind::ScoreScales => score_scale(row, base),
+        FileKind::LineItems => line_item(row, base),
+        FileKind::Results => result(row, base),
     };
     if row.failed {
         None
@@ -616,4 +655,104 @@ fn user_resource(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
     let class = row.optional_reference("classSourcedId", Collection::Classes);
     let resource = row.reference("resourceSourcedId", Collection::Resources);
     Some(Row::Record(Record::UserResource(UserResource { base: base?, user: user?, org, class, resource: resource? })))
+}
+
+fn category(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let title = row.required_string("title");
+    let weight = row.number("weight");
+    Some(Row::Record(Record::Category(Category { base: base?, title: title?, weight })))
+}
+
+/// `scoreScaleValue`: a list of `{left:right}` pairs (`"{A+:100},{A:94}"`, `{60-69:B}`).
+fn score_scale_values(row: &mut RowReader<'_>) -> Vec<ScoreScaleValue> {
+    let mut values = Vec::new();
+    for item in row.list("scoreScaleValue") {
+        let pair = item
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .and_then(|s| s.split_once(':'))
+            .filter(|(l, r)| !l.is_empty() && !r.is_empty());
+        match pair {
+            Some((lhs, rhs)) => {
+                values.push(ScoreScaleValue { item_value_lhs: lhs.to_owned(), item_value_rhs: rhs.to_owned() })
+            }
+            None => row.fail("scoreScaleValue", format!("'{item}' is not of the form {{value:value}}")),
+        }
+    }
+    values
+}
+
+fn score_scale(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let title = row.required_string("title");
+    let scale_type = row.required_string("type");
+    let org = row.reference("orgSourcedId", Collection::Orgs);
+    let course = row.reference("courseSourcedId", Collection::Courses);
+    let class = row.reference("classSourcedId", Collection::Classes);
+    row.required("scoreScaleValue");
+    let score_scale_value = score_scale_values(row);
+    Some(Row::Record(Record::ScoreScale(ScoreScale {
+        base: base?,
+        title: title?,
+        scale_type: scale_type?,
+        course: Some(course?),
+        class: class?,
+        score_scale_value,
+        org: Some(org?),
+    })))
+}
+
+fn line_item(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let title = row.required_string("title");
+    let assign_date = row.required_day_start("assignDate");
+    let due_date = row.required_day_start("dueDate");
+    let class = row.reference("classSourcedId", Collection::Classes);
+    let category = row.reference("categorySourcedId", Collection::Categories);
+    let academic_session = row.reference("academicSessionSourcedId", Collection::AcademicSessions);
+    let result_value_min = row.number("resultValueMin");
+    let result_value_max = row.number("resultValueMax");
+    let school = row.reference("schoolSourcedId", Collection::Orgs);
+    Some(Row::Record(Record::LineItem(LineItem {
+        base: base?,
+        title: title?,
+        description: row.string("description"),
+        assign_date: assign_date?,
+        due_date: due_date?,
+        class: class?,
+        school: school?,
+        category: category?,
+        grading_period: None,
+        academic_session: Some(academic_session?),
+        score_scale: None,
+        result_value_min,
+        result_value_max,
+        learning_objective_set: Vec::new(),
+    })))
+}
+
+fn result(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let line_item = row.reference("lineItemSourcedId", Collection::LineItems);
+    let student = row.reference("studentSourcedId", Collection::Users);
+    let score_status = row.required_vocab("scoreStatus", ScoreStatus::parse);
+    let score = row.number("score");
+    let score_date = row.required_date("scoreDate");
+    let class = row.optional_reference("classSourcedId", Collection::Classes);
+    let (in_progress, incomplete, late, missing) =
+        (row.flag("inProgress"), row.flag("incomplete"), row.flag("late"), row.flag("missing"));
+    Some(Row::Record(Record::Result(GradebookResult {
+        base: base?,
+        line_item: line_item?,
+        student: student?,
+        class,
+        score_scale: None,
+        score_status: score_status?,
+        score,
+        text_score: row.string("textScore"),
+        score_date: score_date?,
+        comment: row.string("comment"),
+        learning_objective_set: Vec::new(),
+        in_progress,
+        incomplete,
+        late,
+        missing,
+    })))
 }

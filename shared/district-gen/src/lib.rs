@@ -36,6 +36,9 @@ pub struct District {
     pub parents: usize,
     /// Classes per school.
     pub classes_per_school: usize,
+    /// Line items per class; with any, the package carries the gradebook files (categories,
+    /// score scales, line items, and a result for every enrolled student on each line item).
+    pub line_items_per_class: usize,
 }
 
 /// How many rows each file got.
@@ -91,6 +94,7 @@ impl District {
             teachers: students.div_ceil(STUDENTS_PER_TEACHER).max(schools),
             parents: students / 4,
             classes_per_school: (per_school * CLASSES_PER_STUDENT).div_ceil(CLASS_SIZE).max(1),
+            line_items_per_class: 0,
         }
     }
 
@@ -216,6 +220,30 @@ impl District {
         }
     }
 
+    /// The gradebook categories (id, title): every line item is in one.
+    pub const CATEGORIES: [(&'static str, &'static str); 3] =
+        [("cat-homework", "Homework"), ("cat-quiz", "Quizzes"), ("cat-test", "Tests")];
+
+    /// The score scale of a class.
+    pub fn score_scale_id(&self, school: usize, class: usize) -> String {
+        format!("ss-{}", self.class_id(school, class))
+    }
+
+    /// Line item `k` of a class; its category is `CATEGORIES[k % 3]`.
+    pub fn line_item_id(&self, school: usize, class: usize, k: usize) -> String {
+        format!("li-{}-{k}", self.class_id(school, class))
+    }
+
+    /// The result of a student on a line item.
+    pub fn result_id(line_item: &str, student: &str) -> String {
+        format!("res-{line_item}-{student}")
+    }
+
+    /// The score a student got on line item `k` (out of 100; some above, as extra credit).
+    pub fn score(student: usize, k: usize) -> u32 {
+        ((student * 7 + k * 13) % 106) as u32
+    }
+
     /// Writes the bulk package.
     pub fn write_bulk<W: Write + Seek>(&self, out: W) -> std::io::Result<Rows> {
         let mut zip = zip::ZipWriter::new(out);
@@ -235,6 +263,9 @@ impl District {
             "userResources",
             "users",
         ];
+        let gradebook = ["categories", "lineItems", "results", "scoreScales"];
+        let bulk: Vec<&str> =
+            bulk.into_iter().chain(gradebook.into_iter().filter(|_| self.line_items_per_class > 0)).collect();
         zip.start_file("manifest.csv", options)?;
         zip.write_all(manifest(&bulk, &[]).as_bytes())?;
 
@@ -464,8 +495,92 @@ impl District {
                 Ok(n)
             },
         )?;
+        if self.line_items_per_class > 0 {
+            self.write_gradebook(&mut |name, header, body| file(&mut zip, name, header, body))?;
+        }
         zip.finish()?;
         Ok(rows)
+    }
+
+    /// The gradebook files of the bulk package.
+    fn write_gradebook(
+        &self,
+        file: &mut dyn FnMut(
+            &'static str,
+            &str,
+            &mut dyn FnMut(&mut dyn Write) -> std::io::Result<u64>,
+        ) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let classes = || (0..self.schools).flat_map(|s| (0..self.classes_per_school).map(move |c| (s, c)));
+        file("categories.csv", "sourcedId,status,dateLastModified,title,weight", &mut |w| {
+            for (id, title) in Self::CATEGORIES {
+                writeln!(w, "{id},,,{title},{}", title.len())?;
+            }
+            Ok(Self::CATEGORIES.len() as u64)
+        })?;
+        file(
+            "scoreScales.csv",
+            "sourcedId,status,dateLastModified,title,type,orgSourcedId,courseSourcedId,classSourcedId,scoreScaleValue",
+            &mut |w| {
+                for (s, c) in classes() {
+                    writeln!(
+                        w,
+                        "{},,,Letter grades,letter,{},{},{},\"{{A:90}},{{B:80}},{{C:70}}\"",
+                        self.score_scale_id(s, c),
+                        self.school_id(s),
+                        self.course_id(s, c % COURSES_PER_SCHOOL),
+                        self.class_id(s, c)
+                    )?;
+                }
+                Ok((self.schools * self.classes_per_school) as u64)
+            },
+        )?;
+        file(
+            "lineItems.csv",
+            "sourcedId,status,dateLastModified,title,description,assignDate,dueDate,classSourcedId,categorySourcedId,academicSessionSourcedId,resultValueMin,resultValueMax,schoolSourcedId",
+            &mut |w| {
+                for (s, c) in classes() {
+                    for k in 0..self.line_items_per_class {
+                        writeln!(
+                            w,
+                            "{},,,Assignment {k},,2025-09-01,2025-09-15,{},{},{},0,100,{}",
+                            self.line_item_id(s, c, k),
+                            self.class_id(s, c),
+                            Self::CATEGORIES[k % Self::CATEGORIES.len()].0,
+                            self.class_term(c),
+                            self.school_id(s)
+                        )?;
+                    }
+                }
+                Ok((self.schools * self.classes_per_school * self.line_items_per_class) as u64)
+            },
+        )?;
+        file(
+            "results.csv",
+            "sourcedId,status,dateLastModified,lineItemSourcedId,studentSourcedId,scoreStatus,score,scoreDate,comment,textScore,classSourcedId,inProgress,incomplete,late,missing",
+            &mut |w| {
+                let mut n = 0;
+                for student in 0..self.students {
+                    let s = self.school_of_student(student);
+                    let id = self.student_id(student);
+                    for c in self.classes_of_student(student) {
+                        for k in 0..self.line_items_per_class {
+                            let line_item = self.line_item_id(s, c, k);
+                            writeln!(
+                                w,
+                                "{},,,{line_item},{id},fully graded,{},2025-09-16,,,{},,,,",
+                                Self::result_id(&line_item, &id),
+                                Self::score(student, k),
+                                // Odd line items' results name no class: it is the line item's.
+                                if k % 2 == 0 { self.class_id(s, c) } else { String::new() }
+                            )?;
+                            n += 1;
+                        }
+                    }
+                }
+                Ok(n)
+            },
+        )
     }
 
     /// Writes a delta package against the bulk one: `changed` students get a new e-mail, the

@@ -34,6 +34,11 @@ impl Caller {
         Tenant::of_grant(&self.0)
     }
 
+    /// The OAuth client the token was issued to: the author of what the request writes.
+    pub fn client(&self) -> &str {
+        self.0.client()
+    }
+
     /// Refuses the request (403) unless the token holds one of `scopes`.
     pub fn require_any(&self, scopes: &[String]) -> Result<(), ApiError> {
         if self.0.scopes().allows_any(scopes) {

@@ -5,6 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oneroster_query::QueryError;
 use oneroster_store::StoreError;
+use oneroster_writes::WriteError;
 
 /// A failed request.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,13 @@ pub enum ApiError {
     /// A stored record could not be read back: 500.
     #[error("a stored record is not valid JSON: {0}")]
     Body(#[from] serde_json::Error),
+    /// A write was refused (400 not JSON, 422 invalid data, 404 unknown record, 429 contended)
+    /// or failed (500).
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The request body could not be read (over the size limit: 413).
+    #[error("the request body could not be read: {0}")]
+    RequestBody(String, StatusCode),
 }
 
 impl ApiError {
@@ -46,6 +54,16 @@ impl ApiError {
             ApiError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorisedrequest"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Store(_) | ApiError::Body(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
+            ApiError::RequestBody(_, status) => (*status, "invaliddata"),
+            ApiError::Write(error) => match error {
+                WriteError::NotJson(_) => (StatusCode::BAD_REQUEST, "invaliddata"),
+                WriteError::Invalid { .. } | WriteError::UnknownReference { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invaliddata")
+                }
+                WriteError::NotFound { .. } => (StatusCode::NOT_FOUND, "unknownobject"),
+                WriteError::Contended => (StatusCode::TOO_MANY_REQUESTS, "server_busy"),
+                WriteError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
+            },
         }
     }
 }

@@ -358,7 +358,7 @@ pub async fn require(
 ) -> Result<StoredRecord, ApiError> {
     let record = store.get(tenant, collection, id).await?;
     record
-        .filter(|r| view.is_none_or(|v| r.view == Some(v)))
+        .filter(|r| !r.gone && view.is_none_or(|v| r.view == Some(v)))
         .ok_or_else(|| ApiError::NotFound { what: what.to_owned(), id: id.to_owned() })
 }
 

@@ -1,19 +1,23 @@
-//! A read service as a table of routes: each OpenAPI path with its operationId and what it
-//! reads ([`Target`]). [`router`] turns a table into the service's router, under its base path
+//! A service as a table of routes: each OpenAPI path with its operationId and what it reads or
+//! writes ([`Target`]). [`router`] turns a table into the service's router, under its base path
 //! and the pre-split [`ALIAS_BASE`], behind the token [`Gate`](crate::Gate), with the public
-//! discovery document; [`route_drift`] checks a table against the OpenAPI file.
+//! discovery document; [`route_drift`] checks a table against the OpenAPI file. Each route
+//! answers the method its operation has in the OpenAPI file.
 
 use crate::respond::{self, ListRequest, RequestUrl};
-use crate::trace::{Operation, Returned};
+use crate::trace::{Changed, Operation, Returned};
 use crate::{ApiError, Caller, Endpoint, Gate};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, on, MethodFilter};
 use axum::Router;
-use oneroster_model::{Collection, Relation, View};
+use oneroster_model::{pair_key, Collection, Relation, View};
 use oneroster_openapi::Service;
 use oneroster_store::{Listing, Store};
+use oneroster_writes::{ChangeKind, Origin, Within};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -35,6 +39,10 @@ pub const COURSE: Parent = Parent(Collection::Courses, None, "course");
 /// follow them to `/terms/{id}/classes|gradingPeriods`, so those routes do not insist on type
 /// `term` (`/terms` and `/terms/{id}` do).
 pub const TERM: Parent = Parent(Collection::AcademicSessions, None, "term");
+/// A line item (`/lineItems/{id}/…`, `/classes/{c}/lineItems/{id}/…`).
+pub const LINE_ITEM: Parent = Parent(Collection::LineItems, None, "lineItem");
+/// Any academic session (`/classes/{c}/academicSessions/{id}/…`).
+pub const SESSION: Parent = Parent(Collection::AcademicSessions, None, "academicSession");
 /// Any user (`/users/{id}/…`).
 pub const USER: Parent = Parent(Collection::Users, None, "user");
 /// A user in the students view (`/students/{id}/…`).
@@ -53,17 +61,55 @@ pub enum Target {
     One(Collection, Option<View>),
     /// The children of a parent, optionally only those in a view.
     Related(Relation, Parent, Option<View>),
-    /// The children of a class that must belong to the school (`/schools/{s}/classes/{c}/…`).
-    ClassInSchool(Relation),
+    /// The children of the second parent, which must belong to the first through its property
+    /// (`/schools/{s}/classes/{c}/students`: the class's `school`).
+    Nested(Relation, Parent, Parent, &'static str),
+    /// The children of a pair of parents (`/classes/{c}/students/{s}/results`).
+    Pair(Relation, Parent, Parent),
+    /// Creates or replaces one record (`PUT`).
+    Put(Collection),
+    /// Deletes one record (`DELETE`).
+    Delete(Collection),
+    /// Creates records under the parent(s) the path names (`POST`).
+    Post(Collection, PostUnder),
+}
+
+/// Where a `POST` puts its records.
+#[derive(Debug, Clone, Copy)]
+pub enum PostUnder {
+    /// A class (`/classes/{id}/lineItems`).
+    Class,
+    /// A school (`/schools/{id}/lineItems`).
+    School,
+    /// A line item (`/lineItems/{id}/results`).
+    LineItem,
+    /// A class and an academic session (`/classes/{c}/academicSessions/{a}/results`).
+    ClassSession,
 }
 
 /// One endpoint: OpenAPI path, operationId, what it reads.
 pub type Route = (&'static str, &'static str, Target);
 
-/// What every handler of a service shares: the store and the endpoints read from the OpenAPI.
+/// What every handler of a service shares: the store, the read endpoints and the scopes of
+/// every operation, read from the OpenAPI.
 struct App {
     store: Store,
     endpoints: HashMap<&'static str, Endpoint>,
+    scopes: HashMap<&'static str, Vec<String>>,
+}
+
+/// The method of an operation, from the OpenAPI file.
+fn method_of(service: Service, operation_id: &str) -> &'static str {
+    service.operation(operation_id).map_or("GET", |operation| operation.method.as_str())
+}
+
+fn method_filter(method: &str) -> MethodFilter {
+    match method {
+        "PUT" => MethodFilter::PUT,
+        "POST" => MethodFilter::POST,
+        "DELETE" => MethodFilter::DELETE,
+        _ => MethodFilter::GET,
+    }
 }
 
 /// The path with its parameters named by position (`{p0}`, `{p1}`), so that routes whose
@@ -91,7 +137,9 @@ pub fn served(service: Service, routes: &[Route]) -> Vec<(&'static str, String)>
     let base = service.base_path();
     let mut served: Vec<(&'static str, String)> = routes
         .iter()
-        .flat_map(|(path, _, _)| [base, ALIAS_BASE].map(|prefix| ("GET", format!("{prefix}{}", positional(path)))))
+        .flat_map(|(path, id, _)| {
+            [base, ALIAS_BASE].map(|prefix| (method_of(service, id), format!("{prefix}{}", positional(path))))
+        })
         .collect();
     served.extend(discovery_paths(service).map(|path| ("GET", path)));
     served
@@ -106,26 +154,34 @@ fn discovery_paths(service: Service) -> [String; 2] {
 /// discovery document (public). Unrouted paths are left to the router that serves it
 /// (see [`no_route`]), so that several services merge into one local server.
 pub fn router(service: Service, routes: &'static [Route], store: Store, gate: Arc<Gate>) -> Router {
-    let endpoints = routes.iter().map(|(_, id, _)| (*id, Endpoint::new(service, id))).collect();
-    let app = Arc::new(App { store, endpoints });
+    let endpoints = routes
+        .iter()
+        .filter(|(_, _, target)| target.reads())
+        .map(|(_, id, _)| (*id, Endpoint::new(service, id)))
+        .collect();
+    let scopes = routes
+        .iter()
+        .map(|(_, id, _)| (*id, service.operation(id).map(|o| o.scopes.clone()).unwrap_or_default()))
+        .collect();
+    let app = Arc::new(App { store, endpoints, scopes });
     let mut served = Router::new();
     for &(path, operation_id, target) in routes {
-        served =
-            served.route(
-                &positional(path),
-                get(
-                    move |State(app): State<Arc<App>>,
-                          caller: Caller,
-                          url: RequestUrl,
-                          Path(ids): Path<Vec<String>>| async move {
-                        let mut response = serve(&app, &caller, operation_id, target, &ids, &url)
-                            .await
-                            .unwrap_or_else(IntoResponse::into_response);
-                        response.extensions_mut().insert(Operation(operation_id));
-                        response
-                    },
-                ),
-            );
+        let handler = move |State(app): State<Arc<App>>,
+                            caller: Caller,
+                            url: RequestUrl,
+                            Path(ids): Path<Vec<String>>,
+                            body: Result<Bytes, BytesRejection>| async move {
+            let mut response = match caller.require_any(&app.scopes[operation_id]) {
+                Ok(()) if target.reads() => serve(&app, &caller, operation_id, target, &ids, &url).await,
+                Ok(()) => write(&app, &caller, target, &ids, body).await,
+                Err(refused) => Err(refused),
+            }
+            .unwrap_or_else(IntoResponse::into_response);
+            response.extensions_mut().insert(Operation(operation_id));
+            response
+        };
+        let method = method_filter(method_of(service, operation_id));
+        served = served.route(&positional(path), on(method, handler));
     }
     let served = served.with_state(app);
     let base = service.base_path();
@@ -157,7 +213,6 @@ async fn serve(
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
     let endpoint = &app.endpoints[operation_id];
-    caller.require_any(&endpoint.scopes)?;
     let tenant = &caller.tenant();
     let store = &app.store;
     let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
@@ -182,18 +237,108 @@ async fn serve(
             }
             return Ok(response);
         }
-        Target::ClassInSchool(relation) => {
-            let Parent(collection, view, what) = SCHOOL;
+        Target::Nested(relation, Parent(collection, view, what), Parent(inner, inner_view, inner_what), field) => {
             respond::require(store, tenant, collection, view, id(0), what).await?;
-            let class = respond::require(store, tenant, Collection::Classes, None, id(1), "class").await?;
-            let body: serde_json::Value = serde_json::from_str(&class.body)?;
-            if body["school"]["sourcedId"] != id(0) {
-                return Err(ApiError::NotFound { what: format!("class of school '{}'", id(0)), id: id(1).to_owned() });
+            let record = respond::require(store, tenant, inner, inner_view, id(1), inner_what).await?;
+            let body: serde_json::Value = serde_json::from_str(&record.body)?;
+            if body[field]["sourcedId"] != id(0) {
+                return Err(ApiError::NotFound {
+                    what: format!("{inner_what} of {what} '{}'", id(0)),
+                    id: id(1).to_owned(),
+                });
             }
             Listing::Related { relation, parent: id(1).to_owned() }.into()
         }
+        Target::Pair(relation, first, second) => {
+            let (Some(a), Some(b)) = (parse_id(id(0)), parse_id(id(1))) else {
+                return Err(ApiError::NotFound { what: first.2.to_owned(), id: id(0).to_owned() });
+            };
+            let request = ListRequest::from(Listing::Related { relation, parent: pair_key(&a, &b).to_string() });
+            let response = respond::list(store, tenant, endpoint, request, url).await?;
+            if response.extensions().get::<Returned>().is_some_and(|returned| returned.0 == 0) {
+                for (Parent(collection, view, what), id) in [(first, id(0)), (second, id(1))] {
+                    respond::require(store, tenant, collection, view, id, what).await?;
+                }
+            }
+            return Ok(response);
+        }
+        Target::Put(_) | Target::Delete(_) | Target::Post(..) => unreachable!("writes are served by `write`"),
     };
     respond::list(store, tenant, endpoint, request, url).await
+}
+
+/// A path id as a sourcedId; `None` when it cannot be one (then nothing has it).
+fn parse_id(id: &str) -> Option<oneroster_model::SourcedId> {
+    oneroster_model::SourcedId::parse(id).ok()
+}
+
+impl Target {
+    /// Whether the route reads (GET) rather than writes.
+    fn reads(self) -> bool {
+        !matches!(self, Target::Put(_) | Target::Delete(_) | Target::Post(..))
+    }
+}
+
+/// Serves a write: PUT answers 201 when it created the record and 200 when it replaced it,
+/// DELETE 204, POST 201 with the `sourcedIdPairs`; the change goes on the audit event.
+async fn write(
+    app: &App,
+    caller: &Caller,
+    target: Target,
+    ids: &[String],
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let tenant = &caller.tenant();
+    let store = &app.store;
+    let origin = Origin(caller.client().to_owned());
+    let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
+    let body = || body.map_err(|rejection| ApiError::RequestBody(rejection.body_text(), rejection.status()));
+    let (mut response, changes) = match target {
+        Target::Put(collection) => {
+            let change = oneroster_writes::put(store, tenant, &origin, collection, id(0), &body()?).await?;
+            let status = if change.kind == ChangeKind::Created { StatusCode::CREATED } else { StatusCode::OK };
+            (status.into_response(), vec![change])
+        }
+        Target::Delete(collection) => {
+            let change = oneroster_writes::delete(store, tenant, &origin, collection, id(0)).await?;
+            (StatusCode::NO_CONTENT.into_response(), vec![change])
+        }
+        Target::Post(collection, under) => {
+            let within = match under {
+                PostUnder::Class => {
+                    respond::require(store, tenant, Collection::Classes, None, id(0), CLASS.2).await?;
+                    Within::Class(id(0))
+                }
+                PostUnder::School => {
+                    let Parent(collection, view, what) = SCHOOL;
+                    respond::require(store, tenant, collection, view, id(0), what).await?;
+                    Within::School(id(0))
+                }
+                PostUnder::LineItem => {
+                    respond::require(store, tenant, Collection::LineItems, None, id(0), LINE_ITEM.2).await?;
+                    Within::LineItem(id(0))
+                }
+                PostUnder::ClassSession => {
+                    respond::require(store, tenant, Collection::Classes, None, id(0), CLASS.2).await?;
+                    respond::require(store, tenant, Collection::AcademicSessions, None, id(1), SESSION.2).await?;
+                    Within::ClassSession(id(0), id(1))
+                }
+            };
+            let (pairs, changes) = oneroster_writes::post(store, tenant, &origin, collection, within, &body()?).await?;
+            let pairs: Vec<serde_json::Value> = pairs
+                .into_iter()
+                .map(|(supplied, allocated)| {
+                    serde_json::json!({"suppliedSourcedId": supplied, "allocatedSourcedId": allocated})
+                })
+                .collect();
+            let body = serde_json::json!({ "sourcedIdPairs": pairs }).to_string();
+            ((StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], body).into_response(), changes)
+        }
+        _ => unreachable!("reads are served by `serve`"),
+    };
+    let described: Vec<String> = changes.iter().map(oneroster_writes::Change::describe).collect();
+    response.extensions_mut().insert(Changed(described.join("; ")));
+    Ok(response)
 }
 
 /// How a route table and the service's OpenAPI file differ: operations not served, routes not
@@ -209,6 +354,17 @@ pub fn route_drift(service: Service, routes: &[Route]) -> Vec<String> {
         .chain(served.difference(&specified).map(|(path, id)| format!("{id} ({path}) is served but not specified")))
         .collect();
     for (path, id, target) in routes.iter().filter(|(path, id, _)| specified.contains(&(*path, *id))) {
+        if !target.reads() {
+            let method = method_of(service, id);
+            let fits = matches!(
+                (target, method),
+                (Target::Put(_), "PUT") | (Target::Delete(_), "DELETE") | (Target::Post(..), "POST")
+            );
+            if !fits {
+                drift.push(format!("{id} ({path}) is a {method}, which {target:?} does not serve"));
+            }
+            continue;
+        }
         let is_list = Endpoint::new(service, id).envelope.is_list;
         if is_list == matches!(target, Target::One(..)) {
             drift.push(format!("{id} ({path}) reads {target:?}, which does not fit its envelope"));

@@ -1,6 +1,7 @@
 //! One span per request, carrying its id, tenant and client so that every log line of the
 //! request can be found together; and one audit event when it ends (FERPA: who read what):
-//! time, tenant, client, operation, status, records returned, latency, as a JSON line with the
+//! time, tenant, client, operation, status, records returned, what a write changed, latency,
+//! as a JSON line with the
 //! target `audit`. Never the query's values or a body: user records hold personal data.
 
 use crate::Caller;
@@ -32,6 +33,11 @@ pub struct Operation(pub &'static str);
 #[derive(Debug, Clone, Copy)]
 pub struct Returned(pub usize);
 
+/// What a write changed (collection, id, kind, property names; never values), set by the
+/// handler of a write.
+#[derive(Debug, Clone)]
+pub struct Changed(pub String);
+
 /// Notes the verified caller on the request's span (and so on its audit event).
 pub fn record_caller(caller: &Caller) {
     let span = tracing::Span::current();
@@ -58,6 +64,7 @@ pub async fn request_span(request: Request, next: Next) -> Response {
             operation = response.extensions().get::<Operation>().map_or("none", |o| o.0),
             status = response.status().as_u16(),
             records = response.extensions().get::<Returned>().map_or(0, |r| r.0),
+            change = response.extensions().get::<Changed>().map(|c| c.0.as_str()),
             millis = started.elapsed().as_millis() as u64,
             "api access"
         );

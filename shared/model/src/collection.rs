@@ -9,6 +9,9 @@ pub const ROSTERING_BASE: &str = "/ims/oneroster/rostering/v1p2";
 /// Where the resources service is served; GUIDRef `href`s to resources point below it.
 pub const RESOURCES_BASE: &str = "/ims/oneroster/resources/v1p2";
 
+/// Where the gradebook service is served; GUIDRef `href`s to gradebook records point below it.
+pub const GRADEBOOK_BASE: &str = "/ims/oneroster/gradebook/v1p2";
+
 /// A top-level collection of records, one per stored entity type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Collection {
@@ -34,11 +37,23 @@ pub enum Collection {
     CourseResources,
     /// userResources.csv: links of resources to users, read through `/users/{id}/resources`.
     UserResources,
+    /// categories.csv, `/categories` (Gradebook service).
+    Categories,
+    /// scoreScales.csv, `/scoreScales`.
+    ScoreScales,
+    /// lineItems.csv, `/lineItems`.
+    LineItems,
+    /// results.csv, `/results`.
+    Results,
+    /// `/assessmentLineItems` (written through the API only; the binding has no file).
+    AssessmentLineItems,
+    /// `/assessmentResults` (written through the API only).
+    AssessmentResults,
 }
 
 impl Collection {
     /// Every collection, in the order a package is applied (referenced before referencing).
-    pub const ALL: [Collection; 11] = [
+    pub const ALL: [Collection; 17] = [
         Collection::Orgs,
         Collection::AcademicSessions,
         Collection::Courses,
@@ -50,6 +65,12 @@ impl Collection {
         Collection::ClassResources,
         Collection::CourseResources,
         Collection::UserResources,
+        Collection::Categories,
+        Collection::ScoreScales,
+        Collection::LineItems,
+        Collection::Results,
+        Collection::AssessmentLineItems,
+        Collection::AssessmentResults,
     ];
 
     /// The collection's name in URLs and keys.
@@ -66,6 +87,12 @@ impl Collection {
             Collection::ClassResources => "classResources",
             Collection::CourseResources => "courseResources",
             Collection::UserResources => "userResources",
+            Collection::Categories => "categories",
+            Collection::ScoreScales => "scoreScales",
+            Collection::LineItems => "lineItems",
+            Collection::Results => "results",
+            Collection::AssessmentLineItems => "assessmentLineItems",
+            Collection::AssessmentResults => "assessmentResults",
         }
     }
 
@@ -88,6 +115,12 @@ impl Collection {
             Collection::ClassResources => "classResource",
             Collection::CourseResources => "courseResource",
             Collection::UserResources => "userResource",
+            Collection::Categories => "category",
+            Collection::ScoreScales => "scoreScale",
+            Collection::LineItems => "lineItem",
+            Collection::Results => "result",
+            Collection::AssessmentLineItems => "assessmentLineItem",
+            Collection::AssessmentResults => "assessmentResult",
         }
     }
 
@@ -99,6 +132,12 @@ impl Collection {
             | Collection::ClassResources
             | Collection::CourseResources
             | Collection::UserResources => RESOURCES_BASE,
+            Collection::Categories
+            | Collection::ScoreScales
+            | Collection::LineItems
+            | Collection::Results
+            | Collection::AssessmentLineItems
+            | Collection::AssessmentResults => GRADEBOOK_BASE,
             _ => ROSTERING_BASE,
         };
         format!("{base}/{}/{}", self.name(), id)
@@ -198,11 +237,28 @@ pub enum Relation {
     UsersByUsername,
     /// Users by identifier, for `filter=identifier='…'` (a lookup, like [`Relation::UsersByEmail`]).
     UsersByIdentifier,
+    /// Line items of a class (`/classes/{id}/lineItems`).
+    ClassLineItems,
+    /// Categories of a class's line items (`/classes/{id}/categories`; categories name no class).
+    ClassCategories,
+    /// Score scales of a class (`/classes/{id}/scoreScales`).
+    ClassScoreScales,
+    /// Score scales of the classes of a school (`/schools/{id}/scoreScales`; a score scale names
+    /// its class, whose school it belongs to).
+    SchoolScoreScales,
+    /// Results of a class (`/classes/{id}/results`), the class being the result's own or, when
+    /// it names none, its line item's.
+    ClassResults,
+    /// Results of a line item (`/classes/{c}/lineItems/{id}/results`).
+    LineItemResults,
+    /// Results of one student in one class (`/classes/{c}/students/{s}/results`): the parent is
+    /// the [`pair_key`] of class and student.
+    ClassStudentResults,
 }
 
 impl Relation {
     /// Every relation.
-    pub const ALL: [Relation; 21] = {
+    pub const ALL: [Relation; 28] = {
         use Relation::*;
         [
             OrgChildren,
@@ -226,6 +282,13 @@ impl Relation {
             UsersByEmail,
             UsersByUsername,
             UsersByIdentifier,
+            ClassLineItems,
+            ClassCategories,
+            ClassScoreScales,
+            SchoolScoreScales,
+            ClassResults,
+            LineItemResults,
+            ClassStudentResults,
         ]
     };
 
@@ -253,6 +316,13 @@ impl Relation {
             Relation::UsersByEmail => "users-by-email",
             Relation::UsersByUsername => "users-by-username",
             Relation::UsersByIdentifier => "users-by-identifier",
+            Relation::ClassLineItems => "class-line-items",
+            Relation::ClassCategories => "class-categories",
+            Relation::ClassScoreScales => "class-score-scales",
+            Relation::SchoolScoreScales => "school-score-scales",
+            Relation::ClassResults => "class-results",
+            Relation::LineItemResults => "line-item-results",
+            Relation::ClassStudentResults => "class-student-results",
         }
     }
 
@@ -273,10 +343,12 @@ impl Relation {
         match self {
             UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
             OrgChildren | OrgCourses | SchoolClasses | SchoolTerms | SchoolEnrollments | SchoolStudents
-            | SchoolTeachers => Collection::Orgs,
+            | SchoolTeachers | SchoolScoreScales => Collection::Orgs,
             SessionChildren | TermClasses => Collection::AcademicSessions,
             CourseClasses | CourseResources => Collection::Courses,
-            ClassEnrollments | ClassStudents | ClassTeachers | ClassResources => Collection::Classes,
+            ClassEnrollments | ClassStudents | ClassTeachers | ClassResources | ClassLineItems | ClassCategories
+            | ClassScoreScales | ClassResults | ClassStudentResults => Collection::Classes,
+            LineItemResults => Collection::LineItems,
             UserEnrollments | UserClasses | UserResources => Collection::Users,
         }
     }
@@ -293,6 +365,10 @@ impl Relation {
             SchoolStudents | SchoolTeachers | ClassStudents | ClassTeachers => Collection::Users,
             UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
             ClassResources | CourseResources | UserResources => Collection::Resources,
+            ClassLineItems => Collection::LineItems,
+            ClassCategories => Collection::Categories,
+            ClassScoreScales | SchoolScoreScales => Collection::ScoreScales,
+            ClassResults | LineItemResults | ClassStudentResults => Collection::Results,
         }
     }
 
@@ -311,6 +387,7 @@ impl Relation {
                 | ClassResources
                 | CourseResources
                 | UserResources
+                | ClassCategories
         )
     }
 
@@ -328,6 +405,12 @@ impl Relation {
 pub fn lookup_key(value: &str) -> SourcedId {
     let digest = xxhash_rust::xxh3::xxh3_128(value.as_bytes());
     SourcedId::parse(&format!("{digest:032x}")).expect("hex digits make a sourcedId")
+}
+
+/// The parent id of a relation keyed by two records (a class and a student): a digest, like
+/// [`lookup_key`], of both ids.
+pub fn pair_key(first: &SourcedId, second: &SourcedId) -> SourcedId {
+    lookup_key(&format!("{first}/{second}"))
 }
 
 /// One membership of a record in a relation. `via` names the record that makes the link when

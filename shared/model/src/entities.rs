@@ -8,7 +8,8 @@ use crate::collection::Collection;
 use crate::ids::SourcedId;
 use crate::time::{Date, Timestamp};
 use crate::vocab::{
-    ClassType, EnrollmentRole, Flag, Importance, OrgType, ResourceRole, RoleName, RoleType, SessionType, Sex, Status,
+    ClassType, EnrollmentRole, Flag, Importance, OrgType, ResourceRole, RoleName, RoleType, ScoreStatus, SessionType,
+    Sex, Status,
 };
 use serde::{Deserialize, Serialize};
 
@@ -442,4 +443,258 @@ pub struct UserResource {
     pub class: Option<GuidRef>,
     /// The resource.
     pub resource: GuidRef,
+}
+
+/// A category of line items, weighted in a class's grade (`CategoryDType` of the Gradebook
+/// service). Categories belong to no class; a class's categories are those of its line items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Category {
+    /// Common properties.
+    #[serde(flatten)]
+    pub base: Base,
+    /// The category's name.
+    pub title: String,
+    /// Its weight in the final grade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+}
+
+/// Learning objectives from one source (`LearningObjectiveSetDType`): a line item assesses them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearningObjectiveSet {
+    /// Who defines the identifiers (`case`, `unknown`, or a proprietary source).
+    pub source: String,
+    /// The objectives.
+    pub learning_objective_ids: Vec<String>,
+}
+
+/// Learning objectives from one source with a score for each (`LearningObjectiveScoreSetDType`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearningObjectiveScoreSet {
+    /// Who defines the identifiers.
+    pub source: String,
+    /// The objectives with their scores.
+    pub learning_objective_results: Vec<LearningObjectiveResult>,
+}
+
+/// One objective's score (`LearningObjectiveResultsDType`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearningObjectiveResult {
+    /// The objective.
+    pub learning_objective_id: String,
+    /// The score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// A score as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_score: Option<String>,
+}
+
+/// An assignment, test or other graded item of a class (`LineItemDType`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItem {
+    /// Common properties.
+    #[serde(flatten)]
+    pub base: Base,
+    /// The line item's name, any length.
+    pub title: String,
+    /// What it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When it was assigned.
+    pub assign_date: Timestamp,
+    /// When it is due.
+    pub due_date: Timestamp,
+    /// The class.
+    pub class: GuidRef,
+    /// The class's school.
+    pub school: GuidRef,
+    /// Its category.
+    pub category: GuidRef,
+    /// The grading period it counts in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grading_period: Option<GuidRef>,
+    /// The academic session it counts in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub academic_session: Option<GuidRef>,
+    /// The scale its results use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_scale: Option<GuidRef>,
+    /// The lowest score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_value_min: Option<f64>,
+    /// The highest score (a result may go above it: extra credit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_value_max: Option<f64>,
+    /// The objectives it assesses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learning_objective_set: Vec<LearningObjectiveSet>,
+}
+
+/// One student's result on one line item (`ResultDType`; "result" in OneRoster, named so here
+/// to stay clear of `std::result::Result`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GradebookResult {
+    /// Common properties.
+    #[serde(flatten)]
+    pub base: Base,
+    /// The line item.
+    pub line_item: GuidRef,
+    /// The student.
+    pub student: GuidRef,
+    /// The class (the line item's, when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<GuidRef>,
+    /// The scale of the score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_scale: Option<GuidRef>,
+    /// How far grading has got.
+    pub score_status: ScoreStatus,
+    /// The score, kept as sent (above the line item's maximum for extra credit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// A score as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_score: Option<String>,
+    /// When it was scored.
+    pub score_date: Date,
+    /// A comment, kept as sent (also when empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Scores per learning objective.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learning_objective_set: Vec<LearningObjectiveScoreSet>,
+    /// Work is in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_progress: Option<Flag>,
+    /// Work is incomplete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<Flag>,
+    /// Work was late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<Flag>,
+    /// Work is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Flag>,
+}
+
+/// One step of a score scale: a value and what it maps to (`ScoreScaleValueDType`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreScaleValue {
+    /// The reference value (`A+`).
+    #[serde(rename = "itemValueLHS")]
+    pub item_value_lhs: String,
+    /// What it maps to (`100`).
+    #[serde(rename = "itemValueRHS")]
+    pub item_value_rhs: String,
+}
+
+/// A mapping between two ways of scoring, used by a class (`ScoreScaleDType`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreScale {
+    /// Common properties.
+    #[serde(flatten)]
+    pub base: Base,
+    /// The scale's name.
+    pub title: String,
+    /// Its kind (`percent`, `letter`, …).
+    #[serde(rename = "type")]
+    pub scale_type: String,
+    /// The course it is used for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course: Option<GuidRef>,
+    /// The class it is used for.
+    pub class: GuidRef,
+    /// The mapping.
+    pub score_scale_value: Vec<ScoreScaleValue>,
+    /// The org scoreScales.csv names (`orgSourcedId`): checked at import, not kept, since the
+    /// JSON has no such property (the scale's school is its class's).
+    #[serde(skip)]
+    pub org: Option<GuidRef>,
+}
+
+/// An assessment item, possibly part of a larger one (`AssessmentLineItemDType`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssessmentLineItem {
+    /// Common properties.
+    #[serde(flatten)]
+    pub base: Base,
+    /// The item's name.
+    pub title: String,
+    /// What it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The class it is given in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<GuidRef>,
+    /// The assessment it is part of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_assessment_line_item: Option<GuidRef>,
+    /// The scale its results use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_scale: Option<GuidRef>,
+    /// The lowest score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_value_min: Option<f64>,
+    /// The highest score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_value_max: Option<f64>,
+    /// The objectives it assesses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learning_objective_set: Vec<LearningObjectiveSet>,
+}
+
+/// A student's result on an assessment item (`AssessmentResultDType`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssessmentResult {
+    /// Common properties.
+    #[serde(flatten)]
+    pub base: Base,
+    /// The assessment item.
+    pub assessment_line_item: GuidRef,
+    /// The student.
+    pub student: GuidRef,
+    /// The score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// A score as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_score: Option<String>,
+    /// When it was scored.
+    pub score_date: Date,
+    /// The scale of the score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_scale: Option<GuidRef>,
+    /// The score's percentile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_percentile: Option<f64>,
+    /// How far grading has got.
+    pub score_status: ScoreStatus,
+    /// A comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Scores per learning objective.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learning_objective_set: Vec<LearningObjectiveScoreSet>,
+    /// Work is in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_progress: Option<Flag>,
+    /// Work is incomplete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<Flag>,
+    /// Work was late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<Flag>,
+    /// Work is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Flag>,
 }

@@ -12,7 +12,7 @@ pub mod record;
 pub mod time;
 pub mod vocab;
 
-pub use collection::{lookup_key, Collection, Link, Relation, View};
+pub use collection::{lookup_key, pair_key, Collection, Link, Relation, View};
 pub use ids::{SourcedId, TenantId};
 pub use record::Record;
 pub use time::{Date, Timestamp};

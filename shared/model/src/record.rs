@@ -1,11 +1,12 @@
 //! A record of any collection, with what the store needs to know of it: its collection, its id,
 //! its status and modification time, and the relation entries it makes.
 
-use crate::collection::{lookup_key, Collection, Link, Relation, View};
+use crate::collection::{lookup_key, pair_key, Collection, Link, Relation, View};
 use crate::entities::{
-    AcademicSession, Base, Class, ClassResource, Course, CourseResource, Demographics, Enrollment, Org, Resource, User,
-    UserResource,
+    AcademicSession, AssessmentLineItem, AssessmentResult, Base, Category, Class, ClassResource, Course,
+    CourseResource, Demographics, Enrollment, GradebookResult, LineItem, Org, Resource, ScoreScale, User, UserResource,
 };
+use crate::ids::SourcedId;
 use crate::vocab::{EnrollmentRole, OrgType, RoleName, RoleType, SessionType};
 use serde::Serialize;
 
@@ -35,6 +36,43 @@ pub enum Record {
     CourseResource(CourseResource),
     /// A resource assigned to a user.
     UserResource(UserResource),
+    /// A gradebook category.
+    Category(Category),
+    /// A score scale.
+    ScoreScale(ScoreScale),
+    /// A line item.
+    LineItem(LineItem),
+    /// A result.
+    Result(GradebookResult),
+    /// An assessment line item.
+    AssessmentLineItem(AssessmentLineItem),
+    /// An assessment result.
+    AssessmentResult(AssessmentResult),
+}
+
+/// Applies `$body` to the entity inside any record, bound to `$r`.
+macro_rules! each {
+    ($record:expr, $r:ident => $body:expr) => {
+        match $record {
+            Record::Org($r) => $body,
+            Record::AcademicSession($r) => $body,
+            Record::Course($r) => $body,
+            Record::Class($r) => $body,
+            Record::User($r) => $body,
+            Record::Enrollment($r) => $body,
+            Record::Demographics($r) => $body,
+            Record::Resource($r) => $body,
+            Record::ClassResource($r) => $body,
+            Record::CourseResource($r) => $body,
+            Record::UserResource($r) => $body,
+            Record::Category($r) => $body,
+            Record::ScoreScale($r) => $body,
+            Record::LineItem($r) => $body,
+            Record::Result($r) => $body,
+            Record::AssessmentLineItem($r) => $body,
+            Record::AssessmentResult($r) => $body,
+        }
+    };
 }
 
 impl Record {
@@ -52,41 +90,37 @@ impl Record {
             Record::ClassResource(_) => Collection::ClassResources,
             Record::CourseResource(_) => Collection::CourseResources,
             Record::UserResource(_) => Collection::UserResources,
+            Record::Category(_) => Collection::Categories,
+            Record::ScoreScale(_) => Collection::ScoreScales,
+            Record::LineItem(_) => Collection::LineItems,
+            Record::Result(_) => Collection::Results,
+            Record::AssessmentLineItem(_) => Collection::AssessmentLineItems,
+            Record::AssessmentResult(_) => Collection::AssessmentResults,
         }
     }
 
     /// The common properties.
     pub fn base(&self) -> &Base {
-        match self {
-            Record::Org(r) => &r.base,
-            Record::AcademicSession(r) => &r.base,
-            Record::Course(r) => &r.base,
-            Record::Class(r) => &r.base,
-            Record::User(r) => &r.base,
-            Record::Enrollment(r) => &r.base,
-            Record::Demographics(r) => &r.base,
-            Record::Resource(r) => &r.base,
-            Record::ClassResource(r) => &r.base,
-            Record::CourseResource(r) => &r.base,
-            Record::UserResource(r) => &r.base,
-        }
+        each!(self, r => &r.base)
     }
 
     /// The common properties, to change status and modification time.
     pub fn base_mut(&mut self) -> &mut Base {
-        match self {
-            Record::Org(r) => &mut r.base,
-            Record::AcademicSession(r) => &mut r.base,
-            Record::Course(r) => &mut r.base,
-            Record::Class(r) => &mut r.base,
-            Record::User(r) => &mut r.base,
-            Record::Enrollment(r) => &mut r.base,
-            Record::Demographics(r) => &mut r.base,
-            Record::Resource(r) => &mut r.base,
-            Record::ClassResource(r) => &mut r.base,
-            Record::CourseResource(r) => &mut r.base,
-            Record::UserResource(r) => &mut r.base,
-        }
+        each!(self, r => &mut r.base)
+    }
+
+    /// A hash of the record's content without its status and `dateLastModified`: two records
+    /// with the same hash say the same thing, so writing one over the other changes nothing.
+    /// (It blanks the two in place and puts them back: an ingest hashes millions of records.)
+    pub fn content_hash(&mut self) -> u64 {
+        let base = self.base_mut();
+        let saved = (base.status.clone(), base.date_last_modified);
+        base.status = crate::vocab::Status::Active;
+        base.date_last_modified = crate::time::Timestamp::from_millis(0);
+        let hash = xxhash_rust::xxh3::xxh3_64(&serde_json::to_vec(self).unwrap_or_default());
+        let base = self.base_mut();
+        (base.status, base.date_last_modified) = saved;
+        hash
     }
 
     /// Reads a stored record of `collection` back from its JSON.
@@ -103,6 +137,12 @@ impl Record {
             Collection::ClassResources => Record::ClassResource(serde_json::from_str(json)?),
             Collection::CourseResources => Record::CourseResource(serde_json::from_str(json)?),
             Collection::UserResources => Record::UserResource(serde_json::from_str(json)?),
+            Collection::Categories => Record::Category(serde_json::from_str(json)?),
+            Collection::ScoreScales => Record::ScoreScale(serde_json::from_str(json)?),
+            Collection::LineItems => Record::LineItem(serde_json::from_str(json)?),
+            Collection::Results => Record::Result(serde_json::from_str(json)?),
+            Collection::AssessmentLineItems => Record::AssessmentLineItem(serde_json::from_str(json)?),
+            Collection::AssessmentResults => Record::AssessmentResult(serde_json::from_str(json)?),
         })
     }
 
@@ -127,19 +167,117 @@ impl Record {
         }
     }
 
-    /// The relation entries this record makes; the relation routes read them. A record marked
-    /// `tobedeleted` keeps its place under its parents (so consumers see it go) but links
-    /// nothing through itself (see [`Link`]).
-    pub fn links(&self) -> Vec<Link> {
+    /// The records this one refers to: the JSON property (`class`, `terms`, …; `sourcedId` for
+    /// demographics, which share their user's id), the collection it must be in, and the id.
+    /// Writers check that each exists before storing the record.
+    pub fn references(&self) -> Vec<(&'static str, Collection, &SourcedId)> {
+        use Collection::*;
+        let mut refs: Vec<(&'static str, Collection, &SourcedId)> = Vec::new();
+        fn one<'r>(
+            field: &'static str,
+            collection: Collection,
+            r: &'r crate::entities::GuidRef,
+        ) -> (&'static str, Collection, &'r SourcedId) {
+            (field, collection, &r.sourced_id)
+        }
+        match self {
+            Record::Org(o) => refs.extend(o.parent.iter().map(|p| one("parent", Orgs, p))),
+            Record::AcademicSession(s) => refs.extend(s.parent.iter().map(|p| one("parent", AcademicSessions, p))),
+            Record::Course(c) => {
+                refs.extend(c.school_year.iter().map(|p| one("schoolYear", AcademicSessions, p)));
+                refs.push(one("org", Orgs, &c.org));
+            }
+            Record::Class(c) => {
+                refs.push(one("course", Courses, &c.course));
+                refs.push(one("school", Orgs, &c.school));
+                refs.extend(c.terms.iter().map(|t| one("terms", AcademicSessions, t)));
+            }
+            Record::User(u) => {
+                refs.extend(u.agents.iter().map(|a| one("agents", Users, a)));
+                refs.extend(u.primary_org.iter().map(|o| one("primaryOrg", Orgs, o)));
+            }
+            Record::Enrollment(e) => {
+                refs.push(one("class", Classes, &e.class));
+                refs.push(one("school", Orgs, &e.school));
+                refs.push(one("user", Users, &e.user));
+            }
+            Record::Demographics(d) => refs.push(("sourcedId", Users, &d.base.sourced_id)),
+            Record::Resource(_) | Record::Category(_) => {}
+            Record::ClassResource(l) => {
+                refs.push(one("class", Classes, &l.class));
+                refs.push(one("resource", Resources, &l.resource));
+            }
+            Record::CourseResource(l) => {
+                refs.push(one("course", Courses, &l.course));
+                refs.push(one("resource", Resources, &l.resource));
+            }
+            Record::UserResource(l) => {
+                refs.push(one("user", Users, &l.user));
+                refs.extend(l.org.iter().map(|o| one("org", Orgs, o)));
+                refs.extend(l.class.iter().map(|k| one("class", Classes, k)));
+                refs.push(one("resource", Resources, &l.resource));
+            }
+            Record::ScoreScale(scale) => {
+                refs.extend(scale.org.iter().map(|o| one("org", Orgs, o)));
+                refs.extend(scale.course.iter().map(|k| one("course", Courses, k)));
+                refs.push(one("class", Classes, &scale.class));
+            }
+            Record::LineItem(item) => {
+                refs.push(one("class", Classes, &item.class));
+                refs.push(one("school", Orgs, &item.school));
+                refs.push(one("category", Categories, &item.category));
+                refs.extend(item.grading_period.iter().map(|s| one("gradingPeriod", AcademicSessions, s)));
+                refs.extend(item.academic_session.iter().map(|s| one("academicSession", AcademicSessions, s)));
+                refs.extend(item.score_scale.iter().map(|s| one("scoreScale", ScoreScales, s)));
+            }
+            Record::Result(result) => {
+                refs.push(one("lineItem", LineItems, &result.line_item));
+                refs.push(one("student", Users, &result.student));
+                refs.extend(result.class.iter().map(|k| one("class", Classes, k)));
+                refs.extend(result.score_scale.iter().map(|s| one("scoreScale", ScoreScales, s)));
+            }
+            Record::AssessmentLineItem(item) => {
+                refs.extend(item.class.iter().map(|k| one("class", Classes, k)));
+                refs.extend(
+                    item.parent_assessment_line_item
+                        .iter()
+                        .map(|p| one("parentAssessmentLineItem", AssessmentLineItems, p)),
+                );
+                refs.extend(item.score_scale.iter().map(|s| one("scoreScale", ScoreScales, s)));
+            }
+            Record::AssessmentResult(result) => {
+                refs.push(one("assessmentLineItem", AssessmentLineItems, &result.assessment_line_item));
+                refs.push(one("student", Users, &result.student));
+                refs.extend(result.score_scale.iter().map(|s| one("scoreScale", ScoreScales, s)));
+            }
+        }
+        refs
+    }
+
+    /// The record of another collection that this record's links depend on besides its own
+    /// content: a score scale's class (whose school it belongs to), and the line item of a
+    /// result that names no class (whose class it belongs to). Writers read it and pass it to
+    /// [`Record::links`].
+    pub fn link_dependency(&self) -> Option<(Collection, &SourcedId)> {
+        match self {
+            Record::ScoreScale(scale) => Some((Collection::Classes, &scale.class.sourced_id)),
+            Record::Result(result) if result.class.is_none() => {
+                Some((Collection::LineItems, &result.line_item.sourced_id))
+            }
+            _ => None,
+        }
+    }
+
+    /// The relation entries this record makes; the relation routes read them. `dependency` is
+    /// the record [`Record::link_dependency`] names, when there is one (without it those links
+    /// are left out). A record marked `tobedeleted` keeps its place under its parents (so
+    /// consumers see it go) but links nothing through itself (see [`Link`]).
+    pub fn links(&self, dependency: Option<&Record>) -> Vec<Link> {
         let me = self.base().sourced_id.clone();
-        let direct = |relation, parent: &crate::ids::SourcedId| Link {
-            relation,
-            parent: parent.clone(),
-            child: me.clone(),
-            via: None,
-        };
+        let direct =
+            |relation, parent: &SourcedId| Link { relation, parent: parent.clone(), child: me.clone(), via: None };
         // A link this record makes between two others (an enrollment's class and user).
-        let via = |relation, parent: &crate::ids::SourcedId, child: &crate::ids::SourcedId| Link {
+        let via = |relation, parent: &SourcedId, child: &SourcedId| Link {
             relation,
             parent: parent.clone(),
             child: child.clone(),
@@ -198,7 +336,34 @@ impl Record {
             Record::UserResource(link) => {
                 links.push(via(Relation::UserResources, &link.user.sourced_id, &link.resource.sourced_id))
             }
-            Record::Demographics(_) | Record::Resource(_) => {}
+            Record::LineItem(item) => {
+                let class = &item.class.sourced_id;
+                links.push(direct(Relation::ClassLineItems, class));
+                links.push(via(Relation::ClassCategories, class, &item.category.sourced_id));
+            }
+            Record::ScoreScale(scale) => {
+                links.push(direct(Relation::ClassScoreScales, &scale.class.sourced_id));
+                if let Some(Record::Class(class)) = dependency {
+                    links.push(direct(Relation::SchoolScoreScales, &class.school.sourced_id));
+                }
+            }
+            Record::Result(result) => {
+                links.push(direct(Relation::LineItemResults, &result.line_item.sourced_id));
+                let class = match (&result.class, dependency) {
+                    (Some(class), _) => Some(&class.sourced_id),
+                    (None, Some(Record::LineItem(item))) => Some(&item.class.sourced_id),
+                    _ => None,
+                };
+                if let Some(class) = class {
+                    links.push(direct(Relation::ClassResults, class));
+                    links.push(direct(Relation::ClassStudentResults, &pair_key(class, &result.student.sourced_id)));
+                }
+            }
+            Record::Demographics(_)
+            | Record::Resource(_)
+            | Record::Category(_)
+            | Record::AssessmentLineItem(_)
+            | Record::AssessmentResult(_) => {}
         }
         if self.base().status == crate::vocab::Status::ToBeDeleted {
             links.retain(|link| link.via.is_none());

@@ -55,6 +55,11 @@ impl Timestamp {
         Self(DateTime::from_timestamp_millis(millis).unwrap_or_default())
     }
 
+    /// The start of `date`, UTC (a date-only value where a date-time is wanted).
+    pub fn start_of(date: Date) -> Self {
+        Self(date.0.and_time(chrono::NaiveTime::MIN).and_utc())
+    }
+
     /// Parses the binding's form `YYYY-MM-DDTHH:MM:SS.sssZ`; also takes whole seconds
     /// (`…:SSZ`), which exporters commonly write, because the instant is unambiguous.
     pub fn parse(text: &str) -> Result<Self, TimeError> {

@@ -152,6 +152,14 @@ vocabulary!(
     Importance { /** The main resource. */ Primary = "primary", /** A supporting resource. */ Secondary = "secondary" }
 );
 vocabulary!(
+    /// How far a result has got (`result.scoreStatus`, results.csv `scoreStatus`).
+    extensible ScoreStatus {
+        /** The student is excused. */ Exempt = "exempt", /** Graded in full. */ FullyGraded = "fully graded",
+        /** Nothing handed in. */ NotSubmitted = "not submitted",
+        /** Graded in part. */ PartiallyGraded = "partially graded", /** Handed in, not graded. */ Submitted = "submitted",
+    }
+);
+vocabulary!(
     /// The sex of a person (demographics).
     extensible Sex {
         /** Male. */ Male = "male", /** Female. */ Female = "female",

@@ -59,6 +59,7 @@ pub mod signing;
 mod table;
 pub mod tenancy;
 pub mod tenants;
+pub mod writes;
 
 pub use clients::OAuthClient;
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
@@ -67,6 +68,7 @@ pub use records::{Digest, RecordWrite, StoredLinks, StoredRecord};
 pub use signing::PublishedKeys;
 pub use tenancy::Tenant;
 pub use tenants::TenantRecord;
+pub use writes::Written;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;

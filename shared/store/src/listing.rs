@@ -90,6 +90,8 @@ struct Partition {
     after_bound: Option<String>,
     /// Only items whose status is `active`.
     active_only: bool,
+    /// Leave out the tombstones of records deleted through the API ([`StoredRecord::gone`]).
+    hide_gone: bool,
 }
 
 impl Listing {
@@ -128,10 +130,13 @@ impl Listing {
             sort_attribute: "sk",
             after_bound: None,
             active_only: false,
+            hide_gone: false,
         };
         match self {
             Listing::Active(inner) => Partition { active_only: true, ..inner.partition(tenant, shard) },
-            Listing::Collection(collection) => base(record_partition(tenant, *collection, shard)),
+            Listing::Collection(collection) => {
+                Partition { hide_gone: true, ..base(record_partition(tenant, *collection, shard)) }
+            }
             Listing::Related { relation, parent } => base(relation_partition(tenant, *relation, parent, shard)),
             Listing::View(view) => Partition {
                 index: Some("by_view"),
@@ -140,6 +145,7 @@ impl Listing {
                 sort_attribute: "sk",
                 after_bound: None,
                 active_only: false,
+                hide_gone: false,
             },
             Listing::ModifiedSince { collection, since, inclusive } => Partition {
                 index: Some("by_modified"),
@@ -148,6 +154,7 @@ impl Listing {
                 sort_attribute: "mod",
                 after_bound: Some(if *inclusive { since.to_string() } else { modified_after(&since.to_string()) }),
                 active_only: false,
+                hide_gone: false,
             },
         }
     }
@@ -222,10 +229,13 @@ impl Store {
             .key_condition_expression(partition.condition())
             .expression_attribute_values(":pk", AttributeValue::S(partition.key.clone()));
         if partition.active_only {
+            // Tombstones of API deletions are `tobedeleted`: this leaves them out too.
             request = request
                 .filter_expression("#st = :active")
                 .expression_attribute_names("#st", "st")
                 .expression_attribute_values(":active", AttributeValue::S(Status::Active.as_str().to_owned()));
+        } else if partition.hide_gone {
+            request = request.filter_expression("attribute_not_exists(gone)");
         }
         if let Some(bound) = &partition.after_bound {
             request = request
@@ -458,13 +468,14 @@ impl Store {
             while let Some(done) = tasks.join_next().await {
                 let (shard, keys) = done.map_err(|e| StoreError::Task(e.to_string()))??;
                 for key in &keys {
-                    active += u64::from(key.active);
                     if let Some(times) = times.as_mut() {
                         let at = times.entry(key.modified.clone()).or_default();
                         *at = (at.0 + 1, at.1 + u64::from(key.active));
                     }
+                    active += u64::from(key.active && !key.gone);
                 }
-                shards[usize::try_from(shard).unwrap_or(0)] = keys.into_iter().map(|key| key.sort_key).collect();
+                shards[usize::try_from(shard).unwrap_or(0)] =
+                    keys.into_iter().filter(|key| !key.gone).map(|key| key.sort_key).collect();
             }
             let outline = Outline::of(&shards);
             let counts = Counts {
@@ -544,10 +555,11 @@ impl Store {
     /// Every sort key of one shard of a listing, in order, with its record's status and
     /// modification time (nothing else is read).
     async fn shard_keys(&self, tenant: &Tenant, listing: &Listing, shard: u64) -> Result<Vec<KeyInfo>, StoreError> {
-        let partition = listing.partition(tenant, shard);
+        // Tombstones are read too: they count in the modification times (change feeds list them).
+        let partition = Partition { hide_gone: false, ..listing.partition(tenant, shard) };
         let request = self
             .query_partition_request(&partition)
-            .projection_expression(format!("{}, #status, dlm", partition.sort_attribute))
+            .projection_expression(format!("{}, #status, dlm, gone", partition.sort_attribute))
             .expression_attribute_names("#status", "st");
         let mut keys = Vec::new();
         query_pages(request, |page| {
@@ -556,6 +568,7 @@ impl Store {
                     sort_key: s(item, partition.sort_attribute)?,
                     active: s(item, "st").is_none_or(|status| status == Status::Active.as_str()),
                     modified: s(item, "dlm").unwrap_or_default(),
+                    gone: item.contains_key("gone"),
                 })
             }));
         })
@@ -594,6 +607,8 @@ struct KeyInfo {
     sort_key: String,
     active: bool,
     modified: String,
+    /// A tombstone of an API deletion: in the time counts only.
+    gone: bool,
 }
 
 /// A collection's records by modification time: (all, active) per `dateLastModified`. Every

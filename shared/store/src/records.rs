@@ -30,6 +30,11 @@ pub struct StoredRecord {
     pub parts: Option<String>,
     /// The typed view it belongs to.
     pub view: Option<View>,
+    /// Who wrote it: `None` for the SIS feed (the ingest), else the API client.
+    pub origin: Option<String>,
+    /// Whether it was deleted through the API: kept as a tombstone for change feeds, served by
+    /// no other read.
+    pub gone: bool,
 }
 
 /// The keys of the relation entries a record made; opaque outside this crate.
@@ -45,6 +50,8 @@ pub struct Digest {
     pub hash: u64,
     /// The status.
     pub status: Status,
+    /// Who wrote it (see [`StoredRecord::origin`]).
+    pub origin: Option<String>,
 }
 
 /// A record to write, with the relation entries it makes now.
@@ -70,6 +77,10 @@ pub struct RecordWrite {
     pub parts: Option<String>,
     /// The typed view it belongs to (indexed by `by_view`).
     pub view: Option<View>,
+    /// Who writes it: `None` for the SIS feed, else the API client.
+    pub origin: Option<String>,
+    /// Whether this is the tombstone of a deletion through the API (see [`StoredRecord::gone`]).
+    pub gone: bool,
 }
 
 pub(crate) fn s(item: &Item, name: &str) -> Option<String> {
@@ -103,6 +114,8 @@ pub(crate) fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
         ),
         parts: s(item, "parts"),
         view: s(item, "vw").and_then(|v| View::from_name(&v)),
+        origin: s(item, "origin"),
+        gone: item.contains_key("gone"),
     })
 }
 
@@ -188,7 +201,7 @@ impl Store {
             let (client, table, pk) =
                 (self.client.clone(), self.table.clone(), record_partition(tenant, collection, shard));
             tasks.spawn(async move {
-                let items = query_partition(&client, &table, pk, Some("sk, h, st")).await?;
+                let items = query_partition(&client, &table, pk, Some("sk, h, st, origin")).await?;
                 items
                     .iter()
                     .map(|item| {
@@ -199,6 +212,7 @@ impl Store {
                             id,
                             hash: u64::from_str_radix(&h, 16).map_err(|_| corrupt("record hash"))?,
                             status: Status::parse(&st).map_err(|_| corrupt("record status"))?,
+                            origin: s(item, "origin"),
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()
@@ -220,27 +234,36 @@ impl Store {
         let mut entry_writes = Vec::new();
         let mut record_writes = Vec::with_capacity(records.len());
         for record in records {
-            let keys: Vec<(String, String)> = record.links.iter().map(|l| link_key(tenant, l)).collect();
-            let encoded: Vec<String> = keys.iter().map(encode_link_key).collect();
-            let before: HashSet<&str> =
-                record.previous_links.as_ref().map(|p| p.0.iter().map(String::as_str).collect()).unwrap_or_default();
-            let now: HashSet<&str> = encoded.iter().map(String::as_str).collect();
-            for (key, text) in keys.iter().zip(&encoded) {
-                if !before.contains(text.as_str()) {
-                    entry_writes.push(Write::Put(entry_item(key, record.collection, record.id.as_str())));
-                }
-            }
-            for old in before.difference(&now) {
-                if let Some((pk, sk)) = decode_link_key(old) {
-                    entry_writes.push(Write::Delete(pk, sk));
-                }
-            }
+            let (entries, encoded) = entry_changes(tenant, &record);
+            entry_writes.extend(entries);
             record_writes.push(Write::Put(record_item(tenant, &record, encoded)));
         }
         let mut written = write_all(&self.client, &self.table, entry_writes).await?;
         written += write_all(&self.client, &self.table, record_writes).await?;
         Ok(written)
     }
+}
+
+/// What a record's write does to relation entries: puts the entries that are new, deletes those
+/// that no longer hold. Also returns the keys of all its entries now, kept in the record item.
+pub(crate) fn entry_changes(tenant: &Tenant, record: &RecordWrite) -> (Vec<Write>, Vec<String>) {
+    let keys: Vec<(String, String)> = record.links.iter().map(|l| link_key(tenant, l)).collect();
+    let encoded: Vec<String> = keys.iter().map(encode_link_key).collect();
+    let before: HashSet<&str> =
+        record.previous_links.as_ref().map(|p| p.0.iter().map(String::as_str).collect()).unwrap_or_default();
+    let now: HashSet<&str> = encoded.iter().map(String::as_str).collect();
+    let mut writes = Vec::new();
+    for (key, text) in keys.iter().zip(&encoded) {
+        if !before.contains(text.as_str()) {
+            writes.push(Write::Put(entry_item(key, record.collection, record.id.as_str())));
+        }
+    }
+    for old in before.difference(&now) {
+        if let Some((pk, sk)) = decode_link_key(old) {
+            writes.push(Write::Delete(pk, sk));
+        }
+    }
+    (writes, encoded)
 }
 
 fn entry_item((pk, sk): &(String, String), collection: Collection, source: &str) -> Item {
@@ -252,7 +275,7 @@ fn entry_item((pk, sk): &(String, String), collection: Collection, source: &str)
     ])
 }
 
-fn record_item(tenant: &Tenant, record: &RecordWrite, links: Vec<String>) -> Item {
+pub(crate) fn record_item(tenant: &Tenant, record: &RecordWrite, links: Vec<String>) -> Item {
     let (pk, sk) = record_key(tenant, record.collection, record.id.as_str());
     let modified = record.modified.to_string();
     let mut item = HashMap::from([
@@ -270,6 +293,12 @@ fn record_item(tenant: &Tenant, record: &RecordWrite, links: Vec<String>) -> Ite
     }
     if let Some(parts) = &record.parts {
         item.insert("parts".to_owned(), AttributeValue::S(parts.clone()));
+    }
+    if let Some(origin) = &record.origin {
+        item.insert("origin".to_owned(), AttributeValue::S(origin.clone()));
+    }
+    if record.gone {
+        item.insert("gone".to_owned(), AttributeValue::Bool(true));
     }
     if let Some(view) = record.view {
         let shard = shard_of(record.id.as_str(), RECORD_SHARDS);

@@ -128,10 +128,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     modified: now,
                     body: serde_json::to_string(&record).unwrap_or_default(),
                     hash: 0,
-                    links: record.links(),
+                    links: record.links(None),
                     view: record.view(),
                     previous_links: None,
                     parts: None,
+                    origin: None,
+                    gone: false,
                 });
                 if chunk.len() == 2000 {
                     chunks.push(std::mem::take(&mut chunk));

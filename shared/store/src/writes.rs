@@ -1,0 +1,98 @@
+//! Writes of one record through the API (the gradebook's PUT, POST and DELETE): the record,
+//! its relation entries and its collection's kept counts in one transaction, on the condition
+//! that the stored record is still the one the writer read. Two clients writing one record at
+//! once never leave a mix of their bodies or entries: one transaction wins, the other finds the
+//! record changed and is told to read it again.
+
+use crate::batch::Write;
+use crate::keys::stats_key;
+use crate::records::{entry_changes, record_item};
+use crate::{RecordWrite, Store, StoreError, StoredRecord, Tenant};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use oneroster_model::Status;
+
+/// Items one DynamoDB transaction may hold.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// How a single-record write ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The record and its entries were written.
+    Done,
+    /// Someone else changed the record since it was read: read it again and decide again.
+    Conflict,
+}
+
+impl Store {
+    /// Writes `record` (with its entries, and its collection's kept counts) if the stored
+    /// record is still `expected` (`None`: there is none). The kept modification-time counts of
+    /// the collection are dropped, since this write moved one record in time; counts by time
+    /// are then queried until the next ingest keeps them again.
+    pub async fn write_record(
+        &self,
+        tenant: &Tenant,
+        record: RecordWrite,
+        expected: Option<&StoredRecord>,
+    ) -> Result<Written, StoreError> {
+        let (entries, encoded) = entry_changes(tenant, &record);
+        let mut items: Vec<TransactWriteItem> =
+            entries.into_iter().map(|write| transact(&self.table, write)).collect::<Result<_, _>>()?;
+        let counted =
+            |status: &Status, gone: bool| if gone { (0, 0) } else { (1, i64::from(*status == Status::Active)) };
+        let before = expected.map_or((0, 0), |stored| counted(&stored.status, stored.gone));
+        let after = counted(&record.status, record.gone);
+
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(record_item(tenant, &record, encoded)));
+        put = match expected {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(stored) => put
+                .condition_expression("dlm = :dlm AND h = :h")
+                .expression_attribute_values(":dlm", AttributeValue::S(stored.modified.to_string()))
+                .expression_attribute_values(":h", AttributeValue::S(format!("{:016x}", stored.hash))),
+        };
+        items.push(TransactWriteItem::builder().put(put.build()?).build());
+
+        let (pk, sk) = stats_key(tenant, record.collection.name());
+        let stats = Update::builder()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .update_expression("ADD n :n, active :active REMOVE times")
+            .expression_attribute_values(":n", AttributeValue::N((after.0 - before.0).to_string()))
+            .expression_attribute_values(":active", AttributeValue::N((after.1 - before.1).to_string()));
+        items.push(TransactWriteItem::builder().update(stats.build()?).build());
+
+        if items.len() > MAX_TRANSACTION_ITEMS {
+            return Err(StoreError::Corrupt(format!("a record with {} relation entries", items.len())));
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Written::Done),
+            Err(error) => {
+                let error = aws_sdk_dynamodb::Error::from(error);
+                match error {
+                    // A condition failed (the record changed) or another transaction held an
+                    // item: either way the writer reads again.
+                    aws_sdk_dynamodb::Error::TransactionCanceledException(_)
+                    | aws_sdk_dynamodb::Error::TransactionConflictException(_) => Ok(Written::Conflict),
+                    other => Err(StoreError::Dynamo(Box::new(other))),
+                }
+            }
+        }
+    }
+}
+
+fn transact(table: &str, write: Write) -> Result<TransactWriteItem, StoreError> {
+    let item = match write {
+        Write::Put(item) => {
+            TransactWriteItem::builder().put(Put::builder().table_name(table).set_item(Some(item)).build()?)
+        }
+        Write::Delete(pk, sk) => TransactWriteItem::builder().delete(
+            Delete::builder()
+                .table_name(table)
+                .key("pk", AttributeValue::S(pk))
+                .key("sk", AttributeValue::S(sk))
+                .build()?,
+        ),
+    };
+    Ok(item.build())
+}

@@ -1,0 +1,494 @@
+//! Writing records through the API, as the Gradebook service's PUT, POST and DELETE do: the
+//! rules live here once, the handlers only parse the path and map the result.
+//!
+//! - A body is read into the model's type for its collection, so a missing required property,
+//!   a term outside its vocabulary or a malformed date is refused naming the property; values
+//!   are otherwise kept as sent (any title, a score above `resultValueMax`, an empty comment).
+//! - `sourcedId` may be left out (the path names the record); when given it must be the
+//!   path's. The server sets `dateLastModified` and makes the record `active` on every write.
+//! - Every record a body refers to must exist in the tenant, or nothing is stored.
+//! - A record carries who wrote it ([`Origin`]): a bulk file of the SIS feed marks
+//!   `tobedeleted` only records of the feed, never those an API client wrote. Any client of the
+//!   tenant holding the scope may replace or delete any record (the specification's rule); the
+//!   audit trail says who did.
+//! - A deletion keeps a tombstone (`tobedeleted`, with the deletion time) that only change
+//!   feeds (`dateLastModified>`) list; every other read answers as if the record were gone.
+//! - Each write is one conditional transaction ([`Store::write_record`]): concurrent writers of
+//!   one record never leave a mix; the loser reads again and writes again.
+
+use oneroster_model::{Collection, Record, SourcedId, Status, Timestamp};
+use oneroster_store::{RecordWrite, Store, StoreError, StoredRecord, Tenant, Written};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Attempts at a write that keeps meeting concurrent writers of the same record.
+const ATTEMPTS: usize = 5;
+
+/// Why a write was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The body is not JSON.
+    #[error("the body is not JSON: {0}")]
+    NotJson(String),
+    /// A property is missing or has a value the schema does not allow.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The property's path in the body (`lineItem.class.sourcedId`).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A reference names a record the tenant does not have.
+    #[error("{field} refers to {what} '{id}', which does not exist")]
+    UnknownReference {
+        /// The property.
+        field: String,
+        /// The kind of record it must name.
+        what: &'static str,
+        /// The id it names.
+        id: String,
+    },
+    /// The record (or the parent named by the path) does not exist.
+    #[error("{what} '{id}' was not found")]
+    NotFound {
+        /// What was looked for.
+        what: String,
+        /// Its sourcedId.
+        id: String,
+    },
+    /// Other writers kept changing the record; the client may try again.
+    #[error("the record kept changing while it was written; try again")]
+    Contended,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who writes: the API client whose token the request carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin(pub String);
+
+/// What a write did, for the response and the audit trail (names of properties, never values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The collection.
+    pub collection: Collection,
+    /// The record.
+    pub id: String,
+    /// Created, replaced or deleted.
+    pub kind: ChangeKind,
+    /// The top-level properties whose values changed.
+    pub fields: Vec<String>,
+}
+
+/// The kind of a [`Change`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// The record did not exist (or had been deleted): PUT answers 201.
+    Created,
+    /// The record existed and was replaced: PUT answers 200.
+    Replaced,
+    /// The record was deleted.
+    Deleted,
+}
+
+impl Change {
+    /// One line for the audit event: `replaced results/r-1 (score, scoreStatus)`.
+    pub fn describe(&self) -> String {
+        let kind = match self.kind {
+            ChangeKind::Created => "created",
+            ChangeKind::Replaced => "replaced",
+            ChangeKind::Deleted => "deleted",
+        };
+        format!("{kind} {}/{} ({})", self.collection.name(), self.id, self.fields.join(", "))
+    }
+}
+
+/// Where the records of a POST must belong: the parent its path names.
+#[derive(Debug, Clone, Copy)]
+pub enum Within<'a> {
+    /// Line items of this class (`POST /classes/{id}/lineItems`).
+    Class(&'a str),
+    /// Line items of this school (`POST /schools/{id}/lineItems`).
+    School(&'a str),
+    /// Results of this line item (`POST /lineItems/{id}/results`).
+    LineItem(&'a str),
+    /// Results of line items of this class in this academic session
+    /// (`POST /classes/{c}/academicSessions/{a}/results`).
+    ClassSession(&'a str, &'a str),
+}
+
+/// `PUT /{collection}/{id}`: creates or replaces the record from `body`, whose envelope key is
+/// `collection`'s single name (`{"lineItem": {…}}`).
+pub async fn put(
+    store: &Store,
+    tenant: &Tenant,
+    origin: &Origin,
+    collection: Collection,
+    id: &str,
+    body: &[u8],
+) -> Result<Change, WriteError> {
+    let value = envelope(body, collection.ref_type())?;
+    let record = parse(collection, value, Some(id), collection.ref_type())?;
+    let references = check_references(store, tenant, &[&record], collection.ref_type()).await?;
+    for _ in 0..ATTEMPTS {
+        let stored = store.get(tenant, collection, id).await?;
+        if let Some(change) = write(store, tenant, origin, record.clone(), stored.as_ref(), &references).await? {
+            return Ok(change);
+        }
+    }
+    Err(WriteError::Contended)
+}
+
+/// `DELETE /{collection}/{id}`: leaves a tombstone that only change feeds list.
+pub async fn delete(
+    store: &Store,
+    tenant: &Tenant,
+    origin: &Origin,
+    collection: Collection,
+    id: &str,
+) -> Result<Change, WriteError> {
+    for _ in 0..ATTEMPTS {
+        let stored = store
+            .get(tenant, collection, id)
+            .await?
+            .filter(|stored| !stored.gone)
+            .ok_or_else(|| WriteError::NotFound { what: collection.ref_type().to_owned(), id: id.to_owned() })?;
+        let mut record = Record::from_json(collection, &stored.body)
+            .map_err(|e| StoreError::Corrupt(format!("a stored {}: {e}", collection.ref_type())))?;
+        let base = record.base_mut();
+        base.status = Status::ToBeDeleted;
+        base.date_last_modified = Timestamp::now();
+        let write = RecordWrite {
+            collection,
+            id: record.base().sourced_id.clone(),
+            body: serde_json::to_string(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            status: Status::ToBeDeleted,
+            modified: record.base().date_last_modified,
+            hash: stored.hash,
+            // A tombstone sits under no parent: relation routes no longer list it.
+            links: Vec::new(),
+            previous_links: Some(stored.links.clone()),
+            parts: stored.parts.clone(),
+            view: None,
+            origin: Some(origin.0.clone()),
+            gone: true,
+        };
+        if store.write_record(tenant, write, Some(&stored)).await? == Written::Done {
+            return Ok(Change { collection, id: id.to_owned(), kind: ChangeKind::Deleted, fields: Vec::new() });
+        }
+    }
+    Err(WriteError::Contended)
+}
+
+/// `POST` of a set (`{"lineItems": […]}`) under the parent `within` names: every record is
+/// checked before any is stored; each is created under its supplied sourcedId, or under a new
+/// one when another record already holds it. Returns (supplied, allocated) per record.
+pub async fn post(
+    store: &Store,
+    tenant: &Tenant,
+    origin: &Origin,
+    collection: Collection,
+    within: Within<'_>,
+    body: &[u8],
+) -> Result<(Vec<(String, String)>, Vec<Change>), WriteError> {
+    let key = collection.name();
+    let Value::Array(items) = envelope(body, key)? else {
+        return Err(WriteError::Invalid { field: key.to_owned(), reason: "must be an array".to_owned() });
+    };
+    let mut records = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        records.push(parse(collection, item, None, &format!("{key}[{i}]"))?);
+    }
+    let refs: Vec<&Record> = records.iter().collect();
+    let references = check_references(store, tenant, &refs, key).await?;
+    for (i, record) in records.iter().enumerate() {
+        fits(record, within, &references, &format!("{key}[{i}]"))?;
+    }
+    let mut pairs = Vec::with_capacity(records.len());
+    let mut changes = Vec::with_capacity(records.len());
+    for mut record in records {
+        let supplied = record.base().sourced_id.to_string();
+        let mut change = None;
+        for _ in 0..ATTEMPTS {
+            let taken = store.get(tenant, collection, record.base().sourced_id.as_str()).await?;
+            if taken.is_some() {
+                record.base_mut().sourced_id = fresh_id();
+                continue;
+            }
+            if let Some(done) = write(store, tenant, origin, record.clone(), None, &references).await? {
+                change = Some(done);
+                break;
+            }
+        }
+        let change = change.ok_or(WriteError::Contended)?;
+        pairs.push((supplied, change.id.clone()));
+        changes.push(change);
+    }
+    Ok((pairs, changes))
+}
+
+/// Records read while checking references, by collection and id (a result's line item, a
+/// score scale's class), reused for the links that depend on them.
+type Referenced = HashMap<(Collection, String), Record>;
+
+/// Writes `record` over `stored` (or as new); `None` when another writer got there first.
+async fn write(
+    store: &Store,
+    tenant: &Tenant,
+    origin: &Origin,
+    mut record: Record,
+    stored: Option<&StoredRecord>,
+    references: &Referenced,
+) -> Result<Option<Change>, WriteError> {
+    let collection = record.collection();
+    let base = record.base_mut();
+    base.status = Status::Active;
+    base.date_last_modified = Timestamp::now();
+    let dependency = record.link_dependency().and_then(|(c, id)| references.get(&(c, id.to_string())));
+    let links = record.links(dependency);
+    let hash = record.content_hash();
+    let body = serde_json::to_string(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let live = stored.filter(|stored| !stored.gone);
+    let change = Change {
+        collection,
+        id: record.base().sourced_id.to_string(),
+        kind: if live.is_some() { ChangeKind::Replaced } else { ChangeKind::Created },
+        fields: changed_fields(live.map(|s| s.body.as_str()), &body),
+    };
+    let write = RecordWrite {
+        collection,
+        id: record.base().sourced_id.clone(),
+        body,
+        status: Status::Active,
+        modified: record.base().date_last_modified,
+        hash,
+        links,
+        previous_links: stored.map(|stored| stored.links.clone()),
+        parts: None,
+        view: record.view(),
+        origin: Some(origin.0.clone()),
+        gone: false,
+    };
+    Ok((store.write_record(tenant, write, stored).await? == Written::Done).then_some(change))
+}
+
+/// The value under `key` of a JSON object body.
+fn envelope(body: &[u8], key: &str) -> Result<Value, WriteError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| WriteError::NotJson(e.to_string()))?;
+    let Value::Object(mut object) = value else {
+        return Err(WriteError::Invalid {
+            field: key.to_owned(),
+            reason: format!("the body must be {{\"{key}\": …}}"),
+        });
+    };
+    object
+        .remove(key)
+        .ok_or_else(|| WriteError::Invalid { field: key.to_owned(), reason: "a value is required".to_owned() })
+}
+
+/// Reads one record of `collection` from its JSON. The path's `id` (PUT) stands in for a
+/// missing `sourcedId` and must equal a given one; `status` and `dateLastModified` are the
+/// server's to set, so they may be left out (filled here, replaced when written).
+fn parse(collection: Collection, value: Value, id: Option<&str>, at: &str) -> Result<Record, WriteError> {
+    let invalid = |field: &str, reason: String| WriteError::Invalid { field: format!("{at}.{field}"), reason };
+    let Value::Object(mut object) = value else {
+        return Err(WriteError::Invalid { field: at.to_owned(), reason: "must be an object".to_owned() });
+    };
+    match (object.get("sourcedId"), id) {
+        (Some(Value::String(given)), Some(id)) if given != id => {
+            return Err(invalid("sourcedId", format!("'{given}' differs from the sourcedId of the path, '{id}'")))
+        }
+        (None, Some(id)) => {
+            object.insert("sourcedId".to_owned(), Value::String(id.to_owned()));
+        }
+        (None, None) => {
+            object.insert("sourcedId".to_owned(), Value::String(fresh_id().to_string()));
+        }
+        _ => {}
+    }
+    for value in object.values_mut() {
+        own_href(value);
+    }
+    object.entry("status").or_insert_with(|| Value::String(Status::Active.as_str().to_owned()));
+    object.entry("dateLastModified").or_insert_with(|| Value::String(Timestamp::now().to_string()));
+    let value = Value::Object(object);
+    typed(collection, value).map_err(|(field, reason)| {
+        let field = if field.is_empty() || field == "." || field == "?" { String::new() } else { field };
+        WriteError::Invalid { field: if field.is_empty() { at.to_owned() } else { format!("{at}.{field}") }, reason }
+    })
+}
+
+/// Points a reference (`{href, sourcedId, type}`) at where this provider serves the record: a
+/// client cannot know that, and sends its own URL or a placeholder.
+fn own_href(value: &mut Value) {
+    let Value::Object(reference) = value else { return };
+    let (Some(Value::String(id)), Some(Value::String(ref_type))) = (reference.get("sourcedId"), reference.get("type"))
+    else {
+        return;
+    };
+    let collection = Collection::ALL.into_iter().find(|c| c.ref_type() == ref_type);
+    if let (Some(collection), Ok(id)) = (collection, SourcedId::parse(id)) {
+        reference.insert("href".to_owned(), Value::String(collection.href(&id)));
+    }
+}
+
+/// Deserializes into the model type of `collection`, keeping the path of the first problem.
+fn typed(collection: Collection, value: Value) -> Result<Record, (String, String)> {
+    fn read<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, (String, String)> {
+        serde_path_to_error::deserialize(value).map_err(|e| (e.path().to_string(), e.inner().to_string()))
+    }
+    Ok(match collection {
+        Collection::Categories => Record::Category(read(value)?),
+        Collection::ScoreScales => Record::ScoreScale(read(value)?),
+        Collection::LineItems => Record::LineItem(read(value)?),
+        Collection::Results => Record::Result(read(value)?),
+        Collection::AssessmentLineItems => Record::AssessmentLineItem(read(value)?),
+        Collection::AssessmentResults => Record::AssessmentResult(read(value)?),
+        other => return Err((String::new(), format!("{} are not written through the API", other.name()))),
+    })
+}
+
+/// Checks that every record the `records` refer to exists (and was not deleted); returns the
+/// ones read.
+async fn check_references(
+    store: &Store,
+    tenant: &Tenant,
+    records: &[&Record],
+    at: &str,
+) -> Result<Referenced, WriteError> {
+    let mut wanted: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
+    for record in records {
+        for (_, collection, id) in record.references() {
+            wanted.entry(collection).or_default().insert(id.to_string());
+        }
+    }
+    let mut found = Referenced::new();
+    for (collection, ids) in wanted {
+        let ids: Vec<String> = ids.into_iter().collect();
+        for stored in store.get_many(tenant, collection, &ids).await?.into_iter().filter(|s| !s.gone) {
+            let record = Record::from_json(collection, &stored.body)
+                .map_err(|e| StoreError::Corrupt(format!("a stored {}: {e}", collection.ref_type())))?;
+            found.insert((collection, stored.id), record);
+        }
+    }
+    for (i, record) in records.iter().enumerate() {
+        for (field, collection, id) in record.references() {
+            if !found.contains_key(&(collection, id.to_string())) {
+                let at = if records.len() > 1 { format!("{at}[{i}]") } else { at.to_owned() };
+                return Err(WriteError::UnknownReference {
+                    field: format!("{at}.{field}"),
+                    what: collection.ref_type(),
+                    id: id.to_string(),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Whether a POSTed record belongs where the path puts it.
+fn fits(record: &Record, within: Within<'_>, references: &Referenced, at: &str) -> Result<(), WriteError> {
+    let mismatch = |field: &str, given: &SourcedId, path: &str| {
+        Err(WriteError::Invalid {
+            field: format!("{at}.{field}"),
+            reason: format!("'{given}' differs from the {field} of the path, '{path}'"),
+        })
+    };
+    match (record, within) {
+        (Record::LineItem(item), Within::Class(class)) if item.class.sourced_id.as_str() != class => {
+            mismatch("class", &item.class.sourced_id, class)
+        }
+        (Record::LineItem(item), Within::School(school)) if item.school.sourced_id.as_str() != school => {
+            mismatch("school", &item.school.sourced_id, school)
+        }
+        (Record::Result(result), Within::LineItem(line_item)) if result.line_item.sourced_id.as_str() != line_item => {
+            mismatch("lineItem", &result.line_item.sourced_id, line_item)
+        }
+        (Record::Result(result), Within::ClassSession(class, session)) => {
+            let key = (Collection::LineItems, result.line_item.sourced_id.to_string());
+            let Some(Record::LineItem(item)) = references.get(&key) else { return Ok(()) };
+            if item.class.sourced_id.as_str() != class {
+                return mismatch("lineItem.class", &item.class.sourced_id, class);
+            }
+            let sessions = [&item.academic_session, &item.grading_period];
+            if !sessions.iter().any(|s| s.as_ref().is_some_and(|s| s.sourced_id.as_str() == session)) {
+                return Err(WriteError::Invalid {
+                    field: format!("{at}.lineItem"),
+                    reason: format!("the line item does not count in academic session '{session}'"),
+                });
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The top-level properties whose values differ between two bodies (all of `after`'s when
+/// there was none before); `dateLastModified` and `status` are the server's and left out.
+fn changed_fields(before: Option<&str>, after: &str) -> Vec<String> {
+    let parse = |text: &str| serde_json::from_str::<serde_json::Map<String, Value>>(text).unwrap_or_default();
+    let (before, after) = (before.map(parse).unwrap_or_default(), parse(after));
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter(|k| !matches!(k.as_str(), "dateLastModified" | "status"))
+        .filter(|k| before.get(*k) != after.get(*k))
+        .cloned()
+        .collect()
+}
+
+/// A new sourcedId for a record whose supplied one is taken.
+fn fresh_id() -> SourcedId {
+    SourcedId::parse(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a sourcedId")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line_item(extra: Value) -> Value {
+        let mut item = serde_json::json!({
+            "title": "Essay", "assignDate": "2026-09-01T00:00:00.000Z", "dueDate": "2026-09-08T00:00:00.000Z",
+            "class": {"href": "/c", "sourcedId": "k-1", "type": "class"},
+            "school": {"href": "/s", "sourcedId": "s-1", "type": "org"},
+            "category": {"href": "/g", "sourcedId": "g-1", "type": "category"},
+        });
+        item.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        item
+    }
+
+    #[test]
+    fn a_body_without_sourced_id_status_or_time_takes_them_from_the_path_and_the_server() {
+        let record = parse(Collection::LineItems, line_item(serde_json::json!({})), Some("li-1"), "lineItem").unwrap();
+        assert_eq!(record.base().sourced_id.as_str(), "li-1");
+        assert_eq!(record.base().status, Status::Active);
+    }
+
+    #[test]
+    fn problems_name_the_property() {
+        let at = |extra, id| match parse(Collection::LineItems, line_item(extra), id, "lineItem") {
+            Err(WriteError::Invalid { field, reason }) => format!("{field}: {reason}"),
+            other => panic!("{other:?}"),
+        };
+        assert!(at(serde_json::json!({"sourcedId": "other"}), Some("li-1")).starts_with("lineItem.sourcedId:"));
+        assert!(at(serde_json::json!({"dueDate": "next week"}), Some("li-1")).starts_with("lineItem.dueDate:"));
+        let mut missing = line_item(serde_json::json!({}));
+        missing.as_object_mut().unwrap().remove("title");
+        let err = parse(Collection::LineItems, missing, Some("li-1"), "lineItem").unwrap_err().to_string();
+        assert!(err.contains("title"), "{err}");
+        let result = serde_json::json!({
+            "lineItem": {"href": "/l", "sourcedId": "li-1", "type": "lineItem"},
+            "student": {"href": "/u", "sourcedId": "u-1", "type": "user"},
+            "scoreStatus": "graded", "scoreDate": "2026-09-09",
+        });
+        let err = parse(Collection::Results, result, Some("r-1"), "result").unwrap_err().to_string();
+        assert!(err.starts_with("result.scoreStatus:"), "{err}");
+    }
+
+    #[test]
+    fn changed_fields_name_what_differs_and_skip_server_fields() {
+        let before = r#"{"title":"A","score":1,"dateLastModified":"x"}"#;
+        let after = r#"{"title":"A","score":2,"comment":"","dateLastModified":"y"}"#;
+        assert_eq!(changed_fields(Some(before), after), ["comment", "score"]);
+    }
+}
