@@ -80,9 +80,23 @@ async fn every_read_route_answers_as_the_package_says() {
         (&item["assignDate"], &item["category"]["type"]),
         (&json!("2025-09-01T00:00:00.000Z"), &json!("category"))
     );
-    let result = District::result_id(&d.line_item_id(0, 0, 0), &d.class_students(0, 0)[0]);
+    // The part files: a line item's objectives (grouped by source) and score scale.
+    let scale = d.score_scale_id(0, 0);
+    assert_eq!(item["scoreScale"]["sourcedId"], json!(scale));
+    assert_eq!(
+        item["learningObjectiveSet"],
+        json!([{"source": "unknown", "learningObjectiveIds": District::OBJECTIVES}])
+    );
+    let student = d.class_students(0, 0)[0].clone();
+    let result = District::result_id(&d.line_item_id(0, 0, 0), &student);
     let reply = api.call(Service::Gradebook, "getResult", &format!("/results/{result}")).await;
-    assert_eq!(reply.body["result"]["scoreStatus"], "fully graded");
+    let result = &reply.body["result"];
+    assert_eq!(result["scoreStatus"], "fully graded");
+    assert_eq!(result["scoreScale"]["sourcedId"], json!(scale));
+    let number: usize = student.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().unwrap_or(0);
+    let objective = &result["learningObjectiveSet"][0]["learningObjectiveResults"][0];
+    assert_eq!(objective["learningObjectiveId"], District::OBJECTIVES[0]);
+    assert_eq!(objective["score"].as_f64(), Some(f64::from(District::score(number, 0))));
     api.call(Service::Gradebook, "getCategory", "/categories/cat-quiz").await;
     api.call(Service::Gradebook, "getScoreScale", &format!("/scoreScales/{}", d.score_scale_id(0, 0))).await;
     let empty = api.call(Service::Gradebook, "getAllAssessmentLineItems", "/assessmentLineItems").await;
@@ -222,6 +236,27 @@ async fn an_lms_syncs_grades_and_the_sis_keeps_them() {
     // The SIS's next bulk does not carry the LMS's records: they stay; its own stay too.
     let job = ingest(&stack, &tenant("gradebook-b"), "bulk-2.zip", bulk_zip(&d)).await;
     assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    // A delta of a part file drops one objective of one line item, and changes nothing else.
+    let item = d.line_item_id(0, 0, 0);
+    let objective = District::OBJECTIVES[0];
+    let delta = e2e::zip_of(&[
+        ("manifest.csv", &district_gen::manifest(&[], &["lineItemLearningObjectiveIds"])),
+        (
+            "lineItemLearningObjectiveIds.csv",
+            &format!(
+                "sourcedId,status,dateLastModified,lineItemSourcedId,source,learningObjectiveId\n\
+                 lo-{item}-{objective},tobedeleted,2026-11-25T00:00:00.000Z,{item},unknown,{objective}\n"
+            ),
+        ),
+    ]);
+    let job = ingest(&stack, &tenant("gradebook-b"), "delta.zip", delta).await;
+    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    let changed = api.call(Service::Gradebook, "getLineItem", &format!("/lineItems/{item}")).await;
+    let expected = json!([{"source": "unknown", "learningObjectiveIds": [District::OBJECTIVES[1]]}]);
+    assert_eq!(changed.body["lineItem"]["learningObjectiveSet"], expected);
+    let other = api.call(Service::Gradebook, "getLineItem", &format!("/lineItems/{}", d.line_item_id(0, 0, 1))).await;
+    assert_eq!(other.body["lineItem"]["learningObjectiveSet"][0]["learningObjectiveIds"], json!(District::OBJECTIVES));
+
     let essay = api.call(Service::Gradebook, "getLineItem", "/lineItems/lms-essay").await;
     assert_eq!(essay.body["lineItem"]["status"], "active");
     assert_eq!(api.call(Service::Gradebook, "getResult", "/results/lms-r1").await.body["result"]["status"], "active");
@@ -250,4 +285,68 @@ async fn writes_need_their_scopes() {
     assert_eq!(post.status, 403, "posting needs gradebook.createpost");
     assert_eq!(api.send_json("DELETE", &path, "").await.status, 204);
     assert_eq!(reader.get(&path).await.status, 404);
+}
+
+#[tokio::test]
+async fn concurrent_writes_of_one_record_leave_one_whole_body() {
+    let (_stack, api, d) = loaded("gradebook-d").await;
+    let classes = [d.class_id(0, 0), d.class_id(0, 1)];
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let mut body = line_item(&d, "race", &format!("Writer {i}"));
+        body["lineItem"]["class"]["sourcedId"] = json!(classes[i % 2]);
+        let api = api.clone();
+        writers.spawn(async move { api.send_json("PUT", &format!("{BASE}/lineItems/race"), &body.to_string()).await });
+    }
+    let mut created = 0;
+    while let Some(reply) = writers.join_next().await {
+        let reply = reply.expect("a writer");
+        assert!(matches!(reply.status, 200 | 201 | 429), "{}: {}", reply.status, reply.body);
+        created += usize::from(reply.status == 201);
+    }
+    assert_eq!(created, 1, "one writer created the record, the others replaced it");
+    let stored = api.call(Service::Gradebook, "getLineItem", "/lineItems/race").await.body["lineItem"].clone();
+    let writer: usize = stored["title"].as_str().unwrap().trim_start_matches("Writer ").parse().unwrap();
+    assert_eq!(stored["class"]["sourcedId"], json!(classes[writer % 2]), "title and class come from one body");
+    for (i, class) in classes.iter().enumerate() {
+        let listed = walk(&api, "getLineItemsForClass", &format!("/classes/{class}/lineItems")).await;
+        assert_eq!(listed.contains(&"race".to_owned()), i == writer % 2, "{class}: entries follow the body");
+    }
+}
+
+#[tokio::test]
+async fn bad_gradebook_files_are_rejected_with_located_errors_and_change_nothing() {
+    let (stack, _api, d) = loaded("gradebook-e").await;
+    let item = d.line_item_id(0, 0, 0);
+    let student = d.student_id(0);
+    let delta = e2e::zip_of(&[
+        ("manifest.csv", &district_gen::manifest(&[], &["results", "lineItemScoreScales"])),
+        (
+            "results.csv",
+            &format!(
+                "sourcedId,status,dateLastModified,lineItemSourcedId,studentSourcedId,scoreStatus,score,scoreDate,comment,textScore,classSourcedId,inProgress,incomplete,late,missing\n\
+                 new-r1,active,2026-11-25T00:00:00.000Z,{item},{student},graded,90,2026-11-20,,,,,,,\n\
+                 new-r2,active,2026-11-25T00:00:00.000Z,{item},{student},submitted,ninety,2026-11-20,,,,,,,\n\
+                 new-r3,active,2026-11-25T00:00:00.000Z,no-such-item,{student},submitted,90,2026-11-20,,,,,,,\n"
+            ),
+        ),
+        (
+            "lineItemScoreScales.csv",
+            &format!(
+                "sourcedId,status,dateLastModified,title,lineItemSourcedId,scoreScaleSourcedId\n\
+                 lss-new,active,2026-11-25T00:00:00.000Z,,{item},no-such-scale\n"
+            ),
+        ),
+    ]);
+    let job =
+        crate::ingest::assert_rejected_and_nothing_changed(&stack, &tenant("gradebook-e"), "bad.zip", delta).await;
+    let errors = job.errors.join("\n");
+    for expected in [
+        "results.csv:2 scoreStatus: 'graded' is not one of",
+        "results.csv:3 score: 'ninety' is not a number",
+        "results.csv:4 lineItemSourcedId: 'no-such-item' is neither in this package",
+        "lineItemScoreScales.csv:2 scoreScaleSourcedId: 'no-such-scale' is neither",
+    ] {
+        assert!(errors.contains(expected), "{expected} in:\n{errors}");
+    }
 }

@@ -228,7 +228,9 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
     assert_eq!(stack.store().count(&t, &users).await.unwrap(), counted + 1, "the resumed job recounts");
 }
 
-async fn assert_rejected_and_nothing_changed(
+/// Uploads a package that must be rejected; checks that it wrote nothing and changed no
+/// collection, and that its report counts its errors.
+pub(crate) async fn assert_rejected_and_nothing_changed(
     stack: &local_server::LocalStack,
     t: &Tenant,
     name: &str,

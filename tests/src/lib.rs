@@ -105,6 +105,7 @@ pub async fn client(
 pub struct Api {
     router: axum::Router,
     bearer: Option<String>,
+    request_id: Option<String>,
 }
 
 /// An answer of the API.
@@ -150,12 +151,17 @@ impl Api {
 
     /// A consumer of `router` (one function's own, as Lambda serves it), without credentials.
     pub fn over(router: axum::Router) -> Self {
-        Self { router, bearer: None }
+        Self { router, bearer: None, request_id: None }
     }
 
     /// The same API, sending `token` as the bearer token.
     pub fn with_bearer(&self, token: &str) -> Self {
-        Self { router: self.router.clone(), bearer: Some(token.to_owned()) }
+        Self { bearer: Some(token.to_owned()), ..self.clone() }
+    }
+
+    /// The same API, sending `id` as `x-request-id` on writes (to find their log lines).
+    pub fn with_request_id(&self, id: &str) -> Self {
+        Self { request_id: Some(id.to_owned()), ..self.clone() }
     }
 
     /// `POST /oauth/token` with a form body, authenticating by HTTP Basic when given.
@@ -215,6 +221,9 @@ impl Api {
             .header("content-type", "application/json");
         if let Some(token) = &self.bearer {
             request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(id) = &self.request_id {
+            request = request.header("x-request-id", id);
         }
         self.send(request.body(axum::body::Body::from(body.to_owned())).expect("a valid request")).await
     }

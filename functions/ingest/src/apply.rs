@@ -9,10 +9,9 @@
 //! `dateLastModified>` see each change at the time the provider made it.
 
 use oneroster_csv::{FileKind, Mode, Package, PackageError, Part, Report, Row};
-use oneroster_model::entities::{Role, UserProfile};
+use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
 use oneroster_model::{Collection, Record, Status, Timestamp};
 use oneroster_store::{FileCounts, RecordWrite, Store, StoreError, StoredRecord, Tenant};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
@@ -46,15 +45,10 @@ pub struct Applied {
     pub items_written: u64,
 }
 
-/// A user's roles and profiles by their sourcedIds, kept beside the user record so that a
-/// delta roles.csv can change one role without the others.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-struct UserParts {
-    #[serde(default)]
-    roles: BTreeMap<String, Role>,
-    #[serde(default)]
-    profiles: BTreeMap<String, UserProfile>,
-}
+/// The part rows kept beside a record, by part file ([`FileKind::part_key`]: a user's `roles`
+/// and `profiles`, a line item's `objectives` and `scoreScales`) and the rows' own sourcedIds,
+/// so that a delta part file can change one part without the others.
+type Parts = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 
 /// Applies the package at `path` (already validated) for `tenant`, with `now` as the time of
 /// every change. A `resumed` job (one an earlier attempt left running) recounts every
@@ -81,10 +75,11 @@ pub async fn apply(
         applied: Applied::default(),
         touched: BTreeSet::new(),
     };
-    // In the binding's order, referenced before referencing; roles and profiles go with users.
+    // In the binding's order, referenced before referencing; part files (roles, objectives, …)
+    // go with the file of their records.
     for kind in FileKind::ALL {
         match kind.collection() {
-            Some(Collection::Users) => applier.apply_users().await?,
+            Some(collection) if !kind.parts().is_empty() => applier.apply_with_parts(kind, collection).await?,
             Some(collection) => applier.apply_file(kind, collection).await?,
             None => {}
         }
@@ -314,48 +309,40 @@ impl Applier<'_> {
         Ok(())
     }
 
-    /// Applies users.csv, roles.csv and userProfiles.csv together: a user record carries its
-    /// roles and profiles, so any of the three can change it.
-    async fn apply_users(&mut self) -> Result<(), ApplyError> {
-        let users = self.modes.get(&FileKind::Users).copied();
-        let roles = self.modes.get(&FileKind::Roles).copied();
-        let profiles = self.modes.get(&FileKind::UserProfiles).copied();
-        if users.is_none() && roles.is_none() && profiles.is_none() {
+    /// Applies a file whose records carry the rows of part files (users.csv with roles.csv and
+    /// userProfiles.csv; lineItems.csv and results.csv with their objectives and score scales)
+    /// together with those: any of them can change a record.
+    async fn apply_with_parts(&mut self, kind: FileKind, collection: Collection) -> Result<(), ApplyError> {
+        let own = self.modes.get(&kind).copied();
+        let part_modes: Vec<(FileKind, Option<Mode>)> =
+            kind.parts().iter().map(|part| (*part, self.modes.get(part).copied())).collect();
+        if own.is_none() && part_modes.iter().all(|(_, mode)| mode.is_none()) {
             return Ok(());
         }
-        let role_rows: HashMap<String, Vec<Part<Role>>> = self
-            .read_parts(FileKind::Roles, |row| match row {
-                Row::Role(part) => Some(part),
-                _ => None,
-            })
-            .await?;
-        let profile_rows: HashMap<String, Vec<Part<UserProfile>>> = self
-            .read_parts(FileKind::UserProfiles, |row| match row {
-                Row::Profile(part) => Some(part),
-                _ => None,
-            })
-            .await?;
-        let mut touched: HashSet<String> = role_rows.keys().chain(profile_rows.keys()).cloned().collect();
-        let parts_bulk = roles == Some(Mode::Bulk) || profiles == Some(Mode::Bulk);
-        // Stored parts are needed unless both part files replace them wholesale.
-        let need_stored_parts = roles != Some(Mode::Bulk) || profiles != Some(Mode::Bulk);
+        let mut part_rows: Vec<(FileKind, Option<Mode>, HashMap<String, Vec<Part<serde_json::Value>>>)> = Vec::new();
+        for (part, mode) in part_modes {
+            part_rows.push((part, mode, self.read_parts(part).await?));
+        }
+        let mut touched: HashSet<String> = part_rows.iter().flat_map(|(_, _, rows)| rows.keys().cloned()).collect();
+        let parts_bulk = part_rows.iter().any(|(_, mode, _)| *mode == Some(Mode::Bulk));
+        // Stored parts are needed unless every part file replaces them wholesale.
+        let need_stored_parts = part_rows.iter().any(|(_, mode, _)| *mode != Some(Mode::Bulk));
         let compose = |record: &mut Record, stored: Option<&StoredRecord>| -> Result<Option<String>, ApplyError> {
-            let Record::User(user) = record else { return Ok(None) };
-            let mut parts: UserParts = match stored.and_then(|s| s.parts.as_deref()) {
-                Some(json) => serde_json::from_str(json).map_err(|e| ApplyError::StoredRecord("user parts", e))?,
-                None => UserParts::default(),
+            let mut parts: Parts = match stored.and_then(|s| s.parts.as_deref()) {
+                Some(json) => serde_json::from_str(json).map_err(|e| ApplyError::StoredRecord("parts", e))?,
+                None => Parts::new(),
             };
-            let id = user.base.sourced_id.as_str();
-            merge(&mut parts.roles, roles, role_rows.get(id));
-            merge(&mut parts.profiles, profiles, profile_rows.get(id));
-            user.roles = parts.roles.values().cloned().collect();
-            user.user_profiles = parts.profiles.values().cloned().collect();
+            let id = record.base().sourced_id.to_string();
+            for (part, mode, rows) in &part_rows {
+                merge(parts.entry(part.part_key().to_owned()).or_default(), *mode, rows.get(&id));
+            }
+            assemble(record, &parts)?;
             Ok(Some(serde_json::to_string(&parts).unwrap_or_default()))
         };
 
-        let mut known = self.known(Collection::Users, users == Some(Mode::Bulk) || parts_bulk).await?;
-        if users.is_some() {
-            let mut rows = stream_rows(self.path.clone(), FileKind::Users, self.now);
+        let mut known = self.known(collection, own == Some(Mode::Bulk) || parts_bulk).await?;
+        if own.is_some() {
+            let mut rows = stream_rows(self.path.clone(), kind, self.now);
             while let Some(chunk) = rows.recv().await {
                 let records: Vec<Record> = chunk?
                     .into_iter()
@@ -364,13 +351,12 @@ impl Applier<'_> {
                 for r in &records {
                     touched.remove(r.base().sourced_id.as_str());
                 }
-                self.apply_chunk(FileKind::Users, Collection::Users, records, &mut known, need_stored_parts, &compose)
-                    .await?;
+                self.apply_chunk(kind, collection, records, &mut known, need_stored_parts, &compose).await?;
             }
         }
-        // Users changed only through their roles or profiles (and, when a part file is bulk
-        // but users.csv is not, every stored user, since any of them may have lost a part).
-        if parts_bulk && users != Some(Mode::Bulk) {
+        // Records changed only through their parts (and, when a part file is bulk but the
+        // record file is not, every stored record, since any of them may have lost a part).
+        if parts_bulk && own != Some(Mode::Bulk) {
             if let Some(digests) = &known.digests {
                 touched.extend(digests.iter().filter(|(_, (_, _, seen))| !seen).map(|(id, _)| id.clone()));
             }
@@ -379,19 +365,16 @@ impl Applier<'_> {
         touched.sort();
         for ids in touched.chunks(CHUNK) {
             let mut records = Vec::with_capacity(ids.len());
-            for stored in self.store.get_many(self.tenant, Collection::Users, ids).await? {
+            for stored in self.store.get_many(self.tenant, collection, ids).await? {
                 records.push(
-                    Record::from_json(Collection::Users, &stored.body)
-                        .map_err(|e| ApplyError::StoredRecord("user", e))?,
+                    Record::from_json(collection, &stored.body)
+                        .map_err(|e| ApplyError::StoredRecord(collection.name(), e))?,
                 );
             }
-            self.apply_chunk(FileKind::Users, Collection::Users, records, &mut known, true, &compose).await?;
+            self.apply_chunk(kind, collection, records, &mut known, true, &compose).await?;
         }
-        if users == Some(Mode::Bulk) {
-            self.tombstone_unseen(FileKind::Users, Collection::Users, known, &|record, stored| {
-                keep_parts(record, stored)
-            })
-            .await?;
+        if own == Some(Mode::Bulk) {
+            self.tombstone_unseen(kind, collection, known, &|record, stored| keep_parts(record, stored)).await?;
         }
         Ok(())
     }
@@ -415,24 +398,57 @@ impl Applier<'_> {
         Ok(found)
     }
 
-    /// Reads every row of a part file (roles, userProfiles), grouped by user.
-    async fn read_parts<T>(
-        &self,
-        kind: FileKind,
-        pick: fn(Row) -> Option<Part<T>>,
-    ) -> Result<HashMap<String, Vec<Part<T>>>, ApplyError> {
-        let mut by_user: HashMap<String, Vec<Part<T>>> = HashMap::new();
+    /// Reads every row of a part file, grouped by the record it belongs to.
+    async fn read_parts(&self, kind: FileKind) -> Result<HashMap<String, Vec<Part<serde_json::Value>>>, ApplyError> {
+        let mut by_owner: HashMap<String, Vec<Part<serde_json::Value>>> = HashMap::new();
         if !self.modes.contains_key(&kind) {
-            return Ok(by_user);
+            return Ok(by_owner);
         }
         let mut rows = stream_rows(self.path.clone(), kind, self.now);
         while let Some(chunk) = rows.recv().await {
-            for part in chunk?.into_iter().filter_map(pick) {
-                by_user.entry(part.user.to_string()).or_default().push(part);
+            for part in chunk?.into_iter().filter_map(Row::into_part) {
+                by_owner.entry(part.owner.to_string()).or_default().push(part);
             }
         }
-        Ok(by_user)
+        Ok(by_owner)
     }
+}
+
+/// Puts a record's parts into it: a user's roles and profiles, a line item's or result's
+/// learning objectives (grouped by source) and score scale.
+fn assemble(record: &mut Record, parts: &Parts) -> Result<(), ApplyError> {
+    fn values<T: serde::de::DeserializeOwned>(parts: &Parts, key: &str) -> Result<Vec<T>, ApplyError> {
+        parts
+            .get(key)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .map(|value| serde_json::from_value(value.clone()).map_err(|e| ApplyError::StoredRecord("a part", e)))
+            .collect()
+    }
+    match record {
+        Record::User(user) => {
+            user.roles = values(parts, FileKind::Roles.part_key())?;
+            user.user_profiles = values(parts, FileKind::UserProfiles.part_key())?;
+        }
+        Record::LineItem(item) => {
+            let objectives: Vec<ObjectiveRow> = values(parts, "objectives")?;
+            item.learning_objective_set = LearningObjectiveSet::grouped(&objectives);
+            let scale: Vec<GuidRef> = values(parts, "scoreScales")?;
+            if let Some(scale) = scale.into_iter().last() {
+                item.score_scale = Some(scale);
+            }
+        }
+        Record::Result(result) => {
+            let objectives: Vec<ObjectiveRow> = values(parts, "objectives")?;
+            result.learning_objective_set = LearningObjectiveScoreSet::grouped(&objectives);
+            let scale: Vec<GuidRef> = values(parts, "scoreScales")?;
+            if let Some(scale) = scale.into_iter().last() {
+                result.score_scale = Some(scale);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Folds the rows of one part file into a user's stored parts: a bulk file replaces them, a

@@ -43,13 +43,21 @@ pub enum FileKind {
     ScoreScales,
     /// lineItems.csv
     LineItems,
+    /// lineItemLearningObjectiveIds.csv (folded into line items)
+    LineItemLearningObjectiveIds,
+    /// lineItemScoreScales.csv (folded into line items)
+    LineItemScoreScales,
     /// results.csv
     Results,
+    /// resultLearningObjectiveIds.csv (folded into results)
+    ResultLearningObjectiveIds,
+    /// resultScoreScales.csv (folded into results)
+    ResultScoreScales,
 }
 
 impl FileKind {
     /// Every imported file, in validation and apply order (referenced before referencing).
-    pub const ALL: [FileKind; 17] = [
+    pub const ALL: [FileKind; 21] = [
         FileKind::Orgs,
         FileKind::AcademicSessions,
         FileKind::Courses,
@@ -66,7 +74,11 @@ impl FileKind {
         FileKind::Categories,
         FileKind::ScoreScales,
         FileKind::LineItems,
+        FileKind::LineItemLearningObjectiveIds,
+        FileKind::LineItemScoreScales,
         FileKind::Results,
+        FileKind::ResultLearningObjectiveIds,
+        FileKind::ResultScoreScales,
     ];
 
     /// The file's name in the binding.
@@ -89,6 +101,10 @@ impl FileKind {
             FileKind::ScoreScales => "scoreScales.csv",
             FileKind::LineItems => "lineItems.csv",
             FileKind::Results => "results.csv",
+            FileKind::LineItemLearningObjectiveIds => "lineItemLearningObjectiveIds.csv",
+            FileKind::LineItemScoreScales => "lineItemScoreScales.csv",
+            FileKind::ResultLearningObjectiveIds => "resultLearningObjectiveIds.csv",
+            FileKind::ResultScoreScales => "resultScoreScales.csv",
         }
     }
 
@@ -100,7 +116,12 @@ impl FileKind {
             FileKind::Courses => Collection::Courses,
             FileKind::Classes => Collection::Classes,
             FileKind::Users => Collection::Users,
-            FileKind::UserProfiles | FileKind::Roles => return None,
+            FileKind::UserProfiles
+            | FileKind::Roles
+            | FileKind::LineItemLearningObjectiveIds
+            | FileKind::LineItemScoreScales
+            | FileKind::ResultLearningObjectiveIds
+            | FileKind::ResultScoreScales => return None,
             FileKind::Enrollments => Collection::Enrollments,
             FileKind::Demographics => Collection::Demographics,
             FileKind::Resources => Collection::Resources,
@@ -114,22 +135,36 @@ impl FileKind {
         })
     }
 
+    /// The files whose rows are parts of this file's records (a user's roles and profiles, a
+    /// line item's objectives and score scale), applied together with it.
+    pub fn parts(self) -> &'static [FileKind] {
+        match self {
+            FileKind::Users => &[FileKind::UserProfiles, FileKind::Roles],
+            FileKind::LineItems => &[FileKind::LineItemLearningObjectiveIds, FileKind::LineItemScoreScales],
+            FileKind::Results => &[FileKind::ResultLearningObjectiveIds, FileKind::ResultScoreScales],
+            _ => &[],
+        }
+    }
+
+    /// Under which name a part file's rows are kept beside their record.
+    pub fn part_key(self) -> &'static str {
+        match self {
+            FileKind::Roles => "roles",
+            FileKind::UserProfiles => "profiles",
+            FileKind::LineItemLearningObjectiveIds | FileKind::ResultLearningObjectiveIds => "objectives",
+            FileKind::LineItemScoreScales | FileKind::ResultScoreScales => "scoreScales",
+            _ => "",
+        }
+    }
+
     /// The manifest property that declares the file (`file.users`).
     pub fn manifest_key(self) -> String {
         format!("file.{}", self.file_name().trim_end_matches(".csv"))
     }
 }
 
-/// The other files of the binding (and the manifest): the learning objectives and score scales
-/// of line items and results; they are recognised (so they are not "unknown") and reported as
-/// not imported yet.
-const OTHER_BINDING_FILES: [&str; 5] = [
-    "lineItemLearningObjectiveIds.csv",
-    "lineItemScoreScales.csv",
-    "resultLearningObjectiveIds.csv",
-    "resultScoreScales.csv",
-    "manifest.csv",
-];
+/// The one file of the binding that holds no records.
+const MANIFEST: &str = "manifest.csv";
 
 /// How a file's rows are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +214,7 @@ impl Package {
 
         // Which binding file each entry is, by its base name, case-insensitively.
         let mut found: BTreeMap<&'static str, (usize, String)> = BTreeMap::new();
-        let known: Vec<&'static str> = FileKind::ALL.iter().map(|k| k.file_name()).chain(OTHER_BINDING_FILES).collect();
+        let known: Vec<&'static str> = FileKind::ALL.iter().map(|k| k.file_name()).chain([MANIFEST]).collect();
         for (index, name) in &names {
             let base = name.rsplit('/').next().unwrap_or(name);
             let Some(canonical) = known.iter().copied().find(|k| k.eq_ignore_ascii_case(base)) else {
@@ -202,8 +237,8 @@ impl Package {
             found.insert(canonical, (*index, name.clone()));
         }
 
-        let manifest = match found.get("manifest.csv") {
-            Some((index, name)) => Some(read_manifest(&mut archive, *index, name, report)?),
+        let manifest = match found.remove(MANIFEST) {
+            Some((index, name)) => Some(read_manifest(&mut archive, index, &name, report)?),
             None => {
                 report.warn("no manifest.csv: every file in the zip is taken as bulk");
                 None
@@ -248,15 +283,6 @@ impl Package {
                     column: Some(kind.manifest_key()),
                     reason: format!("'{other}' is not one of {{absent | bulk | delta}}"),
                 }),
-            }
-        }
-        for (canonical, (_, name)) in found {
-            let declared =
-                manifest.as_ref().and_then(|m| m.get(&format!("file.{}", canonical.trim_end_matches(".csv"))));
-            if canonical != "manifest.csv" && declared.is_none_or(|d| d != "absent") {
-                report.warn(format!(
-                    "{name}: learning objectives and score scales of line items and results are not imported yet; its rows were not read"
-                ));
             }
         }
         Ok(Self { archive, files })

@@ -7,8 +7,8 @@ use crate::fields::RowReader;
 use crate::package::{FileKind, Mode};
 use oneroster_model::entities::{
     AcademicSession, Base, Category, Class, ClassResource, Course, CourseResource, Credential, Demographics,
-    Enrollment, GradebookResult, LineItem, Org, Resource, Role, ScoreScale, ScoreScaleValue, User, UserId, UserProfile,
-    UserResource,
+    Enrollment, GradebookResult, GuidRef, LineItem, ObjectiveRow, Org, Resource, Role, ScoreScale, ScoreScaleValue,
+    User, UserId, UserProfile, UserResource,
 };
 use oneroster_model::vocab::{
     ClassType, EnrollmentRole, Importance, OrgType, ResourceRole, RoleName, RoleType, ScoreStatus, SessionType, Sex,
@@ -208,6 +208,25 @@ pub fn columns(kind: FileKind) -> &'static [&'static str] {
             "late",
             "missing",
         ],
+        FileKind::LineItemLearningObjectiveIds => {
+            &["sourcedId", "status", "dateLastModified", "lineItemSourcedId", "source", "learningObjectiveId"]
+        }
+        FileKind::LineItemScoreScales => {
+            &["sourcedId", "status", "dateLastModified", "title", "lineItemSourcedId", "scoreScaleSourcedId"]
+        }
+        FileKind::ResultLearningObjectiveIds => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "resultSourcedId",
+            "source",
+            "learningObjectiveId",
+            "score",
+            "textScore",
+        ],
+        FileKind::ResultScoreScales => {
+            &["sourcedId", "status", "dateLastModified", "title", "resultSourcedId", "scoreScaleSourcedId"]
+        }
     }
 }
 
@@ -221,19 +240,35 @@ pub enum Row {
     Role(Part<Role>),
     /// A row of userProfiles.csv: one profile of a user.
     Profile(Part<UserProfile>),
+    /// A row of lineItemLearningObjectiveIds.csv or resultLearningObjectiveIds.csv: one
+    /// objective of a line item or result.
+    Objective(Part<ObjectiveRow>),
+    /// A row of lineItemScoreScales.csv or resultScoreScales.csv: the score scale of a line
+    /// item or result.
+    ScoreScale(Part<GuidRef>),
 }
 
-/// A row of a file whose records live inside a user record (roles, userProfiles).
+/// A row of a file whose records live inside another record (a user's roles and profiles, a
+/// line item's objectives and score scale).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Part<T> {
     /// The row's own sourcedId.
     pub id: SourcedId,
-    /// The user it belongs to.
-    pub user: SourcedId,
-    /// `active`, or `tobedeleted` to remove it from the user.
+    /// The record it belongs to.
+    pub owner: SourcedId,
+    /// The collection of that record.
+    pub of: Collection,
+    /// `active`, or `tobedeleted` to remove it from its record.
     pub status: Status,
-    /// What goes into the user record.
+    /// What goes into the record.
     pub value: T,
+}
+
+impl<T: serde::Serialize> Part<T> {
+    fn untyped(self) -> Part<serde_json::Value> {
+        let value = serde_json::to_value(&self.value).unwrap_or_default();
+        Part { id: self.id, owner: self.owner, of: self.of, status: self.status, value }
+    }
 }
 
 /// Where a reference must point: a collection, or the user profiles (which live in users).
@@ -252,6 +287,19 @@ impl Row {
             Row::Record(r) => &r.base().sourced_id,
             Row::Role(p) => &p.id,
             Row::Profile(p) => &p.id,
+            Row::Objective(p) => &p.id,
+            Row::ScoreScale(p) => &p.id,
+        }
+    }
+
+    /// A part row with its value as JSON, as it is kept beside its record; `None` for a record.
+    pub fn into_part(self) -> Option<Part<serde_json::Value>> {
+        match self {
+            Row::Record(_) => None,
+            Row::Role(p) => Some(p.untyped()),
+            Row::Profile(p) => Some(p.untyped()),
+            Row::Objective(p) => Some(p.untyped()),
+            Row::ScoreScale(p) => Some(p.untyped()),
         }
     }
 
@@ -265,18 +313,27 @@ impl Row {
                 .map(|(field, collection, id)| (column_of(field), c(collection), id.as_str()))
                 .collect(),
             Row::Role(r) => {
-                let mut refs = vec![
-                    ("userSourcedId", c(Collection::Users), r.user.as_str()),
-                    ("orgSourcedId", c(Collection::Orgs), r.value.org.sourced_id.as_str()),
-                ];
+                let mut refs =
+                    vec![owner_reference(r), ("orgSourcedId", c(Collection::Orgs), r.value.org.sourced_id.as_str())];
                 if let Some(profile) = &r.value.user_profile {
                     refs.push(("userProfileSourcedId", Target::Profile, profile.as_str()));
                 }
                 refs
             }
-            Row::Profile(p) => vec![("userSourcedId", c(Collection::Users), p.user.as_str())],
+            Row::Profile(p) => vec![owner_reference(p)],
+            Row::Objective(p) => vec![owner_reference(p)],
+            Row::ScoreScale(p) => vec![
+                owner_reference(p),
+                ("scoreScaleSourcedId", c(Collection::ScoreScales), p.value.sourced_id.as_str()),
+            ],
         }
     }
+}
+
+/// The reference of a part row to the record it belongs to.
+fn owner_reference<T>(part: &Part<T>) -> (&'static str, Target, &str) {
+    let column = if part.of == Collection::Users { "userSourcedId" } else { owner_column(part.of) };
+    (column, Target::Collection(part.of), part.owner.as_str())
 }
 
 /// The CSV column of a JSON reference property (binding §2: a GUIDRef `class` becomes
@@ -327,6 +384,10 @@ pub fn map_row(kind: FileKind, mode: Mode, row: &mut RowReader<'_>, now: Timesta
         FileKind::ScoreScales => score_scale(row, base),
         FileKind::LineItems => line_item(row, base),
         FileKind::Results => result(row, base),
+        FileKind::LineItemLearningObjectiveIds => objective(row, base, Collection::LineItems),
+        FileKind::ResultLearningObjectiveIds => objective(row, base, Collection::Results),
+        FileKind::LineItemScoreScales => part_score_scale(row, base, Collection::LineItems),
+        FileKind::ResultScoreScales => part_score_scale(row, base, Collection::Results),
     };
     if row.failed {
         None
@@ -512,7 +573,8 @@ fn profile(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
     let base = base?;
     Some(Row::Profile(Part {
         id: base.sourced_id.clone(),
-        user: user?,
+        owner: user?,
+        of: Collection::Users,
         status: base.status,
         value: UserProfile {
             profile_id: base.sourced_id.to_string(),
@@ -540,7 +602,8 @@ fn role(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
     let base = base?;
     Some(Row::Role(Part {
         id: base.sourced_id,
-        user: user?,
+        owner: user?,
+        of: Collection::Users,
         status: base.status,
         value: Role {
             role_type: role_type?,
@@ -755,4 +818,36 @@ fn result(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
         late,
         missing,
     })))
+}
+
+/// The column naming the record a part row of `of` belongs to.
+fn owner_column(of: Collection) -> &'static str {
+    if of == Collection::LineItems {
+        "lineItemSourcedId"
+    } else {
+        "resultSourcedId"
+    }
+}
+
+fn objective(row: &mut RowReader<'_>, base: Option<Base>, of: Collection) -> Option<Row> {
+    let owner = row.guid(owner_column(of));
+    let source = row.required_string("source");
+    let learning_objective_id = row.required_string("learningObjectiveId");
+    let (score, text_score) =
+        if of == Collection::Results { (row.number("score"), row.string("textScore")) } else { (None, None) };
+    let base = base?;
+    Some(Row::Objective(Part {
+        id: base.sourced_id,
+        owner: owner?,
+        of,
+        status: base.status,
+        value: ObjectiveRow { source: source?, learning_objective_id: learning_objective_id?, score, text_score },
+    }))
+}
+
+fn part_score_scale(row: &mut RowReader<'_>, base: Option<Base>, of: Collection) -> Option<Row> {
+    let owner = row.guid(owner_column(of));
+    let scale = row.reference("scoreScaleSourcedId", Collection::ScoreScales);
+    let base = base?;
+    Some(Row::ScoreScale(Part { id: base.sourced_id, owner: owner?, of, status: base.status, value: scale? }))
 }

@@ -103,11 +103,11 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
             }
             if let Row::Role(role) = &row {
                 if role.status == Status::Active {
-                    users_with_roles.insert(xxh3_128(role.user.as_str().as_bytes()));
+                    users_with_roles.insert(xxh3_128(role.owner.as_str().as_bytes()));
                 }
             }
             let owner = match &row {
-                Row::Role(role) => Some(role.user.to_string()),
+                Row::Role(role) => Some(role.owner.to_string()),
                 _ => None,
             };
             for (column, target, id) in row.references() {

@@ -239,6 +239,9 @@ impl District {
         format!("res-{line_item}-{student}")
     }
 
+    /// The learning objectives of every line item (source `unknown`: ids of the district's own).
+    pub const OBJECTIVES: [&'static str; 2] = ["LO-READ-1", "LO-WRITE-2"];
+
     /// The score a student got on line item `k` (out of 100; some above, as extra credit).
     pub fn score(student: usize, k: usize) -> u32 {
         ((student * 7 + k * 13) % 106) as u32
@@ -263,7 +266,16 @@ impl District {
             "userResources",
             "users",
         ];
-        let gradebook = ["categories", "lineItems", "results", "scoreScales"];
+        let gradebook = [
+            "categories",
+            "lineItems",
+            "lineItemLearningObjectiveIds",
+            "lineItemScoreScales",
+            "results",
+            "resultLearningObjectiveIds",
+            "resultScoreScales",
+            "scoreScales",
+        ];
         let bulk: Vec<&str> =
             bulk.into_iter().chain(gradebook.into_iter().filter(|_| self.line_items_per_class > 0)).collect();
         zip.start_file("manifest.csv", options)?;
@@ -577,6 +589,73 @@ impl District {
                             n += 1;
                         }
                     }
+                }
+                Ok(n)
+            },
+        )?;
+        // Line items: two objectives each and the class's score scale. Results of line item 0:
+        // a score on the first objective and the class's score scale.
+        file(
+            "lineItemLearningObjectiveIds.csv",
+            "sourcedId,status,dateLastModified,lineItemSourcedId,source,learningObjectiveId",
+            &mut |w| {
+                let mut n = 0;
+                for (s, c) in classes() {
+                    for k in 0..self.line_items_per_class {
+                        let item = self.line_item_id(s, c, k);
+                        for objective in Self::OBJECTIVES {
+                            writeln!(w, "lo-{item}-{objective},,,{item},unknown,{objective}")?;
+                            n += 1;
+                        }
+                    }
+                }
+                Ok(n)
+            },
+        )?;
+        file(
+            "lineItemScoreScales.csv",
+            "sourcedId,status,dateLastModified,title,lineItemSourcedId,scoreScaleSourcedId",
+            &mut |w| {
+                let mut n = 0;
+                for (s, c) in classes() {
+                    for k in 0..self.line_items_per_class {
+                        let item = self.line_item_id(s, c, k);
+                        writeln!(w, "lss-{item},,,Letter grades,{item},{}", self.score_scale_id(s, c))?;
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            },
+        )?;
+        let first_results = || {
+            (0..self.students).flat_map(move |student| {
+                let s = self.school_of_student(student);
+                self.classes_of_student(student).into_iter().map(move |c| {
+                    let result = Self::result_id(&self.line_item_id(s, c, 0), &self.student_id(student));
+                    (result, student, s, c)
+                })
+            })
+        };
+        file(
+            "resultLearningObjectiveIds.csv",
+            "sourcedId,status,dateLastModified,resultSourcedId,source,learningObjectiveId,score,textScore",
+            &mut |w| {
+                let mut n = 0;
+                for (result, student, _, _) in first_results() {
+                    writeln!(w, "lo-{result},,,{result},unknown,{},{},", Self::OBJECTIVES[0], Self::score(student, 0))?;
+                    n += 1;
+                }
+                Ok(n)
+            },
+        )?;
+        file(
+            "resultScoreScales.csv",
+            "sourcedId,status,dateLastModified,title,resultSourcedId,scoreScaleSourcedId",
+            &mut |w| {
+                let mut n = 0;
+                for (result, _, s, c) in first_results() {
+                    writeln!(w, "rss-{result},,,Letter grades,{result},{}", self.score_scale_id(s, c))?;
+                    n += 1;
                 }
                 Ok(n)
             },

@@ -73,6 +73,20 @@ impl Collection {
         Collection::AssessmentResults,
     ];
 
+    /// Whether API clients write its records (the Gradebook service's PUT, POST, DELETE), not
+    /// only the ingest: its records then change one at a time, at any moment.
+    pub fn is_written_through_api(self) -> bool {
+        matches!(
+            self,
+            Collection::Categories
+                | Collection::ScoreScales
+                | Collection::LineItems
+                | Collection::Results
+                | Collection::AssessmentLineItems
+                | Collection::AssessmentResults
+        )
+    }
+
     /// The collection's name in URLs and keys.
     pub fn name(self) -> &'static str {
         match self {

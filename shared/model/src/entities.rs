@@ -480,6 +480,63 @@ pub struct LearningObjectiveScoreSet {
     pub learning_objective_results: Vec<LearningObjectiveResult>,
 }
 
+/// One learning objective as the binding lists them, a row each (lineItemLearningObjectiveIds.csv,
+/// resultLearningObjectiveIds.csv); grouped by source into the JSON sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectiveRow {
+    /// Who defines the identifier.
+    pub source: String,
+    /// The objective.
+    pub learning_objective_id: String,
+    /// The score on it (results only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// A score as text (results only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_score: Option<String>,
+}
+
+/// Groups rows by source, in the order sources first appear.
+fn by_source<'r, T>(
+    rows: impl IntoIterator<Item = &'r ObjectiveRow>,
+    item: fn(&ObjectiveRow) -> T,
+) -> Vec<(String, Vec<T>)> {
+    let mut groups: Vec<(String, Vec<T>)> = Vec::new();
+    for row in rows {
+        match groups.iter_mut().find(|(source, _)| *source == row.source) {
+            Some((_, items)) => items.push(item(row)),
+            None => groups.push((row.source.clone(), vec![item(row)])),
+        }
+    }
+    groups
+}
+
+impl LearningObjectiveSet {
+    /// The sets of a line item's objective rows.
+    pub fn grouped<'r>(rows: impl IntoIterator<Item = &'r ObjectiveRow>) -> Vec<Self> {
+        by_source(rows, |row| row.learning_objective_id.clone())
+            .into_iter()
+            .map(|(source, learning_objective_ids)| Self { source, learning_objective_ids })
+            .collect()
+    }
+}
+
+impl LearningObjectiveScoreSet {
+    /// The sets of a result's objective rows, with their scores.
+    pub fn grouped<'r>(rows: impl IntoIterator<Item = &'r ObjectiveRow>) -> Vec<Self> {
+        let result = |row: &ObjectiveRow| LearningObjectiveResult {
+            learning_objective_id: row.learning_objective_id.clone(),
+            score: row.score,
+            text_score: row.text_score.clone(),
+        };
+        by_source(rows, result)
+            .into_iter()
+            .map(|(source, learning_objective_results)| Self { source, learning_objective_results })
+            .collect()
+    }
+}
+
 /// One objective's score (`LearningObjectiveResultsDType`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

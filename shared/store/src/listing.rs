@@ -463,8 +463,9 @@ impl Store {
             let mut shards = vec![Vec::new(); usize::try_from(listing.shards()).unwrap_or(0)];
             let mut active = 0;
             // Modification times are kept for the collection (its views' time filters go
-            // through it).
-            let mut times = matches!(listing, Listing::Collection(_)).then(Times::new);
+            // through it), unless API clients write it: each write would move a record in time,
+            // so its time filters are counted by query instead.
+            let mut times = matches!(listing, Listing::Collection(c) if !c.is_written_through_api()).then(Times::new);
             while let Some(done) = tasks.join_next().await {
                 let (shard, keys) = done.map_err(|e| StoreError::Task(e.to_string()))??;
                 for key in &keys {

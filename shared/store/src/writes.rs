@@ -1,6 +1,6 @@
-//! Writes of one record through the API (the gradebook's PUT, POST and DELETE): the record,
-//! its relation entries and its collection's kept counts in one transaction, on the condition
-//! that the stored record is still the one the writer read. Two clients writing one record at
+//! Writes of one record through the API (the gradebook's PUT, POST and DELETE): the record and
+//! its relation entries in one transaction, on the condition that the stored record is still
+//! the one the writer read. Two clients writing one record at
 //! once never leave a mix of their bodies or entries: one transaction wins, the other finds the
 //! record changed and is told to read it again.
 
@@ -8,7 +8,7 @@ use crate::batch::Write;
 use crate::keys::stats_key;
 use crate::records::{entry_changes, record_item};
 use crate::{RecordWrite, Store, StoreError, StoredRecord, Tenant};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use oneroster_model::Status;
 
 /// Items one DynamoDB transaction may hold.
@@ -24,10 +24,10 @@ pub enum Written {
 }
 
 impl Store {
-    /// Writes `record` (with its entries, and its collection's kept counts) if the stored
-    /// record is still `expected` (`None`: there is none). The kept modification-time counts of
-    /// the collection are dropped, since this write moved one record in time; counts by time
-    /// are then queried until the next ingest keeps them again.
+    /// Writes `record` with its entries if the stored record is still `expected` (`None`: there
+    /// is none), then adjusts its collection's kept counts when it came or went. The counts are
+    /// updated after the transaction, not in it: every write of a tenant's results would
+    /// otherwise hold the same counts item, and concurrent transactions on one item fail.
     pub async fn write_record(
         &self,
         tenant: &Tenant,
@@ -51,33 +51,32 @@ impl Store {
                 .expression_attribute_values(":h", AttributeValue::S(format!("{:016x}", stored.hash))),
         };
         items.push(TransactWriteItem::builder().put(put.build()?).build());
-
-        let (pk, sk) = stats_key(tenant, record.collection.name());
-        let stats = Update::builder()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S(sk))
-            .update_expression("ADD n :n, active :active REMOVE times")
-            .expression_attribute_values(":n", AttributeValue::N((after.0 - before.0).to_string()))
-            .expression_attribute_values(":active", AttributeValue::N((after.1 - before.1).to_string()));
-        items.push(TransactWriteItem::builder().update(stats.build()?).build());
-
         if items.len() > MAX_TRANSACTION_ITEMS {
             return Err(StoreError::Corrupt(format!("a record with {} relation entries", items.len())));
         }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(Written::Done),
-            Err(error) => {
-                let error = aws_sdk_dynamodb::Error::from(error);
-                match error {
-                    // A condition failed (the record changed) or another transaction held an
-                    // item: either way the writer reads again.
-                    aws_sdk_dynamodb::Error::TransactionCanceledException(_)
-                    | aws_sdk_dynamodb::Error::TransactionConflictException(_) => Ok(Written::Conflict),
-                    other => Err(StoreError::Dynamo(Box::new(other))),
-                }
-            }
+        if let Err(error) = self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            return match aws_sdk_dynamodb::Error::from(error) {
+                // A condition failed (the record changed) or another transaction held an item:
+                // either way the writer reads again.
+                aws_sdk_dynamodb::Error::TransactionCanceledException(_)
+                | aws_sdk_dynamodb::Error::TransactionConflictException(_) => Ok(Written::Conflict),
+                other => Err(StoreError::Dynamo(Box::new(other))),
+            };
         }
+        if before != after {
+            let (pk, sk) = stats_key(tenant, record.collection.name());
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(pk))
+                .key("sk", AttributeValue::S(sk))
+                .update_expression("ADD n :n, active :active")
+                .expression_attribute_values(":n", AttributeValue::N((after.0 - before.0).to_string()))
+                .expression_attribute_values(":active", AttributeValue::N((after.1 - before.1).to_string()))
+                .send()
+                .await?;
+        }
+        Ok(Written::Done)
     }
 }
 

@@ -425,13 +425,14 @@ fn fits(record: &Record, within: Within<'_>, references: &Referenced, at: &str) 
 }
 
 /// The top-level properties whose values differ between two bodies (all of `after`'s when
-/// there was none before); `dateLastModified` and `status` are the server's and left out.
+/// there was none before); `sourcedId` (the change names it), `dateLastModified` and `status`
+/// (the server's) are left out.
 fn changed_fields(before: Option<&str>, after: &str) -> Vec<String> {
     let parse = |text: &str| serde_json::from_str::<serde_json::Map<String, Value>>(text).unwrap_or_default();
     let (before, after) = (before.map(parse).unwrap_or_default(), parse(after));
     let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     keys.into_iter()
-        .filter(|k| !matches!(k.as_str(), "dateLastModified" | "status"))
+        .filter(|k| !matches!(k.as_str(), "sourcedId" | "dateLastModified" | "status"))
         .filter(|k| before.get(*k) != after.get(*k))
         .cloned()
         .collect()

@@ -15,26 +15,49 @@ const BASE: &str = "/ims/oneroster/rostering/v1p2";
 const RESOURCES: &str = "/ims/oneroster/resources/v1p2";
 
 /// Requests per pattern.
-const REQUESTS: usize = 200;
+pub const REQUESTS: usize = 200;
 /// Connections and duration of the loopback load.
 const CONNECTIONS: usize = 16;
 const LOAD_SECONDS: u64 = 10;
 
 /// How a pattern picks its next request.
-enum Requests {
+pub enum Requests {
     /// Follow `Link` `next` from a start URL (restarting at the end).
     Walk(String),
     /// These URLs in turn.
     Each(Vec<String>),
 }
 
-struct Figures {
-    latencies: Vec<Duration>,
-    items_read: u64,
-    returned: u64,
+/// What a pattern's requests cost.
+pub struct Figures {
+    /// Latency of each request.
+    pub latencies: Vec<Duration>,
+    /// DynamoDB items read in all.
+    pub items_read: u64,
+    /// Records returned in all.
+    pub returned: u64,
+}
+
+/// The header of the lines [`Figures::print`] prints.
+pub fn print_header() {
+    println!(
+        "  {:<66} {:>8} {:>8} {:>18} {:>18}",
+        "request", "p50 ms", "p99 ms", "reads per record", "reads per request"
+    );
 }
 
 impl Figures {
+    /// One line: latency percentiles and items read per record and per request.
+    pub fn print(&self, name: &str) {
+        println!(
+            "  {name:<66} {:>8.1} {:>8.1} {:>18.2} {:>18.1}",
+            self.percentile(0.5),
+            self.percentile(0.99),
+            self.items_read as f64 / self.returned.max(1) as f64,
+            self.items_read as f64 / self.latencies.len().max(1) as f64
+        );
+    }
+
     fn percentile(&self, p: f64) -> f64 {
         let mut sorted = self.latencies.clone();
         sorted.sort();
@@ -43,7 +66,8 @@ impl Figures {
     }
 }
 
-async fn measure(stack: &LocalStack, api: &Api, key: &str, requests: Requests, count: usize) -> Figures {
+/// Sends `count` requests of a pattern and measures them.
+pub async fn measure(stack: &LocalStack, api: &Api, key: &str, requests: Requests, count: usize) -> Figures {
     let store = stack.store();
     let mut figures = Figures { latencies: Vec::with_capacity(count), items_read: 0, returned: 0 };
     let mut next: Option<String> = None;
@@ -139,19 +163,9 @@ pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> 
         ("GET /users/{id}/resources (1 each)", "resources", Requests::Each(resources_of("users", user_ids.collect()))),
     ];
     println!("API over the {users}-user tenant ({REQUESTS} requests each, through the full router):");
-    println!(
-        "  {:<66} {:>8} {:>8} {:>18} {:>18}",
-        "request", "p50 ms", "p99 ms", "reads per record", "reads per request"
-    );
+    print_header();
     for (name, key, requests) in patterns {
-        let figures = measure(stack, &api, key, requests, REQUESTS).await;
-        println!(
-            "  {name:<66} {:>8.1} {:>8.1} {:>18.2} {:>18.1}",
-            figures.percentile(0.5),
-            figures.percentile(0.99),
-            figures.items_read as f64 / figures.returned.max(1) as f64,
-            figures.items_read as f64 / REQUESTS as f64
-        );
+        measure(stack, &api, key, requests, REQUESTS).await.print(name);
     }
 
     large_pages(&api).await;

@@ -9,8 +9,10 @@
 //! 5. A second identical bulk: items written (target: under 1% of the first).
 //! 6. The API over that tenant (see [`api`]): latency, items read per item returned, and
 //!    requests/s of the local server under a loopback load.
+//! 7. The gradebook on a tenant of its own (see [`gradebook`]): result routes and result PUTs.
 
 mod api;
+mod gradebook;
 
 use clap::Parser;
 use district_gen::District;
@@ -26,6 +28,9 @@ struct Args {
     /// Students in the generated district.
     #[arg(long, default_value_t = 100_000)]
     students: usize,
+    /// Only the gradebook figures (7).
+    #[arg(long)]
+    gradebook_only: bool,
 }
 
 fn peak_rss_mib() -> f64 {
@@ -41,6 +46,9 @@ fn peak_rss_mib() -> f64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    if args.gradebook_only {
+        return gradebook::run(&stack().await).await;
+    }
     let district = District::new(args.students);
     let file = tempfile::NamedTempFile::new()?;
     let rows = district.write_bulk(file.reopen()?)?;
@@ -110,6 +118,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 6. The API.
     api::run(&local, &t, &district).await?;
+    gradebook::run(&local).await?;
 
     // 3. Raw BatchWriteItem rate of the same records and entries, into a fresh table.
     let raw = stack().await;
