@@ -74,6 +74,7 @@ pub async fn apply(
         modes,
         applied: Applied::default(),
         touched: BTreeSet::new(),
+        packs: BTreeSet::new(),
     };
     // In the binding's order, referenced before referencing; part files (roles, objectives, …)
     // go with the file of their records.
@@ -84,8 +85,14 @@ pub async fn apply(
             None => {}
         }
     }
+    // Packs of the parents whose entries changed; a resumed job rebuilds every pack its
+    // package's records make (the attempt may have written entries and died before).
+    store.rebuild_packs(tenant, std::mem::take(&mut applier.packs)).await?;
     if resumed {
         applier.touched.extend(applier.modes.keys().filter_map(|kind| kind.collection()));
+        for collection in &applier.touched {
+            store.rebuild_all_packs(tenant, *collection).await?;
+        }
     }
     for collection in std::mem::take(&mut applier.touched) {
         store.refresh_counts(tenant, collection).await?;
@@ -102,6 +109,8 @@ struct Applier<'a> {
     applied: Applied,
     /// Collections written to, whose kept counts are refreshed at the end.
     touched: BTreeSet<Collection>,
+    /// Parents whose relation entries changed, whose packs are rebuilt at the end.
+    packs: BTreeSet<(oneroster_model::Relation, String)>,
 }
 
 /// What is known of a record's stored state before deciding.
@@ -144,7 +153,9 @@ impl Applier<'_> {
     async fn write(&mut self, collection: Collection, writes: Vec<RecordWrite>) -> Result<(), ApplyError> {
         if !writes.is_empty() {
             self.touched.insert(collection);
-            self.applied.items_written += self.store.write_records(self.tenant, writes).await?;
+            let wrote = self.store.write_records(self.tenant, writes).await?;
+            self.applied.items_written += wrote.items;
+            self.packs.extend(wrote.packs);
         }
         Ok(())
     }
@@ -425,26 +436,21 @@ fn assemble(record: &mut Record, parts: &Parts) -> Result<(), ApplyError> {
             .map(|value| serde_json::from_value(value.clone()).map_err(|e| ApplyError::StoredRecord("a part", e)))
             .collect()
     }
+    // A line item's or result's objectives, and its score scale (the last row names it).
+    let objectives = || values::<ObjectiveRow>(parts, FileKind::LineItemLearningObjectiveIds.part_key());
+    let scale = || Ok::<_, ApplyError>(values::<GuidRef>(parts, FileKind::LineItemScoreScales.part_key())?.pop());
     match record {
         Record::User(user) => {
             user.roles = values(parts, FileKind::Roles.part_key())?;
             user.user_profiles = values(parts, FileKind::UserProfiles.part_key())?;
         }
         Record::LineItem(item) => {
-            let objectives: Vec<ObjectiveRow> = values(parts, "objectives")?;
-            item.learning_objective_set = LearningObjectiveSet::grouped(&objectives);
-            let scale: Vec<GuidRef> = values(parts, "scoreScales")?;
-            if let Some(scale) = scale.into_iter().last() {
-                item.score_scale = Some(scale);
-            }
+            item.learning_objective_set = LearningObjectiveSet::grouped(&objectives()?);
+            item.score_scale = scale()?;
         }
         Record::Result(result) => {
-            let objectives: Vec<ObjectiveRow> = values(parts, "objectives")?;
-            result.learning_objective_set = LearningObjectiveScoreSet::grouped(&objectives);
-            let scale: Vec<GuidRef> = values(parts, "scoreScales")?;
-            if let Some(scale) = scale.into_iter().last() {
-                result.score_scale = Some(scale);
-            }
+            result.learning_objective_set = LearningObjectiveScoreSet::grouped(&objectives()?);
+            result.score_scale = scale()?;
         }
         _ => {}
     }

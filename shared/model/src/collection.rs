@@ -405,6 +405,55 @@ impl Relation {
         )
     }
 
+    /// Whether the store keeps a pack of the relation's children (their ids in listing order,
+    /// rebuilt after each ingest), so that a page costs one read of the pack and one per
+    /// record instead of one per entry and one per record. Not for relations that API writes
+    /// change (the gradebook's: each write would rebuild a pack, and concurrent writes would
+    /// contend for it) nor for lookups (one child: the entry is as cheap as a pack).
+    pub fn is_packed(self) -> bool {
+        use Relation::*;
+        !matches!(
+            self,
+            UsersByEmail
+                | UsersByUsername
+                | UsersByIdentifier
+                | ClassLineItems
+                | ClassCategories
+                | ClassScoreScales
+                | SchoolScoreScales
+                | ClassResults
+                | LineItemResults
+                | ClassStudentResults
+        )
+    }
+
+    /// The collection whose records make the relation's entries (an enrollment puts a
+    /// student in a class).
+    pub fn made_by(self) -> Collection {
+        use Relation::*;
+        match self {
+            OrgChildren => Collection::Orgs,
+            OrgCourses => Collection::Courses,
+            SchoolClasses | SchoolTerms | TermClasses | CourseClasses => Collection::Classes,
+            SchoolEnrollments | ClassEnrollments | ClassStudents | ClassTeachers | UserEnrollments | UserClasses => {
+                Collection::Enrollments
+            }
+            SchoolStudents | SchoolTeachers | UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
+            SessionChildren => Collection::AcademicSessions,
+            ClassResources => Collection::ClassResources,
+            CourseResources => Collection::CourseResources,
+            UserResources => Collection::UserResources,
+            ClassLineItems | ClassCategories => Collection::LineItems,
+            ClassScoreScales | SchoolScoreScales => Collection::ScoreScales,
+            ClassResults | LineItemResults | ClassStudentResults => Collection::Results,
+        }
+    }
+
+    /// Looks a relation up by [`Relation::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
     /// Whether a parent can have a great many children (a school's enrollments, a term's
     /// classes): the store spreads those over several partitions.
     pub fn is_wide(self) -> bool {

@@ -8,6 +8,7 @@
 //! | ingest job | `{tenant}#job` | `{jobId}` | — |
 //! | record counts | `{tenant}#stats` | `{collection or view}` | — |
 //! | ingest lock | `{tenant}#lock` | `ingest` | — |
+//! | pack of a parent's children | `{tenant}#pack#{relation}#{parent}` | `{chunk:05}` | — |
 //!
 //! A record of a typed view (a school, a student, …) also carries `vpk` =
 //! `{tenant}#view#{view}#{shard}`, the partition key of the sparse GSI `by_view` (sort key `sk`).
@@ -87,6 +88,21 @@ pub fn link_key(tenant: &TenantId, link: &Link) -> (String, String) {
         None => link.child.to_string(),
     };
     (relation_partition(tenant, link.relation, link.parent.as_str(), shard), sk)
+}
+
+/// The key of one chunk of the pack of `parent`'s children in `relation`.
+pub fn pack_key(tenant: &TenantId, relation: Relation, parent: &str, chunk: usize) -> (String, String) {
+    (format!("{tenant}#pack#{}#{parent}", relation.name()), format!("{chunk:05}"))
+}
+
+/// The relation and parent of an entry's partition key (`{tenant}#rel#{relation}#{parent}…`).
+pub fn relation_of_entry(pk: &str) -> Option<(Relation, String)> {
+    let mut parts = pk.split('#').skip(1);
+    if parts.next()? != "rel" {
+        return None;
+    }
+    let relation = Relation::from_name(parts.next()?)?;
+    Some((relation, parts.next()?.to_owned()))
 }
 
 /// The child id of a relation entry's sort key.
@@ -169,7 +185,9 @@ mod tests {
         assert!(pk.starts_with("district-7#rel#school-enrollments#s-1#"), "{pk}");
         assert_eq!(child_of_link_sort_key("u-1#e-1"), "u-1");
         let key = link_key(&tenant(), &via);
-        assert_eq!(decode_link_key(&encode_link_key(&key)), Some(key));
+        assert_eq!(decode_link_key(&encode_link_key(&key)), Some(key.clone()));
+        assert_eq!(relation_of_entry(&key.0), Some((Relation::ClassStudents, "k-1".to_owned())));
+        assert_eq!(relation_of_entry(&pk), Some((Relation::SchoolEnrollments, "s-1".to_owned())));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! | count a collection or view | `X-Total-Count` | the count kept in a stats item ([`listing::Outline`]), re-measured after each ingest | 1 read |
 //! | skip to an offset | `offset=` without a cursor | collections and views: from the nearest kept mark (every 32nd key or more per shard); relations: keys-only walk of the skipped entries | 1 read + under 32 keys; relations `offset` keys. `Link` `next` carries a cursor instead |
 //! | changed since a time | `filter=dateLastModified>'…'` | `Query` `by_modified` per shard, `mod > t` | `limit` items |
-//! | classes of a school / term / course | `/schools/{id}/classes`, `/terms/{id}/classes`, `/courses/{id}/classes` | relation entries `school-classes`, `term-classes`, `course-classes` | `limit` entries + `limit` records |
+//! | classes of a school / term / course | `/schools/{id}/classes`, `/terms/{id}/classes`, `/courses/{id}/classes` | the pack of the parent's children (below), else relation entries `school-classes`, `term-classes`, `course-classes` | 1 pack read (2 past its first 1,000 children) + `limit` records |
 //! | classes of a user | `/users|students|teachers/{id}/classes` | `user-classes` (made by enrollments) | same |
 //! | students / teachers of a class | `/classes/{id}/students|teachers`, `/schools/{s}/classes/{c}/students|teachers` | `class-students`, `class-teachers` (made by enrollments) | same |
 //! | students / teachers of a school | `/schools/{id}/students|teachers` | `school-students`, `school-teachers` (made by user roles) | same |
@@ -25,10 +25,14 @@
 //! | terms and courses of a school | `/schools/{id}/terms`, `/schools/{id}/courses` | `school-terms` (made by classes), `org-courses` | same |
 //! | grading periods of a term | `/terms/{id}/gradingPeriods` | `session-children`, filtered by type | same |
 //! | resources of a class / course / user | `/classes|courses|users/{id}/resources` | `class-resources`, `course-resources`, `user-resources` (made by the link rows of classResources.csv, …) | same |
-//! | line items / results of a class, results of a line item / of a student, categories and score scales of a class | gradebook routes | further relations of the same kind (`class-lineitems`, `lineitem-results`, …), added with that service | same |
+//! | line items / results of a class, results of a line item / of a student in a class, categories and score scales of a class / school | gradebook routes | entries only (`class-line-items`, `line-item-results`, `class-student-results` keyed by the pair, …): API writes change them one at a time | `limit` entries + `limit` records |
+//! | a user by e-mail, username or identifier | `filter=email='…'` | lookup entries keyed by a digest of the value | 1 entry + 1 record |
 //!
-//! Relation routes read the entries, then the records they name with `BatchGetItem`: about
-//! two items per record returned, never the collection. Where one child can be linked twice
+//! Relation routes read the parent's pack ([`packs`]: its children's ids in listing order,
+//! rebuilt by the ingest for every parent whose entries changed), then the records they name
+//! with `BatchGetItem`: about one item per record returned. Relations that API writes change
+//! (the gradebook's) and parents without a pack read the entries instead: about two items per
+//! record. Never the collection. Where one child can be linked twice
 //! (a school's terms through each class, a resource through two link rows), pages and counts
 //! go by distinct children, whose entries are adjacent. A record marked `tobedeleted` keeps its
 //! own entries (it is listed, marked, under its parents) but drops those it makes between two
@@ -54,6 +58,7 @@ pub mod clients;
 pub mod jobs;
 pub mod keys;
 pub mod listing;
+pub mod packs;
 pub mod records;
 pub mod signing;
 mod table;
@@ -64,7 +69,7 @@ pub mod writes;
 pub use clients::OAuthClient;
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
 pub use listing::{Cursor, Listing, Page};
-pub use records::{Digest, RecordWrite, StoredLinks, StoredRecord};
+pub use records::{Digest, RecordWrite, StoredLinks, StoredRecord, Wrote};
 pub use signing::PublishedKeys;
 pub use tenancy::Tenant;
 pub use tenants::TenantRecord;

@@ -49,14 +49,20 @@ pub enum Listing {
 /// Where a listing stopped: the shard and the last sort key returned. Opaque to API clients.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Cursor {
-    shard: u64,
-    after: Option<String>,
+    pub(crate) shard: u64,
+    pub(crate) after: Option<String>,
 }
 
 impl Cursor {
     /// The start of a listing.
     pub fn start() -> Self {
         Self::default()
+    }
+
+    /// The child id the cursor stands after (an entry's sort key may name the linking record
+    /// too: `{child}#{via}`).
+    pub(crate) fn child(&self) -> Option<&str> {
+        self.after.as_deref().map(child_of_link_sort_key)
     }
 
     /// The cursor as text, for a `Link` URL.
@@ -300,11 +306,16 @@ impl Store {
         limit: usize,
         cursor: Cursor,
     ) -> Result<Page, StoreError> {
-        let Listing::Related { relation, .. } = listing else {
+        let Listing::Related { relation, parent } = listing else {
             let (items, next) = self.walk_items(tenant, listing, limit, cursor, None).await?;
             let records = items.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
             return Ok(Page { records, next });
         };
+        if let Some(head) = self.pack_head(tenant, *relation, parent).await? {
+            let (ids, next) = self.pack_page(tenant, (*relation, parent), &head, limit.max(1), &cursor).await?;
+            let records = self.get_many(tenant, relation.child(), &ids).await?;
+            return Ok(Page { records, next });
+        }
         let (ids, next) = if listing.repeats_children() {
             let (children, more) = self.distinct_children(tenant, listing, cursor, Some(limit)).await?;
             let next = if more { children.last().map(|(_, at)| at.clone()) } else { None };
@@ -324,6 +335,11 @@ impl Store {
     pub async fn skip(&self, tenant: &Tenant, listing: &Listing, offset: u64) -> Result<Option<Cursor>, StoreError> {
         if offset == 0 {
             return Ok(Some(Cursor::start()));
+        }
+        if let Listing::Related { relation, parent } = listing {
+            if let Some(head) = self.pack_head(tenant, *relation, parent).await? {
+                return self.pack_skip(tenant, (*relation, parent), &head, offset).await;
+            }
         }
         if listing.repeats_children() {
             let limit = usize::try_from(offset).unwrap_or(usize::MAX);
@@ -363,7 +379,7 @@ impl Store {
     /// The distinct children of a relation's entries from `start` (entries of one child are
     /// adjacent: same shard, sort keys `{child}#{via}`), each with a cursor at an entry of it,
     /// up to `limit` of them; and whether entries may follow. Reads keys only.
-    async fn distinct_children(
+    pub(crate) async fn distinct_children(
         &self,
         tenant: &Tenant,
         listing: &Listing,
@@ -399,6 +415,11 @@ impl Store {
     /// view (refreshed after every ingest), a `Select=COUNT` over the index or entries, or, where
     /// children may repeat, the distinct children of a keys-only walk.
     pub async fn count(&self, tenant: &Tenant, listing: &Listing) -> Result<u64, StoreError> {
+        if let Listing::Related { relation, parent } = listing {
+            if let Some(head) = self.pack_head(tenant, *relation, parent).await? {
+                return Ok(head.total);
+            }
+        }
         if listing.repeats_children() {
             return Ok(self.distinct_children(tenant, listing, Cursor::start(), None).await?.0.len() as u64);
         }
@@ -524,12 +545,7 @@ impl Store {
         let mut listings = Vec::new();
         for relation in Relation::ALL.into_iter().filter(|r| r.is_wide() && r.child() == collection) {
             if !parents.contains_key(&relation.parent()) {
-                let all = Listing::Collection(relation.parent());
-                let mut ids = Vec::new();
-                for shard in 0..all.shards() {
-                    ids.extend(self.shard_keys(tenant, &all, shard).await?.into_iter().map(|key| key.sort_key));
-                }
-                parents.insert(relation.parent(), ids);
+                parents.insert(relation.parent(), self.all_ids(tenant, relation.parent()).await?);
             }
             let ids = parents.get(&relation.parent()).into_iter().flatten();
             listings.extend(ids.map(|parent| Listing::Related { relation, parent: parent.clone() }));
@@ -551,6 +567,16 @@ impl Store {
             done.map_err(|e| StoreError::Task(e.to_string()))??;
         }
         Ok(())
+    }
+
+    /// The sourcedIds of every record of a collection (keys only).
+    pub(crate) async fn all_ids(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<String>, StoreError> {
+        let all = Listing::Collection(collection);
+        let mut ids = Vec::new();
+        for shard in 0..all.shards() {
+            ids.extend(self.shard_keys(tenant, &all, shard).await?.into_iter().map(|key| key.sort_key));
+        }
+        Ok(ids)
     }
 
     /// Every sort key of one shard of a listing, in order, with its record's status and

@@ -2,14 +2,14 @@
 
 use crate::batch::{get_all, write_all, Item, Write};
 use crate::keys::{
-    decode_link_key, encode_link_key, link_key, modified_sort_key, record_key, record_partition, shard_of,
-    view_partition, RECORD_SHARDS,
+    decode_link_key, encode_link_key, link_key, modified_sort_key, record_key, record_partition, relation_of_entry,
+    shard_of, view_partition, RECORD_SHARDS,
 };
 use crate::Tenant;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::{Collection, Link, SourcedId, Status, Timestamp, View};
-use std::collections::{HashMap, HashSet};
+use oneroster_model::{Collection, Link, Relation, SourcedId, Status, Timestamp, View};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A record as stored: its JSON body (exactly what the API serves) and what the ingest needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -229,19 +229,40 @@ impl Store {
     /// and the deletions of those that no longer hold, then the records. A record item is
     /// written only after its entries, so an apply that dies midway and is run again finds
     /// every unwritten record still different and writes it: nothing is left half done.
-    /// Returns the number of items written or deleted.
-    pub async fn write_records(&self, tenant: &Tenant, records: Vec<RecordWrite>) -> Result<u64, StoreError> {
+    pub async fn write_records(&self, tenant: &Tenant, records: Vec<RecordWrite>) -> Result<Wrote, StoreError> {
         let mut entry_writes = Vec::new();
         let mut record_writes = Vec::with_capacity(records.len());
+        let mut packs = BTreeSet::new();
         for record in records {
             let (entries, encoded) = entry_changes(tenant, &record);
+            for write in &entries {
+                let pk = match write {
+                    Write::Put(item) => item.get("pk").and_then(|v| v.as_s().ok()),
+                    Write::Delete(pk, _) => Some(pk),
+                };
+                if let Some((relation, parent)) = pk.and_then(|pk| relation_of_entry(pk)) {
+                    if relation.is_packed() {
+                        packs.insert((relation, parent));
+                    }
+                }
+            }
             entry_writes.extend(entries);
             record_writes.push(Write::Put(record_item(tenant, &record, encoded)));
         }
-        let mut written = write_all(&self.client, &self.table, entry_writes).await?;
-        written += write_all(&self.client, &self.table, record_writes).await?;
-        Ok(written)
+        let mut items = write_all(&self.client, &self.table, entry_writes).await?;
+        items += write_all(&self.client, &self.table, record_writes).await?;
+        Ok(Wrote { items, packs })
     }
+}
+
+/// What [`Store::write_records`] did.
+#[derive(Debug, Default)]
+pub struct Wrote {
+    /// Items written or deleted.
+    pub items: u64,
+    /// The parents whose packs are stale now (their entries changed): rebuild them with
+    /// [`Store::rebuild_packs`] once the writes of a package are done.
+    pub packs: BTreeSet<(Relation, String)>,
 }
 
 /// What a record's write does to relation entries: puts the entries that are new, deletes those

@@ -152,7 +152,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         chunks.push(chunk);
         for chunk in chunks {
             let started = Instant::now();
-            written += raw.store().write_records(&t, chunk).await?;
+            written += raw.store().write_records(&t, chunk).await?.items;
             writing += started.elapsed();
         }
     }
