@@ -156,10 +156,17 @@ async fn an_lms_syncs_grades_and_the_sis_keeps_them() {
     assert_ne!(stored["dateLastModified"], "2026-01-01T00:00:00.000Z");
     let class_items = walk(&api, "getLineItemsForClass", &format!("/classes/{}/lineItems", d.class_id(0, 0))).await;
     assert!(class_items.contains(&"lms-essay".to_owned()));
+    // The class's list serves the replaced body, not the first one.
+    let listed =
+        api.get(&format!("{BASE}/classes/{}/lineItems?filter=sourcedId%3D'lms-essay'", d.class_id(0, 0))).await;
+    assert_eq!(listed.body["lineItems"][0]["title"], "Essay (final)");
+    let class_results = format!("{BASE}/classes/{}/results?limit=1", d.class_id(0, 0));
+    let results_before = api.get(&class_results).await.total_count();
 
     // Extra credit and exempt kept as sent; the result is in its class's lists.
     let body = json!({"result": result(&d, "lms-essay", 104.5, "exempt")});
     assert_eq!(put("/results/lms-r1".into(), body).await.status, 201);
+    assert_eq!(api.get(&class_results).await.total_count(), results_before + 1, "the class counts its new result");
     let kept = api.call(Service::Gradebook, "getResult", "/results/lms-r1").await.body["result"].clone();
     assert_eq!((&kept["score"], &kept["scoreStatus"], &kept["comment"]), (&json!(104.5), &json!("exempt"), &json!("")));
     let path = format!("/classes/{}/students/{}/results", d.class_id(0, 0), d.class_students(0, 0)[0]);
@@ -216,8 +223,10 @@ async fn an_lms_syncs_grades_and_the_sis_keeps_them() {
 
     // DELETE: 204, then 404 and gone from lists; the change feed still shows the tombstone.
     let before = api.get(&format!("{BASE}/results?limit=1")).await.total_count();
+    let class_before = api.get(&class_results).await.total_count();
     let deleted = api.send_json("DELETE", &format!("{BASE}/results/lms-r2"), "").await;
     assert_eq!(deleted.status, 204);
+    assert_eq!(api.get(&class_results).await.total_count(), class_before - 1, "and no longer counts it");
     assert_eq!(api.get(&format!("{BASE}/results/lms-r2")).await.status, 404);
     assert_eq!(api.send_json("DELETE", &format!("{BASE}/results/lms-r2"), "").await.status, 404);
     assert!(!walk(&api, "getAllResults", "/results").await.contains(&"lms-r2".to_owned()));

@@ -449,6 +449,28 @@ impl Relation {
         }
     }
 
+    /// Whether its entries carry a copy of the child record, so that a page reads one item
+    /// per record: the gradebook's relations, which are not packed (see [`Relation::is_packed`])
+    /// and whose child makes its own entries (so every write of the child rewrites them).
+    pub fn carries_bodies(self) -> bool {
+        use Relation::*;
+        matches!(
+            self,
+            ClassLineItems
+                | ClassScoreScales
+                | SchoolScoreScales
+                | ClassResults
+                | LineItemResults
+                | ClassStudentResults
+        )
+    }
+
+    /// Whether the store keeps the count of each parent's children: wide relations, and a
+    /// class's results (a class's results pass a page: students times line items).
+    pub fn keeps_counts(self) -> bool {
+        self.is_wide() || self == Relation::ClassResults
+    }
+
     /// Looks a relation up by [`Relation::name`].
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.name() == name)

@@ -46,6 +46,11 @@ pub fn stats_key(tenant: &TenantId, name: &str) -> (String, String) {
     (format!("{tenant}#stats"), name.to_owned())
 }
 
+/// The name under which the count of a parent's children is kept (relations that keep counts).
+pub fn relation_stats_name(relation: Relation, parent: &str) -> String {
+    format!("rel#{}#{parent}", relation.name())
+}
+
 /// The full key of a record.
 pub fn record_key(tenant: &TenantId, collection: Collection, id: &str) -> (String, String) {
     (record_partition(tenant, collection, shard_of(id, RECORD_SHARDS)), id.to_owned())

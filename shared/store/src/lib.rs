@@ -25,13 +25,15 @@
 //! | terms and courses of a school | `/schools/{id}/terms`, `/schools/{id}/courses` | `school-terms` (made by classes), `org-courses` | same |
 //! | grading periods of a term | `/terms/{id}/gradingPeriods` | `session-children`, filtered by type | same |
 //! | resources of a class / course / user | `/classes|courses|users/{id}/resources` | `class-resources`, `course-resources`, `user-resources` (made by the link rows of classResources.csv, …) | same |
-//! | line items / results of a class, results of a line item / of a student in a class, categories and score scales of a class / school | gradebook routes | entries only (`class-line-items`, `line-item-results`, `class-student-results` keyed by the pair, …): API writes change them one at a time | `limit` entries + `limit` records |
+//! | line items / results of a class, results of a line item / of a student in a class, score scales of a class / school | gradebook routes | entries carrying a copy of their record (`class-line-items`, `line-item-results`, `class-student-results` keyed by the pair, …), rewritten with every write of the record: API writes change them one at a time, so they are not packed | `limit` items; a class's results keep their count |
+//! | categories of a class | `/classes/{id}/categories` | `class-categories` (made by line items) | `limit` entries + `limit` records |
 //! | a user by e-mail, username or identifier | `filter=email='…'` | lookup entries keyed by a digest of the value | 1 entry + 1 record |
 //!
 //! Relation routes read the parent's pack ([`packs`]: its children's ids in listing order,
 //! rebuilt by the ingest for every parent whose entries changed), then the records they name
-//! with `BatchGetItem`: about one item per record returned. Relations that API writes change
-//! (the gradebook's) and parents without a pack read the entries instead: about two items per
+//! with `BatchGetItem`: about one item per record returned. The gradebook's relations, which
+//! API writes change, read entries that carry their record: one item per record. A parent
+//! without a pack, and a class's categories, read entries then records: about two items per
 //! record. Never the collection. Where one child can be linked twice
 //! (a school's terms through each class, a resource through two link rows), pages and counts
 //! go by distinct children, whose entries are adjacent. A record marked `tobedeleted` keeps its

@@ -6,7 +6,7 @@
 use crate::batch::Item;
 use crate::keys::{
     child_of_link_sort_key, modified_after, modified_sort_key, record_partition, relation_partition, relation_shards,
-    shard_of, stats_key, view_partition, RECORD_SHARDS,
+    relation_stats_name, shard_of, stats_key, view_partition, RECORD_SHARDS,
 };
 use crate::records::{query_pages, s, to_record};
 use crate::Tenant;
@@ -195,8 +195,8 @@ impl Listing {
     }
 
     /// The name its count is kept under, for the listings whose count is kept.
-    /// Kept for collections, views, and each parent of a wide relation (a school's students:
-    /// too many entries to count per request).
+    /// Kept for collections, views, and each parent of a relation that keeps counts (a
+    /// school's students, a class's results: too many entries to count per request).
     fn stats_name(&self) -> Option<String> {
         match self {
             Listing::Active(inner) if matches!(**inner, Listing::Collection(_) | Listing::View(_)) => {
@@ -204,8 +204,8 @@ impl Listing {
             }
             Listing::Collection(collection) => Some(collection.name().to_owned()),
             Listing::View(view) => Some(view.name().to_owned()),
-            Listing::Related { relation, parent } if relation.is_wide() => {
-                Some(format!("rel#{}#{parent}", relation.name()))
+            Listing::Related { relation, parent } if relation.keeps_counts() => {
+                Some(relation_stats_name(*relation, parent))
             }
             _ => None,
         }
@@ -314,6 +314,11 @@ impl Store {
         if let Some(head) = self.pack_head(tenant, *relation, parent).await? {
             let (ids, next) = self.pack_page(tenant, (*relation, parent), &head, limit.max(1), &cursor).await?;
             let records = self.get_many(tenant, relation.child(), &ids).await?;
+            return Ok(Page { records, next });
+        }
+        if relation.carries_bodies() {
+            let (entries, next) = self.walk_items(tenant, listing, limit, cursor, None).await?;
+            let records = entries.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
             return Ok(Page { records, next });
         }
         let (ids, next) = if listing.repeats_children() {
@@ -537,13 +542,14 @@ impl Store {
         Ok(())
     }
 
-    /// Recounts the wide relations whose entries records of `collection` make (a school's
-    /// classes, enrollments, students, teachers, courses; a term's classes), for every parent,
-    /// so that their `X-Total-Count` costs one read. Wide relations never repeat a child.
+    /// Recounts the relations that keep counts whose children are records of `collection` (a
+    /// school's classes, enrollments, students, teachers, courses; a term's classes; a class's
+    /// results), for every parent, so that their `X-Total-Count` costs one read. None of them
+    /// repeats a child.
     async fn refresh_relation_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
         let mut parents: HashMap<Collection, Vec<String>> = HashMap::new();
         let mut listings = Vec::new();
-        for relation in Relation::ALL.into_iter().filter(|r| r.is_wide() && r.child() == collection) {
+        for relation in Relation::ALL.into_iter().filter(|r| r.keeps_counts() && r.child() == collection) {
             if !parents.contains_key(&relation.parent()) {
                 parents.insert(relation.parent(), self.all_ids(tenant, relation.parent()).await?);
             }

@@ -41,6 +41,13 @@ pub struct StoredRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredLinks(Vec<String>);
 
+impl StoredLinks {
+    /// The `(pk, sk)` of every entry.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.0.iter().filter_map(|text| decode_link_key(text))
+    }
+}
+
 /// What the ingest needs to know of a stored record to decide whether to write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
@@ -274,8 +281,20 @@ pub(crate) fn entry_changes(tenant: &Tenant, record: &RecordWrite) -> (Vec<Write
         record.previous_links.as_ref().map(|p| p.0.iter().map(String::as_str).collect()).unwrap_or_default();
     let now: HashSet<&str> = encoded.iter().map(String::as_str).collect();
     let mut writes = Vec::new();
-    for (key, text) in keys.iter().zip(&encoded) {
-        if !before.contains(text.as_str()) {
+    for ((key, text), link) in keys.iter().zip(&encoded).zip(&record.links) {
+        // An entry carrying its child's body is rewritten with every write of the child.
+        let bodied = link.relation.carries_bodies() && link.via.is_none();
+        if bodied {
+            let mut item = record_item(tenant, record, Vec::new());
+            for (name, value) in [("pk", &key.0), ("sk", &key.1)] {
+                item.insert(name.to_owned(), AttributeValue::S(value.clone()));
+            }
+            // Not in the record's own indexes: the entry is found through its parent only.
+            for index_key in ["mod", "vpk"] {
+                item.remove(index_key);
+            }
+            writes.push(Write::Put(item));
+        } else if !before.contains(text.as_str()) {
             writes.push(Write::Put(entry_item(key, record.collection, record.id.as_str())));
         }
     }

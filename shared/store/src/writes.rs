@@ -5,11 +5,12 @@
 //! record changed and is told to read it again.
 
 use crate::batch::Write;
-use crate::keys::stats_key;
+use crate::keys::{link_key, relation_of_entry, relation_stats_name, stats_key};
 use crate::records::{entry_changes, record_item};
 use crate::{RecordWrite, Store, StoreError, StoredRecord, Tenant};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use oneroster_model::Status;
+use std::collections::HashSet;
 
 /// Items one DynamoDB transaction may hold.
 const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -35,6 +36,7 @@ impl Store {
         expected: Option<&StoredRecord>,
     ) -> Result<Written, StoreError> {
         let (entries, encoded) = entry_changes(tenant, &record);
+        let kept_counts = kept_count_changes(tenant, &record);
         let mut items: Vec<TransactWriteItem> =
             entries.into_iter().map(|write| transact(&self.table, write)).collect::<Result<_, _>>()?;
         let counted =
@@ -64,20 +66,47 @@ impl Store {
             };
         }
         if before != after {
-            let (pk, sk) = stats_key(tenant, record.collection.name());
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", AttributeValue::S(pk))
-                .key("sk", AttributeValue::S(sk))
-                .update_expression("ADD n :n, active :active")
-                .expression_attribute_values(":n", AttributeValue::N((after.0 - before.0).to_string()))
-                .expression_attribute_values(":active", AttributeValue::N((after.1 - before.1).to_string()))
-                .send()
-                .await?;
+            self.add_to_count(tenant, record.collection.name(), after.0 - before.0, Some(after.1 - before.1)).await?;
+        }
+        for (name, change) in kept_counts {
+            self.add_to_count(tenant, &name, change, None).await?;
         }
         Ok(Written::Done)
     }
+
+    /// Adds to a kept count (and to its active count, when given).
+    async fn add_to_count(&self, tenant: &Tenant, name: &str, n: i64, active: Option<i64>) -> Result<(), StoreError> {
+        let (pk, sk) = stats_key(tenant, name);
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .update_expression(if active.is_some() { "ADD n :n, active :active" } else { "ADD n :n" })
+            .expression_attribute_values(":n", AttributeValue::N(n.to_string()));
+        if let Some(active) = active {
+            update = update.expression_attribute_values(":active", AttributeValue::N(active.to_string()));
+        }
+        update.send().await?;
+        Ok(())
+    }
+}
+
+/// The kept counts of relations (a class's results) that a record's write changes: +1 under a
+/// parent it joins, -1 under one it leaves.
+fn kept_count_changes(tenant: &Tenant, record: &RecordWrite) -> Vec<(String, i64)> {
+    let now: HashSet<(String, String)> = record.links.iter().map(|link| link_key(tenant, link)).collect();
+    let before: HashSet<(String, String)> =
+        record.previous_links.as_ref().map(|links| links.keys().collect()).unwrap_or_default();
+    let counted = |key: &(String, String)| {
+        relation_of_entry(&key.0)
+            .filter(|(relation, _)| relation.keeps_counts())
+            .map(|(relation, parent)| relation_stats_name(relation, &parent))
+    };
+    let joined = now.difference(&before).filter_map(counted).map(|name| (name, 1));
+    let left = before.difference(&now).filter_map(counted).map(|name| (name, -1));
+    joined.chain(left).collect()
 }
 
 fn transact(table: &str, write: Write) -> Result<TransactWriteItem, StoreError> {

@@ -58,7 +58,8 @@ impl Figures {
         );
     }
 
-    fn percentile(&self, p: f64) -> f64 {
+    /// The latency at percentile `p` (0 to 1), in milliseconds.
+    pub fn percentile(&self, p: f64) -> f64 {
         let mut sorted = self.latencies.clone();
         sorted.sort();
         let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;

@@ -75,9 +75,15 @@ pub async fn run(stack: &LocalStack) -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(reply.status, 200, "{id}: {}", reply.body);
     }
     let elapsed = loop_started.elapsed();
-    Figures { latencies, items_read: 0, returned: 0 }.print("PUT /results/{id} (replacing, one after another)");
+    let put = Figures { latencies, items_read: 0, returned: 0 };
     println!(
-        "  a loop of {} result PUTs: {:.0} writes/s (each: one transaction of the record, its entries and the count)",
+        "  {:<66} {:>8.1} {:>8.1}",
+        "PUT /results/{id} (replacing, one after another)",
+        put.percentile(0.5),
+        put.percentile(0.99)
+    );
+    println!(
+        "  a loop of {} result PUTs: {:.0} writes/s (each: one transaction of the record and its entries)",
         targets.len(),
         targets.len() as f64 / elapsed.as_secs_f64()
     );
