@@ -34,7 +34,7 @@ stop:
 run: stack-up build
 	@eval "$$($(STACK) env)"; \
 	mkdir -p .local/demo .local/run; \
-	./target/debug/district-gen --students $(DEMO_STUDENTS) --out .local/demo/bulk.zip --delta .local/demo/delta.zip; \
+	./target/debug/district-gen --students $(DEMO_STUDENTS) --line-items 2 --out .local/demo/bulk.zip --delta .local/demo/delta.zip; \
 	if [ -f .local/run/local-server.pid ]; then kill $$(cat .local/run/local-server.pid) 2>/dev/null || true; fi; \
 	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) > .local/run/local-server.log 2>&1 & echo $$! > .local/run/local-server.pid; \
 	for i in $$(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$(PORT)/.well-known/jwks.json && break; sleep 0.2; done; \
@@ -53,6 +53,7 @@ run: stack-up build
 	echo "    curl -s -H \"Authorization: Bearer \$$TOKEN\" '$(API)/students?limit=2&fields=sourcedId,givenName,familyName'" && \
 	echo "  Discovery document: $(API)/discovery/" && \
 	echo "  Resources service:  http://127.0.0.1:$(PORT)/ims/oneroster/resources/v1p2/classes/cls-0000-0000/resources" && \
+	echo "  Gradebook service:  http://127.0.0.1:$(PORT)/ims/oneroster/gradebook/v1p2/classes/cls-0000-0000/results" && \
 	echo "  DynamoDB Local $$DYNAMODB_ENDPOINT, S3/SQS (moto) $$S3_ENDPOINT, table oneroster, bucket oneroster-uploads" && \
 	echo "  Admin CLI (with: eval \"\$$($(STACK) env)\"):  $(ADMIN) tenant|client|upload|jobs --help" && \
 	echo "  Apply the demo delta:    $(ADMIN) upload .local/demo/delta.zip --tenant $(TENANT)"

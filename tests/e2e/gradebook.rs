@@ -359,3 +359,61 @@ async fn bad_gradebook_files_are_rejected_with_located_errors_and_change_nothing
         assert!(errors.contains(expected), "{expected} in:\n{errors}");
     }
 }
+
+#[tokio::test]
+async fn assessments_score_scales_and_categories_are_written_read_and_deleted() {
+    let (_stack, api, d) = loaded("gradebook-f").await;
+    let put = |path: &str, body: Value| {
+        let api = api.clone();
+        let path = format!("{BASE}{path}");
+        async move { api.send_json("PUT", &path, &body.to_string()).await }
+    };
+    let class = json!({"href": "x", "sourcedId": d.class_id(0, 0), "type": "class"});
+    let scale = json!({"scoreScale": {
+        "title": "Pass/fail", "type": "passfail", "class": class,
+        "scoreScaleValue": [{"itemValueLHS": "Pass", "itemValueRHS": "50"}]
+    }});
+    assert_eq!(put("/scoreScales/lms-pf", scale).await.status, 201);
+    let assessment = json!({"assessmentLineItem": {
+        "title": "State test", "class": class, "resultValueMax": 400.0,
+        "scoreScale": {"href": "x", "sourcedId": "lms-pf", "type": "scoreScale"}
+    }});
+    assert_eq!(put("/assessmentLineItems/lms-state", assessment).await.status, 201);
+    let outcome = json!({"assessmentResult": {
+        "assessmentLineItem": {"href": "x", "sourcedId": "lms-state", "type": "assessmentLineItem"},
+        "student": {"href": "x", "sourcedId": d.student_id(0), "type": "user"},
+        "score": 388.0, "scorePercentile": 97.5, "scoreDate": "2026-05-01", "scoreStatus": "fully graded"
+    }});
+    assert_eq!(put("/assessmentResults/lms-state-0", outcome).await.status, 201);
+    let unknown = json!({"assessmentResult": {
+        "assessmentLineItem": {"href": "x", "sourcedId": "no-such-test", "type": "assessmentLineItem"},
+        "student": {"href": "x", "sourcedId": d.student_id(0), "type": "user"},
+        "scoreDate": "2026-05-01", "scoreStatus": "submitted"
+    }});
+    let refused = put("/assessmentResults/lms-state-1", unknown).await;
+    assert_eq!((refused.status, refused.code_minor()), (422, "invaliddata"));
+
+    let read = api.call(Service::Gradebook, "getAssessmentResult", "/assessmentResults/lms-state-0").await;
+    assert_eq!(read.body["assessmentResult"]["scorePercentile"], 97.5);
+    let item = api.call(Service::Gradebook, "getAssessmentLineItem", "/assessmentLineItems/lms-state").await;
+    assert_eq!(item.body["assessmentLineItem"]["scoreScale"]["sourcedId"], "lms-pf");
+    assert_eq!(walk(&api, "getAllAssessmentLineItems", "/assessmentLineItems").await, ["lms-state"]);
+    assert_eq!(walk(&api, "getAllAssessmentResults", "/assessmentResults").await, ["lms-state-0"]);
+    let scales = walk(&api, "getScoreScalesForClass", &format!("/classes/{}/scoreScales", d.class_id(0, 0))).await;
+    assert_eq!(scales, sorted(vec![d.score_scale_id(0, 0), "lms-pf".to_owned()]));
+    let school = walk(&api, "getScoreScalesForSchool", &format!("/schools/{}/scoreScales", d.school_id(0))).await;
+    assert!(school.contains(&"lms-pf".to_owned()), "a score scale belongs to its class's school");
+
+    for path in [
+        "/assessmentResults/lms-state-0",
+        "/assessmentLineItems/lms-state",
+        "/scoreScales/lms-pf",
+        "/categories/cat-quiz",
+    ] {
+        assert_eq!(api.send_json("DELETE", &format!("{BASE}{path}"), "").await.status, 204, "{path}");
+        assert_eq!(api.get(&format!("{BASE}{path}")).await.status, 404, "{path}");
+    }
+    assert!(walk(&api, "getAllAssessmentResults", "/assessmentResults").await.is_empty());
+    let scales = walk(&api, "getScoreScalesForClass", &format!("/classes/{}/scoreScales", d.class_id(0, 0))).await;
+    assert_eq!(scales, vec![d.score_scale_id(0, 0)]);
+}

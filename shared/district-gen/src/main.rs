@@ -1,4 +1,5 @@
-//! `district-gen --students N --out bulk.zip [--delta delta.zip]`: writes a synthetic district.
+//! `district-gen --students N --out bulk.zip [--delta delta.zip] [--line-items K]`: writes a
+//! synthetic district.
 
 use clap::Parser;
 use district_gen::District;
@@ -20,11 +21,14 @@ struct Args {
     /// Students whose e-mail the delta changes.
     #[arg(long, default_value_t = 10)]
     changed: usize,
+    /// Line items per class; with any, the package carries the gradebook files too.
+    #[arg(long, default_value_t = 0)]
+    line_items: usize,
 }
 
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    let district = District::new(args.students);
+    let district = District { line_items_per_class: args.line_items, ..District::new(args.students) };
     let rows = district.write_bulk(File::create(&args.out)?)?;
     println!("{}: {} rows ({:?})", args.out.display(), rows.total(), rows.files);
     if let Some(delta) = args.delta {
