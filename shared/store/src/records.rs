@@ -41,13 +41,6 @@ pub struct StoredRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredLinks(Vec<String>);
 
-impl StoredLinks {
-    /// The `(pk, sk)` of every entry.
-    pub(crate) fn keys(&self) -> impl Iterator<Item = (String, String)> + '_ {
-        self.0.iter().filter_map(|text| decode_link_key(text))
-    }
-}
-
 /// What the ingest needs to know of a stored record to decide whether to write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
@@ -241,20 +234,10 @@ impl Store {
         let mut record_writes = Vec::with_capacity(records.len());
         let mut packs = BTreeSet::new();
         for record in records {
-            let (entries, encoded) = entry_changes(tenant, &record);
-            for write in &entries {
-                let pk = match write {
-                    Write::Put(item) => item.get("pk").and_then(|v| v.as_s().ok()),
-                    Write::Delete(pk, _) => Some(pk),
-                };
-                if let Some((relation, parent)) = pk.and_then(|pk| relation_of_entry(pk)) {
-                    if relation.is_packed() {
-                        packs.insert((relation, parent));
-                    }
-                }
-            }
-            entry_writes.extend(entries);
-            record_writes.push(Write::Put(record_item(tenant, &record, encoded)));
+            let changes = entry_changes(tenant, &record);
+            packs.extend(changes.joined.into_iter().chain(changes.left).filter(|(relation, _)| relation.is_packed()));
+            entry_writes.extend(changes.writes);
+            record_writes.push(Write::Put(record_item(tenant, &record, changes.encoded)));
         }
         let mut items = write_all(&self.client, &self.table, entry_writes).await?;
         items += write_all(&self.client, &self.table, record_writes).await?;
@@ -272,19 +255,34 @@ pub struct Wrote {
     pub packs: BTreeSet<(Relation, String)>,
 }
 
-/// What a record's write does to relation entries: puts the entries that are new, deletes those
-/// that no longer hold. Also returns the keys of all its entries now, kept in the record item.
-pub(crate) fn entry_changes(tenant: &Tenant, record: &RecordWrite) -> (Vec<Write>, Vec<String>) {
+/// What a record's write does to relation entries.
+pub(crate) struct EntryChanges {
+    /// The puts of entries that are new (and of entries carrying the record's body, rewritten
+    /// with every write) and the deletions of those that no longer hold.
+    pub(crate) writes: Vec<Write>,
+    /// The keys of all its entries now, kept in the record item.
+    pub(crate) encoded: Vec<String>,
+    /// The (relation, parent) of each entry it gains.
+    pub(crate) joined: Vec<(Relation, String)>,
+    /// The (relation, parent) of each entry it loses.
+    pub(crate) left: Vec<(Relation, String)>,
+}
+
+/// The entry writes of a record's write, and the parents it joins and leaves.
+pub(crate) fn entry_changes(tenant: &Tenant, record: &RecordWrite) -> EntryChanges {
     let keys: Vec<(String, String)> = record.links.iter().map(|l| link_key(tenant, l)).collect();
     let encoded: Vec<String> = keys.iter().map(encode_link_key).collect();
     let before: HashSet<&str> =
         record.previous_links.as_ref().map(|p| p.0.iter().map(String::as_str).collect()).unwrap_or_default();
     let now: HashSet<&str> = encoded.iter().map(String::as_str).collect();
-    let mut writes = Vec::new();
+    let (mut writes, mut joined, mut left) = (Vec::new(), Vec::new(), Vec::new());
     for ((key, text), link) in keys.iter().zip(&encoded).zip(&record.links) {
+        let new = !before.contains(text.as_str());
+        if new {
+            joined.push((link.relation, link.parent.to_string()));
+        }
         // An entry carrying its child's body is rewritten with every write of the child.
-        let bodied = link.relation.carries_bodies() && link.via.is_none();
-        if bodied {
+        if link.relation.carries_bodies() && link.via.is_none() {
             let mut item = record_item(tenant, record, Vec::new());
             for (name, value) in [("pk", &key.0), ("sk", &key.1)] {
                 item.insert(name.to_owned(), AttributeValue::S(value.clone()));
@@ -294,16 +292,17 @@ pub(crate) fn entry_changes(tenant: &Tenant, record: &RecordWrite) -> (Vec<Write
                 item.remove(index_key);
             }
             writes.push(Write::Put(item));
-        } else if !before.contains(text.as_str()) {
+        } else if new {
             writes.push(Write::Put(entry_item(key, record.collection, record.id.as_str())));
         }
     }
     for old in before.difference(&now) {
         if let Some((pk, sk)) = decode_link_key(old) {
+            left.extend(relation_of_entry(&pk));
             writes.push(Write::Delete(pk, sk));
         }
     }
-    (writes, encoded)
+    EntryChanges { writes, encoded, joined, left }
 }
 
 fn entry_item((pk, sk): &(String, String), collection: Collection, source: &str) -> Item {

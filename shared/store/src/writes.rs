@@ -5,12 +5,11 @@
 //! record changed and is told to read it again.
 
 use crate::batch::Write;
-use crate::keys::{link_key, relation_of_entry, relation_stats_name, stats_key};
-use crate::records::{entry_changes, record_item};
+use crate::keys::{relation_stats_name, stats_key};
+use crate::records::{entry_changes, record_item, EntryChanges};
 use crate::{RecordWrite, Store, StoreError, StoredRecord, Tenant};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use oneroster_model::Status;
-use std::collections::HashSet;
+use oneroster_model::{Relation, Status};
 
 /// Items one DynamoDB transaction may hold.
 const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -35,16 +34,17 @@ impl Store {
         record: RecordWrite,
         expected: Option<&StoredRecord>,
     ) -> Result<Written, StoreError> {
-        let (entries, encoded) = entry_changes(tenant, &record);
-        let kept_counts = kept_count_changes(tenant, &record);
+        let changes = entry_changes(tenant, &record);
+        let kept_counts = kept_count_changes(&changes);
         let mut items: Vec<TransactWriteItem> =
-            entries.into_iter().map(|write| transact(&self.table, write)).collect::<Result<_, _>>()?;
+            changes.writes.into_iter().map(|write| transact(&self.table, write)).collect::<Result<_, _>>()?;
         let counted =
             |status: &Status, gone: bool| if gone { (0, 0) } else { (1, i64::from(*status == Status::Active)) };
         let before = expected.map_or((0, 0), |stored| counted(&stored.status, stored.gone));
         let after = counted(&record.status, record.gone);
 
-        let mut put = Put::builder().table_name(&self.table).set_item(Some(record_item(tenant, &record, encoded)));
+        let mut put =
+            Put::builder().table_name(&self.table).set_item(Some(record_item(tenant, &record, changes.encoded)));
         put = match expected {
             None => put.condition_expression("attribute_not_exists(pk)"),
             Some(stored) => put
@@ -95,18 +95,12 @@ impl Store {
 
 /// The kept counts of relations (a class's results) that a record's write changes: +1 under a
 /// parent it joins, -1 under one it leaves.
-fn kept_count_changes(tenant: &Tenant, record: &RecordWrite) -> Vec<(String, i64)> {
-    let now: HashSet<(String, String)> = record.links.iter().map(|link| link_key(tenant, link)).collect();
-    let before: HashSet<(String, String)> =
-        record.previous_links.as_ref().map(|links| links.keys().collect()).unwrap_or_default();
-    let counted = |key: &(String, String)| {
-        relation_of_entry(&key.0)
-            .filter(|(relation, _)| relation.keeps_counts())
-            .map(|(relation, parent)| relation_stats_name(relation, &parent))
+fn kept_count_changes(changes: &EntryChanges) -> Vec<(String, i64)> {
+    let counted = |(relation, parent): &(Relation, String), change| {
+        relation.keeps_counts().then(|| (relation_stats_name(*relation, parent), change))
     };
-    let joined = now.difference(&before).filter_map(counted).map(|name| (name, 1));
-    let left = before.difference(&now).filter_map(counted).map(|name| (name, -1));
-    joined.chain(left).collect()
+    let joined = changes.joined.iter().filter_map(|entry| counted(entry, 1));
+    joined.chain(changes.left.iter().filter_map(|entry| counted(entry, -1))).collect()
 }
 
 fn transact(table: &str, write: Write) -> Result<TransactWriteItem, StoreError> {
