@@ -107,7 +107,7 @@ impl Store {
     pub async fn list_jobs(&self, tenant: &Tenant) -> Result<Vec<Job>, StoreError> {
         let items = crate::records::query_partition(&self.client, &self.table, jobs_partition(tenant), None).await?;
         let mut jobs = items.iter().map(job_from).collect::<Result<Vec<_>, _>>()?;
-        jobs.sort_by(|a, b| b.started.cmp(&a.started));
+        jobs.sort_by_key(|job| std::cmp::Reverse(job.started));
         Ok(jobs)
     }
 

@@ -13,6 +13,7 @@ use crate::Tenant;
 use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use oneroster_model::{Collection, Relation, Status, Timestamp, View};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// What a list endpoint reads when the store can serve it page by page.
@@ -550,11 +551,11 @@ impl Store {
         let mut parents: HashMap<Collection, Vec<String>> = HashMap::new();
         let mut listings = Vec::new();
         for relation in Relation::ALL.into_iter().filter(|r| r.keeps_counts() && r.child() == collection) {
-            if !parents.contains_key(&relation.parent()) {
-                parents.insert(relation.parent(), self.all_ids(tenant, relation.parent()).await?);
-            }
-            let ids = parents.get(&relation.parent()).into_iter().flatten();
-            listings.extend(ids.map(|parent| Listing::Related { relation, parent: parent.clone() }));
+            let ids = match parents.entry(relation.parent()) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => slot.insert(self.all_ids(tenant, relation.parent()).await?),
+            };
+            listings.extend(ids.iter().map(|parent| Listing::Related { relation, parent: parent.clone() }));
         }
         let mut tasks = tokio::task::JoinSet::new();
         for listing in listings {
