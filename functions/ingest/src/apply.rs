@@ -501,7 +501,7 @@ fn record_write(
         id: base.sourced_id.clone(),
         status: base.status.clone(),
         modified: base.date_last_modified,
-        body: serde_json::to_string(&record).unwrap_or_default(),
+        body: record.to_json(),
         hash,
         links: record.links(dependency),
         view: record.view(),

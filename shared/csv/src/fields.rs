@@ -6,6 +6,7 @@ use oneroster_model::entities::{GuidRef, Metadata};
 use oneroster_model::time::check_year;
 use oneroster_model::vocab::{Flag, VocabularyError};
 use oneroster_model::{Collection, Date, SourcedId, Timestamp};
+use std::cell::Cell;
 
 /// A row being read, with where it is and where its problems go.
 pub struct RowReader<'a> {
@@ -25,11 +26,24 @@ pub struct RowReader<'a> {
     pub failed: bool,
     /// Whether a boolean was written in upper or mixed case (`TRUE`), accepted with a warning.
     pub loose_booleans: bool,
+    /// Where the search for a column starts, the last one found: rows are read left to right,
+    /// sometimes a column twice, so the column asked for is nearly always that one or the next.
+    pub(crate) last_column: Cell<usize>,
 }
 
 impl<'a> RowReader<'a> {
     fn index(&self, column: &str) -> usize {
-        self.columns.iter().position(|c| *c == column).unwrap_or(usize::MAX)
+        let count = self.columns.len();
+        let start = self.last_column.get();
+        for i in (start..count).chain(0..start.min(count)) {
+            // The callers name columns with the same literals as the layouts, which the
+            // compiler usually merges: the address settles most lookups without a compare.
+            if std::ptr::eq(self.columns[i], column) || self.columns[i] == column {
+                self.last_column.set(i);
+                return i;
+            }
+        }
+        usize::MAX
     }
 
     /// Records a problem with `column`.
@@ -207,6 +221,9 @@ impl<'a> RowReader<'a> {
 
     /// The `metadata.*` extension columns of the row, if any has a value.
     pub fn metadata(&self) -> Option<Metadata> {
+        if self.extensions.is_empty() {
+            return None; // the common case; an empty map still costs its hasher's setup
+        }
         let map: Metadata = self
             .extensions
             .iter()

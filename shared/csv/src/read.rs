@@ -86,6 +86,7 @@ pub fn read_rows(
                 report,
                 failed: false,
                 loose_booleans: false,
+                last_column: Default::default(),
             };
             let mapped = map_row(kind, mode, &mut reader, now);
             loose_booleans |= reader.loose_booleans;

@@ -12,6 +12,7 @@ use crate::vocab::{
     Sex, Status,
 };
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Proprietary extension properties (`metadata.*` CSV columns), kept as given.
 pub type Metadata = serde_json::Map<String, serde_json::Value>;
@@ -24,15 +25,16 @@ pub struct GuidRef {
     pub href: String,
     /// The referenced record.
     pub sourced_id: SourcedId,
-    /// The referenced record's type (`org`, `user`, `academicSession`, …).
+    /// The referenced record's type (`org`, `user`, `academicSession`, …); borrowed from the
+    /// vocabulary when made here, so a reference costs one allocation fewer.
     #[serde(rename = "type")]
-    pub ref_type: String,
+    pub ref_type: Cow<'static, str>,
 }
 
 impl GuidRef {
     /// A reference to `id` in `collection`.
     pub fn to(collection: Collection, id: SourcedId) -> Self {
-        Self { href: collection.href(&id), ref_type: collection.ref_type().to_owned(), sourced_id: id }
+        Self { href: collection.href(&id), ref_type: Cow::Borrowed(collection.ref_type()), sourced_id: id }
     }
 }
 

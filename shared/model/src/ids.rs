@@ -70,7 +70,11 @@ pub fn check_sourced_id(text: &str) -> Result<(), IdError> {
     if text.len() >= 256 {
         return Err(IdError::SourcedIdTooLong(text.chars().count()));
     }
-    match text.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '@'))) {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '@');
+    if text.bytes().all(|b| allowed(char::from(b))) {
+        return Ok(());
+    }
+    match text.chars().find(|c| !allowed(*c)) {
         Some(bad) => Err(IdError::SourcedIdCharacter(bad)),
         None => Ok(()),
     }

@@ -1,7 +1,7 @@
 //! Dates and date-times in the exact forms OneRoster writes: `YYYY-MM-DD` and
 //! `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC, millisecond resolution).
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -26,18 +26,60 @@ pub struct Date(pub NaiveDate);
 impl Date {
     /// Parses `YYYY-MM-DD` exactly (no other separators, no time part).
     pub fn parse(text: &str) -> Result<Self, TimeError> {
-        let shape = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-        match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            Ok(date) if shape => Ok(Self(date)),
-            _ => Err(TimeError::Date(text.to_owned())),
-        }
+        let b = text.as_bytes();
+        let shape = b.len() == 10 && b[4] == b'-' && b[7] == b'-';
+        let date = shape
+            .then(|| Some((number(&b[..4])?, number(&b[5..7])?, number(&b[8..])?)))
+            .flatten()
+            .and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y as i32, m, d));
+        date.map(Self).ok_or_else(|| TimeError::Date(text.to_owned()))
+    }
+
+    /// `YYYY-MM-DD` in a fixed buffer (years 0 to 9999), written without the formatting
+    /// machinery: the ingest writes a date or date-time into nearly every record.
+    fn fixed(&self) -> Option<([u8; 24], usize)> {
+        let mut out = [0u8; 24];
+        write_date(&mut out, self.0)?;
+        Some((out, 10))
     }
 }
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d"))
+        match self.fixed() {
+            Some((text, len)) => f.write_str(ascii(&text[..len])),
+            None => write!(f, "{}", self.0.format("%Y-%m-%d")),
+        }
     }
+}
+
+/// The value of a run of ASCII digits; `None` if any byte is not a digit.
+fn number(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |n, b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
+}
+
+/// Writes `value` as `out.len()` decimal digits, zero-padded.
+fn put_digits(out: &mut [u8], mut value: u32) {
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+/// Writes `YYYY-MM-DD` into the first ten bytes of `out`; `None` outside years 0 to 9999.
+fn write_date(out: &mut [u8; 24], date: NaiveDate) -> Option<()> {
+    let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+    put_digits(&mut out[0..4], year);
+    out[4] = b'-';
+    put_digits(&mut out[5..7], date.month());
+    out[7] = b'-';
+    put_digits(&mut out[8..10], date.day());
+    Some(())
+}
+
+/// The text of a buffer this module filled with ASCII.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 /// An instant, always UTC (`dateLastModified`, `scoreDate`, …).
@@ -71,9 +113,31 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.sssZ` in a fixed buffer (years 0 to 9999; see [`Date::fixed`]).
+    fn fixed(&self) -> Option<([u8; 24], usize)> {
+        let mut out = [0u8; 24];
+        write_date(&mut out, self.0.date_naive())?;
+        let time = self.0.time();
+        out[10] = b'T';
+        put_digits(&mut out[11..13], time.hour());
+        out[13] = b':';
+        put_digits(&mut out[14..16], time.minute());
+        out[16] = b':';
+        put_digits(&mut out[17..19], time.second());
+        out[19] = b'.';
+        put_digits(&mut out[20..23], (time.nanosecond() / 1_000_000).min(999));
+        out[23] = b'Z';
+        Some((out, 24))
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+        match self.fixed() {
+            Some((text, len)) => f.write_str(ascii(&text[..len])),
+            None => f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        }
     }
 }
 
@@ -90,7 +154,10 @@ macro_rules! text_serde {
     ($name:ident) => {
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
+                match self.fixed() {
+                    Some((text, len)) => serializer.serialize_str(ascii(&text[..len])),
+                    None => serializer.collect_str(self),
+                }
             }
         }
         impl<'de> Deserialize<'de> for $name {
@@ -124,6 +191,23 @@ mod tests {
         for bad in ["2023-10-02", "2023-10-02T00:00:00+02:00", "2023-10-02 00:00:00.000Z", "yesterday"] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn hand_written_forms_match_chrono() {
+        let mut millis = -62_135_596_800_000i64; // 0001-01-01
+        while millis < 253_402_300_799_999 {
+            let t = Timestamp::from_millis(millis);
+            assert_eq!(t.to_string(), t.0.to_rfc3339_opts(SecondsFormat::Millis, true));
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{t}\""));
+            let d = Date(t.0.date_naive());
+            assert_eq!(d.to_string(), d.0.format("%Y-%m-%d").to_string());
+            assert_eq!(Date::parse(&d.to_string()), Ok(d));
+            millis += 7_919_993_117; // a prime step: every field takes many values
+        }
+        let far = Timestamp(NaiveDate::from_ymd_opt(12_000, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc());
+        assert_eq!(far.to_string(), far.0.to_rfc3339_opts(SecondsFormat::Millis, true));
+        assert!(Date::parse("+123-01-01").is_err());
     }
 
     #[test]
