@@ -4,6 +4,7 @@
 #                       the template's lint, security scan and drift test, and the Lambda build
 #   make bench          ingest and API figures for a 100,000-student district (STUDENTS=… to change)
 #   make bench-gradebook  only the gradebook figures (10,000 students, 5 line items per class)
+#   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)
 #   make stop           stop the local stack
 #   make build-lambdas  the four Lambda functions for x86_64, as zips in target/lambda/
 #   make deploy         build and deploy to AWS with SAM (STACK_NAME=, STAGE=; README)
@@ -19,7 +20,7 @@ ADMIN := ./target/debug/oneroster-admin
 TOOLS := .local/tools
 LAMBDAS := auth ingest rostering resources gradebook
 
-.PHONY: run test bench bench-gradebook stop stack-up lint lint-infra tools build build-lambdas deploy
+.PHONY: run test bench bench-gradebook bench-cpu stop stack-up lint lint-infra tools build build-lambdas deploy
 
 build:
 	cargo build --workspace --bins
@@ -94,6 +95,9 @@ bench: stack-up
 	cargo build --release -p e2e --bin bench && \
 	./target/release/bench --students $(STUDENTS); rc=$$?; \
 	$(STACK) down; exit $$rc
+
+bench-cpu:
+	cargo build --release -p e2e --bin bench && ./target/release/bench --students $(STUDENTS) --cpu-only
 
 bench-gradebook: stack-up
 	@eval "$$($(STACK) env)"; \
