@@ -47,19 +47,23 @@ pub fn print_header() {
 }
 
 impl Figures {
-    /// One line: latency percentiles and items read per record and per request.
+    /// One line: latency percentiles and items read per record and per request (left out for
+    /// requests that return no records: writes).
     pub fn print(&self, name: &str) {
+        let latency = format!("  {name:<66} {:>8.1} {:>8.1}", self.percentile(0.5), self.percentile(0.99));
+        if self.returned == 0 {
+            println!("{latency}");
+            return;
+        }
         println!(
-            "  {name:<66} {:>8.1} {:>8.1} {:>18.2} {:>18.1}",
-            self.percentile(0.5),
-            self.percentile(0.99),
-            self.items_read as f64 / self.returned.max(1) as f64,
+            "{latency} {:>18.2} {:>18.1}",
+            self.items_read as f64 / self.returned as f64,
             self.items_read as f64 / self.latencies.len().max(1) as f64
         );
     }
 
     /// The latency at percentile `p` (0 to 1), in milliseconds.
-    pub fn percentile(&self, p: f64) -> f64 {
+    fn percentile(&self, p: f64) -> f64 {
         let mut sorted = self.latencies.clone();
         sorted.sort();
         let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;

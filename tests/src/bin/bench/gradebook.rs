@@ -75,13 +75,7 @@ pub async fn run(stack: &LocalStack) -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(reply.status, 200, "{id}: {}", reply.body);
     }
     let elapsed = loop_started.elapsed();
-    let put = Figures { latencies, items_read: 0, returned: 0 };
-    println!(
-        "  {:<66} {:>8.1} {:>8.1}",
-        "PUT /results/{id} (replacing, one after another)",
-        put.percentile(0.5),
-        put.percentile(0.99)
-    );
+    Figures { latencies, items_read: 0, returned: 0 }.print("PUT /results/{id} (replacing, one after another)");
     println!(
         "  a loop of {} result PUTs: {:.0} writes/s (each: one transaction of the record and its entries)",
         targets.len(),
