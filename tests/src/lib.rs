@@ -82,9 +82,9 @@ pub fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
     zip.finish().expect("zip").into_inner()
 }
 
-/// The bytes of one of the official samples in `../shared/spec/samples/`.
+/// The bytes of one of the official samples, vendored in `tests/samples/`.
 pub fn sample(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec/samples").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -1,4 +1,4 @@
-//! The CSV binding against the official sample packages in `../shared/spec/samples/` and
+//! The CSV binding against the official sample packages (vendored in `tests/samples/`) and
 //! against generated districts.
 
 use oneroster_csv::{validate, Package, Report};
@@ -6,7 +6,7 @@ use oneroster_model::Timestamp;
 use std::path::PathBuf;
 
 fn sample(name: &str) -> std::fs::File {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/samples").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/samples").join(name);
     std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
