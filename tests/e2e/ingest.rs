@@ -212,7 +212,7 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
         modified: applied_at,
         hash: 0,
         links: Vec::new(),
-        previous_links: None,
+        previous: None,
         parts: None,
         view: None,
         origin: None,

@@ -2,7 +2,7 @@
 //! every endpoint against what the package says, paging to the end, the query parameters, the
 //! errors, and one district's data out of another's reach.
 
-use e2e::{assert_matches_schema, delta_zip, ids, ingest, loaded, tenant, Api, Reply, HOST};
+use e2e::{assert_matches_schema, delta_zip, ids, ingest, loaded, tenant, zip_of, Api, Reply, HOST};
 use oneroster_model::Timestamp;
 use oneroster_openapi::Service;
 use oneroster_store::JobState;
@@ -285,6 +285,35 @@ fn form_encode(text: &str) -> String {
     text.bytes()
         .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
+}
+
+#[tokio::test]
+async fn a_teacher_whose_primary_role_turns_student_moves_from_the_teachers_routes_to_the_students() {
+    let (stack, api, d) = loaded("district-role").await;
+    let user = d.teacher_id(1);
+    let taught = walk(&api, "getClassesForTeacher", &format!("/teachers/{user}/classes")).await;
+    assert!(!taught.is_empty());
+    let roles = format!(
+        "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId\n\
+         role-{user},active,2026-11-25T00:00:00.000Z,{user},primary,student,,,{},\n",
+        d.school_id(d.school_of_teacher(1))
+    );
+    let manifest = district_gen::manifest(&[], &["roles"]);
+    let job = ingest(
+        &stack,
+        &tenant("district-role"),
+        "role.zip",
+        zip_of(&[("manifest.csv", &manifest), ("roles.csv", &roles)]),
+    )
+    .await;
+    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    // The pack of the user's classes names the view it was built in: the delta rebuilt it.
+    for path in [format!("/teachers/{user}/classes"), format!("/teachers/{user}")] {
+        let reply = api.get(&format!("{BASE}{path}")).await;
+        assert_eq!((reply.status, reply.code_minor()), (404, "unknownobject"), "{path}");
+    }
+    assert_eq!(walk(&api, "getClassesForStudent", &format!("/students/{user}/classes")).await, taught);
+    assert_eq!(call(&api, "getStudent", &format!("/students/{user}")).await.status, 200);
 }
 
 #[tokio::test]

@@ -505,7 +505,7 @@ fn record_write(
         hash,
         links: record.links(dependency),
         view: record.view(),
-        previous_links: previous.map(|p| p.links.clone()),
+        previous: previous.map(StoredRecord::prior),
         parts,
         origin: None,
         gone: false,

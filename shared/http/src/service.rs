@@ -214,7 +214,7 @@ async fn serve(
 ) -> Result<Response, ApiError> {
     let endpoint = &app.endpoints[operation_id];
     let tenant = &caller.tenant();
-    let store = &app.store;
+    let store = &app.store.for_request();
     let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
     let request: ListRequest = match target {
         Target::One(collection, view) => {
@@ -224,8 +224,12 @@ async fn serve(
         Target::AllOf(view) => Listing::View(view).into(),
         Target::Related(relation, Parent(collection, view, what), only_view) => {
             let request = ListRequest { listing: Listing::Related { relation, parent: id(0).to_owned() }, only_view };
-            if view.is_some() {
-                respond::require(store, tenant, collection, view, id(0), what).await?;
+            if let Some(wanted) = view {
+                // The parent's pack head names its view; the parent is read only without a pack
+                // or when the head names another view (to tell which answer is right).
+                if store.parent_view(tenant, relation, id(0)).await? != Some(wanted) {
+                    respond::require(store, tenant, collection, view, id(0), what).await?;
+                }
                 return respond::list(store, tenant, endpoint, request, url).await;
             }
             // Entries exist only under parents that exist (references are checked at ingest

@@ -31,7 +31,8 @@
 //!
 //! Relation routes read the parent's pack ([`packs`]: its children's ids in listing order,
 //! rebuilt by the ingest for every parent whose entries changed), then the records they name
-//! with `BatchGetItem`: about one item per record returned. The gradebook's relations, which
+//! with `BatchGetItem`: about one item per record returned. The head names the parent's view,
+//! so a route that wants its parent in one (`/teachers/{id}/classes`) reads no parent. The gradebook's relations, which
 //! API writes change, read entries that carry their record: one item per record. A parent
 //! without a pack, and a class's categories, read entries then records: about two items per
 //! record. Never the collection. Where one child can be linked twice
@@ -71,7 +72,7 @@ pub mod writes;
 pub use clients::OAuthClient;
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
 pub use listing::{Cursor, Listing, Page};
-pub use records::{Digest, RecordWrite, StoredLinks, StoredRecord, Wrote};
+pub use records::{Digest, Prior, RecordWrite, StoredRecord, Wrote};
 pub use signing::PublishedKeys;
 pub use tenancy::Tenant;
 pub use tenants::TenantRecord;
@@ -131,12 +132,21 @@ pub struct Store {
     client: Client,
     table: String,
     reads: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The pack heads read for one request (see [`Store::for_request`]); `None` outside one.
+    heads: Option<packs::Heads>,
 }
 
 impl Store {
     /// A store over `table`, through `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), reads: Default::default() }
+        Self { client, table: table.into(), reads: Default::default(), heads: None }
+    }
+
+    /// A store for one API request: it remembers the pack heads it reads, so that checking a
+    /// relation route's parent, counting and paging read each head once. Not for longer-lived
+    /// work (the ingest rebuilds heads).
+    pub fn for_request(&self) -> Self {
+        Self { heads: Some(Default::default()), ..self.clone() }
     }
 
     /// Items DynamoDB has read for this store (and its clones) through the API's access

@@ -7,6 +7,12 @@
 //! A pack is cut into chunks of 1,000 ids (a chunk stays near 40 KB); the head chunk also
 //! holds the total and the first id of every chunk, so that a page from a cursor reads the head
 //! and at most the chunks it spans.
+//!
+//! The head also copies the parent's view (a user's `teachers`, an org's `schools`), so that
+//! `/teachers/{id}/classes` checks its parent in the item it reads anyway: the ingest rebuilds
+//! the packs of a parent whose view changes. A store made for one request
+//! ([`Store::for_request`]) remembers the heads it read, so the check, the count and the page
+//! of one request read the head once.
 
 use crate::batch::{write_all, Item, Write};
 use crate::keys::{pack_key, relation_shards, shard_of};
@@ -14,8 +20,9 @@ use crate::listing::{Cursor, Listing};
 use crate::records::s;
 use crate::{Store, StoreError, Tenant};
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::Relation;
-use std::collections::HashMap;
+use oneroster_model::{Collection, Relation, View};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 /// Child ids per chunk.
 const CHUNK: usize = 1000;
@@ -29,7 +36,12 @@ pub(crate) struct Pack {
     starts: Vec<String>,
     /// The children of the head chunk.
     first: Vec<String>,
+    /// The parent's view when the pack was built.
+    parent_view: Option<View>,
 }
+
+/// The pack heads one request has read, by relation and parent (`None`: the parent has none).
+pub(crate) type Heads = Arc<Mutex<HashMap<(Relation, String), Option<Arc<Pack>>>>>;
 
 fn split(text: Option<String>) -> Vec<String> {
     text.filter(|t| !t.is_empty()).map(|t| t.split('\n').map(str::to_owned).collect()).unwrap_or_default()
@@ -42,6 +54,8 @@ impl Store {
         tenant: &Tenant,
         parents: impl IntoIterator<Item = (Relation, String)>,
     ) -> Result<(), StoreError> {
+        let parents: Vec<(Relation, String)> = parents.into_iter().collect();
+        let views = self.parent_views(tenant, &parents).await?;
         let mut tasks = tokio::task::JoinSet::new();
         for (relation, parent) in parents {
             if tasks.len() >= 16 {
@@ -49,8 +63,9 @@ impl Store {
                     done.map_err(|e| StoreError::Task(e.to_string()))??;
                 }
             }
+            let view = views.get(&(relation.parent(), parent.clone())).copied();
             let (store, tenant) = (self.clone(), tenant.clone());
-            tasks.spawn(async move { store.rebuild_pack(&tenant, relation, &parent).await });
+            tasks.spawn(async move { store.rebuild_pack(&tenant, relation, &parent, view).await });
         }
         while let Some(done) = tasks.join_next().await {
             done.map_err(|e| StoreError::Task(e.to_string()))??;
@@ -58,21 +73,51 @@ impl Store {
         Ok(())
     }
 
-    /// Rebuilds every pack of the relations whose entries records of `collection` make, for
-    /// every parent (an ingest resumed after dying between its writes and its packs).
+    /// The views of the parents that are in one, read in batches (the views only).
+    async fn parent_views(
+        &self,
+        tenant: &Tenant,
+        parents: &[(Relation, String)],
+    ) -> Result<HashMap<(Collection, String), View>, StoreError> {
+        let mut views = HashMap::new();
+        let wanted: BTreeSet<(Collection, &str)> = parents
+            .iter()
+            .map(|(relation, parent)| (relation.parent(), parent.as_str()))
+            .filter(|(collection, _)| View::ALL.iter().any(|view| view.collection() == *collection))
+            .collect();
+        for collection in wanted.iter().map(|(collection, _)| *collection).collect::<BTreeSet<_>>() {
+            let ids: Vec<&str> = wanted.iter().filter(|(c, _)| *c == collection).map(|(_, id)| *id).collect();
+            views.extend(
+                self.views(tenant, collection, &ids).await?.into_iter().map(|(id, view)| ((collection, id), view)),
+            );
+        }
+        Ok(views)
+    }
+
+    /// Rebuilds every pack of the relations whose entries records of `collection` make or whose
+    /// parents they are, for every parent (an ingest resumed after dying between its writes and
+    /// its packs).
     pub async fn rebuild_all_packs(
         &self,
         tenant: &Tenant,
         collection: oneroster_model::Collection,
     ) -> Result<(), StoreError> {
         let mut parents = Vec::new();
-        for relation in Relation::ALL.into_iter().filter(|r| r.is_packed() && r.made_by() == collection) {
+        // A parent's view may have changed too: its packs copy it.
+        let stale = |r: &Relation| r.is_packed() && (r.made_by() == collection || r.parent() == collection);
+        for relation in Relation::ALL.into_iter().filter(stale) {
             parents.extend(self.all_ids(tenant, relation.parent()).await?.into_iter().map(|id| (relation, id)));
         }
         self.rebuild_packs(tenant, parents).await
     }
 
-    async fn rebuild_pack(&self, tenant: &Tenant, relation: Relation, parent: &str) -> Result<(), StoreError> {
+    async fn rebuild_pack(
+        &self,
+        tenant: &Tenant,
+        relation: Relation,
+        parent: &str,
+        parent_view: Option<View>,
+    ) -> Result<(), StoreError> {
         let listing = Listing::Related { relation, parent: parent.to_owned() };
         let children: Vec<String> = self
             .distinct_children(tenant, &listing, Cursor::start(), None)
@@ -95,6 +140,9 @@ impl Store {
                 let starts: Vec<&str> = chunks.iter().map(|c| c[0].as_str()).collect();
                 item.insert("n".to_owned(), AttributeValue::N(children.len().to_string()));
                 item.insert("starts".to_owned(), AttributeValue::S(starts.join("\n")));
+                if let Some(view) = parent_view {
+                    item.insert("pv".to_owned(), AttributeValue::S(view.name().to_owned()));
+                }
             }
             writes.push(Write::Put(item));
         }
@@ -106,19 +154,42 @@ impl Store {
         Ok(())
     }
 
-    /// The head of a parent's pack, if it has one: one read.
+    /// The head of a parent's pack, if it has one: one read, none when this request's store
+    /// has read it already.
     pub(crate) async fn pack_head(
         &self,
         tenant: &Tenant,
         relation: Relation,
         parent: &str,
-    ) -> Result<Option<Pack>, StoreError> {
+    ) -> Result<Option<Arc<Pack>>, StoreError> {
         if !relation.is_packed() {
             return Ok(None);
         }
-        let Some(item) = self.get_item(pack_key(tenant, relation, parent, 0)).await? else { return Ok(None) };
-        let total = item.get("n").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
-        Ok(Some(Pack { total, starts: split(s(&item, "starts")), first: split(s(&item, "ids")) }))
+        let remembered = |heads: &Heads| heads.lock().ok()?.get(&(relation, parent.to_owned())).cloned();
+        if let Some(head) = self.heads.as_ref().and_then(remembered) {
+            return Ok(head);
+        }
+        let head = self.get_item(pack_key(tenant, relation, parent, 0)).await?.map(|item| {
+            let total = item.get("n").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let parent_view = s(&item, "pv").and_then(|name| View::from_name(&name));
+            Arc::new(Pack { total, starts: split(s(&item, "starts")), first: split(s(&item, "ids")), parent_view })
+        });
+        if let Some(mut heads) = self.heads.as_ref().and_then(|heads| heads.lock().ok()) {
+            heads.insert((relation, parent.to_owned()), head.clone());
+        }
+        Ok(head)
+    }
+
+    /// The view of a relation's parent as its pack recorded it; `None` when the parent has no
+    /// pack or is in no view. A route that wants its parent in a view checks it here before
+    /// reading the parent, at no extra read when the page is read next through this store.
+    pub async fn parent_view(
+        &self,
+        tenant: &Tenant,
+        relation: Relation,
+        parent: &str,
+    ) -> Result<Option<View>, StoreError> {
+        Ok(self.pack_head(tenant, relation, parent).await?.and_then(|head| head.parent_view))
     }
 
     async fn pack_chunk(

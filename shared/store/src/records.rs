@@ -25,7 +25,7 @@ pub struct StoredRecord {
     /// Hash of its content without status and dateLastModified (unchanged-record detection).
     pub hash: u64,
     /// The relation entries it made, to remove those that no longer hold.
-    pub links: StoredLinks,
+    pub(crate) links: StoredLinks,
     /// Sub-records kept beside the body (a user's roles and profiles by sourcedId), as JSON.
     pub parts: Option<String>,
     /// The typed view it belongs to.
@@ -37,9 +37,25 @@ pub struct StoredRecord {
     pub gone: bool,
 }
 
-/// The keys of the relation entries a record made; opaque outside this crate.
+/// The keys of the relation entries a record made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoredLinks(Vec<String>);
+pub(crate) struct StoredLinks(Vec<String>);
+
+/// What a write needs of the record it replaces: the entries it made, to remove those that no
+/// longer hold, and its view, which the pack heads of its children copy (see [`crate::packs`]);
+/// opaque outside this crate.
+#[derive(Debug, Clone)]
+pub struct Prior {
+    links: StoredLinks,
+    view: Option<View>,
+}
+
+impl StoredRecord {
+    /// What a write that replaces this record needs of it.
+    pub fn prior(&self) -> Prior {
+        Prior { links: self.links.clone(), view: self.view }
+    }
+}
 
 /// What the ingest needs to know of a stored record to decide whether to write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,8 +87,8 @@ pub struct RecordWrite {
     pub hash: u64,
     /// The relation entries it makes.
     pub links: Vec<Link>,
-    /// The entries it made before (from the stored record), `None` for a new record.
-    pub previous_links: Option<StoredLinks>,
+    /// The record it replaces, `None` for a new record.
+    pub previous: Option<Prior>,
     /// Sub-records kept beside the body, as JSON.
     pub parts: Option<String>,
     /// The typed view it belongs to (indexed by `by_view`).
@@ -81,6 +97,21 @@ pub struct RecordWrite {
     pub origin: Option<String>,
     /// Whether this is the tombstone of a deletion through the API (see [`StoredRecord::gone`]).
     pub gone: bool,
+}
+
+impl RecordWrite {
+    /// The packs whose heads copy this record's view, when the write changes it (a user whose
+    /// primary role turns from teacher to student): the packs of its children.
+    fn view_change_packs(&self) -> Vec<(Relation, String)> {
+        match &self.previous {
+            Some(prior) if prior.view != self.view => Relation::ALL
+                .into_iter()
+                .filter(|relation| relation.is_packed() && relation.parent() == self.collection)
+                .map(|relation| (relation, self.id.to_string()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 pub(crate) fn s(item: &Item, name: &str) -> Option<String> {
@@ -193,6 +224,19 @@ impl Store {
         Ok(items.iter().filter_map(|i| s(i, "sk")).collect())
     }
 
+    /// The views of the records of `collection` among `ids` that are in one (pack heads copy
+    /// them): 100 keys to a request, the views only.
+    pub(crate) async fn views(
+        &self,
+        tenant: &Tenant,
+        collection: Collection,
+        ids: &[&str],
+    ) -> Result<HashMap<String, View>, StoreError> {
+        let keys = ids.iter().map(|id| record_key(tenant, collection, id)).collect();
+        let items = get_all(&self.client, &self.table, keys, Some("sk, vw")).await?;
+        Ok(items.iter().filter_map(|i| Some((s(i, "sk")?, View::from_name(&s(i, "vw")?)?))).collect())
+    }
+
     /// Every record of a collection, reduced to what the ingest needs to decide whether to
     /// write (a full read of the collection, done once per bulk file, 16 shards in parallel).
     pub async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
@@ -236,6 +280,7 @@ impl Store {
         for record in records {
             let changes = entry_changes(tenant, &record);
             packs.extend(changes.joined.into_iter().chain(changes.left).filter(|(relation, _)| relation.is_packed()));
+            packs.extend(record.view_change_packs());
             entry_writes.extend(changes.writes);
             record_writes.push(Write::Put(record_item(tenant, &record, changes.encoded)));
         }
@@ -273,7 +318,7 @@ pub(crate) fn entry_changes(tenant: &Tenant, record: &RecordWrite) -> EntryChang
     let keys: Vec<(String, String)> = record.links.iter().map(|l| link_key(tenant, l)).collect();
     let encoded: Vec<String> = keys.iter().map(encode_link_key).collect();
     let before: HashSet<&str> =
-        record.previous_links.as_ref().map(|p| p.0.iter().map(String::as_str).collect()).unwrap_or_default();
+        record.previous.as_ref().map(|p| p.links.0.iter().map(String::as_str).collect()).unwrap_or_default();
     let now: HashSet<&str> = encoded.iter().map(String::as_str).collect();
     let (mut writes, mut joined, mut left) = (Vec::new(), Vec::new(), Vec::new());
     for ((key, text), link) in keys.iter().zip(&encoded).zip(&record.links) {

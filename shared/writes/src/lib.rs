@@ -168,7 +168,7 @@ pub async fn delete(
             hash: stored.hash,
             // A tombstone sits under no parent: relation routes no longer list it.
             links: Vec::new(),
-            previous_links: Some(stored.links.clone()),
+            previous: Some(stored.prior()),
             parts: stored.parts.clone(),
             view: None,
             origin: Some(origin.0.clone()),
@@ -264,7 +264,7 @@ async fn write(
         modified: record.base().date_last_modified,
         hash,
         links,
-        previous_links: stored.map(|stored| stored.links.clone()),
+        previous: stored.map(StoredRecord::prior),
         parts: None,
         view: record.view(),
         origin: Some(origin.0.clone()),

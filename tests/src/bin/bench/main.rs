@@ -161,7 +161,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     hash: 0,
                     links: record.links(None),
                     view: record.view(),
-                    previous_links: None,
+                    previous: None,
                     parts: None,
                     origin: None,
                     gone: false,
