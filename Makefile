@@ -61,6 +61,7 @@ run: stack-up build
 
 lint:
 	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
 
 # Pinned infrastructure tools (cfn-lint, checkov, cargo-lambda, zig) in their own virtualenv.
 $(TOOLS)/installed: infra/requirements.txt

@@ -11,7 +11,7 @@ async fn all(store: &Store, tenant: &Tenant, collection: Collection) -> BTreeMap
     let mut records = BTreeMap::new();
     let mut cursor = Cursor::start();
     loop {
-        let page = store.page(tenant, &Listing::Collection(collection), 500, cursor).await.unwrap();
+        let page = store.page(tenant, &Listing::Collection(collection), 500, cursor).await.expect("a page");
         for record in page.records {
             assert!(records.insert(record.id.clone(), record).is_none(), "a record listed twice");
         }
@@ -27,7 +27,7 @@ async fn related(store: &Store, tenant: &Tenant, relation: Relation, parent: &st
     let mut cursor = Cursor::start();
     let listing = Listing::Related { relation, parent: parent.to_owned() };
     loop {
-        let page = store.page(tenant, &listing, 7, cursor).await.unwrap();
+        let page = store.page(tenant, &listing, 7, cursor).await.expect("a page");
         ids.extend(page.records.into_iter().map(|r| r.id));
         match page.next {
             Some(next) => cursor = next,
@@ -40,7 +40,7 @@ async fn related(store: &Store, tenant: &Tenant, relation: Relation, parent: &st
 }
 
 fn json(record: &StoredRecord) -> Value {
-    serde_json::from_str(&record.body).unwrap()
+    serde_json::from_str(&record.body).expect("stored JSON")
 }
 
 #[tokio::test]
@@ -60,7 +60,7 @@ async fn the_official_delta_sample_is_applied_with_users_composed_from_roles_and
     let class = json(&stack.store().get(&t, Collection::Classes, "CLASS_001").await.unwrap().unwrap());
     assert_eq!(class["course"]["sourcedId"], "COURSE_001");
     assert_eq!(class["terms"][0]["href"], "/ims/oneroster/rostering/v1p2/academicSessions/ACAD_SESS_1");
-    let report = stack.report(job.report_key.as_deref().unwrap()).await.unwrap();
+    let report = stack.report(job.report_key.as_deref().expect("a report key")).await.expect("the report");
     assert_eq!(report["job"]["state"], "applied");
 }
 
@@ -247,7 +247,7 @@ pub(crate) async fn assert_rejected_and_nothing_changed(
     for (collection, before) in Collection::ALL.into_iter().zip(before) {
         assert_eq!(all(stack.store(), t, collection).await, before, "{name} changed stored {}", collection.name());
     }
-    let report = stack.report(job.report_key.as_deref().unwrap()).await.unwrap();
+    let report = stack.report(job.report_key.as_deref().expect("a report key")).await.expect("the report");
     assert_eq!(
         report["report"]["errorCount"].as_u64().or(report["report"]["error_count"].as_u64()),
         Some(job.error_count)

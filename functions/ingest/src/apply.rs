@@ -50,6 +50,9 @@ pub struct Applied {
 /// so that a delta part file can change one part without the others.
 type Parts = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 
+/// The rows of one part file, by the sourcedId of the record they belong to.
+type PartRows = HashMap<String, Vec<Part<serde_json::Value>>>;
+
 /// Applies the package at `path` (already validated) for `tenant`, with `now` as the time of
 /// every change. A `resumed` job (one an earlier attempt left running) recounts every
 /// collection of the package: the attempt may have written records and died before recounting,
@@ -330,7 +333,7 @@ impl Applier<'_> {
         if own.is_none() && part_modes.iter().all(|(_, mode)| mode.is_none()) {
             return Ok(());
         }
-        let mut part_rows: Vec<(FileKind, Option<Mode>, HashMap<String, Vec<Part<serde_json::Value>>>)> = Vec::new();
+        let mut part_rows: Vec<(FileKind, Option<Mode>, PartRows)> = Vec::new();
         for (part, mode) in part_modes {
             part_rows.push((part, mode, self.read_parts(part).await?));
         }
@@ -410,8 +413,8 @@ impl Applier<'_> {
     }
 
     /// Reads every row of a part file, grouped by the record it belongs to.
-    async fn read_parts(&self, kind: FileKind) -> Result<HashMap<String, Vec<Part<serde_json::Value>>>, ApplyError> {
-        let mut by_owner: HashMap<String, Vec<Part<serde_json::Value>>> = HashMap::new();
+    async fn read_parts(&self, kind: FileKind) -> Result<PartRows, ApplyError> {
+        let mut by_owner = PartRows::new();
         if !self.modes.contains_key(&kind) {
             return Ok(by_owner);
         }

@@ -231,6 +231,9 @@ pub fn columns(kind: FileKind) -> &'static [&'static str] {
 }
 
 /// One row of an imported file, mapped.
+// Most rows are records, so boxing the large variant would add an allocation to most rows to
+// save a copy on the few others.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Row {
     /// A record of a collection. A user comes without roles and profiles; those are folded in

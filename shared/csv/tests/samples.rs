@@ -12,8 +12,8 @@ fn sample(name: &str) -> std::fs::File {
 
 fn check(name: &str) -> Report {
     let mut report = Report::default();
-    let mut package = Package::open(sample(name), &mut report).unwrap();
-    validate(&mut package, Timestamp::now(), &mut report).unwrap();
+    let mut package = Package::open(sample(name), &mut report).expect("a zip");
+    validate(&mut package, Timestamp::now(), &mut report).expect("readable");
     report
 }
 
@@ -40,7 +40,7 @@ fn the_broken_bulk_sample_is_rejected_with_located_errors() {
     assert!(has("classes.csv", "classType", "'Scheduled' is not one of"), "{:#?}", report.errors);
     assert!(has("users.csv", "preferredGivenName", "found 'prefferedGivenName'"), "{:#?}", report.errors);
     assert!(report.errors.iter().filter(|e| e.line.is_some()).all(|e| e.line >= Some(1)));
-    let first_data_error = report.errors.iter().find(|e| e.file == "orgs.csv").unwrap();
+    let first_data_error = report.errors.iter().find(|e| e.file == "orgs.csv").expect("an orgs.csv error");
     assert_eq!(first_data_error.line, Some(2), "data rows start on line 2");
     assert!(report.warnings.iter().any(|w| w.contains("userprofiles.csv: file name taken as userProfiles.csv")));
     assert!(report.errors.iter().all(|e| !e.file.is_empty()));
@@ -62,8 +62,8 @@ fn the_one_point_one_samples_are_rejected() {
 
 fn generated(students: usize) -> (district_gen::District, tempfile::NamedTempFile) {
     let district = district_gen::District::new(students);
-    let file = tempfile::NamedTempFile::new().unwrap();
-    district.write_bulk(file.reopen().unwrap()).unwrap();
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    district.write_bulk(file.reopen().expect("the temporary file")).expect("generate");
     (district, file)
 }
 
@@ -71,8 +71,8 @@ fn generated(students: usize) -> (district_gen::District, tempfile::NamedTempFil
 fn a_generated_district_is_valid_and_every_row_maps() {
     let (_, file) = generated(600);
     let mut report = Report::default();
-    let mut package = Package::open(file.reopen().unwrap(), &mut report).unwrap();
-    let validation = validate(&mut package, Timestamp::now(), &mut report).unwrap();
+    let mut package = Package::open(file.reopen().expect("the temporary file"), &mut report).expect("a zip");
+    let validation = validate(&mut package, Timestamp::now(), &mut report).expect("readable");
     assert!(report.is_valid(), "{:#?}", report.errors);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     assert!(validation.stored_references.is_empty());
@@ -84,18 +84,18 @@ fn a_generated_district_is_valid_and_every_row_maps() {
         &mut report,
         |_, _, _| mapped += 1,
     )
-    .unwrap();
+    .expect("readable");
     assert_eq!(Some(&mapped), validation.rows.get(&oneroster_csv::FileKind::Enrollments));
 }
 
 #[test]
 fn a_delta_names_stored_records_for_the_store_to_check() {
     let district = district_gen::District::new(100);
-    let file = tempfile::NamedTempFile::new().unwrap();
-    district.write_delta(file.reopen().unwrap(), 3, "2026-11-25T00:00:00.000Z").unwrap();
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    district.write_delta(file.reopen().expect("the temporary file"), 3, "2026-11-25T00:00:00.000Z").expect("generate");
     let mut report = Report::default();
-    let mut package = Package::open(file.reopen().unwrap(), &mut report).unwrap();
-    let validation = validate(&mut package, Timestamp::now(), &mut report).unwrap();
+    let mut package = Package::open(file.reopen().expect("the temporary file"), &mut report).expect("a zip");
+    let validation = validate(&mut package, Timestamp::now(), &mut report).expect("readable");
     assert!(report.is_valid(), "{:#?}", report.errors);
     let ids: Vec<&str> = validation.stored_references.iter().map(|r| r.id.as_str()).collect();
     assert!(ids.contains(&"sch-0000") && ids.contains(&"cls-0000-0000"), "{ids:?}");

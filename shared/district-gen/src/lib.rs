@@ -188,7 +188,7 @@ impl District {
     /// class its course's textbook.
     pub fn class_resources(&self, school: usize, class: usize) -> Vec<String> {
         let mut ids = vec![self.app_id(class % APPS)];
-        if class % 3 == 0 {
+        if class.is_multiple_of(3) {
             ids.push(self.textbook_id(school, class % COURSES_PER_SCHOOL));
         }
         ids.sort();
@@ -200,7 +200,7 @@ impl District {
     }
     /// The resources assigned to a student (userResources.csv): app 1 for every tenth student.
     pub fn student_resources(&self, student: usize) -> Vec<String> {
-        if student % 10 == 0 {
+        if student.is_multiple_of(10) {
             vec![self.app_id(1)]
         } else {
             Vec::new()
@@ -213,7 +213,7 @@ impl District {
 
     /// The term (semester) a class is taught in.
     pub fn class_term(&self, class: usize) -> &'static str {
-        if class % 2 == 0 {
+        if class.is_multiple_of(2) {
             "sem-1"
         } else {
             "sem-2"
@@ -517,11 +517,7 @@ impl District {
     /// The gradebook files of the bulk package.
     fn write_gradebook(
         &self,
-        file: &mut dyn FnMut(
-            &'static str,
-            &str,
-            &mut dyn FnMut(&mut dyn Write) -> std::io::Result<u64>,
-        ) -> std::io::Result<()>,
+        file: &mut dyn FnMut(&'static str, &str, &mut RowWriter<'_>) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let classes = || (0..self.schools).flat_map(|s| (0..self.classes_per_school).map(move |c| (s, c)));
         file("categories.csv", "sourcedId,status,dateLastModified,title,weight", &mut |w| {
@@ -729,6 +725,9 @@ impl District {
         self.student_id(self.students)
     }
 }
+
+/// Writes the data rows of one file and says how many it wrote.
+type RowWriter<'w> = dyn FnMut(&mut dyn Write) -> std::io::Result<u64> + 'w;
 
 /// A manifest declaring `bulk` and `delta` files; every other file of the binding is absent.
 pub fn manifest(bulk: &[&str], delta: &[&str]) -> String {

@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn missing_values_come_last_in_both_directions_and_ties_go_by_id() {
-        let mut records = vec![
+        let mut records = [
             json!({"sourcedId": "c"}),
             json!({"sourcedId": "b", "n": "10"}),
             json!({"sourcedId": "a", "n": "9"}),
