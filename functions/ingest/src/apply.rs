@@ -396,20 +396,8 @@ impl Applier<'_> {
     /// The stored records that the links of `records` depend on (see
     /// [`Record::link_dependency`]): a score scale's class, a classless result's line item.
     async fn dependencies(&self, records: &[Record]) -> Result<Dependencies, ApplyError> {
-        let mut wanted: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
-        for (collection, id) in records.iter().filter_map(Record::link_dependency) {
-            wanted.entry(collection).or_default().insert(id.to_string());
-        }
-        let mut found = Dependencies::new();
-        for (collection, ids) in wanted {
-            let ids: Vec<String> = ids.into_iter().collect();
-            for stored in self.store.get_many(self.tenant, collection, &ids).await? {
-                let record = Record::from_json(collection, &stored.body)
-                    .map_err(|e| ApplyError::StoredRecord(collection.name(), e))?;
-                found.insert((collection, stored.id), record);
-            }
-        }
-        Ok(found)
+        let names = records.iter().filter_map(Record::link_dependency).map(|(c, id)| (c, id.to_string()));
+        Ok(self.store.get_named(self.tenant, names).await?)
     }
 
     /// Reads every row of a part file, grouped by the record it belongs to.

@@ -8,8 +8,8 @@ use crate::keys::{
 use crate::Tenant;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::{Collection, Link, Relation, SourcedId, Status, Timestamp, View};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use oneroster_model::{Collection, Link, Record, Relation, SourcedId, Status, Timestamp, View};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A record as stored: its JSON body (exactly what the API serves) and what the ingest needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -210,6 +210,30 @@ impl Store {
         let mut by_id: HashMap<String, StoredRecord> =
             items.iter().map(to_record).map(|r| r.map(|r| (r.id.clone(), r))).collect::<Result<_, _>>()?;
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// The live records that `names` name by (collection, sourcedId), parsed and keyed by that
+    /// pair: what references and link dependencies resolve to, for the ingest and API writes.
+    /// A name not stored, or deleted through the API ([`StoredRecord::gone`]), is absent.
+    pub async fn get_named(
+        &self,
+        tenant: &Tenant,
+        names: impl IntoIterator<Item = (Collection, String)>,
+    ) -> Result<HashMap<(Collection, String), Record>, StoreError> {
+        let mut wanted: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
+        for (collection, id) in names {
+            wanted.entry(collection).or_default().insert(id);
+        }
+        let mut found = HashMap::new();
+        for (collection, ids) in wanted {
+            let ids: Vec<String> = ids.into_iter().collect();
+            for stored in self.get_many(tenant, collection, &ids).await?.into_iter().filter(|s| !s.gone) {
+                let record = Record::from_json(collection, &stored.body)
+                    .map_err(|e| corrupt(&format!("a stored {}: {e}", collection.ref_type())))?;
+                found.insert((collection, stored.id), record);
+            }
+        }
+        Ok(found)
     }
 
     /// Which of `ids` exist in `collection` (reference checks of delta packages).

@@ -19,7 +19,7 @@
 use oneroster_model::{Collection, Record, SourcedId, Status, Timestamp};
 use oneroster_store::{RecordWrite, Store, StoreError, StoredRecord, Tenant, Written};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// Attempts at a write that keeps meeting concurrent writers of the same record.
 const ATTEMPTS: usize = 5;
@@ -357,21 +357,8 @@ async fn check_references(
     records: &[&Record],
     at: &str,
 ) -> Result<Referenced, WriteError> {
-    let mut wanted: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
-    for record in records {
-        for (_, collection, id) in record.references() {
-            wanted.entry(collection).or_default().insert(id.to_string());
-        }
-    }
-    let mut found = Referenced::new();
-    for (collection, ids) in wanted {
-        let ids: Vec<String> = ids.into_iter().collect();
-        for stored in store.get_many(tenant, collection, &ids).await?.into_iter().filter(|s| !s.gone) {
-            let record = Record::from_json(collection, &stored.body)
-                .map_err(|e| StoreError::Corrupt(format!("a stored {}: {e}", collection.ref_type())))?;
-            found.insert((collection, stored.id), record);
-        }
-    }
+    let names = records.iter().flat_map(|record| record.references()).map(|(_, c, id)| (c, id.to_string()));
+    let found = store.get_named(tenant, names).await?;
     for (i, record) in records.iter().enumerate() {
         for (field, collection, id) in record.references() {
             if !found.contains_key(&(collection, id.to_string())) {
