@@ -32,8 +32,9 @@
 //! Relation routes read the parent's pack ([`packs`]: its children's ids in listing order,
 //! rebuilt by the ingest for every parent whose entries changed), then the records they name
 //! with `BatchGetItem`: about one item per record returned. The head names the parent's view,
-//! so a route that wants its parent in one (`/teachers/{id}/classes`) reads no parent. The gradebook's relations, which
-//! API writes change, read entries that carry their record: one item per record. A parent
+//! so a route that wants its parent in one (`/teachers/{id}/classes`) reads no parent. The
+//! gradebook's relations, which API writes change, read entries that carry their record: one
+//! item per record. A parent
 //! without a pack, and a class's categories, read entries then records: about two items per
 //! record. Never the collection. Where one child can be linked twice
 //! (a school's terms through each class, a resource through two link rows), pages and counts

@@ -17,11 +17,11 @@
 use crate::batch::{write_all, Item, Write};
 use crate::keys::{pack_key, relation_shards, shard_of};
 use crate::listing::{Cursor, Listing};
-use crate::records::s;
+use crate::records::{by_collection, s};
 use crate::{Store, StoreError, Tenant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{Collection, Relation, View};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Child ids per chunk.
@@ -79,14 +79,11 @@ impl Store {
         tenant: &Tenant,
         parents: &[(Relation, String)],
     ) -> Result<HashMap<(Collection, String), View>, StoreError> {
+        let in_views = |collection: &Collection| View::ALL.iter().any(|view| view.collection() == *collection);
+        let names = parents.iter().map(|(relation, parent)| (relation.parent(), parent.as_str()));
         let mut views = HashMap::new();
-        let wanted: BTreeSet<(Collection, &str)> = parents
-            .iter()
-            .map(|(relation, parent)| (relation.parent(), parent.as_str()))
-            .filter(|(collection, _)| View::ALL.iter().any(|view| view.collection() == *collection))
-            .collect();
-        for collection in wanted.iter().map(|(collection, _)| *collection).collect::<BTreeSet<_>>() {
-            let ids: Vec<&str> = wanted.iter().filter(|(c, _)| *c == collection).map(|(_, id)| *id).collect();
+        for (collection, ids) in by_collection(names.filter(|(collection, _)| in_views(collection))) {
+            let ids: Vec<&str> = ids.into_iter().collect();
             views.extend(
                 self.views(tenant, collection, &ids).await?.into_iter().map(|(id, view)| ((collection, id), view)),
             );

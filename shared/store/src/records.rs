@@ -114,6 +114,18 @@ impl RecordWrite {
     }
 }
 
+/// (collection, sourcedId) pairs grouped by collection, each id once: batched reads go one
+/// collection at a time.
+pub(crate) fn by_collection<S: Ord>(
+    names: impl IntoIterator<Item = (Collection, S)>,
+) -> BTreeMap<Collection, BTreeSet<S>> {
+    let mut grouped: BTreeMap<Collection, BTreeSet<S>> = BTreeMap::new();
+    for (collection, id) in names {
+        grouped.entry(collection).or_default().insert(id);
+    }
+    grouped
+}
+
 pub(crate) fn s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
@@ -220,12 +232,8 @@ impl Store {
         tenant: &Tenant,
         names: impl IntoIterator<Item = (Collection, String)>,
     ) -> Result<HashMap<(Collection, String), Record>, StoreError> {
-        let mut wanted: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
-        for (collection, id) in names {
-            wanted.entry(collection).or_default().insert(id);
-        }
         let mut found = HashMap::new();
-        for (collection, ids) in wanted {
+        for (collection, ids) in by_collection(names) {
             let ids: Vec<String> = ids.into_iter().collect();
             for stored in self.get_many(tenant, collection, &ids).await?.into_iter().filter(|s| !s.gone) {
                 let record = Record::from_json(collection, &stored.body)
