@@ -214,8 +214,6 @@ impl View {
 /// A one-to-many relation that a relation route reads: the children of one parent record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Relation {
-    /// Orgs whose parent is the org (`org.children`).
-    OrgChildren,
     /// Courses of an org (`/schools/{id}/courses`).
     OrgCourses,
     /// Classes of a school (`/schools/{id}/classes`).
@@ -240,8 +238,6 @@ pub enum Relation {
     ClassStudents,
     /// Users enrolled as teachers (`/classes/{id}/teachers`).
     ClassTeachers,
-    /// Enrollments of a user.
-    UserEnrollments,
     /// Classes a user is enrolled in (`/users/{id}/classes`, `/students|teachers/{id}/classes`).
     UserClasses,
     /// Resources assigned to a class by classResources.csv (`/classes/{id}/resources`).
@@ -278,10 +274,9 @@ pub enum Relation {
 
 impl Relation {
     /// Every relation.
-    pub const ALL: [Relation; 28] = {
+    pub const ALL: [Relation; 26] = {
         use Relation::*;
         [
-            OrgChildren,
             OrgCourses,
             SchoolClasses,
             SchoolTerms,
@@ -294,7 +289,6 @@ impl Relation {
             ClassEnrollments,
             ClassStudents,
             ClassTeachers,
-            UserEnrollments,
             UserClasses,
             ClassResources,
             CourseResources,
@@ -315,7 +309,6 @@ impl Relation {
     /// The relation's name in keys: short, stable, never reused.
     pub fn name(self) -> &'static str {
         match self {
-            Relation::OrgChildren => "org-children",
             Relation::OrgCourses => "org-courses",
             Relation::SchoolClasses => "school-classes",
             Relation::SchoolTerms => "school-terms",
@@ -328,7 +321,6 @@ impl Relation {
             Relation::ClassEnrollments => "class-enrollments",
             Relation::ClassStudents => "class-students",
             Relation::ClassTeachers => "class-teachers",
-            Relation::UserEnrollments => "user-enrollments",
             Relation::UserClasses => "user-classes",
             Relation::ClassResources => "class-resources",
             Relation::CourseResources => "course-resources",
@@ -362,14 +354,14 @@ impl Relation {
         use Relation::*;
         match self {
             UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
-            OrgChildren | OrgCourses | SchoolClasses | SchoolTerms | SchoolEnrollments | SchoolStudents
-            | SchoolTeachers | SchoolScoreScales => Collection::Orgs,
+            OrgCourses | SchoolClasses | SchoolTerms | SchoolEnrollments | SchoolStudents | SchoolTeachers
+            | SchoolScoreScales => Collection::Orgs,
             SessionChildren | TermClasses => Collection::AcademicSessions,
             CourseClasses | CourseResources => Collection::Courses,
             ClassEnrollments | ClassStudents | ClassTeachers | ClassResources | ClassLineItems | ClassCategories
             | ClassScoreScales | ClassResults | ClassStudentResults => Collection::Classes,
             LineItemResults => Collection::LineItems,
-            UserEnrollments | UserClasses | UserResources => Collection::Users,
+            UserClasses | UserResources => Collection::Users,
         }
     }
 
@@ -377,11 +369,10 @@ impl Relation {
     pub fn child(self) -> Collection {
         use Relation::*;
         match self {
-            OrgChildren => Collection::Orgs,
             OrgCourses => Collection::Courses,
             SchoolClasses | TermClasses | CourseClasses | UserClasses => Collection::Classes,
             SchoolTerms | SessionChildren => Collection::AcademicSessions,
-            SchoolEnrollments | ClassEnrollments | UserEnrollments => Collection::Enrollments,
+            SchoolEnrollments | ClassEnrollments => Collection::Enrollments,
             SchoolStudents | SchoolTeachers | ClassStudents | ClassTeachers => Collection::Users,
             UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
             ClassResources | CourseResources | UserResources => Collection::Resources,
@@ -438,10 +429,9 @@ impl Relation {
     pub fn made_by(self) -> Collection {
         use Relation::*;
         match self {
-            OrgChildren => Collection::Orgs,
             OrgCourses => Collection::Courses,
             SchoolClasses | SchoolTerms | TermClasses | CourseClasses => Collection::Classes,
-            SchoolEnrollments | ClassEnrollments | ClassStudents | ClassTeachers | UserEnrollments | UserClasses => {
+            SchoolEnrollments | ClassEnrollments | ClassStudents | ClassTeachers | UserClasses => {
                 Collection::Enrollments
             }
             SchoolStudents | SchoolTeachers | UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,

@@ -297,7 +297,6 @@ impl Record {
         };
         let mut links = Vec::new();
         match self {
-            Record::Org(org) => links.extend(org.parent.iter().map(|p| direct(Relation::OrgChildren, &p.sourced_id))),
             Record::AcademicSession(session) => {
                 links.extend(session.parent.iter().map(|p| direct(Relation::SessionChildren, &p.sourced_id)))
             }
@@ -331,7 +330,6 @@ impl Record {
                 let (class, user) = (&e.class.sourced_id, &e.user.sourced_id);
                 links.push(direct(Relation::ClassEnrollments, class));
                 links.push(direct(Relation::SchoolEnrollments, &e.school.sourced_id));
-                links.push(direct(Relation::UserEnrollments, user));
                 links.push(via(Relation::UserClasses, user, class));
                 match e.role {
                     EnrollmentRole::Student => links.push(via(Relation::ClassStudents, class, user)),
@@ -371,7 +369,8 @@ impl Record {
                     links.push(direct(Relation::ClassStudentResults, &pair_key(class, &result.student.sourced_id)));
                 }
             }
-            Record::Demographics(_)
+            Record::Org(_)
+            | Record::Demographics(_)
             | Record::Resource(_)
             | Record::Category(_)
             | Record::AssessmentLineItem(_)
