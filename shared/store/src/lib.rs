@@ -29,19 +29,19 @@
 //! | categories of a class | `/classes/{id}/categories` | `class-categories` (made by line items) | `limit` entries + `limit` records |
 //! | a user by e-mail, username or identifier | `filter=email='…'` | lookup entries keyed by a digest of the value | 1 entry + 1 record |
 //!
-//! Relation routes read the parent's pack ([`packs`]: its children's ids in listing order,
-//! rebuilt by the ingest for every parent whose entries changed), then the records they name
-//! with `BatchGetItem`: about one item per record returned. The head names the parent's view,
-//! so a route that wants its parent in one (`/teachers/{id}/classes`) reads no parent. The
-//! gradebook's relations, which API writes change, read entries that carry their record: one
-//! item per record. A parent
-//! without a pack, and a class's categories, read entries then records: about two items per
-//! record. Never the collection. Where one child can be linked twice
-//! (a school's terms through each class, a resource through two link rows), pages and counts
-//! go by distinct children, whose entries are adjacent. A record marked `tobedeleted` keeps its
-//! own entries (it is listed, marked, under its parents) but drops those it makes between two
-//! other records: a dropped enrollment no longer puts the student in the class. Every listing is a [`Listing`]; a
-//! filter or sort on any other field reads the whole listing (the REST layer says so).
+//! Relation routes read the parent's pack ([`packs`]: its children's ids in listing order, rebuilt
+//! by the ingest for every parent whose entries changed: by a query of its entries, or, for the
+//! many parents of a first load, from one walk of the records that make them), then the records
+//! they name with `BatchGetItem`: about one item per record returned. The head names the parent's
+//! view, so a route that wants its parent in one (`/teachers/{id}/classes`) reads no parent. The
+//! gradebook's relations, which API writes change, read entries that carry their record: one item
+//! per record. A parent without a pack, and a class's categories, read entries then records: about
+//! two items per record. Never the collection. Where one child can be linked twice (a school's
+//! terms through each class, a resource through two link rows), pages and counts go by distinct
+//! children, whose entries are adjacent. A record marked `tobedeleted` keeps its own entries (it is
+//! listed, marked, under its parents) but drops those it makes between two other records: a dropped
+//! enrollment no longer puts the student in the class. Every listing is a [`Listing`]; a filter or
+//! sort on any other field reads the whole listing (the REST layer says so).
 //!
 //! # How writes spread
 //! A bulk load of one large tenant must not funnel into one partition key (about 1,000

@@ -377,7 +377,7 @@ impl Store {
     }
 
     /// The stats item kept for a collection or view, if there is one.
-    async fn stats(&self, tenant: &Tenant, listing: &Listing) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn stats(&self, tenant: &Tenant, listing: &Listing) -> Result<Option<Item>, StoreError> {
         let Some(name) = listing.stats_name() else { return Ok(None) };
         self.get_item(stats_key(tenant, &name)).await
     }

@@ -14,18 +14,29 @@
 //! ([`Store::for_request`]) remembers the heads it read, so the check, the count and the page
 //! of one request read the head once.
 
-use crate::batch::{write_all, Item, Write};
-use crate::keys::{pack_key, relation_shards, shard_of};
+use crate::batch::{get_all, write_all, Item, Write};
+use crate::keys::{
+    decode_link_key, pack_key, record_partition, relation_of_entry, relation_shards, shard_of, RECORD_SHARDS,
+};
 use crate::listing::{Cursor, Listing};
-use crate::records::{by_collection, s};
+use crate::records::{by_collection, query_pages, s};
 use crate::{Store, StoreError, Tenant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{Collection, Relation, View};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// Child ids per chunk.
 const CHUNK: usize = 1000;
+/// Parents whose packs are rebuilt together: their old heads read in batches, their new chunks
+/// written in batches.
+const PARENTS_PER_GROUP: usize = 2000;
+/// Parents whose entries are read at once while rebuilding.
+const READS_IN_FLIGHT: usize = 32;
+/// What a query of one parent's entries costs, in records of a walk of a whole collection
+/// (about: DynamoDB Local answers some 1,000 small queries and 25,000 walked records a second):
+/// more parents than a 25th of the collection are found by walking it.
+const QUERY_COST_IN_RECORDS: u64 = 25;
 
 /// The head chunk of a pack.
 #[derive(Debug, Clone)]
@@ -40,15 +51,92 @@ pub(crate) struct Pack {
     parent_view: Option<View>,
 }
 
+/// Children found by walking the records that make them ([`Store::children_from_links`]): the
+/// interned order keys and the (parent, key) pairs sorted by parent in pack order, handed out a
+/// group of parents at a time.
+struct Walked {
+    /// Order keys by number: `{child}#` (entries with a via) or `{child}`.
+    keys: Vec<String>,
+    /// (parent's place among the parents walked for, order key), sorted.
+    entries: Vec<(u32, u32)>,
+    /// The first entry not handed out yet.
+    at: usize,
+}
+
+impl Walked {
+    fn child(&self, name: u32) -> &str {
+        self.keys[name as usize].trim_end_matches('#')
+    }
+
+    /// The children of the parents at `places` (which follow those asked for before).
+    fn children(&mut self, places: std::ops::Range<usize>) -> Vec<Vec<String>> {
+        let mut children = vec![Vec::new(); places.len()];
+        while let Some(&(place, name)) = self.entries.get(self.at) {
+            let place = place as usize;
+            if place >= places.end {
+                break;
+            }
+            if let Some(list) = place.checked_sub(places.start).and_then(|i| children.get_mut(i)) {
+                list.push(self.child(name).to_owned());
+            }
+            self.at += 1;
+        }
+        children
+    }
+}
+
 /// The pack heads one request has read, by relation and parent (`None`: the parent has none).
 pub(crate) type Heads = Arc<Mutex<HashMap<(Relation, String), Option<Arc<Pack>>>>>;
+
+/// The writes that make `parent`'s pack of `children`: its chunks, and deletes of the chunks
+/// an older, longer pack had beyond them.
+fn pack_writes(
+    tenant: &Tenant,
+    (relation, parent): (Relation, &str),
+    children: &[String],
+    parent_view: Option<View>,
+    old_chunks: usize,
+) -> Vec<Write> {
+    let chunks: Vec<&[String]> = children.chunks(CHUNK).collect();
+    let mut writes = Vec::with_capacity(chunks.len().max(old_chunks));
+    for (i, ids) in chunks.iter().enumerate() {
+        let (pk, sk) = pack_key(tenant, relation, parent, i);
+        let mut item: Item = HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(pk)),
+            ("sk".to_owned(), AttributeValue::S(sk)),
+            ("ids".to_owned(), AttributeValue::S(ids.join("\n"))),
+        ]);
+        if i == 0 {
+            let starts: Vec<&str> = chunks.iter().map(|c| c[0].as_str()).collect();
+            item.insert("n".to_owned(), AttributeValue::N(children.len().to_string()));
+            item.insert("starts".to_owned(), AttributeValue::S(starts.join("\n")));
+            if let Some(view) = parent_view {
+                item.insert("pv".to_owned(), AttributeValue::S(view.name().to_owned()));
+            }
+        }
+        writes.push(Write::Put(item));
+    }
+    for stale in chunks.len()..old_chunks {
+        let (pk, sk) = pack_key(tenant, relation, parent, stale);
+        writes.push(Write::Delete(pk, sk));
+    }
+    writes
+}
 
 fn split(text: Option<String>) -> Vec<String> {
     text.filter(|t| !t.is_empty()).map(|t| t.split('\n').map(str::to_owned).collect()).unwrap_or_default()
 }
 
 impl Store {
-    /// Rebuilds the packs of `parents` from their entries, several at a time.
+    /// Rebuilds the packs of `parents` from their entries. Parents go in groups: the old heads
+    /// of a group are read in batches (to know how many chunks to delete), its children are
+    /// found, and the new chunks of the whole group are written in batches.
+    ///
+    /// Children are found per parent with a query of its entries, or, where the parents are
+    /// many for the size of the collection whose records make their entries (a first load: every
+    /// user's classes), in one walk of that collection's records, reading the entry keys each
+    /// record keeps (`links`) instead of tens of thousands of small queries. Both give the
+    /// children in the entries' order.
     pub async fn rebuild_packs(
         &self,
         tenant: &Tenant,
@@ -56,21 +144,141 @@ impl Store {
     ) -> Result<(), StoreError> {
         let parents: Vec<(Relation, String)> = parents.into_iter().collect();
         let views = self.parent_views(tenant, &parents).await?;
-        let mut tasks = tokio::task::JoinSet::new();
+        let mut by_maker: BTreeMap<Collection, Vec<(Relation, String)>> = BTreeMap::new();
         for (relation, parent) in parents {
-            if tasks.len() >= 16 {
-                if let Some(done) = tasks.join_next().await {
-                    done.map_err(|e| StoreError::Task(e.to_string()))??;
-                }
-            }
-            let view = views.get(&(relation.parent(), parent.clone())).copied();
-            let (store, tenant) = (self.clone(), tenant.clone());
-            tasks.spawn(async move { store.rebuild_pack(&tenant, relation, &parent, view).await });
+            by_maker.entry(relation.made_by()).or_default().push((relation, parent));
         }
-        while let Some(done) = tasks.join_next().await {
-            done.map_err(|e| StoreError::Task(e.to_string()))??;
+        for (maker, parents) in by_maker {
+            let mut walked = if parents.len() as u64 * QUERY_COST_IN_RECORDS > self.kept_total(tenant, maker).await? {
+                Some(self.children_from_links(tenant, maker, &parents).await?)
+            } else {
+                None
+            };
+            for (i, group) in parents.chunks(PARENTS_PER_GROUP).enumerate() {
+                let old_chunks = self.old_chunk_counts(tenant, group).await?;
+                let children = match walked.as_mut() {
+                    Some(walked) => walked.children(i * PARENTS_PER_GROUP..i * PARENTS_PER_GROUP + group.len()),
+                    None => self.children_of(tenant, group).await?,
+                };
+                let mut writes = Vec::new();
+                for (((relation, parent), children), old_chunks) in group.iter().zip(children).zip(old_chunks) {
+                    let view = views.get(&(relation.parent(), parent.clone())).copied();
+                    writes.extend(pack_writes(tenant, (*relation, parent), &children, view, old_chunks));
+                }
+                write_all(&self.client, &self.table, writes).await?;
+            }
         }
         Ok(())
+    }
+
+    /// The children of `parents` (of relations that records of `maker` make), from the entry
+    /// keys every record of `maker` keeps; each parent's in its entries' order: by shard, then
+    /// by sort key (`{child}` or `{child}#{via}`), each child once. Ids are interned while
+    /// walking, so that a first load's million entries cost a few bytes each until their
+    /// parents' packs are made.
+    async fn children_from_links(
+        &self,
+        tenant: &Tenant,
+        maker: Collection,
+        parents: &[(Relation, String)],
+    ) -> Result<Walked, StoreError> {
+        let places: HashMap<(Relation, &str), u32> = parents
+            .iter()
+            .enumerate()
+            .map(|(i, (relation, parent))| ((*relation, parent.as_str()), u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        // A child's order key is its sort key up to the via: `{child}#` or `{child}`.
+        let mut names: HashMap<String, u32> = HashMap::new();
+        let mut entries: Vec<(u32, u32)> = Vec::new();
+        for shard in 0..RECORD_SHARDS {
+            let request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(record_partition(tenant, maker, shard)))
+                .projection_expression("links");
+            query_pages(request, |page| {
+                for item in page.items.unwrap_or_default() {
+                    let Some(AttributeValue::L(links)) = item.get("links") else { continue };
+                    for text in links.iter().filter_map(|link| link.as_s().ok()) {
+                        let Some((pk, sk)) = decode_link_key(text) else { continue };
+                        let Some((relation, parent)) = relation_of_entry(&pk) else { continue };
+                        let Some(&place) = places.get(&(relation, parent.as_str())) else { continue };
+                        let key = sk.find('#').map_or(sk.as_str(), |at| &sk[..=at]);
+                        let name = match names.get(key) {
+                            Some(&name) => name,
+                            None => {
+                                let name = u32::try_from(names.len()).unwrap_or(u32::MAX);
+                                names.insert(key.to_owned(), name);
+                                name
+                            }
+                        };
+                        entries.push((place, name));
+                    }
+                }
+            })
+            .await?;
+        }
+        let mut keys = vec![String::new(); names.len()];
+        for (key, i) in names {
+            keys[i as usize] = key;
+        }
+        let mut walked = Walked { keys, entries: Vec::new(), at: 0 };
+        let order = |&(place, name): &(u32, u32)| {
+            let shards = relation_shards(parents[place as usize].0);
+            (place, shard_of(walked.child(name), shards), walked.keys[name as usize].as_str())
+        };
+        entries.sort_unstable_by(|a, b| order(a).cmp(&order(b)));
+        entries.dedup();
+        walked.entries = entries;
+        Ok(walked)
+    }
+
+    /// The records a collection held at its last count (0 before the first).
+    async fn kept_total(&self, tenant: &Tenant, collection: Collection) -> Result<u64, StoreError> {
+        let stats = self.stats(tenant, &Listing::Collection(collection)).await?;
+        Ok(stats.and_then(|item| item.get("n")?.as_n().ok()?.parse().ok()).unwrap_or(0))
+    }
+
+    /// How many chunks the stored pack of each parent of `group` has (0: none), in its order.
+    async fn old_chunk_counts(&self, tenant: &Tenant, group: &[(Relation, String)]) -> Result<Vec<usize>, StoreError> {
+        let keys: Vec<(String, String)> =
+            group.iter().map(|(relation, parent)| pack_key(tenant, *relation, parent, 0)).collect();
+        let position: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, (pk, _))| (pk.as_str(), i)).collect();
+        let mut counts = vec![0; group.len()];
+        for head in get_all(&self.client, &self.table, keys.clone(), Some("pk, starts")).await? {
+            if let Some(&i) = s(&head, "pk").as_deref().and_then(|pk| position.get(pk)) {
+                counts[i] = split(s(&head, "starts")).len();
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The children of each parent of `group` from its entries, in listing order, several
+    /// parents at a time; in the group's order.
+    async fn children_of(&self, tenant: &Tenant, group: &[(Relation, String)]) -> Result<Vec<Vec<String>>, StoreError> {
+        let mut children = vec![Vec::new(); group.len()];
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, (relation, parent)) in group.iter().enumerate() {
+            if tasks.len() >= READS_IN_FLIGHT {
+                if let Some(done) = tasks.join_next().await {
+                    let (i, ids) = done.map_err(|e| StoreError::Task(e.to_string()))??;
+                    children[i] = ids;
+                }
+            }
+            let (store, tenant) = (self.clone(), tenant.clone());
+            let listing = Listing::Related { relation: *relation, parent: parent.clone() };
+            tasks.spawn(async move {
+                let (found, _) = store.distinct_children(&tenant, &listing, Cursor::start(), None).await?;
+                Ok::<_, StoreError>((i, found.into_iter().map(|(id, _)| id).collect::<Vec<String>>()))
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (i, ids) = done.map_err(|e| StoreError::Task(e.to_string()))??;
+            children[i] = ids;
+        }
+        Ok(children)
     }
 
     /// The views of the parents that are in one, read in batches (the views only).
@@ -106,49 +314,6 @@ impl Store {
             parents.extend(self.all_ids(tenant, relation.parent()).await?.into_iter().map(|id| (relation, id)));
         }
         self.rebuild_packs(tenant, parents).await
-    }
-
-    async fn rebuild_pack(
-        &self,
-        tenant: &Tenant,
-        relation: Relation,
-        parent: &str,
-        parent_view: Option<View>,
-    ) -> Result<(), StoreError> {
-        let listing = Listing::Related { relation, parent: parent.to_owned() };
-        let children: Vec<String> = self
-            .distinct_children(tenant, &listing, Cursor::start(), None)
-            .await?
-            .0
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        let old_chunks = self.pack_head(tenant, relation, parent).await?.map_or(0, |head| head.starts.len());
-        let chunks: Vec<&[String]> = children.chunks(CHUNK).collect();
-        let mut writes = Vec::new();
-        for (i, ids) in chunks.iter().enumerate() {
-            let (pk, sk) = pack_key(tenant, relation, parent, i);
-            let mut item: Item = HashMap::from([
-                ("pk".to_owned(), AttributeValue::S(pk)),
-                ("sk".to_owned(), AttributeValue::S(sk)),
-                ("ids".to_owned(), AttributeValue::S(ids.join("\n"))),
-            ]);
-            if i == 0 {
-                let starts: Vec<&str> = chunks.iter().map(|c| c[0].as_str()).collect();
-                item.insert("n".to_owned(), AttributeValue::N(children.len().to_string()));
-                item.insert("starts".to_owned(), AttributeValue::S(starts.join("\n")));
-                if let Some(view) = parent_view {
-                    item.insert("pv".to_owned(), AttributeValue::S(view.name().to_owned()));
-                }
-            }
-            writes.push(Write::Put(item));
-        }
-        for stale in chunks.len()..old_chunks {
-            let (pk, sk) = pack_key(tenant, relation, parent, stale);
-            writes.push(Write::Delete(pk, sk));
-        }
-        write_all(&self.client, &self.table, writes).await?;
-        Ok(())
     }
 
     /// The head of a parent's pack, if it has one: one read, none when this request's store
