@@ -4,6 +4,7 @@
 #                       the template's lint, security scan and drift test, and the Lambda build
 #   make bench          ingest and API figures for a 100,000-student district (STUDENTS=… to change)
 #   make bench-gradebook  only the gradebook figures (10,000 students, 5 line items per class)
+#   make bench-ingest   only the ingest figures, with the ingest's phase timings (no API, no gradebook)
 #   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)
 #   make stop           stop the local stack
 #   make build-lambdas  the four Lambda functions for x86_64, as zips in target/lambda/
@@ -20,7 +21,7 @@ ADMIN := ./target/debug/oneroster-admin
 TOOLS := .local/tools
 LAMBDAS := auth ingest rostering resources gradebook
 
-.PHONY: run test bench bench-gradebook bench-cpu stop stack-up lint lint-infra tools build build-lambdas deploy
+.PHONY: run test bench bench-ingest bench-gradebook bench-cpu stop stack-up lint lint-infra tools build build-lambdas deploy
 
 build:
 	cargo build --workspace --bins
@@ -95,6 +96,12 @@ bench: stack-up
 	@eval "$$($(STACK) env)"; \
 	cargo build --release -p e2e --bin bench && \
 	./target/release/bench --students $(STUDENTS); rc=$$?; \
+	$(STACK) down; exit $$rc
+
+bench-ingest: stack-up
+	@eval "$$($(STACK) env)"; \
+	cargo build --release -p e2e --bin bench && \
+	./target/release/bench --students $(STUDENTS) --ingest-only; rc=$$?; \
 	$(STACK) down; exit $$rc
 
 bench-cpu:

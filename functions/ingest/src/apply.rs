@@ -14,7 +14,9 @@ use oneroster_model::{Collection, Record, Status, Timestamp};
 use oneroster_store::{FileCounts, RecordWrite, Store, StoreError, StoredRecord, Tenant};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 use tokio::sync::mpsc;
+use tracing::info;
 
 /// Rows handed from the reading thread to the writer at a time.
 const CHUNK: usize = 2000;
@@ -82,25 +84,51 @@ pub async fn apply(
     // In the binding's order, referenced before referencing; part files (roles, objectives, …)
     // go with the file of their records.
     for kind in FileKind::ALL {
+        let (started, written) = (Instant::now(), applier.applied.items_written);
         match kind.collection() {
             Some(collection) if !kind.parts().is_empty() => applier.apply_with_parts(kind, collection).await?,
             Some(collection) => applier.apply_file(kind, collection).await?,
-            None => {}
+            None => continue,
+        }
+        if applier.modes.contains_key(&kind) {
+            let items = applier.applied.items_written - written;
+            info!(file = kind.file_name(), items, ms = millis(started), "file applied");
         }
     }
-    // Packs of the parents whose entries changed; a resumed job rebuilds every pack its
-    // package's records make (the attempt may have written entries and died before).
-    store.rebuild_packs(tenant, std::mem::take(&mut applier.packs)).await?;
+    // Packs of the parents whose entries changed (a resumed job rebuilds every pack its
+    // package's records make: the attempt may have written entries and died before), and the
+    // kept counts of the collections written to. Neither reads what the other writes, so they
+    // run together.
+    let mut touched = std::mem::take(&mut applier.touched);
     if resumed {
-        applier.touched.extend(applier.modes.keys().filter_map(|kind| kind.collection()));
-        for collection in &applier.touched {
-            store.rebuild_all_packs(tenant, *collection).await?;
+        touched.extend(applier.modes.keys().filter_map(|kind| kind.collection()));
+    }
+    let packs = async {
+        let (started, parents) = (Instant::now(), applier.packs.len());
+        store.rebuild_packs(tenant, std::mem::take(&mut applier.packs)).await?;
+        if resumed {
+            for collection in &touched {
+                store.rebuild_all_packs(tenant, *collection).await?;
+            }
         }
-    }
-    for collection in std::mem::take(&mut applier.touched) {
-        store.refresh_counts(tenant, collection).await?;
-    }
+        info!(parents, resumed, ms = millis(started), "packs rebuilt");
+        Ok::<_, StoreError>(())
+    };
+    let counts = async {
+        let started = Instant::now();
+        for collection in &touched {
+            store.refresh_counts(tenant, *collection).await?;
+        }
+        info!(collections = touched.len(), ms = millis(started), "counts refreshed");
+        Ok::<_, StoreError>(())
+    };
+    tokio::try_join!(packs, counts)?;
     Ok(applier.applied)
+}
+
+/// Milliseconds since `started`, for the phase timings the apply logs.
+pub(crate) fn millis(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 struct Applier<'a> {

@@ -8,7 +8,7 @@ use oneroster_csv::{validate, Diagnostic, Package, Report, StoredReference, Targ
 use oneroster_model::{Collection, Timestamp};
 use oneroster_store::{FileCounts, Job, JobState, Store, StoreError, JOB_ERRORS_KEPT};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
 /// How long a job may hold its tenant's lock before another may take it over.
@@ -118,6 +118,7 @@ impl Ingest {
             }
             Err(e) => return Err(e.into()),
         };
+        let started = Instant::now();
         let validated = {
             let path = local.path().to_owned();
             let started = job.started;
@@ -142,6 +143,7 @@ impl Ingest {
         if let Some(validation) = &validation {
             self.check_stored_references(upload, &validation.stored_references, &mut report).await?;
         }
+        info!(errors = report.error_count, ms = crate::apply::millis(started), "package validated");
         if !report.is_valid() {
             return self.finish(job, report, None).await;
         }

@@ -1,4 +1,4 @@
-//! Creating the table with its index, for the local stack and tests. In AWS the table is
+//! Creating (and deleting) the table with its indexes, for the local stack, tests and the bench. In AWS the table is
 //! defined in `infra/` with the same keys.
 
 use crate::{Store, StoreError};
@@ -61,6 +61,13 @@ impl Store {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        Ok(())
+    }
+
+    /// Deletes the table: the benchmark frees the local server between its end-to-end and raw
+    /// phases, so that both write to a server as empty as the other found it.
+    pub async fn delete_table(&self) -> Result<(), StoreError> {
+        self.client.delete_table().table_name(&self.table).send().await?;
         Ok(())
     }
 }
