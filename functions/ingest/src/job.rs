@@ -118,7 +118,7 @@ impl Ingest {
             }
             Err(e) => return Err(e.into()),
         };
-        let started = Instant::now();
+        let validating = Instant::now();
         let validated = {
             let path = local.path().to_owned();
             let started = job.started;
@@ -143,7 +143,7 @@ impl Ingest {
         if let Some(validation) = &validation {
             self.check_stored_references(upload, &validation.stored_references, &mut report).await?;
         }
-        info!(errors = report.error_count, ms = crate::apply::millis(started), "package validated");
+        info!(errors = report.error_count, ms = crate::apply::millis(validating), "package validated");
         if !report.is_valid() {
             return self.finish(job, report, None).await;
         }

@@ -19,7 +19,7 @@ use crate::keys::{
     decode_link_key, pack_key, record_partition, relation_of_entry, relation_shards, shard_of, RECORD_SHARDS,
 };
 use crate::listing::{Cursor, Listing};
-use crate::records::{by_collection, query_pages, s};
+use crate::records::{by_collection, partition_query, query_pages, s};
 use crate::{Store, StoreError, Tenant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{Collection, Relation, View};
@@ -191,14 +191,8 @@ impl Store {
         let mut names: HashMap<String, u32> = HashMap::new();
         let mut entries: Vec<(u32, u32)> = Vec::new();
         for shard in 0..RECORD_SHARDS {
-            let request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(record_partition(tenant, maker, shard)))
-                .projection_expression("links");
-            query_pages(request, |page| {
+            let pk = record_partition(tenant, maker, shard);
+            query_pages(partition_query(&self.client, &self.table, pk, Some("links")), |page| {
                 for item in page.items.unwrap_or_default() {
                     let Some(AttributeValue::L(links)) = item.get("links") else { continue };
                     for text in links.iter().filter_map(|link| link.as_s().ok()) {

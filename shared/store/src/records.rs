@@ -441,6 +441,21 @@ pub(crate) async fn query_pages(
     }
 }
 
+/// The query of every item of one partition, for [`query_pages`].
+pub(crate) fn partition_query(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: String,
+    projection: Option<&str>,
+) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+    client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(pk))
+        .set_projection_expression(projection.map(str::to_owned))
+}
+
 /// Every item of one partition, page after page (digests of a shard, a tenant's jobs).
 pub(crate) async fn query_partition(
     client: &aws_sdk_dynamodb::Client,
@@ -448,13 +463,8 @@ pub(crate) async fn query_partition(
     pk: String,
     projection: Option<&str>,
 ) -> Result<Vec<Item>, StoreError> {
-    let request = client
-        .query()
-        .table_name(table)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(pk))
-        .set_projection_expression(projection.map(str::to_owned));
     let mut items = Vec::new();
-    query_pages(request, |page| items.extend(page.items.unwrap_or_default())).await?;
+    query_pages(partition_query(client, table, pk, projection), |page| items.extend(page.items.unwrap_or_default()))
+        .await?;
     Ok(items)
 }

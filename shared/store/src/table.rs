@@ -1,5 +1,5 @@
-//! Creating (and deleting) the table with its indexes, for the local stack, tests and the bench. In AWS the table is
-//! defined in `infra/` with the same keys.
+//! Creating (and deleting) the table with its indexes, for the local stack, tests and the
+//! bench. In AWS the table is defined in `infra/` with the same keys.
 
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::{
