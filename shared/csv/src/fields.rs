@@ -26,24 +26,41 @@ pub struct RowReader<'a> {
     pub failed: bool,
     /// Whether a boolean was written in upper or mixed case (`TRUE`), accepted with a warning.
     pub loose_booleans: bool,
-    /// Where the search for a column starts, the last one found: rows are read left to right,
-    /// sometimes a column twice, so the column asked for is nearly always that one or the next.
-    pub(crate) last_column: Cell<usize>,
+    /// Where the columns were found in earlier rows of the file.
+    pub places: &'a ColumnPlaces,
+}
+
+/// Where the columns of one file are, by the address of the name a caller asks for: each call
+/// site passes the same `'static` literal every time (not the layout's own, which the compiler
+/// rarely merges with it), so after the first row finding a column costs one hash of an
+/// address instead of a search comparing names.
+pub struct ColumnPlaces([Cell<(usize, usize, usize)>; 64]);
+
+impl Default for ColumnPlaces {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| Cell::new((0, 0, usize::MAX))))
+    }
+}
+
+impl ColumnPlaces {
+    /// The position of `column` in `columns`, `usize::MAX` when it is not there.
+    fn index(&self, columns: &[&str], column: &'static str) -> usize {
+        let key = (column.as_ptr() as usize, column.len());
+        // Fibonacci hashing of the address into the 64 slots; a collision only costs a search.
+        let slot = &self.0[((key.0 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize];
+        let (address, len, at) = slot.get();
+        if (address, len) == key {
+            return at;
+        }
+        let at = columns.iter().position(|name| *name == column).unwrap_or(usize::MAX);
+        slot.set((key.0, key.1, at));
+        at
+    }
 }
 
 impl<'a> RowReader<'a> {
-    fn index(&self, column: &str) -> usize {
-        let count = self.columns.len();
-        let start = self.last_column.get();
-        for i in (start..count).chain(0..start.min(count)) {
-            // The callers name columns with the same literals as the layouts, which the
-            // compiler usually merges: the address settles most lookups without a compare.
-            if std::ptr::eq(self.columns[i], column) || self.columns[i] == column {
-                self.last_column.set(i);
-                return i;
-            }
-        }
-        usize::MAX
+    fn index(&self, column: &'static str) -> usize {
+        self.places.index(self.columns, column)
     }
 
     /// Records a problem with `column`.
@@ -58,13 +75,13 @@ impl<'a> RowReader<'a> {
     }
 
     /// The raw text of `column`, `None` when blank.
-    pub fn text(&self, column: &str) -> Option<&'a str> {
+    pub fn text(&self, column: &'static str) -> Option<&'a str> {
         let record: &'a csv::StringRecord = self.record;
         record.get(self.index(column)).filter(|t| !t.is_empty())
     }
 
     /// The text of a column that must have a value.
-    pub fn required(&mut self, column: &str) -> Option<&'a str> {
+    pub fn required(&mut self, column: &'static str) -> Option<&'a str> {
         let text = self.text(column);
         if text.is_none() {
             self.fail(column, "a value is required");
@@ -73,12 +90,12 @@ impl<'a> RowReader<'a> {
     }
 
     /// An optional string, owned.
-    pub fn string(&self, column: &str) -> Option<String> {
+    pub fn string(&self, column: &'static str) -> Option<String> {
         self.text(column).map(str::to_owned)
     }
 
     /// A required string, owned.
-    pub fn required_string(&mut self, column: &str) -> Option<String> {
+    pub fn required_string(&mut self, column: &'static str) -> Option<String> {
         self.required(column).map(str::to_owned)
     }
 
@@ -94,36 +111,36 @@ impl<'a> RowReader<'a> {
     }
 
     /// A required GUID (`sourcedId`, `userSourcedId`, …).
-    pub fn guid(&mut self, column: &str) -> Option<SourcedId> {
+    pub fn guid(&mut self, column: &'static str) -> Option<SourcedId> {
         let text = self.required(column)?;
         self.guid_text(column, text)
     }
 
     /// An optional GUID reference.
-    pub fn optional_guid(&mut self, column: &str) -> Option<SourcedId> {
+    pub fn optional_guid(&mut self, column: &'static str) -> Option<SourcedId> {
         let text = self.text(column)?;
         self.guid_text(column, text)
     }
 
     /// A GUIDRef to `collection` from a required column.
-    pub fn reference(&mut self, column: &str, collection: Collection) -> Option<GuidRef> {
+    pub fn reference(&mut self, column: &'static str, collection: Collection) -> Option<GuidRef> {
         self.guid(column).map(|id| GuidRef::to(collection, id))
     }
 
     /// A GUIDRef to `collection` from an optional column.
-    pub fn optional_reference(&mut self, column: &str, collection: Collection) -> Option<GuidRef> {
+    pub fn optional_reference(&mut self, column: &'static str, collection: Collection) -> Option<GuidRef> {
         self.optional_guid(column).map(|id| GuidRef::to(collection, id))
     }
 
     /// A comma-separated list (RFC 4180 quoting has already been undone by the CSV reader).
-    pub fn list(&self, column: &str) -> Vec<String> {
+    pub fn list(&self, column: &'static str) -> Vec<String> {
         self.text(column)
             .map(|t| t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
             .unwrap_or_default()
     }
 
     /// A list of GUID references to `collection`; `required` demands at least one.
-    pub fn references(&mut self, column: &str, collection: Collection, required: bool) -> Vec<GuidRef> {
+    pub fn references(&mut self, column: &'static str, collection: Collection, required: bool) -> Vec<GuidRef> {
         if required && self.required(column).is_none() {
             return Vec::new();
         }
@@ -137,26 +154,26 @@ impl<'a> RowReader<'a> {
     }
 
     /// An optional date (`YYYY-MM-DD`).
-    pub fn date(&mut self, column: &str) -> Option<Date> {
+    pub fn date(&mut self, column: &'static str) -> Option<Date> {
         let text = self.text(column)?;
         Date::parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
     }
 
     /// A required date.
-    pub fn required_date(&mut self, column: &str) -> Option<Date> {
+    pub fn required_date(&mut self, column: &'static str) -> Option<Date> {
         self.required(column)?;
         self.date(column)
     }
 
     /// An optional UTC date-time.
-    pub fn timestamp(&mut self, column: &str) -> Option<Timestamp> {
+    pub fn timestamp(&mut self, column: &'static str) -> Option<Timestamp> {
         let text = self.text(column)?;
         Timestamp::parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
     }
 
     /// A required date that JSON carries as a date-time (a line item's `assignDate`): the
     /// binding's `YYYY-MM-DD` is the start of that day, UTC; a full date-time is taken as is.
-    pub fn required_day_start(&mut self, column: &str) -> Option<Timestamp> {
+    pub fn required_day_start(&mut self, column: &'static str) -> Option<Timestamp> {
         let text = self.required(column)?;
         match Date::parse(text) {
             Ok(date) => Some(Timestamp::start_of(date)),
@@ -166,7 +183,7 @@ impl<'a> RowReader<'a> {
 
     /// An optional number (`Float` and `Integer` columns); JSON has no NaN or infinity, so
     /// neither is taken.
-    pub fn number(&mut self, column: &str) -> Option<f64> {
+    pub fn number(&mut self, column: &'static str) -> Option<f64> {
         let text = self.text(column)?;
         match text.parse::<f64>() {
             Ok(n) if n.is_finite() => Some(n),
@@ -178,26 +195,30 @@ impl<'a> RowReader<'a> {
     }
 
     /// A required four-digit year.
-    pub fn year(&mut self, column: &str) -> Option<String> {
+    pub fn year(&mut self, column: &'static str) -> Option<String> {
         let text = self.required(column)?;
         check_year(text).map_err(|e| self.fail(column, e.to_string())).ok()?;
         Some(text.to_owned())
     }
 
     /// A vocabulary term from an optional column.
-    pub fn vocab<T>(&mut self, column: &str, parse: fn(&str) -> Result<T, VocabularyError>) -> Option<T> {
+    pub fn vocab<T>(&mut self, column: &'static str, parse: fn(&str) -> Result<T, VocabularyError>) -> Option<T> {
         let text = self.text(column)?;
         parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
     }
 
     /// A vocabulary term from a required column.
-    pub fn required_vocab<T>(&mut self, column: &str, parse: fn(&str) -> Result<T, VocabularyError>) -> Option<T> {
+    pub fn required_vocab<T>(
+        &mut self,
+        column: &'static str,
+        parse: fn(&str) -> Result<T, VocabularyError>,
+    ) -> Option<T> {
         self.required(column)?;
         self.vocab(column, parse)
     }
 
     /// An optional boolean; `TRUE`/`False` are taken (many SIS write them) and flagged once.
-    pub fn flag(&mut self, column: &str) -> Option<Flag> {
+    pub fn flag(&mut self, column: &'static str) -> Option<Flag> {
         let text = self.text(column)?;
         match text {
             "true" => Some(Flag::True),
@@ -214,7 +235,7 @@ impl<'a> RowReader<'a> {
     }
 
     /// A required boolean.
-    pub fn required_flag(&mut self, column: &str) -> Option<Flag> {
+    pub fn required_flag(&mut self, column: &'static str) -> Option<Flag> {
         self.required(column)?;
         self.flag(column)
     }
@@ -233,5 +254,23 @@ impl<'a> RowReader<'a> {
             })
             .collect();
         (!map.is_empty()).then_some(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ColumnPlaces;
+
+    #[test]
+    fn columns_are_found_by_name_whatever_literal_names_them() {
+        let columns: &[&str] = &["sourcedId", "status", "dateLastModified"];
+        let places = ColumnPlaces::default();
+        let copy: &'static str = String::from("status").leak();
+        for _ in 0..2 {
+            assert_eq!(places.index(columns, "status"), 1);
+            assert_eq!(places.index(columns, copy), 1);
+            assert_eq!(places.index(columns, "dateLastModified"), 2);
+            assert_eq!(places.index(columns, "missing"), usize::MAX);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! extensions to the right), field counts, UTF-8, then each row mapped. Validation and apply
 //! both read through here, so they can never disagree about what a row means.
 
-use crate::fields::RowReader;
+use crate::fields::{ColumnPlaces, RowReader};
 use crate::package::{FileKind, Package, PackageError};
 use crate::report::{Diagnostic, Report};
 use crate::rows::{columns, map_row, Row};
@@ -46,6 +46,7 @@ pub fn read_rows(
         let width = expected.len() + extensions.len();
         let mut rows = 0u64;
         let mut loose_booleans = false;
+        let places = ColumnPlaces::default();
         // Lines are counted here: the csv crate's own count is off by one with CRLF line ends.
         // A record spans one line plus the line breaks inside its quoted fields.
         let mut next_line = 2u64;
@@ -86,7 +87,7 @@ pub fn read_rows(
                 report,
                 failed: false,
                 loose_booleans: false,
-                last_column: Default::default(),
+                places: &places,
             };
             let mapped = map_row(kind, mode, &mut reader, now);
             loose_booleans |= reader.loose_booleans;

@@ -60,6 +60,18 @@ impl<'de> Deserialize<'de> for TenantId {
     }
 }
 
+/// The bytes a GUID may hold, as a table: every id the ingest reads is checked byte by byte.
+const GUID_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'/' | b'@');
+        b += 1;
+    }
+    table
+};
+
 /// Checks the text of a sourcedId against the CSV binding's GUID rule: fewer than 256
 /// characters of `0-9 a-z A-Z . - _ / @`. The charset also keeps `#`, the key separator of the
 /// store, out of every id.
@@ -70,11 +82,10 @@ pub fn check_sourced_id(text: &str) -> Result<(), IdError> {
     if text.len() >= 256 {
         return Err(IdError::SourcedIdTooLong(text.chars().count()));
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '@');
-    if text.bytes().all(|b| allowed(char::from(b))) {
+    if text.bytes().all(|b| GUID_BYTES[usize::from(b)]) {
         return Ok(());
     }
-    match text.chars().find(|c| !allowed(*c)) {
+    match text.chars().find(|c| !c.is_ascii() || !GUID_BYTES[*c as usize]) {
         Some(bad) => Err(IdError::SourcedIdCharacter(bad)),
         None => Ok(()),
     }
