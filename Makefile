@@ -92,23 +92,15 @@ test: stack-up tools
 	[ $$rc -eq 0 ] && $(MAKE) --no-print-directory build-lambdas; rc2=$$?; \
 	[ $$rc -ne 0 ] && exit $$rc; exit $$rc2
 
-bench: stack-up
+# The bench's flags for each of its targets (the figures they print: the first lines above).
+bench: BENCH_ARGS = --students $(STUDENTS)
+bench-ingest: BENCH_ARGS = --students $(STUDENTS) --ingest-only
+bench-gradebook: BENCH_ARGS = --gradebook-only
+bench bench-ingest bench-gradebook: stack-up
 	@eval "$$($(STACK) env)"; \
 	cargo build --release -p e2e --bin bench && \
-	./target/release/bench --students $(STUDENTS); rc=$$?; \
-	$(STACK) down; exit $$rc
-
-bench-ingest: stack-up
-	@eval "$$($(STACK) env)"; \
-	cargo build --release -p e2e --bin bench && \
-	./target/release/bench --students $(STUDENTS) --ingest-only; rc=$$?; \
+	./target/release/bench $(BENCH_ARGS); rc=$$?; \
 	$(STACK) down; exit $$rc
 
 bench-cpu:
 	cargo build --release -p e2e --bin bench && ./target/release/bench --students $(STUDENTS) --cpu-only
-
-bench-gradebook: stack-up
-	@eval "$$($(STACK) env)"; \
-	cargo build --release -p e2e --bin bench && \
-	./target/release/bench --gradebook-only; rc=$$?; \
-	$(STACK) down; exit $$rc
