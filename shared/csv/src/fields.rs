@@ -59,10 +59,6 @@ impl ColumnPlaces {
 }
 
 impl<'a> RowReader<'a> {
-    fn index(&self, column: &'static str) -> usize {
-        self.places.index(self.columns, column)
-    }
-
     /// Records a problem with `column`.
     pub fn fail(&mut self, column: &str, reason: impl Into<String>) {
         self.failed = true;
@@ -77,7 +73,7 @@ impl<'a> RowReader<'a> {
     /// The raw text of `column`, `None` when blank.
     pub fn text(&self, column: &'static str) -> Option<&'a str> {
         let record: &'a csv::StringRecord = self.record;
-        record.get(self.index(column)).filter(|t| !t.is_empty())
+        record.get(self.places.index(self.columns, column)).filter(|t| !t.is_empty())
     }
 
     /// The text of a column that must have a value.

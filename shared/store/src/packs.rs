@@ -253,22 +253,19 @@ impl Store {
     /// parents at a time; in the group's order.
     async fn children_of(&self, tenant: &Tenant, group: &[(Relation, String)]) -> Result<Vec<Vec<String>>, StoreError> {
         let mut children = vec![Vec::new(); group.len()];
+        let mut waiting = group.iter().enumerate();
         let mut tasks = tokio::task::JoinSet::new();
-        for (i, (relation, parent)) in group.iter().enumerate() {
-            if tasks.len() >= READS_IN_FLIGHT {
-                if let Some(done) = tasks.join_next().await {
-                    let (i, ids) = done.map_err(|e| StoreError::Task(e.to_string()))??;
-                    children[i] = ids;
-                }
+        loop {
+            while tasks.len() < READS_IN_FLIGHT {
+                let Some((i, (relation, parent))) = waiting.next() else { break };
+                let (store, tenant) = (self.clone(), tenant.clone());
+                let listing = Listing::Related { relation: *relation, parent: parent.clone() };
+                tasks.spawn(async move {
+                    let (found, _) = store.distinct_children(&tenant, &listing, Cursor::start(), None).await?;
+                    Ok::<_, StoreError>((i, found.into_iter().map(|(id, _)| id).collect::<Vec<String>>()))
+                });
             }
-            let (store, tenant) = (self.clone(), tenant.clone());
-            let listing = Listing::Related { relation: *relation, parent: parent.clone() };
-            tasks.spawn(async move {
-                let (found, _) = store.distinct_children(&tenant, &listing, Cursor::start(), None).await?;
-                Ok::<_, StoreError>((i, found.into_iter().map(|(id, _)| id).collect::<Vec<String>>()))
-            });
-        }
-        while let Some(done) = tasks.join_next().await {
+            let Some(done) = tasks.join_next().await else { break };
             let (i, ids) = done.map_err(|e| StoreError::Task(e.to_string()))??;
             children[i] = ids;
         }
