@@ -2,7 +2,7 @@
 
 use district_gen::District;
 use e2e::{bulk_zip, delta_zip, ingest, register, sample, stack, tenant, zip_of};
-use oneroster_model::{Collection, Relation, Status, Timestamp};
+use oneroster_model::{Collection, Relation, Status, Timestamp, View};
 use oneroster_store::{Cursor, JobState, Listing, Store, StoredRecord, Tenant};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -184,15 +184,21 @@ async fn packs_found_by_walking_the_records_equal_packs_found_by_querying_the_en
     parents.extend((0..3).map(|t| (Relation::UserClasses, district.teacher_id(t))));
     let mut walked = Vec::new();
     for (relation, parent) in &parents {
-        walked.push(in_order(store, &t, *relation, parent).await);
+        let view = store.parent_view(&t, *relation, parent).await.unwrap();
+        walked.push((in_order(store, &t, *relation, parent).await, view));
     }
-    assert!(walked.iter().all(|children| !children.is_empty()));
-    assert_eq!(walked[1], district.class_students(0, 0));
+    assert!(walked.iter().all(|(children, _)| !children.is_empty()));
+    assert_eq!(walked[1].0, district.class_students(0, 0));
+    // The heads copy their parents' views, walked from the views on the first load too.
+    let views: Vec<Option<View>> = walked.iter().rev().take(9).map(|(_, view)| *view).collect();
+    assert_eq!(views, [[Some(View::Teachers); 3].as_slice(), &[Some(View::Students); 6]].concat());
+    assert_eq!(walked[0].1, Some(View::Schools));
     for parent in &parents {
-        store.rebuild_packs(&t, [parent.clone()]).await.expect("a rebuilt pack");
+        store.rebuild_packs(&t, [parent.clone()], &Default::default()).await.expect("a rebuilt pack");
     }
     for ((relation, parent), walked) in parents.iter().zip(&walked) {
-        assert_eq!(&in_order(store, &t, *relation, parent).await, walked, "{relation:?} of {parent}");
+        let view = store.parent_view(&t, *relation, parent).await.unwrap();
+        assert_eq!(&(in_order(store, &t, *relation, parent).await, view), walked, "{relation:?} of {parent}");
     }
 }
 

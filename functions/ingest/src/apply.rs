@@ -80,6 +80,7 @@ pub async fn apply(
         applied: Applied::default(),
         touched: BTreeSet::new(),
         packs: BTreeSet::new(),
+        first_records: BTreeSet::new(),
     };
     // In the binding's order, referenced before referencing; part files (roles, objectives, …)
     // go with the file of their records.
@@ -105,7 +106,7 @@ pub async fn apply(
     }
     let packs = async {
         let (started, parents) = (Instant::now(), applier.packs.len());
-        store.rebuild_packs(tenant, std::mem::take(&mut applier.packs)).await?;
+        store.rebuild_packs(tenant, std::mem::take(&mut applier.packs), &applier.first_records).await?;
         if resumed {
             for collection in &touched {
                 store.rebuild_all_packs(tenant, *collection).await?;
@@ -142,6 +143,8 @@ struct Applier<'a> {
     touched: BTreeSet<Collection>,
     /// Parents whose relation entries changed, whose packs are rebuilt at the end.
     packs: BTreeSet<(oneroster_model::Relation, String)>,
+    /// Collections that held no record before this apply (their digests were empty).
+    first_records: BTreeSet<Collection>,
 }
 
 /// What is known of a record's stored state before deciding.
@@ -199,13 +202,16 @@ impl Applier<'_> {
             .or_insert_with(|| FileCounts { mode: mode.to_owned(), ..Default::default() })
     }
 
-    async fn known(&self, collection: Collection, bulk: bool) -> Result<Known, ApplyError> {
+    async fn known(&mut self, collection: Collection, bulk: bool) -> Result<Known, ApplyError> {
         if !bulk {
             return Ok(Known { digests: None });
         }
         // Records an API client wrote count as seen: a bulk file marks `tobedeleted` only what
         // came from the SIS feed (a nightly lineItems.csv never deletes an LMS's line items).
         let digests = self.store.digests(self.tenant, collection).await?;
+        if digests.is_empty() {
+            self.first_records.insert(collection);
+        }
         Ok(Known {
             digests: Some(digests.into_iter().map(|d| (d.id, (d.hash, d.status, d.origin.is_some()))).collect()),
         })
@@ -217,94 +223,76 @@ impl Applier<'_> {
         let mut known = self.known(collection, mode == Mode::Bulk).await?;
         let mut rows = stream_rows(self.path.clone(), kind, self.now);
         while let Some(chunk) = rows.recv().await {
-            let records =
-                chunk?.into_iter().filter_map(|row| if let Row::Record(r) = row { Some(r) } else { None }).collect();
+            let records = chunk?.into_iter().filter_map(Row::into_record).collect();
             self.apply_chunk(kind, collection, records, &mut known, false, &|_, _| Ok(None)).await?;
         }
         self.tombstone_unseen(kind, collection, known, &|record, stored| keep_parts(record, stored)).await
     }
 
-    /// Applies one chunk of records: compare, then write what changed.
+    /// Applies one chunk of records: compose and prepare each, then compare and write.
     async fn apply_chunk(
         &mut self,
         kind: FileKind,
         collection: Collection,
-        mut records: Vec<Record>,
+        records: Vec<Record>,
         known: &mut Known,
         always_fetch: bool,
         compose: &Compose<'_>,
     ) -> Result<(), ApplyError> {
-        // Records needing their stored version: all of them when the comparison or the
-        // composition needs it, else only those the digests say changed (for their old links).
-        let fetch_all = always_fetch || known.digests.is_none();
-        let mut composed: Vec<(u64, Option<String>)> = Vec::with_capacity(records.len());
-        let mut fetch = Vec::new();
-        if fetch_all {
-            fetch = records.iter().map(|r| r.base().sourced_id.to_string()).collect();
-            if let Some(digests) = known.digests.as_mut() {
-                for id in &fetch {
-                    if let Some(entry) = digests.get_mut(id) {
-                        entry.2 = true;
-                    }
-                }
-            }
+        // The stored versions are read first when the comparison (delta) or the composition
+        // needs them; otherwise composition needs nothing stored (see `apply_with_parts`) and
+        // only the records the digests say changed are read, for their old links.
+        let stored = if always_fetch || known.digests.is_none() {
+            let ids: Vec<String> = records.iter().map(|r| r.base().sourced_id.to_string()).collect();
+            Some(self.stored(collection, &ids).await?)
         } else {
-            // Composition needs nothing stored here (see `apply_users`), so it runs first and
-            // the hash covers the composed record.
-            for record in &mut records {
-                let parts = compose(record, None)?;
-                let hash = record.content_hash();
-                let id = record.base().sourced_id.as_str();
-                if let Some((stored_hash, stored_status, seen)) = known.digests.as_mut().and_then(|d| d.get_mut(id)) {
-                    *seen = true;
-                    if *stored_hash != hash || *stored_status != record.base().status {
-                        fetch.push(id.to_owned());
-                    }
-                }
-                composed.push((hash, parts));
-            }
-        }
-        let stored: HashMap<String, StoredRecord> = self
-            .store
-            .get_many(self.tenant, collection, &fetch)
-            .await?
-            .into_iter()
-            .map(|r| (r.id.clone(), r))
-            .collect();
-
+            None
+        };
         let dependencies = self.dependencies(&records).await?;
+        let mut prepared = Vec::with_capacity(records.len());
+        for mut record in records {
+            let previous = stored.as_ref().and_then(|s| s.get(record.base().sourced_id.as_str()));
+            let parts = compose(&mut record, previous)?;
+            prepared.push(prepare(record, self.now, parts, &dependencies));
+        }
+        let stored = match stored {
+            Some(stored) => stored,
+            None => {
+                let digests = known.digests.as_ref();
+                let changed = |w: &&RecordWrite| {
+                    let digest = digests.and_then(|d| d.get(w.id.as_str()));
+                    digest.is_some_and(|(hash, status, _)| *hash != w.hash || *status != w.status)
+                };
+                let ids: Vec<String> = prepared.iter().filter(changed).map(|w| w.id.to_string()).collect();
+                self.stored(collection, &ids).await?
+            }
+        };
         let mut writes = Vec::new();
-        let now = self.now;
         let mut counts = FileCounts::default();
-        for (i, mut record) in records.into_iter().enumerate() {
-            let id = record.base().sourced_id.to_string();
-            let previous = stored.get(&id);
-            let (hash, parts) = if fetch_all {
-                let parts = compose(&mut record, previous)?;
-                (record.content_hash(), parts)
-            } else {
-                std::mem::take(&mut composed[i])
-            };
-            let status = record.base().status.clone();
-            let state = match (&known.digests, fetch_all) {
-                (Some(digests), false) => digests.get(&id).map(|(h, s, _)| (*h, s.clone())),
-                _ => previous.map(|p| (p.hash, p.status.clone())),
+        for mut write in prepared {
+            let id = write.id.as_str();
+            let state = match known.digests.as_mut() {
+                Some(digests) => digests.get_mut(id).map(|(hash, status, seen)| {
+                    *seen = true;
+                    (*hash, status.clone())
+                }),
+                None => stored.get(id).map(|p| (p.hash, p.status.clone())),
             };
             match state {
-                None if status == Status::ToBeDeleted => {
+                None if write.status == Status::ToBeDeleted => {
                     counts.unchanged += 1;
                     continue;
                 }
                 None => counts.created += 1,
-                Some((h, s)) if h == hash && s == status => {
+                Some((h, s)) if h == write.hash && s == write.status => {
                     counts.unchanged += 1;
                     continue;
                 }
-                Some((_, s)) if status == Status::ToBeDeleted && s != Status::ToBeDeleted => counts.deleted += 1,
+                Some((_, s)) if write.status == Status::ToBeDeleted && s != Status::ToBeDeleted => counts.deleted += 1,
                 Some(_) => counts.updated += 1,
             }
-            record.base_mut().date_last_modified = now;
-            writes.push(record_write(record, hash, previous, parts, &dependencies));
+            write.previous = stored.get(id).map(StoredRecord::prior);
+            writes.push(write);
         }
         self.write(collection, writes).await?;
         let total = self.counts(kind);
@@ -313,6 +301,16 @@ impl Applier<'_> {
         total.deleted += counts.deleted;
         total.unchanged += counts.unchanged;
         Ok(())
+    }
+
+    /// The stored versions of `ids` of `collection`, by id.
+    async fn stored(
+        &self,
+        collection: Collection,
+        ids: &[String],
+    ) -> Result<HashMap<String, StoredRecord>, ApplyError> {
+        let stored = self.store.get_many(self.tenant, collection, ids).await?;
+        Ok(stored.into_iter().map(|r| (r.id.clone(), r)).collect())
     }
 
     /// After a bulk file: every active record it no longer carries becomes `tobedeleted`.
@@ -340,10 +338,10 @@ impl Applier<'_> {
             let mut writes = Vec::with_capacity(ids.len());
             for (mut record, stored) in records.into_iter().zip(&stored) {
                 let parts = compose(&mut record, Some(stored))?;
-                let base = record.base_mut();
-                base.status = Status::ToBeDeleted;
-                base.date_last_modified = self.now;
-                writes.push(record_write(record, stored.hash, Some(stored), parts, &dependencies));
+                record.base_mut().status = Status::ToBeDeleted;
+                // Its content is the stored content: it keeps the stored hash.
+                let write = prepare(record, self.now, parts, &dependencies);
+                writes.push(RecordWrite { hash: stored.hash, previous: Some(stored.prior()), ..write });
             }
             self.counts(kind).deleted += writes.len() as u64;
             self.write(collection, writes).await?;
@@ -386,10 +384,7 @@ impl Applier<'_> {
         if own.is_some() {
             let mut rows = stream_rows(self.path.clone(), kind, self.now);
             while let Some(chunk) = rows.recv().await {
-                let records: Vec<Record> = chunk?
-                    .into_iter()
-                    .filter_map(|row| if let Row::Record(r) = row { Some(r) } else { None })
-                    .collect();
+                let records: Vec<Record> = chunk?.into_iter().filter_map(Row::into_record).collect();
                 for r in &records {
                     touched.remove(r.base().sourced_id.as_str());
                 }
@@ -505,13 +500,12 @@ fn keep_parts(_record: &mut Record, stored: Option<&StoredRecord>) -> Result<Opt
 /// Records that other records' links depend on, by collection and sourcedId.
 type Dependencies = HashMap<(Collection, String), Record>;
 
-fn record_write(
-    record: Record,
-    hash: u64,
-    previous: Option<&StoredRecord>,
-    parts: Option<String>,
-    dependencies: &Dependencies,
-) -> RecordWrite {
+/// A record as it is written: with the import time, its body and content hash made in one
+/// serialisation, its links (given the record they depend on) and its view. Nothing stored is
+/// known yet (`previous`).
+fn prepare(mut record: Record, now: Timestamp, parts: Option<String>, dependencies: &Dependencies) -> RecordWrite {
+    record.base_mut().date_last_modified = now;
+    let (body, hash) = record.to_json_with_hash();
     let dependency =
         record.link_dependency().and_then(|(collection, id)| dependencies.get(&(collection, id.to_string())));
     let base = record.base();
@@ -519,12 +513,12 @@ fn record_write(
         collection: record.collection(),
         id: base.sourced_id.clone(),
         status: base.status.clone(),
-        modified: base.date_last_modified,
-        body: record.to_json(),
+        modified: now,
+        body,
         hash,
         links: record.links(dependency),
         view: record.view(),
-        previous: previous.map(StoredRecord::prior),
+        previous: None,
         parts,
         origin: None,
         gone: false,

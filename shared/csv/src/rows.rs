@@ -306,6 +306,14 @@ impl Row {
         }
     }
 
+    /// The record of a record row; `None` for a part.
+    pub fn into_record(self) -> Option<Record> {
+        match self {
+            Row::Record(record) => Some(record),
+            _ => None,
+        }
+    }
+
     /// The row's references: the column, what it must point to, and the id.
     pub fn references(&self) -> Vec<(&'static str, Target, &str)> {
         let c = Target::Collection;

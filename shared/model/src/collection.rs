@@ -461,10 +461,11 @@ impl Relation {
         )
     }
 
-    /// Whether the store keeps the count of each parent's children: wide relations, and a
-    /// class's results (a class's results pass a page: students times line items).
+    /// Whether the store keeps the count of each parent's children in a stats item: relations
+    /// with too many children to count per request (wide ones, a class's results: students
+    /// times line items) unless they are packed, whose pack head holds the count already.
     pub fn keeps_counts(self) -> bool {
-        self.is_wide() || self == Relation::ClassResults
+        (self.is_wide() || self == Relation::ClassResults) && !self.is_packed()
     }
 
     /// Looks a relation up by [`Relation::name`].

@@ -8,7 +8,7 @@ use crate::keys::{
     child_of_link_sort_key, modified_after, modified_sort_key, record_partition, relation_partition, relation_shards,
     relation_stats_name, shard_of, stats_key, view_partition, RECORD_SHARDS,
 };
-use crate::records::{query_pages, s, to_record};
+use crate::records::{query_pages, s, to_record, PAGE_ITEMS};
 use crate::Tenant;
 use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
@@ -197,7 +197,7 @@ impl Listing {
 
     /// The name its count is kept under, for the listings whose count is kept.
     /// Kept for collections, views, and each parent of a relation that keeps counts (a
-    /// school's students, a class's results: too many entries to count per request).
+    /// class's results: too many entries to count per request, and not packed).
     fn stats_name(&self) -> Option<String> {
         match self {
             Listing::Active(inner) if matches!(**inner, Listing::Collection(_) | Listing::View(_)) => {
@@ -271,7 +271,7 @@ impl Store {
             let start = cursor.after.as_deref().map(|after| listing.start_key(tenant, &partition, after));
             let output = self
                 .query_partition_request(&partition)
-                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
+                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX).min(PAGE_ITEMS))
                 .set_projection_expression(projection.map(str::to_owned))
                 .set_exclusive_start_key(start)
                 .send()
@@ -482,6 +482,7 @@ impl Store {
         let listings = std::iter::once(Listing::Collection(collection))
             .chain(View::ALL.into_iter().filter(|v| v.collection() == collection).map(Listing::View));
         for listing in listings {
+            let started = std::time::Instant::now();
             let mut tasks = tokio::task::JoinSet::new();
             for shard in 0..listing.shards() {
                 let (store, tenant, listing) = (self.clone(), tenant.clone(), listing.clone());
@@ -511,7 +512,10 @@ impl Store {
                 active: Some(active),
                 times: times.filter(|times| times.len() <= MAX_TIMES),
             };
+            let total = counts.total;
             self.put_stats(tenant, &listing, counts, Some(serde_json::to_string(&outline).unwrap_or_default())).await?;
+            let ms = started.elapsed().as_millis() as u64;
+            tracing::info!(listing = listing.stats_name().unwrap_or_default(), total, ms, "listing recounted");
         }
         self.refresh_relation_counts(tenant, collection).await
     }
@@ -544,9 +548,9 @@ impl Store {
     }
 
     /// Recounts the relations that keep counts whose children are records of `collection` (a
-    /// school's classes, enrollments, students, teachers, courses; a term's classes; a class's
-    /// results), for every parent, so that their `X-Total-Count` costs one read. None of them
-    /// repeats a child.
+    /// class's results), for every parent, so that their `X-Total-Count` costs one read. None of
+    /// them repeats a child. (Packed relations, a school's students among them, count in their
+    /// pack head, which the ingest rebuilds.)
     async fn refresh_relation_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
         let mut parents: HashMap<Collection, Vec<String>> = HashMap::new();
         let mut listings = Vec::new();
@@ -578,12 +582,16 @@ impl Store {
 
     /// The sourcedIds of every record of a collection (keys only).
     pub(crate) async fn all_ids(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<String>, StoreError> {
-        let all = Listing::Collection(collection);
-        let mut ids = Vec::new();
-        for shard in 0..all.shards() {
-            ids.extend(self.shard_keys(tenant, &all, shard).await?.into_iter().map(|key| key.sort_key));
+        self.listing_keys(tenant, &Listing::Collection(collection)).await
+    }
+
+    /// Every sort key of a listing, shard after shard (keys only).
+    pub(crate) async fn listing_keys(&self, tenant: &Tenant, listing: &Listing) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        for shard in 0..listing.shards() {
+            keys.extend(self.shard_keys(tenant, listing, shard).await?.into_iter().map(|key| key.sort_key));
         }
-        Ok(ids)
+        Ok(keys)
     }
 
     /// Every sort key of one shard of a listing, in order, with its record's status and

@@ -23,8 +23,10 @@ use crate::records::{by_collection, partition_query, query_pages, s};
 use crate::{Store, StoreError, Tenant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{Collection, Relation, View};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tracing::info;
 
 /// Child ids per chunk.
 const CHUNK: usize = 1000;
@@ -49,6 +51,15 @@ pub(crate) struct Pack {
     first: Vec<String>,
     /// The parent's view when the pack was built.
     parent_view: Option<View>,
+}
+
+/// Where a pack rebuild spent its time, for its log line.
+#[derive(Default)]
+struct Phases {
+    children: Duration,
+    heads: Duration,
+    writes: Duration,
+    items: usize,
 }
 
 /// Children found by walking the records that make them ([`Store::children_from_links`]): the
@@ -137,36 +148,67 @@ impl Store {
     /// user's classes), in one walk of that collection's records, reading the entry keys each
     /// record keeps (`links`) instead of tens of thousands of small queries. Both give the
     /// children in the entries' order.
+    ///
+    /// `first_records` names the collections that held no record at all before the writes
+    /// that made these parents stale (a first load): the relations their records make had no
+    /// entries, hence no packs, so their parents' old heads are not read.
     pub async fn rebuild_packs(
         &self,
         tenant: &Tenant,
         parents: impl IntoIterator<Item = (Relation, String)>,
+        first_records: &BTreeSet<Collection>,
     ) -> Result<(), StoreError> {
         let parents: Vec<(Relation, String)> = parents.into_iter().collect();
+        let started = Instant::now();
         let views = self.parent_views(tenant, &parents).await?;
+        info!(parents = parents.len(), ms = started.elapsed().as_millis() as u64, "parents' views read");
         let mut by_maker: BTreeMap<Collection, Vec<(Relation, String)>> = BTreeMap::new();
         for (relation, parent) in parents {
             by_maker.entry(relation.made_by()).or_default().push((relation, parent));
         }
         for (maker, parents) in by_maker {
+            let mut phases = Phases::default();
+            let started = Instant::now();
             let mut walked = if parents.len() as u64 * QUERY_COST_IN_RECORDS > self.kept_total(tenant, maker).await? {
                 Some(self.children_from_links(tenant, maker, &parents).await?)
             } else {
                 None
             };
+            phases.children += started.elapsed();
             for (i, group) in parents.chunks(PARENTS_PER_GROUP).enumerate() {
-                let old_chunks = self.old_chunk_counts(tenant, group).await?;
+                let started = Instant::now();
+                let old_chunks = if first_records.contains(&maker) {
+                    vec![0; group.len()]
+                } else {
+                    self.old_chunk_counts(tenant, group).await?
+                };
+                phases.heads += started.elapsed();
+                let started = Instant::now();
                 let children = match walked.as_mut() {
                     Some(walked) => walked.children(i * PARENTS_PER_GROUP..i * PARENTS_PER_GROUP + group.len()),
                     None => self.children_of(tenant, group).await?,
                 };
+                phases.children += started.elapsed();
+                let started = Instant::now();
                 let mut writes = Vec::new();
                 for (((relation, parent), children), old_chunks) in group.iter().zip(children).zip(old_chunks) {
                     let view = views.get(&(relation.parent(), parent.clone())).copied();
                     writes.extend(pack_writes(tenant, (*relation, parent), &children, view, old_chunks));
                 }
+                phases.items += writes.len();
                 write_all(&self.client, &self.table, writes).await?;
+                phases.writes += started.elapsed();
             }
+            info!(
+                maker = maker.name(),
+                parents = parents.len(),
+                walked = walked.is_some(),
+                children_ms = phases.children.as_millis() as u64,
+                heads_ms = phases.heads.as_millis() as u64,
+                writes_ms = phases.writes.as_millis() as u64,
+                items = phases.items,
+                "packs of one maker rebuilt"
+            );
         }
         Ok(())
     }
@@ -272,7 +314,8 @@ impl Store {
         Ok(children)
     }
 
-    /// The views of the parents that are in one, read in batches (the views only).
+    /// The views of the parents that are in one: read in batches (the views only), or, for
+    /// many parents, from a walk of the views.
     async fn parent_views(
         &self,
         tenant: &Tenant,
@@ -283,9 +326,22 @@ impl Store {
         let mut views = HashMap::new();
         for (collection, ids) in by_collection(names.filter(|(collection, _)| in_views(collection))) {
             let ids: Vec<&str> = ids.into_iter().collect();
-            views.extend(
-                self.views(tenant, collection, &ids).await?.into_iter().map(|(id, view)| ((collection, id), view)),
-            );
+            if ids.len() as u64 * QUERY_COST_IN_RECORDS <= self.kept_total(tenant, collection).await? {
+                views.extend(
+                    self.views(tenant, collection, &ids).await?.into_iter().map(|(id, view)| ((collection, id), view)),
+                );
+                continue;
+            }
+            // Many parents (a first load: every user): the views' members are walked, keys
+            // only, instead of a read of each parent.
+            let wanted: HashSet<&str> = ids.into_iter().collect();
+            for view in View::ALL.into_iter().filter(|view| view.collection() == collection) {
+                for id in self.listing_keys(tenant, &Listing::View(view)).await? {
+                    if wanted.contains(id.as_str()) {
+                        views.insert((collection, id), view);
+                    }
+                }
+            }
         }
         Ok(views)
     }
@@ -304,7 +360,7 @@ impl Store {
         for relation in Relation::ALL.into_iter().filter(stale) {
             parents.extend(self.all_ids(tenant, relation.parent()).await?.into_iter().map(|id| (relation, id)));
         }
-        self.rebuild_packs(tenant, parents).await
+        self.rebuild_packs(tenant, parents, &BTreeSet::new()).await
     }
 
     /// The head of a parent's pack, if it has one: one read, none when this request's store

@@ -424,11 +424,18 @@ pub(crate) fn record_item(tenant: &Tenant, record: &RecordWrite, links: Vec<Stri
     item
 }
 
+/// Items a query asks for per page when it walks a partition. DynamoDB stops a page at 1 MB
+/// anyway; DynamoDB Local, without a limit, reads all the rest of the partition for every page,
+/// so that a walk costs the square of the partition's size (a 39,000-record shard of
+/// enrollments: 10 s unlimited, 2.7 s at 1,000 a page).
+pub(crate) const PAGE_ITEMS: i32 = 1000;
+
 /// Sends a query page after page until DynamoDB has no more, handing each page to `on_page`.
 pub(crate) async fn query_pages(
     request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
     mut on_page: impl FnMut(aws_sdk_dynamodb::operation::query::QueryOutput),
 ) -> Result<(), StoreError> {
+    let request = request.limit(PAGE_ITEMS);
     let mut start: Option<Item> = None;
     loop {
         let output = request.clone().set_exclusive_start_key(start.take()).send().await?;

@@ -1,6 +1,7 @@
 //! `make bench`: ingest and API figures for a generated district.
 //!
-//! 1. CPU side, no store: unzip + parse + validate + map (to the JSON bodies that are stored),
+//! 1. CPU side, no store: unzip + parse + validate + map (to the JSON bodies that are stored,
+//!    with their content hashes),
 //!    rows per second of wall time on one thread and per CPU-second (the per-core figure, which
 //!    the machine's other work does not skew). `--cpu-only` stops here (no stack needed): the
 //!    loop to profile the parser with.
@@ -67,7 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     // The ingest's phase timings (validation, each file, packs, counts) go under the figures.
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("ingest=info"))
+        .with_env_filter(tracing_subscriber::EnvFilter::new("ingest=info,oneroster_store=info"))
         .with_target(false)
         .with_ansi(false)
         .without_time()
@@ -97,8 +98,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut body_bytes = 0usize;
     for kind in FileKind::ALL {
         read_rows(&mut package, kind, now, &mut report, |row, _, _| {
-            if let Row::Record(record) = row {
-                body_bytes += record.to_json().len();
+            if let Row::Record(mut record) = row {
+                body_bytes += record.to_json_with_hash().0.len();
             }
         })?;
     }
