@@ -248,29 +248,29 @@ impl Applier<'_> {
         } else {
             None
         };
-        let dependencies = self.dependencies(&records).await?;
         let mut prepared = Vec::with_capacity(records.len());
         for mut record in records {
             let previous = stored.as_ref().and_then(|s| s.get(record.base().sourced_id.as_str()));
             let parts = compose(&mut record, previous)?;
-            prepared.push(prepare(record, self.now, parts, &dependencies));
+            prepared.push(Prepared::new(record, self.now, parts));
         }
         let stored = match stored {
             Some(stored) => stored,
             None => {
                 let digests = known.digests.as_ref();
-                let changed = |w: &&RecordWrite| {
-                    let digest = digests.and_then(|d| d.get(w.id.as_str()));
-                    digest.is_some_and(|(hash, status, _)| *hash != w.hash || *status != w.status)
+                let changed = |p: &&Prepared| {
+                    let digest = digests.and_then(|d| d.get(p.id().as_str()));
+                    digest.is_some_and(|(hash, status, _)| *hash != p.hash || *status != *p.status())
                 };
-                let ids: Vec<String> = prepared.iter().filter(changed).map(|w| w.id.to_string()).collect();
+                let ids: Vec<String> = prepared.iter().filter(changed).map(|p| p.id().to_string()).collect();
                 self.stored(collection, &ids).await?
             }
         };
-        let mut writes = Vec::new();
+        let mut changed = Vec::new();
         let mut counts = FileCounts::default();
-        for mut write in prepared {
-            let id = write.id.as_str();
+        for prepared in prepared {
+            let id = prepared.id().as_str();
+            let status = prepared.status();
             let state = match known.digests.as_mut() {
                 Some(digests) => digests.get_mut(id).map(|(hash, status, seen)| {
                     *seen = true;
@@ -279,21 +279,29 @@ impl Applier<'_> {
                 None => stored.get(id).map(|p| (p.hash, p.status.clone())),
             };
             match state {
-                None if write.status == Status::ToBeDeleted => {
+                None if *status == Status::ToBeDeleted => {
                     counts.unchanged += 1;
                     continue;
                 }
                 None => counts.created += 1,
-                Some((h, s)) if h == write.hash && s == write.status => {
+                Some((h, s)) if h == prepared.hash && s == *status => {
                     counts.unchanged += 1;
                     continue;
                 }
-                Some((_, s)) if write.status == Status::ToBeDeleted && s != Status::ToBeDeleted => counts.deleted += 1,
+                Some((_, s)) if *status == Status::ToBeDeleted && s != Status::ToBeDeleted => counts.deleted += 1,
                 Some(_) => counts.updated += 1,
             }
-            write.previous = stored.get(id).map(StoredRecord::prior);
-            writes.push(write);
+            changed.push(prepared);
         }
+        // Links, views and the records links depend on: only for what is written.
+        let dependencies = self.dependencies(changed.iter().map(|p| &p.record)).await?;
+        let writes = changed
+            .into_iter()
+            .map(|prepared| {
+                let previous = stored.get(prepared.id().as_str()).map(StoredRecord::prior);
+                RecordWrite { previous, ..prepared.into_write(&dependencies) }
+            })
+            .collect();
         self.write(collection, writes).await?;
         let total = self.counts(kind);
         total.created += counts.created;
@@ -334,13 +342,13 @@ impl Applier<'_> {
                 .map(|stored| Record::from_json(collection, &stored.body))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ApplyError::StoredRecord(collection.name(), e))?;
-            let dependencies = self.dependencies(&records).await?;
+            let dependencies = self.dependencies(records.iter()).await?;
             let mut writes = Vec::with_capacity(ids.len());
             for (mut record, stored) in records.into_iter().zip(&stored) {
                 let parts = compose(&mut record, Some(stored))?;
                 record.base_mut().status = Status::ToBeDeleted;
                 // Its content is the stored content: it keeps the stored hash.
-                let write = prepare(record, self.now, parts, &dependencies);
+                let write = Prepared::new(record, self.now, parts).into_write(&dependencies);
                 writes.push(RecordWrite { hash: stored.hash, previous: Some(stored.prior()), ..write });
             }
             self.counts(kind).deleted += writes.len() as u64;
@@ -418,8 +426,8 @@ impl Applier<'_> {
 
     /// The stored records that the links of `records` depend on (see
     /// [`Record::link_dependency`]): a score scale's class, a classless result's line item.
-    async fn dependencies(&self, records: &[Record]) -> Result<Dependencies, ApplyError> {
-        let names = records.iter().filter_map(Record::link_dependency).map(|(c, id)| (c, id.to_string()));
+    async fn dependencies<'r>(&self, records: impl Iterator<Item = &'r Record>) -> Result<Dependencies, ApplyError> {
+        let names = records.filter_map(Record::link_dependency).map(|(c, id)| (c, id.to_string()));
         Ok(self.store.get_named(self.tenant, names).await?)
     }
 
@@ -500,27 +508,51 @@ fn keep_parts(_record: &mut Record, stored: Option<&StoredRecord>) -> Result<Opt
 /// Records that other records' links depend on, by collection and sourcedId.
 type Dependencies = HashMap<(Collection, String), Record>;
 
-/// A record as it is written: with the import time, its body and content hash made in one
-/// serialisation, its links (given the record they depend on) and its view. Nothing stored is
-/// known yet (`previous`).
-fn prepare(mut record: Record, now: Timestamp, parts: Option<String>, dependencies: &Dependencies) -> RecordWrite {
-    record.base_mut().date_last_modified = now;
-    let (body, hash) = record.to_json_with_hash();
-    let dependency =
-        record.link_dependency().and_then(|(collection, id)| dependencies.get(&(collection, id.to_string())));
-    let base = record.base();
-    RecordWrite {
-        collection: record.collection(),
-        id: base.sourced_id.clone(),
-        status: base.status.clone(),
-        modified: now,
-        body,
-        hash,
-        links: record.links(dependency),
-        view: record.view(),
-        previous: None,
-        parts,
-        origin: None,
-        gone: false,
+/// A record ready to be compared with what is stored: with the import time, and its body and
+/// content hash made in one serialisation. Links and view are left to [`Prepared::into_write`],
+/// for the records that are written (a nightly bulk writes few of them).
+struct Prepared {
+    record: Record,
+    body: String,
+    hash: u64,
+    parts: Option<String>,
+}
+
+impl Prepared {
+    fn new(mut record: Record, now: Timestamp, parts: Option<String>) -> Self {
+        record.base_mut().date_last_modified = now;
+        let (body, hash) = record.to_json_with_hash();
+        Self { record, body, hash, parts }
+    }
+
+    fn id(&self) -> &oneroster_model::SourcedId {
+        &self.record.base().sourced_id
+    }
+
+    fn status(&self) -> &Status {
+        &self.record.base().status
+    }
+
+    /// The write, with the record's links (given the record they depend on) and its view.
+    /// Nothing stored is known yet (`previous`).
+    fn into_write(self, dependencies: &Dependencies) -> RecordWrite {
+        let record = self.record;
+        let dependency =
+            record.link_dependency().and_then(|(collection, id)| dependencies.get(&(collection, id.to_string())));
+        let base = record.base();
+        RecordWrite {
+            collection: record.collection(),
+            id: base.sourced_id.clone(),
+            status: base.status.clone(),
+            modified: base.date_last_modified,
+            body: self.body,
+            hash: self.hash,
+            links: record.links(dependency),
+            view: record.view(),
+            previous: None,
+            parts: self.parts,
+            origin: None,
+            gone: false,
+        }
     }
 }

@@ -15,6 +15,11 @@
 //!    requests/s of the local server under a loopback load.
 //! 7. The gradebook on a tenant of its own (see [`gradebook`]): result routes and result PUTs.
 
+/// The ingest Lambda's allocator (functions/ingest/src/main.rs), so that the figures are the
+/// Lambda's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod api;
 mod gradebook;
 
