@@ -423,12 +423,12 @@ impl Record {
     }
 }
 
-/// Feeds JSON text straight into a hash.
 /// A value's JSON text (of the model's types, whose serialisation cannot fail).
 fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// Feeds JSON text straight into a hash.
 struct HashWriter(xxhash_rust::xxh3::Xxh3);
 
 impl std::io::Write for HashWriter {

@@ -169,7 +169,7 @@ impl Store {
         for (maker, parents) in by_maker {
             let mut phases = Phases::default();
             let started = Instant::now();
-            let mut walked = if parents.len() as u64 * QUERY_COST_IN_RECORDS > self.kept_total(tenant, maker).await? {
+            let mut walked = if self.walk_is_cheaper(tenant, maker, parents.len()).await? {
                 Some(self.children_from_links(tenant, maker, &parents).await?)
             } else {
                 None
@@ -271,10 +271,18 @@ impl Store {
         Ok(walked)
     }
 
-    /// The records a collection held at its last count (0 before the first).
-    async fn kept_total(&self, tenant: &Tenant, collection: Collection) -> Result<u64, StoreError> {
+    /// Whether one walk of `collection` costs less than `lookups` reads of one parent each
+    /// ([`QUERY_COST_IN_RECORDS`]), judged by the records it held at its last count (0 before
+    /// the first).
+    async fn walk_is_cheaper(
+        &self,
+        tenant: &Tenant,
+        collection: Collection,
+        lookups: usize,
+    ) -> Result<bool, StoreError> {
         let stats = self.stats(tenant, &Listing::Collection(collection)).await?;
-        Ok(stats.and_then(|item| item.get("n")?.as_n().ok()?.parse().ok()).unwrap_or(0))
+        let total: u64 = stats.and_then(|item| item.get("n")?.as_n().ok()?.parse().ok()).unwrap_or(0);
+        Ok(lookups as u64 * QUERY_COST_IN_RECORDS > total)
     }
 
     /// How many chunks the stored pack of each parent of `group` has (0: none), in its order.
@@ -326,7 +334,7 @@ impl Store {
         let mut views = HashMap::new();
         for (collection, ids) in by_collection(names.filter(|(collection, _)| in_views(collection))) {
             let ids: Vec<&str> = ids.into_iter().collect();
-            if ids.len() as u64 * QUERY_COST_IN_RECORDS <= self.kept_total(tenant, collection).await? {
+            if !self.walk_is_cheaper(tenant, collection, ids.len()).await? {
                 views.extend(
                     self.views(tenant, collection, &ids).await?.into_iter().map(|(id, view)| ((collection, id), view)),
                 );
