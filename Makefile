@@ -1,13 +1,13 @@
 # The README's Commands section is this file. Every target installs what it needs.
 #   make run            install, start the local stack, load a demo district, serve the API on localhost
 #   make test           every test (unit, CSV samples, end-to-end against DynamoDB Local and moto),
-#                       the template's lint, security scan and drift test, and the Lambda build
+#                       the template's lint, security scan and drift test, restart-check.sh, the Lambda build
 #   make bench          ingest and API figures for a 100,000-student district (STUDENTS=… to change)
 #   make bench-gradebook  only the gradebook figures (10,000 students, 5 line items per class)
 #   make bench-ingest   only the ingest figures, with the ingest's phase timings (no API, no gradebook)
 #   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)
-#   make stop           stop the local stack
-#   make build-lambdas  the four Lambda functions for x86_64, as zips in target/lambda/
+#   make stop           stop the local stack and the API server, and wait until they have exited
+#   make build-lambdas  the six Lambda functions for x86_64, as zips in target/lambda/
 #   make deploy         build and deploy to AWS with SAM (STACK_NAME=, STAGE=; README)
 
 SHELL := /bin/bash
@@ -16,10 +16,13 @@ STUDENTS ?= 100000
 DEMO_STUDENTS ?= 2000
 TENANT ?= demo-district
 PORT ?= 8080
+# Where `make run` keeps its PID files and logs (stack.sh reads it too) and the demo district.
+export RUN_DIR ?= .local/run
+DEMO_DIR ?= .local/demo
 API := http://127.0.0.1:$(PORT)/ims/oneroster/rostering/v1p2
 ADMIN := ./target/debug/oneroster-admin
 TOOLS := .local/tools
-LAMBDAS := auth ingest rostering resources gradebook
+LAMBDAS := auth ingest rostering resources gradebook v1p2
 
 .PHONY: run test bench bench-ingest bench-gradebook bench-cpu stop stack-up lint lint-infra tools build build-lambdas deploy
 
@@ -29,36 +32,37 @@ build:
 stack-up:
 	$(STACK) up
 
+# Each process is stopped by its PID and waited for until it has exited and its port is closed.
 stop:
-	$(STACK) down
-	@if [ -f .local/run/local-server.pid ]; then kill $$(cat .local/run/local-server.pid) 2>/dev/null || true; rm -f .local/run/local-server.pid; fi
+	@rc=0; $(STACK) stop $(RUN_DIR)/local-server.pid $(PORT) || rc=$$?; $(STACK) down || rc=$$?; exit $$rc
 
 run: stack-up build
 	@eval "$$($(STACK) env)"; \
-	mkdir -p .local/demo .local/run; \
-	./target/debug/district-gen --students $(DEMO_STUDENTS) --line-items 2 --out .local/demo/bulk.zip --delta .local/demo/delta.zip; \
-	if [ -f .local/run/local-server.pid ]; then kill $$(cat .local/run/local-server.pid) 2>/dev/null || true; fi; \
-	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) > .local/run/local-server.log 2>&1 & echo $$! > .local/run/local-server.pid; \
+	mkdir -p $(DEMO_DIR) $(RUN_DIR); \
+	./target/debug/district-gen --students $(DEMO_STUDENTS) --line-items 2 --out $(DEMO_DIR)/bulk.zip --delta $(DEMO_DIR)/delta.zip; \
+	$(STACK) stop $(RUN_DIR)/local-server.pid $(PORT) || exit 1; \
+	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) > $(RUN_DIR)/local-server.log 2>&1 & echo $$! > $(RUN_DIR)/local-server.pid; \
 	for i in $$(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$(PORT)/.well-known/jwks.json && break; sleep 0.2; done; \
 	$(ADMIN) tenant create $(TENANT) --name "Demo District" > /dev/null && \
-	$(ADMIN) upload .local/demo/bulk.zip --tenant $(TENANT) > .local/run/demo-job.json && \
-	echo "Demo district '$(TENANT)' loaded ($(DEMO_STUDENTS) students; job report in .local/run/demo-job.json)." && \
-	$(ADMIN) client create --tenant $(TENANT) --name "make run demo" > .local/run/demo-client.json && \
-	id=$$(python3 -c 'import json;print(json.load(open(".local/run/demo-client.json"))["client_id"])') && \
-	secret=$$(python3 -c 'import json;print(json.load(open(".local/run/demo-client.json"))["client_secret"])') && \
+	$(ADMIN) upload $(DEMO_DIR)/bulk.zip --tenant $(TENANT) > $(RUN_DIR)/demo-job.json && \
+	echo "Demo district '$(TENANT)' loaded ($(DEMO_STUDENTS) students; job report in $(RUN_DIR)/demo-job.json)." && \
+	$(ADMIN) client create --tenant $(TENANT) --name "make run demo" > $(RUN_DIR)/demo-client.json && \
+	id=$$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["client_id"])' $(RUN_DIR)/demo-client.json) && \
+	secret=$$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["client_secret"])' $(RUN_DIR)/demo-client.json) && \
 	token=$$(curl -sf -u "$$id:$$secret" -d grant_type=client_credentials http://127.0.0.1:$(PORT)/oauth/token | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])') && \
 	curl -sf -H "Authorization: Bearer $$token" "$(API)/users?limit=1" > /dev/null && \
 	echo && echo "OneRoster API:  $(API)   (stop everything with: make stop)" && \
-	echo "  Demo client (all scopes; also in .local/run/demo-client.json): $$id / $$secret" && \
+	echo "  Demo client (all scopes; also in $(RUN_DIR)/demo-client.json): $$id / $$secret" && \
 	echo "  Get a token and read students:" && \
 	echo "    TOKEN=\$$(curl -s -u '$$id:$$secret' -d grant_type=client_credentials http://127.0.0.1:$(PORT)/oauth/token | python3 -c 'import json,sys;print(json.load(sys.stdin)[\"access_token\"])')" && \
 	echo "    curl -s -H \"Authorization: Bearer \$$TOKEN\" '$(API)/students?limit=2&fields=sourcedId,givenName,familyName'" && \
 	echo "  Discovery document: $(API)/discovery/" && \
 	echo "  Resources service:  http://127.0.0.1:$(PORT)/ims/oneroster/resources/v1p2/classes/cls-0000-0000/resources" && \
 	echo "  Gradebook service:  http://127.0.0.1:$(PORT)/ims/oneroster/gradebook/v1p2/classes/cls-0000-0000/results" && \
+	echo "  All three under the pre-split base: http://127.0.0.1:$(PORT)/ims/oneroster/v1p2/…" && \
 	echo "  DynamoDB Local $$DYNAMODB_ENDPOINT, S3/SQS (moto) $$S3_ENDPOINT, table oneroster, bucket oneroster-uploads" && \
 	echo "  Admin CLI (with: eval \"\$$($(STACK) env)\"):  $(ADMIN) tenant|client|upload|jobs --help" && \
-	echo "  Apply the demo delta:    $(ADMIN) upload .local/demo/delta.zip --tenant $(TENANT)"
+	echo "  Apply the demo delta:    $(ADMIN) upload $(DEMO_DIR)/delta.zip --tenant $(TENANT)"
 
 lint:
 	cargo fmt --all -- --check
@@ -89,7 +93,9 @@ test: stack-up tools
 	cargo test --workspace 2>&1 | tee .local/test.log; rc=$${PIPESTATUS[0]}; \
 	$(STACK) down; \
 	awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' .local/test.log; \
-	[ $$rc -eq 0 ] && $(MAKE) --no-print-directory build-lambdas; rc2=$$?; \
+	[ $$rc -eq 0 ] || exit $$rc; \
+	MAKE="$(MAKE)" infra/local/restart-check.sh; rc=$$?; \
+	$(MAKE) --no-print-directory build-lambdas; rc2=$$?; \
 	[ $$rc -ne 0 ] && exit $$rc; exit $$rc2
 
 # The bench's flags for each of its targets (the figures they print: the first lines above).

@@ -3,13 +3,16 @@
 # started in the background with their PIDs in .local/run/*.pid and stopped by PID.
 #   stack.sh install   install what is missing (pinned: package-lock.json, requirements.txt)
 #   stack.sh up        install, then start both servers and wait until they answer
-#   stack.sh down      stop both servers
+#   stack.sh down      stop both servers and wait until they have exited and their ports are closed
+#   stack.sh stop PIDFILE PORT   the same for one process (the Makefile's for local-server)
 #   stack.sh env       print the environment variables that point clients at the stack
+# Ports and the folder of PID files and logs: DYNAMODB_PORT (8000), MOTO_PORT (5000), RUN_DIR (.local/run).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 here="$root/infra/local"
 local_dir="$root/.local"
-run="$local_dir/run"
+run="${RUN_DIR:-$local_dir/run}"
+case "$run" in /*) ;; *) run="$PWD/$run" ;; esac
 DYNAMODB_PORT="${DYNAMODB_PORT:-8000}"
 MOTO_PORT="${MOTO_PORT:-5000}"
 
@@ -31,7 +34,21 @@ install() {
   command -v java >/dev/null || { echo "java (17+) is required for DynamoDB Local" >&2; exit 1; }
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Whether process $1 has exited: no such process, or a zombie (it has exited; its parent, often
+# PID 1 since the servers run detached, has not reaped it yet, and some init processes take seconds).
+exited() {
+  kill -0 "$1" 2>/dev/null || return 0
+  local stat
+  if [ -r "/proc/$1/stat" ]; then
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+    stat="${stat##*) }"
+  else
+    stat="$(ps -o stat= -p "$1" 2>/dev/null)" || return 0
+  fi
+  [[ "$stat" == Z* ]]
+}
+
+alive() { [ -f "$1" ] && ! exited "$(cat "$1")"; }
 
 open_port() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -72,11 +89,51 @@ up() {
   echo "local stack up: DynamoDB Local on :$DYNAMODB_PORT, moto (S3, SQS) on :$MOTO_PORT" >&2
 }
 
-down() {
-  for name in dynamodb moto; do
-    if alive "$run/$name.pid"; then kill "$(cat "$run/$name.pid")" 2>/dev/null || true; fi
-    rm -f "$run/$name.pid"
+# Waits up to 10 s, polling every 0.1 s, until process $1 has exited and port $2 is closed.
+stopped() {
+  for _ in $(seq 1 100); do
+    if exited "$1" && ! open_port "$2"; then return 0; fi
+    sleep 0.1
   done
+  return 1
+}
+
+# Stops the process whose PID is in file $1 (SIGTERM; SIGKILL after 10 s) and returns once it
+# has exited and its port $2 is closed, so that an `up` or `make run` right after finds the port
+# free; the PID file goes once the process has. By PID only: never by name.
+stop_pid() {
+  local file="$1" port="$2" name pid
+  name="$(basename "$file" .pid)"
+  [ -f "$file" ] || return 0
+  pid="$(cat "$file")"
+  if ! [[ "$pid" =~ ^[0-9]+$ ]] || exited "$pid"; then rm -f "$file"; return 0; fi
+  kill "$pid" 2>/dev/null || true
+  if ! stopped "$pid" "$port"; then
+    if exited "$pid"; then
+      rm -f "$file"
+      echo "error: $name (PID $pid) has exited but port $port is still open (held by another process?)" >&2
+      return 1
+    fi
+    echo "$name (PID $pid) is still running 10 s after SIGTERM; sending SIGKILL" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    if ! stopped "$pid" "$port"; then
+      if exited "$pid"; then
+        rm -f "$file"
+        echo "error: $name (PID $pid) was killed but port $port is still open (held by another process?)" >&2
+      else
+        echo "error: $name (PID $pid) is still running after SIGKILL; stop it yourself (PID file kept: $file)" >&2
+      fi
+      return 1
+    fi
+  fi
+  rm -f "$file"
+}
+
+down() {
+  local rc=0
+  stop_pid "$run/dynamodb.pid" "$DYNAMODB_PORT" || rc=1
+  stop_pid "$run/moto.pid" "$MOTO_PORT" || rc=1
+  return "$rc"
 }
 
 env_vars() {
@@ -91,6 +148,7 @@ case "${1:-}" in
   install) install ;;
   up) up ;;
   down) down ;;
+  stop) [ $# -eq 3 ] || { echo "usage: $0 stop PIDFILE PORT" >&2; exit 2; }; stop_pid "$2" "$3" ;;
   env) env_vars ;;
-  *) echo "usage: $0 install|up|down|env" >&2; exit 2 ;;
+  *) echo "usage: $0 install|up|down|stop PIDFILE PORT|env" >&2; exit 2 ;;
 esac

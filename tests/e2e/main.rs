@@ -4,9 +4,12 @@
 
 mod admin;
 mod auth;
+mod aws_contract;
+mod classroom;
 mod gradebook;
 mod infra;
 mod ingest;
 mod interop;
+mod lambda_events;
 mod resources;
 mod rostering;

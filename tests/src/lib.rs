@@ -228,6 +228,15 @@ impl Api {
         self.send(request.body(axum::body::Body::from(body.to_owned())).expect("a valid request")).await
     }
 
+    /// `DELETE` a path, as an LMS sends it (no body, no content type).
+    pub async fn delete(&self, target: &str) -> Reply {
+        let mut request = axum::http::Request::delete(target).header("host", HOST);
+        if let Some(token) = &self.bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.send(request.body(axum::body::Body::empty()).expect("a valid request")).await
+    }
+
     /// Every record of a list endpoint, following `Link` `next` from `target` to the end;
     /// checks that `X-Total-Count` holds still and that the pages add up to it.
     pub async fn walk(&self, target: &str, key: &str) -> Vec<serde_json::Value> {
@@ -390,4 +399,111 @@ pub async fn loaded(name: &str) -> (LocalStack, Api, district_gen::District) {
     assert_eq!(job.state, oneroster_store::JobState::Applied, "{:#?}", job.errors);
     let api = Api::new(&stack, &t).await;
     (stack, api, district)
+}
+
+/// A small district whose sourcedIds hold every character of the binding's GUID set
+/// (`0-9 a-z A-Z . - _ / @`), `/` above all, as real SIS exports do (`2024/MATH-101`, base64
+/// ids, `usr/0000000@lu`): one school, a term with two grading periods, one class, a teacher,
+/// two students, a gradebook category and a line item from the SIS.
+pub mod guid_district {
+    /// The district org.
+    pub const DISTRICT: &str = "org/district_01";
+    /// The school.
+    pub const SCHOOL: &str = "org/sch.01@lu";
+    /// The school year.
+    pub const SCHOOL_YEAR: &str = "2024/SY";
+    /// The term the class is taught in.
+    pub const TERM: &str = "2024/Term-1.a_b@lu";
+    /// The term's grading periods.
+    pub const GRADING_PERIODS: [&str; 2] = ["2024/Term-1/GP.1", "2024/Term-1/GP.2"];
+    /// The course.
+    pub const COURSE: &str = "crs/MATH-101";
+    /// The class.
+    pub const CLASS: &str = "2024/MATH-101.a_b@lu";
+    /// The teacher.
+    pub const TEACHER: &str = "usr/0000000@lu";
+    /// The teacher's e-mail address.
+    pub const TEACHER_EMAIL: &str = "ada.teacher@district.example.org";
+    /// The students.
+    pub const STUDENTS: [&str; 2] = ["usr/0000001.s_1@lu", "usr/0000002-s/2@lu"];
+    /// The gradebook category of the SIS's line item.
+    pub const CATEGORY: &str = "cat/Homework_1@lu";
+    /// The SIS's line item.
+    pub const SIS_LINE_ITEM: &str = "li/sis-1.a_b@lu";
+
+    /// The bulk package.
+    pub fn zip() -> Vec<u8> {
+        let [first, second] = STUDENTS;
+        let [gp1, gp2] = GRADING_PERIODS;
+        let files = [
+            "orgs",
+            "academicSessions",
+            "courses",
+            "classes",
+            "users",
+            "roles",
+            "enrollments",
+            "categories",
+            "lineItems",
+        ];
+        let orgs = format!(
+            "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n\
+             {DISTRICT},,,Lakeside Unified,district,NCES-1,\n\
+             {SCHOOL},,,Lakeside High,school,NCES-2,{DISTRICT}\n"
+        );
+        let sessions = format!(
+            "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear\n\
+             {SCHOOL_YEAR},,,2024-2025,schoolYear,2024-08-15,2025-06-15,,2025\n\
+             {TERM},,,Fall 2024,term,2024-08-15,2025-01-15,{SCHOOL_YEAR},2025\n\
+             {gp1},,,Quarter 1,gradingPeriod,2024-08-15,2024-10-31,{TERM},2025\n\
+             {gp2},,,Quarter 2,gradingPeriod,2024-11-01,2025-01-15,{TERM},2025\n"
+        );
+        let courses = format!(
+            "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId,subjects,subjectCodes\n\
+             {COURSE},,,{SCHOOL_YEAR},Algebra I,MATH-101,09,{SCHOOL},Mathematics,MATH\n"
+        );
+        let classes = format!(
+            "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n\
+             {CLASS},,,Algebra I (1),09,{COURSE},MATH-101-1,scheduled,Room 101,{SCHOOL},{TERM},Mathematics,MATH,1\n"
+        );
+        let user = |id: &str, given: &str, email: &str| {
+            format!("{id},,,true,{id},,{given},Lakeside,,,{email},,,,,,,,,,{SCHOOL},\n")
+        };
+        let users = format!(
+            "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns\n{}{}{}",
+            user(TEACHER, "Ada", TEACHER_EMAIL),
+            user(first, "Bo", "bo.student@district.example.org"),
+            user(second, "Cy", "cy.student@district.example.org"),
+        );
+        let roles = format!(
+            "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId\n\
+             role/{TEACHER},,,{TEACHER},primary,teacher,,,{SCHOOL},\n\
+             role/{first},,,{first},primary,student,,,{SCHOOL},\n\
+             role/{second},,,{second},primary,student,,,{SCHOOL},\n"
+        );
+        let enrollments = format!(
+            "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n\
+             enr/{TEACHER},,,{CLASS},{SCHOOL},{TEACHER},teacher,true,,\n\
+             enr/{first},,,{CLASS},{SCHOOL},{first},student,false,,\n\
+             enr/{second},,,{CLASS},{SCHOOL},{second},student,false,,\n"
+        );
+        let categories = format!("sourcedId,status,dateLastModified,title,weight\n{CATEGORY},,,Homework,0.4\n");
+        let line_items = format!(
+            "sourcedId,status,dateLastModified,title,description,assignDate,dueDate,classSourcedId,categorySourcedId,academicSessionSourcedId,resultValueMin,resultValueMax,schoolSourcedId\n\
+             {SIS_LINE_ITEM},,,Chapter 1 homework,,2024-09-01,2024-09-08,{CLASS},{CATEGORY},{gp1},0,10,{SCHOOL}\n"
+        );
+        let manifest = district_gen::manifest(&files, &[]);
+        crate::zip_of(&[
+            ("manifest.csv", &manifest),
+            ("orgs.csv", &orgs),
+            ("academicSessions.csv", &sessions),
+            ("courses.csv", &courses),
+            ("classes.csv", &classes),
+            ("users.csv", &users),
+            ("roles.csv", &roles),
+            ("enrollments.csv", &enrollments),
+            ("categories.csv", &categories),
+            ("lineItems.csv", &line_items),
+        ])
+    }
 }

@@ -223,14 +223,21 @@ impl LocalStack {
         Ok(delivered)
     }
 
-    /// Every function's router on one: the token endpoint and JWKS, and the services.
-    pub fn api(&self) -> axum::Router {
+    /// The token gate of the API functions, verifying the local issuer's tokens.
+    pub fn gate(&self) -> Arc<Gate> {
         let verifier = Verifier::new(&self.issuer.jwks(), LOCAL_ISSUER);
-        let gate = Arc::new(Gate::new(verifier, self.store().clone(), self.config.client_recheck));
+        Arc::new(Gate::new(verifier, self.store().clone(), self.config.client_recheck))
+    }
+
+    /// Every function's router on one: the token endpoint and JWKS, the services, and the
+    /// shared base that carries them all.
+    pub fn api(&self) -> axum::Router {
+        let gate = self.gate();
         auth::router(self.store().clone(), self.issuer.clone(), None)
             .merge(rostering::router(self.store().clone(), gate.clone()))
             .merge(resources::router(self.store().clone(), gate.clone()))
-            .merge(gradebook::router(self.store().clone(), gate))
+            .merge(gradebook::router(self.store().clone(), gate.clone()))
+            .merge(v1p2::router(self.store().clone(), gate))
             .fallback(oneroster_http::service::no_route)
     }
 

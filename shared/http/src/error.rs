@@ -30,6 +30,14 @@ pub enum ApiError {
     /// The path is not one of the service's: 404.
     #[error("no such endpoint: {0}")]
     NoRoute(String),
+    /// The path is a route, but not for this method: 405 (with `Allow`).
+    #[error("{method} is not an operation of this path; it answers {allowed}")]
+    MethodNotAllowed {
+        /// The method asked for.
+        method: String,
+        /// The methods the path answers, comma-separated.
+        allowed: String,
+    },
     /// The store failed: 500, with the detail logged and not sent.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -51,6 +59,7 @@ impl ApiError {
         match self {
             ApiError::Query(error) => (StatusCode::BAD_REQUEST, error.code_minor()),
             ApiError::NotFound { .. } | ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "unknownobject"),
+            ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "unknownobject"),
             ApiError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorisedrequest"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Store(_) | ApiError::Body(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
@@ -93,6 +102,11 @@ impl IntoResponse for ApiError {
         let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::MethodNotAllowed { allowed, .. } = &self {
+            if let Ok(allowed) = header::HeaderValue::from_str(allowed) {
+                response.headers_mut().insert(header::ALLOW, allowed);
+            }
         }
         response
     }

@@ -1,6 +1,7 @@
 //! Running a service's router as a Lambda function behind API Gateway.
 
 use crate::Gate;
+use axum::response::Response;
 use axum::Router;
 use oneroster_store::Store;
 use std::sync::Arc;
@@ -17,10 +18,17 @@ pub fn init_json_logs() {
         .init();
 }
 
-/// Serves `router` to API Gateway events until the runtime stops the function; paths it does
-/// not route get the 404 `imsx_StatusInfo` of [`no_route`](crate::service::no_route).
+/// What the function runs for each invocation: an API Gateway event in, the answer event out
+/// (`lambda_http`'s adapter around `router`), paths the router does not route answered with
+/// the 404 `imsx_StatusInfo` of [`no_route`](crate::service::no_route). Tests feed it the
+/// events API Gateway sends, since the local server serves the router without it.
+pub fn handler(router: Router) -> lambda_http::Adapter<'static, Response, Router> {
+    lambda_http::Adapter::from(router.fallback(crate::service::no_route))
+}
+
+/// Serves `router` to API Gateway events until the runtime stops the function.
 pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
-    lambda_http::run(router.fallback(crate::service::no_route)).await
+    lambda_http::lambda_runtime::run(handler(router)).await
 }
 
 /// How long the [`Gate`] trusts that a client it checked is still enabled.

@@ -7,7 +7,8 @@
 //!   query semantics, `X-Total-Count` and `Link`;
 //! - [`Caller`]: the verified token of a request, its only source of a tenant, which no
 //!   handler can do without, checked by the [`Gate`] (and its scopes by the handler);
-//! - [`service`]: a read service as a table of routes, checked against the OpenAPI file;
+//! - [`service`]: a service as a table of routes, checked against the OpenAPI file;
+//! - [`paths`]: matching a path to its route by the route's fixed words (ids may hold `/`);
 //! - [`trace`]: a span per request carrying its id and tenant, never its payload;
 //! - [`lambda`]: running a router in Lambda with JSON logs;
 //! - [`pace`]: doing something at most once per period (re-reading rotated keys).
@@ -17,6 +18,7 @@ mod endpoint;
 mod error;
 pub mod lambda;
 pub mod pace;
+pub mod paths;
 pub mod respond;
 pub mod service;
 pub mod trace;

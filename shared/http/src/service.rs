@@ -1,24 +1,31 @@
 //! A service as a table of routes: each OpenAPI path with its operationId and what it reads or
-//! writes ([`Target`]). [`router`] turns a table into the service's router, under its base path
-//! and the pre-split [`ALIAS_BASE`], behind the token [`Gate`](crate::Gate), with the public
-//! discovery document; [`route_drift`] checks a table against the OpenAPI file. Each route
-//! answers the method its operation has in the OpenAPI file.
+//! writes ([`Target`]). [`router`] serves a service's table under its base path, behind the
+//! token [`Gate`](crate::Gate), with the public discovery document; [`shared_base_router`]
+//! serves several services' tables together under the pre-split [`ALIAS_BASE`]; [`route_drift`]
+//! checks a table against the OpenAPI file. Each route answers the method its operation has in
+//! the OpenAPI file.
+//!
+//! Paths are matched by their fixed words ([`crate::paths`]), not cut into one segment per id,
+//! because sourcedIds may hold `/` and API Gateway hands the function its path decoded: every
+//! path below a base goes to one handler, which finds the route. Locally the path is decoded
+//! first too (`usr%2F001` is `usr/001`), so that both spellings are served alike, as in AWS.
 
+use crate::paths::{Paths, Template};
 use crate::respond::{self, ListRequest, RequestUrl};
 use crate::trace::{Changed, Operation, Returned};
 use crate::{ApiError, Caller, Endpoint, Gate};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::extract::State;
+use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, on, MethodFilter};
+use axum::routing::{any, get};
 use axum::Router;
 use oneroster_model::{pair_key, Collection, Relation, View};
 use oneroster_openapi::Service;
 use oneroster_store::{Listing, Store};
 use oneroster_writes::{ChangeKind, Origin, Within};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// The pre-split base path that serves every service's routes too (some products document it).
@@ -90,12 +97,24 @@ pub enum PostUnder {
 /// One endpoint: OpenAPI path, operationId, what it reads.
 pub type Route = (&'static str, &'static str, Target);
 
-/// What every handler of a service shares: the store, the read endpoints and the scopes of
-/// every operation, read from the OpenAPI.
+/// Services' route tables served together under one base path.
+pub type Tables<'a> = &'a [(Service, &'static [Route])];
+
+/// One operation as the handler serves it, read from the OpenAPI file once.
+struct Served {
+    operation_id: &'static str,
+    method: Method,
+    target: Target,
+    scopes: Vec<String>,
+    /// The envelope and fields of a read.
+    endpoint: Option<Endpoint>,
+}
+
+/// What the handler of a base path shares: the store, the base, and the operations by path.
 struct App {
     store: Store,
-    endpoints: HashMap<&'static str, Endpoint>,
-    scopes: HashMap<&'static str, Vec<String>>,
+    base: &'static str,
+    paths: Paths<Vec<Served>>,
 }
 
 /// The method of an operation, from the OpenAPI file.
@@ -103,18 +122,9 @@ fn method_of(service: Service, operation_id: &str) -> &'static str {
     service.operation(operation_id).map_or("GET", |operation| operation.method.as_str())
 }
 
-fn method_filter(method: &str) -> MethodFilter {
-    match method {
-        "PUT" => MethodFilter::PUT,
-        "POST" => MethodFilter::POST,
-        "DELETE" => MethodFilter::DELETE,
-        _ => MethodFilter::GET,
-    }
-}
-
-/// The path with its parameters named by position (`{p0}`, `{p1}`), so that routes whose
-/// OpenAPI parameter names differ at one position (`/classes/{sourcedId}` and
-/// `/classes/{classSourcedId}/students`) share one router.
+/// The path with its parameters named by position (`{p0}`, `{p1}`): two OpenAPI paths that
+/// differ only in their parameters' names (`/classes/{sourcedId}` and `/classes/{classSourcedId}`)
+/// are one route.
 fn positional(path: &str) -> String {
     let mut position = 0;
     path.split('/')
@@ -130,18 +140,18 @@ fn positional(path: &str) -> String {
         .join("/")
 }
 
-/// Every method and path the [`router`] of `service` with `routes` answers, parameters named
-/// by position (`{p0}`) as the router and the API Gateway routes name them: each route under
-/// the service's base and [`ALIAS_BASE`], and the discovery document.
-pub fn served(service: Service, routes: &[Route]) -> Vec<(&'static str, String)> {
-    let base = service.base_path();
-    let mut served: Vec<(&'static str, String)> = routes
+/// Every method and path served under `base` by the `tables` (parameters named by position,
+/// `{p0}`), with the discovery document of each service whose own base `base` is.
+pub fn served(base: &str, tables: Tables<'_>) -> Vec<(&'static str, String)> {
+    let mut served: Vec<(&'static str, String)> = tables
         .iter()
-        .flat_map(|(path, id, _)| {
-            [base, ALIAS_BASE].map(|prefix| (method_of(service, id), format!("{prefix}{}", positional(path))))
+        .flat_map(|(service, routes)| {
+            routes.iter().map(move |(path, id, _)| (method_of(*service, id), format!("{base}{}", positional(path))))
         })
         .collect();
-    served.extend(discovery_paths(service).map(|path| ("GET", path)));
+    for (service, _) in tables.iter().filter(|(service, _)| service.base_path() == base) {
+        served.extend(discovery_paths(*service).map(|path| ("GET", path)));
+    }
     served
 }
 
@@ -150,51 +160,53 @@ fn discovery_paths(service: Service) -> [String; 2] {
     [format!("{base}/discovery"), format!("{base}/discovery/")]
 }
 
-/// The service's router: every route under both bases behind the token [`Gate`] and the
-/// discovery document (public). Unrouted paths are left to the router that serves it
-/// (see [`no_route`]), so that several services merge into one local server.
+/// The service's router: every route under the service's base behind the token [`Gate`],
+/// and the discovery document (public). Paths outside the base are left to the router that
+/// serves them (see [`no_route`]), so that several services merge into one local server.
 pub fn router(service: Service, routes: &'static [Route], store: Store, gate: Arc<Gate>) -> Router {
-    let endpoints = routes
-        .iter()
-        .filter(|(_, _, target)| target.reads())
-        .map(|(_, id, _)| (*id, Endpoint::new(service, id)))
-        .collect();
-    let scopes = routes
-        .iter()
-        .map(|(_, id, _)| (*id, service.operation(id).map(|o| o.scopes.clone()).unwrap_or_default()))
-        .collect();
-    let app = Arc::new(App { store, endpoints, scopes });
-    let mut served = Router::new();
-    for &(path, operation_id, target) in routes {
-        let handler = move |State(app): State<Arc<App>>,
-                            caller: Caller,
-                            url: RequestUrl,
-                            Path(ids): Path<Vec<String>>,
-                            body: Result<Bytes, BytesRejection>| async move {
-            let mut response = match caller.require_any(&app.scopes[operation_id]) {
-                Ok(()) if target.reads() => serve(&app, &caller, operation_id, target, &ids, &url).await,
-                Ok(()) => write(&app, &caller, target, &ids, body).await,
-                Err(refused) => Err(refused),
-            }
-            .unwrap_or_else(IntoResponse::into_response);
-            response.extensions_mut().insert(Operation(operation_id));
-            response
-        };
-        let method = method_filter(method_of(service, operation_id));
-        served = served.route(&positional(path), on(method, handler));
-    }
-    let served = served.with_state(app);
     let base = service.base_path();
     let discovery =
         move || async move { ([(header::CONTENT_TYPE, "application/json")], service.document_text()).into_response() };
     let [bare, slashed] = discovery_paths(service);
+    mount(base, &[(service, routes)], store, gate).route(&bare, get(discovery)).route(&slashed, get(discovery))
+}
+
+/// The router of the pre-split base [`ALIAS_BASE`], which carries several services under one
+/// head (one function holds their tables, since one API Gateway route takes the whole base).
+pub fn shared_base_router(tables: Tables<'_>, store: Store, gate: Arc<Gate>) -> Router {
+    mount(ALIAS_BASE, tables, store, gate)
+}
+
+/// Every path below `base` to one handler that finds its route in `tables`, behind the
+/// [`Gate`], in a request span, gzip when the caller accepts it.
+fn mount(base: &'static str, tables: Tables<'_>, store: Store, gate: Arc<Gate>) -> Router {
+    let mut by_path: BTreeMap<String, (Template, Vec<Served>)> = BTreeMap::new();
+    for &(service, routes) in tables {
+        for &(path, operation_id, target) in routes {
+            let operation = service.operation(operation_id);
+            let method = Method::from_bytes(method_of(service, operation_id).as_bytes()).unwrap_or(Method::GET);
+            let served = Served {
+                operation_id,
+                method,
+                target,
+                scopes: operation.map(|o| o.scopes.clone()).unwrap_or_default(),
+                endpoint: target.reads().then(|| Endpoint::new(service, operation_id)),
+            };
+            let (_, at_path) = by_path.entry(positional(path)).or_insert_with(|| (Template::parse(path), Vec::new()));
+            assert!(
+                at_path.iter().all(|other| other.method != served.method),
+                "{base}{path}: two operations answer {}",
+                served.method
+            );
+            at_path.push(served);
+        }
+    }
+    let app = Arc::new(App { store, base, paths: Paths::new(by_path.into_values().collect()) });
     Router::new()
-        .nest(base, served.clone())
-        .nest(ALIAS_BASE, served)
+        .route(&format!("{base}/{{*path}}"), any(dispatch))
+        .with_state(app)
         .route_layer(axum::middleware::from_fn_with_state(gate, crate::authenticate))
         .layer(axum::middleware::from_fn(crate::trace::request_span))
-        .route(&bare, get(discovery))
-        .route(&slashed, get(discovery))
         // gzip when the caller accepts it: a 10,000-record page shrinks about tenfold.
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
 }
@@ -204,15 +216,59 @@ pub async fn no_route(url: RequestUrl) -> ApiError {
     ApiError::NoRoute(url.url)
 }
 
+/// Serves every request below a base: finds the route (404 when none, 405 when it has no
+/// such method), checks the operation's scopes, then reads or writes; the operation goes on
+/// the audit event.
+async fn dispatch(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    url: RequestUrl,
+    method: Method,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let (served, ids) = match find(&app, &method, uri.path(), &url) {
+        Ok(found) => found,
+        Err(error) => return error.into_response(),
+    };
+    let mut response = match caller.require_any(&served.scopes) {
+        Ok(()) => match &served.endpoint {
+            Some(endpoint) => serve(&app, &caller, endpoint, served.target, &ids, &url).await,
+            None => write(&app, &caller, served.target, &ids, body).await,
+        },
+        Err(refused) => Err(refused),
+    }
+    .unwrap_or_else(IntoResponse::into_response);
+    response.extensions_mut().insert(Operation(served.operation_id));
+    response
+}
+
+/// The operation `method` and `path` name, with the path's ids (decoded).
+fn find<'a>(
+    app: &'a App,
+    method: &Method,
+    path: &str,
+    url: &RequestUrl,
+) -> Result<(&'a Served, Vec<String>), ApiError> {
+    let no_route = || ApiError::NoRoute(url.url.clone());
+    let below = path.strip_prefix(app.base).ok_or_else(no_route)?;
+    let decoded = percent_encoding::percent_decode_str(below).decode_utf8().map_err(|_| no_route())?;
+    let (operations, ids) = app.paths.find(&decoded).ok_or_else(no_route)?;
+    let served = operations.iter().find(|served| served.method == method).ok_or_else(|| {
+        let allowed: Vec<&str> = operations.iter().map(|served| served.method.as_str()).collect();
+        ApiError::MethodNotAllowed { method: method.to_string(), allowed: allowed.join(", ") }
+    })?;
+    Ok((served, ids))
+}
+
 async fn serve(
     app: &App,
     caller: &Caller,
-    operation_id: &str,
+    endpoint: &Endpoint,
     target: Target,
     ids: &[String],
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
-    let endpoint = &app.endpoints[operation_id];
     let tenant = &caller.tenant();
     let store = &app.store.for_request();
     let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
@@ -391,36 +447,58 @@ mod tests {
         assert_eq!(positional("/users"), "/users");
     }
 
-    #[tokio::test]
-    async fn the_router_answers_every_path_it_claims_to_serve_and_no_other() {
+    fn gate(store: &Store) -> Arc<Gate> {
+        let verifier = oneroster_auth::Verifier::new(&serde_json::json!({"keys": []}), "i");
+        Arc::new(Gate::new(verifier, store.clone(), Duration::ZERO))
+    }
+
+    fn unused_store() -> Store {
+        let aws = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        Store::connect(&aws, Some("http://127.0.0.1:9"), "unused")
+    }
+
+    async fn status(router: &Router, method: &str, path: &str) -> u16 {
         use tower::ServiceExt;
+        let request = axum::http::Request::builder().method(method).uri(path).body(axum::body::Body::empty());
+        router.clone().oneshot(request.expect("a request")).await.expect("an answer").status().as_u16()
+    }
+
+    #[tokio::test]
+    async fn the_router_answers_every_path_it_claims_to_serve_and_leaves_other_bases_alone() {
         const ROUTES: [Route; 2] = [
             ("/resources", "getAllResources", Target::All(Collection::Resources)),
             ("/classes/{classSourcedId}/resources", "getResourcesForClass", Target::All(Collection::Resources)),
         ];
-        let aws = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
-        let store = Store::connect(&aws, Some("http://127.0.0.1:9"), "unused");
-        let gate = Arc::new(Gate::new(
-            oneroster_auth::Verifier::new(&serde_json::json!({"keys": []}), "i"),
-            store.clone(),
-            Duration::ZERO,
-        ));
-        let router = router(Service::Resources, &ROUTES, store, gate);
-        let status = |path: String| {
-            let router = router.clone();
-            async move {
-                let request = axum::http::Request::get(path).body(axum::body::Body::empty()).expect("a request");
-                router.oneshot(request).await.expect("an answer").status().as_u16()
-            }
-        };
-        let served = served(Service::Resources, &ROUTES);
-        assert_eq!(served.len(), 6);
+        let store = unused_store();
+        let router = router(Service::Resources, &ROUTES, store.clone(), gate(&store));
+        let served = served(Service::Resources.base_path(), &[(Service::Resources, &ROUTES)]);
+        assert_eq!(served.len(), 4, "{served:?}");
         for (_, path) in served {
-            // Routes ask for a token first (401); discovery is public (200).
-            let answer = status(path.replace("{p0}", "c-1")).await;
-            assert!(answer == 401 || answer == 200, "{path}: {answer}");
+            // Routes ask for a token first (401), also for ids holding `/`; discovery is public (200).
+            for id in ["c-1", "usr/0000000@lu", "usr%2F0000000@lu"] {
+                let answer = status(&router, "GET", &path.replace("{p0}", id)).await;
+                assert!(answer == 401 || answer == 200, "{path}: {answer}");
+            }
         }
-        assert_eq!(status("/ims/oneroster/resources/v1p2/users".to_owned()).await, 404);
+        assert_eq!(status(&router, "GET", "/ims/oneroster/v1p2/resources").await, 404, "another base");
+    }
+
+    #[tokio::test]
+    async fn the_shared_base_carries_every_table_given() {
+        const RESOURCES: [Route; 1] = [("/resources", "getAllResources", Target::All(Collection::Resources))];
+        const ROSTERING: [Route; 1] = [("/users", "getAllUsers", Target::All(Collection::Users))];
+        let store = unused_store();
+        let tables = [(Service::Resources, &RESOURCES[..]), (Service::Rostering, &ROSTERING[..])];
+        let router = shared_base_router(&tables, store.clone(), gate(&store));
+        assert_eq!(
+            served(ALIAS_BASE, &tables),
+            vec![("GET", format!("{ALIAS_BASE}/resources")), ("GET", format!("{ALIAS_BASE}/users"))],
+            "no discovery document under the shared base"
+        );
+        for path in ["/ims/oneroster/v1p2/resources", "/ims/oneroster/v1p2/users"] {
+            assert_eq!(status(&router, "GET", path).await, 401, "{path}");
+        }
+        assert_eq!(status(&router, "GET", "/ims/oneroster/rostering/v1p2/users").await, 404, "another base");
     }
 
     #[test]

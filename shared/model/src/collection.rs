@@ -138,8 +138,15 @@ impl Collection {
         }
     }
 
+    /// Looks a collection up by [`Collection::ref_type`] (the `type` of a reference).
+    pub fn from_ref_type(ref_type: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.ref_type() == ref_type)
+    }
+
     /// The path a record of this collection is served at (links, which have no path of their
-    /// own, point below the resources service like the resources they assign).
+    /// own, point below the resources service like the resources they assign). A `/` in the id
+    /// is percent-encoded (`usr%2F001`), so that the path has one segment per id; the other
+    /// GUID characters need no encoding in a path.
     pub fn href(self, id: &SourcedId) -> String {
         let base = match self {
             Collection::Resources
@@ -157,8 +164,13 @@ impl Collection {
         // Built by hand, not with `format!`: the ingest makes one for every reference it reads.
         let (name, id) = (self.name(), id.as_str());
         let mut href = String::with_capacity(base.len() + name.len() + id.len() + 2);
-        for part in [base, "/", name, "/", id] {
+        for part in [base, "/", name, "/"] {
             href.push_str(part);
+        }
+        if id.contains('/') {
+            href.push_str(&id.replace('/', "%2F"));
+        } else {
+            href.push_str(id);
         }
         href
     }
@@ -490,9 +502,12 @@ pub fn lookup_key(value: &str) -> SourcedId {
 }
 
 /// The parent id of a relation keyed by two records (a class and a student): a digest, like
-/// [`lookup_key`], of both ids.
+/// [`lookup_key`], of both ids. Ids may hold `/`, so two ids joined by `/` could be read two
+/// ways (`a/b` + `c`, `a` + `b/c`); such pairs are joined by `#`, which no id holds. Pairs of
+/// ids without `/` keep the `/` join, so the keys stored before stay where they were.
 pub fn pair_key(first: &SourcedId, second: &SourcedId) -> SourcedId {
-    lookup_key(&format!("{first}/{second}"))
+    let separator = if first.as_str().contains('/') || second.as_str().contains('/') { '#' } else { '/' };
+    lookup_key(&format!("{first}{separator}{second}"))
 }
 
 /// One membership of a record in a relation. `via` names the record that makes the link when
@@ -510,4 +525,28 @@ pub struct Link {
     pub child: SourcedId,
     /// The record that makes the link, when it is not the child.
     pub via: Option<SourcedId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hrefs_encode_a_slash_in_the_id_and_nothing_else() {
+        let id = |text| SourcedId::parse(text).expect("an id");
+        assert_eq!(
+            Collection::Users.href(&id("usr/0001@lu.x-y_z")),
+            "/ims/oneroster/rostering/v1p2/users/usr%2F0001@lu.x-y_z"
+        );
+        assert_eq!(Collection::LineItems.href(&id("li-1")), "/ims/oneroster/gradebook/v1p2/lineItems/li-1");
+        assert_eq!(Collection::from_ref_type("academicSession"), Some(Collection::AcademicSessions));
+        assert_eq!(Collection::from_ref_type("term"), None);
+    }
+
+    #[test]
+    fn pairs_of_ids_with_a_slash_do_not_collide() {
+        let id = |text| SourcedId::parse(text).expect("an id");
+        assert_ne!(pair_key(&id("a/b"), &id("c")), pair_key(&id("a"), &id("b/c")));
+        assert_eq!(pair_key(&id("a"), &id("c")), lookup_key("a/c"), "keys of plain ids are as before");
+    }
 }

@@ -111,6 +111,19 @@ impl Timestamp {
         }
         DateTime::parse_from_rfc3339(text).map(|t| Self(t.with_timezone(&Utc))).map_err(|_| err())
     }
+
+    /// Parses any RFC 3339 date-time, as API clients write them: an offset instead of `Z`,
+    /// fractional seconds of any length (kept to the millisecond). The instant is certain, so
+    /// it is taken, in UTC; a date-time without an offset is refused, since its instant is not.
+    pub fn parse_rfc3339(text: &str) -> Result<Self, TimeError> {
+        let parsed = DateTime::parse_from_rfc3339(text).map_err(|_| TimeError::DateTime(text.to_owned()))?;
+        Ok(Self::from_millis(parsed.timestamp_millis()))
+    }
+
+    /// The UTC calendar date of the instant (a date-time sent where a date is wanted).
+    pub fn date(&self) -> Date {
+        Date(self.0.date_naive())
+    }
 }
 
 impl Timestamp {
@@ -190,6 +203,21 @@ mod tests {
         assert_eq!(Timestamp::parse("2023-10-02T08:09:10Z").unwrap().to_string(), "2023-10-02T08:09:10.000Z");
         for bad in ["2023-10-02", "2023-10-02T00:00:00+02:00", "2023-10-02 00:00:00.000Z", "yesterday"] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn any_rfc3339_instant_is_read_to_the_millisecond_in_utc() {
+        let read = |text| Timestamp::parse_rfc3339(text).map(|t| t.to_string());
+        assert_eq!(read("2026-12-04T18:43:37.484Z").as_deref(), Ok("2026-12-04T18:43:37.484Z"));
+        assert_eq!(read("2026-12-04T18:43:37.4849999999Z").as_deref(), Ok("2026-12-04T18:43:37.484Z"));
+        assert_eq!(read("2026-12-04T18:43:37Z").as_deref(), Ok("2026-12-04T18:43:37.000Z"));
+        assert_eq!(read("2026-12-04T23:30:00.5-05:00").as_deref(), Ok("2026-12-05T04:30:00.500Z"));
+        assert_eq!(read("2026-12-04t18:43:37z").as_deref(), Ok("2026-12-04T18:43:37.000Z"));
+        let late = Timestamp::parse_rfc3339("2026-12-04T23:30:00-05:00").unwrap();
+        assert_eq!(late.date().to_string(), "2026-12-05", "the UTC date");
+        for bad in ["2026-12-04T18:43:37", "2026-12-04", "2026-12-04T18:43Z", "soon"] {
+            assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
         }
     }
 

@@ -1,11 +1,14 @@
 //! The official OneRoster 1.2 OpenAPI files (vendored, byte-identical; see `spec/SOURCES.md`)
 //! and what the services read out of them, so that the contract is written down once: the
-//! discovery documents, every operation with its scopes and response envelope, and the field
-//! catalog of each entity that `filter`, `sort` and `fields` are checked against.
+//! discovery documents, every operation with its scopes and response envelope, the field
+//! catalog of each entity that `filter`, `sort` and `fields` are checked against, and the shape
+//! of each entity that write bodies are read by.
 
 mod fields;
+mod shape;
 
 pub use fields::{FieldCatalog, FieldKind};
+pub use shape::{Property, Shape};
 
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -138,6 +141,11 @@ impl Service {
         self.schema(item_schema).map(|schema| FieldCatalog::of(self, schema))
     }
 
+    /// The shape of the records a schema describes (`LineItemDType`), for reading write bodies.
+    pub fn shape(self, item_schema: &str) -> Option<Shape> {
+        self.schema(item_schema).map(|schema| shape::of(self, schema, 0))
+    }
+
     fn envelope_of(self, operation: &'static Value) -> Option<Envelope> {
         let responses = operation["responses"].as_object()?;
         let success = responses.iter().find(|(code, _)| code.starts_with('2'))?.1;
@@ -161,6 +169,20 @@ impl Service {
             None => Some(schema),
         }
     }
+}
+
+/// The service and item schema of the records a single-record read answers under `key`
+/// (`lineItem` → Gradebook, `LineItemDType`): where a record type's JSON is specified, whichever
+/// service serves it.
+pub fn record_schema(key: &str) -> Option<(Service, &'static str)> {
+    Service::ALL.into_iter().find_map(|service| {
+        service
+            .operations()
+            .iter()
+            .filter_map(|o| o.envelope.as_ref())
+            .find(|e| !e.is_list && e.key == key)
+            .map(|e| (service, e.item_schema.as_str()))
+    })
 }
 
 fn ref_name(schema: &Value) -> Option<&str> {
@@ -231,6 +253,14 @@ mod tests {
         );
         assert_eq!(all_users.method, "GET");
         assert!(all_users.scopes.iter().any(|s| s.ends_with("/roster-core.readonly")));
+    }
+
+    #[test]
+    fn record_schemas_are_found_by_their_single_envelope_key() {
+        assert_eq!(record_schema("lineItem"), Some((Service::Gradebook, "LineItemDType")));
+        assert_eq!(record_schema("user"), Some((Service::Rostering, "UserDType")));
+        assert_eq!(record_schema("resource"), Some((Service::Resources, "ResourceDType")));
+        assert_eq!(record_schema("lineItems"), None, "a list key names no single record");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Writing records through the API, as the Gradebook service's PUT, POST and DELETE do: the
 //! rules live here once, the handlers only parse the path and map the result.
 //!
-//! - A body is read into the model's type for its collection, so a missing required property,
-//!   a term outside its vocabulary or a malformed date is refused naming the property; values
-//!   are otherwise kept as sent (any title, a score above `resultValueMax`, an empty comment).
+//! - A body is read by the one body reader ([`body`]: references given by `sourcedId` alone,
+//!   date-times where dates are asked, … put in canonical form), then into the model's type
+//!   for its collection, so a missing required property, a term outside its vocabulary or a
+//!   malformed date is refused naming the property; values are otherwise kept as sent (any
+//!   title, a score above `resultValueMax`, an empty comment).
 //! - `sourcedId` may be left out (the path names the record); when given it must be the
 //!   path's. The server sets `dateLastModified` and makes the record `active` on every write.
 //! - Every record a body refers to must exist in the tenant, or nothing is stored.
@@ -15,6 +17,8 @@
 //!   feeds (`dateLastModified>`) list; every other read answers as if the record were gone.
 //! - Each write is one conditional transaction ([`Store::write_record`]): concurrent writers of
 //!   one record never leave a mix; the loser reads again and writes again.
+
+mod body;
 
 use oneroster_model::{Collection, Record, SourcedId, Status, Timestamp};
 use oneroster_store::{RecordWrite, Store, StoreError, StoredRecord, Tenant, Written};
@@ -287,14 +291,12 @@ fn envelope(body: &[u8], key: &str) -> Result<Value, WriteError> {
         .ok_or_else(|| WriteError::Invalid { field: key.to_owned(), reason: "a value is required".to_owned() })
 }
 
-/// Reads one record of `collection` from its JSON. The path's `id` (PUT) stands in for a
-/// missing `sourcedId` and must equal a given one; `status` and `dateLastModified` are the
-/// server's to set, so they may be left out (filled here, replaced when written).
+/// Reads one record of `collection` from its JSON, through the one body reader ([`body`]).
+/// The path's `id` (PUT) stands in for a missing `sourcedId` and must equal a given one;
+/// `status` and `dateLastModified` are the server's to set (filled here, replaced when written).
 fn parse(collection: Collection, value: Value, id: Option<&str>, at: &str) -> Result<Record, WriteError> {
     let invalid = |field: &str, reason: String| WriteError::Invalid { field: format!("{at}.{field}"), reason };
-    let Value::Object(mut object) = value else {
-        return Err(WriteError::Invalid { field: at.to_owned(), reason: "must be an object".to_owned() });
-    };
+    let mut object = body::canonical(collection, value, at)?;
     match (object.get("sourcedId"), id) {
         (Some(Value::String(given)), Some(id)) if given != id => {
             return Err(invalid("sourcedId", format!("'{given}' differs from the sourcedId of the path, '{id}'")))
@@ -307,30 +309,13 @@ fn parse(collection: Collection, value: Value, id: Option<&str>, at: &str) -> Re
         }
         _ => {}
     }
-    for value in object.values_mut() {
-        own_href(value);
-    }
-    object.entry("status").or_insert_with(|| Value::String(Status::Active.as_str().to_owned()));
-    object.entry("dateLastModified").or_insert_with(|| Value::String(Timestamp::now().to_string()));
+    object.insert("status".to_owned(), Value::String(Status::Active.as_str().to_owned()));
+    object.insert("dateLastModified".to_owned(), Value::String(Timestamp::now().to_string()));
     let value = Value::Object(object);
     typed(collection, value).map_err(|(field, reason)| {
         let field = if field.is_empty() || field == "." || field == "?" { String::new() } else { field };
         WriteError::Invalid { field: if field.is_empty() { at.to_owned() } else { format!("{at}.{field}") }, reason }
     })
-}
-
-/// Points a reference (`{href, sourcedId, type}`) at where this provider serves the record: a
-/// client cannot know that, and sends its own URL or a placeholder.
-fn own_href(value: &mut Value) {
-    let Value::Object(reference) = value else { return };
-    let (Some(Value::String(id)), Some(Value::String(ref_type))) = (reference.get("sourcedId"), reference.get("type"))
-    else {
-        return;
-    };
-    let collection = Collection::ALL.into_iter().find(|c| c.ref_type() == ref_type);
-    if let (Some(collection), Ok(id)) = (collection, SourcedId::parse(id)) {
-        reference.insert("href".to_owned(), Value::String(collection.href(&id)));
-    }
 }
 
 /// Deserializes into the model type of `collection`, keeping the path of the first problem.

@@ -1,0 +1,462 @@
+//! What the upload path relies on AWS to do, checked in the SAM template because the local
+//! stack cannot show it. Locally `functions/local` polls the queue itself: it deletes a message
+//! only when `ingest::handle_message` accepts it, and has no event source mapping, visibility
+//! timeout, redrive or alarm. In AWS each of those is a template setting, and a missing one
+//! loses uploads silently (issue 23: without `ReportBatchItemFailures` Lambda deleted the
+//! messages `handle_batch` asked to be delivered again). Each rule below returns its problems
+//! as sentences, and a test breaks the template text to show that the rule notices.
+
+use yaml_serde::Value;
+
+/// The deployed template, as the tests in `infra.rs` read it.
+const TEMPLATE: &str = include_str!("../../infra/template.yaml");
+
+/// The template's logical id of the function that runs `ingest::handle_batch` (the one name
+/// this module takes as given; every other resource is found by following references).
+const INGEST_FUNCTION: &str = "IngestFunction";
+
+/// What a rule found wrong, one sentence each; empty when the template keeps the rule.
+type Problems = Vec<String>;
+
+/// What `!Ref Name` or `!GetAtt Name.Attribute` (short or long form) points at: the logical
+/// id and, for `GetAtt`, the attribute. yaml_serde reads a short-form tag as `Value::Tagged`
+/// (tag `!GetAtt`, value the string `Name.Attribute` or the list `[Name, Attribute]`), and
+/// `Value::as_str` looks through tags, so the tag itself must be matched: otherwise the plain
+/// string `UploadQueue.Arn` would pass for a reference.
+fn reference(value: &Value) -> Option<(&str, Option<&str>)> {
+    let (function, argument) = match value {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => ("Ref", &tagged.value),
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => ("Fn::GetAtt", &tagged.value),
+        Value::Mapping(long) if long.len() == 1 => long.iter().next().and_then(|(k, v)| Some((k.as_str()?, v)))?,
+        _ => return None,
+    };
+    match (function, argument) {
+        ("Ref", Value::String(id)) => Some((id, None)),
+        ("Fn::GetAtt", Value::String(dotted)) => dotted.split_once('.').map(|(id, attribute)| (id, Some(attribute))),
+        ("Fn::GetAtt", Value::Sequence(parts)) => match parts.as_slice() {
+            [Value::String(id), Value::String(attribute)] => Some((id, Some(attribute))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The parsed template, with the look-ups the rules share.
+struct Template(Value);
+
+impl Template {
+    /// Parses the template text (the real one or a broken copy).
+    fn parse(text: &str) -> Self {
+        Self(yaml_serde::from_str(text).expect("the template is YAML"))
+    }
+
+    /// The resource with this logical id, if it has this type.
+    fn resource(&self, id: &str, kind: &str) -> Option<&Value> {
+        let resource = &self.0["Resources"][id];
+        (resource["Type"].as_str() == Some(kind)).then_some(resource)
+    }
+
+    /// Every resource of this type, with its logical id.
+    fn resources(&self, kind: &'static str) -> impl Iterator<Item = (&str, &Value)> {
+        let all = self.0["Resources"].as_mapping().into_iter().flatten();
+        all.filter(move |(_, r)| r["Type"].as_str() == Some(kind)).filter_map(|(id, r)| Some((id.as_str()?, r)))
+    }
+
+    /// The ingest function's SQS events (name, `Properties`): how Lambda calls `handle_batch`.
+    fn ingest_events(&self) -> Vec<(&str, &Value)> {
+        let function = self.resource(INGEST_FUNCTION, "AWS::Serverless::Function").unwrap_or(&Value::Null);
+        let events = function["Properties"]["Events"].as_mapping().into_iter().flatten();
+        events
+            .filter(|(_, e)| e["Type"].as_str() == Some("SQS"))
+            .filter_map(|(n, e)| Some((n.as_str()?, &e["Properties"])))
+            .collect()
+    }
+
+    /// The queue an SQS event polls, found by following its `Queue: !GetAtt <Queue>.Arn`.
+    fn polled_queue<'a>(&'a self, event: &str, properties: &'a Value) -> Result<(&'a str, &'a Value), String> {
+        match reference(&properties["Queue"]) {
+            Some((id, Some("Arn"))) => self.resource(id, "AWS::SQS::Queue").map(|queue| (id, queue)).ok_or_else(|| {
+                format!("the SQS event {event} polls {id}, which is no AWS::SQS::Queue of the template")
+            }),
+            _ => Err(format!("the SQS event {event} names its queue other than by !GetAtt <Queue>.Arn")),
+        }
+    }
+
+    /// The ingest function's `Timeout` in seconds: its own, else the `Globals`', else SAM's 3.
+    fn ingest_timeout(&self) -> Result<u64, String> {
+        let own = &self.resource(INGEST_FUNCTION, "AWS::Serverless::Function").unwrap_or(&Value::Null)["Properties"];
+        let timeout = [&own["Timeout"], &self.0["Globals"]["Function"]["Timeout"]].into_iter().find(|t| !t.is_null());
+        timeout.map_or(Ok(3), |t| t.as_u64().ok_or_else(|| format!("{INGEST_FUNCTION}'s Timeout is not a number")))
+    }
+}
+
+/// Runs `check` on each of the ingest function's SQS events; having none is itself a problem.
+fn per_event(template: &Template, check: impl Fn(&str, &Value) -> Problems) -> Problems {
+    let events = template.ingest_events();
+    if events.is_empty() {
+        return vec![format!("{INGEST_FUNCTION} has no SQS event: no upload reaches handle_batch")];
+    }
+    events.into_iter().flat_map(|(event, properties)| check(event, properties)).collect()
+}
+
+/// A queue property in seconds, or SQS's default when the template leaves it out.
+fn seconds(queue: &Value, property: &str, default: u64) -> Result<u64, String> {
+    let value = &queue["Properties"][property];
+    if value.is_null() {
+        return Ok(default);
+    }
+    value.as_u64().ok_or_else(|| format!("the {property} {value:?} is not a number of seconds"))
+}
+
+/// Rule 1: `handle_batch` answers a busy tenant or a throttled store with
+/// `SqsBatchResponse.batch_item_failures`; Lambda reads that answer only when the event sets
+/// `FunctionResponseTypes: [ReportBatchItemFailures]`, and otherwise counts the invocation as a
+/// success and deletes every message of the batch, the failed ones too.
+fn batch_item_failures_are_reported(template: &Template) -> Problems {
+    per_event(template, |event, properties| {
+        let types = properties["FunctionResponseTypes"].as_sequence().into_iter().flatten();
+        if types.filter_map(Value::as_str).any(|t| t == "ReportBatchItemFailures") {
+            return Vec::new();
+        }
+        vec![format!(
+            "the SQS event {event} does not set FunctionResponseTypes: [ReportBatchItemFailures], so Lambda \
+             ignores handle_batch's batchItemFailures and deletes the messages it asked to be delivered again"
+        )]
+    })
+}
+
+/// Rule 2: AWS refuses an SQS event source whose queue's `VisibilityTimeout` is below the
+/// function's `Timeout` (else a message would come back while its job still runs), and
+/// recommends six times the timeout, so that a batch Lambda retries after throttling (the
+/// function's reserved concurrency is small) is not handed to a second invocation meanwhile;
+/// the template meets six times, so that is what is checked.
+fn visibility_timeout_covers_the_function_timeout(template: &Template) -> Problems {
+    per_event(template, |event, properties| {
+        let (id, queue) = match template.polled_queue(event, properties) {
+            Ok(queue) => queue,
+            Err(problem) => return vec![problem],
+        };
+        let (timeout, visibility) = match (template.ingest_timeout(), seconds(queue, "VisibilityTimeout", 30)) {
+            (Ok(timeout), Ok(visibility)) => (timeout, visibility),
+            (Err(problem), _) | (_, Err(problem)) => return vec![format!("{id}: {problem}")],
+        };
+        if visibility < timeout {
+            vec![format!(
+                "{id}'s VisibilityTimeout {visibility} s is below {INGEST_FUNCTION}'s Timeout {timeout} s: \
+                 AWS refuses the event source mapping"
+            )]
+        } else if visibility < 6 * timeout {
+            vec![format!(
+                "{id}'s VisibilityTimeout {visibility} s is below six times {INGEST_FUNCTION}'s Timeout \
+                 {timeout} s, as AWS recommends"
+            )]
+        } else {
+            Vec::new()
+        }
+    })
+}
+
+/// Rule 3: one message per invocation. `handle_batch` would answer a batch of several
+/// correctly (a failure per message id), but it runs their jobs one after another within one
+/// invocation's `Timeout`, which one district's package may need whole; a timeout fails the
+/// whole batch (the finished jobs' messages too) and counts a receive against each, so that a
+/// package that never failed can reach the dead-letter queue. The code relies on `BatchSize: 1`.
+fn one_upload_per_invocation(template: &Template) -> Problems {
+    per_event(template, |event, properties| {
+        // SAM's default batch size for SQS is 10.
+        match properties["BatchSize"].as_u64() {
+            Some(1) => Vec::new(),
+            size => vec![format!(
+                "the SQS event {event} has BatchSize {}: several uploads would share one invocation's Timeout",
+                size.map_or_else(|| "10 (the default)".to_owned(), |s| s.to_string())
+            )],
+        }
+    })
+}
+
+/// Rule 4: an upload that keeps failing must end where someone sees it: the upload queue
+/// redrives to a dead-letter queue of the template after `maxReceiveCount` receives (at least
+/// two: `RetryLater` means "deliver again"), before the queue's retention deletes it, into a
+/// queue that keeps it longer than the upload queue would have (a standard queue's message keeps
+/// its first enqueue time when redriven); and an alarm with actions watches that queue.
+fn failed_uploads_reach_an_alarmed_dead_letter_queue(template: &Template) -> Problems {
+    per_event(template, |event, properties| {
+        let (id, queue) = match template.polled_queue(event, properties) {
+            Ok(queue) => queue,
+            Err(problem) => return vec![problem],
+        };
+        let redrive = &queue["Properties"]["RedrivePolicy"];
+        if redrive.is_null() {
+            return vec![format!("{id} has no RedrivePolicy: an upload that keeps failing expires unseen")];
+        }
+        let target = reference(&redrive["deadLetterTargetArn"])
+            .filter(|&(dlq, attribute)| dlq != id && attribute == Some("Arn"));
+        let Some((dlq, dead_letter_queue)) =
+            target.and_then(|(dlq, _)| Some((dlq, template.resource(dlq, "AWS::SQS::Queue")?)))
+        else {
+            let problem = "deadLetterTargetArn is not !GetAtt <Queue>.Arn of another queue of the template";
+            return vec![format!("{id}'s {problem}")];
+        };
+        let mut problems = Vec::new();
+        match redrive["maxReceiveCount"].as_u64() {
+            Some(count) if count >= 2 => {
+                match (seconds(queue, "VisibilityTimeout", 30), seconds(queue, "MessageRetentionPeriod", 345_600)) {
+                    (Ok(visibility), Ok(retention)) if count * visibility >= retention => problems.push(format!(
+                        "{id} keeps a message {retention} s, no longer than its {count} receives × {visibility} s: \
+                         it expires before it reaches {dlq}"
+                    )),
+                    (Err(problem), _) | (_, Err(problem)) => problems.push(format!("{id}: {problem}")),
+                    _ => {}
+                }
+            }
+            Some(count) => problems.push(format!(
+                "{id}'s maxReceiveCount is {count}: a busy tenant's upload goes to {dlq} without a retry"
+            )),
+            None => problems.push(format!("{id}'s RedrivePolicy has no maxReceiveCount")),
+        }
+        match (
+            seconds(queue, "MessageRetentionPeriod", 345_600),
+            seconds(dead_letter_queue, "MessageRetentionPeriod", 345_600),
+        ) {
+            (Ok(kept), Ok(dead_kept)) if dead_kept <= kept => problems.push(format!(
+                "{dlq} keeps messages {dead_kept} s, not longer than {id}'s {kept} s: a redriven upload keeps its \
+                 first enqueue time and may expire from {dlq} at once"
+            )),
+            (Err(problem), _) | (_, Err(problem)) => problems.push(format!("{dlq}: {problem}")),
+            _ => {}
+        }
+        problems.extend(dead_letter_alarm(template, dlq));
+        problems
+    })
+}
+
+/// Whether an alarm watches the dead-letter queue `dlq` and tells someone: `AWS/SQS`, the
+/// single dimension `QueueName: !GetAtt <dlq>.QueueName` (the only one SQS publishes), a metric
+/// of what the queue holds (`NumberOfMessagesSent` does not count redriven messages), and
+/// `AlarmActions`. Empty if one alarm does all that, else what is wrong with each candidate.
+fn dead_letter_alarm(template: &Template, dlq: &str) -> Problems {
+    let watches = |alarm: &Value| {
+        let dimensions = alarm["Properties"]["Dimensions"].as_sequence().into_iter().flatten();
+        dimensions
+            .filter(|d| d["Name"].as_str() == Some("QueueName"))
+            .any(|d| reference(&d["Value"]) == Some((dlq, Some("QueueName"))))
+    };
+    let mut problems = Vec::new();
+    for (id, alarm) in template.resources("AWS::CloudWatch::Alarm").filter(|(_, a)| watches(a)) {
+        let properties = &alarm["Properties"];
+        let mut wrong = Vec::new();
+        if properties["Namespace"].as_str() != Some("AWS/SQS") {
+            wrong.push("its Namespace is not AWS/SQS");
+        }
+        if properties["Dimensions"].as_sequence().map(Vec::len) != Some(1) {
+            wrong.push("it has dimensions besides QueueName, which SQS metrics never carry");
+        }
+        let held = ["ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"];
+        if !held.iter().any(|m| properties["MetricName"].as_str() == Some(m)) {
+            wrong.push("its metric is not one of what the queue holds (redriven messages are not 'sent')");
+        }
+        if properties["AlarmActions"].as_sequence().is_none_or(Vec::is_empty) {
+            wrong.push("it has no AlarmActions, so nobody is told");
+        }
+        if wrong.is_empty() {
+            return Vec::new();
+        }
+        problems.push(format!("the alarm {id} watches {dlq} but {}", wrong.join(", ")));
+    }
+    if problems.is_empty() {
+        problems.push(format!("no CloudWatch alarm has the dimension QueueName: !GetAtt {dlq}.QueueName"));
+    }
+    problems
+}
+
+/// Rule 5: S3 notifies the upload queue of created objects, and only of `.zip` keys: the
+/// ingest only ingests zips, and it writes each report (`<upload>.report.json`) into the same
+/// bucket, whose every notification would otherwise cost an invocation.
+fn only_zip_uploads_notify_the_upload_queue(template: &Template) -> Problems {
+    per_event(template, |event, properties| {
+        let id = match template.polled_queue(event, properties) {
+            Ok((id, _)) => id,
+            Err(problem) => return vec![problem],
+        };
+        let mut problems = Vec::new();
+        let mut notified = false;
+        for (bucket, resource) in template.resources("AWS::S3::Bucket") {
+            let configurations = &resource["Properties"]["NotificationConfiguration"]["QueueConfigurations"];
+            for configuration in configurations.as_sequence().into_iter().flatten() {
+                if reference(&configuration["Queue"]) != Some((id, Some("Arn"))) {
+                    continue;
+                }
+                notified = true;
+                let kind = configuration["Event"].as_str().unwrap_or_default();
+                if !kind.starts_with("s3:ObjectCreated:") {
+                    problems.push(format!("{bucket} notifies {id} of {kind:?}, which is not an upload"));
+                }
+                let mut rules = configuration["Filter"]["S3Key"]["Rules"].as_sequence().into_iter().flatten();
+                let zip_only = rules.any(|r| {
+                    r["Name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("suffix"))
+                        && r["Value"].as_str() == Some(".zip")
+                });
+                if !zip_only {
+                    problems.push(format!("{bucket} notifies {id} of keys not filtered to the suffix .zip"));
+                }
+            }
+        }
+        if !notified {
+            problems.push(format!("no bucket's QueueConfigurations send uploads to {id}, the queue {event} polls"));
+        }
+        problems
+    })
+}
+
+/// The template with `from` replaced by `to` inside the resource whose first line is
+/// `anchor` (up to the next line indented as little), so that a mutation hits the resource
+/// meant and no other.
+fn broken(anchor: &str, from: &str, to: &str) -> Template {
+    let start = TEMPLATE.find(&format!("\n{anchor}\n")).expect("the anchor is in the template") + 1;
+    let body = start + anchor.len() + 1;
+    let indent = anchor.len() - anchor.trim_start().len();
+    let end = TEMPLATE[body..]
+        .split_inclusive('\n')
+        .scan(body, |at, line| {
+            let here = *at;
+            *at += line.len();
+            Some((here, line))
+        })
+        .find(|(_, line)| !line.trim().is_empty() && line.len() - line.trim_start().len() <= indent)
+        .map_or(TEMPLATE.len(), |(at, _)| at);
+    let at = start + TEMPLATE[start..end].find(from).unwrap_or_else(|| panic!("{from:?} is in {anchor}"));
+    Template::parse(&format!("{}{to}{}", &TEMPLATE[..at], &TEMPLATE[at + from.len()..]))
+}
+
+/// Asserts that `problems` has one containing `expected`, showing them all if not.
+fn assert_noticed(problems: &Problems, expected: &str) {
+    assert!(problems.iter().any(|p| p.contains(expected)), "expected a problem containing {expected:?}: {problems:#?}");
+}
+
+/// Probe: how yaml_serde reads CloudFormation's short forms, which the helper depends on.
+#[test]
+fn yaml_serde_reads_short_form_tags_as_tagged_values_and_reference_resolves_them() {
+    let probe: Value = yaml_serde::from_str(
+        "a: !GetAtt UploadQueue.Arn\nb: !Ref AlarmTopic\nc: !GetAtt [Table, Arn]\nd: {Ref: DataKey}\n\
+         e: {'Fn::GetAtt': [Dlq, QueueName]}\nf: UploadQueue.Arn\ng: !Sub '${Table.Arn}/index/*'\n",
+    )
+    .unwrap();
+    let Value::Tagged(tagged) = &probe["a"] else { panic!("a short form is a tagged value: {:?}", probe["a"]) };
+    assert_eq!(tagged.tag, yaml_serde::value::Tag::new("!GetAtt"));
+    assert_eq!(tagged.value, Value::String("UploadQueue.Arn".into()));
+    assert_eq!(probe["a"].as_str(), Some("UploadQueue.Arn"), "as_str looks through the tag");
+    assert_eq!(reference(&probe["a"]), Some(("UploadQueue", Some("Arn"))));
+    assert_eq!(reference(&probe["b"]), Some(("AlarmTopic", None)));
+    assert_eq!(reference(&probe["c"]), Some(("Table", Some("Arn"))));
+    assert_eq!(reference(&probe["d"]), Some(("DataKey", None)));
+    assert_eq!(reference(&probe["e"]), Some(("Dlq", Some("QueueName"))));
+    assert_eq!(reference(&probe["f"]), None, "a plain string is no reference");
+    assert_eq!(reference(&probe["g"]), None, "a !Sub names no single resource");
+}
+
+/// The deployed template keeps every rule the code relies on.
+#[test]
+fn the_template_gives_the_ingest_what_it_relies_on_from_aws() {
+    let template = Template::parse(TEMPLATE);
+    assert!(!template.ingest_events().is_empty(), "{INGEST_FUNCTION} has an SQS event");
+    assert_eq!(batch_item_failures_are_reported(&template), Problems::new());
+    assert_eq!(visibility_timeout_covers_the_function_timeout(&template), Problems::new());
+    assert_eq!(one_upload_per_invocation(&template), Problems::new());
+    assert_eq!(failed_uploads_reach_an_alarmed_dead_letter_queue(&template), Problems::new());
+    assert_eq!(only_zip_uploads_notify_the_upload_queue(&template), Problems::new());
+}
+
+/// Issue 23: the template as it was, without `FunctionResponseTypes`, fails rule 1.
+#[test]
+fn an_sqs_event_that_does_not_report_batch_item_failures_is_noticed() {
+    let ingest = "  IngestFunction:";
+    let without = broken(ingest, "            FunctionResponseTypes: [ReportBatchItemFailures]\n", "");
+    assert_noticed(&batch_item_failures_are_reported(&without), "does not set FunctionResponseTypes");
+    let empty = broken(ingest, "FunctionResponseTypes: [ReportBatchItemFailures]", "FunctionResponseTypes: []");
+    assert_noticed(&batch_item_failures_are_reported(&empty), "does not set FunctionResponseTypes");
+    let no_event = broken(ingest, "          Type: SQS\n", "          Type: SNS\n");
+    assert_noticed(&batch_item_failures_are_reported(&no_event), "IngestFunction has no SQS event");
+}
+
+/// Rule 2 notices a visibility timeout below the function's and below six times it, follows
+/// the event's reference rather than a name, and wants an ARN.
+#[test]
+fn a_visibility_timeout_short_of_the_function_timeout_is_noticed() {
+    let queue = "  UploadQueue:";
+    let below = broken(queue, "VisibilityTimeout: 5400", "VisibilityTimeout: 600");
+    assert_noticed(&visibility_timeout_covers_the_function_timeout(&below), "AWS refuses the event source mapping");
+    let default = broken(queue, "      VisibilityTimeout: 5400\n", "");
+    assert_noticed(&visibility_timeout_covers_the_function_timeout(&default), "VisibilityTimeout 30 s is below");
+    let short = broken(queue, "VisibilityTimeout: 5400", "VisibilityTimeout: 900");
+    assert_noticed(&visibility_timeout_covers_the_function_timeout(&short), "below six times");
+    let slower = broken("  IngestFunction:", "Timeout: 900", "Timeout: 901");
+    assert_noticed(&visibility_timeout_covers_the_function_timeout(&slower), "below six times");
+    let ingest = "  IngestFunction:";
+    let other_queue = broken(ingest, "Queue: !GetAtt UploadQueue.Arn", "Queue: !GetAtt UploadDeadLetterQueue.Arn");
+    assert_noticed(&visibility_timeout_covers_the_function_timeout(&other_queue), "UploadDeadLetterQueue's Visibility");
+    let url = broken(ingest, "Queue: !GetAtt UploadQueue.Arn", "Queue: !Ref UploadQueue");
+    assert_noticed(&visibility_timeout_covers_the_function_timeout(&url), "other than by !GetAtt <Queue>.Arn");
+}
+
+/// Rule 3 notices a batch size above one, and a missing one (SAM's default is 10).
+#[test]
+fn a_batch_of_several_uploads_is_noticed() {
+    let ingest = "  IngestFunction:";
+    let ten = broken(ingest, "BatchSize: 1\n", "BatchSize: 10\n");
+    assert_noticed(&one_upload_per_invocation(&ten), "has BatchSize 10:");
+    let default = broken(ingest, "            BatchSize: 1\n", "");
+    assert_noticed(&one_upload_per_invocation(&default), "has BatchSize 10 (the default)");
+}
+
+/// Rule 4 notices a missing redrive, a target that is no queue, a missing or single receive
+/// count, retention that expires messages before or after redrive, and an alarm that is
+/// missing, watches another queue, has no actions or counts what redrive does not send.
+#[test]
+fn a_dead_letter_queue_that_is_missing_unreachable_or_unwatched_is_noticed() {
+    let (queue, alarm) = ("  UploadQueue:", "  DeadLetterAlarm:");
+    let rule = failed_uploads_reach_an_alarmed_dead_letter_queue;
+    let redrive = concat!(
+        "      RedrivePolicy:\n",
+        "        deadLetterTargetArn: !GetAtt UploadDeadLetterQueue.Arn\n",
+        "        maxReceiveCount: 5\n",
+    );
+    assert_noticed(&rule(&broken(queue, redrive, "")), "UploadQueue has no RedrivePolicy");
+    let topic = broken(queue, "!GetAtt UploadDeadLetterQueue.Arn", "!Ref AlarmTopic");
+    assert_noticed(&rule(&topic), "deadLetterTargetArn is not !GetAtt <Queue>.Arn");
+    let itself = broken(queue, "!GetAtt UploadDeadLetterQueue.Arn", "!GetAtt UploadQueue.Arn");
+    assert_noticed(&rule(&itself), "deadLetterTargetArn is not !GetAtt <Queue>.Arn of another queue");
+    let no_count = broken(queue, "        maxReceiveCount: 5\n", "");
+    assert_noticed(&rule(&no_count), "has no maxReceiveCount");
+    let once = broken(queue, "maxReceiveCount: 5", "maxReceiveCount: 1");
+    assert_noticed(&rule(&once), "maxReceiveCount is 1");
+    let too_many = broken(queue, "maxReceiveCount: 5", "maxReceiveCount: 64");
+    assert_noticed(&rule(&too_many), "expires before it reaches UploadDeadLetterQueue");
+    let dead_short =
+        broken("  UploadDeadLetterQueue:", "MessageRetentionPeriod: 1209600", "MessageRetentionPeriod: 345600");
+    assert_noticed(&rule(&dead_short), "UploadDeadLetterQueue keeps messages 345600 s, not longer");
+    let elsewhere = broken(alarm, "!GetAtt UploadDeadLetterQueue.QueueName", "!GetAtt UploadQueue.QueueName");
+    assert_noticed(&rule(&elsewhere), "no CloudWatch alarm has the dimension QueueName: !GetAtt UploadDeadLetterQueue");
+    let silent = broken(alarm, "      AlarmActions: [!Ref AlarmTopic]\n", "");
+    assert_noticed(
+        &rule(&silent),
+        "the alarm DeadLetterAlarm watches UploadDeadLetterQueue but it has no AlarmActions",
+    );
+    let sent = broken(alarm, "MetricName: ApproximateNumberOfMessagesVisible", "MetricName: NumberOfMessagesSent");
+    assert_noticed(&rule(&sent), "redriven messages are not 'sent'");
+}
+
+/// Rule 5 notices a notification that is not filtered to `.zip`, one that goes to another
+/// queue, and one of another kind of event.
+#[test]
+fn a_notification_that_is_unfiltered_misdirected_or_not_an_upload_is_noticed() {
+    let bucket = "  UploadBucket:";
+    let rule = only_zip_uploads_notify_the_upload_queue;
+    let json = broken(bucket, "{Name: suffix, Value: .zip}", "{Name: suffix, Value: .json}");
+    assert_noticed(&rule(&json), "UploadBucket notifies UploadQueue of keys not filtered to the suffix .zip");
+    let prefix = broken(bucket, "{Name: suffix, Value: .zip}", "{Name: prefix, Value: district/}");
+    assert_noticed(&rule(&prefix), "not filtered to the suffix .zip");
+    let misdirected = broken(bucket, "Queue: !GetAtt UploadQueue.Arn", "Queue: !GetAtt UploadDeadLetterQueue.Arn");
+    assert_noticed(&rule(&misdirected), "no bucket's QueueConfigurations send uploads to UploadQueue");
+    let removed = broken(bucket, "Event: s3:ObjectCreated:*", "Event: s3:ObjectRemoved:*");
+    assert_noticed(&rule(&removed), "of \"s3:ObjectRemoved:*\", which is not an upload");
+}
