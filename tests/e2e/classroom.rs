@@ -148,6 +148,11 @@ async fn replay(api: &Api, spell: Spelling) {
     };
     check(&api.send_json("PUT", &result_path, &result(80, "fully graded")).await, 201, "PutResult Create");
     let created = read_result().await.expect("the created result is listed");
+    // Not in the notebook: the student's results in the class, a route of two ids with `/`.
+    let pair = path("gradebook", format!("/classes/{}/students/{}/results", spell(&class_id), spell(&student_id)));
+    let reply = api.get(&pair).await;
+    check(&reply, 200, "GetResultsForStudentForClass");
+    assert!(listed(&reply, "results").iter().any(|r| r["sourcedId"] == result_id.as_str()), "{}", reply.body);
     assert_eq!(created["scoreDate"], &assign_date[..10], "a date-time scoreDate is kept as its UTC date");
     assert_eq!((&created["comment"], &created["student"]["type"]), (&json!(""), &json!("user")));
     check(&api.send_json("PUT", &result_path, &result(300, "fully graded")).await, 200, "PutResult Edit");

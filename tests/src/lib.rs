@@ -2,6 +2,8 @@
 //! DynamoDB Local and moto (so tests are independent and run in parallel), and drives the real
 //! ingest handler with the real S3 → SQS notifications, as an SIS upload would in AWS.
 
+pub mod faults;
+
 use local_server::{LocalConfig, LocalStack};
 use oneroster_model::TenantId;
 use oneroster_store::{Job, Tenant};

@@ -1,6 +1,6 @@
 //! The Resources service: the 5 GET endpoints of OneRoster 1.2 Resources, each one line of
-//! [`ROUTES`], served like every service by `oneroster-http` (base path, pre-split alias,
-//! discovery, query semantics, errors).
+//! [`ROUTES`], served like every service by `oneroster-http` (base path, discovery, query
+//! semantics, errors; the `v1p2` function serves the table under the pre-split base too).
 //!
 //! `/users/{id}/resources` lists the resources assigned to the user itself (userResources.csv),
 //! not those of the user's classes and courses. The service text says only "the collection of

@@ -34,7 +34,7 @@ pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
 /// How long the [`Gate`] trusts that a client it checked is still enabled.
 const CLIENT_RECHECK: Duration = Duration::from_secs(60);
 
-/// Runs a read service in Lambda: JSON logs, then the router that `service` builds over the
+/// Runs a service's router in Lambda: JSON logs, then the router that `service` builds over the
 /// table `TABLE_NAME`, behind a [`Gate`] that verifies tokens of `ISSUER` against the public
 /// keys published in the table (see [`Gate::with_published_keys`]).
 pub async fn run_service(service: fn(Store, Arc<Gate>) -> Router) -> Result<(), lambda_http::Error> {

@@ -94,10 +94,16 @@ impl<T> Paths<T> {
         Self { routes }
     }
 
-    /// The route `path` (decoded, below the base: `classes/a/b/students`) means, with its ids:
-    /// the matching route with the most fixed words, then the one with the longest first id.
+    /// The route `path` (decoded, below the base: `/classes/a/b/students`) means, with its ids:
+    /// the matching route with the most fixed words, then the one whose first id is longest
+    /// (its fixed middle comes last). A path ending in `/` is no route's (no id ends so in
+    /// practice, and `/users/u-1/` is a typo, not user `u-1/`).
     pub fn find(&self, path: &str) -> Option<(&T, Vec<String>)> {
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let path = path.strip_prefix('/').unwrap_or(path);
+        if path.ends_with('/') {
+            return None;
+        }
+        let segments: Vec<&str> = path.split('/').collect();
         self.routes
             .iter()
             .filter_map(|(template, served)| Some((template.fixed_words(), template.ids(&segments)?, served)))
@@ -179,7 +185,9 @@ mod tests {
 
     #[test]
     fn paths_no_route_has_are_not_found() {
-        for path in ["", "classes/", "users", "teachers/t-1", "schools//classes", "/schools"] {
+        for path in
+            ["", "classes/", "/classes/k-1/", "//classes", "users", "teachers/t-1", "schools//classes", "/schools"]
+        {
             assert_eq!(find(path), None, "{path}");
         }
     }

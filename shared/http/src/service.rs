@@ -16,8 +16,10 @@ use crate::trace::{Changed, Operation, Returned};
 use crate::{ApiError, Caller, Endpoint, Gate};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::FromRequestParts;
 use axum::extract::State;
-use axum::http::{header, Method, StatusCode, Uri};
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
@@ -26,6 +28,7 @@ use oneroster_openapi::Service;
 use oneroster_store::{Listing, Store};
 use oneroster_writes::{ChangeKind, Origin, Within};
 use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
 use std::sync::Arc;
 
 /// The pre-split base path that serves every service's routes too (some products document it).
@@ -110,11 +113,69 @@ struct Served {
     endpoint: Option<Endpoint>,
 }
 
-/// What the handler of a base path shares: the store, the base, and the operations by path.
+/// What the handler of a base path shares: the store and the routes.
 struct App {
     store: Store,
+    routes: Routes,
+}
+
+/// The operations served under one base, found by path ([`Paths`]) and method.
+pub struct Routes {
     base: &'static str,
     paths: Paths<Vec<Served>>,
+}
+
+impl Routes {
+    /// The `tables`' operations under `base`. Panics if two operations answer one method at one
+    /// path (route tables are fixed at build time; a test builds every one).
+    pub fn new(base: &'static str, tables: Tables<'_>) -> Self {
+        let mut by_path: BTreeMap<String, (Template, Vec<Served>)> = BTreeMap::new();
+        for &(service, routes) in tables {
+            for &(path, operation_id, target) in routes {
+                let served = Served {
+                    operation_id,
+                    method: Method::from_bytes(method_of(service, operation_id).as_bytes())
+                        .expect("the OpenAPI files name HTTP methods"),
+                    target,
+                    scopes: service.operation(operation_id).map(|o| o.scopes.clone()).unwrap_or_default(),
+                    endpoint: target.reads().then(|| Endpoint::new(service, operation_id)),
+                };
+                let (_, at_path) =
+                    by_path.entry(positional(path)).or_insert_with(|| (Template::parse(path), Vec::new()));
+                assert!(
+                    at_path.iter().all(|other| other.method != served.method),
+                    "{base}{path}: two operations answer {}",
+                    served.method
+                );
+                at_path.push(served);
+            }
+        }
+        Self { base, paths: Paths::new(by_path.into_values().collect()) }
+    }
+
+    /// The operation `method` and `path` (the whole request path) name, with the path's ids:
+    /// 404 when no route has the path, 405 when its route has no such method (`HEAD` is
+    /// answered as `GET`). The path is percent-decoded before it is matched, once more when it
+    /// was decoded already (API Gateway decodes `rawPath`; a client's `%252F` then means `/`
+    /// in AWS and stays `%2F`, an id no record has, locally).
+    fn find(&self, method: &Method, path: &str) -> Result<(&Served, Vec<String>), ApiError> {
+        let no_route = || ApiError::NoRoute(path.to_owned());
+        let below = path.strip_prefix(self.base).ok_or_else(no_route)?;
+        let decoded = percent_encoding::percent_decode_str(below).decode_utf8().map_err(|_| no_route())?;
+        let (operations, ids) = self.paths.find(&decoded).ok_or_else(no_route)?;
+        let wanted = if method == Method::HEAD { &Method::GET } else { method };
+        let served = operations.iter().find(|served| served.method == wanted).ok_or_else(|| {
+            let allowed: Vec<&str> = operations.iter().map(|served| served.method.as_str()).collect();
+            ApiError::MethodNotAllowed { method: method.to_string(), allowed: allowed.join(", ") }
+        })?;
+        Ok((served, ids))
+    }
+
+    /// The operationId and ids `method` and `path` name (see [`Routes::find`]), for tests and
+    /// tools that check the routing without serving.
+    pub fn operation(&self, method: &Method, path: &str) -> Result<(&'static str, Vec<String>), ApiError> {
+        self.find(method, path).map(|(served, ids)| (served.operation_id, ids))
+    }
 }
 
 /// The method of an operation, from the OpenAPI file.
@@ -180,28 +241,7 @@ pub fn shared_base_router(tables: Tables<'_>, store: Store, gate: Arc<Gate>) -> 
 /// Every path below `base` to one handler that finds its route in `tables`, behind the
 /// [`Gate`], in a request span, gzip when the caller accepts it.
 fn mount(base: &'static str, tables: Tables<'_>, store: Store, gate: Arc<Gate>) -> Router {
-    let mut by_path: BTreeMap<String, (Template, Vec<Served>)> = BTreeMap::new();
-    for &(service, routes) in tables {
-        for &(path, operation_id, target) in routes {
-            let operation = service.operation(operation_id);
-            let method = Method::from_bytes(method_of(service, operation_id).as_bytes()).unwrap_or(Method::GET);
-            let served = Served {
-                operation_id,
-                method,
-                target,
-                scopes: operation.map(|o| o.scopes.clone()).unwrap_or_default(),
-                endpoint: target.reads().then(|| Endpoint::new(service, operation_id)),
-            };
-            let (_, at_path) = by_path.entry(positional(path)).or_insert_with(|| (Template::parse(path), Vec::new()));
-            assert!(
-                at_path.iter().all(|other| other.method != served.method),
-                "{base}{path}: two operations answer {}",
-                served.method
-            );
-            at_path.push(served);
-        }
-    }
-    let app = Arc::new(App { store, base, paths: Paths::new(by_path.into_values().collect()) });
+    let app = Arc::new(App { store, routes: Routes::new(base, tables) });
     Router::new()
         .route(&format!("{base}/{{*path}}"), any(dispatch))
         .with_state(app)
@@ -224,10 +264,10 @@ async fn dispatch(
     caller: Caller,
     url: RequestUrl,
     method: Method,
-    uri: Uri,
+    RequestPath(path): RequestPath,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (served, ids) = match find(&app, &method, uri.path(), &url) {
+    let (served, ids) = match app.routes.find(&method, &path) {
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
@@ -243,22 +283,18 @@ async fn dispatch(
     response
 }
 
-/// The operation `method` and `path` name, with the path's ids (decoded).
-fn find<'a>(
-    app: &'a App,
-    method: &Method,
-    path: &str,
-    url: &RequestUrl,
-) -> Result<(&'a Served, Vec<String>), ApiError> {
-    let no_route = || ApiError::NoRoute(url.url.clone());
-    let below = path.strip_prefix(app.base).ok_or_else(no_route)?;
-    let decoded = percent_encoding::percent_decode_str(below).decode_utf8().map_err(|_| no_route())?;
-    let (operations, ids) = app.paths.find(&decoded).ok_or_else(no_route)?;
-    let served = operations.iter().find(|served| served.method == method).ok_or_else(|| {
-        let allowed: Vec<&str> = operations.iter().map(|served| served.method.as_str()).collect();
-        ApiError::MethodNotAllowed { method: method.to_string(), allowed: allowed.join(", ") }
-    })?;
-    Ok((served, ids))
+/// The request's path as API Gateway sent it (`rawPath`, in Lambda), else as the request line
+/// has it. Not the URI `lambda_http` rebuilds: it resolves `.` and `..` segments, which ids may
+/// hold (`a/../b` would address record `b`).
+struct RequestPath(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestPath {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let raw = lambda_http::RequestExt::raw_http_path(&parts.extensions);
+        Ok(Self(if raw.is_empty() { parts.uri.path() } else { raw }.to_owned()))
+    }
 }
 
 async fn serve(
@@ -464,7 +500,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_router_answers_every_path_it_claims_to_serve_and_leaves_other_bases_alone() {
+    async fn the_router_asks_every_path_for_a_token_but_discovery_and_leaves_other_bases_alone() {
+        // Which route a path means is tested over the real tables (the v1p2 crate has them all).
         const ROUTES: [Route; 2] = [
             ("/resources", "getAllResources", Target::All(Collection::Resources)),
             ("/classes/{classSourcedId}/resources", "getResourcesForClass", Target::All(Collection::Resources)),

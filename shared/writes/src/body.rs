@@ -69,9 +69,9 @@ fn canonical_value(value: Value, shape: &Shape, at: &str) -> Result<Value, Write
                 .collect::<Result<_, _>>()?,
         ),
         (Shape::Reference(ref_type), value) => reference(value, ref_type, at)?,
-        (Shape::Date, Value::String(text)) if Date::parse(&text).is_err() => match Timestamp::parse_rfc3339(&text) {
-            Ok(instant) => Value::String(instant.date().to_string()),
-            Err(_) => {
+        (Shape::Date, Value::String(text)) if Date::parse(&text).is_err() => match instant(&text) {
+            Some(instant) => Value::String(instant.date().to_string()),
+            None => {
                 return Err(invalid(
                     at,
                     format!("'{text}' is not a date (YYYY-MM-DD) nor a date-time with a time zone"),
@@ -81,7 +81,7 @@ fn canonical_value(value: Value, shape: &Shape, at: &str) -> Result<Value, Write
         (Shape::DateTime, Value::String(text)) => {
             let instant = match Date::parse(&text) {
                 Ok(date) => Timestamp::start_of(date),
-                Err(_) => Timestamp::parse_rfc3339(&text).map_err(|_| {
+                Err(_) => instant(&text).ok_or_else(|| {
                     invalid(
                         at,
                         format!(
@@ -99,7 +99,15 @@ fn canonical_value(value: Value, shape: &Shape, at: &str) -> Result<Value, Write
     })
 }
 
-/// A reference in canonical form: `{href, sourcedId, type}` from the `sourcedId` given.
+/// The instant of an RFC 3339 date-time, within the years OneRoster's forms can write (an
+/// offset could push `9999-12-31T23:00:00-02:00` past them).
+fn instant(text: &str) -> Option<Timestamp> {
+    Timestamp::parse_rfc3339(text).ok().filter(|t| (0..=9999).contains(&chrono::Datelike::year(&t.0)))
+}
+
+/// A reference in canonical form: `{href, sourcedId, type}` from the `sourcedId` given. A
+/// given `type` is ignored unless it names another kind of record (`"type": "user"` on a
+/// class): that contradicts the property, and is refused.
 fn reference(value: Value, ref_type: &'static str, at: &str) -> Result<Value, WriteError> {
     let Value::Object(given) = value else {
         return Err(invalid(at, format!("must be a reference to a {ref_type}: {{\"sourcedId\": \"…\"}}")));
@@ -107,9 +115,16 @@ fn reference(value: Value, ref_type: &'static str, at: &str) -> Result<Value, Wr
     let Some(Value::String(id)) = given.get("sourcedId") else {
         return Err(invalid(at, format!("a reference must give the sourcedId of the {ref_type} it names")));
     };
+    if let Some(Value::String(given_type)) = given.get("type") {
+        if given_type != ref_type && Collection::from_ref_type(given_type).is_some() {
+            let reason = format!("'{given_type}' contradicts the property, which refers to a {ref_type}");
+            return Err(invalid(&format!("{at}.type"), reason));
+        }
+    }
     let id = SourcedId::parse(id).map_err(|e| invalid(&format!("{at}.sourcedId"), e.to_string()))?;
-    let href = Collection::from_ref_type(ref_type).map(|c| c.href(&id)).unwrap_or_default();
-    Ok(serde_json::json!({"href": href, "sourcedId": id, "type": ref_type}))
+    let collection = Collection::from_ref_type(ref_type)
+        .ok_or_else(|| invalid(at, format!("'{ref_type}' records are not kept by this provider")))?;
+    Ok(serde_json::json!({"href": collection.href(&id), "sourcedId": id, "type": ref_type}))
 }
 
 #[cfg(test)]
@@ -213,6 +228,10 @@ mod tests {
         assert!(error.starts_with("x.class.sourcedId: sourcedId has the character ' '"), "{error}");
         let error = refused("dueDate", json!("2026-12-04T18:44:37"));
         assert!(error.starts_with("x.dueDate: '2026-12-04T18:44:37' is not a date-time with a time zone"), "{error}");
+        let error = refused("class", json!({"sourcedId": "k-1", "type": "user"}));
+        assert_eq!(error, "x.class.type: 'user' contradicts the property, which refers to a class");
+        let error = refused("dueDate", json!("9999-12-31T23:00:00-02:00"));
+        assert!(error.starts_with("x.dueDate: '9999-12-31T23:00:00-02:00' is not a date-time"), "{error}");
         let error = refused("dueDate", json!("next week"));
         assert!(error.starts_with("x.dueDate: 'next week' is not a date-time"), "{error}");
         let result = json!({

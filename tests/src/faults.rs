@@ -1,0 +1,117 @@
+//! A proxy in front of DynamoDB Local that fails calls on purpose, so that tests can see what
+//! an ingest does when the store throttles, errs, or the worker dies part-way: the calls reach
+//! the real server through it, or are answered with the errors DynamoDB itself sends.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Which calls fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// None: every call reaches the server.
+    Healthy,
+    /// The worker dies at call `n` (counting from 0): that call reaches the server but its
+    /// answer is lost, and every later call fails, as if the process were gone.
+    DiesAt(u64),
+    /// About `per_mille` calls in a thousand, chosen by `seed`, are answered with throttling or
+    /// an internal error instead of reaching the server.
+    Flaky {
+        /// Failed calls per thousand.
+        per_mille: u64,
+        /// Makes the choice of calls repeatable.
+        seed: u64,
+    },
+}
+
+struct Inner {
+    upstream: String,
+    policy: Policy,
+    calls: AtomicU64,
+    failed: AtomicU64,
+    client: Client<HttpConnector, Body>,
+}
+
+/// A running proxy; it stops when the test's runtime ends.
+#[derive(Clone)]
+pub struct FaultyStore {
+    inner: Arc<Inner>,
+    /// The proxy's endpoint, to give `Store::connect`.
+    pub endpoint: String,
+}
+
+/// DynamoDB's error answers, as the SDK reads them.
+fn dynamodb_error(status: StatusCode, kind: &str) -> Response {
+    let body = format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"injected by the test"}}"#);
+    (status, [("content-type", "application/x-amz-json-1.0")], body).into_response()
+}
+
+impl FaultyStore {
+    /// Starts a proxy to `upstream` (DynamoDB Local's URL) failing calls as `policy` says.
+    pub async fn start(upstream: &str, policy: Policy) -> Self {
+        let inner = Arc::new(Inner {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            policy,
+            calls: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
+        let router = axum::Router::new().fallback(forward).with_state(inner.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { inner, endpoint }
+    }
+
+    /// Calls received so far.
+    pub fn calls(&self) -> u64 {
+        self.inner.calls.load(Ordering::SeqCst)
+    }
+
+    /// Calls failed so far.
+    pub fn failed(&self) -> u64 {
+        self.inner.failed.load(Ordering::SeqCst)
+    }
+}
+
+/// Whether call `n` is one of the flaky ones (a hash of seed and call: repeatable, spread).
+fn flaky(n: u64, per_mille: u64, seed: u64) -> Option<bool> {
+    let roll = xxhash_rust::xxh3::xxh3_64_with_seed(&n.to_le_bytes(), seed);
+    (roll % 1000 < per_mille).then_some(roll.is_multiple_of(2))
+}
+
+async fn forward(State(proxy): State<Arc<Inner>>, request: Request) -> Response {
+    let n = proxy.calls.fetch_add(1, Ordering::SeqCst);
+    let fail = |response: Response| {
+        proxy.failed.fetch_add(1, Ordering::SeqCst);
+        response
+    };
+    let internal = || dynamodb_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError");
+    match proxy.policy {
+        Policy::DiesAt(at) if n > at => return fail(internal()),
+        Policy::Flaky { per_mille, seed } => match flaky(n, per_mille, seed) {
+            Some(true) => return fail(dynamodb_error(StatusCode::BAD_REQUEST, "ThrottlingException")),
+            Some(false) => return fail(internal()),
+            None => {}
+        },
+        _ => {}
+    }
+    let (mut parts, body) = request.into_parts();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let Ok(uri) = format!("{}{path}", proxy.upstream).parse::<Uri>() else { return internal() };
+    parts.uri = uri;
+    let answer = proxy.client.request(Request::from_parts(parts, body)).await;
+    if proxy.policy == Policy::DiesAt(n) {
+        // The call was made; the worker died before it heard the answer.
+        return fail(internal());
+    }
+    match answer {
+        Ok(response) => response.map(Body::new),
+        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+    }
+}
