@@ -509,3 +509,27 @@ pub mod guid_district {
         ])
     }
 }
+
+impl Api {
+    /// [`Api::token`] from the TCP peer `address`, as a server that supplies its peers'
+    /// addresses (`ConnectInfo`) hands the request to the router.
+    pub async fn token_from(&self, address: std::net::SocketAddr, form: &str, basic: Option<(&str, &str)>) -> Reply {
+        use base64::Engine;
+        let mut request = axum::http::Request::post("/oauth/token")
+            .header("host", HOST)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .extension(axum::extract::ConnectInfo(address));
+        if let Some((id, secret)) = basic {
+            let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+            request = request.header("authorization", format!("Basic {credentials}"));
+        }
+        self.send(request.body(axum::body::Body::from(form.to_owned())).expect("a valid request")).await
+    }
+}
+
+impl Reply {
+    /// `Retry-After`, in seconds.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+    }
+}

@@ -123,7 +123,7 @@ pub async fn disable_tenant(store: &Store, tenant: &TenantId) -> Result<usize, A
 }
 
 /// Creates an enabled OAuth client of a registered, enabled tenant holding `scopes`; returns it
-/// and its secret (shown once, stored only as an argon2id hash).
+/// and its secret, as text to show once (stored only as an argon2id hash).
 pub async fn create_client(
     store: &Store,
     tenant: &TenantId,
@@ -148,7 +148,7 @@ pub async fn create_client(
         rotated: now,
     };
     store.put_client(&client).await?;
-    Ok((client, secret))
+    Ok((client, secret.expose().to_owned()))
 }
 
 async fn client_of(store: &Store, id: &str) -> Result<OAuthClient, AdminError> {
@@ -161,7 +161,7 @@ pub async fn rotate_client(store: &Store, id: &str) -> Result<String, AdminError
     let client = client_of(store, id).await?;
     let (secret, secret_hash) = oneroster_auth::secret::generate();
     store.put_client(&OAuthClient { secret_hash, rotated: Timestamp::now(), ..client }).await?;
-    Ok(secret)
+    Ok(secret.expose().to_owned())
 }
 
 /// Revokes a client: no new tokens, and its tokens are refused within the recheck interval.

@@ -7,6 +7,13 @@
 //! - `scope` lists full scope URIs or short names, several at once. The token carries what the
 //!   client holds of the request (all it holds when it asks for nothing), and the answer says
 //!   what was granted (§3.3); `invalid_scope` only when nothing of the request is held.
+//! - A client id that is not of the client id shape (`{tenant}.{hex}`, at most 1,024 bytes)
+//!   or a secret over [`MAX_SECRET_BYTES`] is `invalid_client` at once, without a store call.
+//! - Guessing is bounded ([`guard`]): failed authentications per source address and per client
+//!   id (429 with `Retry-After`), secret checks at once per instance (503 with
+//!   `Retry-After`), and an unknown client costs one hash, as a wrong secret does.
+
+pub mod guard;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -15,7 +22,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use oneroster_auth::{secret, Issuer, Scopes};
+use guard::{Guard, Limits, Refusal};
+use oneroster_auth::{ClientSecret, Issuer, Scopes};
 use oneroster_http::pace::AtMostEvery;
 use oneroster_secrets::SigningSecret;
 use oneroster_store::{Store, Tenant};
@@ -29,11 +37,19 @@ pub const TOKEN_LIFETIME_SECONDS: u64 = 3600;
 /// retired (`oneroster-admin keys`) takes effect without a redeploy.
 pub const KEYS_RELOAD: Duration = Duration::from_secs(300);
 
+/// The longest client secret looked at (secrets made here are 43 characters): a longer one
+/// cannot be right, and is refused without hashing.
+pub const MAX_SECRET_BYTES: usize = 1024;
+
+/// The largest form body read; a token request is a few hundred bytes.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
 struct Auth {
     store: Store,
     issuer: RwLock<Issuer>,
     /// The secret the keys are re-read from, and how often.
     reload: Option<(SigningSecret, AtMostEvery)>,
+    guard: Arc<Guard>,
 }
 
 impl Auth {
@@ -67,13 +83,20 @@ pub fn served() -> Vec<(&'static str, String)> {
     vec![("POST", TOKEN_PATH.to_owned()), ("GET", JWKS_PATH.to_owned())]
 }
 
-/// The auth function's router, signing with `issuer`'s keys, re-read from `reload` when given.
+/// The auth function's router, signing with `issuer`'s keys, re-read from `reload` when given,
+/// with the default [`Limits`].
 pub fn router(store: Store, issuer: Issuer, reload: Option<SigningSecret>) -> Router {
+    router_with(store, issuer, reload, Guard::new(Limits::default()))
+}
+
+/// [`router`] with the limits of `guard` (the deployment's, from its environment; tests' with
+/// short windows, reading how many hashes it ran).
+pub fn router_with(store: Store, issuer: Issuer, reload: Option<SigningSecret>, guard: Arc<Guard>) -> Router {
     let reload = reload.map(|secret| (secret, AtMostEvery::starting_now(KEYS_RELOAD)));
     Router::new()
         .route(TOKEN_PATH, post(token))
         .route(JWKS_PATH, get(jwks))
-        .with_state(Arc::new(Auth { store, issuer: RwLock::new(issuer), reload }))
+        .with_state(Arc::new(Auth { store, issuer: RwLock::new(issuer), reload, guard }))
         .layer(axum::middleware::from_fn(oneroster_http::trace::request_span))
 }
 
@@ -82,7 +105,8 @@ async fn jwks(State(auth): State<Arc<Auth>>) -> Response {
     (headers, auth.issuer().await.jwks().to_string()).into_response()
 }
 
-/// An RFC 6749 §5.2 error.
+/// An RFC 6749 §5.2 error (`temporarily_unavailable`, of the OAuth error registry, for 429
+/// and 503).
 fn refuse(status: StatusCode, error: &str, description: &str, basic: bool) -> Response {
     let body = serde_json::json!({"error": error, "error_description": description}).to_string();
     let mut response =
@@ -101,8 +125,16 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
+/// The client's credentials as presented.
+struct Credentials {
+    id: String,
+    secret: ClientSecret,
+    /// Whether they came by HTTP Basic (a 401 then names the scheme).
+    basic: bool,
+}
+
 /// The client's credentials from HTTP Basic (both parts form-encoded, §2.3.1) or the body.
-fn credentials(headers: &HeaderMap, form: &[(String, String)]) -> Option<(String, String, bool)> {
+fn credentials(headers: &HeaderMap, form: &[(String, String)]) -> Option<Credentials> {
     if let Some(basic) =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "))
     {
@@ -110,27 +142,62 @@ fn credentials(headers: &HeaderMap, form: &[(String, String)]) -> Option<(String
         let (id, secret) = decoded.split_once(':')?;
         let decode =
             |part: &str| form_urlencoded::parse(format!("x={part}").as_bytes()).next().map(|(_, v)| v.into_owned());
-        return Some((decode(id)?, decode(secret)?, true));
+        return Some(Credentials { id: decode(id)?, secret: ClientSecret::presented(decode(secret)?), basic: true });
     }
-    Some((field(form, "client_id")?.to_owned(), field(form, "client_secret")?.to_owned(), false))
+    Some(Credentials {
+        id: field(form, "client_id")?.to_owned(),
+        secret: ClientSecret::presented(field(form, "client_secret")?),
+        basic: false,
+    })
 }
 
-/// A hash no secret matches, checked for unknown clients so that they cost as much time as
-/// known ones (no timing oracle on client ids).
-fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| secret::hash(&secret::random_id()))
+/// Now, in seconds since the epoch (the failure windows' clock).
+fn epoch_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-async fn token(State(auth): State<Arc<Auth>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    let mut response = issue(&auth, &headers, &body).await;
+async fn token(State(auth): State<Arc<Auth>>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut response = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(body) => issue(&auth, &parts.headers, &parts.extensions, &body).await,
+        Err(_) => refuse(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "the form is too large", false),
+    };
     response.extensions_mut().insert(oneroster_http::trace::Operation("token"));
     response
 }
 
-async fn issue(auth: &Auth, headers: &HeaderMap, body: &[u8]) -> Response {
+/// A 401 `invalid_client` that never says which part was wrong.
+fn invalid_client(basic: bool) -> Response {
+    tracing::info!("token refused: invalid client");
+    refuse(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client, disabled client or wrong secret", basic)
+}
+
+/// 429 or 503 with `Retry-After`, for a request refused before its secret was checked.
+fn refused(refusal: Refusal) -> Response {
+    let (status, retry_after, description) = match refusal {
+        Refusal::TooManyFailures { retry_after, by } => {
+            tracing::warn!(by, retry_after, "token refused: too many failed client authentications");
+            let description = format!("too many failed client authentications; retry after {retry_after} seconds");
+            (StatusCode::TOO_MANY_REQUESTS, retry_after, description)
+        }
+        Refusal::Busy => {
+            tracing::warn!("token refused: every secret check of this instance is busy");
+            (StatusCode::SERVICE_UNAVAILABLE, 1, "the token endpoint is busy; retry in a second".to_owned())
+        }
+    };
+    let mut response = refuse(status, "temporarily_unavailable", &description, false);
+    response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+    response
+}
+
+fn server_error(error: &oneroster_store::StoreError, doing: &str) -> Response {
+    tracing::error!(%error, "{doing} failed");
+    refuse(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later", false)
+}
+
+async fn issue(auth: &Auth, headers: &HeaderMap, extensions: &axum::http::Extensions, body: &[u8]) -> Response {
     let form: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let Some((client_id, client_secret, basic)) = credentials(headers, &form) else {
+    let Some(Credentials { id: client_id, secret: client_secret, basic }) = credentials(headers, &form) else {
         return refuse(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication is required", true);
     };
     match field(&form, "grant_type") {
@@ -151,26 +218,31 @@ async fn issue(auth: &Auth, headers: &HeaderMap, body: &[u8]) -> Response {
             return refuse(StatusCode::BAD_REQUEST, "invalid_scope", &format!("unknown scope '{word}'"), false)
         }
     };
-    let client = match Tenant::of_client_id(&client_id) {
-        Some(tenant) => match auth.store.get_client(&tenant, &client_id).await {
-            Ok(client) => client.filter(|c| c.enabled),
-            Err(error) => {
-                tracing::error!(%error, "reading a client failed");
-                return refuse(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later", false);
-            }
-        },
-        None => None,
+    // Text that is no client id, or no secret of ours, never reaches the store or a hash.
+    let Some(tenant) = Tenant::of_client_id(&client_id) else { return invalid_client(basic) };
+    if client_secret.len() > MAX_SECRET_BYTES {
+        return invalid_client(basic);
+    }
+    let source = guard::source_address(extensions);
+    let now = epoch_seconds();
+    match auth.guard.over_limit(&auth.store, &client_id, &source, now).await {
+        Ok(None) => {}
+        Ok(Some(refusal)) => return refused(refusal),
+        Err(error) => return server_error(&error, "reading the failed authentications"),
+    }
+    let client = match auth.store.get_client(&tenant, &client_id).await {
+        Ok(client) => client.filter(|c| c.enabled),
+        Err(error) => return server_error(&error, "reading a client"),
     };
-    let hash = client.as_ref().map_or_else(|| decoy_hash().to_owned(), |c| c.secret_hash.clone());
-    let matches = tokio::task::spawn_blocking(move || secret::verify(&client_secret, &hash)).await.unwrap_or(false);
+    // Known or not, enabled or not: one hash.
+    let hash = Guard::hash_for(client.as_ref().map(|c| c.secret_hash.as_str()));
+    let matches = match auth.guard.check_secret(client_secret, hash).await {
+        Ok(matches) => matches,
+        Err(refusal) => return refused(refusal),
+    };
     let Some(client) = client.filter(|_| matches) else {
-        tracing::info!("token refused: invalid client");
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "unknown client, disabled client or wrong secret",
-            basic,
-        );
+        auth.guard.count_failure(&auth.store, &client_id, &source, now).await;
+        return invalid_client(basic);
     };
     let held = Scopes::parse(&client.scopes).unwrap_or_default();
     let granted = held.grant(requested.as_ref());

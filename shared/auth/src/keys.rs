@@ -1,7 +1,6 @@
 //! Signing keys. The ring's configuration (kept in a secret) holds PKCS#8 private keys with
 //! their key ids; the JWKS (public) holds the public halves and is all a verifier needs.
 
-use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -22,24 +21,33 @@ pub enum KeyError {
     Empty,
 }
 
-/// One signing key as configured.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One signing key as configured. No `Debug`: it holds a private key.
+#[derive(Clone, Serialize, Deserialize)]
 struct StoredKey {
     kid: String,
     /// Base64 of the PKCS#8 document.
     private: String,
 }
 
-/// The configuration of a key ring: `{"keys":[{"kid":…,"private":…}]}`, newest first.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The configuration of a key ring: `{"keys":[{"kid":…,"private":…}]}`, newest first. No
+/// `Debug`: it holds the private keys.
+#[derive(Clone, Serialize, Deserialize)]
 struct RingConfig {
     keys: Vec<StoredKey>,
 }
 
-/// Signing keys, newest first: the first signs, every one is published.
-#[derive(Debug, Clone)]
+/// Signing keys, newest first: the first signs, every one is published. `Debug` shows the key
+/// ids only: the private keys print as `[redacted]`.
+#[derive(Clone)]
 pub struct KeyRing {
     keys: Vec<(String, Vec<u8>, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kids: Vec<&str> = self.keys.iter().map(|(kid, _, _)| kid.as_str()).collect();
+        f.debug_struct("KeyRing").field("kids", &kids).field("private", &format_args!("[redacted]")).finish()
+    }
 }
 
 impl KeyRing {
@@ -52,11 +60,15 @@ impl KeyRing {
 
     /// Adds a new random key in front: it signs from now on, and the older keys stay published
     /// so tokens they signed keep verifying until they expire. Drop old keys with [`retire`].
+    /// The key's seed comes from the system's generator through
+    /// [`secret::random_from`](crate::secret::random_from), which stops the process rather than
+    /// make a key of a failed generator.
     ///
     /// [`retire`]: KeyRing::retire
     pub fn rotate(&mut self, kid: &str) -> Result<(), KeyError> {
-        let document = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| KeyError::Key(kid.into()))?;
-        let pkcs8 = document.as_ref().to_vec();
+        let seed = crate::secret::random(32);
+        let pair = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|_| KeyError::Key(kid.into()))?;
+        let pkcs8 = pair.to_pkcs8().map_err(|_| KeyError::Key(kid.into()))?.as_ref().to_vec();
         let public = public_of(kid, &pkcs8)?;
         self.keys.insert(0, (kid.to_owned(), pkcs8, public));
         Ok(())
@@ -114,4 +126,32 @@ impl KeyRing {
 fn public_of(kid: &str, pkcs8: &[u8]) -> Result<Vec<u8>, KeyError> {
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|_| KeyError::Key(kid.into()))?;
     Ok(pair.public_key().as_ref().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ring_prints_its_key_ids_and_never_its_keys() {
+        let mut ring = KeyRing::generate("k1").expect("keys");
+        ring.rotate("k2").expect("rotate");
+        let config: serde_json::Value = serde_json::from_str(&ring.to_config()).expect("json");
+        let shown = format!("{ring:?} {ring:#?}");
+        assert!(shown.contains("[redacted]") && shown.contains("\"k2\"") && shown.contains("\"k1\""), "{shown}");
+        for key in config["keys"].as_array().expect("keys") {
+            let private = key["private"].as_str().expect("private");
+            assert!(!shown.contains(private), "{shown}");
+            let raw = STANDARD.decode(private).expect("base64");
+            assert!(!shown.contains(&format!("{:?}", &raw[raw.len() - 8..])), "{shown}");
+        }
+    }
+
+    #[test]
+    fn generated_keys_are_distinct_and_reload() {
+        let a = KeyRing::generate("k").expect("keys");
+        let b = KeyRing::generate("k").expect("keys");
+        assert_ne!(a.jwks(), b.jwks());
+        assert_eq!(KeyRing::from_config(&a.to_config()).expect("reload").jwks(), a.jwks());
+    }
 }

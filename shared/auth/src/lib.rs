@@ -6,7 +6,12 @@
 //! - [`Verifier`] checks them with the algorithm pinned and issuer, audience and expiry
 //!   checked, in microseconds (no I/O);
 //! - [`scope`]: the OneRoster scope vocabulary and what a client may be granted;
-//! - [`secret`]: client secrets, generated at random and kept only as argon2id hashes.
+//! - [`secret`]: client secrets, generated at random and kept only as argon2id hashes; every
+//!   random byte (secrets, salts, ids, keys) comes from one place, which stops the process if
+//!   the system's generator fails.
+//!
+//! Types that hold a private key or a secret ([`KeyRing`], [`Issuer`],
+//! [`ClientSecret`](secret::ClientSecret)) print `[redacted]` in `Debug`.
 
 mod keys;
 pub mod scope;
@@ -15,7 +20,8 @@ mod token;
 
 pub use keys::{KeyError, KeyRing};
 pub use scope::Scopes;
-pub use token::{AuthError, Claims, Grant, Issuer, Verifier};
+pub use secret::ClientSecret;
+pub use token::{AuthError, Claims, Grant, Issuer, Verifier, LEEWAY_SECONDS};
 
 /// The audience of the tokens: the OneRoster API of this deployment.
 pub const AUDIENCE: &str = "oneroster-api";
@@ -28,8 +34,49 @@ pub fn new_client_id(tenant: &TenantId) -> String {
     format!("{tenant}.{}", secret::random_id())
 }
 
-/// The tenant a client id names, if it is one of [`new_client_id`]'s.
+/// The longest client id looked at: anything longer is refused before it is parsed (ids made
+/// by [`new_client_id`] are at most 80 bytes; a store key holds at most 1,024).
+pub const MAX_CLIENT_ID_BYTES: usize = 1024;
+
+/// The tenant a client id names, if it has the shape of [`new_client_id`]'s:
+/// `{tenant}.{random}`, the random part 16 to 64 lower-case hex digits, the whole at most
+/// [`MAX_CLIENT_ID_BYTES`]. Anything else names no client, so the token endpoint refuses it
+/// without a store call, and a token whose client has another tenant is refused.
 pub fn tenant_of_client(client_id: &str) -> Option<TenantId> {
-    let (tenant, _) = client_id.split_once('.')?;
+    if client_id.len() > MAX_CLIENT_ID_BYTES {
+        return None;
+    }
+    let (tenant, random) = client_id.split_once('.')?;
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if !(16..=64).contains(&random.len()) || !random.bytes().all(hex) {
+        return None;
+    }
     TenantId::parse(tenant).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_id_names_its_tenant_only_in_the_shape_made() {
+        let tenant = TenantId::parse("district-9").expect("tenant");
+        let id = new_client_id(&tenant);
+        assert_eq!(id.len(), "district-9.".len() + 16, "{id}");
+        assert_eq!(tenant_of_client(&id), Some(tenant));
+        let long = format!("district-9.{}", "a".repeat(MAX_CLIENT_ID_BYTES));
+        for bad in [
+            "district-9",
+            "district-9.",
+            "district-9.xyz",
+            "district-9.0011223344556677.extra",
+            "District-9.0011223344556677",
+            "district-9.00112233445566",
+            "district-9.00112233445566778899AABB",
+            ".0011223344556677",
+            long.as_str(),
+        ] {
+            assert_eq!(tenant_of_client(bad), None, "{bad}");
+        }
+    }
 }

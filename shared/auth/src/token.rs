@@ -1,6 +1,10 @@
 //! Access tokens: JWTs signed with the ring's newest key (`EdDSA`, with `kid`), and their
 //! verification with the algorithm pinned, so `alg: none`, an HMAC token "signed" with the
 //! public key, or a token of another issuer or audience are refused before any claim is read.
+//! The times are checked against this machine's clock with [`LEEWAY_SECONDS`] either way:
+//! `exp` passed, `nbf` not reached, or `iat` in the future (a token minted ahead of time, or
+//! by a signer whose clock is wrong) are refused. The tenant must be the client's: a client
+//! id is `{tenant}.{random}`, and a token whose `tenant` is another is refused.
 
 use crate::{KeyRing, Scopes, AUDIENCE};
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
@@ -37,9 +41,15 @@ pub struct Claims {
     pub scope: String,
     /// Issued at (seconds since the epoch).
     pub iat: u64,
+    /// Not valid before (seconds since the epoch): the issue time.
+    pub nbf: u64,
     /// Expires at (seconds since the epoch).
     pub exp: u64,
 }
+
+/// How far this machine's clock may be from the issuer's, either way, when `exp`, `nbf` and
+/// `iat` are checked: small, since both are AWS machines kept to time.
+pub const LEEWAY_SECONDS: u64 = 30;
 
 /// What a verified token grants: the only way the API learns a request's tenant. Only
 /// [`Verifier::verify`] makes one, so holding a `Grant` proves a token was verified.
@@ -67,12 +77,23 @@ impl Grant {
     }
 }
 
-/// Makes access tokens.
-#[derive(Debug, Clone)]
+/// Makes access tokens. `Debug` shows the issuer's name and lifetime; its keys print as
+/// `[redacted]`.
+#[derive(Clone)]
 pub struct Issuer {
     keys: KeyRing,
     issuer: String,
     lifetime_seconds: u64,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("issuer", &self.issuer)
+            .field("lifetime_seconds", &self.lifetime_seconds)
+            .field("keys", &format_args!("[redacted]"))
+            .finish()
+    }
 }
 
 fn now() -> u64 {
@@ -109,6 +130,7 @@ impl Issuer {
             tenant: tenant.to_string(),
             scope: scopes.to_text(),
             iat,
+            nbf: iat,
             exp: iat + self.lifetime_seconds,
         };
         let token = jsonwebtoken::encode(&header, &claims, &key).expect("an Ed25519 key from the ring always signs");
@@ -146,8 +168,9 @@ impl Verifier {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
         Self { keys, validation }
     }
 
@@ -163,6 +186,7 @@ impl Verifier {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
                 ErrorKind::ExpiredSignature => invalid("expired"),
+                ErrorKind::ImmatureSignature => invalid("not yet valid"),
                 ErrorKind::InvalidIssuer => invalid("wrong issuer"),
                 ErrorKind::InvalidAudience => invalid("wrong audience"),
                 ErrorKind::InvalidSignature => invalid("bad signature"),
@@ -170,7 +194,13 @@ impl Verifier {
             }
         })?;
         let claims = data.claims;
+        if claims.iat > now() + LEEWAY_SECONDS {
+            return Err(invalid("issued in the future"));
+        }
         let tenant = TenantId::parse(&claims.tenant).map_err(|_| invalid("bad tenant"))?;
+        if crate::tenant_of_client(&claims.sub).as_ref() != Some(&tenant) {
+            return Err(invalid("the tenant is not the client's"));
+        }
         let scopes = Scopes::parse(&claims.scope).map_err(|_| invalid("bad scope"))?;
         Ok(Grant { tenant, client: claims.sub, scopes })
     }
@@ -183,6 +213,7 @@ mod tests {
     use base64::Engine;
 
     const ISSUER: &str = "https://auth.test";
+    const CLIENT: &str = "district-a.00112233aabbccdd";
 
     fn setup() -> (Issuer, Verifier) {
         let issuer = Issuer::new(KeyRing::generate("k1").expect("keys"), ISSUER, 3600);
@@ -200,24 +231,29 @@ mod tests {
     }
 
     fn claims(issuer: &str, audience: &str, exp: u64) -> serde_json::Value {
-        serde_json::json!({"iss": issuer, "aud": audience, "sub": "c", "tenant": "district-a",
-                           "scope": format!("{}roster.readonly", crate::scope::PREFIX), "iat": now(), "exp": exp})
+        serde_json::json!({"iss": issuer, "aud": audience, "sub": CLIENT, "tenant": "district-a",
+                           "scope": format!("{}roster.readonly", crate::scope::PREFIX), "iat": now(), "nbf": now(),
+                           "exp": exp})
     }
 
     #[test]
     fn an_issued_token_verifies_to_its_grant() {
         let (issuer, verifier) = setup();
         let scopes = Scopes::parse("roster.readonly").expect("scopes");
-        let (token, lifetime) = issuer.issue(&tenant(), "district-a.c1", &scopes);
+        let (token, lifetime) = issuer.issue(&tenant(), CLIENT, &scopes);
         assert_eq!(lifetime, 3600);
         let grant = verifier.verify(&token).expect("valid");
-        assert_eq!(grant, Grant { tenant: tenant(), client: "district-a.c1".into(), scopes });
+        assert_eq!(grant, Grant { tenant: tenant(), client: CLIENT.into(), scopes });
+        let claims: Claims =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).expect("claims")).expect("base64"))
+                .expect("claims");
+        assert!(claims.nbf == claims.iat && claims.iat.abs_diff(now()) <= 1 && claims.exp == claims.iat + 3600);
     }
 
     #[test]
     fn hostile_tokens_are_refused() {
         let (issuer, verifier) = setup();
-        let (good, _) = issuer.issue(&tenant(), "c", &Scopes::all());
+        let (good, _) = issuer.issue(&tenant(), CLIENT, &Scopes::all());
         // Change one character inside the signature (the last may carry padding bits only).
         let at = good.len() - 10;
         let swapped = if good.as_bytes()[at] == b'A' { "B" } else { "A" };
@@ -235,7 +271,7 @@ mod tests {
         };
         let none = forge(serde_json::json!({"alg": "none", "kid": "k1"}), claims(ISSUER, AUDIENCE, now() + 60), b"");
         let other_ring =
-            Issuer::new(KeyRing::generate("k1").expect("keys"), ISSUER, 60).issue(&tenant(), "c", &Scopes::all()).0;
+            Issuer::new(KeyRing::generate("k1").expect("keys"), ISSUER, 60).issue(&tenant(), CLIENT, &Scopes::all()).0;
         let expired = Issuer::new(issuer.keys.clone(), ISSUER, 0);
         let expired = {
             let (kid, key) = expired.keys.signer();
@@ -243,6 +279,22 @@ mod tests {
             header.kid = Some(kid.into());
             jsonwebtoken::encode(&header, &claims(ISSUER, AUDIENCE, now() - 120), &key).expect("sign")
         };
+        let with = |changes: &[(&str, u64)]| {
+            let mut c = claims(ISSUER, AUDIENCE, now() + 600);
+            for (name, value) in changes {
+                c[*name] = (*value).into();
+            }
+            c
+        };
+        let without = |name: &str| {
+            let mut c = claims(ISSUER, AUDIENCE, now() + 600);
+            c.as_object_mut().map(|o| o.remove(name));
+            c
+        };
+        let mut other_tenant = claims(ISSUER, AUDIENCE, now() + 600);
+        other_tenant["sub"] = "district-b.00112233aabbccdd".into();
+        let mut no_tenant = claims(ISSUER, AUDIENCE, now() + 600);
+        no_tenant["sub"] = "c".into();
         let sign = |c: serde_json::Value| {
             let (kid, key) = issuer.keys.signer();
             let mut header = Header::new(Algorithm::EdDSA);
@@ -259,21 +311,49 @@ mod tests {
             ("expired", expired, "expired"),
             ("wrong issuer", sign(claims("https://evil.test", AUDIENCE, now() + 60)), "wrong issuer"),
             ("wrong audience", sign(claims(ISSUER, "other-api", now() + 60)), "wrong audience"),
+            ("not valid for a minute", sign(with(&[("nbf", now() + 60)])), "not yet valid"),
+            ("issued a minute from now", sign(with(&[("iat", now() + 60)])), "issued in the future"),
+            ("no nbf", sign(without("nbf")), "malformed"),
+            ("no iat", sign(without("iat")), "malformed"),
+            ("tenant not the client's", sign(other_tenant.clone()), "the tenant is not the client's"),
+            ("client of no tenant", sign(no_tenant.clone()), "the tenant is not the client's"),
         ] {
             assert_eq!(verifier.verify(&token), Err(AuthError::Invalid(why.into())), "{name}");
         }
     }
 
     #[test]
+    fn small_clock_differences_are_tolerated() {
+        let (issuer, verifier) = setup();
+        let (kid, key) = issuer.keys.signer();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.into());
+        let mut ahead = claims(ISSUER, AUDIENCE, now() + 600);
+        ahead["iat"] = (now() + LEEWAY_SECONDS / 2).into();
+        ahead["nbf"] = (now() + LEEWAY_SECONDS / 2).into();
+        let token = jsonwebtoken::encode(&header, &ahead, &key).expect("sign");
+        assert!(verifier.verify(&token).is_ok());
+    }
+
+    #[test]
+    fn an_issuer_never_prints_its_keys() {
+        let (issuer, _) = setup();
+        let shown = format!("{issuer:?}");
+        assert!(shown.contains("[redacted]") && shown.contains(ISSUER), "{shown}");
+        let config: serde_json::Value = serde_json::from_str(&issuer.keys.to_config()).expect("config");
+        assert!(!shown.contains(config["keys"][0]["private"].as_str().expect("private")), "{shown}");
+    }
+
+    #[test]
     fn rotation_keeps_old_tokens_valid_until_the_old_key_is_retired() {
         let (issuer, _) = setup();
-        let (old_token, _) = issuer.issue(&tenant(), "c", &Scopes::all());
+        let (old_token, _) = issuer.issue(&tenant(), CLIENT, &Scopes::all());
         let mut keys = issuer.keys.clone();
         keys.rotate("k2").expect("rotate");
         let rotated = Issuer::new(keys.clone(), ISSUER, 60);
         let verifier = Verifier::new(&rotated.jwks(), ISSUER);
         assert!(verifier.verify(&old_token).is_ok());
-        assert!(verifier.verify(&rotated.issue(&tenant(), "c", &Scopes::all()).0).is_ok());
+        assert!(verifier.verify(&rotated.issue(&tenant(), CLIENT, &Scopes::all()).0).is_ok());
         keys.retire(1);
         let verifier = Verifier::new(&keys.jwks(), ISSUER);
         assert_eq!(verifier.verify(&old_token), Err(AuthError::UnknownKey));

@@ -26,11 +26,19 @@ where
     }
 }
 
-/// The secret that holds the signing key ring.
-#[derive(Debug, Clone)]
+/// The secret that holds the signing key ring: its name and a client to read it with; the
+/// ring itself is read on demand ([`SigningSecret::load`]) and never kept here. `Debug` shows
+/// the name, and `[redacted]` for the value, so that no log line can learn to print more.
+#[derive(Clone)]
 pub struct SigningSecret {
     client: Client,
     id: String,
+}
+
+impl std::fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningSecret").field("id", &self.id).field("value", &format_args!("[redacted]")).finish()
+    }
 }
 
 impl SigningSecret {
@@ -67,5 +75,18 @@ impl SigningSecret {
                 other => Err(SecretError::Service(Box::new(other))),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_prints_its_name_only() {
+        let aws = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let secret = SigningSecret::new(&aws, Some("http://127.0.0.1:9"), "oneroster/test/signing-keys");
+        let shown = format!("{secret:?}");
+        assert_eq!(shown, "SigningSecret { id: \"oneroster/test/signing-keys\", value: [redacted] }");
     }
 }

@@ -8,8 +8,9 @@ use crate::{Store, StoreError};
 use oneroster_model::{TenantId, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// An OAuth client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An OAuth client. `Debug` prints its secret's hash as `[redacted]`: a hash is no secret,
+/// but it is what a guesser would work against offline, and logs are kept for a year.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthClient {
     /// The client id (`{tenant}.{random}`).
     pub id: String,
@@ -27,6 +28,21 @@ pub struct OAuthClient {
     pub created: Timestamp,
     /// When its secret was last set.
     pub rotated: Timestamp,
+}
+
+impl std::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("id", &self.id)
+            .field("tenant", &self.tenant)
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .field("secret_hash", &format_args!("[redacted]"))
+            .field("enabled", &self.enabled)
+            .field("created", &self.created)
+            .field("rotated", &self.rotated)
+            .finish()
+    }
 }
 
 impl Store {
@@ -50,4 +66,27 @@ impl Store {
 
 fn client_from(item: &crate::batch::Item) -> Result<OAuthClient, StoreError> {
     crate::records::from_json_body(item, "a client")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_never_prints_its_secret_hash() {
+        let now = Timestamp::now();
+        let client = OAuthClient {
+            id: "district-7.00112233aabbccdd".into(),
+            tenant: oneroster_auth::tenant_of_client("district-7.00112233aabbccdd").expect("a tenant"),
+            name: "app".into(),
+            scopes: String::new(),
+            secret_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
+            enabled: true,
+            created: now,
+            rotated: now,
+        };
+        let shown = format!("{client:?}");
+        assert!(shown.contains("[redacted]") && shown.contains("district-7.00112233aabbccdd"), "{shown}");
+        assert!(!shown.contains("argon2id"), "{shown}");
+    }
 }

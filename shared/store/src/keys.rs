@@ -15,6 +15,11 @@
 //!
 //! `#` never occurs in a tenant id, a sourcedId (GUID charset) or a collection or relation name,
 //! so keys cannot collide across kinds or tenants.
+//!
+//! Three kinds of item hold no district data and live in partitions that begin with `#`, which
+//! no tenant id can begin with: the tenant registry (`#tenants`), the published public keys
+//! (`#keys`) and the token endpoint's counts of failed client authentications
+//! (`#auth-failures#…`, one partition per client id or source address, expiring by TTL).
 
 use oneroster_model::{Collection, Link, Relation, TenantId, View};
 use xxhash_rust::xxh3::xxh3_64;
@@ -136,6 +141,18 @@ pub fn published_keys_key() -> (String, String) {
     ("#keys".to_owned(), "jwks".to_owned())
 }
 
+/// What every partition of failed-authentication counts begins with (the auth function's IAM
+/// policy allows its writes there, and nowhere else).
+pub const AUTH_FAILURES: &str = "#auth-failures#";
+
+/// The key of the count of failed client authentications for a client id (`client#{id}`) or
+/// from a source address (`address#{address}`): a partition each, so that a burst against one
+/// never contends with the others. The id or address is the request's, unverified, so it is
+/// bounded before it gets here (the token endpoint takes only ids of the client id shape).
+pub fn auth_failures_key(kind: &str, counted: &str) -> (String, String) {
+    (format!("{AUTH_FAILURES}{kind}#{counted}"), "count".to_owned())
+}
+
 /// The partition of a tenant's OAuth clients.
 pub fn clients_partition(tenant: &TenantId) -> String {
     format!("{tenant}#client")
@@ -193,6 +210,18 @@ mod tests {
         assert_eq!(decode_link_key(&encode_link_key(&key)), Some(key.clone()));
         assert_eq!(relation_of_entry(&key.0), Some((Relation::ClassStudents, "k-1".to_owned())));
         assert_eq!(relation_of_entry(&pk), Some((Relation::SchoolEnrollments, "s-1".to_owned())));
+    }
+
+    #[test]
+    fn keys_outside_a_tenant_begin_with_a_hash() {
+        assert_eq!(
+            auth_failures_key("client", "district-7.00112233aabbccdd"),
+            ("#auth-failures#client#district-7.00112233aabbccdd".into(), "count".into())
+        );
+        assert_eq!(auth_failures_key("address", "192.0.2.1").0, "#auth-failures#address#192.0.2.1");
+        assert_eq!(published_keys_key(), ("#keys".into(), "jwks".into()));
+        assert_eq!(tenant_registry_key(&tenant()), ("#tenants".into(), "district-7".into()));
+        assert_eq!(clients_partition(&tenant()), "district-7#client");
     }
 
     #[test]

@@ -59,6 +59,7 @@
 
 pub mod batch;
 pub mod clients;
+pub mod failures;
 pub mod jobs;
 pub mod keys;
 pub mod listing;
@@ -71,6 +72,7 @@ pub mod tenants;
 pub mod writes;
 
 pub use clients::OAuthClient;
+pub use failures::{Counted, Failures};
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
 pub use listing::{Cursor, Listing, Page};
 pub use records::{Digest, Prior, RecordWrite, StoredRecord, Wrote};

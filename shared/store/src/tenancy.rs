@@ -28,7 +28,9 @@ impl Tenant {
     }
 
     /// The tenant a client id names (`{tenant}.{random}`), to look the client up at the token
-    /// endpoint before its secret is checked; `None` if the id names none.
+    /// endpoint before its secret is checked; `None` if the id does not have the shape of a
+    /// client id ([`oneroster_auth::tenant_of_client`]: over 1,024 bytes, a random part that is
+    /// not hex, …), so that no such text ever reaches the store as a key.
     pub fn of_client_id(client_id: &str) -> Option<Self> {
         oneroster_auth::tenant_of_client(client_id).map(Self)
     }
