@@ -26,7 +26,7 @@ mod gradebook;
 use clap::Parser;
 use district_gen::District;
 use e2e::{stack, stack_with, tenant};
-use oneroster_csv::{read_rows, validate, FileKind, Package, Report, Row};
+use oneroster_csv::{read_rows, validate, FileKind, Limits, Package, Report, Row};
 use oneroster_model::Timestamp;
 use oneroster_store::{JobState, RecordWrite};
 use std::time::{Duration, Instant};
@@ -97,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cpu_started = cpu_seconds();
     let now = Timestamp::now();
     let mut report = Report::default();
-    let mut package = Package::open(file.reopen()?, &mut report)?;
+    let mut package = Package::open(file.reopen()?, &Limits::default(), &mut report)?;
     validate(&mut package, now, &mut report)?;
     assert!(report.is_valid(), "generated package invalid: {:?}", report.errors.first());
     let mut body_bytes = 0usize;
@@ -165,7 +165,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // as empty as the ingest found it (DynamoDB Local slows as it fills).
     local.store().delete_table().await?;
     let raw = stack().await;
-    let mut package = Package::open(file.reopen()?, &mut Report::default())?;
+    let mut package = Package::open(file.reopen()?, &Limits::default(), &mut Report::default())?;
     let mut written = 0u64;
     let mut writing = Duration::ZERO;
     for kind in FileKind::ALL {
