@@ -56,6 +56,10 @@ pub enum Breach {
         /// The entry's stored (compressed) size.
         stored: u64,
     },
+    /// The entry could not be inflated (its data is corrupt, or inflates past the size the zip
+    /// declares for it): what the zip reader said.
+    #[error("the file cannot be inflated: {0}")]
+    Unreadable(String),
     /// A row passed [`Limits::line_bytes`].
     #[error("the row starting on line {line} is longer than {} (the most a row may hold)", bytes(*limit))]
     LineTooLong {
@@ -165,12 +169,15 @@ impl<R: Read> Read for Guarded<'_, R> {
         if let Some(breach) = &self.breach {
             return Err(std::io::Error::other(breach.clone()));
         }
-        let n = self.inner.read(buf)?;
-        if let Err(breach) = self.check(&buf[..n]) {
+        let checked = match self.inner.read(buf) {
+            Ok(n) => self.check(&buf[..n]).map(|()| n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(e),
+            Err(e) => Err(Breach::Unreadable(e.to_string())),
+        };
+        checked.map_err(|breach| {
             self.breach = Some(breach.clone());
-            return Err(std::io::Error::other(breach));
-        }
-        Ok(n)
+            std::io::Error::other(breach)
+        })
     }
 }
 

@@ -177,6 +177,7 @@ fn csv_error(file: &str, line: u64, error: &csv::Error) -> Diagnostic {
                     Breach::TooBig { .. } => Code::TooBig,
                     Breach::Ratio { .. } => Code::Ratio,
                     Breach::LineTooLong { .. } => Code::LineTooLong,
+                    Breach::Unreadable(_) => Code::BadEntry,
                 };
                 let line = breach.line().unwrap_or(line);
                 return Diagnostic::at(file, line, None, code, breach.to_string());
