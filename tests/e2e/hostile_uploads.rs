@@ -40,10 +40,10 @@ async fn refused(stack: &LocalStack, t: &Tenant, name: &str, bytes: Vec<u8>, nee
     // A failed job frees its tenant's lock at once.
     let until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + 60_000);
     assert!(
-        stack.store().acquire_ingest_lock(t, "next-job", until).await.unwrap(),
+        stack.store().acquire_ingest_lock(t, "next-job", until).await.expect("the lock table answers"),
         "{name}: the tenant is still locked"
     );
-    stack.store().release_ingest_lock(t, "next-job").await.unwrap();
+    stack.store().release_ingest_lock(t, "next-job").await.expect("the lock table answers");
     let peak = peak_rss_mib();
     assert!(peak < PEAK_RSS_MIB, "{name}: peak RSS {peak:.0} MiB");
     job
@@ -53,7 +53,7 @@ async fn refused(stack: &LocalStack, t: &Tenant, name: &str, bytes: Vec<u8>, nee
 async fn next_good_upload_served(stack: &LocalStack, t: &Tenant, district: &district_gen::District, name: &str) {
     let job = ingest(stack, t, name, delta_zip(district, 2)).await;
     assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
-    assert!(stack.store().get(t, Collection::Users, &district.newcomer_id()).await.unwrap().is_some());
+    assert!(stack.store().get(t, Collection::Users, &district.newcomer_id()).await.expect("a read").is_some());
 }
 
 /// `len` letters that do not deflate much (a small linear congruential generator's).

@@ -569,3 +569,85 @@ fn read_manifest(
     }
     Ok(properties)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_file(files: &[(&str, &[u8])]) -> File {
+        let file = tempfile::tempfile().unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        for (name, bytes) in files {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        let mut file = zip.finish().unwrap();
+        file.rewind().unwrap();
+        file
+    }
+
+    fn refused(files: &[(&str, &[u8])], limits: Limits) -> Report {
+        let mut report = Report::default();
+        assert!(matches!(Package::open(zip_file(files), &limits, &mut report), Err(PackageError::Refused)));
+        report
+    }
+
+    const ORGS: &[u8] = b"sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\nd-1,,,D,district,,\n";
+
+    #[test]
+    fn a_zip_of_more_entries_than_the_cap_is_refused_before_its_directory_is_read() {
+        let names: Vec<String> = (0..101).map(|i| format!("junk/{i}.txt")).collect();
+        let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), b"x".as_slice())).collect();
+        let report = refused(&files, Limits::default());
+        assert_eq!(report.errors[0].code, Code::TooManyEntries);
+        assert_eq!(report.errors[0].reason, "the zip has 101 entries; a package may have at most 100");
+        assert_eq!(declared_entries(&mut zip_file(&files)).unwrap(), Some(101));
+    }
+
+    #[test]
+    fn declared_sizes_past_the_ratio_or_the_total_are_refused_naming_the_file() {
+        let bomb = vec![b'a'; 3 << 20];
+        let report = refused(&[("users.csv", &bomb)], Limits::default());
+        assert_eq!((report.errors[0].file.as_str(), report.errors[0].code), ("users.csv", Code::Ratio));
+        let report = refused(&[("orgs.csv", ORGS)], Limits { inflated_bytes: 50, ..Limits::default() });
+        assert_eq!((report.errors[0].file.as_str(), report.errors[0].code), (ZIP, Code::TooBig));
+    }
+
+    #[test]
+    fn zips_with_nothing_to_import_or_unsafe_names_are_refused_naming_the_entry() {
+        assert_eq!(refused(&[], Limits::default()).errors[0].code, Code::NoFiles);
+        assert_eq!(refused(&[("notes.txt", b"x")], Limits::default()).errors[0].code, Code::NoFiles);
+        for name in ["/abs/orgs.csv", "../orgs.csv", "a/../../orgs.csv", "C:/orgs.csv", "\\orgs.csv"] {
+            let report = refused(&[(name, ORGS)], Limits::default());
+            assert_eq!((report.errors[0].file.as_str(), report.errors[0].code), (name, Code::BadEntry), "{name}");
+        }
+        let file = tempfile::tempfile().unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        zip.add_symlink("orgs.csv", "/etc/passwd", zip::write::SimpleFileOptions::default()).unwrap();
+        let mut file = zip.finish().unwrap();
+        file.rewind().unwrap();
+        let mut report = Report::default();
+        assert!(Package::open(file, &Limits::default(), &mut report).is_err());
+        assert!(report.errors[0].reason.starts_with("the entry is a symbolic link"), "{:?}", report.errors);
+    }
+
+    #[test]
+    fn rows_past_the_row_length_or_cells_caps_are_errors_on_their_line() {
+        let long = format!("{}d-2,,,{},district,,\n", String::from_utf8_lossy(ORGS), "n".repeat(100));
+        let limits = Limits { line_bytes: 90, ..Limits::default() };
+        let mut report = Report::default();
+        let mut package = Package::open(zip_file(&[("orgs.csv", long.as_bytes())]), &limits, &mut report).unwrap();
+        crate::read_rows(&mut package, FileKind::Orgs, oneroster_model::Timestamp::now(), &mut report, |_, _, _| {})
+            .unwrap();
+        let error = report.errors.last().unwrap();
+        assert_eq!((error.line, error.code), (Some(3), Code::LineTooLong), "{:?}", report.errors);
+
+        let limits = Limits { cells: 6, ..Limits::default() };
+        let mut report = Report::default();
+        let mut package = Package::open(zip_file(&[("orgs.csv", ORGS)]), &limits, &mut report).unwrap();
+        crate::read_rows(&mut package, FileKind::Orgs, oneroster_model::Timestamp::now(), &mut report, |_, _, _| {})
+            .unwrap();
+        assert_eq!((report.errors[0].line, report.errors[0].code), (Some(1), Code::TooManyCells));
+    }
+}

@@ -149,7 +149,9 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
             if let Row::Record(record) = &row {
                 let own = record.kinds();
                 if !own.is_empty() {
-                    kinds.insert(hash, own);
+                    // An org and a session may share an id: each keeps its own kinds.
+                    let both = kinds.get(&hash).map_or(own, |other| other.union(own));
+                    kinds.insert(hash, both);
                 }
             }
             // The references that waited for this id are satisfied, if it is of their kind.
@@ -265,4 +267,66 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
         .collect();
     validation.stored_references.sort_by(|a, b| (&a.at.file, a.at.line).cmp(&(&b.at.file, b.at.line)));
     Ok(validation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+    use std::io::{Seek, Write};
+
+    fn validated(files: &[(&str, &str)]) -> Report {
+        let mut file = tempfile::tempfile().unwrap();
+        {
+            let mut zip = zip::ZipWriter::new(&mut file);
+            for (name, text) in files {
+                zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+                zip.write_all(text.as_bytes()).unwrap();
+            }
+            zip.finish().unwrap();
+        }
+        file.rewind().unwrap();
+        let mut report = Report::default();
+        let mut package = Package::open(file, &Limits::default(), &mut report).unwrap();
+        validate(&mut package, Timestamp::now(), &mut report).unwrap();
+        report
+    }
+
+    const ORGS: &str = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n\
+                        d-1,,,D,district,,\ns-1,,,S,school,,d-1\nx,,,Shared id,school,,\n";
+    const SESSIONS: &str = "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear\n\
+                            y-1,,,Y,schoolYear,2025-08-01,2026-06-30,,2026\nt-1,,,T,term,2025-08-01,2026-01-30,y-1,2026\n\
+                            x,,,Shared id,schoolYear,2025-08-01,2026-06-30,,2026\n";
+
+    fn wrong_kinds(report: &Report) -> Vec<(u64, String)> {
+        report
+            .errors
+            .iter()
+            .filter(|e| e.code == Code::WrongKind)
+            .map(|e| (e.line.unwrap_or(0), format!("{}: {}", e.file, e.reason)))
+            .collect()
+    }
+
+    #[test]
+    fn a_class_school_is_a_school_and_a_course_school_year_is_a_school_year_even_where_ids_are_shared() {
+        let classes = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n\
+                       k-1,,,K,,c-1,,scheduled,,s-1,t-1,,,\nk-2,,,K,,c-1,,scheduled,,d-1,t-1,,,\nk-3,,,K,,c-1,,scheduled,,x,t-1,,,\n";
+        let courses = "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId,subjects,subjectCodes\n\
+                       c-1,,,y-1,C,,,d-1,,\nc-2,,,t-1,C,,,s-1,,\nc-3,,,x,C,,,s-1,,\n";
+        let report = validated(&[
+            ("orgs.csv", ORGS),
+            ("academicSessions.csv", SESSIONS),
+            ("courses.csv", courses),
+            ("classes.csv", classes),
+        ]);
+        assert_eq!(
+            wrong_kinds(&report),
+            [
+                (3, "courses.csv: 't-1' is not an academic session of type schoolYear".to_owned()),
+                (3, "classes.csv: 'd-1' is not an org of type school".to_owned()),
+            ],
+            "{:#?}",
+            report.errors
+        );
+    }
 }

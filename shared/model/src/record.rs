@@ -152,6 +152,12 @@ impl Kinds {
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+
+    /// The kinds of both sets: a sourcedId may name an org and a session at once, each of its
+    /// own kinds.
+    pub fn union(self, other: Kinds) -> Kinds {
+        Kinds(self.0 | other.0)
+    }
 }
 
 impl Record {
