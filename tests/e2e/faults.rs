@@ -29,7 +29,7 @@ async fn ingest_through(stack: &LocalStack, policy: Policy) -> (Ingest, FaultySt
     let retries = aws_config::retry::RetryConfig::standard().with_initial_backoff(std::time::Duration::from_millis(5));
     let aws = aws_config::from_env().region(aws_config::Region::new("us-east-1")).retry_config(retries).load().await;
     let store = Store::connect(&aws, Some(&proxy.endpoint), stack.config.table.clone());
-    (Ingest { store, uploads: stack.ingest.uploads.clone() }, proxy)
+    (Ingest { store, ..stack.ingest.clone() }, proxy)
 }
 
 /// The S3 notification of an upload, as SQS delivers it to the ingest.

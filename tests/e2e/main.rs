@@ -9,6 +9,7 @@ mod classroom;
 mod faults;
 mod gradebook;
 mod hostile_auth;
+mod hostile_uploads;
 mod infra;
 mod ingest;
 mod interop;

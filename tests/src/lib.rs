@@ -533,3 +533,191 @@ impl Reply {
         self.headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
     }
 }
+
+/// The peak resident memory of this process so far (`VmHWM`), in MiB.
+pub fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+/// Broken and hostile zips, written byte by byte where a zip writer would refuse to make them
+/// (sizes that lie, encrypted flags, symbolic links, directories posing as files, absolute
+/// names), and zip bombs made in a few MB without inflating them first.
+pub mod hostile {
+    use std::io::Write;
+
+    /// The header of users.csv.
+    pub const USERS_HEADER: &str = "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns\n";
+
+    /// One entry of a zip, as it is written: its data already compressed.
+    #[derive(Debug, Clone)]
+    pub struct RawEntry {
+        /// The name, as the central directory says it.
+        pub name: String,
+        /// The stored bytes.
+        pub data: Vec<u8>,
+        /// 0 stored, 8 deflated.
+        pub method: u16,
+        /// The CRC-32 of the inflated bytes.
+        pub crc: u32,
+        /// The inflated size the zip declares.
+        pub size: u32,
+        /// The general-purpose flags (bit 0: encrypted).
+        pub flags: u16,
+        /// The Unix mode (type and permissions), written as a Unix entry's external attributes.
+        pub unix_mode: Option<u32>,
+    }
+
+    impl RawEntry {
+        /// `text`, deflated, as a plain file.
+        pub fn deflated(name: &str, text: &[u8]) -> Self {
+            let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(text).expect("deflate");
+            let data = encoder.finish().expect("deflate");
+            Self {
+                name: name.to_owned(),
+                data,
+                method: 8,
+                crc: crc32fast::hash(text),
+                size: u32::try_from(text.len()).expect("under 4 GiB"),
+                flags: 0,
+                unix_mode: Some(0o100_644),
+            }
+        }
+    }
+
+    impl RawEntry {
+        /// `text`, stored as it is, as a plain file.
+        pub fn stored(name: &str, text: &[u8]) -> Self {
+            Self {
+                name: name.to_owned(),
+                data: text.to_vec(),
+                method: 0,
+                crc: crc32fast::hash(text),
+                size: u32::try_from(text.len()).expect("under 4 GiB"),
+                flags: 0,
+                unix_mode: Some(0o100_644),
+            }
+        }
+    }
+
+    /// A zip of `entries`, each written as given.
+    pub fn zip(entries: &[RawEntry]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut central = Vec::new();
+        let u16le = |v: u16| v.to_le_bytes();
+        let u32le = |v: u32| v.to_le_bytes();
+        for entry in entries {
+            let offset = u32::try_from(out.len()).expect("under 4 GiB");
+            let name = entry.name.as_bytes();
+            let name_len = u16::try_from(name.len()).expect("a short name");
+            let stored = u32::try_from(entry.data.len()).expect("under 4 GiB");
+            // Local header.
+            out.extend_from_slice(&u32le(0x0403_4b50));
+            out.extend_from_slice(&u16le(20));
+            out.extend_from_slice(&u16le(entry.flags));
+            out.extend_from_slice(&u16le(entry.method));
+            out.extend_from_slice(&u16le(0)); // time
+            out.extend_from_slice(&u16le(0x21)); // 1980-01-01
+            out.extend_from_slice(&u32le(entry.crc));
+            out.extend_from_slice(&u32le(stored));
+            out.extend_from_slice(&u32le(entry.size));
+            out.extend_from_slice(&u16le(name_len));
+            out.extend_from_slice(&u16le(0));
+            out.extend_from_slice(name);
+            out.extend_from_slice(&entry.data);
+            // Central directory header.
+            let (made_by, attributes) = match entry.unix_mode {
+                Some(mode) => ((3 << 8) | 20, mode << 16),
+                None => (20, 0),
+            };
+            central.extend_from_slice(&u32le(0x0201_4b50));
+            central.extend_from_slice(&u16le(made_by));
+            central.extend_from_slice(&u16le(20));
+            central.extend_from_slice(&u16le(entry.flags));
+            central.extend_from_slice(&u16le(entry.method));
+            central.extend_from_slice(&u16le(0));
+            central.extend_from_slice(&u16le(0x21));
+            central.extend_from_slice(&u32le(entry.crc));
+            central.extend_from_slice(&u32le(stored));
+            central.extend_from_slice(&u32le(entry.size));
+            central.extend_from_slice(&u16le(name_len));
+            central.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attributes
+            central.extend_from_slice(&u32le(attributes));
+            central.extend_from_slice(&u32le(offset));
+            central.extend_from_slice(name);
+        }
+        let count = u16::try_from(entries.len()).expect("under 65,536 entries");
+        let central_offset = u32::try_from(out.len()).expect("under 4 GiB");
+        let central_len = u32::try_from(central.len()).expect("under 4 GiB");
+        out.extend_from_slice(&central);
+        out.extend_from_slice(&u32le(0x0605_4b50));
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&u16le(count));
+        out.extend_from_slice(&u16le(count));
+        out.extend_from_slice(&u32le(central_len));
+        out.extend_from_slice(&u32le(central_offset));
+        out.extend_from_slice(&u16le(0));
+        out
+    }
+
+    /// A users.csv entry of `inflated` bytes (rounded down to whole MiB blocks of one repeated
+    /// row, after the header), deflated in a few KB per MiB: one MiB is deflated once, with a
+    /// full flush so that the segment stands alone, and repeated.
+    pub fn bomb_entry(inflated: u64) -> RawEntry {
+        let row = "u-1,,,true,u1,,Ada,Lovelace,,,,,,,,,,,,,,\n";
+        let block = row.repeat((1 << 20) / row.len());
+        let segment = |text: &[u8], flush| {
+            let mut compress = flate2::Compress::new(flate2::Compression::best(), false);
+            let mut out = Vec::with_capacity(text.len() / 100 + 1024);
+            compress.compress_vec(text, &mut out, flush).expect("deflate");
+            assert_eq!(compress.total_in(), text.len() as u64, "the segment took all its text");
+            out
+        };
+        let head = segment(USERS_HEADER.as_bytes(), flate2::FlushCompress::Full);
+        let body = segment(block.as_bytes(), flate2::FlushCompress::Full);
+        let end = segment(b"", flate2::FlushCompress::Finish);
+        let blocks = (inflated.saturating_sub(USERS_HEADER.len() as u64) / block.len() as u64).max(1);
+        let mut data = Vec::with_capacity(head.len() + body.len() * blocks as usize + end.len());
+        data.extend_from_slice(&head);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(USERS_HEADER.as_bytes());
+        let block_crc = {
+            let mut h = crc32fast::Hasher::new();
+            h.update(block.as_bytes());
+            h
+        };
+        for _ in 0..blocks {
+            data.extend_from_slice(&body);
+            crc.combine(&block_crc);
+        }
+        data.extend_from_slice(&end);
+        let size = USERS_HEADER.len() as u64 + blocks * block.len() as u64;
+        RawEntry {
+            name: "users.csv".into(),
+            data,
+            method: 8,
+            crc: crc.finalize(),
+            size: u32::try_from(size).expect("under 4 GiB"),
+            flags: 0,
+            unix_mode: Some(0o100_644),
+        }
+    }
+
+    /// A zip of one users.csv that inflates to about `inflated` bytes (see [`bomb_entry`]).
+    pub fn bomb(inflated: u64) -> Vec<u8> {
+        zip(&[bomb_entry(inflated)])
+    }
+
+    /// [`bomb`], its sizes lying: the zip says the file inflates to 1,000 bytes.
+    pub fn lying_bomb(inflated: u64) -> Vec<u8> {
+        let mut entry = bomb_entry(inflated);
+        entry.size = 1000;
+        zip(&[entry])
+    }
+}

@@ -8,7 +8,7 @@
 //! writes exactly what the first attempt would have, and consumers syncing with
 //! `dateLastModified>` see each change at the time the provider made it.
 
-use oneroster_csv::{FileKind, Mode, Package, PackageError, Part, Report, Row};
+use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row};
 use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
 use oneroster_model::{Collection, Record, Status, Timestamp};
 use oneroster_store::{FileCounts, RecordWrite, Store, StoreError, StoredRecord, Tenant};
@@ -36,6 +36,10 @@ pub enum ApplyError {
     /// The reading thread died.
     #[error("the reading thread failed: {0}")]
     Thread(String),
+    /// The package read otherwise than when it was validated (it never should: same file, same
+    /// caps); nothing of the file is applied past the point.
+    #[error("{0} read with errors when applied, though it was valid when validated")]
+    Reread(&'static str),
 }
 
 /// What an apply did.
@@ -55,20 +59,21 @@ type Parts = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 /// The rows of one part file, by the sourcedId of the record they belong to.
 type PartRows = HashMap<String, Vec<Part<serde_json::Value>>>;
 
-/// Applies the package at `path` (already validated) for `tenant`, with `now` as the time of
-/// every change. A `resumed` job (one an earlier attempt left running) recounts every
+/// Applies the package at `path` (already validated under `limits`) for `tenant`, with `now` as
+/// the time of every change. A `resumed` job (one an earlier attempt left running) recounts every
 /// collection of the package: the attempt may have written records and died before recounting,
 /// and this one finds those records unchanged.
 pub async fn apply(
     store: &Store,
     tenant: &Tenant,
     path: &Path,
+    limits: &Limits,
     now: Timestamp,
     resumed: bool,
 ) -> Result<Applied, ApplyError> {
     let modes: HashMap<FileKind, Mode> = {
         let mut scratch = Report::default();
-        let package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, &mut scratch)?;
+        let package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, limits, &mut scratch)?;
         package.files().map(|(kind, _, mode)| (kind, mode)).collect()
     };
     let mut applier = Applier {
@@ -76,6 +81,7 @@ pub async fn apply(
         tenant,
         now,
         path: path.to_owned(),
+        limits: *limits,
         modes,
         applied: Applied::default(),
         touched: BTreeSet::new(),
@@ -137,6 +143,7 @@ struct Applier<'a> {
     tenant: &'a Tenant,
     now: Timestamp,
     path: PathBuf,
+    limits: Limits,
     modes: HashMap<FileKind, Mode>,
     applied: Applied,
     /// Collections written to, whose kept counts are refreshed at the end.
@@ -157,12 +164,18 @@ struct Known {
 type Compose<'c> = dyn Fn(&mut Record, Option<&StoredRecord>) -> Result<Option<String>, ApplyError> + Sync + 'c;
 
 /// Streams the rows of `kind` from a blocking thread in chunks.
-fn stream_rows(path: PathBuf, kind: FileKind, now: Timestamp) -> mpsc::Receiver<Result<Vec<Row>, ApplyError>> {
+fn stream_rows(
+    path: PathBuf,
+    limits: Limits,
+    kind: FileKind,
+    now: Timestamp,
+) -> mpsc::Receiver<Result<Vec<Row>, ApplyError>> {
     let (tx, rx) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
         let mut scratch = Report::default();
         let result = (|| -> Result<(), ApplyError> {
-            let mut package = Package::open(std::fs::File::open(&path).map_err(PackageError::Io)?, &mut scratch)?;
+            let file = std::fs::File::open(&path).map_err(PackageError::Io)?;
+            let mut package = Package::open(file, &limits, &mut scratch)?;
             let mut chunk = Vec::with_capacity(CHUNK);
             oneroster_csv::read_rows(&mut package, kind, now, &mut scratch, |row, _, _| {
                 chunk.push(row);
@@ -170,6 +183,9 @@ fn stream_rows(path: PathBuf, kind: FileKind, now: Timestamp) -> mpsc::Receiver<
                     let _ = tx.blocking_send(Ok(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))));
                 }
             })?;
+            if !scratch.is_valid() {
+                return Err(ApplyError::Reread(kind.file_name()));
+            }
             if !chunk.is_empty() {
                 let _ = tx.blocking_send(Ok(chunk));
             }
@@ -221,7 +237,7 @@ impl Applier<'_> {
     async fn apply_file(&mut self, kind: FileKind, collection: Collection) -> Result<(), ApplyError> {
         let Some(mode) = self.modes.get(&kind).copied() else { return Ok(()) };
         let mut known = self.known(collection, mode == Mode::Bulk).await?;
-        let mut rows = stream_rows(self.path.clone(), kind, self.now);
+        let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now);
         while let Some(chunk) = rows.recv().await {
             let records = chunk?.into_iter().filter_map(Row::into_record).collect();
             self.apply_chunk(kind, collection, records, &mut known, false, &|_, _| Ok(None)).await?;
@@ -390,7 +406,7 @@ impl Applier<'_> {
 
         let mut known = self.known(collection, own == Some(Mode::Bulk) || parts_bulk).await?;
         if own.is_some() {
-            let mut rows = stream_rows(self.path.clone(), kind, self.now);
+            let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now);
             while let Some(chunk) = rows.recv().await {
                 let records: Vec<Record> = chunk?.into_iter().filter_map(Row::into_record).collect();
                 for r in &records {
@@ -437,7 +453,7 @@ impl Applier<'_> {
         if !self.modes.contains_key(&kind) {
             return Ok(by_owner);
         }
-        let mut rows = stream_rows(self.path.clone(), kind, self.now);
+        let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now);
         while let Some(chunk) = rows.recv().await {
             for part in chunk?.into_iter().filter_map(Row::into_part) {
                 by_owner.entry(part.owner.to_string()).or_default().push(part);

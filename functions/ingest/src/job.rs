@@ -1,12 +1,17 @@
 //! One ingest job, from notification to report: at most once per upload, one at a time per
-//! tenant, validate everything, then apply only a package without errors.
+//! tenant, validate everything, then apply only a package without errors. Every job ends
+//! saved: a refused or broken package is a rejected job (its report names the fault), and a
+//! job whose runs keep stopping is failed after [`Settings::max_attempts`] of them, never left
+//! "running".
 
 use crate::apply::{apply, ApplyError};
 use crate::event::Upload;
+use crate::settings::Settings;
 use crate::uploads::{UploadError, Uploads};
-use oneroster_csv::{validate, Diagnostic, Package, Report, StoredReference, Target};
+use oneroster_csv::package::ZIP;
+use oneroster_csv::{validate, Code, Diagnostic, Package, PackageError, Report, StoredReference, Target};
 use oneroster_model::{Collection, Timestamp};
-use oneroster_store::{FileCounts, Job, JobState, Store, StoreError, JOB_ERRORS_KEPT};
+use oneroster_store::{FileCounts, Job, JobState, Store, StoreError};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
@@ -50,6 +55,8 @@ pub struct Ingest {
     pub store: Store,
     /// The upload bucket.
     pub uploads: Uploads,
+    /// The caps on packages and the runs a job may take.
+    pub settings: Settings,
 }
 
 /// Where the full report of an upload goes: beside it.
@@ -58,6 +65,12 @@ pub fn report_key(upload_key: &str) -> String {
 }
 
 impl Ingest {
+    /// The ingest over `store` and `uploads`, with the default [`Settings`] (the local server,
+    /// tests).
+    pub fn new(store: Store, uploads: Uploads) -> Self {
+        Self { store, uploads, settings: Settings::default() }
+    }
+
     /// Runs the job of one upload.
     #[tracing::instrument(skip_all, fields(tenant = %upload.tenant, job = %upload.job_id))]
     pub async fn run(&self, upload: &Upload) -> Result<Outcome, RetryLater> {
@@ -93,9 +106,27 @@ impl Ingest {
             items_written: 0,
             warnings: Vec::new(),
             error_count: 0,
+            error_counts: Default::default(),
             errors: Vec::new(),
+            attempts: 0,
             report_key: None,
         });
+        if job.attempts >= self.settings.max_attempts {
+            warn!(attempts = job.attempts, "the job's runs kept stopping; it is failed");
+            let mut report = Report::default();
+            report.file_error(
+                &upload.key,
+                Code::Interrupted,
+                format!(
+                    "the ingest stopped {} times on this upload without finishing (out of memory or time, or a \
+                     failure it could not get past), so the job is failed; if it stopped while applying, part of \
+                     the package may be applied: upload it again (or a smaller one) to finish",
+                    job.attempts
+                ),
+            );
+            return self.finish(job, report, None).await;
+        }
+        job.attempts += 1;
         self.store.put_job(&job).await?;
 
         let refusal = match self.store.get_tenant(&upload.tenant).await? {
@@ -105,7 +136,7 @@ impl Ingest {
         };
         if let Some(refusal) = refusal {
             let mut report = Report::default();
-            report.file_error(&upload.key, refusal);
+            report.file_error(&upload.key, Code::Refused, refusal);
             return self.finish(job, report, None).await;
         }
 
@@ -113,7 +144,7 @@ impl Ingest {
             Ok(local) => local,
             Err(UploadError::Missing { .. }) => {
                 let mut report = Report::default();
-                report.file_error(&upload.key, "the upload was deleted before it could be read");
+                report.file_error(&upload.key, Code::Refused, "the upload was deleted before it could be read");
                 return self.finish(job, report, None).await;
             }
             Err(e) => return Err(e.into()),
@@ -121,16 +152,25 @@ impl Ingest {
         let validating = Instant::now();
         let validated = {
             let path = local.path().to_owned();
-            let started = job.started;
+            let (started, limits) = (job.started, self.settings.limits);
             tokio::task::spawn_blocking(move || {
                 let mut report = Report::default();
-                let outcome = match Package::open(std::fs::File::open(&path)?, &mut report) {
-                    Ok(mut package) => validate(&mut package, started, &mut report).map(Some).unwrap_or_else(|e| {
-                        report.file_error("(zip)", e.to_string());
-                        None
-                    }),
+                let unreadable = |report: &mut Report, e: PackageError| {
+                    // A refused zip's reasons, naming its entries, are in the report already.
+                    if !matches!(e, PackageError::Refused) {
+                        report.file_error(ZIP, Code::NotZip, e.to_string());
+                    }
+                };
+                let outcome = match Package::open(std::fs::File::open(&path)?, &limits, &mut report) {
+                    Ok(mut package) => match validate(&mut package, started, &mut report) {
+                        Ok(validation) => Some(validation),
+                        Err(e) => {
+                            unreadable(&mut report, e);
+                            None
+                        }
+                    },
                     Err(e) => {
-                        report.file_error("(zip)", e.to_string());
+                        unreadable(&mut report, e);
                         None
                     }
                 };
@@ -147,7 +187,8 @@ impl Ingest {
         if !report.is_valid() {
             return self.finish(job, report, None).await;
         }
-        let applied = apply(&self.store, &upload.tenant, local.path(), job.started, resumed).await?;
+        let limits = &self.settings.limits;
+        let applied = apply(&self.store, &upload.tenant, local.path(), limits, job.started, resumed).await?;
         job.items_written = applied.items_written;
         self.finish(job, report, Some(applied.files)).await
     }
@@ -169,10 +210,28 @@ impl Ingest {
             }
         }
         for (collection, refs) in by_collection {
-            let ids: Vec<String> = refs.iter().map(|r| r.id.clone()).collect();
+            // References that name a kind of record (a school) read the records; the others
+            // only whether they exist.
+            let (kinded, plain): (Vec<&StoredReference>, Vec<&StoredReference>) =
+                refs.into_iter().partition(|r| r.kind.is_some());
+            let ids: Vec<String> = plain.iter().map(|r| r.id.clone()).collect();
             let found = self.store.existing_ids(&upload.tenant, collection, &ids).await?;
-            for r in refs.iter().filter(|r| !found.contains(&r.id)) {
+            for r in plain.iter().filter(|r| !found.contains(&r.id)) {
                 missing(report, r, collection.name());
+            }
+            let names = kinded.iter().map(|r| (collection, r.id.clone()));
+            let records = self.store.get_named(&upload.tenant, names).await?;
+            for r in kinded {
+                match (records.get(&(collection, r.id.clone())), r.kind) {
+                    (None, _) => missing(report, r, collection.name()),
+                    (Some(record), Some(kind)) if !kind.admits(record) => {
+                        let mut diagnostic = r.at.clone();
+                        diagnostic.code = Code::WrongKind;
+                        diagnostic.reason = format!("'{}' is not {kind} (it is a stored record)", r.id);
+                        report.error(diagnostic);
+                    }
+                    _ => {}
+                }
             }
         }
         if !profiles.is_empty() {
@@ -207,9 +266,9 @@ impl Ingest {
             counts.mode = file.mode.clone();
             counts.rows = file.rows;
         }
-        job.warnings = report.warnings.clone();
         job.error_count = report.error_count;
-        job.errors = report.errors.iter().take(JOB_ERRORS_KEPT).map(describe).collect();
+        job.error_counts = report.error_counts.iter().map(|(code, n)| (code.as_str().to_owned(), *n)).collect();
+        job.keep_lines(report.errors.iter().map(describe), report.warnings.iter().cloned());
         let key = report_key(&job.key);
         let document = serde_json::json!({ "job": &job, "report": &report });
         self.uploads.put_json(&job.bucket, &key, serde_json::to_vec_pretty(&document).unwrap_or_default()).await?;
@@ -222,6 +281,7 @@ impl Ingest {
 
 fn missing(report: &mut Report, reference: &StoredReference, what: &str) {
     let mut diagnostic = reference.at.clone();
+    diagnostic.code = Code::UnknownReference;
     diagnostic.reason = format!("'{}' is neither in this package nor among the stored {what}", reference.id);
     report.error(diagnostic);
 }

@@ -6,9 +6,11 @@
 pub mod apply;
 pub mod event;
 pub mod job;
+pub mod settings;
 pub mod uploads;
 
 pub use job::{Ingest, Outcome};
+pub use settings::Settings;
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use tracing::{error, info, warn};

@@ -1,7 +1,7 @@
 //! The ingest Lambda: configuration and clients once, then SQS batches to [`ingest::handle_batch`].
 
 use aws_lambda_events::sqs::SqsEvent;
-use ingest::Ingest;
+use ingest::{Ingest, Settings};
 use lambda_runtime::{service_fn, LambdaEvent};
 use oneroster_store::Store;
 
@@ -15,6 +15,7 @@ struct Config {
     table: String,
     dynamodb_endpoint: Option<String>,
     s3_endpoint: Option<String>,
+    settings: Settings,
 }
 
 impl Config {
@@ -23,6 +24,7 @@ impl Config {
             table: std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the DynamoDB table".to_owned())?,
             dynamodb_endpoint: std::env::var("DYNAMODB_ENDPOINT").ok(),
             s3_endpoint: std::env::var("S3_ENDPOINT").ok(),
+            settings: Settings::from_vars(|name| std::env::var(name).ok()).map_err(|e| e.to_string())?,
         })
     }
 }
@@ -35,6 +37,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let ingest = Ingest {
         store: Store::connect(&aws, config.dynamodb_endpoint.as_deref(), config.table),
         uploads: ingest::uploads::Uploads::connect(&aws, config.s3_endpoint.as_deref()),
+        settings: config.settings,
     };
     let ingest = &ingest;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

@@ -160,7 +160,7 @@ impl LocalStack {
         let uploads = ingest::uploads::Uploads::new(s3.clone());
         let issuer =
             Issuer::new(signing_keys(config.keys_file.as_deref())?, LOCAL_ISSUER, auth::TOKEN_LIFETIME_SECONDS);
-        Ok(Self { ingest: Ingest { store, uploads }, issuer, s3, sqs, queue_url, config })
+        Ok(Self { ingest: Ingest::new(store, uploads), issuer, s3, sqs, queue_url, config })
     }
 
     /// The S3 client of the upload bucket.

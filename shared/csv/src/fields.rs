@@ -1,7 +1,7 @@
 //! Reading the fields of one CSV row into typed values. Every problem becomes a diagnostic
 //! naming the file, line and column; a row with any problem maps to nothing.
 
-use crate::report::{Diagnostic, Report};
+use crate::report::{quote, quoting, Code, Diagnostic, Report};
 use oneroster_model::entities::{GuidRef, Metadata};
 use oneroster_model::time::check_year;
 use oneroster_model::vocab::{Flag, VocabularyError};
@@ -26,9 +26,17 @@ pub struct RowReader<'a> {
     pub failed: bool,
     /// Whether a boolean was written in upper or mixed case (`TRUE`), accepted with a warning.
     pub loose_booleans: bool,
+    /// The first column whose text was cut to [`MAX_STRING_CHARS`], for a warning.
+    pub cut: Option<&'static str>,
     /// Where the columns were found in earlier rows of the file.
     pub places: &'a ColumnPlaces,
 }
+
+/// The most characters of a text cell that is kept: longer text is cut, with a warning. The
+/// binding lets a provider cut strings past 255 characters ("the system may lose some part of
+/// the string without failing conformance"); this keeps far more than any real export holds,
+/// while a record stays well under what a stored item can hold.
+pub const MAX_STRING_CHARS: usize = 4096;
 
 /// Where the columns of one file are, by the address of the name a caller asks for: each call
 /// site passes the same `'static` literal every time (not the layout's own, which the compiler
@@ -59,15 +67,10 @@ impl ColumnPlaces {
 }
 
 impl<'a> RowReader<'a> {
-    /// Records a problem with `column`.
-    pub fn fail(&mut self, column: &str, reason: impl Into<String>) {
+    /// Records a problem of kind `code` with `column`.
+    pub fn fail(&mut self, column: &str, code: Code, reason: impl Into<String>) {
         self.failed = true;
-        self.report.error(Diagnostic {
-            file: self.file.to_owned(),
-            line: Some(self.line),
-            column: Some(column.to_owned()),
-            reason: reason.into(),
-        });
+        self.report.error(Diagnostic::at(self.file, self.line, Some(column), code, reason));
     }
 
     /// The raw text of `column`, `None` when blank.
@@ -80,19 +83,36 @@ impl<'a> RowReader<'a> {
     pub fn required(&mut self, column: &'static str) -> Option<&'a str> {
         let text = self.text(column);
         if text.is_none() {
-            self.fail(column, "a value is required");
+            self.fail(column, Code::Required, "a value is required");
         }
         text
     }
 
-    /// An optional string, owned.
-    pub fn string(&self, column: &'static str) -> Option<String> {
-        self.text(column).map(str::to_owned)
+    /// An optional string, owned, cut to [`MAX_STRING_CHARS`].
+    pub fn string(&mut self, column: &'static str) -> Option<String> {
+        let text = self.text(column)?;
+        Some(self.kept(column, text))
     }
 
-    /// A required string, owned.
+    /// A required string, owned, cut to [`MAX_STRING_CHARS`].
     pub fn required_string(&mut self, column: &'static str) -> Option<String> {
-        self.required(column).map(str::to_owned)
+        let text = self.required(column)?;
+        Some(self.kept(column, text))
+    }
+
+    /// `text` as it is kept: cut to [`MAX_STRING_CHARS`] (noting the column for a warning).
+    fn kept(&mut self, column: &'static str, text: &str) -> String {
+        // A character is at least a byte: only long texts are counted.
+        if text.len() <= MAX_STRING_CHARS {
+            return text.to_owned();
+        }
+        match text.char_indices().nth(MAX_STRING_CHARS) {
+            None => text.to_owned(),
+            Some((end, _)) => {
+                self.cut.get_or_insert(column);
+                text[..end].to_owned()
+            }
+        }
     }
 
     /// Checks one GUID and wraps it.
@@ -100,7 +120,7 @@ impl<'a> RowReader<'a> {
         match SourcedId::parse(text) {
             Ok(id) => Some(id),
             Err(e) => {
-                self.fail(column, e.to_string());
+                self.fail(column, Code::BadId, quoting(e.to_string(), text));
                 None
             }
         }
@@ -152,7 +172,7 @@ impl<'a> RowReader<'a> {
     /// An optional date (`YYYY-MM-DD`).
     pub fn date(&mut self, column: &'static str) -> Option<Date> {
         let text = self.text(column)?;
-        Date::parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
+        Date::parse(text).map_err(|e| self.fail(column, Code::BadDate, quoting(e.to_string(), text))).ok()
     }
 
     /// A required date.
@@ -164,7 +184,7 @@ impl<'a> RowReader<'a> {
     /// An optional UTC date-time.
     pub fn timestamp(&mut self, column: &'static str) -> Option<Timestamp> {
         let text = self.text(column)?;
-        Timestamp::parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
+        Timestamp::parse(text).map_err(|e| self.fail(column, Code::BadDate, quoting(e.to_string(), text))).ok()
     }
 
     /// A required date that JSON carries as a date-time (a line item's `assignDate`): the
@@ -173,7 +193,9 @@ impl<'a> RowReader<'a> {
         let text = self.required(column)?;
         match Date::parse(text) {
             Ok(date) => Some(Timestamp::start_of(date)),
-            Err(e) => Timestamp::parse(text).map_err(|_| self.fail(column, e.to_string())).ok(),
+            Err(e) => {
+                Timestamp::parse(text).map_err(|_| self.fail(column, Code::BadDate, quoting(e.to_string(), text))).ok()
+            }
         }
     }
 
@@ -184,7 +206,7 @@ impl<'a> RowReader<'a> {
         match text.parse::<f64>() {
             Ok(n) if n.is_finite() => Some(n),
             _ => {
-                self.fail(column, format!("'{text}' is not a number"));
+                self.fail(column, Code::BadNumber, format!("{} is not a number", quote(text)));
                 None
             }
         }
@@ -193,14 +215,14 @@ impl<'a> RowReader<'a> {
     /// A required four-digit year.
     pub fn year(&mut self, column: &'static str) -> Option<String> {
         let text = self.required(column)?;
-        check_year(text).map_err(|e| self.fail(column, e.to_string())).ok()?;
+        check_year(text).map_err(|e| self.fail(column, Code::BadValue, quoting(e.to_string(), text))).ok()?;
         Some(text.to_owned())
     }
 
     /// A vocabulary term from an optional column.
     pub fn vocab<T>(&mut self, column: &'static str, parse: fn(&str) -> Result<T, VocabularyError>) -> Option<T> {
         let text = self.text(column)?;
-        parse(text).map_err(|e| self.fail(column, e.to_string())).ok()
+        parse(text).map_err(|e| self.fail(column, Code::BadValue, quoting(e.to_string(), text))).ok()
     }
 
     /// A vocabulary term from a required column.
@@ -224,7 +246,7 @@ impl<'a> RowReader<'a> {
                 Some(Flag::from(t.eq_ignore_ascii_case("true")))
             }
             other => {
-                self.fail(column, format!("'{other}' is not one of {{true | false}}"));
+                self.fail(column, Code::BadBoolean, format!("{} is not one of {{true | false}}", quote(other)));
                 None
             }
         }
@@ -236,19 +258,20 @@ impl<'a> RowReader<'a> {
         self.flag(column)
     }
 
-    /// The `metadata.*` extension columns of the row, if any has a value.
-    pub fn metadata(&self) -> Option<Metadata> {
+    /// The `metadata.*` extension columns of the row, if any has a value (each cut to
+    /// [`MAX_STRING_CHARS`]).
+    pub fn metadata(&mut self) -> Option<Metadata> {
         if self.extensions.is_empty() {
             return None; // the common case; an empty map still costs its hasher's setup
         }
-        let map: Metadata = self
-            .extensions
-            .iter()
-            .filter_map(|(i, key)| {
-                let value = self.record.get(*i).filter(|v| !v.is_empty())?;
-                Some((key.clone(), serde_json::Value::String(value.to_owned())))
-            })
-            .collect();
+        let record: &'a csv::StringRecord = self.record;
+        let extensions: &'a [(usize, String)] = self.extensions;
+        let mut map = Metadata::new();
+        for (i, key) in extensions {
+            if let Some(value) = record.get(*i).filter(|v| !v.is_empty()) {
+                map.insert(key.clone(), serde_json::Value::String(self.kept("metadata", value)));
+            }
+        }
         (!map.is_empty()).then_some(map)
     }
 }

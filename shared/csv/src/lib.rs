@@ -2,18 +2,24 @@
 //! ([`Package`]), validate all of it ([`validate`]), then stream its rows mapped to model
 //! records ([`read_rows`]). Nothing here touches the network; the ingest function does.
 //!
+//! A package is read as a stream under [`Limits`] (inflated size, inflation ratio, entries, row
+//! length, cells per row): each breach is an error naming the file and line, never a read of
+//! the whole file into memory.
+//!
 //! Leniencies for real SIS exports (files in a sub-folder, file names in another case, no
 //! manifest, a BOM, CRLF, upper-case booleans) are taken and recorded as warnings.
 
 pub mod fields;
+pub mod limits;
 pub mod package;
 pub mod read;
 pub mod report;
 pub mod rows;
 pub mod validate;
 
+pub use limits::{Breach, Limits};
 pub use package::{FileKind, Mode, Package, PackageError};
 pub use read::read_rows;
-pub use report::{Diagnostic, Report};
-pub use rows::{Part, Row, Target};
+pub use report::{Code, Diagnostic, Report};
+pub use rows::{Part, Row, RowReference, Target};
 pub use validate::{validate, StoredReference, Validation};

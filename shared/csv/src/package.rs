@@ -2,11 +2,12 @@
 //! reading the manifest (or, without one, taking every file as bulk) and streaming the rows of
 //! one file at a time, so memory does not grow with the size of a file.
 
-use crate::report::{Diagnostic, Report};
+use crate::limits::{Breach, Guarded, Limits, RATIO_GRACE_BYTES};
+use crate::report::{cut, quote, Code, Diagnostic, Report, QUOTE_CHARS};
 use oneroster_model::Collection;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
 /// A file of the binding that this provider imports, in the order a package is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -166,6 +167,9 @@ impl FileKind {
 /// The one file of the binding that holds no records.
 const MANIFEST: &str = "manifest.csv";
 
+/// How a diagnostic names the zip as a whole.
+pub const ZIP: &str = "(zip)";
+
 /// How a file's rows are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -185,7 +189,7 @@ impl Mode {
     }
 }
 
-/// The package could not be opened at all (not a zip, unreadable).
+/// The package could not be opened at all (not a zip, unreadable), or was refused whole.
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
     /// The object is not a readable zip archive.
@@ -194,31 +198,79 @@ pub enum PackageError {
     /// Reading the archive failed.
     #[error("reading the upload failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The zip's shape is refused (too many entries, a hostile or unreadable entry, nothing to
+    /// import, a bomb); the reasons, naming the entries, are in the report.
+    #[error("the zip is refused; the report names the entries")]
+    Refused,
 }
 
 /// An opened package: which files it has, in which mode.
 pub struct Package {
     archive: zip::ZipArchive<BufReader<File>>,
     files: BTreeMap<FileKind, (usize, String, Mode)>,
+    limits: Limits,
+    /// Bytes inflated from the package so far, every file read counted each time it is read.
+    inflated: u64,
+}
+
+/// An entry of the zip, as its central directory describes it.
+struct Entry {
+    index: usize,
+    name: String,
 }
 
 impl Package {
-    /// Opens the zip at `file`, locates its files and reads its manifest. Problems with the
-    /// package's shape (manifest, files declared but missing, …) go into `report`.
-    pub fn open(file: File, report: &mut Report) -> Result<Self, PackageError> {
+    /// Opens the zip at `file`, locates its files and reads its manifest, under `limits`.
+    /// Problems with the package's shape (manifest, files declared but missing, …) go into
+    /// `report`; a zip refused whole (too many entries, a hostile entry, nothing to import,
+    /// declared sizes past the caps) is [`PackageError::Refused`], its reasons in `report`.
+    pub fn open(mut file: File, limits: &Limits, report: &mut Report) -> Result<Self, PackageError> {
+        // The central directory is read whole by the zip reader: its entry count is checked
+        // first, from the end record, so that a zip of a million entries costs nothing.
+        if let Some(count) = declared_entries(&mut file)? {
+            refuse_entry_count(count, limits, report)?;
+        }
+        file.rewind()?;
         let mut archive = zip::ZipArchive::new(BufReader::new(file))?;
-        let names: Vec<(usize, String)> = (0..archive.len())
-            .filter_map(|i| archive.name_for_index(i).and_then(Result::ok).map(|n| (i, n.into_owned())))
-            .filter(|(_, name)| !name.ends_with('/') && !is_os_clutter(name))
-            .collect();
+        refuse_entry_count(archive.len() as u64, limits, report)?;
+        if archive.is_empty() {
+            report.file_error(ZIP, Code::NoFiles, "the zip is empty; a package holds at least one file of the binding");
+            return Err(PackageError::Refused);
+        }
+        let mut refused = false;
+        let mut names: Vec<Entry> = Vec::new();
+        for index in 0..archive.len() {
+            let entry = archive.by_index_data(index)?;
+            let name = match entry.name() {
+                Ok(name) => name.into_owned(),
+                Err(_) => {
+                    let raw = String::from_utf8_lossy(entry.name_raw()).into_owned();
+                    report.file_error(&raw, Code::BadEntry, "the entry's name cannot be read; the zip is refused");
+                    refused = true;
+                    continue;
+                }
+            };
+            if let Some(problem) = entry_problem(&entry, &name) {
+                report.file_error(&name, Code::BadEntry, format!("{problem}; the zip is refused"));
+                refused = true;
+                continue;
+            }
+            if !name.ends_with('/') && !is_os_clutter(&name) {
+                names.push(Entry { index, name });
+            }
+        }
+        if refused {
+            return Err(PackageError::Refused);
+        }
 
         // Which binding file each entry is, by its base name, case-insensitively.
         let mut found: BTreeMap<&'static str, (usize, String)> = BTreeMap::new();
         let known: Vec<&'static str> = FileKind::ALL.iter().map(|k| k.file_name()).chain([MANIFEST]).collect();
-        for (index, name) in &names {
+        for Entry { index, name } in &names {
             let base = name.rsplit('/').next().unwrap_or(name);
             let Some(canonical) = known.iter().copied().find(|k| k.eq_ignore_ascii_case(base)) else {
-                report.warn(format!("{name}: not a file of the OneRoster 1.2 CSV binding; ignored"));
+                report
+                    .warn(format!("{}: not a file of the OneRoster 1.2 CSV binding; ignored", cut(name, QUOTE_CHARS)));
                 continue;
             };
             if name.contains('/') {
@@ -230,11 +282,47 @@ impl Package {
             if let Some((_, first)) = found.get(canonical) {
                 report.file_error(
                     name,
+                    Code::DuplicateFile,
                     format!("a second {canonical} (the first is {first}); a package holds each file once"),
                 );
                 continue;
             }
             found.insert(canonical, (*index, name.clone()));
+        }
+        if found.is_empty() {
+            report.file_error(
+                ZIP,
+                Code::NoFiles,
+                "the zip holds no file of the OneRoster 1.2 CSV binding (orgs.csv, users.csv, …); nothing to import",
+            );
+            return Err(PackageError::Refused);
+        }
+        // What is read must be a stream that inflates within the caps by what the zip declares;
+        // the reader checks the same caps again as it inflates, in case the zip lies.
+        let mut declared_total = 0u64;
+        for (index, name) in found.values() {
+            let entry = archive.by_index_data(*index)?;
+            if !matches!(entry.compression(), zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated) {
+                report.file_error(
+                    name,
+                    Code::BadEntry,
+                    format!("compressed with {:?}; a package's files are stored or deflated", entry.compression()),
+                );
+                refused = true;
+            }
+            let (size, stored) = (entry.size(), entry.compressed_size());
+            if size > RATIO_GRACE_BYTES && size > stored.saturating_mul(limits.ratio) {
+                report.file_error(name, Code::Ratio, Breach::Ratio { ratio: limits.ratio, stored }.to_string());
+                refused = true;
+            }
+            declared_total = declared_total.saturating_add(size);
+        }
+        if declared_total > limits.inflated_bytes {
+            report.file_error(ZIP, Code::TooBig, Breach::TooBig { limit: limits.inflated_bytes }.to_string());
+            refused = true;
+        }
+        if refused {
+            return Err(PackageError::Refused);
         }
 
         let manifest = match found.remove(MANIFEST) {
@@ -261,6 +349,7 @@ impl Package {
                 }
                 (Some("bulk" | "delta"), None) => report.file_error(
                     "manifest.csv",
+                    Code::Manifest,
                     format!(
                         "{} is declared {} but the zip has no {}",
                         kind.manifest_key(),
@@ -270,6 +359,7 @@ impl Package {
                 ),
                 (Some("absent") | None, Some((_, name))) => report.file_error(
                     &name,
+                    Code::Manifest,
                     format!(
                         "the manifest does not declare {} as bulk or delta; set {} to bulk or delta",
                         kind.file_name(),
@@ -281,11 +371,19 @@ impl Package {
                     file: "manifest.csv".into(),
                     line: None,
                     column: Some(kind.manifest_key()),
-                    reason: format!("'{other}' is not one of {{absent | bulk | delta}}"),
+                    code: Code::Manifest,
+                    reason: format!("{} is not one of {{absent | bulk | delta}}", quote(other)),
                 }),
             }
         }
-        Ok(Self { archive, files })
+        if files.is_empty() && report.is_valid() {
+            report.file_error(
+                "manifest.csv",
+                Code::NoFiles,
+                "the manifest declares no file as bulk or delta; nothing to import",
+            );
+        }
+        Ok(Self { archive, files, limits: *limits, inflated: 0 })
     }
 
     /// The imported files present, with their mode, in apply order.
@@ -293,12 +391,18 @@ impl Package {
         self.files.iter().map(|(kind, (_, name, mode))| (*kind, name.as_str(), *mode))
     }
 
+    /// The caps the package is read under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// The mode of `kind`, if the package has that file.
     pub fn mode(&self, kind: FileKind) -> Option<Mode> {
         self.files.get(&kind).map(|(_, _, mode)| *mode)
     }
 
-    /// Streams the CSV text of `kind` (BOM removed) to `read`, if the package has it.
+    /// Streams the CSV text of `kind` (BOM removed) to `read`, if the package has it, through
+    /// the caps: a read that passes one fails with an I/O error carrying the [`Breach`].
     pub fn with_file<T>(
         &mut self,
         kind: FileKind,
@@ -306,8 +410,15 @@ impl Package {
     ) -> Result<Option<T>, PackageError> {
         let Some((index, name, _)) = self.files.get(&kind) else { return Ok(None) };
         let entry = self.archive.by_index(*index)?;
-        let mut reader = BufReader::with_capacity(256 * 1024, entry);
-        skip_bom(&mut reader)?;
+        let stored = entry.compressed_size();
+        let mut reader =
+            BufReader::with_capacity(256 * 1024, Guarded::new(entry, stored, self.limits, &mut self.inflated));
+        match skip_bom(&mut reader) {
+            Ok(()) => {}
+            // A read past a cap fails again when the rows are read, which reports it.
+            Err(e) if Breach::of(&e).is_some() => {}
+            Err(e) => return Err(e.into()),
+        }
         Ok(Some(read(&mut reader, name)))
     }
 
@@ -315,9 +426,78 @@ impl Package {
     pub fn sniff(&mut self, kind: FileKind) -> Result<(bool, bool), PackageError> {
         let Some((index, _, _)) = self.files.get(&kind) else { return Ok((false, false)) };
         let mut head = Vec::with_capacity(4096);
-        self.archive.by_index(*index)?.take(4096).read_to_end(&mut head)?;
+        // A file that cannot be read is reported when its rows are (naming it), not here.
+        let _ = self.archive.by_index(*index)?.take(4096).read_to_end(&mut head);
         Ok((head.starts_with(b"\xEF\xBB\xBF"), head.windows(2).any(|w| w == b"\r\n")))
     }
+}
+
+/// Refuses a zip of more entries than `limits` allow.
+fn refuse_entry_count(count: u64, limits: &Limits, report: &mut Report) -> Result<(), PackageError> {
+    if count <= limits.entries {
+        return Ok(());
+    }
+    report.file_error(
+        ZIP,
+        Code::TooManyEntries,
+        format!("the zip has {count} entries; a package may have at most {}", limits.entries),
+    );
+    Err(PackageError::Refused)
+}
+
+/// What makes an entry unsafe or unreadable, whatever it is called: the zip is refused whole
+/// rather than read around it.
+fn entry_problem(entry: &zip::read::ZipFileEntry<'_>, name: &str) -> Option<&'static str> {
+    const TYPE: u32 = 0o170_000;
+    let mode = entry.unix_mode().unwrap_or(0) & TYPE;
+    let parts = || name.split(['/', '\\']);
+    if name.starts_with(['/', '\\']) || name.as_bytes().get(1) == Some(&b':') {
+        Some("the entry's name is an absolute path")
+    } else if parts().any(|part| part == "..") {
+        Some("the entry's name leads out of the zip (..)")
+    } else if name.contains('\0') {
+        Some("the entry's name holds a NUL character")
+    } else if entry.encrypted() {
+        Some("the entry is encrypted; a package's files must not be")
+    } else if entry.is_symlink() {
+        Some("the entry is a symbolic link; a package holds plain files")
+    } else if mode == 0o040_000 && !name.ends_with('/') {
+        Some("the entry is a directory posing as a file")
+    } else {
+        None
+    }
+}
+
+/// The entry count of the zip's end record (ZIP64's when the classic one overflows), read from
+/// the last 64 KiB of the file; `None` when no end record is found there (the zip reader then
+/// reports the zip unreadable).
+fn declared_entries(file: &mut File) -> std::io::Result<Option<u64>> {
+    const END: [u8; 4] = *b"PK\x05\x06";
+    const LOCATOR: [u8; 4] = *b"PK\x06\x07";
+    const END64: [u8; 4] = *b"PK\x06\x06";
+    let len = file.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 65_535 + 20);
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    file.read_exact(&mut tail)?;
+    let Some(end) = (0..tail.len().saturating_sub(21)).rev().find(|&i| tail[i..i + 4] == END) else {
+        return Ok(None);
+    };
+    let u16_at = |at: usize| u16::from_le_bytes([tail[at], tail[at + 1]]);
+    let count = u16_at(end + 10);
+    if count != u16::MAX || end < 20 || tail[end - 20..end - 16] != LOCATOR {
+        return Ok(Some(u64::from(count)));
+    }
+    let mut offset = [0u8; 8];
+    offset.copy_from_slice(&tail[end - 12..end - 4]);
+    let mut record = [0u8; 40];
+    file.seek(SeekFrom::Start(u64::from_le_bytes(offset)))?;
+    if file.read_exact(&mut record).is_err() || record[..4] != END64 {
+        return Ok(None);
+    }
+    let mut total = [0u8; 8];
+    total.copy_from_slice(&record[32..40]);
+    Ok(Some(u64::from_le_bytes(total)))
 }
 
 fn is_os_clutter(name: &str) -> bool {
@@ -341,19 +521,14 @@ fn read_manifest(
     let mut reader = BufReader::new(archive.by_index(index)?.take(1 << 20));
     skip_bom(&mut reader)?;
     if reader.read_to_string(&mut text).is_err() {
-        report.file_error(name, "manifest.csv is not UTF-8 text");
+        report.file_error(name, Code::Manifest, "manifest.csv is not UTF-8 text");
         return Ok(BTreeMap::new());
     }
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut properties = BTreeMap::new();
     for (i, row) in csv.records().enumerate() {
         let line = i as u64 + 1;
-        let diag = |column: Option<&str>, reason: String| Diagnostic {
-            file: name.to_owned(),
-            line: Some(line),
-            column: column.map(str::to_owned),
-            reason,
-        };
+        let diag = |column: Option<&str>, reason: String| Diagnostic::at(name, line, column, Code::Manifest, reason);
         let row = match row {
             Ok(row) => row,
             Err(e) => {
@@ -380,15 +555,99 @@ fn read_manifest(
                 file: name.into(),
                 line: None,
                 column: Some(key.into()),
-                reason: format!("must be {expected}, not '{v}'"),
+                code: Code::Manifest,
+                reason: format!("must be {expected}, not {}", quote(v)),
             }),
             None => report.error(Diagnostic {
                 file: name.into(),
                 line: None,
                 column: Some(key.into()),
+                code: Code::Manifest,
                 reason: format!("missing; it must be {expected}"),
             }),
         }
     }
     Ok(properties)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_file(files: &[(&str, &[u8])]) -> File {
+        let file = tempfile::tempfile().unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        for (name, bytes) in files {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        let mut file = zip.finish().unwrap();
+        file.rewind().unwrap();
+        file
+    }
+
+    fn refused(files: &[(&str, &[u8])], limits: Limits) -> Report {
+        let mut report = Report::default();
+        assert!(matches!(Package::open(zip_file(files), &limits, &mut report), Err(PackageError::Refused)));
+        report
+    }
+
+    const ORGS: &[u8] = b"sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\nd-1,,,D,district,,\n";
+
+    #[test]
+    fn a_zip_of_more_entries_than_the_cap_is_refused_before_its_directory_is_read() {
+        let names: Vec<String> = (0..101).map(|i| format!("junk/{i}.txt")).collect();
+        let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), b"x".as_slice())).collect();
+        let report = refused(&files, Limits::default());
+        assert_eq!(report.errors[0].code, Code::TooManyEntries);
+        assert_eq!(report.errors[0].reason, "the zip has 101 entries; a package may have at most 100");
+        assert_eq!(declared_entries(&mut zip_file(&files)).unwrap(), Some(101));
+    }
+
+    #[test]
+    fn declared_sizes_past_the_ratio_or_the_total_are_refused_naming_the_file() {
+        let bomb = vec![b'a'; 3 << 20];
+        let report = refused(&[("users.csv", &bomb)], Limits::default());
+        assert_eq!((report.errors[0].file.as_str(), report.errors[0].code), ("users.csv", Code::Ratio));
+        let report = refused(&[("orgs.csv", ORGS)], Limits { inflated_bytes: 50, ..Limits::default() });
+        assert_eq!((report.errors[0].file.as_str(), report.errors[0].code), (ZIP, Code::TooBig));
+    }
+
+    #[test]
+    fn zips_with_nothing_to_import_or_unsafe_names_are_refused_naming_the_entry() {
+        assert_eq!(refused(&[], Limits::default()).errors[0].code, Code::NoFiles);
+        assert_eq!(refused(&[("notes.txt", b"x")], Limits::default()).errors[0].code, Code::NoFiles);
+        for name in ["/abs/orgs.csv", "../orgs.csv", "a/../../orgs.csv", "C:/orgs.csv", "\\orgs.csv"] {
+            let report = refused(&[(name, ORGS)], Limits::default());
+            assert_eq!((report.errors[0].file.as_str(), report.errors[0].code), (name, Code::BadEntry), "{name}");
+        }
+        let file = tempfile::tempfile().unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        zip.add_symlink("orgs.csv", "/etc/passwd", zip::write::SimpleFileOptions::default()).unwrap();
+        let mut file = zip.finish().unwrap();
+        file.rewind().unwrap();
+        let mut report = Report::default();
+        assert!(Package::open(file, &Limits::default(), &mut report).is_err());
+        assert!(report.errors[0].reason.starts_with("the entry is a symbolic link"), "{:?}", report.errors);
+    }
+
+    #[test]
+    fn rows_past_the_row_length_or_cells_caps_are_errors_on_their_line() {
+        let long = format!("{}d-2,,,{},district,,\n", String::from_utf8_lossy(ORGS), "n".repeat(100));
+        let limits = Limits { line_bytes: 90, ..Limits::default() };
+        let mut report = Report::default();
+        let mut package = Package::open(zip_file(&[("orgs.csv", long.as_bytes())]), &limits, &mut report).unwrap();
+        crate::read_rows(&mut package, FileKind::Orgs, oneroster_model::Timestamp::now(), &mut report, |_, _, _| {})
+            .unwrap();
+        let error = report.errors.last().unwrap();
+        assert_eq!((error.line, error.code), (Some(3), Code::LineTooLong), "{:?}", report.errors);
+
+        let limits = Limits { cells: 6, ..Limits::default() };
+        let mut report = Report::default();
+        let mut package = Package::open(zip_file(&[("orgs.csv", ORGS)]), &limits, &mut report).unwrap();
+        crate::read_rows(&mut package, FileKind::Orgs, oneroster_model::Timestamp::now(), &mut report, |_, _, _| {})
+            .unwrap();
+        assert_eq!((report.errors[0].line, report.errors[0].code), (Some(1), Code::TooManyCells));
+    }
 }

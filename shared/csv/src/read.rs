@@ -1,12 +1,23 @@
 //! Streaming the rows of one file: header check (exact names, in order, `metadata.*`
-//! extensions to the right), field counts, UTF-8, then each row mapped. Validation and apply
-//! both read through here, so they can never disagree about what a row means.
+//! extensions to the right), field counts, cells per row, UTF-8, then each row mapped, and a
+//! record too large to store refused. Validation and apply both read through here, so they
+//! can never disagree about what a row means.
 
-use crate::fields::{ColumnPlaces, RowReader};
+use crate::fields::{ColumnPlaces, RowReader, MAX_STRING_CHARS};
+use crate::limits::Breach;
 use crate::package::{FileKind, Package, PackageError};
-use crate::report::{Diagnostic, Report};
+use crate::report::{quote, Code, Diagnostic, Report};
 use crate::rows::{columns, map_row, Row};
 use oneroster_model::Timestamp;
+
+/// The most bytes of a record's JSON: a DynamoDB item holds 400 KB, and the record's item also
+/// carries its parts (a user's roles), the keys of its relation entries and its digest.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+
+/// Rows shorter than this cannot make a record of [`MAX_RECORD_BYTES`] (JSON escapes a byte
+/// into at most six, and the references and keys of the widest record add a few KiB), so only
+/// longer rows are measured as JSON.
+const ROW_BYTES_UNMEASURED: usize = 32 * 1024;
 
 /// Reads every row of `kind` (if the package has it), maps it, and hands the mapped rows to
 /// `each` with their line. Rows with problems are reported and skipped. Returns the number of
@@ -19,6 +30,7 @@ pub fn read_rows(
     mut each: impl FnMut(Row, u64, &mut Report),
 ) -> Result<u64, PackageError> {
     let Some(mode) = package.mode(kind) else { return Ok(0) };
+    let cells = package.limits().cells;
     let (bom, crlf) = package.sniff(kind)?;
     let outcome = package.with_file(kind, |text, name| {
         let name = name.to_owned();
@@ -34,7 +46,7 @@ pub fn read_rows(
         let extensions = match csv.read_record(&mut record) {
             Ok(true) => check_header(&name, expected, &record, report),
             Ok(false) => {
-                report.file_error(&name, "the file is empty; the header row is required");
+                report.file_error(&name, Code::EmptyFile, "the file is empty; the header row is required");
                 return 0;
             }
             Err(e) => {
@@ -42,10 +54,21 @@ pub fn read_rows(
                 return 0;
             }
         };
+        if record.len() > cells {
+            report.error(Diagnostic::at(
+                &name,
+                1,
+                None,
+                Code::TooManyCells,
+                format!("the header has {} cells; a row may have at most {cells}", record.len()),
+            ));
+            return 0;
+        }
         let Some(extensions) = extensions else { return 0 };
         let width = expected.len() + extensions.len();
         let mut rows = 0u64;
         let mut loose_booleans = false;
+        let mut cut = None;
         let places = ColumnPlaces::default();
         // Lines are counted here: the csv crate's own count is off by one with CRLF line ends.
         // A record spans one line plus the line breaks inside its quoted fields.
@@ -58,6 +81,7 @@ pub fn read_rows(
                     report.error(csv_error(&name, next_line, &e));
                     next_line += 1;
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        rows += 1; // a file cut short by a cap is not an empty file
                         break;
                     }
                     continue;
@@ -69,13 +93,24 @@ pub fn read_rows(
                 continue; // a blank line
             }
             rows += 1;
+            if record.len() > cells {
+                report.error(Diagnostic::at(
+                    &name,
+                    line,
+                    None,
+                    Code::TooManyCells,
+                    format!("the row has {} cells; a row may have at most {cells}", record.len()),
+                ));
+                continue;
+            }
             if record.len() != width {
-                report.error(Diagnostic {
-                    file: name.clone(),
-                    line: Some(line),
-                    column: None,
-                    reason: format!("the row has {} fields; the header has {width}", record.len()),
-                });
+                report.error(Diagnostic::at(
+                    &name,
+                    line,
+                    None,
+                    Code::FieldCount,
+                    format!("the row has {} fields; the header has {width}", record.len()),
+                ));
                 continue;
             }
             let mut reader = RowReader {
@@ -87,19 +122,44 @@ pub fn read_rows(
                 report,
                 failed: false,
                 loose_booleans: false,
+                cut: None,
                 places: &places,
             };
             let mapped = map_row(kind, mode, &mut reader, now);
             loose_booleans |= reader.loose_booleans;
-            if let Some(row) = mapped {
-                each(row, line, report);
+            if cut.is_none() {
+                cut = reader.cut.map(|column| (line, column));
             }
+            let Some(row) = mapped else { continue };
+            if record.as_slice().len() > ROW_BYTES_UNMEASURED {
+                if let Row::Record(record) = &row {
+                    let size = record.to_json().len();
+                    if size > MAX_RECORD_BYTES {
+                        report.error(Diagnostic::at(
+                            &name,
+                            line,
+                            None,
+                            Code::TooLarge,
+                            format!(
+                                "the record is {size} bytes as JSON; a record may hold at most {MAX_RECORD_BYTES} bytes"
+                            ),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            each(row, line, report);
         }
         if rows == 0 {
-            report.file_error(&name, "the file has no data rows; the binding does not permit empty files (leave it out and declare it absent)");
+            report.file_error(&name, Code::EmptyFile, "the file has no data rows; the binding does not permit empty files (leave it out and declare it absent)");
         }
         if loose_booleans {
             report.warn(format!("{name}: booleans written in upper or mixed case (TRUE/FALSE) were taken as true/false"));
+        }
+        if let Some((line, column)) = cut {
+            report.warn(format!(
+                "{name}: text longer than {MAX_STRING_CHARS} characters was cut to {MAX_STRING_CHARS} (the binding lets a provider cut strings past 255), first on line {line} in {column}"
+            ));
         }
         rows
     })?;
@@ -107,11 +167,26 @@ pub fn read_rows(
 }
 
 fn csv_error(file: &str, line: u64, error: &csv::Error) -> Diagnostic {
-    let reason = match error.kind() {
-        csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 (the binding requires UTF-8)".to_owned(),
-        _ => format!("not valid CSV: {error}"),
+    let (code, reason) = match error.kind() {
+        csv::ErrorKind::Utf8 { .. } => {
+            (Code::BadCsv, "the row is not valid UTF-8 (the binding requires UTF-8)".to_owned())
+        }
+        csv::ErrorKind::Io(io) => match Breach::of(io) {
+            Some(breach) => {
+                let code = match breach {
+                    Breach::TooBig { .. } => Code::TooBig,
+                    Breach::Ratio { .. } => Code::Ratio,
+                    Breach::LineTooLong { .. } => Code::LineTooLong,
+                    Breach::Unreadable(_) => Code::BadEntry,
+                };
+                let line = breach.line().unwrap_or(line);
+                return Diagnostic::at(file, line, None, code, breach.to_string());
+            }
+            None => (Code::BadCsv, format!("the file cannot be read: {io}")),
+        },
+        _ => (Code::BadCsv, format!("not valid CSV: {error}")),
     };
-    Diagnostic { file: file.to_owned(), line: Some(line), column: None, reason }
+    Diagnostic::at(file, line, None, code, reason)
 }
 
 /// Checks the header row; returns the extension columns (position, metadata key) when the
@@ -125,15 +200,15 @@ fn check_header(
     let mut ok = true;
     let mut fail = |column: &str, reason: String| {
         ok = false;
-        report.error(Diagnostic { file: file.to_owned(), line: Some(1), column: Some(column.to_owned()), reason });
+        report.error(Diagnostic::at(file, 1, Some(column), Code::Header, reason));
     };
     for (i, want) in expected.iter().enumerate() {
         match header.get(i) {
             Some(got) if got == *want => {}
             Some(got) if got.eq_ignore_ascii_case(want) => {
-                fail(want, format!("header '{got}' must be spelt '{want}' (headers are case-sensitive)"))
+                fail(want, format!("header {} must be spelt '{want}' (headers are case-sensitive)", quote(got)))
             }
-            Some(got) => fail(want, format!("column {} must be '{want}', found '{got}'", i + 1)),
+            Some(got) => fail(want, format!("column {} must be '{want}', found {}", i + 1, quote(got))),
             None => fail(want, format!("the header lacks column {} '{want}'", i + 1)),
         }
     }
@@ -143,7 +218,10 @@ fn check_header(
             Some(key) if !key.is_empty() => extensions.push((i, key.to_owned())),
             _ => fail(
                 got,
-                format!("unknown column '{got}'; extension columns go to the right and are named metadata.<name>"),
+                format!(
+                    "unknown column {}; extension columns go to the right and are named metadata.<name>",
+                    quote(got)
+                ),
             ),
         }
     }

@@ -5,6 +5,7 @@
 
 use crate::fields::RowReader;
 use crate::package::{FileKind, Mode};
+use crate::report::{quote, quoting, Code};
 use oneroster_model::entities::{
     AcademicSession, Base, Category, Class, ClassResource, Course, CourseResource, Credential, Demographics,
     Enrollment, GradebookResult, GuidRef, LineItem, ObjectiveRow, Org, Resource, Role, ScoreScale, ScoreScaleValue,
@@ -14,7 +15,7 @@ use oneroster_model::vocab::{
     ClassType, EnrollmentRole, Importance, OrgType, ResourceRole, RoleName, RoleType, ScoreStatus, SessionType, Sex,
     Status,
 };
-use oneroster_model::{Collection, Record, SourcedId, Timestamp};
+use oneroster_model::{Collection, Kind, Record, SourcedId, Timestamp};
 
 /// The exact header of each imported file, in order.
 pub fn columns(kind: FileKind) -> &'static [&'static str] {
@@ -314,20 +315,29 @@ impl Row {
         }
     }
 
-    /// The row's references: the column, what it must point to, and the id.
-    pub fn references(&self) -> Vec<(&'static str, Target, &str)> {
+    /// The row's references: the column, what it must point to (and the kind of record, where
+    /// the binding names one), and the id.
+    pub fn references(&self) -> Vec<RowReference<'_>> {
         let c = Target::Collection;
+        let plain = |column, target, id| RowReference { column, target, kind: None, id };
         match self {
             Row::Record(record) => record
                 .references()
                 .into_iter()
-                .map(|(field, collection, id)| (column_of(field), c(collection), id.as_str()))
+                .map(|r| RowReference {
+                    column: column_of(r.field),
+                    target: c(r.collection),
+                    kind: r.kind,
+                    id: r.id.as_str(),
+                })
                 .collect(),
             Row::Role(r) => {
-                let mut refs =
-                    vec![owner_reference(r), ("orgSourcedId", c(Collection::Orgs), r.value.org.sourced_id.as_str())];
+                let mut refs = vec![
+                    owner_reference(r),
+                    plain("orgSourcedId", c(Collection::Orgs), r.value.org.sourced_id.as_str()),
+                ];
                 if let Some(profile) = &r.value.user_profile {
-                    refs.push(("userProfileSourcedId", Target::Profile, profile.as_str()));
+                    refs.push(plain("userProfileSourcedId", Target::Profile, profile.as_str()));
                 }
                 refs
             }
@@ -335,16 +345,29 @@ impl Row {
             Row::Objective(p) => vec![owner_reference(p)],
             Row::ScoreScale(p) => vec![
                 owner_reference(p),
-                ("scoreScaleSourcedId", c(Collection::ScoreScales), p.value.sourced_id.as_str()),
+                plain("scoreScaleSourcedId", c(Collection::ScoreScales), p.value.sourced_id.as_str()),
             ],
         }
     }
 }
 
+/// One reference of a row ([`Row::references`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowReference<'a> {
+    /// The column that holds it.
+    pub column: &'static str,
+    /// What it must point to.
+    pub target: Target,
+    /// The kind of record it must be, where the binding names one ([`Kind`]).
+    pub kind: Option<Kind>,
+    /// The referenced id.
+    pub id: &'a str,
+}
+
 /// The reference of a part row to the record it belongs to.
-fn owner_reference<T>(part: &Part<T>) -> (&'static str, Target, &str) {
+fn owner_reference<T>(part: &Part<T>) -> RowReference<'_> {
     let column = if part.of == Collection::Users { "userSourcedId" } else { owner_column(part.of) };
-    (column, Target::Collection(part.of), part.owner.as_str())
+    RowReference { column, target: Target::Collection(part.of), kind: None, id: part.owner.as_str() }
 }
 
 /// The CSV column of a JSON reference property (binding §2: a GUIDRef `class` becomes
@@ -415,6 +438,7 @@ fn read_base(row: &mut RowReader<'_>, mode: Mode, now: Timestamp) -> Option<Base
                 if row.text(column).is_some() {
                     row.fail(
                         column,
+                        Code::NotInBulk,
                         format!("{column} must be blank in a bulk file (the binding reserves it for delta)"),
                     );
                 }
@@ -457,7 +481,7 @@ fn session(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
     let school_year = row.year("schoolYear");
     if let (Some(start), Some(end)) = (start_date, end_date) {
         if end < start {
-            row.fail("endDate", format!("endDate {end} is before startDate {start}"));
+            row.fail("endDate", Code::BadDate, format!("endDate {end} is before startDate {start}"));
         }
     }
     Some(Row::Record(Record::AcademicSession(AcademicSession {
@@ -477,6 +501,7 @@ fn subjects(row: &mut RowReader<'_>) -> (Vec<String>, Vec<String>) {
     if !subjects.is_empty() && !codes.is_empty() && subjects.len() != codes.len() {
         row.fail(
             "subjectCodes",
+            Code::BadValue,
             format!("{} subject codes for {} subjects; the lists must be parallel", codes.len(), subjects.len()),
         );
     }
@@ -535,7 +560,9 @@ fn user_ids(row: &mut RowReader<'_>) -> Vec<UserId> {
             Some((id_type, identifier)) => {
                 ids.push(UserId { id_type: id_type.to_owned(), identifier: identifier.to_owned() })
             }
-            None => row.fail("userIds", format!("'{item}' is not of the form {{type:identifier}}")),
+            None => {
+                row.fail("userIds", Code::BadValue, format!("{} is not of the form {{type:identifier}}", quote(&item)))
+            }
         }
     }
     ids
@@ -686,7 +713,7 @@ fn resource(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
     for term in row.list("roles") {
         match ResourceRole::parse(&term) {
             Ok(role) => roles.push(role),
-            Err(e) => row.fail("roles", e.to_string()),
+            Err(e) => row.fail("roles", Code::BadValue, quoting(e.to_string(), &term)),
         }
     }
     let importance = row.vocab("importance", Importance::parse);
@@ -750,7 +777,11 @@ fn score_scale_values(row: &mut RowReader<'_>) -> Vec<ScoreScaleValue> {
             Some((lhs, rhs)) => {
                 values.push(ScoreScaleValue { item_value_lhs: lhs.to_owned(), item_value_rhs: rhs.to_owned() })
             }
-            None => row.fail("scoreScaleValue", format!("'{item}' is not of the form {{value:value}}")),
+            None => row.fail(
+                "scoreScaleValue",
+                Code::BadValue,
+                format!("{} is not of the form {{value:value}}", quote(&item)),
+            ),
         }
     }
     values

@@ -1,13 +1,20 @@
 //! The validation pass: every file read once before anything is applied. It finds duplicate
-//! sourcedIds, references to records the package does not define, and users without roles, and
-//! it lists the references that only stored data can satisfy (delta packages), for the caller
-//! to check against the store.
+//! sourcedIds, references to records the package does not define or to records of the wrong
+//! kind (a class's school that is a district), and users without roles, and it lists the
+//! references that only stored data can satisfy (delta packages), for the caller to check
+//! against the store.
+//!
+//! What it keeps while reading is small and of fixed size per row (a 128-bit hash and a line
+//! for each id defined, a byte for each org and session of a narrower kind); a reference
+//! waiting for the rest of its own file is kept once per id it names, and dropped when that id
+//! is defined. Nothing of a row's text outlives the row, so a file of millions of identical
+//! rows costs what one row does.
 
 use crate::package::{FileKind, Mode, Package, PackageError};
 use crate::read::read_rows;
-use crate::report::{Diagnostic, FileSummary, Report};
+use crate::report::{Code, Diagnostic, FileSummary, Report};
 use crate::rows::{Row, Target};
-use oneroster_model::{Status, Timestamp};
+use oneroster_model::{Kind, Kinds, Status, Timestamp};
 use std::collections::{HashMap, HashSet};
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -40,6 +47,8 @@ type IdSet = HashSet<u128, std::hash::BuildHasherDefault<PreHashed>>;
 pub struct StoredReference {
     /// What it must point to.
     pub target: Target,
+    /// The kind of record it must be, where the binding names one.
+    pub kind: Option<Kind>,
     /// The referenced id.
     pub id: String,
     /// For a user profile: the user whose profiles must hold it.
@@ -67,39 +76,91 @@ fn target_file(target: Target) -> FileKind {
     }
 }
 
-/// A reference waiting for its own file to finish (a parent org later in orgs.csv).
+/// Whether a later file may refer to the records of `kind` (so its ids are kept past its own
+/// pass); the ids of enrollments, roles, demographics, links and part rows are never named.
+fn is_referenced(kind: FileKind) -> bool {
+    !matches!(
+        kind,
+        FileKind::Enrollments
+            | FileKind::Roles
+            | FileKind::Demographics
+            | FileKind::ClassResources
+            | FileKind::CourseResources
+            | FileKind::UserResources
+            | FileKind::LineItemLearningObjectiveIds
+            | FileKind::LineItemScoreScales
+            | FileKind::ResultLearningObjectiveIds
+            | FileKind::ResultScoreScales
+    )
+}
+
+/// Where a reference was seen, without owning the file's name (kept for many references).
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    file: FileKind,
+    line: u64,
+    column: &'static str,
+}
+
+/// A reference waiting for its own file to finish (a parent org later in orgs.csv), once per
+/// id and kind it names.
 struct Pending {
     target: Target,
-    id: String,
-    owner: Option<String>,
-    at: Diagnostic,
+    kind: Option<Kind>,
+    id: Box<str>,
+    seen: Seen,
 }
+
+/// A reference left for the store, once per (what, kind, id, owner).
+type StoredKey = (Target, Option<Kind>, Box<str>, Option<Box<str>>);
 
 /// Reads the whole package once and reports every problem. `now` is the import time.
 pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> Result<Validation, PackageError> {
     let mut validation = Validation::default();
-    // Ids defined by each file: hash → line (128-bit hashes: no false duplicates in practice,
-    // a sixth of the memory of the ids themselves).
+    // Ids defined by each file still referable: hash → line (128-bit hashes: no false
+    // duplicates in practice, a sixth of the memory of the ids themselves).
     let mut defined: HashMap<FileKind, IdMap<u64>> = HashMap::new();
+    // The narrower kinds (an org of type school) of the records that are of one.
+    let mut kinds: IdMap<Kinds> = IdMap::default();
     let mut users_with_roles = IdSet::default();
-    let mut stored: HashMap<(Target, String, Option<String>), Diagnostic> = HashMap::new();
+    let mut stored: HashMap<StoredKey, Seen> = HashMap::new();
 
     let files: Vec<(FileKind, String, Mode)> = package.files().map(|(k, n, m)| (k, n.to_owned(), m)).collect();
+    let names: HashMap<FileKind, String> = files.iter().map(|(k, n, _)| (*k, n.clone())).collect();
     let modes: HashMap<FileKind, Mode> = files.iter().map(|(k, _, m)| (*k, *m)).collect();
+    let not_in = |id: &str, file: FileKind| {
+        format!("'{id}' is not in {} (a bulk file must define everything referenced)", file.file_name())
+    };
+    let wrong_kind = |id: &str, kind: Kind| format!("'{id}' is not {kind}");
     for (kind, name, mode) in files {
         let mut ids: IdMap<u64> = IdMap::default();
-        let mut pending: Vec<Pending> = Vec::new();
+        let mut pending: HashMap<(u128, Option<Kind>), Pending> = HashMap::new();
         let rows = read_rows(package, kind, now, report, |row, line, report| {
-            let at = |column: &str| Diagnostic {
-                file: name.clone(),
-                line: Some(line),
-                column: Some(column.to_owned()),
-                reason: String::new(),
-            };
-            if let Some(first) = ids.insert(xxh3_128(row.id().as_str().as_bytes()), line) {
-                let mut d = at("sourcedId");
-                d.reason = format!("sourcedId '{}' is already used on line {first}", row.id());
-                report.error(d);
+            let hash = xxh3_128(row.id().as_str().as_bytes());
+            if let Some(first) = ids.insert(hash, line) {
+                report.error(Diagnostic::at(
+                    &name,
+                    line,
+                    Some("sourcedId"),
+                    Code::DuplicateId,
+                    format!("sourcedId '{}' is already used on line {first}", row.id()),
+                ));
+            }
+            if let Row::Record(record) = &row {
+                let own = record.kinds();
+                if !own.is_empty() {
+                    // An org and a session may share an id: each keeps its own kinds.
+                    let both = kinds.get(&hash).map_or(own, |other| other.union(own));
+                    kinds.insert(hash, both);
+                }
+            }
+            // The references that waited for this id are satisfied, if it is of their kind.
+            if !pending.is_empty() {
+                pending.remove(&(hash, None));
+                let own = kinds.get(&hash).copied().unwrap_or_default();
+                for required in Kind::ALL.into_iter().filter(|k| own.contains(*k)) {
+                    pending.remove(&(hash, Some(required)));
+                }
             }
             if let Row::Role(role) = &row {
                 if role.status == Status::Active {
@@ -107,48 +168,70 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
                 }
             }
             let owner = match &row {
-                Row::Role(role) => Some(role.owner.to_string()),
+                Row::Role(role) => Some(role.owner.as_str()),
                 _ => None,
             };
-            for (column, target, id) in row.references() {
+            for reference in row.references() {
+                let (target, required, id) = (reference.target, reference.kind, reference.id);
+                let seen = Seen { file: kind, line, column: reference.column };
                 let file = target_file(target);
                 let hash = xxh3_128(id.as_bytes());
-                if file == kind {
-                    pending.push(Pending { target, id: id.to_owned(), owner: owner.clone(), at: at(column) });
-                } else if defined.get(&file).is_some_and(|ids| ids.contains_key(&hash)) {
-                    // satisfied inside the package
-                } else if modes.get(&file) == Some(&Mode::Bulk) {
-                    let mut d = at(column);
-                    d.reason = format!(
-                        "'{id}' is not in {} (a bulk file must define everything referenced)",
-                        file.file_name()
-                    );
-                    report.error(d);
+                let found = if file == kind {
+                    ids.contains_key(&hash)
                 } else {
-                    let owner = (target == Target::Profile).then(|| owner.clone()).flatten();
-                    stored.entry((target, id.to_owned(), owner)).or_insert_with(|| at(column));
+                    defined.get(&file).is_some_and(|ids| ids.contains_key(&hash))
+                };
+                if found {
+                    if let Some(required) = required.filter(|k| !kinds.get(&hash).is_some_and(|own| own.contains(*k))) {
+                        report.error(Diagnostic::at(
+                            &name,
+                            line,
+                            Some(seen.column),
+                            Code::WrongKind,
+                            wrong_kind(id, required),
+                        ));
+                    }
+                } else if file == kind {
+                    pending.entry((hash, required)).or_insert_with(|| Pending {
+                        target,
+                        kind: required,
+                        id: id.into(),
+                        seen,
+                    });
+                } else if modes.get(&file) == Some(&Mode::Bulk) {
+                    report.error(Diagnostic::at(
+                        &name,
+                        line,
+                        Some(seen.column),
+                        Code::UnknownReference,
+                        not_in(id, file),
+                    ));
+                } else {
+                    let owner = owner.filter(|_| target == Target::Profile).map(Box::from);
+                    stored.entry((target, required, id.into(), owner)).or_insert(seen);
                 }
             }
         })?;
+        let mut pending: Vec<Pending> = pending.into_values().collect();
+        pending.sort_by_key(|p| (p.seen.line, p.seen.column));
         for p in pending {
-            if ids.contains_key(&xxh3_128(p.id.as_bytes())) {
-                continue;
-            }
-            if mode == Mode::Bulk {
-                let mut d = p.at;
-                d.reason = format!(
-                    "'{}' is not in {} (a bulk file must define everything referenced)",
-                    p.id,
-                    kind.file_name()
-                );
-                report.error(d);
-            } else {
-                stored.entry((p.target, p.id, p.owner)).or_insert(p.at);
+            let hash = xxh3_128(p.id.as_bytes());
+            let at = |code, reason| Diagnostic::at(&name, p.seen.line, Some(p.seen.column), code, reason);
+            match (ids.contains_key(&hash), p.kind) {
+                (true, None) => {}
+                (true, Some(required)) if kinds.get(&hash).is_some_and(|own| own.contains(required)) => {}
+                (true, Some(required)) => report.error(at(Code::WrongKind, wrong_kind(&p.id, required))),
+                (false, _) if mode == Mode::Bulk => report.error(at(Code::UnknownReference, not_in(&p.id, kind))),
+                (false, _) => {
+                    stored.entry((p.target, p.kind, p.id, None)).or_insert(p.seen);
+                }
             }
         }
         report.files.push(FileSummary { file: kind.file_name().to_owned(), mode: mode.as_str().to_owned(), rows });
         validation.rows.insert(kind, rows);
-        defined.insert(kind, ids);
+        if is_referenced(kind) {
+            defined.insert(kind, ids);
+        }
     }
 
     if package.mode(FileKind::Roles) == Some(Mode::Bulk) {
@@ -156,19 +239,94 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
             let mut missing: Vec<u64> =
                 users.iter().filter(|(h, _)| !users_with_roles.contains(*h)).map(|(_, line)| *line).collect();
             missing.sort_unstable();
+            let file = names.get(&FileKind::Users).map_or(FileKind::Users.file_name(), String::as_str);
             for line in missing {
-                report.error(Diagnostic {
-                    file: FileKind::Users.file_name().into(),
-                    line: Some(line),
-                    column: Some("sourcedId".into()),
-                    reason: "the user has no active role in roles.csv; every user needs at least one".into(),
-                });
+                report.error(Diagnostic::at(
+                    file,
+                    line,
+                    Some("sourcedId"),
+                    Code::NoRole,
+                    "the user has no active role in roles.csv; every user needs at least one",
+                ));
             }
         }
     }
 
-    validation.stored_references =
-        stored.into_iter().map(|((target, id, owner), at)| StoredReference { target, id, owner, at }).collect();
+    validation.stored_references = stored
+        .into_iter()
+        .map(|((target, kind, id, owner), seen)| {
+            let file = names.get(&seen.file).map_or(seen.file.file_name(), String::as_str);
+            StoredReference {
+                target,
+                kind,
+                id: id.into(),
+                owner: owner.map(String::from),
+                at: Diagnostic::at(file, seen.line, Some(seen.column), Code::UnknownReference, String::new()),
+            }
+        })
+        .collect();
     validation.stored_references.sort_by(|a, b| (&a.at.file, a.at.line).cmp(&(&b.at.file, b.at.line)));
     Ok(validation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+    use std::io::{Seek, Write};
+
+    fn validated(files: &[(&str, &str)]) -> Report {
+        let mut file = tempfile::tempfile().unwrap();
+        {
+            let mut zip = zip::ZipWriter::new(&mut file);
+            for (name, text) in files {
+                zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+                zip.write_all(text.as_bytes()).unwrap();
+            }
+            zip.finish().unwrap();
+        }
+        file.rewind().unwrap();
+        let mut report = Report::default();
+        let mut package = Package::open(file, &Limits::default(), &mut report).unwrap();
+        validate(&mut package, Timestamp::now(), &mut report).unwrap();
+        report
+    }
+
+    const ORGS: &str = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n\
+                        d-1,,,D,district,,\ns-1,,,S,school,,d-1\nx,,,Shared id,school,,\n";
+    const SESSIONS: &str = "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear\n\
+                            y-1,,,Y,schoolYear,2025-08-01,2026-06-30,,2026\nt-1,,,T,term,2025-08-01,2026-01-30,y-1,2026\n\
+                            x,,,Shared id,schoolYear,2025-08-01,2026-06-30,,2026\n";
+
+    fn wrong_kinds(report: &Report) -> Vec<(u64, String)> {
+        report
+            .errors
+            .iter()
+            .filter(|e| e.code == Code::WrongKind)
+            .map(|e| (e.line.unwrap_or(0), format!("{}: {}", e.file, e.reason)))
+            .collect()
+    }
+
+    #[test]
+    fn a_class_school_is_a_school_and_a_course_school_year_is_a_school_year_even_where_ids_are_shared() {
+        let classes = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n\
+                       k-1,,,K,,c-1,,scheduled,,s-1,t-1,,,\nk-2,,,K,,c-1,,scheduled,,d-1,t-1,,,\nk-3,,,K,,c-1,,scheduled,,x,t-1,,,\n";
+        let courses = "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId,subjects,subjectCodes\n\
+                       c-1,,,y-1,C,,,d-1,,\nc-2,,,t-1,C,,,s-1,,\nc-3,,,x,C,,,s-1,,\n";
+        let report = validated(&[
+            ("orgs.csv", ORGS),
+            ("academicSessions.csv", SESSIONS),
+            ("courses.csv", courses),
+            ("classes.csv", classes),
+        ]);
+        assert_eq!(
+            wrong_kinds(&report),
+            [
+                (3, "courses.csv: 't-1' is not an academic session of type schoolYear".to_owned()),
+                (3, "classes.csv: 'd-1' is not an org of type school".to_owned()),
+            ],
+            "{:#?}",
+            report.errors
+        );
+    }
 }

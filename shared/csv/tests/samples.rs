@@ -1,7 +1,7 @@
 //! The CSV binding against the official sample packages (vendored in `tests/samples/`) and
 //! against generated districts.
 
-use oneroster_csv::{validate, Package, Report};
+use oneroster_csv::{validate, Limits, Package, Report};
 use oneroster_model::Timestamp;
 use std::path::PathBuf;
 
@@ -12,7 +12,7 @@ fn sample(name: &str) -> std::fs::File {
 
 fn check(name: &str) -> Report {
     let mut report = Report::default();
-    let mut package = Package::open(sample(name), &mut report).expect("a zip");
+    let mut package = Package::open(sample(name), &Limits::default(), &mut report).expect("a zip");
     validate(&mut package, Timestamp::now(), &mut report).expect("readable");
     report
 }
@@ -71,7 +71,8 @@ fn generated(students: usize) -> (district_gen::District, tempfile::NamedTempFil
 fn a_generated_district_is_valid_and_every_row_maps() {
     let (_, file) = generated(600);
     let mut report = Report::default();
-    let mut package = Package::open(file.reopen().expect("the temporary file"), &mut report).expect("a zip");
+    let mut package =
+        Package::open(file.reopen().expect("the temporary file"), &Limits::default(), &mut report).expect("a zip");
     let validation = validate(&mut package, Timestamp::now(), &mut report).expect("readable");
     assert!(report.is_valid(), "{:#?}", report.errors);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
@@ -94,7 +95,8 @@ fn a_delta_names_stored_records_for_the_store_to_check() {
     let file = tempfile::NamedTempFile::new().expect("a temporary file");
     district.write_delta(file.reopen().expect("the temporary file"), 3, "2026-11-25T00:00:00.000Z").expect("generate");
     let mut report = Report::default();
-    let mut package = Package::open(file.reopen().expect("the temporary file"), &mut report).expect("a zip");
+    let mut package =
+        Package::open(file.reopen().expect("the temporary file"), &Limits::default(), &mut report).expect("a zip");
     let validation = validate(&mut package, Timestamp::now(), &mut report).expect("readable");
     assert!(report.is_valid(), "{:#?}", report.errors);
     let ids: Vec<&str> = validation.stored_references.iter().map(|r| r.id.as_str()).collect();

@@ -14,6 +14,6 @@ pub mod vocab;
 
 pub use collection::{lookup_key, pair_key, Collection, Link, Relation, View};
 pub use ids::{SourcedId, TenantId};
-pub use record::Record;
+pub use record::{Kind, Kinds, Record, Reference};
 pub use time::{Date, Timestamp};
 pub use vocab::Status;

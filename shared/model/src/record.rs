@@ -75,6 +75,91 @@ macro_rules! each {
     };
 }
 
+/// One reference of a record ([`Record::references`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reference<'r> {
+    /// The JSON property that holds it (`school`, `terms`, …).
+    pub field: &'static str,
+    /// The collection the referenced record must be in.
+    pub collection: Collection,
+    /// The kind of record of that collection it must be, where the binding names one.
+    pub kind: Option<Kind>,
+    /// The referenced sourcedId.
+    pub id: &'r SourcedId,
+}
+
+/// A kind of record narrower than its collection that a reference must name, where the CSV
+/// binding says so: stated here once, so that the CSV validation and the API writes refuse the
+/// same references (a class whose school is a district).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// An org of type `school`: the school of a class, an enrollment and a line item
+    /// (binding: classes.csv, enrollments.csv and lineItems.csv `schoolSourcedId`).
+    School,
+    /// An academic session of type `schoolYear`: a course's school year (binding: courses.csv
+    /// `schoolYearSourcedId`).
+    SchoolYear,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 2] = [Kind::School, Kind::SchoolYear];
+
+    /// The collection whose records can be of this kind.
+    pub fn collection(self) -> Collection {
+        match self {
+            Kind::School => Collection::Orgs,
+            Kind::SchoolYear => Collection::AcademicSessions,
+        }
+    }
+
+    /// Whether `record` is of this kind.
+    pub fn admits(self, record: &Record) -> bool {
+        match (self, record) {
+            (Kind::School, Record::Org(org)) => org.org_type == OrgType::School,
+            (Kind::SchoolYear, Record::AcademicSession(session)) => session.session_type == SessionType::SchoolYear,
+            _ => false,
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+impl std::fmt::Display for Kind {
+    /// The kind in words, for error messages: `an org of type school`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::School => "an org of type school",
+            Kind::SchoolYear => "an academic session of type schoolYear",
+        })
+    }
+}
+
+/// A set of [`Kind`]s, one byte: what the CSV validation keeps of each org and session of a
+/// package, to check the package's references to them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Kinds(u8);
+
+impl Kinds {
+    /// Whether the set holds `kind`.
+    pub fn contains(self, kind: Kind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    /// Whether the set is empty (most records are of no narrower kind).
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The kinds of both sets: a sourcedId may name an org and a session at once, each of its
+    /// own kinds.
+    pub fn union(self, other: Kinds) -> Kinds {
+        Kinds(self.0 | other.0)
+    }
+}
+
 impl Record {
     /// The collection the record belongs to.
     pub fn collection(&self) -> Collection {
@@ -218,28 +303,29 @@ impl Record {
     }
 
     /// The records this one refers to: the JSON property (`class`, `terms`, …; `sourcedId` for
-    /// demographics, which share their user's id), the collection it must be in, and the id.
-    /// Writers check that each exists before storing the record.
-    pub fn references(&self) -> Vec<(&'static str, Collection, &SourcedId)> {
+    /// demographics, which share their user's id), the collection it must be in, the kind of
+    /// record it must be where the binding names one (a class's school is an org of type
+    /// `school`: [`Kind`]), and the id. Writers check each before storing the record: the CSV
+    /// validation against the package and the store, the API writes against the store.
+    pub fn references(&self) -> Vec<Reference<'_>> {
         use Collection::*;
-        let mut refs: Vec<(&'static str, Collection, &SourcedId)> = Vec::new();
-        fn one<'r>(
-            field: &'static str,
-            collection: Collection,
-            r: &'r crate::entities::GuidRef,
-        ) -> (&'static str, Collection, &'r SourcedId) {
-            (field, collection, &r.sourced_id)
+        let mut refs: Vec<Reference<'_>> = Vec::new();
+        fn one<'r>(field: &'static str, collection: Collection, r: &'r crate::entities::GuidRef) -> Reference<'r> {
+            Reference { field, collection, kind: None, id: &r.sourced_id }
+        }
+        fn of<'r>(field: &'static str, kind: Kind, r: &'r crate::entities::GuidRef) -> Reference<'r> {
+            Reference { field, collection: kind.collection(), kind: Some(kind), id: &r.sourced_id }
         }
         match self {
             Record::Org(o) => refs.extend(o.parent.iter().map(|p| one("parent", Orgs, p))),
             Record::AcademicSession(s) => refs.extend(s.parent.iter().map(|p| one("parent", AcademicSessions, p))),
             Record::Course(c) => {
-                refs.extend(c.school_year.iter().map(|p| one("schoolYear", AcademicSessions, p)));
+                refs.extend(c.school_year.iter().map(|p| of("schoolYear", Kind::SchoolYear, p)));
                 refs.push(one("org", Orgs, &c.org));
             }
             Record::Class(c) => {
                 refs.push(one("course", Courses, &c.course));
-                refs.push(one("school", Orgs, &c.school));
+                refs.push(of("school", Kind::School, &c.school));
                 refs.extend(c.terms.iter().map(|t| one("terms", AcademicSessions, t)));
             }
             Record::User(u) => {
@@ -248,10 +334,12 @@ impl Record {
             }
             Record::Enrollment(e) => {
                 refs.push(one("class", Classes, &e.class));
-                refs.push(one("school", Orgs, &e.school));
+                refs.push(of("school", Kind::School, &e.school));
                 refs.push(one("user", Users, &e.user));
             }
-            Record::Demographics(d) => refs.push(("sourcedId", Users, &d.base.sourced_id)),
+            Record::Demographics(d) => {
+                refs.push(Reference { field: "sourcedId", collection: Users, kind: None, id: &d.base.sourced_id })
+            }
             Record::Resource(_) | Record::Category(_) => {}
             Record::ClassResource(l) => {
                 refs.push(one("class", Classes, &l.class));
@@ -274,7 +362,7 @@ impl Record {
             }
             Record::LineItem(item) => {
                 refs.push(one("class", Classes, &item.class));
-                refs.push(one("school", Orgs, &item.school));
+                refs.push(of("school", Kind::School, &item.school));
                 refs.push(one("category", Categories, &item.category));
                 refs.extend(item.grading_period.iter().map(|s| one("gradingPeriod", AcademicSessions, s)));
                 refs.extend(item.academic_session.iter().map(|s| one("academicSession", AcademicSessions, s)));
@@ -302,6 +390,12 @@ impl Record {
             }
         }
         refs
+    }
+
+    /// The narrower kinds of record ([`Kind`]) this record is, as a set: what a reference
+    /// check keeps of each org and academic session it reads.
+    pub fn kinds(&self) -> Kinds {
+        Kinds(Kind::ALL.iter().filter(|kind| kind.admits(self)).fold(0, |bits, kind| bits | kind.bit()))
     }
 
     /// The record of another collection that this record's links depend on besides its own
@@ -485,5 +579,93 @@ mod hash_tests {
             assert_eq!(record.hash_of_body(&body), Some(record.content_hash()), "{json}");
             assert_eq!(hash, record.content_hash());
         }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    fn org(id: &str, org_type: &str) -> Record {
+        let json = format!(
+            r#"{{"sourcedId":"{id}","status":"active","dateLastModified":"2024-01-01T00:00:00.000Z","name":"A","type":"{org_type}","identifier":""}}"#
+        );
+        Record::from_json(Collection::Orgs, &json).unwrap()
+    }
+
+    fn session(id: &str, session_type: &str) -> Record {
+        let json = format!(
+            r#"{{"sourcedId":"{id}","status":"active","dateLastModified":"2024-01-01T00:00:00.000Z","title":"T","startDate":"2024-08-01","endDate":"2025-06-30","type":"{session_type}","schoolYear":"2025"}}"#
+        );
+        Record::from_json(Collection::AcademicSessions, &json).unwrap()
+    }
+
+    fn kinds_of(record: &Record) -> Vec<(&'static str, Collection, Option<Kind>)> {
+        record.references().into_iter().map(|r| (r.field, r.collection, r.kind)).collect()
+    }
+
+    #[test]
+    fn a_school_is_an_org_of_type_school_and_nothing_else() {
+        assert!(Kind::School.admits(&org("s", "school")));
+        for other in ["district", "department", "local", "state", "national", "ext:campus"] {
+            assert!(!Kind::School.admits(&org("d", other)), "{other}");
+        }
+        assert!(!Kind::School.admits(&session("s", "schoolYear")));
+        assert!(org("s", "school").kinds().contains(Kind::School));
+        assert!(org("d", "district").kinds().is_empty());
+    }
+
+    #[test]
+    fn a_school_year_is_an_academic_session_of_type_school_year() {
+        assert!(Kind::SchoolYear.admits(&session("y", "schoolYear")));
+        for other in ["term", "semester", "gradingPeriod", "ext:quarter"] {
+            assert!(!Kind::SchoolYear.admits(&session("t", other)), "{other}");
+        }
+        assert!(!Kind::SchoolYear.admits(&org("y", "school")));
+        assert_eq!(session("y", "schoolYear").kinds(), Kinds(Kind::SchoolYear.bit()));
+    }
+
+    #[test]
+    fn the_references_that_name_a_kind_are_those_the_binding_types() {
+        let class = Record::from_json(
+            Collection::Classes,
+            r#"{"sourcedId":"c","status":"active","dateLastModified":"2024-01-01T00:00:00.000Z","title":"C","classType":"scheduled","course":{"href":"/x","sourcedId":"k","type":"course"},"school":{"href":"/x","sourcedId":"s","type":"org"},"terms":[{"href":"/x","sourcedId":"t","type":"academicSession"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            kinds_of(&class),
+            [
+                ("course", Collection::Courses, None),
+                ("school", Collection::Orgs, Some(Kind::School)),
+                // The binding: "the terms (the academicSessions)", of any type.
+                ("terms", Collection::AcademicSessions, None),
+            ]
+        );
+        let enrollment = Record::from_json(
+            Collection::Enrollments,
+            r#"{"sourcedId":"e","status":"active","dateLastModified":"2024-01-01T00:00:00.000Z","user":{"href":"/x","sourcedId":"u","type":"user"},"class":{"href":"/x","sourcedId":"c","type":"class"},"school":{"href":"/x","sourcedId":"s","type":"org"},"role":"student"}"#,
+        )
+        .unwrap();
+        assert!(kinds_of(&enrollment).contains(&("school", Collection::Orgs, Some(Kind::School))));
+        let course = Record::from_json(
+            Collection::Courses,
+            r#"{"sourcedId":"k","status":"active","dateLastModified":"2024-01-01T00:00:00.000Z","title":"K","courseCode":"","schoolYear":{"href":"/x","sourcedId":"y","type":"academicSession"},"org":{"href":"/x","sourcedId":"d","type":"org"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            kinds_of(&course),
+            [
+                ("schoolYear", Collection::AcademicSessions, Some(Kind::SchoolYear)),
+                // The binding: "an org to which this course belongs", of any type.
+                ("org", Collection::Orgs, None),
+            ]
+        );
+        // An org's parent and a session's parent are any org and any session.
+        let term = Record::from_json(
+            Collection::AcademicSessions,
+            r#"{"sourcedId":"t","status":"active","dateLastModified":"2024-01-01T00:00:00.000Z","title":"T","startDate":"2024-08-01","endDate":"2025-01-30","type":"term","parent":{"href":"/x","sourcedId":"y","type":"academicSession"},"schoolYear":"2025"}"#,
+        )
+        .unwrap();
+        assert_eq!(kinds_of(&term), [("parent", Collection::AcademicSessions, None)]);
     }
 }

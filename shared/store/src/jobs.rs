@@ -72,9 +72,17 @@ pub struct Job {
     /// All errors found.
     #[serde(default)]
     pub error_count: u64,
+    /// All errors found, by code (`unknown_reference`, `too_long`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub error_counts: BTreeMap<String, u64>,
     /// The first errors, as `file:line column: reason` lines.
     #[serde(default)]
     pub errors: Vec<String>,
+    /// Runs of the job that started. A delivery that finds the job still running knows the
+    /// run before it stopped without finishing (its worker died, or a failure left it for
+    /// redelivery); past a few, the job is failed instead of tried again.
+    #[serde(default)]
+    pub attempts: u32,
     /// Where the full JSON report is in the upload bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_key: Option<String>,
@@ -82,6 +90,33 @@ pub struct Job {
 
 /// Errors a job item keeps; the S3 report has them all.
 pub const JOB_ERRORS_KEPT: usize = 100;
+
+/// Warnings a job item keeps; the S3 report has them all.
+pub const JOB_WARNINGS_KEPT: usize = 50;
+
+/// The most bytes of one error or warning line a job item keeps (cut at a character): with
+/// [`JOB_ERRORS_KEPT`] and [`JOB_WARNINGS_KEPT`], a job item stays under 200 KB whatever the
+/// upload held, half of what a DynamoDB item may (a job that cannot be saved would stay
+/// "running" for ever).
+pub const JOB_LINE_BYTES: usize = 1000;
+
+impl Job {
+    /// Keeps the head of a report in the job: the first [`JOB_ERRORS_KEPT`] errors and
+    /// [`JOB_WARNINGS_KEPT`] warnings, each cut to [`JOB_LINE_BYTES`].
+    pub fn keep_lines(&mut self, errors: impl IntoIterator<Item = String>, warnings: impl IntoIterator<Item = String>) {
+        self.errors = errors.into_iter().take(JOB_ERRORS_KEPT).map(cut_line).collect();
+        self.warnings = warnings.into_iter().take(JOB_WARNINGS_KEPT).map(cut_line).collect();
+    }
+}
+
+fn cut_line(mut line: String) -> String {
+    if line.len() > JOB_LINE_BYTES {
+        let end = (0..=JOB_LINE_BYTES - '…'.len_utf8()).rev().find(|i| line.is_char_boundary(*i)).unwrap_or(0);
+        line.truncate(end);
+        line.push('…');
+    }
+    line
+}
 
 impl Store {
     /// Saves a job (create or update).
@@ -168,4 +203,38 @@ impl Store {
 
 fn job_from(item: &crate::batch::Item) -> Result<Job, StoreError> {
     crate::records::from_json_body(item, "a job")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_of_the_worst_report_still_fits_an_item() {
+        let huge = "\u{1F600}".repeat(600_000);
+        let mut job = Job {
+            id: "0".repeat(32),
+            tenant: TenantId::parse("t").unwrap(),
+            bucket: "b".into(),
+            key: "k".repeat(1024),
+            state: JobState::Rejected,
+            started: Timestamp::now(),
+            finished: Some(Timestamp::now()),
+            files: (0..22).map(|i| (format!("file{i}.csv"), FileCounts::default())).collect(),
+            items_written: 0,
+            warnings: Vec::new(),
+            error_count: u64::MAX,
+            error_counts: (0..40).map(|i| (format!("code_{i}"), u64::MAX)).collect(),
+            errors: Vec::new(),
+            attempts: 3,
+            report_key: Some("k".repeat(1100)),
+        };
+        job.keep_lines(std::iter::repeat_n(huge.clone(), 5000), std::iter::repeat_n(huge, 5000));
+        assert_eq!((job.errors.len(), job.warnings.len()), (JOB_ERRORS_KEPT, JOB_WARNINGS_KEPT));
+        let item = serde_json::to_string(&job).unwrap();
+        assert!(item.len() < 200 * 1024, "{} bytes", item.len());
+        assert!(job.errors[0].ends_with('…') && job.errors.iter().all(|e| e.len() <= JOB_LINE_BYTES));
+        let back: Job = serde_json::from_str(&item).unwrap();
+        assert_eq!(back, job);
+    }
 }

@@ -73,7 +73,7 @@ pub mod writes;
 
 pub use clients::OAuthClient;
 pub use failures::{Counted, Failures};
-pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT};
+pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT, JOB_LINE_BYTES, JOB_WARNINGS_KEPT};
 pub use listing::{Cursor, Listing, Page};
 pub use records::{Digest, Prior, RecordWrite, StoredRecord, Wrote};
 pub use signing::PublishedKeys;

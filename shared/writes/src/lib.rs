@@ -334,25 +334,30 @@ fn typed(collection: Collection, value: Value) -> Result<Record, (String, String
     })
 }
 
-/// Checks that every record the `records` refer to exists (and was not deleted); returns the
-/// ones read.
+/// Checks that every record the `records` refer to exists (and was not deleted) and is of the
+/// kind the reference requires ([`oneroster_model::Kind`]: a line item's school is an org of
+/// type `school`); returns the ones read.
 async fn check_references(
     store: &Store,
     tenant: &Tenant,
     records: &[&Record],
     at: &str,
 ) -> Result<Referenced, WriteError> {
-    let names = records.iter().flat_map(|record| record.references()).map(|(_, c, id)| (c, id.to_string()));
+    let names = records.iter().flat_map(|record| record.references()).map(|r| (r.collection, r.id.to_string()));
     let found = store.get_named(tenant, names).await?;
     for (i, record) in records.iter().enumerate() {
-        for (field, collection, id) in record.references() {
-            if !found.contains_key(&(collection, id.to_string())) {
-                let at = if records.len() > 1 { format!("{at}[{i}]") } else { at.to_owned() };
+        for reference in record.references() {
+            let at = if records.len() > 1 { format!("{at}[{i}]") } else { at.to_owned() };
+            let field = format!("{at}.{}", reference.field);
+            let Some(referenced) = found.get(&(reference.collection, reference.id.to_string())) else {
                 return Err(WriteError::UnknownReference {
-                    field: format!("{at}.{field}"),
-                    what: collection.ref_type(),
-                    id: id.to_string(),
+                    field,
+                    what: reference.collection.ref_type(),
+                    id: reference.id.to_string(),
                 });
+            };
+            if let Some(kind) = reference.kind.filter(|kind| !kind.admits(referenced)) {
+                return Err(WriteError::Invalid { field, reason: format!("'{}' is not {kind}", reference.id) });
             }
         }
     }

@@ -14,6 +14,8 @@
 //! 6. The API over that tenant (see [`api`]): latency, items read per item returned, and
 //!    requests/s of the local server under a loopback load.
 //! 7. The gradebook on a tenant of its own (see [`gradebook`]): result routes and result PUTs.
+//! 8. The zip bomb (see [`bomb`]), after 1 (and so with `--cpu-only` too): seconds to refuse it
+//!    and the peak RSS of a child process that only does that.
 
 /// The ingest Lambda's allocator (functions/ingest/src/main.rs), so that the figures are the
 /// Lambda's.
@@ -21,12 +23,13 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod api;
+mod bomb;
 mod gradebook;
 
 use clap::Parser;
 use district_gen::District;
 use e2e::{stack, stack_with, tenant};
-use oneroster_csv::{read_rows, validate, FileKind, Package, Report, Row};
+use oneroster_csv::{read_rows, validate, FileKind, Limits, Package, Report, Row};
 use oneroster_model::Timestamp;
 use oneroster_store::{JobState, RecordWrite};
 use std::time::{Duration, Instant};
@@ -43,9 +46,12 @@ struct Args {
     /// Only the CPU-side figure (1).
     #[arg(long)]
     cpu_only: bool,
-    /// Only the ingest figures (1 to 5), without the API and the gradebook.
+    /// Only the ingest figures (1 to 5, and 8), without the API and the gradebook.
     #[arg(long)]
     ingest_only: bool,
+    /// Only the zip bomb's figures (8), in this process.
+    #[arg(long)]
+    bomb_only: bool,
 }
 
 /// CPU-seconds this process has used, user and system (`/proc/self/stat`, in clock ticks of
@@ -56,16 +62,6 @@ fn cpu_seconds() -> f64 {
     let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
 }
 
 #[tokio::main]
@@ -80,6 +76,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     if args.gradebook_only {
         return gradebook::run(&stack().await).await;
+    }
+    if args.bomb_only {
+        return bomb::run();
     }
     let district = District::new(args.students);
     let file = tempfile::NamedTempFile::new()?;
@@ -97,7 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cpu_started = cpu_seconds();
     let now = Timestamp::now();
     let mut report = Report::default();
-    let mut package = Package::open(file.reopen()?, &mut report)?;
+    let mut package = Package::open(file.reopen()?, &Limits::default(), &mut report)?;
     validate(&mut package, now, &mut report)?;
     assert!(report.is_valid(), "generated package invalid: {:?}", report.errors.first());
     let mut body_bytes = 0usize;
@@ -119,6 +118,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rows.total() as f64 / cpu_time,
         body_bytes as f64 / 1048576.0
     );
+    bomb::in_child()?;
     if args.cpu_only {
         return Ok(());
     }
@@ -133,7 +133,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let e2e = started.elapsed();
     assert_eq!(first.state, JobState::Applied, "{:?}", first.errors);
     let e2e_rate = first.items_written as f64 / e2e.as_secs_f64();
-    let rss = peak_rss_mib();
+    let rss = e2e::peak_rss_mib();
     println!(
         "end-to-end: {} rows, {} items written in {:.1}s = {:.0} items/s ({:.0} rows/s)",
         rows.total(),
@@ -165,7 +165,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // as empty as the ingest found it (DynamoDB Local slows as it fills).
     local.store().delete_table().await?;
     let raw = stack().await;
-    let mut package = Package::open(file.reopen()?, &mut Report::default())?;
+    let mut package = Package::open(file.reopen()?, &Limits::default(), &mut Report::default())?;
     let mut written = 0u64;
     let mut writing = Duration::ZERO;
     for kind in FileKind::ALL {

@@ -1,0 +1,129 @@
+//! The ingest's settings: the caps on a package ([`Limits`]) and how many times a job is run
+//! before it is failed, each from an environment variable read once at start, with a
+//! documented default when the variable is not set.
+
+use oneroster_csv::Limits;
+
+/// Runs of a job before it is failed (see [`Settings::max_attempts`]).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// What the ingest is configured with beyond its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// The caps on one package.
+    pub limits: Limits,
+    /// How many runs of one job may start (each delivery that finds it unfinished starts one)
+    /// before the job is failed with a report saying so: a worker that dies on an upload
+    /// (out of memory, out of time) would otherwise take it up again until SQS gives up, with
+    /// the job left "running". Keep it below the queue's `maxReceiveCount`.
+    pub max_attempts: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { limits: Limits::default(), max_attempts: DEFAULT_MAX_ATTEMPTS }
+    }
+}
+
+/// A setting that is set but is not a positive whole number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} must be a positive whole number, not '{value}'")]
+pub struct SettingError {
+    /// The variable.
+    pub name: &'static str,
+    /// What it holds.
+    pub value: String,
+}
+
+impl Settings {
+    /// The variables, each with what it sets.
+    pub const VARIABLES: [&'static str; 6] = [
+        "INGEST_MAX_INFLATED_BYTES",
+        "INGEST_MAX_RATIO",
+        "INGEST_MAX_ENTRIES",
+        "INGEST_MAX_LINE_BYTES",
+        "INGEST_MAX_CELLS",
+        "INGEST_MAX_ATTEMPTS",
+    ];
+
+    /// The settings from `var` (the environment in the Lambda): each variable that is set
+    /// replaces its default.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
+        let number = |name: &'static str, default: u64| -> Result<u64, SettingError> {
+            match var(name) {
+                None => Ok(default),
+                Some(value) => match value.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(SettingError { name, value }),
+                },
+            }
+        };
+        let defaults = Settings::default();
+        let [inflated, ratio, entries, line, cells, attempts] = Self::VARIABLES;
+        let too_big = |name: &'static str, n: u64| SettingError { name, value: n.to_string() };
+        Ok(Self {
+            limits: Limits {
+                inflated_bytes: number(inflated, defaults.limits.inflated_bytes)?,
+                ratio: number(ratio, defaults.limits.ratio)?,
+                entries: number(entries, defaults.limits.entries)?,
+                line_bytes: number(line, defaults.limits.line_bytes)?,
+                cells: {
+                    let n = number(cells, defaults.limits.cells as u64)?;
+                    usize::try_from(n).map_err(|_| too_big(cells, n))?
+                },
+            },
+            max_attempts: {
+                let n = number(attempts, u64::from(defaults.max_attempts))?;
+                u32::try_from(n).map_err(|_| too_big(attempts, n))?
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Settings, SettingError> {
+        let vars: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_vars(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn unset_variables_keep_the_documented_defaults() {
+        let settings = from(&[]).unwrap();
+        assert_eq!(settings, Settings::default());
+        assert_eq!(
+            settings.limits,
+            Limits { inflated_bytes: 8 << 30, ratio: 200, entries: 100, line_bytes: 1 << 20, cells: 1000 }
+        );
+        assert_eq!(settings.max_attempts, 3);
+    }
+
+    #[test]
+    fn each_variable_sets_its_cap_and_a_bad_value_is_refused_by_name() {
+        let settings = from(&[
+            ("INGEST_MAX_INFLATED_BYTES", "1024"),
+            ("INGEST_MAX_RATIO", "50"),
+            ("INGEST_MAX_ENTRIES", "30"),
+            ("INGEST_MAX_LINE_BYTES", "4096"),
+            ("INGEST_MAX_CELLS", "64"),
+            ("INGEST_MAX_ATTEMPTS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(
+            settings,
+            Settings {
+                limits: Limits { inflated_bytes: 1024, ratio: 50, entries: 30, line_bytes: 4096, cells: 64 },
+                max_attempts: 5
+            }
+        );
+        for (name, value) in [("INGEST_MAX_RATIO", "0"), ("INGEST_MAX_CELLS", "many"), ("INGEST_MAX_ATTEMPTS", "-1")] {
+            let error = from(&[(name, value)]).unwrap_err();
+            assert_eq!(error.name, name);
+            assert!(error.to_string().contains(value), "{error}");
+        }
+        assert!(from(&[("INGEST_MAX_ATTEMPTS", "99999999999")]).is_err());
+    }
+}
