@@ -44,8 +44,8 @@ pub enum ApiError {
     /// A stored record could not be read back: 500.
     #[error("a stored record is not valid JSON: {0}")]
     Body(#[from] serde_json::Error),
-    /// A write was refused (400 not JSON, 422 invalid data, 404 unknown record, 429 contended)
-    /// or failed (500).
+    /// A write was refused (400 not JSON, 422 invalid data or a record too large, 404 unknown
+    /// record, 413 a set too large for one transaction, 429 contended) or failed (500).
     #[error(transparent)]
     Write(#[from] WriteError),
     /// The request body could not be read (over the size limit: 413).
@@ -66,9 +66,10 @@ impl ApiError {
             ApiError::RequestBody(_, status) => (*status, "invaliddata"),
             ApiError::Write(error) => match error {
                 WriteError::NotJson(_) => (StatusCode::BAD_REQUEST, "invaliddata"),
-                WriteError::Invalid { .. } | WriteError::UnknownReference { .. } => {
+                WriteError::Invalid { .. } | WriteError::UnknownReference { .. } | WriteError::TooLarge { .. } => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invaliddata")
                 }
+                WriteError::SetTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "invaliddata"),
                 WriteError::NotFound { .. } => (StatusCode::NOT_FOUND, "unknownobject"),
                 WriteError::Contended => (StatusCode::TOO_MANY_REQUESTS, "server_busy"),
                 WriteError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
