@@ -7,6 +7,7 @@ mod auth;
 mod aws_contract;
 mod classroom;
 mod gradebook;
+mod hostile_api;
 mod infra;
 mod ingest;
 mod interop;
