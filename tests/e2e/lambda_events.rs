@@ -15,41 +15,41 @@ use oneroster_store::JobState;
 use serde_json::{json, Value};
 use std::io::Read;
 
-const FIXTURE: &str = include_str!("events/http-api-v2-request.json");
+pub(crate) const FIXTURE: &str = include_str!("events/http-api-v2-request.json");
 
 /// Lambda's limit on a synchronous answer, the whole event.
 const LAMBDA_ANSWER_LIMIT: usize = 6_291_456;
 
-const ROSTERING: &str = "/ims/oneroster/rostering/v1p2";
-const GRADEBOOK: &str = "/ims/oneroster/gradebook/v1p2";
-const RESOURCES: &str = "/ims/oneroster/resources/v1p2";
-const SHARED: &str = "/ims/oneroster/v1p2";
+pub(crate) const ROSTERING: &str = "/ims/oneroster/rostering/v1p2";
+pub(crate) const GRADEBOOK: &str = "/ims/oneroster/gradebook/v1p2";
+pub(crate) const RESOURCES: &str = "/ims/oneroster/resources/v1p2";
+pub(crate) const SHARED: &str = "/ims/oneroster/v1p2";
 
 /// A request as a client sends it.
-struct Call<'a> {
-    method: &'a str,
+pub(crate) struct Call<'a> {
+    pub(crate) method: &'a str,
     /// The route's key in the template (`ANY {base}/{proxy+}`, `POST /oauth/token`).
-    route: String,
+    pub(crate) route: String,
     /// Path and query as the client writes them.
-    target: &'a str,
-    token: Option<&'a str>,
+    pub(crate) target: &'a str,
+    pub(crate) token: Option<&'a str>,
     /// Body, its content type, and whether API Gateway base64-encodes it.
-    body: Option<(Vec<u8>, &'a str, bool)>,
-    accept_gzip: bool,
+    pub(crate) body: Option<(Vec<u8>, &'a str, bool)>,
+    pub(crate) accept_gzip: bool,
 }
 
 impl<'a> Call<'a> {
-    fn new(method: &'a str, base: &str, target: &'a str, token: Option<&'a str>) -> Self {
+    pub(crate) fn new(method: &'a str, base: &str, target: &'a str, token: Option<&'a str>) -> Self {
         Self { method, route: format!("ANY {base}/{{proxy+}}"), target, token, body: None, accept_gzip: false }
     }
 
-    fn json(mut self, body: &Value, base64: bool) -> Self {
+    pub(crate) fn json(mut self, body: &Value, base64: bool) -> Self {
         self.body = Some((body.to_string().into_bytes(), "application/json", base64));
         self
     }
 
     /// The event API Gateway hands the function.
-    fn event(&self) -> Value {
+    pub(crate) fn event(&self) -> Value {
         use base64::Engine;
         let mut event: Value = serde_json::from_str(FIXTURE).expect("the fixture is JSON");
         let (path, query) = self.target.split_once('?').unwrap_or((self.target, ""));
@@ -97,25 +97,25 @@ impl<'a> Call<'a> {
 }
 
 /// The function's answer event, and its body decoded (base64, gzip) and parsed.
-struct Answer {
-    event: Value,
-    status: u16,
-    body: Value,
+pub(crate) struct Answer {
+    pub(crate) event: Value,
+    pub(crate) status: u16,
+    pub(crate) body: Value,
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.event["headers"][name].as_str()
     }
 }
 
 /// Runs `router` as its Lambda does on `call`'s event.
-async fn invoke(router: axum::Router, call: &Call<'_>) -> Answer {
+pub(crate) async fn invoke(router: axum::Router, call: &Call<'_>) -> Answer {
     invoke_event(router, call.event()).await
 }
 
 /// Runs `router` as its Lambda does on `event`.
-async fn invoke_event(router: axum::Router, event: Value) -> Answer {
+pub(crate) async fn invoke_event(router: axum::Router, event: Value) -> Answer {
     use base64::Engine;
     use tower::ServiceExt;
     let request: lambda_http::request::LambdaRequest =
@@ -139,30 +139,30 @@ async fn invoke_event(router: axum::Router, event: Value) -> Answer {
 }
 
 /// The functions' routers, as each Lambda builds its own.
-struct Functions {
-    stack: LocalStack,
+pub(crate) struct Functions {
+    pub(crate) stack: LocalStack,
 }
 
 impl Functions {
-    fn auth(&self) -> axum::Router {
+    pub(crate) fn auth(&self) -> axum::Router {
         auth::router(self.stack.store().clone(), self.stack.issuer.clone(), None)
     }
-    fn rostering(&self) -> axum::Router {
+    pub(crate) fn rostering(&self) -> axum::Router {
         rostering::router(self.stack.store().clone(), self.stack.gate())
     }
-    fn gradebook(&self) -> axum::Router {
+    pub(crate) fn gradebook(&self) -> axum::Router {
         gradebook::router(self.stack.store().clone(), self.stack.gate())
     }
-    fn resources(&self) -> axum::Router {
+    pub(crate) fn resources(&self) -> axum::Router {
         resources::router(self.stack.store().clone(), self.stack.gate())
     }
-    fn shared_base(&self) -> axum::Router {
+    pub(crate) fn shared_base(&self) -> axum::Router {
         v1p2::router(self.stack.store().clone(), self.stack.gate())
     }
 }
 
 /// The GUID district loaded, and a token from the auth function's own event.
-async fn district(name: &str) -> (Functions, String) {
+pub(crate) async fn district(name: &str) -> (Functions, String) {
     let stack = stack().await;
     let district = tenant(name);
     let job = ingest(&stack, &district, "bulk.zip", guid_district::zip()).await;

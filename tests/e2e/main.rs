@@ -8,6 +8,7 @@ mod aws_contract;
 mod classroom;
 mod faults;
 mod gradebook;
+mod hostile_api;
 mod hostile_auth;
 mod hostile_uploads;
 mod infra;

@@ -39,6 +39,7 @@ pub async fn stack_with(client_recheck: Duration) -> LocalStack {
     config.queue = unique("q");
     config.keys_file = None;
     config.client_recheck = client_recheck;
+    config.public_url = format!("http://{HOST}");
     let stack = LocalStack::setup(config).await.expect("the local stack is up (make test starts it)");
     // S3 sends a test event when notifications are configured; take it off the queue.
     stack.deliver(Duration::from_secs(1)).await.expect("the queue answers");
@@ -123,7 +124,8 @@ pub struct Reply {
     pub raw: axum::body::Bytes,
 }
 
-/// The host the tests call the API on; `href`s and `Link`s are absolute on it.
+/// The host the tests call the API on, and the local stack's public URL (`http://api.test`):
+/// `href`s and `Link`s are absolute on it.
 pub const HOST: &str = "api.test";
 
 impl Api {
@@ -719,5 +721,66 @@ pub mod hostile {
         let mut entry = bomb_entry(inflated);
         entry.size = 1000;
         zip(&[entry])
+    }
+}
+
+impl Api {
+    /// [`Api::get`] sending `host` as the `Host` header instead of [`HOST`], and `headers`, as a
+    /// client forging them would (`X-Forwarded-Proto`, …).
+    pub async fn get_forged(&self, target: &str, host: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = axum::http::Request::get(target).header("host", host);
+        if let Some(token) = &self.bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(axum::body::Body::empty()).expect("a valid request")).await
+    }
+
+    /// A request of any method with `body` as it is (any size, any bytes), as a hostile client
+    /// sends it.
+    pub async fn send_bytes(&self, method: &str, target: &str, body: Vec<u8>) -> Reply {
+        let mut request = axum::http::Request::builder()
+            .method(method)
+            .uri(target)
+            .header("host", HOST)
+            .header("content-type", "application/json");
+        if let Some(token) = &self.bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.send(request.body(axum::body::Body::from(body)).expect("a valid request")).await
+    }
+}
+
+/// Text an error body must never carry: what the store, the AWS SDK or Rust would say of a
+/// failure inside (an answer says what the client did wrong, or nothing).
+pub const INTERNAL_TEXT: [&str; 10] = [
+    "DynamoDB",
+    "dynamodb",
+    "ValidationException",
+    "dispatch failure",
+    "service error",
+    "SdkError",
+    "unhandled",
+    "malformed",
+    "panicked",
+    "Corrupt",
+];
+
+/// Checks that `reply` is a refusal with `status` as OneRoster shapes one: a JSON
+/// `imsx_StatusInfo` (failure, a codeMinor, a description) with no store or SDK text in it, and
+/// no header longer than 24 KB.
+pub fn assert_refused(reply: &Reply, status: u16, what: &str) {
+    assert_eq!(reply.status, status, "{what}: {}", String::from_utf8_lossy(&reply.raw[..reply.raw.len().min(400)]));
+    assert_eq!(reply.body["imsx_codeMajor"], "failure", "{what}: {}", reply.body);
+    assert!(!reply.code_minor().is_empty(), "{what}: {}", reply.body);
+    let description = reply.body["imsx_description"].as_str().unwrap_or_default();
+    assert!(!description.is_empty() && description.len() < 1000, "{what}: {description}");
+    for text in INTERNAL_TEXT {
+        assert!(!reply.raw.windows(text.len()).any(|w| w == text.as_bytes()), "{what}: '{text}' in {description}");
+    }
+    for (name, value) in &reply.headers {
+        assert!(value.len() < 24_000, "{what}: header {name} is {} bytes", value.len());
     }
 }

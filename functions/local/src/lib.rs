@@ -7,6 +7,7 @@ use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
 use ingest::{Ingest, Outcome};
 use oneroster_auth::{Issuer, KeyRing, Verifier};
+use oneroster_http::serving::Serving;
 use oneroster_http::Gate;
 use oneroster_model::TenantId;
 use oneroster_store::{Job, Store};
@@ -34,11 +35,15 @@ pub struct LocalConfig {
     pub keys_file: Option<PathBuf>,
     /// How long the API trusts a client's enabled flag before reading it again.
     pub client_recheck: Duration,
+    /// The API's URL as its answers name it (`Link`, `href`s): the listen address, never a
+    /// header the client sent.
+    pub public_url: String,
 }
 
 impl LocalConfig {
     /// From `DYNAMODB_ENDPOINT`, `S3_ENDPOINT`, `TABLE_NAME`, `UPLOAD_BUCKET`, `INGEST_QUEUE`,
-    /// `SIGNING_KEYS_FILE`, with the local defaults.
+    /// `SIGNING_KEYS_FILE`, with the local defaults (the API at `http://127.0.0.1:8080`, which
+    /// `local-server serve` sets to its listen address).
     pub fn from_env() -> Self {
         let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
         Self {
@@ -49,6 +54,7 @@ impl LocalConfig {
             queue: var("INGEST_QUEUE", "oneroster-ingest"),
             keys_file: Some(PathBuf::from(var("SIGNING_KEYS_FILE", ".local/signing-keys.json"))),
             client_recheck: Duration::from_secs(60),
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -230,15 +236,21 @@ impl LocalStack {
     }
 
     /// Every function's router on one: the token endpoint and JWKS, the services, and the
-    /// shared base that carries them all.
+    /// shared base that carries them all; links name [`LocalConfig::public_url`].
     pub fn api(&self) -> axum::Router {
+        self.api_serving(Serving::at(&self.config.public_url))
+    }
+
+    /// [`LocalStack::api`], served as `serving` says (another read budget, for a test).
+    pub fn api_serving(&self, serving: Serving) -> axum::Router {
         let gate = self.gate();
-        auth::router(self.store().clone(), self.issuer.clone(), None)
+        let api = auth::router(self.store().clone(), self.issuer.clone(), None)
             .merge(rostering::router(self.store().clone(), gate.clone()))
             .merge(resources::router(self.store().clone(), gate.clone()))
             .merge(gradebook::router(self.store().clone(), gate.clone()))
             .merge(v1p2::router(self.store().clone(), gate))
-            .fallback(oneroster_http::service::no_route)
+            .fallback(oneroster_http::service::no_route);
+        serving.serve(api)
     }
 
     /// Polls the queue for ever, ingesting every upload (the local stand-in for the SQS trigger).

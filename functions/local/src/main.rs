@@ -20,6 +20,9 @@ enum Command {
         /// Where the API listens.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// The API's URL as its links name it (default: `http://` and the listen address).
+        #[arg(long)]
+        public_url: Option<String>,
     },
 }
 
@@ -28,9 +31,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let stack = LocalStack::setup(LocalConfig::from_env()).await?;
-    match Args::parse().command {
-        Command::Serve { listen } => {
+    let args = Args::parse();
+    let mut config = LocalConfig::from_env();
+    let Command::Serve { listen, public_url } = &args.command;
+    config.public_url = public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
+    let stack = LocalStack::setup(config).await?;
+    match args.command {
+        Command::Serve { listen, .. } => {
             let api = stack.api();
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             println!(

@@ -1,7 +1,8 @@
 //! An operation as the handlers serve it: read once from the OpenAPI file, so the envelope
 //! key (`users`, `user`) and the fields a query may name are the contract's, not retyped.
 
-use oneroster_openapi::{Envelope, FieldCatalog, Service};
+use oneroster_openapi::{Envelope, Service};
+use oneroster_query::RecordFields;
 
 /// A read operation of a service.
 #[derive(Debug, Clone)]
@@ -10,8 +11,8 @@ pub struct Endpoint {
     pub operation_id: String,
     /// The success body's shape.
     pub envelope: Envelope,
-    /// The fields of its records.
-    pub catalog: FieldCatalog,
+    /// The fields of its records (what `filter`, `sort` and `fields` may name).
+    pub fields: RecordFields,
     /// The scopes of which any one grants it.
     pub scopes: Vec<String>,
 }
@@ -22,9 +23,8 @@ impl Endpoint {
     pub fn new(service: Service, operation_id: &str) -> Self {
         let operation = service.operation(operation_id).unwrap_or_else(|| panic!("no operation {operation_id}"));
         let envelope = operation.envelope.clone().unwrap_or_else(|| panic!("{operation_id} returns no records"));
-        let catalog = service
-            .fields(&envelope.item_schema)
+        let fields = RecordFields::of(service, &envelope.item_schema)
             .unwrap_or_else(|| panic!("no schema {} for {operation_id}", envelope.item_schema));
-        Self { operation_id: operation_id.to_owned(), envelope, catalog, scopes: operation.scopes.clone() }
+        Self { operation_id: operation_id.to_owned(), envelope, fields, scopes: operation.scopes.clone() }
     }
 }

@@ -3,7 +3,7 @@
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use oneroster_query::QueryError;
+use oneroster_query::{shown, QueryError};
 use oneroster_store::StoreError;
 use oneroster_writes::WriteError;
 
@@ -27,11 +27,20 @@ pub enum ApiError {
     /// The token holds none of the operation's scopes: 403.
     #[error("the token holds none of the scopes this operation requires")]
     Forbidden,
+    /// A path's id cannot be a sourcedId (past the GUID rule, which bounds its length too), so
+    /// no record has it: 404, before any read.
+    #[error("'{}' cannot be a sourcedId ({reason}), so no record has it", shown(id))]
+    BadId {
+        /// The id as the path gave it.
+        id: String,
+        /// Why it cannot be one.
+        reason: String,
+    },
     /// The path is not one of the service's: 404.
-    #[error("no such endpoint: {0}")]
+    #[error("no such endpoint: {}", shown(.0))]
     NoRoute(String),
     /// The path is a route, but not for this method: 405 (with `Allow`).
-    #[error("{method} is not an operation of this path; it answers {allowed}")]
+    #[error("{} is not an operation of this path; it answers {allowed}", shown(method))]
     MethodNotAllowed {
         /// The method asked for.
         method: String,
@@ -44,13 +53,27 @@ pub enum ApiError {
     /// A stored record could not be read back: 500.
     #[error("a stored record is not valid JSON: {0}")]
     Body(#[from] serde_json::Error),
-    /// A write was refused (400 not JSON, 422 invalid data, 404 unknown record, 429 contended)
-    /// or failed (500).
+    /// A write was refused (400 not JSON, 422 invalid data or a record too large, 404 unknown
+    /// record, 413 a set too large for one transaction, 429 contended) or failed (500).
     #[error(transparent)]
     Write(#[from] WriteError),
-    /// The request body could not be read (over the size limit: 413).
+    /// The request body could not be read.
     #[error("the request body could not be read: {0}")]
     RequestBody(String, StatusCode),
+    /// The request body is larger than a write takes: 413.
+    #[error("the request body is larger than {limit} bytes, the most a write takes")]
+    BodyTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// A read did not finish within the deployment's budget (it reads a whole listing that is
+    /// too large for the time a request has): 503, instead of a timeout with no body.
+    #[error(
+        "the query did not finish within {}: a filter or sort the store cannot page reads the whole listing; \
+         narrow it (dateLastModified>'…', status='active', a nested route) or leave out the sort",
+        seconds(*.0)
+    )]
+    OverBudget(std::time::Duration),
 }
 
 impl ApiError {
@@ -58,22 +81,36 @@ impl ApiError {
     pub fn status(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Query(error) => (StatusCode::BAD_REQUEST, error.code_minor()),
-            ApiError::NotFound { .. } | ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "unknownobject"),
+            ApiError::NotFound { .. } | ApiError::BadId { .. } | ApiError::NoRoute(_) => {
+                (StatusCode::NOT_FOUND, "unknownobject")
+            }
             ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "unknownobject"),
             ApiError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorisedrequest"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Store(_) | ApiError::Body(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
             ApiError::RequestBody(_, status) => (*status, "invaliddata"),
+            ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "invaliddata"),
+            ApiError::OverBudget(_) => (StatusCode::SERVICE_UNAVAILABLE, "server_busy"),
             ApiError::Write(error) => match error {
                 WriteError::NotJson(_) => (StatusCode::BAD_REQUEST, "invaliddata"),
-                WriteError::Invalid { .. } | WriteError::UnknownReference { .. } => {
+                WriteError::Invalid { .. } | WriteError::UnknownReference { .. } | WriteError::TooLarge { .. } => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invaliddata")
                 }
+                WriteError::SetTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "invaliddata"),
                 WriteError::NotFound { .. } => (StatusCode::NOT_FOUND, "unknownobject"),
                 WriteError::Contended => (StatusCode::TOO_MANY_REQUESTS, "server_busy"),
                 WriteError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
             },
         }
+    }
+}
+
+/// A budget as a message says it: `20 s`, or `0.001 s`.
+fn seconds(budget: std::time::Duration) -> String {
+    if budget.subsec_nanos() == 0 {
+        format!("{} s", budget.as_secs())
+    } else {
+        format!("{} s", budget.as_secs_f64())
     }
 }
 
@@ -92,7 +129,10 @@ pub fn status_info(code_minor: &str, description: &str) -> serde_json::Value {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code_minor) = self.status();
-        let description = if status.is_server_error() {
+        let description = if matches!(self, ApiError::OverBudget(_)) {
+            tracing::warn!(error = %self, "read over budget");
+            self.to_string()
+        } else if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
             "the server could not complete the request".to_owned()
         } else {

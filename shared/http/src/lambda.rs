@@ -1,5 +1,6 @@
 //! Running a service's router as a Lambda function behind API Gateway.
 
+use crate::serving::Serving;
 use crate::Gate;
 use axum::response::Response;
 use axum::Router;
@@ -34,13 +35,16 @@ pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
 /// How long the [`Gate`] trusts that a client it checked is still enabled.
 const CLIENT_RECHECK: Duration = Duration::from_secs(60);
 
-/// Runs a service's router in Lambda: JSON logs, then the router that `service` builds over the
-/// table `TABLE_NAME`, behind a [`Gate`] that verifies tokens of `ISSUER` against the public
-/// keys published in the table (see [`Gate::with_published_keys`]).
+/// Runs a service's router in Lambda: JSON logs, then the router that `service` builds over the table
+/// `TABLE_NAME`, behind a [`Gate`] that verifies tokens of `ISSUER` against the public keys
+/// published in the table (see [`Gate::with_published_keys`]), its links naming the API's
+/// custom domain `API_DOMAIN_NAME`, else the domain API Gateway says the request came to
+/// ([`Serving::from_env`]). A bad configuration stops the function at start.
 pub async fn run_service(service: fn(Store, Arc<Gate>) -> Router) -> Result<(), lambda_http::Error> {
     init_json_logs();
+    let serving = Serving::from_env()?;
     let aws = aws_config::load_from_env().await;
     let store = Store::connect(&aws, None, std::env::var("TABLE_NAME")?);
     let gate = Gate::with_published_keys(store.clone(), &std::env::var("ISSUER")?, CLIENT_RECHECK).await?;
-    run(service(store, Arc::new(gate))).await
+    run(serving.serve(service(store, Arc::new(gate)))).await
 }

@@ -7,7 +7,10 @@
 //!   query semantics, `X-Total-Count` and `Link`;
 //! - [`Caller`]: the verified token of a request, its only source of a tenant, which no
 //!   handler can do without, checked by the [`Gate`] (and its scopes by the handler);
-//! - [`service`]: a service as a table of routes, checked against the OpenAPI file;
+//! - [`service`]: a service as a table of routes, checked against the OpenAPI file, and the
+//!   checks of every request's input before anything is read;
+//! - [`serving`]: how a deployment serves: the base URL its links name (never a header the
+//!   client sent) and how long a read may take;
 //! - [`paths`]: matching a path to its route by the route's fixed words (ids may hold `/`);
 //! - [`trace`]: a span per request carrying its id and tenant, never its payload;
 //! - [`lambda`]: running a router in Lambda with JSON logs;
@@ -21,6 +24,7 @@ pub mod pace;
 pub mod paths;
 pub mod respond;
 pub mod service;
+pub mod serving;
 pub mod trace;
 
 pub use caller::{authenticate, Caller, Gate, GateError};

@@ -13,6 +13,13 @@
 //!   only slower for big listings; an `AND` chain holding `dateLastModified>` scans only the
 //!   records changed since then.
 //!
+//! # Memory and time
+//! A scan streams: it filters each store page as it arrives and keeps only the answer's page
+//! and a count. A sort keeps only the first `offset + limit` places ([`Window`]: each record's
+//! sort value and sourcedId), then reads the page's records again by sourcedId; so `offset` is
+//! bounded with `sort` ([`oneroster_query::MAX_SORTED_OFFSET`]). A read that does not finish
+//! within the deployment's budget is answered 503 (see [`crate::serving::READ_BUDGET`]).
+//!
 //! # Page size
 //! A page never makes a body that the Lambda response could not carry: records are added while
 //! the body, counted as the response event carries it (JSON-escaped), stays within
@@ -27,7 +34,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use oneroster_model::{lookup_key, Collection, Relation, Status, Timestamp, View};
 use oneroster_query::{
-    compare_records, link_header, project, Join, ListParams, Op, PageLinks, Predicate, QueryError, Selection,
+    link_header, project, Join, ListParams, Op, PageLinks, Predicate, QueryError, Selection, Window,
 };
 use oneroster_store::{Cursor, Listing, Store, StoredRecord, Tenant};
 use serde_json::Value;
@@ -41,12 +48,12 @@ const SCAN_PAGE: usize = 1000;
 /// event, headers and `Link` included, so this leaves them room.
 pub const MAX_BODY_BYTES: usize = 5_800_000;
 
-/// The URL a request came in on, for the `Link` header and absolute `href`s: scheme and host
-/// as the caller used them (`X-Forwarded-Proto` behind API Gateway), the full path (also
-/// under nested routers).
+/// The URL a request came in on, for the `Link` header and absolute `href`s: the deployment's
+/// base URL ([`crate::serving`]; never a header the client sent) and the full path (also under
+/// nested routers).
 #[derive(Debug, Clone)]
 pub struct RequestUrl {
-    /// Scheme and host (`https://api.example.org`), when the request names its host.
+    /// Scheme and host (`https://api.example.org`), when the deployment has one.
     pub origin: Option<String>,
     /// Origin and path.
     pub url: String,
@@ -59,8 +66,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestUrl {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let uri = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |original| &original.0);
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let origin = header("host").map(|host| format!("{}://{host}", header("x-forwarded-proto").unwrap_or("http")));
+        let origin = crate::serving::origin(&parts.extensions);
         let url = format!("{}{}", origin.as_deref().unwrap_or_default(), uri.path());
         Ok(Self { origin, url, query: uri.query().map(str::to_owned) })
     }
@@ -133,7 +139,7 @@ fn plan(request: &ListRequest, params: &ListParams) -> Plan {
     let listing = request.listing.clone();
     let scan = Plan::Scan(listing.clone(), request.only_view);
     let Some(filter) = &params.filter else {
-        return if request.only_view.is_some() || params.sort.is_some() { scan } else { Plan::Paged(listing) };
+        return if request.only_view.is_some() || params.order.is_some() { scan } else { Plan::Paged(listing) };
     };
     if filter.join != Join::And && filter.predicates.len() > 1 {
         return scan;
@@ -151,7 +157,7 @@ fn plan(request: &ListRequest, params: &ListParams) -> Plan {
     let times: Vec<Listing> = filter.predicates.iter().filter_map(|p| modified_since(collection, p)).collect();
     let actives = filter.predicates.iter().filter(|p| is_active_status(p)).count();
     let active = actives > 0;
-    let understood = params.sort.is_none() && times.len() <= 1 && times.len() + actives == filter.predicates.len();
+    let understood = params.order.is_none() && times.len() <= 1 && times.len() + actives == filter.predicates.len();
     match (times.into_iter().next(), view) {
         // What the store pages by itself: `dateLastModified>` on a collection, `status='active'`
         // on a collection or view, and the two together on a collection.
@@ -163,18 +169,19 @@ fn plan(request: &ListRequest, params: &ListParams) -> Plan {
     }
 }
 
-/// Answers a list request (`GET /users`, `GET /classes/{id}/students`, …).
+/// Answers a list request (`GET /users`, `GET /classes/{id}/students`, …) with its parsed
+/// parameters.
 pub async fn list(
     store: &Store,
     tenant: &Tenant,
     endpoint: &Endpoint,
     request: ListRequest,
+    params: &ListParams,
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
-    let params = ListParams::parse(url.query.as_deref(), &endpoint.catalog)?;
-    let (records, total, next_cursor) = match plan(&request, &params) {
+    let (records, total, next_cursor) = match plan(&request, params) {
         Plan::Paged(listing) => {
-            let (records, total, next) = paged(store, tenant, &listing, &params).await?;
+            let (records, total, next) = paged(store, tenant, &listing, params).await?;
             let mut json = records_json(&records, &params.selection, url)?;
             // Cut short: resume right after the last record sent.
             let next = if fit_body(&mut json) {
@@ -185,18 +192,15 @@ pub async fn list(
             (json, total, next)
         }
         Plan::Scan(listing, view) => {
-            let values = scan(store, tenant, &listing, view, &params).await?;
-            let total = values.len() as u64;
-            let offset = usize::try_from(params.offset).unwrap_or(usize::MAX);
-            let page: Vec<Value> = values.into_iter().skip(offset).take(params.limit).collect();
-            let mut json = values_json(page, &params.selection, url);
+            let (page, total) = scan(store, tenant, &listing, view, params).await?;
+            let mut json = records_json(&page, &params.selection, url)?;
             fit_body(&mut json);
             (json, total, None)
         }
     };
     let links = link_header(&PageLinks {
         url: &url.url,
-        pairs: &params.pairs,
+        echo: &params.echo,
         offset: params.offset,
         limit: params.limit,
         returned: records.len(),
@@ -238,13 +242,24 @@ fn encode_cursor(total: u64, cursor: &Cursor) -> String {
     format!("{total}~{}", cursor.encode())
 }
 
-fn decode_cursor(text: &str) -> Result<(u64, Cursor), QueryError> {
-    text.split_once('~').and_then(|(total, cursor)| Some((total.parse().ok()?, Cursor::decode(cursor)?))).ok_or_else(
-        || QueryError::Parameter {
+/// Refuses a `cursor` that is not one this service issued for the listing the request reads
+/// (as planned: a time filter lists from its index): checked before anything is read.
+pub fn check_cursor(request: &ListRequest, params: &ListParams) -> Result<(), ApiError> {
+    let Some(text) = &params.cursor else { return Ok(()) };
+    let (Plan::Paged(listing) | Plan::Scan(listing, _)) = plan(request, params);
+    decode_cursor(text, &listing)?;
+    Ok(())
+}
+
+/// Reads a `cursor` back, if it is one `listing` can resume from (a client may send anything).
+fn decode_cursor(text: &str, listing: &Listing) -> Result<(u64, Cursor), QueryError> {
+    text.split_once('~')
+        .and_then(|(total, cursor)| Some((total.parse().ok()?, Cursor::decode(cursor)?)))
+        .filter(|(_, cursor)| listing.admits(cursor))
+        .ok_or_else(|| QueryError::Parameter {
             name: "cursor",
-            reason: "it is not one this service issued (take it from a Link header)".into(),
-        },
-    )
+            reason: "it is not one this service issued for this listing (take it from a Link header)".into(),
+        })
 }
 
 /// One page from the store. The total is counted only when nobody knows it yet: not when the
@@ -261,7 +276,8 @@ async fn paged(
             None => Ok((Vec::new(), None)),
         }
     };
-    let ((records, next), total) = match params.cursor.as_deref().map(decode_cursor).transpose()? {
+    let cursor = params.cursor.as_deref().map(|text| decode_cursor(text, listing)).transpose()?;
+    let ((records, next), total) = match cursor {
         Some((total, cursor)) => (page_from(Some(cursor)).await?, total),
         None if params.offset == 0 => {
             let (records, next) = page_from(Some(Cursor::start())).await?;
@@ -280,32 +296,80 @@ async fn paged(
     Ok((records, total, next))
 }
 
+/// What a scan keeps while it reads: the page itself, or, with a sort, the first places.
+enum Kept {
+    /// The records at the page's places (`offset` to `offset + limit`), while they fit a body.
+    Page { records: Vec<StoredRecord>, bytes: usize },
+    /// The first `offset + limit` places of the order.
+    Ranked(Window),
+}
+
+/// Reads a whole listing (only records of `only_view`, when given), filtering each store page as
+/// it arrives; returns the answer's page and how many records match. Holds one store page, the
+/// answer's page, and with a sort the ranks of its first places (see the module's docs).
 async fn scan(
     store: &Store,
     tenant: &Tenant,
     listing: &Listing,
     only_view: Option<View>,
     params: &ListParams,
-) -> Result<Vec<Value>, ApiError> {
-    let mut matches = Vec::new();
+) -> Result<(Vec<StoredRecord>, u64), ApiError> {
+    let offset = usize::try_from(params.offset).unwrap_or(usize::MAX);
+    let wanted = |record: &StoredRecord| -> Result<Option<Option<Value>>, ApiError> {
+        if only_view.is_some_and(|view| record.view != Some(view)) {
+            return Ok(None);
+        }
+        if params.filter.is_none() && params.order.is_none() {
+            return Ok(Some(None));
+        }
+        let value: Value = serde_json::from_str(&record.body)?;
+        Ok(params.filter.as_ref().is_none_or(|f| f.matches(&value)).then_some(Some(value)))
+    };
+    let mut kept = match &params.order {
+        Some(order) => Kept::Ranked(Window::new(order.clone(), offset.saturating_add(params.limit))),
+        None => Kept::Page { records: Vec::new(), bytes: 0 },
+    };
+    let mut total = 0u64;
     let mut cursor = Some(Cursor::start());
     while let Some(at) = cursor.take() {
         let page = store.page(tenant, listing, SCAN_PAGE, at).await?;
         for record in page.records {
-            if only_view.is_some_and(|view| record.view != Some(view)) {
-                continue;
-            }
-            let value: Value = serde_json::from_str(&record.body)?;
-            if params.filter.as_ref().is_none_or(|f| f.matches(&value)) {
-                matches.push(value);
+            let Some(value) = wanted(&record)? else { continue };
+            let place = usize::try_from(total).unwrap_or(usize::MAX);
+            total += 1;
+            match &mut kept {
+                Kept::Ranked(window) => {
+                    if let Some(value) = value {
+                        let rank = window.order().rank(&value);
+                        window.offer(rank);
+                    }
+                }
+                Kept::Page { records, bytes } => {
+                    // Past what one body carries the page is cut anyway (see `fit_body`).
+                    if place >= offset && records.len() < params.limit && *bytes <= MAX_BODY_BYTES {
+                        *bytes += record.body.len();
+                        records.push(record);
+                    }
+                }
             }
         }
         cursor = page.next;
     }
-    if let Some((field, kind)) = &params.sort {
-        matches.sort_by(|a, b| compare_records(a, b, field, *kind, params.descending));
+    let window = match kept {
+        Kept::Page { records, .. } => return Ok((records, total)),
+        Kept::Ranked(window) => window,
+    };
+    // The page's places, read again by sourcedId; one that changed meanwhile so that it no
+    // longer matches (or was deleted) is left out.
+    let ids: Vec<String> = window.into_sorted().into_iter().skip(offset).map(|rank| rank.id).collect();
+    let mut page = Vec::with_capacity(ids.len());
+    for record in store.get_many(tenant, listing.collection(), &ids).await? {
+        let listed = !record.gone || matches!(listing, Listing::ModifiedSince { .. });
+        if listed && wanted(&record)?.is_some() {
+            page.push(record);
+        }
     }
-    Ok(matches)
+    Ok((page, total))
 }
 
 /// The records' JSON as served: projected to the selection, `href`s absolute.
@@ -313,17 +377,12 @@ fn records_json(records: &[StoredRecord], selection: &Selection, url: &RequestUr
     if selection.names().is_none() {
         return Ok(records.iter().map(|r| url.absolute_hrefs(r.body.clone())).collect());
     }
-    let values = records.iter().map(|r| serde_json::from_str(&r.body)).collect::<Result<Vec<Value>, _>>()?;
-    Ok(values_json(values, selection, url))
-}
-
-/// Parsed records' JSON as served: projected to the selection, `href`s absolute.
-fn values_json(values: Vec<Value>, selection: &Selection, url: &RequestUrl) -> Vec<String> {
-    values
-        .into_iter()
-        .map(|mut value| {
+    records
+        .iter()
+        .map(|record| {
+            let mut value: Value = serde_json::from_str(&record.body)?;
             project(&mut value, selection);
-            url.absolute_hrefs(value.to_string())
+            Ok(url.absolute_hrefs(value.to_string()))
         })
         .collect()
 }
@@ -362,7 +421,9 @@ pub async fn require(
         .ok_or_else(|| ApiError::NotFound { what: what.to_owned(), id: id.to_owned() })
 }
 
-/// Answers a single-record request (`GET /users/{id}`, `GET /schools/{id}`).
+/// Answers a single-record request (`GET /users/{id}`, `GET /schools/{id}`) with its parsed
+/// `fields`.
+#[allow(clippy::too_many_arguments)]
 pub async fn one(
     store: &Store,
     tenant: &Tenant,
@@ -370,11 +431,11 @@ pub async fn one(
     collection: Collection,
     view: Option<View>,
     id: &str,
+    selection: &Selection,
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
-    let selection = Selection::parse(url.query.as_deref(), &endpoint.catalog)?;
     let record = require(store, tenant, collection, view, id, &endpoint.envelope.key).await?;
-    let body = records_json(std::slice::from_ref(&record), &selection, url)?;
+    let body = records_json(std::slice::from_ref(&record), selection, url)?;
     let mut response = envelope(&endpoint.envelope.key, body.iter().map(String::as_str), false);
     response.extensions_mut().insert(Returned(1));
     Ok(response)
@@ -386,7 +447,8 @@ mod tests {
     use oneroster_openapi::Service;
 
     fn params(query: &str) -> ListParams {
-        ListParams::parse(Some(query), &Service::Rostering.fields("UserDType").expect("users")).expect("parses")
+        let users = oneroster_query::RecordFields::of(Service::Rostering, "UserDType").expect("users");
+        ListParams::parse(Some(query), &users).expect("parses")
     }
 
     fn planned(listing: Listing, query: &str) -> (bool, Listing) {

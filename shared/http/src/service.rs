@@ -12,27 +12,33 @@
 
 use crate::paths::{Paths, Template};
 use crate::respond::{self, ListRequest, RequestUrl};
+use crate::serving::ReadBudget;
 use crate::trace::{Changed, Operation, Returned};
 use crate::{ApiError, Caller, Endpoint, Gate};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::FromRequestParts;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
-use oneroster_model::{pair_key, Collection, Relation, View};
+use oneroster_model::ids::check_sourced_id;
+use oneroster_model::{pair_key, Collection, Relation, SourcedId, View};
 use oneroster_openapi::Service;
+use oneroster_query::{check_query_length, ListParams, Selection};
 use oneroster_store::{Listing, Store};
-use oneroster_writes::{ChangeKind, Origin, Within};
+use oneroster_writes::{ChangeKind, Origin, Within, WriteError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::sync::Arc;
 
 /// The pre-split base path that serves every service's routes too (some products document it).
 pub const ALIAS_BASE: &str = "/ims/oneroster/v1p2";
+
+/// The largest request body read, in bytes (2 MiB); a larger one is answered 413 as an
+/// `imsx_StatusInfo`. API Gateway would pass up to 10 MB; no OneRoster write needs more.
+pub const MAX_REQUEST_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// A parent record a nested route hangs off: its collection, the view it must be in, and
 /// what a 404 calls it.
@@ -239,12 +245,14 @@ pub fn shared_base_router(tables: Tables<'_>, store: Store, gate: Arc<Gate>) -> 
 }
 
 /// Every path below `base` to one handler that finds its route in `tables`, behind the
-/// [`Gate`], in a request span, gzip when the caller accepts it.
+/// [`Gate`], in a request span, gzip when the caller accepts it, bodies read up to
+/// [`MAX_REQUEST_BODY_BYTES`].
 fn mount(base: &'static str, tables: Tables<'_>, store: Store, gate: Arc<Gate>) -> Router {
     let app = Arc::new(App { store, routes: Routes::new(base, tables) });
     Router::new()
         .route(&format!("{base}/{{*path}}"), any(dispatch))
         .with_state(app)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
         .route_layer(axum::middleware::from_fn_with_state(gate, crate::authenticate))
         .layer(axum::middleware::from_fn(crate::trace::request_span))
         // gzip when the caller accepts it: a 10,000-record page shrinks about tenfold.
@@ -257,12 +265,14 @@ pub async fn no_route(url: RequestUrl) -> ApiError {
 }
 
 /// Serves every request below a base: finds the route (404 when none, 405 when it has no
-/// such method), checks the operation's scopes, then reads or writes; the operation goes on
-/// the audit event.
+/// such method), checks the operation's scopes, then the request's input (the query string's
+/// length, the path's ids, the query's parameters) before anything is read, then reads (within
+/// the read budget: 503 past it) or writes; the operation goes on the audit event.
 async fn dispatch(
     State(app): State<Arc<App>>,
     caller: Caller,
     url: RequestUrl,
+    ReadBudget(budget): ReadBudget,
     method: Method,
     RequestPath(path): RequestPath,
     body: Result<Bytes, BytesRejection>,
@@ -271,14 +281,31 @@ async fn dispatch(
         Ok(found) => found,
         Err(error) => return error.into_response(),
     };
-    let mut response = match caller.require_any(&served.scopes) {
-        Ok(()) => match &served.endpoint {
-            Some(endpoint) => serve(&app, &caller, endpoint, served.target, &ids, &url).await,
+    let answer = async {
+        caller.require_any(&served.scopes)?;
+        check_query_length(url.query.as_deref())?;
+        check_ids(served.target, &ids)?;
+        match &served.endpoint {
+            Some(endpoint) => {
+                let query = Query::parse(served.target, &ids, endpoint, &url)?;
+                let read = async {
+                    match query {
+                        Query::One { collection, view, selection } => {
+                            let id = ids.first().map(String::as_str).unwrap_or_default();
+                            let (store, tenant) = (&app.store.for_request(), &caller.tenant());
+                            respond::one(store, tenant, endpoint, collection, view, id, &selection, &url).await
+                        }
+                        Query::List(request, params) => {
+                            serve(&app, &caller, endpoint, served.target, &ids, &url, (request, &params)).await
+                        }
+                    }
+                };
+                tokio::time::timeout(budget, read).await.unwrap_or(Err(ApiError::OverBudget(budget)))
+            }
             None => write(&app, &caller, served.target, &ids, body).await,
-        },
-        Err(refused) => Err(refused),
-    }
-    .unwrap_or_else(IntoResponse::into_response);
+        }
+    };
+    let mut response = answer.await.unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(Operation(served.operation_id));
     response
 }
@@ -297,6 +324,65 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestPath {
     }
 }
 
+/// Refuses ids no record can have (past the GUID rule, which bounds their length too) before
+/// they reach the store as keys: 404 for a read, a deletion or a POST's parent; for a PUT,
+/// which would create the record, 422 naming the rule.
+fn check_ids(target: Target, ids: &[String]) -> Result<(), ApiError> {
+    for id in ids {
+        if let Err(reason) = check_sourced_id(id) {
+            return Err(match target {
+                Target::Put(_) => {
+                    WriteError::Invalid { field: "sourcedId".to_owned(), reason: reason.to_string() }.into()
+                }
+                _ => ApiError::BadId { id: id.clone(), reason: reason.to_string() },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A read's query, parsed and checked before anything is read.
+enum Query {
+    /// A list's listing and parameters (its cursor checked against the listing).
+    List(ListRequest, ListParams),
+    /// A single record of a collection (in a view, when given) and its `fields`.
+    One { collection: Collection, view: Option<View>, selection: Selection },
+}
+
+impl Query {
+    fn parse(target: Target, ids: &[String], endpoint: &Endpoint, url: &RequestUrl) -> Result<Self, ApiError> {
+        let query = url.query.as_deref();
+        if let Target::One(collection, view) = target {
+            return Ok(Query::One { collection, view, selection: Selection::parse(query, &endpoint.fields)? });
+        }
+        // Every other read lists; its ids were checked.
+        let request = list_request(target, ids).ok_or_else(|| ApiError::NoRoute(url.url.clone()))?;
+        let params = ListParams::parse(query, &endpoint.fields)?;
+        respond::check_cursor(&request, &params)?;
+        Ok(Query::List(request, params))
+    }
+}
+
+/// What a list route lists, from its (checked) ids alone; `None` for other routes.
+fn list_request(target: Target, ids: &[String]) -> Option<ListRequest> {
+    let id = |i: usize| ids.get(i).cloned().unwrap_or_default();
+    Some(match target {
+        Target::All(collection) => Listing::Collection(collection).into(),
+        Target::AllOf(view) => Listing::View(view).into(),
+        Target::Related(relation, _, only_view) => {
+            ListRequest { listing: Listing::Related { relation, parent: id(0) }, only_view }
+        }
+        Target::Nested(relation, ..) => Listing::Related { relation, parent: id(1) }.into(),
+        Target::Pair(relation, ..) => {
+            let (first, second) = (SourcedId::parse(&id(0)).ok()?, SourcedId::parse(&id(1)).ok()?);
+            Listing::Related { relation, parent: pair_key(&first, &second).to_string() }.into()
+        }
+        Target::One(..) | Target::Put(_) | Target::Delete(_) | Target::Post(..) => return None,
+    })
+}
+
+/// Serves a list read: checks the parents the route names (404) where the listing cannot tell,
+/// and lists.
 async fn serve(
     app: &App,
     caller: &Caller,
@@ -304,36 +390,31 @@ async fn serve(
     target: Target,
     ids: &[String],
     url: &RequestUrl,
+    (request, params): (ListRequest, &ListParams),
 ) -> Result<Response, ApiError> {
     let tenant = &caller.tenant();
     let store = &app.store.for_request();
     let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
-    let request: ListRequest = match target {
-        Target::One(collection, view) => {
-            return respond::one(store, tenant, endpoint, collection, view, id(0), url).await
-        }
-        Target::All(collection) => Listing::Collection(collection).into(),
-        Target::AllOf(view) => Listing::View(view).into(),
-        Target::Related(relation, Parent(collection, view, what), only_view) => {
-            let request = ListRequest { listing: Listing::Related { relation, parent: id(0).to_owned() }, only_view };
+    match target {
+        Target::Related(relation, Parent(collection, view, what), _) => {
             if let Some(wanted) = view {
                 // The parent's pack head names its view; the parent is read only without a pack
                 // or when the head names another view (to tell which answer is right).
                 if store.parent_view(tenant, relation, id(0)).await? != Some(wanted) {
                     respond::require(store, tenant, collection, view, id(0), what).await?;
                 }
-                return respond::list(store, tenant, endpoint, request, url).await;
+                return respond::list(store, tenant, endpoint, request, params, url).await;
             }
             // Entries exist only under parents that exist (references are checked at ingest
             // and records are never removed), so the parent is read only when nothing is
             // listed, to tell an empty list from an unknown parent.
-            let response = respond::list(store, tenant, endpoint, request, url).await?;
+            let response = respond::list(store, tenant, endpoint, request, params, url).await?;
             if response.extensions().get::<Returned>().is_some_and(|returned| returned.0 == 0) {
                 respond::require(store, tenant, collection, view, id(0), what).await?;
             }
-            return Ok(response);
+            Ok(response)
         }
-        Target::Nested(relation, Parent(collection, view, what), Parent(inner, inner_view, inner_what), field) => {
+        Target::Nested(_, Parent(collection, view, what), Parent(inner, inner_view, inner_what), field) => {
             respond::require(store, tenant, collection, view, id(0), what).await?;
             let record = respond::require(store, tenant, inner, inner_view, id(1), inner_what).await?;
             let body: serde_json::Value = serde_json::from_str(&record.body)?;
@@ -343,29 +424,19 @@ async fn serve(
                     id: id(1).to_owned(),
                 });
             }
-            Listing::Related { relation, parent: id(1).to_owned() }.into()
+            respond::list(store, tenant, endpoint, request, params, url).await
         }
-        Target::Pair(relation, first, second) => {
-            let (Some(a), Some(b)) = (parse_id(id(0)), parse_id(id(1))) else {
-                return Err(ApiError::NotFound { what: first.2.to_owned(), id: id(0).to_owned() });
-            };
-            let request = ListRequest::from(Listing::Related { relation, parent: pair_key(&a, &b).to_string() });
-            let response = respond::list(store, tenant, endpoint, request, url).await?;
+        Target::Pair(_, first, second) => {
+            let response = respond::list(store, tenant, endpoint, request, params, url).await?;
             if response.extensions().get::<Returned>().is_some_and(|returned| returned.0 == 0) {
                 for (Parent(collection, view, what), id) in [(first, id(0)), (second, id(1))] {
                     respond::require(store, tenant, collection, view, id, what).await?;
                 }
             }
-            return Ok(response);
+            Ok(response)
         }
-        Target::Put(_) | Target::Delete(_) | Target::Post(..) => unreachable!("writes are served by `write`"),
-    };
-    respond::list(store, tenant, endpoint, request, url).await
-}
-
-/// A path id as a sourcedId; `None` when it cannot be one (then nothing has it).
-fn parse_id(id: &str) -> Option<oneroster_model::SourcedId> {
-    oneroster_model::SourcedId::parse(id).ok()
+        _ => respond::list(store, tenant, endpoint, request, params, url).await,
+    }
 }
 
 impl Target {
@@ -388,10 +459,17 @@ async fn write(
     let store = &app.store;
     let origin = Origin(caller.client().to_owned());
     let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
-    let body = || body.map_err(|rejection| ApiError::RequestBody(rejection.body_text(), rejection.status()));
+    // The body is read (413 past the limit) before any record is: input first.
+    let body = match target {
+        Target::Delete(_) => Bytes::new(),
+        _ => body.map_err(|rejection| match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge { limit: MAX_REQUEST_BODY_BYTES },
+            status => ApiError::RequestBody(rejection.body_text(), status),
+        })?,
+    };
     let (mut response, changes) = match target {
         Target::Put(collection) => {
-            let change = oneroster_writes::put(store, tenant, &origin, collection, id(0), &body()?).await?;
+            let change = oneroster_writes::put(store, tenant, &origin, collection, id(0), &body).await?;
             let status = if change.kind == ChangeKind::Created { StatusCode::CREATED } else { StatusCode::OK };
             (status.into_response(), vec![change])
         }
@@ -420,7 +498,7 @@ async fn write(
                     Within::ClassSession(id(0), id(1))
                 }
             };
-            let (pairs, changes) = oneroster_writes::post(store, tenant, &origin, collection, within, &body()?).await?;
+            let (pairs, changes) = oneroster_writes::post(store, tenant, &origin, collection, within, &body).await?;
             let pairs: Vec<serde_json::Value> = pairs
                 .into_iter()
                 .map(|(supplied, allocated)| {

@@ -9,15 +9,17 @@
 //!   numbers, everything else as Unicode text. A record without the field matches only `!=`,
 //!   which is the negation of `=`.
 
+use crate::error::shown;
 use crate::QueryError;
 use chrono::{DateTime, NaiveDate, Utc};
 use oneroster_openapi::{FieldCatalog, FieldKind};
 use serde_json::Value;
 use std::cmp::Ordering;
 
-/// Longest filter expression accepted, in bytes, and most predicates in one chain.
-const MAX_LENGTH: usize = 4096;
-const MAX_PREDICATES: usize = 32;
+/// Longest filter expression accepted, in bytes (decoded); longer: 400 naming it.
+pub const MAX_FILTER_BYTES: usize = 4096;
+/// Most predicates in one chain; more: 400 naming it.
+pub const MAX_PREDICATES: usize = 32;
 
 /// A parsed filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,8 +81,8 @@ enum Operand {
 impl Filter {
     /// Parses a filter expression (already URL-decoded) for records of `catalog`.
     pub fn parse(text: &str, catalog: &FieldCatalog) -> Result<Self, QueryError> {
-        if text.len() > MAX_LENGTH {
-            return Err(QueryError::Filter(format!("the expression is longer than {MAX_LENGTH} bytes")));
+        if text.len() > MAX_FILTER_BYTES {
+            return Err(QueryError::Filter(format!("the expression is longer than {MAX_FILTER_BYTES} bytes")));
         }
         let mut parser = Parser { text, at: 0 };
         let mut predicates = vec![parser.predicate(catalog)?];
@@ -212,10 +214,13 @@ impl Parser<'_> {
         let field = self.rest()[..length].to_owned();
         let kind = match catalog.kind(&field) {
             Some(FieldKind::Object) => {
-                return Err(QueryError::Filter(format!("'{field}' is an object; filter on one of its fields")))
+                return Err(QueryError::Filter(format!(
+                    "'{}' is an object; filter on one of its fields",
+                    shown(&field)
+                )))
             }
             Some(kind) => kind,
-            None => return Err(QueryError::Filter(format!("unknown field '{field}'"))),
+            None => return Err(QueryError::Filter(format!("unknown field '{}'", shown(&field)))),
         };
         self.at += length;
         self.skip_spaces();
@@ -294,15 +299,15 @@ fn operand(field: &str, kind: FieldKind, value: &str) -> Result<Operand, QueryEr
     Ok(match kind {
         FieldKind::Date | FieldKind::DateTime => Operand::Instant(instant(value).ok_or_else(|| {
             QueryError::Filter(format!(
-                "'{field}' is a date; '{value}' is not a date (2026-01-15) or a date-time (2026-01-15T00:00:00Z)"
+                "'{field}' is a date; '{}' is not a date (2026-01-15) or a date-time (2026-01-15T00:00:00Z)",
+                shown(value)
             ))
         })?),
-        FieldKind::Number => Operand::Number(
-            value
-                .trim()
-                .parse()
-                .map_err(|_| QueryError::Filter(format!("'{field}' is a number; '{value}' is not a number")))?,
-        ),
+        FieldKind::Number => {
+            Operand::Number(value.trim().parse().map_err(|_| {
+                QueryError::Filter(format!("'{field}' is a number; '{}' is not a number", shown(value)))
+            })?)
+        }
         FieldKind::Text | FieldKind::Boolean | FieldKind::Object | FieldKind::Open => Operand::Text(value.to_owned()),
     })
 }

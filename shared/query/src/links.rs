@@ -1,14 +1,18 @@
 //! The `Link` header (RFC 8288) of a list response: `first`, `prev`, `next` and `last`, each
 //! the request's own URL with `offset` (and, for `next`, the paging cursor) replaced, so that
-//! the caller's filter, sort and fields carry over.
+//! the caller's filter, sort and fields carry over. The other parameters are repeated as the
+//! client wrote them ([`ListParams::echo`](crate::ListParams::echo)), whose length
+//! [`MAX_QUERY_BYTES`](crate::MAX_QUERY_BYTES) bounds: the header never grows past four URLs of
+//! that size.
 
 /// What the links of one page are made from.
 #[derive(Debug, Clone)]
 pub struct PageLinks<'a> {
     /// The request's URL without its query (absolute, or a path).
     pub url: &'a str,
-    /// The request's parameters as given.
-    pub pairs: &'a [(String, String)],
+    /// The request's parameters other than the paging ones, as a query string (see
+    /// [`ListParams::echo`](crate::ListParams::echo)).
+    pub echo: &'a str,
     /// The page's offset.
     pub offset: u64,
     /// The page's limit.
@@ -40,17 +44,15 @@ pub fn link_header(page: &PageLinks) -> String {
 impl PageLinks<'_> {
     fn url_at(&self, offset: u64, cursor: Option<&str>) -> String {
         let mut query = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in self.pairs {
-            if !matches!(name.as_str(), "limit" | "offset" | "cursor") {
-                query.append_pair(name, value);
-            }
-        }
         query.append_pair("limit", &self.limit.to_string());
         query.append_pair("offset", &offset.to_string());
         if let Some(cursor) = cursor {
             query.append_pair("cursor", cursor);
         }
-        format!("{}?{}", self.url, query.finish())
+        match self.echo {
+            "" => format!("{}?{}", self.url, query.finish()),
+            echo => format!("{}?{echo}&{}", self.url, query.finish()),
+        }
     }
 }
 
@@ -60,10 +62,9 @@ mod tests {
 
     #[test]
     fn middle_page_has_all_four_and_keeps_other_parameters() {
-        let pairs = vec![("filter".to_owned(), "status='active'".to_owned()), ("limit".into(), "10".into())];
         let header = link_header(&PageLinks {
             url: "http://h/users",
-            pairs: &pairs,
+            echo: "filter=status%3D%27active%27",
             offset: 10,
             limit: 10,
             returned: 10,
@@ -83,7 +84,7 @@ mod tests {
     fn last_page_has_no_next_and_empty_answer_points_at_zero() {
         let header = link_header(&PageLinks {
             url: "/u",
-            pairs: &[],
+            echo: "",
             offset: 30,
             limit: 10,
             returned: 5,
@@ -94,7 +95,7 @@ mod tests {
         assert!(header.ends_with("</u?limit=10&offset=30>; rel=\"last\""));
         let empty = link_header(&PageLinks {
             url: "/u",
-            pairs: &[],
+            echo: "",
             offset: 0,
             limit: 10,
             returned: 0,

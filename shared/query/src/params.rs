@@ -1,36 +1,82 @@
-//! The query parameters of a list request (and the `fields` of a single-record request).
+//! The query parameters of a list request (and the `fields` of a single-record request), and
+//! the limits that keep what a request costs, and what its answer's headers hold, bounded
+//! whatever the client sends.
 
+use crate::error::shown;
+use crate::select::Order;
 use crate::{Filter, QueryError};
-use oneroster_openapi::{FieldCatalog, FieldKind};
+use oneroster_openapi::{FieldCatalog, FieldKind, Service};
 
 /// `limit` when the request gives none (the OpenAPI default).
 pub const DEFAULT_LIMIT: usize = 100;
 /// The largest page served; a larger `limit` is served as this (the `Link` header pages on).
 pub const MAX_LIMIT: usize = 10_000;
+/// The longest query string read, in bytes as the `Link` header repeats it: a byte a URL cannot
+/// hold as it is (a space, a non-ASCII byte, `"`, `<`, …) counts as its percent-encoding, three.
+/// Longer: 400. So `Link`, whose four URLs repeat the query, stays a few tens of KB at most.
+pub const MAX_QUERY_BYTES: usize = 4096;
+/// The largest `offset` served without a cursor (a cursor from a `Link` header goes on from
+/// anywhere). Larger: 400 naming it.
+pub const MAX_OFFSET: u64 = 10_000_000;
+/// The largest `offset` served with `sort`: a sort ranks the whole listing and keeps the first
+/// `offset + limit` places in memory. Larger: 400 naming it.
+pub const MAX_SORTED_OFFSET: u64 = 100_000;
+/// The longest `cursor` taken (the ones this service issues are a few hundred bytes). Longer: 400.
+pub const MAX_CURSOR_BYTES: usize = 1024;
+/// The longest `sort` field name taken (the schemas' dotted paths are far shorter). Longer: 400.
+pub const MAX_SORT_BYTES: usize = 256;
+
+/// The parameters the `Link` header sets itself on every URL, instead of repeating them.
+const PAGING: [&str; 3] = ["limit", "offset", "cursor"];
+
+/// What a query may name of one kind of record: the fields of its schema (for `filter` and
+/// `sort`) and how many properties it has (`fields` may name no more).
+#[derive(Debug, Clone)]
+pub struct RecordFields {
+    catalog: FieldCatalog,
+    properties: usize,
+}
+
+impl RecordFields {
+    /// The fields of the records `item_schema` of `service` describes (`UserDType`).
+    pub fn of(service: Service, item_schema: &str) -> Option<Self> {
+        let properties = service.schema(item_schema)?["properties"].as_object().map_or(0, |p| p.len());
+        Some(Self { catalog: service.fields(item_schema)?, properties })
+    }
+
+    /// The catalog of the fields, dotted paths included.
+    pub fn catalog(&self) -> &FieldCatalog {
+        &self.catalog
+    }
+
+    /// How many top-level properties the records have.
+    pub fn properties(&self) -> usize {
+        self.properties
+    }
+}
 
 /// Which properties of each record to return (`fields=a,b` or `fields=a&fields=b`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection(Option<Vec<String>>);
 
-/// A list request's parameters, checked against the records' field catalog.
+/// A list request's parameters, checked against the records' fields.
 #[derive(Debug, Clone)]
 pub struct ListParams {
     /// Records per page, 1 to [`MAX_LIMIT`].
     pub limit: usize,
     /// Records to skip.
     pub offset: u64,
-    /// The (dotted) field to sort by, and its kind.
-    pub sort: Option<(String, FieldKind)>,
-    /// `orderBy=desc`.
-    pub descending: bool,
+    /// The order asked for (`sort` and `orderBy`), if any.
+    pub order: Option<Order>,
     /// The filter.
     pub filter: Option<Filter>,
     /// The properties to return.
     pub selection: Selection,
     /// The opaque paging cursor a `Link` `next` carried, if any.
     pub cursor: Option<String>,
-    /// Every parameter as given, to rebuild in `Link` URLs.
-    pub pairs: Vec<(String, String)>,
+    /// The parameters other than `limit`, `offset` and `cursor`, as the client wrote them (bytes
+    /// a URL cannot hold percent-encoded), for the `Link` header to repeat.
+    pub echo: String,
 }
 
 /// The parameters of a query string, decoded (`+` is a space, as in HTML forms).
@@ -47,15 +93,68 @@ fn number<T: std::str::FromStr>(pairs: &[(String, String)], name: &'static str) 
         .map(|v| {
             v.trim()
                 .parse::<T>()
-                .map_err(|_| QueryError::Parameter { name, reason: format!("'{v}' is not a whole number") })
+                .map_err(|_| QueryError::Parameter { name, reason: format!("'{}' is not a whole number", shown(v)) })
         })
         .transpose()
 }
 
+/// Whether a byte may stand in a URL's query as it is (RFC 3986 `pchar`, `/` and `?`; `%`
+/// too, which starts the client's own escapes).
+fn url_safe(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&byte)
+}
+
+/// `text` with the bytes a URL cannot hold percent-encoded.
+fn url_safe_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if url_safe(byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Refuses a query string longer than [`MAX_QUERY_BYTES`] (counted as the `Link` header
+/// repeats it); every route checks it before anything else.
+pub fn check_query_length(query: Option<&str>) -> Result<(), QueryError> {
+    let length: usize = query.unwrap_or_default().bytes().map(|b| if url_safe(b) { 1 } else { 3 }).sum();
+    if length > MAX_QUERY_BYTES {
+        return Err(QueryError::Parameter {
+            name: "query string",
+            reason: format!(
+                "it is {length} bytes long (each byte a URL cannot hold as it is counting three); \
+                 at most {MAX_QUERY_BYTES} are read"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The parameters of `query` other than the paging ones, as written, for `Link` URLs.
+fn echo(query: Option<&str>) -> String {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|segment| !segment.is_empty())
+        .filter(|segment| {
+            let name = segment.split('=').next().unwrap_or_default();
+            let decoded = form_urlencoded::parse(name.as_bytes()).next().map(|(n, _)| n.into_owned());
+            !decoded.is_some_and(|name| PAGING.contains(&name.as_str()))
+        })
+        .map(url_safe_text)
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 impl ListParams {
     /// Parses and checks a list request's query string.
-    pub fn parse(query: Option<&str>, catalog: &FieldCatalog) -> Result<Self, QueryError> {
+    pub fn parse(query: Option<&str>, fields: &RecordFields) -> Result<Self, QueryError> {
+        check_query_length(query)?;
         let pairs = pairs(query);
+        let catalog = &fields.catalog;
         let limit = match number::<i64>(&pairs, "limit")? {
             None => DEFAULT_LIMIT,
             Some(n) if n < 1 => {
@@ -75,19 +174,55 @@ impl ListParams {
             Some(other) => {
                 return Err(QueryError::Parameter {
                     name: "orderBy",
-                    reason: format!("'{other}' is neither asc nor desc"),
+                    reason: format!("'{}' is neither asc nor desc", shown(other)),
                 })
             }
         };
-        let sort = last(&pairs, "sort").map(str::trim).map(|field| sort_field(field, catalog)).transpose()?;
-        let filter = last(&pairs, "filter").map(|text| Filter::parse(text, catalog)).transpose()?;
-        let selection = Selection::parse_pairs(&pairs, catalog)?;
+        let order = last(&pairs, "sort")
+            .map(str::trim)
+            .map(|field| sort_field(field, catalog).map(|(field, kind)| Order::new(field, kind, descending)))
+            .transpose()?;
         let cursor = last(&pairs, "cursor").map(str::to_owned);
-        Ok(Self { limit, offset, sort, descending, filter, selection, cursor, pairs })
+        if let Some(cursor) = &cursor {
+            if cursor.len() > MAX_CURSOR_BYTES {
+                return Err(QueryError::Parameter {
+                    name: "cursor",
+                    reason: format!(
+                        "it is longer than {MAX_CURSOR_BYTES} bytes, so not one this service issued \
+                         (take it from a Link header)"
+                    ),
+                });
+            }
+        } else if order.is_some() && offset > MAX_SORTED_OFFSET {
+            return Err(QueryError::Parameter {
+                name: "offset",
+                reason: format!(
+                    "{offset} is above {MAX_SORTED_OFFSET}, the largest offset served with sort (a sort ranks \
+                     the whole listing); narrow the listing with a filter instead"
+                ),
+            });
+        } else if offset > MAX_OFFSET {
+            return Err(QueryError::Parameter {
+                name: "offset",
+                reason: format!(
+                    "{offset} is above {MAX_OFFSET}, the largest offset served; follow the Link header's next \
+                     (its cursor goes on from anywhere)"
+                ),
+            });
+        }
+        let filter = last(&pairs, "filter").map(|text| Filter::parse(text, catalog)).transpose()?;
+        let selection = Selection::parse_pairs(&pairs, fields)?;
+        Ok(Self { limit, offset, order, filter, selection, cursor, echo: echo(query) })
     }
 }
 
 fn sort_field(field: &str, catalog: &FieldCatalog) -> Result<(String, FieldKind), QueryError> {
+    if field.len() > MAX_SORT_BYTES {
+        return Err(QueryError::Parameter {
+            name: "sort",
+            reason: format!("the field name is longer than {MAX_SORT_BYTES} bytes"),
+        });
+    }
     match catalog.kind(field) {
         Some(FieldKind::Object) | None => {
             let code_minor = if catalog.service().has_code_minor("invalid_sort_field") {
@@ -103,11 +238,12 @@ fn sort_field(field: &str, catalog: &FieldCatalog) -> Result<(String, FieldKind)
 
 impl Selection {
     /// The `fields` of a query string (single-record requests take only this parameter).
-    pub fn parse(query: Option<&str>, catalog: &FieldCatalog) -> Result<Self, QueryError> {
-        Self::parse_pairs(&pairs(query), catalog)
+    pub fn parse(query: Option<&str>, fields: &RecordFields) -> Result<Self, QueryError> {
+        check_query_length(query)?;
+        Self::parse_pairs(&pairs(query), fields)
     }
 
-    fn parse_pairs(pairs: &[(String, String)], catalog: &FieldCatalog) -> Result<Self, QueryError> {
+    fn parse_pairs(pairs: &[(String, String)], fields: &RecordFields) -> Result<Self, QueryError> {
         let names: Vec<String> = pairs
             .iter()
             .filter(|(name, _)| name == "fields")
@@ -116,8 +252,11 @@ impl Selection {
             .filter(|name| !name.is_empty())
             .map(str::to_owned)
             .collect();
-        if let Some(unknown) = names.iter().find(|name| !catalog.is_property(name)) {
+        if let Some(unknown) = names.iter().find(|name| !fields.catalog.is_property(name)) {
             return Err(QueryError::Selection(unknown.clone()));
+        }
+        if names.len() > fields.properties {
+            return Err(QueryError::TooManyFields { given: names.len(), most: fields.properties });
         }
         Ok(Self((!names.is_empty()).then_some(names)))
     }
@@ -131,27 +270,43 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oneroster_openapi::Service;
+
+    fn users() -> RecordFields {
+        RecordFields::of(Service::Rostering, "UserDType").expect("UserDType")
+    }
 
     fn parse(query: &str) -> Result<ListParams, QueryError> {
-        ListParams::parse(Some(query), &Service::Rostering.fields("UserDType").expect("UserDType"))
+        ListParams::parse(Some(query), &users())
     }
 
     #[test]
     fn defaults() {
         let params = parse("").expect("parses");
-        assert_eq!((params.limit, params.offset, params.descending), (DEFAULT_LIMIT, 0, false));
-        assert!(params.sort.is_none() && params.filter.is_none() && params.selection.names().is_none());
+        assert_eq!((params.limit, params.offset), (DEFAULT_LIMIT, 0));
+        assert!(params.order.is_none() && params.filter.is_none() && params.selection.names().is_none());
+        assert_eq!(params.echo, "");
     }
 
     #[test]
     fn every_parameter() {
         let params = parse("limit=5&offset=10&sort=familyName&orderBy=desc&filter=status%3D%27active%27&fields=sourcedId,email&fields=givenName&extra=1")
             .expect("parses");
-        assert_eq!((params.limit, params.offset, params.descending), (5, 10, true));
-        assert_eq!(params.sort, Some(("familyName".to_owned(), FieldKind::Text)));
+        assert_eq!((params.limit, params.offset), (5, 10));
+        let order = params.order.expect("an order");
+        assert_eq!((order.field(), order.kind(), order.descending()), ("familyName", FieldKind::Text, true));
         assert_eq!(params.filter.expect("filter").predicates[0].value, "active");
         assert_eq!(params.selection.names(), Some(&["sourcedId".to_owned(), "email".into(), "givenName".into()][..]));
+        assert_eq!(
+            params.echo,
+            "sort=familyName&orderBy=desc&filter=status%3D%27active%27&fields=sourcedId,email&fields=givenName&extra=1"
+        );
+    }
+
+    #[test]
+    fn the_echo_keeps_what_the_client_wrote_and_encodes_what_a_url_cannot_hold() {
+        let params = parse("filter=givenName='Zoë'&li%6Dit=3&cursor=x&sort=familyName").expect("parses");
+        assert_eq!(params.echo, "filter=givenName='Zo%C3%AB'&sort=familyName");
+        assert_eq!(params.limit, 3);
     }
 
     #[test]
@@ -174,8 +329,32 @@ mod tests {
         ] {
             assert_eq!(parse(query).expect_err(query).code_minor(), code, "{query}");
         }
-        let resources = Service::Resources.fields("ResourceDType").expect("ResourceDType");
+        let resources = RecordFields::of(Service::Resources, "ResourceDType").expect("ResourceDType");
         let error = ListParams::parse(Some("sort=nosuch"), &resources).expect_err("bad sort");
         assert_eq!(error.code_minor(), "invalid_sort_field");
+    }
+
+    #[test]
+    fn past_each_limit_the_error_names_the_limit() {
+        let cases = [
+            (format!("filter={}", "a".repeat(MAX_QUERY_BYTES)), MAX_QUERY_BYTES.to_string()),
+            (format!("filter={}", "é".repeat(700)), MAX_QUERY_BYTES.to_string()),
+            (format!("cursor={}", "1".repeat(MAX_CURSOR_BYTES + 1)), MAX_CURSOR_BYTES.to_string()),
+            (format!("offset={}", MAX_OFFSET + 1), MAX_OFFSET.to_string()),
+            (format!("sort=familyName&offset={}", MAX_SORTED_OFFSET + 1), MAX_SORTED_OFFSET.to_string()),
+            (format!("sort={}", "a".repeat(MAX_SORT_BYTES + 1)), MAX_SORT_BYTES.to_string()),
+        ];
+        for (query, limit) in cases {
+            let error = parse(&query).expect_err(&limit);
+            assert_eq!(error.code_minor(), "invaliddata", "{error}");
+            assert!(error.to_string().contains(&limit), "{error}");
+            assert!(error.to_string().len() < 300, "{error}");
+        }
+        // With a cursor, offset only says where the page is.
+        parse(&format!("offset={}&cursor=3~0.x", MAX_OFFSET + 1)).expect("a cursor goes on from anywhere");
+        let many = format!("fields={}", vec!["sourcedId"; 200].join(","));
+        let error = parse(&many).expect_err("more names than properties");
+        assert_eq!(error, QueryError::TooManyFields { given: 200, most: users().properties() });
+        assert!(users().properties() > 10, "users have their schema's properties");
     }
 }

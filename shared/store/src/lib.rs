@@ -74,12 +74,12 @@ pub mod writes;
 pub use clients::OAuthClient;
 pub use failures::{Counted, Failures};
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT, JOB_LINE_BYTES, JOB_WARNINGS_KEPT};
-pub use listing::{Cursor, Listing, Page};
-pub use records::{Digest, Prior, RecordWrite, StoredRecord, Wrote};
+pub use listing::{Cursor, Listing, Page, PAGE_BYTES};
+pub use records::{largest_item, Digest, Prior, RecordWrite, StoredRecord, Wrote, MAX_ITEM_BYTES};
 pub use signing::PublishedKeys;
 pub use tenancy::Tenant;
 pub use tenants::TenantRecord;
-pub use writes::Written;
+pub use writes::{Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;
@@ -102,6 +102,34 @@ pub enum StoreError {
     /// A background batch task failed.
     #[error("a batch task failed: {0}")]
     Task(String),
+    /// A write would make an item larger than DynamoDB takes ([`records::MAX_ITEM_BYTES`]):
+    /// the record is too large to store, whatever is tried again. Nothing was written.
+    #[error("record '{id}' would make an item of {bytes} bytes; DynamoDB holds at most {limit}")]
+    ItemTooLarge {
+        /// The record's sourcedId.
+        id: String,
+        /// The largest item its write makes.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Records to write together make more items, or more bytes, than one DynamoDB transaction
+    /// takes ([`writes::MAX_TRANSACTION_ITEMS`], [`writes::MAX_TRANSACTION_BYTES`]). Nothing
+    /// was written.
+    #[error(
+        "{records} records make {items} items of {bytes} bytes in all; one transaction holds at most {} items \
+         and {} bytes",
+        writes::MAX_TRANSACTION_ITEMS,
+        writes::MAX_TRANSACTION_BYTES
+    )]
+    TransactionTooLarge {
+        /// The records.
+        records: usize,
+        /// The items their writes make.
+        items: usize,
+        /// Their size.
+        bytes: usize,
+    },
 }
 
 impl StoreError {
@@ -115,7 +143,10 @@ impl StoreError {
                     | aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
             ),
             StoreError::Unprocessed(_) | StoreError::Task(_) => true,
-            StoreError::Build(_) | StoreError::Corrupt(_) => false,
+            StoreError::Build(_)
+            | StoreError::Corrupt(_)
+            | StoreError::ItemTooLarge { .. }
+            | StoreError::TransactionTooLarge { .. } => false,
         }
     }
 }

@@ -12,9 +12,17 @@ use crate::records::{query_pages, s, to_record, PAGE_ITEMS};
 use crate::Tenant;
 use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use oneroster_model::ids::check_sourced_id;
 use oneroster_model::{Collection, Relation, Status, Timestamp, View};
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+
+/// The record bodies one page holds at most, in bytes: a page stops at `limit` records or at the
+/// first DynamoDB answer (at most 1 MB) that takes it past this, whichever comes first, so that
+/// reading a page of large records (a gradebook's 300 KB line items) holds some MB, not `limit`
+/// times their size. Well above what one API answer carries (under 6 MB, however few `fields`
+/// it keeps of 10,000 users). A page cut short says where to go on, as any.
+pub const PAGE_BYTES: usize = 16_000_000;
 
 /// What a list endpoint reads when the store can serve it page by page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +134,41 @@ impl Listing {
             // passes over the child's other entries, which the walk skips as repeats.
             Listing::Related { .. } => Cursor { shard: shard_of(&id, self.shards()), after: Some(id) },
             Listing::Active(inner) => inner.cursor_after(record),
+        }
+    }
+
+    /// The collection whose records the listing lists (a relation's children's).
+    pub fn collection(&self) -> Collection {
+        match self {
+            Listing::Collection(collection) | Listing::ModifiedSince { collection, .. } => *collection,
+            Listing::View(view) => view.collection(),
+            Listing::Related { relation, .. } => relation.child(),
+            Listing::Active(inner) => inner.collection(),
+        }
+    }
+
+    /// Whether `cursor` is one this listing can resume from: a shard it has, after a sort key
+    /// of the shape its items have (a sourcedId, `{child}#{via}`, `{time}#{sourcedId}` past the
+    /// time bound). A cursor comes back from a client, so anything else (forged, or another
+    /// listing's) is refused here rather than reaching DynamoDB as a start key.
+    pub fn admits(&self, cursor: &Cursor) -> bool {
+        if cursor.shard >= self.shards() {
+            return false;
+        }
+        let Some(after) = cursor.after.as_deref() else { return true };
+        let id = |text: &str| check_sourced_id(text).is_ok();
+        match self {
+            Listing::Active(inner) => inner.admits(cursor),
+            Listing::Collection(_) | Listing::View(_) => id(after),
+            Listing::Related { .. } => match after.split_once('#') {
+                Some((child, via)) => id(child) && id(via),
+                None => id(after),
+            },
+            Listing::ModifiedSince { since, inclusive, .. } => {
+                let bound = if *inclusive { since.to_string() } else { modified_after(&since.to_string()) };
+                after.split_once('#').is_some_and(|(time, child)| Timestamp::parse(time).is_ok() && id(child))
+                    && after > bound.as_str()
+            }
         }
     }
 
@@ -253,7 +296,8 @@ impl Store {
     }
 
     /// Walks the listing's shards in order from `cursor`, reading at most `limit` items
-    /// (`projection` limits what comes back). Returns the items and where the walk stopped.
+    /// (`projection` limits what comes back) or, where they carry bodies, about [`PAGE_BYTES`]
+    /// of them. Returns the items and where the walk stopped.
     async fn walk_items(
         &self,
         tenant: &Tenant,
@@ -262,16 +306,33 @@ impl Store {
         cursor: Cursor,
         projection: Option<&str>,
     ) -> Result<(Vec<Item>, Option<Cursor>), StoreError> {
+        let mut items: Vec<Item> = Vec::new();
+        let (_, next) = self.walk(tenant, listing, limit, cursor, projection, |page| items.extend(page)).await?;
+        Ok((items, next))
+    }
+
+    /// [`Store::walk_items`], handing each DynamoDB answer's items to `take` instead of keeping
+    /// them (a walk that only counts, to skip an offset, holds one answer at a time). Returns how
+    /// many items were handed over and where the walk stopped.
+    async fn walk(
+        &self,
+        tenant: &Tenant,
+        listing: &Listing,
+        limit: usize,
+        cursor: Cursor,
+        projection: Option<&str>,
+        mut take: impl FnMut(Vec<Item>),
+    ) -> Result<(usize, Option<Cursor>), StoreError> {
         let limit = limit.max(1);
         let shards = listing.shards();
         let mut cursor = cursor;
-        let mut items: Vec<Item> = Vec::new();
+        let (mut taken, mut bytes) = (0, 0);
         while cursor.shard < shards {
             let partition = listing.partition(tenant, cursor.shard);
             let start = cursor.after.as_deref().map(|after| listing.start_key(tenant, &partition, after));
             let output = self
                 .query_partition_request(&partition)
-                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX).min(PAGE_ITEMS))
+                .limit(i32::try_from(limit - taken).unwrap_or(i32::MAX).min(PAGE_ITEMS))
                 .set_projection_expression(projection.map(str::to_owned))
                 .set_exclusive_start_key(start)
                 .send()
@@ -281,19 +342,22 @@ impl Store {
             // one the filter dropped.
             let last_evaluated = output.last_evaluated_key.filter(|k| !k.is_empty());
             let more_in_shard = last_evaluated.is_some();
-            items.extend(output.items.unwrap_or_default());
+            let items = output.items.unwrap_or_default();
+            taken += items.len();
+            bytes += items.iter().filter_map(|item| item.get("body")?.as_s().ok()).map(String::len).sum::<usize>();
+            take(items);
             let last = last_evaluated.as_ref().and_then(|key| s(key, partition.sort_attribute));
             let next = if more_in_shard {
                 Cursor { shard: cursor.shard, after: last }
             } else {
                 Cursor { shard: cursor.shard + 1, after: None }
             };
-            if items.len() >= limit {
-                return Ok((items, (next.shard < shards).then_some(next)));
+            if taken >= limit || bytes >= PAGE_BYTES {
+                return Ok((taken, (next.shard < shards).then_some(next)));
             }
             cursor = next;
         }
-        Ok((items, None))
+        Ok((taken, None))
     }
 
     /// One page of `limit` records of a listing from `cursor`: `limit` items read for a
@@ -348,9 +412,16 @@ impl Store {
             }
         }
         if listing.repeats_children() {
-            let limit = usize::try_from(offset).unwrap_or(usize::MAX);
-            let (children, _) = self.distinct_children(tenant, listing, Cursor::start(), Some(limit)).await?;
-            return Ok((children.len() == limit).then(|| children.last().map(|(_, at)| at.clone())).flatten());
+            // The cursor at the `offset`-th child, holding no more than it.
+            let (mut passed, mut at) = (0, None);
+            let chunk = usize::try_from(offset).unwrap_or(usize::MAX).saturating_add(8).min(1000);
+            self.each_distinct_child(tenant, listing, Cursor::start(), chunk, |_, cursor| {
+                passed += 1;
+                at = Some(cursor.clone());
+                passed < offset
+            })
+            .await?;
+            return Ok(at.filter(|_| passed == offset));
         }
         // Marks count every record; among active ones positions differ, so those walk keys.
         let outline = match listing {
@@ -364,16 +435,16 @@ impl Store {
                 return Ok(Some(from));
             }
             let left = usize::try_from(left).unwrap_or(usize::MAX);
-            let (items, next) = self.walk_items(tenant, listing, left, from, Some("pk, sk")).await?;
-            return Ok(if items.len() < left { None } else { next });
+            let (passed, next) = self.walk(tenant, listing, left, from, Some("pk, sk"), drop).await?;
+            return Ok(if passed < left { None } else { next });
         }
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let projection = match listing {
             Listing::ModifiedSince { .. } => "pk, sk, #sort",
             _ => "pk, sk",
         };
-        let (items, next) = self.walk_items(tenant, listing, offset, Cursor::start(), Some(projection)).await?;
-        Ok(if items.len() < offset { None } else { next })
+        let (passed, next) = self.walk(tenant, listing, offset, Cursor::start(), Some(projection), drop).await?;
+        Ok(if passed < offset { None } else { next })
     }
 
     /// The stats item kept for a collection or view, if there is one.
@@ -392,27 +463,54 @@ impl Store {
         start: Cursor,
         limit: Option<usize>,
     ) -> Result<(Vec<(String, Cursor)>, bool), StoreError> {
-        let mut last = start.after.as_deref().map(|sk| child_of_link_sort_key(sk).to_owned());
         let mut children: Vec<(String, Cursor)> = Vec::new();
+        if limit == Some(0) {
+            return Ok((children, true));
+        }
+        let chunk = limit.map_or(1000, |limit| limit.saturating_add(8).min(1000));
+        let stopped = self
+            .each_distinct_child(tenant, listing, start, chunk, |child, at| {
+                children.push((child.to_owned(), at.clone()));
+                limit.is_none_or(|limit| children.len() < limit)
+            })
+            .await?;
+        // Stopped at the limit: entries may follow (as a walk that read one more would say).
+        Ok((children, stopped))
+    }
+
+    /// Hands each distinct child of a relation's entries from `start` to `on_child` (reading
+    /// `chunk` entries per walk), with a cursor at an entry of it, until `on_child` says to stop (then `true`) or the entries end
+    /// (`false`). Holds one DynamoDB answer at a time, however many children there are.
+    async fn each_distinct_child(
+        &self,
+        tenant: &Tenant,
+        listing: &Listing,
+        start: Cursor,
+        chunk: usize,
+        mut on_child: impl FnMut(&str, &Cursor) -> bool,
+    ) -> Result<bool, StoreError> {
+        let mut last = start.after.as_deref().map(|sk| child_of_link_sort_key(sk).to_owned());
         let mut cursor = start;
+        let mut stopped = false;
         loop {
-            let chunk = limit.map_or(1000, |limit| limit.saturating_add(8).min(1000));
-            let (entries, next) = self.walk_items(tenant, listing, chunk, cursor, Some("sk")).await?;
+            let mut entries = Vec::new();
+            let (_, next) = self.walk(tenant, listing, chunk, cursor, Some("sk"), |page| entries.extend(page)).await?;
             for sk in entries.iter().filter_map(|entry| s(entry, "sk")) {
                 let child = child_of_link_sort_key(&sk);
                 if last.as_deref() == Some(child) {
                     continue;
                 }
-                if limit.is_some_and(|limit| children.len() >= limit) {
-                    return Ok((children, true));
+                if stopped {
+                    // A child after the last one wanted: entries follow.
+                    return Ok(true);
                 }
                 let at = Cursor { shard: shard_of(child, listing.shards()), after: Some(sk.clone()) };
                 last = Some(child.to_owned());
-                children.push((child.to_owned(), at));
+                stopped = !on_child(child, &at);
             }
             match next {
                 Some(next) => cursor = next,
-                None => return Ok((children, false)),
+                None => return Ok(false),
             }
         }
     }
@@ -427,7 +525,13 @@ impl Store {
             }
         }
         if listing.repeats_children() {
-            return Ok(self.distinct_children(tenant, listing, Cursor::start(), None).await?.0.len() as u64);
+            let mut children = 0u64;
+            self.each_distinct_child(tenant, listing, Cursor::start(), 1000, |_, _| {
+                children += 1;
+                true
+            })
+            .await?;
+            return Ok(children);
         }
         let since = match listing {
             Listing::ModifiedSince { collection, since, inclusive } => Some((*collection, *since, *inclusive, false)),
@@ -720,6 +824,25 @@ impl Outline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cursor_is_admitted_only_with_a_sort_key_of_its_listing() {
+        let at = |shard, after: &str| Cursor { shard, after: Some(after.to_owned()) };
+        let users = Listing::Collection(Collection::Users);
+        assert!(users.admits(&Cursor::start()) && users.admits(&at(15, "usr/001@lu")));
+        for bad in [at(16, "u-1"), at(0, &"u".repeat(300)), at(0, "u#1"), at(0, "")] {
+            assert!(!users.admits(&bad), "{bad:?}");
+        }
+        let related = Listing::Related { relation: Relation::ClassStudents, parent: "k-1".into() };
+        assert!(related.admits(&at(0, "u-1#e-1")) && !related.admits(&at(0, "u-1#e 1")));
+        let since = Timestamp::parse("2026-01-15T00:00:00.000Z").expect("a time");
+        let changed = Listing::ModifiedSince { collection: Collection::Users, since, inclusive: false };
+        assert!(changed.admits(&at(3, "2026-01-16T00:00:00.000Z#u-1")));
+        for bad in ["2026-01-15T00:00:00.000Z#u-1", "2025-01-01T00:00:00.000Z#u-1", "yesterday#u-1", "u-1"] {
+            assert!(!changed.admits(&at(3, bad)), "{bad}");
+        }
+        assert!(Listing::Active(Box::new(changed)).admits(&at(3, "2026-01-16T00:00:00.000Z#u-1")));
+    }
 
     #[test]
     fn an_outline_locates_an_offset_from_the_nearest_mark() {

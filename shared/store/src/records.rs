@@ -114,6 +114,44 @@ impl RecordWrite {
     }
 }
 
+/// The largest item DynamoDB stores, in bytes (400 KB, attribute names and values counted).
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+/// An item's size as DynamoDB counts it against [`MAX_ITEM_BYTES`] and a transaction's limit:
+/// each attribute's name and value (strings as UTF-8; numbers counted at their largest, 21
+/// bytes; lists and maps 3 bytes plus 1 per element).
+pub(crate) fn item_bytes(item: &Item) -> usize {
+    item.iter().map(|(name, value)| name.len() + value_bytes(value)).sum()
+}
+
+fn value_bytes(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) => text.len(),
+        AttributeValue::N(_) => 21,
+        AttributeValue::B(bytes) => bytes.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(items) => 3 + items.iter().map(|v| 1 + value_bytes(v)).sum::<usize>(),
+        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value_bytes(v)).sum::<usize>(),
+        AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
+        AttributeValue::Ns(numbers) => 21 * numbers.len(),
+        AttributeValue::Bs(blobs) => blobs.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 0,
+    }
+}
+
+/// The size of the largest item a write of `record` makes: its record item, or a relation entry
+/// carrying a copy of it (the gradebook's relations). A write whose largest item passes
+/// [`MAX_ITEM_BYTES`] cannot be stored: [`Store::write_record`] refuses it before writing
+/// anything; other writers (the ingest) can ask first.
+pub fn largest_item(tenant: &Tenant, record: &RecordWrite) -> usize {
+    let changes = entry_changes(tenant, record);
+    let entries = changes.writes.iter().filter_map(|write| match write {
+        Write::Put(item) => Some(item_bytes(item)),
+        Write::Delete(..) => None,
+    });
+    entries.chain([item_bytes(&record_item(tenant, record, changes.encoded))]).max().unwrap_or(0)
+}
+
 /// (collection, sourcedId) pairs grouped by collection, each id once: batched reads go one
 /// collection at a time.
 pub(crate) fn by_collection<S: Ord>(

@@ -16,14 +16,21 @@
 //! - A deletion keeps a tombstone (`tobedeleted`, with the deletion time) that only change
 //!   feeds (`dateLastModified>`) list; every other read answers as if the record were gone.
 //! - Each write is one conditional transaction ([`Store::write_record`]): concurrent writers of
-//!   one record never leave a mix; the loser reads again and writes again.
+//!   one record never leave a mix; the loser reads again and writes again. A POSTed set is one
+//!   transaction too ([`Store::write_together`]): every record is stored or none; a set larger
+//!   than one transaction takes is refused whole ([`WriteError::SetTooLarge`]).
+//! - A record too large to store (its largest item past DynamoDB's 400 KB, the gradebook's
+//!   relation entries carrying a copy of it) is refused before anything is written
+//!   ([`WriteError::TooLarge`]).
 
 mod body;
 
 use oneroster_model::{Collection, Record, SourcedId, Status, Timestamp};
-use oneroster_store::{RecordWrite, Store, StoreError, StoredRecord, Tenant, Written};
+use oneroster_store::{
+    RecordWrite, Store, StoreError, StoredRecord, Tenant, Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS,
+};
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Attempts at a write that keeps meeting concurrent writers of the same record.
 const ATTEMPTS: usize = 5;
@@ -63,6 +70,34 @@ pub enum WriteError {
     /// Other writers kept changing the record; the client may try again.
     #[error("the record kept changing while it was written; try again")]
     Contended,
+    /// The record is too large to store: its largest item (the record, or a relation entry
+    /// carrying a copy of it) would pass DynamoDB's item limit.
+    #[error(
+        "{field}: record too large: it would be stored as {bytes} bytes, and a record is stored in at most {limit}"
+    )]
+    TooLarge {
+        /// The record's place in the body (`lineItem`, `results[3]`).
+        field: String,
+        /// The size of its largest item.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A POSTed set makes more items (or bytes) than the one transaction that stores it whole
+    /// takes; nothing was stored.
+    #[error(
+        "the set is too large to store all or nothing: its {records} records make at least {items} items of \
+         {bytes} bytes, and one transaction holds at most {MAX_TRANSACTION_ITEMS} items and \
+         {MAX_TRANSACTION_BYTES} bytes; send fewer records per request"
+    )]
+    SetTooLarge {
+        /// Records in the set.
+        records: usize,
+        /// Items their writes make.
+        items: usize,
+        /// Their size.
+        bytes: usize,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -200,6 +235,11 @@ pub async fn post(
     let Value::Array(items) = envelope(body, key)? else {
         return Err(WriteError::Invalid { field: key.to_owned(), reason: "must be an array".to_owned() });
     };
+    // Each record is at least one item: a set this long cannot be stored whole, so it is not
+    // read any further (its references would cost a read each).
+    if items.len() > MAX_TRANSACTION_ITEMS {
+        return Err(WriteError::SetTooLarge { records: items.len(), items: items.len(), bytes: body.len() });
+    }
     let mut records = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         records.push(parse(collection, item, None, &format!("{key}[{i}]"))?);
@@ -209,27 +249,49 @@ pub async fn post(
     for (i, record) in records.iter().enumerate() {
         fits(record, within, &references, &format!("{key}[{i}]"))?;
     }
-    let mut pairs = Vec::with_capacity(records.len());
-    let mut changes = Vec::with_capacity(records.len());
-    for mut record in records {
-        let supplied = record.base().sourced_id.to_string();
-        let mut change = None;
-        for _ in 0..ATTEMPTS {
-            let taken = store.get(tenant, collection, record.base().sourced_id.as_str()).await?;
-            if taken.is_some() {
-                record.base_mut().sourced_id = fresh_id();
-                continue;
-            }
-            if let Some(done) = write(store, tenant, origin, record.clone(), None, &references).await? {
-                change = Some(done);
-                break;
-            }
-        }
-        let change = change.ok_or(WriteError::Contended)?;
-        pairs.push((supplied, change.id.clone()));
-        changes.push(change);
+    if records.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
     }
-    Ok((pairs, changes))
+    for _ in 0..ATTEMPTS {
+        // A supplied id already held (stored, or by an earlier record of the set) gets a new one.
+        let supplied: Vec<String> = records.iter().map(|r| r.base().sourced_id.to_string()).collect();
+        let distinct: Vec<String> = supplied.iter().collect::<BTreeSet<_>>().into_iter().cloned().collect();
+        let taken = store.existing_ids(tenant, collection, &distinct).await?;
+        let mut held = HashSet::new();
+        let (mut writes, mut changes, mut at) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, (record, supplied)) in records.iter().zip(&supplied).enumerate() {
+            let mut record = record.clone();
+            if taken.contains(supplied) || !held.insert(supplied.clone()) {
+                record.base_mut().sourced_id = fresh_id();
+            }
+            let (write, change) = prepare(origin, record, None, &references)?;
+            at.push((write.id.to_string(), format!("{key}[{i}]")));
+            writes.push((write, None));
+            changes.push(change);
+        }
+        match store.write_together(tenant, writes).await.map_err(|e| refused(e, &at))? {
+            Written::Done => {
+                let pairs = supplied.into_iter().zip(&changes).map(|(s, change)| (s, change.id.clone())).collect();
+                return Ok((pairs, changes));
+            }
+            // A supplied id was taken meanwhile: look again.
+            Written::Conflict => continue,
+        }
+    }
+    Err(WriteError::Contended)
+}
+
+/// A store error as the writer sees it: a record too large, or a set too large, is the
+/// client's to fix (`at`: each record's sourcedId and place in the body); anything else failed.
+fn refused(error: StoreError, at: &[(String, String)]) -> WriteError {
+    match error {
+        StoreError::ItemTooLarge { id, bytes, limit } => {
+            let field = at.iter().find(|(written, _)| *written == id).map_or(id, |(_, field)| field.clone());
+            WriteError::TooLarge { field, bytes, limit }
+        }
+        StoreError::TransactionTooLarge { records, items, bytes } => WriteError::SetTooLarge { records, items, bytes },
+        other => WriteError::Store(other),
+    }
 }
 
 /// Records read while checking references, by collection and id (a result's line item, a
@@ -241,10 +303,24 @@ async fn write(
     store: &Store,
     tenant: &Tenant,
     origin: &Origin,
-    mut record: Record,
+    record: Record,
     stored: Option<&StoredRecord>,
     references: &Referenced,
 ) -> Result<Option<Change>, WriteError> {
+    let (write, change) = prepare(origin, record, stored, references)?;
+    let at = [(change.id.clone(), change.collection.ref_type().to_owned())];
+    let written = store.write_record(tenant, write, stored).await.map_err(|e| refused(e, &at))?;
+    Ok((written == Written::Done).then_some(change))
+}
+
+/// The store's write of `record` over `stored` (or as new), as the server sets it (`active`,
+/// modified now, its links), and what it changes.
+fn prepare(
+    origin: &Origin,
+    mut record: Record,
+    stored: Option<&StoredRecord>,
+    references: &Referenced,
+) -> Result<(RecordWrite, Change), WriteError> {
     let collection = record.collection();
     let base = record.base_mut();
     base.status = Status::Active;
@@ -274,7 +350,7 @@ async fn write(
         origin: Some(origin.0.clone()),
         gone: false,
     };
-    Ok((store.write_record(tenant, write, stored).await? == Written::Done).then_some(change))
+    Ok((write, change))
 }
 
 /// The value under `key` of a JSON object body.
