@@ -6,6 +6,7 @@
 //! messages `handle_batch` asked to be delivered again). Each rule below returns its problems
 //! as sentences, and a test breaks the template text to show that the rule notices.
 
+use ingest::event::UPLOAD_SUFFIXES;
 use yaml_serde::Value;
 
 /// The deployed template, as the tests in `infra.rs` read it.
@@ -174,6 +175,42 @@ fn one_upload_per_invocation(template: &Template) -> Problems {
     })
 }
 
+/// Rule 3b: the ingest's own clocks and counts fit the template's. The tenant lock's lease
+/// (`ingest::job::LOCK_LEASE`) must outlast the function's `Timeout`, or a redelivery could
+/// take the lock of a job that still runs; and a job is failed after its runs kept stopping
+/// (`INGEST_MAX_ATTEMPTS`, default `DEFAULT_MAX_ATTEMPTS`) before SQS dead-letters its message
+/// (`maxReceiveCount`), or the upload would end in the dead-letter queue with its job "running".
+fn the_ingest_gives_up_before_sqs_does(template: &Template) -> Problems {
+    per_event(template, |event, properties| {
+        let mut problems = Problems::new();
+        match template.ingest_timeout() {
+            Ok(timeout) if timeout > ingest::job::LOCK_LEASE.as_secs() => problems.push(format!(
+                "{INGEST_FUNCTION}'s Timeout {timeout} s outlasts the ingest lock's lease of {} s",
+                ingest::job::LOCK_LEASE.as_secs()
+            )),
+            Ok(_) => {}
+            Err(problem) => problems.push(problem),
+        }
+        let (id, queue) = match template.polled_queue(event, properties) {
+            Ok(queue) => queue,
+            Err(problem) => return vec![problem],
+        };
+        let function = template.resource(INGEST_FUNCTION, "AWS::Serverless::Function").unwrap_or(&Value::Null);
+        let set = &function["Properties"]["Environment"]["Variables"]["INGEST_MAX_ATTEMPTS"];
+        let attempts = set
+            .as_u64()
+            .or_else(|| set.as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or(u64::from(ingest::settings::DEFAULT_MAX_ATTEMPTS));
+        match queue["Properties"]["RedrivePolicy"]["maxReceiveCount"].as_u64() {
+            Some(receives) if attempts >= receives => problems.push(format!(
+                "{id} dead-letters a message after {receives} receives, but a job is failed only after {attempts} runs"
+            )),
+            _ => {}
+        }
+        problems
+    })
+}
+
 /// Rule 4: an upload that keeps failing must end where someone sees it: the upload queue
 /// redrives to a dead-letter queue of the template after `maxReceiveCount` receives (at least
 /// two: `RetryLater` means "deliver again"), before the queue's retention deletes it, into a
@@ -269,9 +306,11 @@ fn dead_letter_alarm(template: &Template, dlq: &str) -> Problems {
     problems
 }
 
-/// Rule 5: S3 notifies the upload queue of created objects, and only of `.zip` keys: the
-/// ingest only ingests zips, and it writes each report (`<upload>.report.json`) into the same
-/// bucket, whose every notification would otherwise cost an invocation.
+/// Rule 5: S3 notifies the upload queue of created objects, and only of keys with the endings
+/// the ingest takes (`ingest::event::UPLOAD_SUFFIXES`), every one of them: the filter matches
+/// case and all, so an ending the ingest takes but no filter names would be dropped in AWS
+/// alone; and the ingest writes each report (`<upload>.report.json`) into the same bucket,
+/// whose every notification would otherwise cost an invocation.
 fn only_zip_uploads_notify_the_upload_queue(template: &Template) -> Problems {
     per_event(template, |event, properties| {
         let id = match template.polled_queue(event, properties) {
@@ -279,30 +318,34 @@ fn only_zip_uploads_notify_the_upload_queue(template: &Template) -> Problems {
             Err(problem) => return vec![problem],
         };
         let mut problems = Vec::new();
-        let mut notified = false;
+        let mut notified = Vec::new();
         for (bucket, resource) in template.resources("AWS::S3::Bucket") {
             let configurations = &resource["Properties"]["NotificationConfiguration"]["QueueConfigurations"];
             for configuration in configurations.as_sequence().into_iter().flatten() {
                 if reference(&configuration["Queue"]) != Some((id, Some("Arn"))) {
                     continue;
                 }
-                notified = true;
                 let kind = configuration["Event"].as_str().unwrap_or_default();
                 if !kind.starts_with("s3:ObjectCreated:") {
                     problems.push(format!("{bucket} notifies {id} of {kind:?}, which is not an upload"));
                 }
                 let mut rules = configuration["Filter"]["S3Key"]["Rules"].as_sequence().into_iter().flatten();
-                let zip_only = rules.any(|r| {
-                    r["Name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case("suffix"))
-                        && r["Value"].as_str() == Some(".zip")
+                let suffix = rules.find_map(|r| {
+                    r["Name"].as_str().filter(|n| n.eq_ignore_ascii_case("suffix")).and(r["Value"].as_str())
                 });
-                if !zip_only {
-                    problems.push(format!("{bucket} notifies {id} of keys not filtered to the suffix .zip"));
+                match suffix {
+                    Some(suffix) if UPLOAD_SUFFIXES.contains(&suffix) => notified.push(suffix),
+                    _ => problems.push(format!(
+                        "{bucket} notifies {id} of keys not filtered to a suffix of the uploads ({UPLOAD_SUFFIXES:?})"
+                    )),
                 }
             }
         }
-        if !notified {
+        if notified.is_empty() {
             problems.push(format!("no bucket's QueueConfigurations send uploads to {id}, the queue {event} polls"));
+        }
+        for suffix in UPLOAD_SUFFIXES.iter().filter(|s| !notified.is_empty() && !notified.contains(s)) {
+            problems.push(format!("the ingest takes keys ending {suffix}, but no notification sends them to {id}"));
         }
         problems
     })
@@ -362,6 +405,7 @@ fn the_template_gives_the_ingest_what_it_relies_on_from_aws() {
     assert_eq!(batch_item_failures_are_reported(&template), Problems::new());
     assert_eq!(visibility_timeout_covers_the_function_timeout(&template), Problems::new());
     assert_eq!(one_upload_per_invocation(&template), Problems::new());
+    assert_eq!(the_ingest_gives_up_before_sqs_does(&template), Problems::new());
     assert_eq!(failed_uploads_reach_an_alarmed_dead_letter_queue(&template), Problems::new());
     assert_eq!(only_zip_uploads_notify_the_upload_queue(&template), Problems::new());
 }
@@ -399,6 +443,14 @@ fn a_visibility_timeout_short_of_the_function_timeout_is_noticed() {
 }
 
 /// Rule 3 notices a batch size above one, and a missing one (SAM's default is 10).
+#[test]
+fn a_timeout_past_the_lease_or_a_dead_letter_before_the_last_run_is_noticed() {
+    let long = broken("  IngestFunction:", "Timeout: 900", "Timeout: 1200");
+    assert_noticed(&the_ingest_gives_up_before_sqs_does(&long), "outlasts the ingest lock's lease");
+    let early = broken("  UploadQueue:", "maxReceiveCount: 5", "maxReceiveCount: 3");
+    assert_noticed(&the_ingest_gives_up_before_sqs_does(&early), "dead-letters a message after 3 receives");
+}
+
 #[test]
 fn a_batch_of_several_uploads_is_noticed() {
     let ingest = "  IngestFunction:";
@@ -452,11 +504,13 @@ fn a_notification_that_is_unfiltered_misdirected_or_not_an_upload_is_noticed() {
     let bucket = "  UploadBucket:";
     let rule = only_zip_uploads_notify_the_upload_queue;
     let json = broken(bucket, "{Name: suffix, Value: .zip}", "{Name: suffix, Value: .json}");
-    assert_noticed(&rule(&json), "UploadBucket notifies UploadQueue of keys not filtered to the suffix .zip");
+    assert_noticed(&rule(&json), "UploadBucket notifies UploadQueue of keys not filtered to a suffix of the uploads");
     let prefix = broken(bucket, "{Name: suffix, Value: .zip}", "{Name: prefix, Value: district/}");
-    assert_noticed(&rule(&prefix), "not filtered to the suffix .zip");
+    assert_noticed(&rule(&prefix), "not filtered to a suffix of the uploads");
+    let upper = broken(bucket, "{Name: suffix, Value: .ZIP}", "{Name: suffix, Value: .zip}");
+    assert_noticed(&rule(&upper), "the ingest takes keys ending .ZIP, but no notification sends them");
     let misdirected = broken(bucket, "Queue: !GetAtt UploadQueue.Arn", "Queue: !GetAtt UploadDeadLetterQueue.Arn");
-    assert_noticed(&rule(&misdirected), "no bucket's QueueConfigurations send uploads to UploadQueue");
+    assert_noticed(&rule(&misdirected), "the ingest takes keys ending .zip, but no notification sends them");
     let removed = broken(bucket, "Event: s3:ObjectCreated:*", "Event: s3:ObjectRemoved:*");
     assert_noticed(&rule(&removed), "of \"s3:ObjectRemoved:*\", which is not an upload");
 }

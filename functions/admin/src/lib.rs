@@ -189,6 +189,11 @@ pub async fn upload(
 ) -> Result<String, AdminError> {
     const PART: usize = 8 * 1024 * 1024;
     let stamp = Timestamp::now().to_string().replace(':', "-");
+    // S3 notifies the ingest of the endings it takes as written; `.Zip` would never arrive.
+    let name = match name.len().checked_sub(4).filter(|at| name.is_char_boundary(*at)) {
+        Some(at) if name[at..].eq_ignore_ascii_case(".zip") => format!("{}.zip", &name[..at]),
+        _ => name.to_owned(),
+    };
     let key = format!("{tenant}/uploads/{stamp}/{name}");
     let failed = |e: &dyn std::fmt::Display| AdminError::Upload(e.to_string());
     if bytes.len() <= PART {

@@ -7,6 +7,11 @@ use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_128;
 
+/// The endings of the keys that are uploads: S3's notification filter matches a suffix as
+/// written, case and all, so the template notifies the queue of exactly these (a test checks),
+/// and a key ending otherwise (`.Zip`) is skipped here too, locally as in AWS.
+pub const UPLOAD_SUFFIXES: [&str; 2] = [".zip", ".ZIP"];
+
 /// An uploaded object to ingest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {
@@ -94,7 +99,7 @@ fn upload(record: NotificationRecord) -> Result<Upload, Skip> {
         return Err(Skip::NotCreated);
     }
     let key = decode_key(&record.s3.object.key);
-    if !key.to_ascii_lowercase().ends_with(".zip") {
+    if !UPLOAD_SUFFIXES.iter().any(|suffix| key.ends_with(suffix)) {
         return Err(Skip::NotZip(key));
     }
     let tenant = Tenant::of_upload_key(&key).map_err(|e| Skip::NoTenant { key: key.clone(), reason: e.to_string() })?;
@@ -140,6 +145,10 @@ mod tests {
     fn non_uploads_are_skipped_with_a_reason() {
         let report = MOTO_EVENT.replace("2026+11+24.zip", "2026.zip.report.json");
         assert!(matches!(uploads(&report).unwrap()[0], Err(Skip::NotZip(_))));
+        let upper = MOTO_EVENT.replace("2026+11+24.zip", "2026.ZIP");
+        assert!(uploads(&upper).unwrap()[0].is_ok(), "S3 notifies .ZIP too");
+        let mixed = MOTO_EVENT.replace("2026+11+24.zip", "2026.Zip");
+        assert!(matches!(uploads(&mixed).unwrap()[0], Err(Skip::NotZip(_))), "no filter notifies .Zip in AWS");
         let no_tenant = MOTO_EVENT.replace("springfield%2F", "Spring%23field%2F");
         assert!(matches!(uploads(&no_tenant).unwrap()[0], Err(Skip::NoTenant { .. })));
         let deleted = MOTO_EVENT.replace("ObjectCreated:Put", "ObjectRemoved:Delete");

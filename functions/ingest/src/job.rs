@@ -16,8 +16,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
-/// How long a job may hold its tenant's lock before another may take it over.
-const LOCK_LEASE: Duration = Duration::from_secs(15 * 60);
+/// How long a job may hold its tenant's lock before another may take it over: at least the
+/// function's timeout, or a second job could take a lock whose holder still runs (a test
+/// checks it against the template).
+pub const LOCK_LEASE: Duration = Duration::from_secs(15 * 60);
 
 /// A job that could not finish now; the message is redelivered and the job runs again.
 #[derive(Debug, thiserror::Error)]
@@ -128,7 +130,23 @@ impl Ingest {
         }
         job.attempts += 1;
         self.store.put_job(&job).await?;
+        let counted = job.clone();
+        let result = self.attempt(upload, job, resumed).await;
+        if result.is_err() {
+            // The run did not stop: it asks to be delivered again (tenant busy, store throttled),
+            // so it is not one of the runs that keep stopping. Should the store refuse this too,
+            // the run counts, and SQS's own limit on deliveries still ends the retries.
+            let mut uncounted = counted;
+            uncounted.attempts -= 1;
+            if let Err(e) = self.store.put_job(&uncounted).await {
+                warn!(error = %e, "the job's run count could not be taken back");
+            }
+        }
+        result
+    }
 
+    /// One run of a job whose run is counted: refusal, validation, apply, report.
+    async fn attempt(&self, upload: &Upload, mut job: Job, resumed: bool) -> Result<Outcome, RetryLater> {
         let refusal = match self.store.get_tenant(&upload.tenant).await? {
             Some(tenant) if tenant.enabled => None,
             Some(_) => Some("the tenant is disabled; nothing was read"),

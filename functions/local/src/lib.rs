@@ -3,7 +3,10 @@
 //! a poller that hands each notification to the real ingest handler; and every service's
 //! router on one port, with the same handlers and middleware as in Lambda.
 
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+use aws_sdk_s3::types::{
+    Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration,
+    S3KeyFilter,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 use ingest::{Ingest, Outcome};
 use oneroster_auth::{Issuer, KeyRing, Verifier};
@@ -123,7 +126,7 @@ pub struct LocalStack {
 
 impl LocalStack {
     /// Connects to the local servers and creates what is missing: the table, the bucket, the
-    /// queue, and the bucket's notification of `.zip` uploads to the queue.
+    /// queue, and the bucket's notification of uploads (`.zip`, `.ZIP`) to the queue.
     pub async fn setup(config: LocalConfig) -> Result<Self, LocalError> {
         let aws = aws_config::from_env().region(aws_config::Region::new("us-east-1")).load().await;
         let store = Store::connect(&aws, Some(&config.dynamodb_endpoint), &config.table);
@@ -147,16 +150,24 @@ impl LocalStack {
             .await
             .map_err(sqs_error)?;
         let arn = attributes.attributes.and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned()).unwrap_or_default();
-        let notification = NotificationConfiguration::builder()
-            .queue_configurations(
+        // As the template has it: one configuration per ending the ingest takes.
+        let mut notification = NotificationConfiguration::builder();
+        for suffix in ingest::event::UPLOAD_SUFFIXES {
+            let rule = FilterRule::builder().name(FilterRuleName::Suffix).value(suffix).build();
+            let filter = NotificationConfigurationFilter::builder()
+                .key(S3KeyFilter::builder().filter_rules(rule).build())
+                .build();
+            notification = notification.queue_configurations(
                 QueueConfiguration::builder()
-                    .id("ingest")
-                    .queue_arn(arn)
+                    .id(format!("ingest{suffix}"))
+                    .queue_arn(&arn)
                     .events(Event::S3ObjectCreated)
+                    .filter(filter)
                     .build()
                     .map_err(s3_error)?,
-            )
-            .build();
+            );
+        }
+        let notification = notification.build();
         s3.put_bucket_notification_configuration()
             .bucket(&config.bucket)
             .notification_configuration(notification)
