@@ -176,7 +176,7 @@ fn one_upload_per_invocation(template: &Template) -> Problems {
 }
 
 /// Rule 3b: the ingest's own clocks and counts fit the template's. The tenant lock's lease
-/// (`ingest::job::LOCK_LEASE`) must outlast the function's `Timeout`, or a redelivery could
+/// (`oneroster_ingest::job::LOCK_LEASE`) must outlast the function's `Timeout`, or a redelivery could
 /// take the lock of a job that still runs; and a job is failed after its runs kept stopping
 /// (`INGEST_MAX_ATTEMPTS`, default `DEFAULT_MAX_ATTEMPTS`) before SQS dead-letters its message
 /// (`maxReceiveCount`), or the upload would end in the dead-letter queue with its job "running".
@@ -184,9 +184,9 @@ fn the_ingest_gives_up_before_sqs_does(template: &Template) -> Problems {
     per_event(template, |event, properties| {
         let mut problems = Problems::new();
         match template.ingest_timeout() {
-            Ok(timeout) if timeout > ingest::job::LOCK_LEASE.as_secs() => problems.push(format!(
+            Ok(timeout) if timeout > oneroster_ingest::job::LOCK_LEASE.as_secs() => problems.push(format!(
                 "{INGEST_FUNCTION}'s Timeout {timeout} s outlasts the ingest lock's lease of {} s",
-                ingest::job::LOCK_LEASE.as_secs()
+                oneroster_ingest::job::LOCK_LEASE.as_secs()
             )),
             Ok(_) => {}
             Err(problem) => problems.push(problem),
@@ -200,7 +200,7 @@ fn the_ingest_gives_up_before_sqs_does(template: &Template) -> Problems {
         let attempts = set
             .as_u64()
             .or_else(|| set.as_str().and_then(|s| s.parse().ok()))
-            .unwrap_or(u64::from(ingest::settings::DEFAULT_MAX_ATTEMPTS));
+            .unwrap_or(u64::from(oneroster_ingest::settings::DEFAULT_MAX_ATTEMPTS));
         match queue["Properties"]["RedrivePolicy"]["maxReceiveCount"].as_u64() {
             Some(receives) if attempts >= receives => problems.push(format!(
                 "{id} dead-letters a message after {receives} receives, but a job is failed only after {attempts} runs"

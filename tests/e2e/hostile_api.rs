@@ -9,9 +9,10 @@
 
 use crate::lambda_events::{district, invoke, Call, GRADEBOOK, ROSTERING, SHARED};
 use e2e::{assert_refused, guid_district, ingest, loaded, stack_with, tenant, Api, HOST};
-use oneroster_http::service::{Route, Target, ALIAS_BASE, MAX_REQUEST_BODY_BYTES};
+use oneroster_http::service::{Route, ALIAS_BASE, MAX_REQUEST_BODY_BYTES};
 use oneroster_http::serving::Serving;
 use oneroster_query::{MAX_CURSOR_BYTES, MAX_OFFSET, MAX_QUERY_BYTES, MAX_SORTED_OFFSET, MAX_SORT_BYTES};
+use oneroster_service::{Action, Read};
 use oneroster_store::{JobState, MAX_ITEM_BYTES};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -22,7 +23,7 @@ struct Operation {
     path: &'static str,
     operation_id: &'static str,
     method: String,
-    target: Target,
+    target: Action,
 }
 
 /// The 81 operations under their services' bases, and again under the shared base.
@@ -63,7 +64,7 @@ impl Operation {
     }
 
     fn is_list(&self) -> bool {
-        self.method == "GET" && !matches!(self.target, Target::One(..))
+        self.method == "GET" && !matches!(self.target, Action::Read(Read::One(..)))
     }
 
     /// Sends the operation's method to `target`, with a small body where it takes one.

@@ -377,16 +377,44 @@ async fn a_job_whose_runs_keep_stopping_is_failed_and_frees_its_tenant() {
     stack.store().put_job(&running).await.unwrap();
     let outcome = ingest::handle_message(&stack.ingest, &body).await.expect("a finished job, not a retry");
     let ingest::Outcome::Finished(failed) = &outcome[0] else { panic!("{outcome:?}") };
-    assert_eq!(failed.state, JobState::Rejected);
+    assert_eq!(failed.state, JobState::Failed);
     assert_eq!(failed.error_counts.get("interrupted"), Some(&1));
     assert!(failed.errors[0].contains("the ingest stopped 3 times on this upload"), "{:#?}", failed.errors);
     let report = stack.report(failed.report_key.as_deref().unwrap()).await.unwrap();
-    assert_eq!(report["job"]["state"], "rejected");
+    assert_eq!(report["job"]["state"], "failed");
     let again = ingest::handle_message(&stack.ingest, &body).await.unwrap();
     assert!(matches!(&again[0], ingest::Outcome::AlreadyDone(_)));
     let until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + 60_000);
     assert!(stack.store().acquire_ingest_lock(&t, "next-job", until).await.unwrap());
     stack.store().release_ingest_lock(&t, "next-job").await.unwrap();
+    next_good_upload_served(&stack, &t, &district, "delta.zip").await;
+}
+
+#[tokio::test]
+async fn a_record_too_large_for_the_store_fails_its_job_at_once_naming_the_record() {
+    let stack = stack().await;
+    let (t, district) = loaded(&stack, "item-too-large").await;
+    // Every row is within the caps, but one user's thousands of roles fold into one item past
+    // DynamoDB's 400 KB: no run can store it, so the first run fails the job, saying which.
+    let school = district.school_id(0);
+    let users = format!(
+        "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns\n\
+         u-many-roles,active,2026-12-01T00:00:00Z,true,many,,Many,Roles,,,,,,,,,,,,,{school},\n"
+    );
+    let mut roles = String::from(
+        "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId\n",
+    );
+    for i in 0..5000 {
+        let role_type = if i == 0 { "primary" } else { "secondary" };
+        roles.push_str(&format!("role-{i},active,2026-12-01T00:00:00Z,u-many-roles,{role_type},student,,,{school},\n"));
+    }
+    let manifest = district_gen::manifest(&[], &["users", "roles"]);
+    let package = zip_of(&[("manifest.csv", &manifest), ("users.csv", &users), ("roles.csv", &roles)]);
+    let job = ingest(&stack, &t, "many-roles.zip", package).await;
+    assert_eq!((job.state, job.attempts), (JobState::Failed, 1), "{:#?}", job.errors);
+    assert_eq!(job.error_counts.get("failed"), Some(&1));
+    assert!(job.errors[0].contains("record 'u-many-roles' would make an item of"), "{:#?}", job.errors);
+    assert!(stack.store().get(&t, Collection::Users, "u-many-roles").await.unwrap().is_none());
     next_good_upload_served(&stack, &t, &district, "delta.zip").await;
 }
 

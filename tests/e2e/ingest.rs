@@ -2,8 +2,8 @@
 
 use district_gen::District;
 use e2e::{bulk_zip, delta_zip, ingest, register, sample, stack, tenant, zip_of};
-use oneroster_model::{Collection, Relation, Status, Timestamp, View};
-use oneroster_store::{Cursor, JobState, Listing, Store, StoredRecord, Tenant};
+use oneroster_model::{Collection, Record, Relation, Status, Timestamp, View};
+use oneroster_store::{Commit, Cursor, Encoded, JobState, Listing, Mutation, Named, Store, StoredRecord, Tenant};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
@@ -254,21 +254,12 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
     // The first attempt also wrote a user and died before recounting: the kept count is stale.
     let users = Listing::Collection(Collection::Users);
     let counted = stack.store().count(&t, &users).await.unwrap();
-    let late = oneroster_store::RecordWrite {
-        collection: Collection::Users,
-        id: oneroster_model::SourcedId::parse("late-user").unwrap(),
-        body: "{}".into(),
-        status: Status::Active,
-        modified: applied_at,
-        hash: 0,
-        links: Vec::new(),
-        previous: None,
-        parts: None,
-        view: None,
-        origin: None,
-        gone: false,
-    };
-    stack.store().write_records(&t, vec![late]).await.unwrap();
+    let stored = stack.store().get(&t, Collection::Users, &district.student_id(0)).await.unwrap().unwrap();
+    let mut late = Record::from_json(Collection::Users, &stored.body).unwrap();
+    late.base_mut().sourced_id = oneroster_model::SourcedId::parse("late-user").unwrap();
+    late.base_mut().date_last_modified = applied_at;
+    let late = Mutation::put(Encoded::new(late), &Named::new());
+    stack.store().commit(&t, Commit::Batched(vec![late])).await.unwrap();
     assert_eq!(stack.store().count(&t, &users).await.unwrap(), counted, "kept counts wait for a recount");
     let outcome = ingest::handle_message(&stack.ingest, &body).await.unwrap();
     assert!(

@@ -205,6 +205,16 @@ async fn every_function_serves_the_events_api_gateway_sends() {
     let answer = invoke_event(functions.rostering(), event).await;
     assert_eq!((answer.status, ids(&answer, "classes")), (200, vec![class.to_owned()]), "{}", answer.body);
 
+    // A Host or X-Forwarded-Proto no URL can hold is answered, not a panic in lambda_http.
+    let target = format!("{ROSTERING}/classes/{class}");
+    let mut event = Call::new("GET", ROSTERING, &target, token).event();
+    event["headers"]["host"] = json!("bad host:99999");
+    event["headers"]["x-forwarded-proto"] = json!("1");
+    event["headers"]["x-forwarded-host"] = json!("<evil>");
+    let answer = invoke_event(functions.rostering(), event).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(!answer.body.to_string().contains("bad host"), "{}", answer.body);
+
     // A quoted filter with `@` in rawQueryString, as python-requests sends it.
     let target = format!("{ROSTERING}/teachers?filter=email='{}'&limit=10000", guid_district::TEACHER_EMAIL);
     let answer = invoke(functions.rostering(), &Call::new("GET", ROSTERING, &target, token)).await;

@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod aws_contract;
 mod classroom;
+mod commit;
 mod faults;
 mod gradebook;
 mod hostile_api;

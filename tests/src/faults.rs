@@ -1,6 +1,8 @@
 //! A proxy in front of DynamoDB Local that fails calls on purpose, so that tests can see what
 //! an ingest does when the store throttles, errs, or the worker dies part-way: the calls reach
-//! the real server through it, or are answered with the errors DynamoDB itself sends.
+//! the real server through it, or are answered with the errors DynamoDB itself sends. It also
+//! keeps when each call started and ended, so that the bench can count a request's calls and
+//! how many of them came one after another ([`sequential_rounds`]).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -9,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Which calls fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +37,12 @@ struct Inner {
     policy: Policy,
     calls: AtomicU64,
     failed: AtomicU64,
+    spans: Mutex<Vec<Span>>,
     client: Client<HttpConnector, Body>,
 }
+
+/// When a call started and when its answer came.
+pub type Span = (Instant, Instant);
 
 /// A running proxy; it stops when the test's runtime ends.
 #[derive(Clone)]
@@ -59,6 +66,7 @@ impl FaultyStore {
             policy,
             calls: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            spans: Mutex::new(Vec::new()),
             client: Client::builder(TokioExecutor::new()).build_http(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
@@ -77,6 +85,24 @@ impl FaultyStore {
     pub fn failed(&self) -> u64 {
         self.inner.failed.load(Ordering::SeqCst)
     }
+
+    /// The spans of the calls answered since the last take.
+    pub fn take_spans(&self) -> Vec<Span> {
+        std::mem::take(&mut *self.inner.spans.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+/// How many rounds of calls `spans` took one after another: the longest chain of calls each
+/// started after the one before it was answered (calls in flight together are one round).
+pub fn sequential_rounds(spans: &[Span]) -> usize {
+    let mut sorted = spans.to_vec();
+    sorted.sort();
+    let mut depth: Vec<usize> = Vec::with_capacity(sorted.len());
+    for (i, (start, _)) in sorted.iter().enumerate() {
+        let before = sorted[..i].iter().zip(&depth).filter(|((_, end), _)| end <= start).map(|(_, d)| *d);
+        depth.push(before.max().unwrap_or(0) + 1);
+    }
+    depth.into_iter().max().unwrap_or(0)
 }
 
 /// Whether call `n` is one of the flaky ones (a hash of seed and call: repeatable, spread).
@@ -105,7 +131,9 @@ async fn forward(State(proxy): State<Arc<Inner>>, request: Request) -> Response 
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let Ok(uri) = format!("{}{path}", proxy.upstream).parse::<Uri>() else { return internal() };
     parts.uri = uri;
+    let started = Instant::now();
     let answer = proxy.client.request(Request::from_parts(parts, body)).await;
+    proxy.spans.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((started, Instant::now()));
     if proxy.policy == Policy::DiesAt(n) {
         // The call was made; the worker died before it heard the answer.
         return fail(internal());
@@ -113,5 +141,24 @@ async fn forward(State(proxy): State<Arc<Inner>>, request: Request) -> Response 
     match answer {
         Ok(response) => response.map(Body::new),
         Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn calls_in_flight_together_are_one_round() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        assert_eq!(sequential_rounds(&[]), 0);
+        assert_eq!(sequential_rounds(&[(at(0), at(5))]), 1);
+        // Two at once, then one after both.
+        assert_eq!(sequential_rounds(&[(at(0), at(5)), (at(1), at(6)), (at(7), at(9))]), 2);
+        // Three one after another, with a call beside the first.
+        let chain = [(at(0), at(2)), (at(0), at(1)), (at(3), at(4)), (at(5), at(6))];
+        assert_eq!(sequential_rounds(&chain), 3);
     }
 }

@@ -35,7 +35,7 @@ enum Command {
         command: ClientCommand,
     },
     /// Upload a OneRoster zip for a tenant, wait for its ingest job and print its summary
-    /// (exits 1 if the package was rejected).
+    /// (exits 1 if the package was rejected or the job failed).
     Upload {
         /// The zip.
         zip: PathBuf,

@@ -23,6 +23,7 @@ use axum::http::Extensions;
 use lambda_http::request::RequestContext;
 use oneroster_auth::secret::{self, DECOY_HASH};
 use oneroster_auth::ClientSecret;
+use oneroster_settings::{SettingError, Variables};
 use oneroster_store::{Counted, Store, StoreError};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,41 +66,21 @@ impl Default for Limits {
     }
 }
 
-/// A limit in the environment that is not a whole number above zero.
-#[derive(Debug, thiserror::Error)]
-#[error("{name} must be a whole number above 0, not '{value}'")]
-pub struct LimitError {
-    /// The variable.
-    pub name: &'static str,
-    /// What it held.
-    pub value: String,
-}
-
 impl Limits {
     /// The defaults, with each limit the environment sets in its place (`TOKEN_…`, see the
     /// fields); a value that is not a whole number above zero stops the function at start.
-    pub fn from_env() -> Result<Self, LimitError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    pub fn from_env() -> Result<Self, SettingError> {
+        Self::from_vars(&Variables::environment())
     }
 
-    /// [`Limits::from_env`] over any lookup of variables.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, LimitError> {
-        let read = |name: &'static str, default: u64| -> Result<u64, LimitError> {
-            match lookup(name) {
-                None => Ok(default),
-                Some(value) => match value.trim().parse::<u64>() {
-                    Ok(n) if n > 0 => Ok(n),
-                    _ => Err(LimitError { name, value }),
-                },
-            }
-        };
+    /// [`Limits::from_env`] over any variables.
+    pub fn from_vars(vars: &Variables<impl Fn(&str) -> Option<String>>) -> Result<Self, SettingError> {
         let defaults = Self::default();
         Ok(Self {
-            failures_per_address: read("TOKEN_FAILURES_PER_ADDRESS", defaults.failures_per_address)?,
-            failures_per_client: read("TOKEN_FAILURES_PER_CLIENT", defaults.failures_per_client)?,
-            window: Duration::from_secs(read("TOKEN_FAILURE_WINDOW_SECONDS", defaults.window.as_secs())?),
-            concurrent_hashes: usize::try_from(read("TOKEN_CONCURRENT_HASHES", defaults.concurrent_hashes as u64)?)
-                .unwrap_or(defaults.concurrent_hashes),
+            failures_per_address: vars.positive("TOKEN_FAILURES_PER_ADDRESS", defaults.failures_per_address)?,
+            failures_per_client: vars.positive("TOKEN_FAILURES_PER_CLIENT", defaults.failures_per_client)?,
+            window: Duration::from_secs(vars.positive("TOKEN_FAILURE_WINDOW_SECONDS", defaults.window.as_secs())?),
+            concurrent_hashes: vars.positive("TOKEN_CONCURRENT_HASHES", defaults.concurrent_hashes)?,
             hash_wait: defaults.hash_wait,
         })
     }
@@ -235,17 +216,18 @@ mod tests {
 
     #[test]
     fn limits_come_from_the_environment_or_their_defaults() {
-        let none = Limits::from_lookup(|_| None).expect("defaults");
+        let none = Limits::from_vars(&Variables::new(|_| None)).expect("defaults");
         assert_eq!(none, Limits::default());
-        let set = Limits::from_lookup(|name| match name {
+        let set = Limits::from_vars(&Variables::new(|name| match name {
             "TOKEN_FAILURES_PER_ADDRESS" => Some("3".into()),
             "TOKEN_FAILURE_WINDOW_SECONDS" => Some(" 2 ".into()),
             _ => None,
-        })
+        }))
         .expect("limits");
         assert_eq!((set.failures_per_address, set.window, set.failures_per_client), (3, Duration::from_secs(2), 50));
         for bad in ["0", "-1", "ten", ""] {
-            let error = Limits::from_lookup(|name| (name == "TOKEN_CONCURRENT_HASHES").then(|| bad.to_owned()));
+            let error =
+                Limits::from_vars(&Variables::new(|name| (name == "TOKEN_CONCURRENT_HASHES").then(|| bad.to_owned())));
             assert!(error.is_err_and(|e| e.name == "TOKEN_CONCURRENT_HASHES"), "{bad}");
         }
     }

@@ -8,74 +8,104 @@
 //! scale names a class, not a school.
 
 use axum::Router;
-use oneroster_http::service::{self, Parent, PostUnder, Route, Target, CLASS, LINE_ITEM, SCHOOL};
+use oneroster_http::service::{self, Route};
 use oneroster_http::Gate;
 use oneroster_model::{Collection, Relation};
 use oneroster_openapi::Service;
+use oneroster_service::routes::{Action, Parent, PostUnder, Read, Write, CLASS, LINE_ITEM, SCHOOL};
 use oneroster_store::Store;
 use std::sync::Arc;
 
 /// A student in a class's results (`/classes/{c}/students/{s}/results`): any user, since
 /// results name their student by user id.
-const STUDENT: Parent = Parent(Collection::Users, None, "student");
+const STUDENT: Parent = Parent::new(Collection::Users, None, "student");
 
 /// Every operation: OpenAPI path, operationId, what it reads or writes.
 pub const ROUTES: [Route; 35] = {
     use Collection as C;
+    use Read::*;
     use Relation as R;
-    use Target::*;
+    use Write::*;
     [
-        ("/assessmentLineItems", "getAllAssessmentLineItems", All(C::AssessmentLineItems)),
-        ("/assessmentLineItems/{sourcedId}", "getAssessmentLineItem", One(C::AssessmentLineItems, None)),
-        ("/assessmentLineItems/{sourcedId}", "putAssessmentLineItem", Put(C::AssessmentLineItems)),
-        ("/assessmentLineItems/{sourcedId}", "deleteAssessmentLineItem", Delete(C::AssessmentLineItems)),
-        ("/assessmentResults", "getAllAssessmentResults", All(C::AssessmentResults)),
-        ("/assessmentResults/{sourcedId}", "getAssessmentResult", One(C::AssessmentResults, None)),
-        ("/assessmentResults/{sourcedId}", "putAssessmentResult", Put(C::AssessmentResults)),
-        ("/assessmentResults/{sourcedId}", "deleteAssessmentResult", Delete(C::AssessmentResults)),
-        ("/categories", "getAllCategories", All(C::Categories)),
-        ("/categories/{sourcedId}", "getCategory", One(C::Categories, None)),
-        ("/categories/{sourcedId}", "putCategory", Put(C::Categories)),
-        ("/categories/{sourcedId}", "deleteCategory", Delete(C::Categories)),
+        ("/assessmentLineItems", "getAllAssessmentLineItems", Action::Read(All(C::AssessmentLineItems))),
+        ("/assessmentLineItems/{sourcedId}", "getAssessmentLineItem", Action::Read(One(C::AssessmentLineItems, None))),
+        ("/assessmentLineItems/{sourcedId}", "putAssessmentLineItem", Action::Write(Put(C::AssessmentLineItems))),
+        ("/assessmentLineItems/{sourcedId}", "deleteAssessmentLineItem", Action::Write(Delete(C::AssessmentLineItems))),
+        ("/assessmentResults", "getAllAssessmentResults", Action::Read(All(C::AssessmentResults))),
+        ("/assessmentResults/{sourcedId}", "getAssessmentResult", Action::Read(One(C::AssessmentResults, None))),
+        ("/assessmentResults/{sourcedId}", "putAssessmentResult", Action::Write(Put(C::AssessmentResults))),
+        ("/assessmentResults/{sourcedId}", "deleteAssessmentResult", Action::Write(Delete(C::AssessmentResults))),
+        ("/categories", "getAllCategories", Action::Read(All(C::Categories))),
+        ("/categories/{sourcedId}", "getCategory", Action::Read(One(C::Categories, None))),
+        ("/categories/{sourcedId}", "putCategory", Action::Write(Put(C::Categories))),
+        ("/categories/{sourcedId}", "deleteCategory", Action::Write(Delete(C::Categories))),
         (
             "/classes/{classSourcedId}/academicSessions/{academicSessionSourcedId}/results",
             "postResultsForAcademicSessionForClass",
-            Post(C::Results, PostUnder::ClassSession),
+            Action::Write(Post(C::Results, PostUnder::ClassSession)),
         ),
-        ("/classes/{classSourcedId}/categories", "getCategoriesForClass", Related(R::ClassCategories, CLASS, None)),
-        ("/classes/{classSourcedId}/lineItems", "getLineItemsForClass", Related(R::ClassLineItems, CLASS, None)),
-        ("/classes/{classSourcedId}/lineItems", "postLineItemsForClass", Post(C::LineItems, PostUnder::Class)),
+        (
+            "/classes/{classSourcedId}/categories",
+            "getCategoriesForClass",
+            Action::Read(Related(R::ClassCategories, CLASS, None)),
+        ),
+        (
+            "/classes/{classSourcedId}/lineItems",
+            "getLineItemsForClass",
+            Action::Read(Related(R::ClassLineItems, CLASS, None)),
+        ),
+        (
+            "/classes/{classSourcedId}/lineItems",
+            "postLineItemsForClass",
+            Action::Write(Post(C::LineItems, PostUnder::Class)),
+        ),
         (
             "/classes/{classSourcedId}/lineItems/{lineItemSourcedId}/results",
             "getResultsForLineItemForClass",
-            Nested(R::LineItemResults, CLASS, LINE_ITEM, "class"),
+            Action::Read(Nested(R::LineItemResults, CLASS, LINE_ITEM, "class")),
         ),
-        ("/classes/{classSourcedId}/results", "getResultsForClass", Related(R::ClassResults, CLASS, None)),
-        ("/classes/{classSourcedId}/scoreScales", "getScoreScalesForClass", Related(R::ClassScoreScales, CLASS, None)),
+        (
+            "/classes/{classSourcedId}/results",
+            "getResultsForClass",
+            Action::Read(Related(R::ClassResults, CLASS, None)),
+        ),
+        (
+            "/classes/{classSourcedId}/scoreScales",
+            "getScoreScalesForClass",
+            Action::Read(Related(R::ClassScoreScales, CLASS, None)),
+        ),
         (
             "/classes/{classSourcedId}/students/{studentSourcedId}/results",
             "getResultsForStudentForClass",
-            Pair(R::ClassStudentResults, CLASS, STUDENT),
+            Action::Read(Pair(R::ClassStudentResults, CLASS, STUDENT)),
         ),
-        ("/lineItems", "getAllLineItems", All(C::LineItems)),
-        ("/lineItems/{lineItemSourcedId}/results", "postResultsForLineItem", Post(C::Results, PostUnder::LineItem)),
-        ("/lineItems/{sourcedId}", "getLineItem", One(C::LineItems, None)),
-        ("/lineItems/{sourcedId}", "putLineItem", Put(C::LineItems)),
-        ("/lineItems/{sourcedId}", "deleteLineItem", Delete(C::LineItems)),
-        ("/results", "getAllResults", All(C::Results)),
-        ("/results/{sourcedId}", "getResult", One(C::Results, None)),
-        ("/results/{sourcedId}", "putResult", Put(C::Results)),
-        ("/results/{sourcedId}", "deleteResult", Delete(C::Results)),
-        ("/schools/{schoolSourcedId}/lineItems", "postLineItemsForSchool", Post(C::LineItems, PostUnder::School)),
+        ("/lineItems", "getAllLineItems", Action::Read(All(C::LineItems))),
+        (
+            "/lineItems/{lineItemSourcedId}/results",
+            "postResultsForLineItem",
+            Action::Write(Post(C::Results, PostUnder::LineItem)),
+        ),
+        ("/lineItems/{sourcedId}", "getLineItem", Action::Read(One(C::LineItems, None))),
+        ("/lineItems/{sourcedId}", "putLineItem", Action::Write(Put(C::LineItems))),
+        ("/lineItems/{sourcedId}", "deleteLineItem", Action::Write(Delete(C::LineItems))),
+        ("/results", "getAllResults", Action::Read(All(C::Results))),
+        ("/results/{sourcedId}", "getResult", Action::Read(One(C::Results, None))),
+        ("/results/{sourcedId}", "putResult", Action::Write(Put(C::Results))),
+        ("/results/{sourcedId}", "deleteResult", Action::Write(Delete(C::Results))),
+        (
+            "/schools/{schoolSourcedId}/lineItems",
+            "postLineItemsForSchool",
+            Action::Write(Post(C::LineItems, PostUnder::School)),
+        ),
         (
             "/schools/{schoolSourcedId}/scoreScales",
             "getScoreScalesForSchool",
-            Related(R::SchoolScoreScales, SCHOOL, None),
+            Action::Read(Related(R::SchoolScoreScales, SCHOOL, None)),
         ),
-        ("/scoreScales", "getAllScoreScales", All(C::ScoreScales)),
-        ("/scoreScales/{sourcedId}", "getScoreScale", One(C::ScoreScales, None)),
-        ("/scoreScales/{sourcedId}", "putScoreScale", Put(C::ScoreScales)),
-        ("/scoreScales/{sourcedId}", "deleteScoreScale", Delete(C::ScoreScales)),
+        ("/scoreScales", "getAllScoreScales", Action::Read(All(C::ScoreScales))),
+        ("/scoreScales/{sourcedId}", "getScoreScale", Action::Read(One(C::ScoreScales, None))),
+        ("/scoreScales/{sourcedId}", "putScoreScale", Action::Write(Put(C::ScoreScales))),
+        ("/scoreScales/{sourcedId}", "deleteScoreScale", Action::Write(Delete(C::ScoreScales))),
     ]
 };
 

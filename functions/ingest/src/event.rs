@@ -2,6 +2,7 @@
 //! uses are read, so a notification without `userIdentity` (moto) parses as well as AWS's own.
 //! Keys are URL-encoded in notifications (`+` for space, `%2F` for `/`) and are decoded here.
 
+use oneroster_ingest::Upload;
 use oneroster_store::Tenant;
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
@@ -11,20 +12,6 @@ use xxhash_rust::xxh3::xxh3_128;
 /// written, case and all, so the template notifies the queue of exactly these (a test checks),
 /// and a key ending otherwise (`.Zip`) is skipped here too, locally as in AWS.
 pub const UPLOAD_SUFFIXES: [&str; 2] = [".zip", ".ZIP"];
-
-/// An uploaded object to ingest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upload {
-    /// The bucket.
-    pub bucket: String,
-    /// The decoded object key, `<tenant>/…/file.zip`.
-    pub key: String,
-    /// The tenant: the key's first segment.
-    pub tenant: Tenant,
-    /// The job id: the same for every delivery of one upload event, different for a new upload
-    /// of the same key.
-    pub job_id: String,
-}
 
 /// Why a notification record is not an upload to ingest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

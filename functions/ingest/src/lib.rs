@@ -1,16 +1,14 @@
-//! The ingest function: S3 upload → SQS → this Lambda. Each SQS message carries an S3
-//! notification; each upload in it runs as one job ([`job::Ingest::run`]). A job that cannot
-//! finish now (tenant busy, store throttled) is reported as a batch item failure, so SQS
-//! delivers it again later and, after its retries, to the dead-letter queue.
+//! The ingest function: S3 upload → SQS → this Lambda, an adapter only. Each SQS message
+//! carries an S3 notification ([`event`]); each upload in it runs as one job of
+//! `oneroster-ingest` ([`Ingest::run`]). A job that cannot finish now (tenant busy, store
+//! throttled) is reported as a batch item failure, so SQS delivers it again later and, after
+//! its retries, to the dead-letter queue.
 
-pub mod apply;
 pub mod event;
-pub mod job;
-pub mod settings;
-pub mod uploads;
 
-pub use job::{Ingest, Outcome};
-pub use settings::Settings;
+// The job's types that `handle_message` takes and answers with, so that its callers (the
+// local server, the tests) find them beside it; `Settings` is what `main` configures.
+pub use oneroster_ingest::{Ingest, Outcome, RetryLater, Settings};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use tracing::{error, info, warn};
@@ -32,7 +30,7 @@ pub async fn handle_batch(ingest: &Ingest, event: SqsEvent) -> SqsBatchResponse 
 }
 
 /// Handles one message body (an S3 notification); `Err` means "deliver it again".
-pub async fn handle_message(ingest: &Ingest, body: &str) -> Result<Vec<Outcome>, job::RetryLater> {
+pub async fn handle_message(ingest: &Ingest, body: &str) -> Result<Vec<Outcome>, RetryLater> {
     let uploads = match event::uploads(body) {
         Ok(uploads) => uploads,
         Err(e) => {

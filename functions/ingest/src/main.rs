@@ -3,6 +3,7 @@
 use aws_lambda_events::sqs::SqsEvent;
 use ingest::{Ingest, Settings};
 use lambda_runtime::{service_fn, LambdaEvent};
+use oneroster_settings::Variables;
 use oneroster_store::Store;
 
 /// mimalloc, not the system's malloc: mapping a row allocates and frees a few dozen small
@@ -24,7 +25,7 @@ impl Config {
             table: std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the DynamoDB table".to_owned())?,
             dynamodb_endpoint: std::env::var("DYNAMODB_ENDPOINT").ok(),
             s3_endpoint: std::env::var("S3_ENDPOINT").ok(),
-            settings: Settings::from_vars(|name| std::env::var(name).ok()).map_err(|e| e.to_string())?,
+            settings: Settings::from_vars(&Variables::environment()).map_err(|e| e.to_string())?,
         })
     }
 }
@@ -36,7 +37,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = aws_config::load_from_env().await;
     let ingest = Ingest {
         store: Store::connect(&aws, config.dynamodb_endpoint.as_deref(), config.table),
-        uploads: ingest::uploads::Uploads::connect(&aws, config.s3_endpoint.as_deref()),
+        uploads: oneroster_ingest::Uploads::connect(&aws, config.s3_endpoint.as_deref()),
         settings: config.settings,
     };
     let ingest = &ingest;

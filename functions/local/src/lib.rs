@@ -8,10 +8,10 @@ use aws_sdk_s3::types::{
     S3KeyFilter,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use ingest::{Ingest, Outcome};
 use oneroster_auth::{Issuer, KeyRing, Verifier};
 use oneroster_http::serving::Serving;
 use oneroster_http::Gate;
+use oneroster_ingest::{Ingest, Outcome, Uploads};
 use oneroster_model::TenantId;
 use oneroster_store::{Job, Store};
 use std::path::PathBuf;
@@ -174,7 +174,7 @@ impl LocalStack {
             .send()
             .await
             .map_err(s3_error)?;
-        let uploads = ingest::uploads::Uploads::new(s3.clone());
+        let uploads = Uploads::new(s3.clone());
         let issuer =
             Issuer::new(signing_keys(config.keys_file.as_deref())?, LOCAL_ISSUER, auth::TOKEN_LIFETIME_SECONDS);
         Ok(Self { ingest: Ingest::new(store, uploads), issuer, s3, sqs, queue_url, config })

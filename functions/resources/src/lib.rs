@@ -12,26 +12,35 @@
 //! their classes and courses instead of O(page).
 
 use axum::Router;
-use oneroster_http::service::{self, Route, Target, CLASS, COURSE, USER};
+use oneroster_http::service::{self, Route};
 use oneroster_http::Gate;
 use oneroster_model::{Collection, Relation};
 use oneroster_openapi::Service;
+use oneroster_service::routes::{Action, Read, CLASS, COURSE, USER};
 use oneroster_store::Store;
 use std::sync::Arc;
 
 /// Every endpoint: OpenAPI path, operationId, what it reads.
 pub const ROUTES: [Route; 5] = {
-    use Target::*;
+    use Read::*;
     [
-        ("/classes/{classSourcedId}/resources", "getResourcesForClass", Related(Relation::ClassResources, CLASS, None)),
+        (
+            "/classes/{classSourcedId}/resources",
+            "getResourcesForClass",
+            Action::Read(Related(Relation::ClassResources, CLASS, None)),
+        ),
         (
             "/courses/{courseSourcedId}/resources",
             "getResourcesForCourse",
-            Related(Relation::CourseResources, COURSE, None),
+            Action::Read(Related(Relation::CourseResources, COURSE, None)),
         ),
-        ("/resources", "getAllResources", All(Collection::Resources)),
-        ("/resources/{sourcedId}", "getResource", One(Collection::Resources, None)),
-        ("/users/{userSourcedId}/resources", "getResourcesForUser", Related(Relation::UserResources, USER, None)),
+        ("/resources", "getAllResources", Action::Read(All(Collection::Resources))),
+        ("/resources/{sourcedId}", "getResource", Action::Read(One(Collection::Resources, None))),
+        (
+            "/users/{userSourcedId}/resources",
+            "getResourcesForUser",
+            Action::Read(Related(Relation::UserResources, USER, None)),
+        ),
     ]
 };
 

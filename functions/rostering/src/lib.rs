@@ -5,81 +5,122 @@
 //! `oneroster-http`.
 
 use axum::Router;
-use oneroster_http::service::{self, Route, Target, CLASS, COURSE, SCHOOL, STUDENT, TEACHER, TERM, USER};
+use oneroster_http::service::{self, Route};
 use oneroster_http::Gate;
 use oneroster_model::{Collection, Relation, View};
 use oneroster_openapi::Service;
+use oneroster_service::routes::{Action, Read, CLASS, COURSE, SCHOOL, STUDENT, TEACHER, TERM, USER};
 use oneroster_store::Store;
 use std::sync::Arc;
 
 /// Every endpoint: OpenAPI path, operationId, what it reads.
 pub const ROUTES: [Route; 41] = {
     use Collection as C;
+    use Read::*;
     use Relation as R;
-    use Target::*;
     use View as V;
     [
-        ("/academicSessions", "getAllAcademicSessions", All(C::AcademicSessions)),
-        ("/academicSessions/{sourcedId}", "getAcademicSession", One(C::AcademicSessions, None)),
-        ("/classes", "getAllClasses", All(C::Classes)),
-        ("/classes/{classSourcedId}/students", "getStudentsForClass", Related(R::ClassStudents, CLASS, None)),
-        ("/classes/{classSourcedId}/teachers", "getTeachersForClass", Related(R::ClassTeachers, CLASS, None)),
-        ("/classes/{sourcedId}", "getClass", One(C::Classes, None)),
-        ("/courses", "getAllCourses", All(C::Courses)),
-        ("/courses/{courseSourcedId}/classes", "getClassesForCourse", Related(R::CourseClasses, COURSE, None)),
-        ("/courses/{sourcedId}", "getCourse", One(C::Courses, None)),
-        ("/demographics", "getAllDemographics", All(C::Demographics)),
-        ("/demographics/{sourcedId}", "getDemographics", One(C::Demographics, None)),
-        ("/enrollments", "getAllEnrollments", All(C::Enrollments)),
-        ("/enrollments/{sourcedId}", "getEnrollment", One(C::Enrollments, None)),
-        ("/gradingPeriods", "getAllGradingPeriods", AllOf(V::GradingPeriods)),
-        ("/gradingPeriods/{sourcedId}", "getGradingPeriod", One(C::AcademicSessions, Some(V::GradingPeriods))),
-        ("/orgs", "getAllOrgs", All(C::Orgs)),
-        ("/orgs/{sourcedId}", "getOrg", One(C::Orgs, None)),
-        ("/schools", "getAllSchools", AllOf(V::Schools)),
-        ("/schools/{schoolSourcedId}/classes", "getClassesForSchool", Related(R::SchoolClasses, SCHOOL, None)),
+        ("/academicSessions", "getAllAcademicSessions", Action::Read(All(C::AcademicSessions))),
+        ("/academicSessions/{sourcedId}", "getAcademicSession", Action::Read(One(C::AcademicSessions, None))),
+        ("/classes", "getAllClasses", Action::Read(All(C::Classes))),
+        (
+            "/classes/{classSourcedId}/students",
+            "getStudentsForClass",
+            Action::Read(Related(R::ClassStudents, CLASS, None)),
+        ),
+        (
+            "/classes/{classSourcedId}/teachers",
+            "getTeachersForClass",
+            Action::Read(Related(R::ClassTeachers, CLASS, None)),
+        ),
+        ("/classes/{sourcedId}", "getClass", Action::Read(One(C::Classes, None))),
+        ("/courses", "getAllCourses", Action::Read(All(C::Courses))),
+        (
+            "/courses/{courseSourcedId}/classes",
+            "getClassesForCourse",
+            Action::Read(Related(R::CourseClasses, COURSE, None)),
+        ),
+        ("/courses/{sourcedId}", "getCourse", Action::Read(One(C::Courses, None))),
+        ("/demographics", "getAllDemographics", Action::Read(All(C::Demographics))),
+        ("/demographics/{sourcedId}", "getDemographics", Action::Read(One(C::Demographics, None))),
+        ("/enrollments", "getAllEnrollments", Action::Read(All(C::Enrollments))),
+        ("/enrollments/{sourcedId}", "getEnrollment", Action::Read(One(C::Enrollments, None))),
+        ("/gradingPeriods", "getAllGradingPeriods", Action::Read(AllOf(V::GradingPeriods))),
+        (
+            "/gradingPeriods/{sourcedId}",
+            "getGradingPeriod",
+            Action::Read(One(C::AcademicSessions, Some(V::GradingPeriods))),
+        ),
+        ("/orgs", "getAllOrgs", Action::Read(All(C::Orgs))),
+        ("/orgs/{sourcedId}", "getOrg", Action::Read(One(C::Orgs, None))),
+        ("/schools", "getAllSchools", Action::Read(AllOf(V::Schools))),
+        (
+            "/schools/{schoolSourcedId}/classes",
+            "getClassesForSchool",
+            Action::Read(Related(R::SchoolClasses, SCHOOL, None)),
+        ),
         (
             "/schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments",
             "getEnrollmentsForClassInSchool",
-            Nested(R::ClassEnrollments, SCHOOL, CLASS, "school"),
+            Action::Read(Nested(R::ClassEnrollments, SCHOOL, CLASS, "school")),
         ),
         (
             "/schools/{schoolSourcedId}/classes/{classSourcedId}/students",
             "getStudentsForClassInSchool",
-            Nested(R::ClassStudents, SCHOOL, CLASS, "school"),
+            Action::Read(Nested(R::ClassStudents, SCHOOL, CLASS, "school")),
         ),
         (
             "/schools/{schoolSourcedId}/classes/{classSourcedId}/teachers",
             "getTeachersForClassInSchool",
-            Nested(R::ClassTeachers, SCHOOL, CLASS, "school"),
+            Action::Read(Nested(R::ClassTeachers, SCHOOL, CLASS, "school")),
         ),
-        ("/schools/{schoolSourcedId}/courses", "getCoursesForSchool", Related(R::OrgCourses, SCHOOL, None)),
+        (
+            "/schools/{schoolSourcedId}/courses",
+            "getCoursesForSchool",
+            Action::Read(Related(R::OrgCourses, SCHOOL, None)),
+        ),
         (
             "/schools/{schoolSourcedId}/enrollments",
             "getEnrollmentsForSchool",
-            Related(R::SchoolEnrollments, SCHOOL, None),
+            Action::Read(Related(R::SchoolEnrollments, SCHOOL, None)),
         ),
-        ("/schools/{schoolSourcedId}/students", "getStudentsForSchool", Related(R::SchoolStudents, SCHOOL, None)),
-        ("/schools/{schoolSourcedId}/teachers", "getTeachersForSchool", Related(R::SchoolTeachers, SCHOOL, None)),
-        ("/schools/{schoolSourcedId}/terms", "getTermsForSchool", Related(R::SchoolTerms, SCHOOL, None)),
-        ("/schools/{sourcedId}", "getSchool", One(C::Orgs, Some(V::Schools))),
-        ("/students", "getAllStudents", AllOf(V::Students)),
-        ("/students/{sourcedId}", "getStudent", One(C::Users, Some(V::Students))),
-        ("/students/{studentSourcedId}/classes", "getClassesForStudent", Related(R::UserClasses, STUDENT, None)),
-        ("/teachers", "getAllTeachers", AllOf(V::Teachers)),
-        ("/teachers/{sourcedId}", "getTeacher", One(C::Users, Some(V::Teachers))),
-        ("/teachers/{teacherSourcedId}/classes", "getClassesForTeacher", Related(R::UserClasses, TEACHER, None)),
-        ("/terms", "getAllTerms", AllOf(V::Terms)),
-        ("/terms/{sourcedId}", "getTerm", One(C::AcademicSessions, Some(V::Terms))),
-        ("/terms/{termSourcedId}/classes", "getClassesForTerm", Related(R::TermClasses, TERM, None)),
+        (
+            "/schools/{schoolSourcedId}/students",
+            "getStudentsForSchool",
+            Action::Read(Related(R::SchoolStudents, SCHOOL, None)),
+        ),
+        (
+            "/schools/{schoolSourcedId}/teachers",
+            "getTeachersForSchool",
+            Action::Read(Related(R::SchoolTeachers, SCHOOL, None)),
+        ),
+        ("/schools/{schoolSourcedId}/terms", "getTermsForSchool", Action::Read(Related(R::SchoolTerms, SCHOOL, None))),
+        ("/schools/{sourcedId}", "getSchool", Action::Read(One(C::Orgs, Some(V::Schools)))),
+        ("/students", "getAllStudents", Action::Read(AllOf(V::Students))),
+        ("/students/{sourcedId}", "getStudent", Action::Read(One(C::Users, Some(V::Students)))),
+        (
+            "/students/{studentSourcedId}/classes",
+            "getClassesForStudent",
+            Action::Read(Related(R::UserClasses, STUDENT, None)),
+        ),
+        ("/teachers", "getAllTeachers", Action::Read(AllOf(V::Teachers))),
+        ("/teachers/{sourcedId}", "getTeacher", Action::Read(One(C::Users, Some(V::Teachers)))),
+        (
+            "/teachers/{teacherSourcedId}/classes",
+            "getClassesForTeacher",
+            Action::Read(Related(R::UserClasses, TEACHER, None)),
+        ),
+        ("/terms", "getAllTerms", Action::Read(AllOf(V::Terms))),
+        ("/terms/{sourcedId}", "getTerm", Action::Read(One(C::AcademicSessions, Some(V::Terms)))),
+        ("/terms/{termSourcedId}/classes", "getClassesForTerm", Action::Read(Related(R::TermClasses, TERM, None))),
         (
             "/terms/{termSourcedId}/gradingPeriods",
             "getGradingPeriodsForTerm",
-            Related(R::SessionChildren, TERM, Some(V::GradingPeriods)),
+            Action::Read(Related(R::SessionChildren, TERM, Some(V::GradingPeriods))),
         ),
-        ("/users", "getAllUsers", All(C::Users)),
-        ("/users/{sourcedId}", "getUser", One(C::Users, None)),
-        ("/users/{userSourcedId}/classes", "getClassesForUser", Related(R::UserClasses, USER, None)),
+        ("/users", "getAllUsers", Action::Read(All(C::Users))),
+        ("/users/{sourcedId}", "getUser", Action::Read(One(C::Users, None))),
+        ("/users/{userSourcedId}/classes", "getClassesForUser", Action::Read(Related(R::UserClasses, USER, None))),
     ]
 };
 

@@ -19,6 +19,8 @@ pub mod secret;
 mod token;
 
 pub use keys::{KeyError, KeyRing};
+/// The client id's shape is an identifier rule, kept beside the ids in the model.
+pub use oneroster_model::ids::{tenant_of_client, MAX_CLIENT_ID_BYTES};
 pub use scope::Scopes;
 pub use secret::ClientSecret;
 pub use token::{AuthError, Claims, Grant, Issuer, Verifier, LEEWAY_SECONDS};
@@ -32,26 +34,6 @@ use oneroster_model::TenantId;
 /// endpoint find the client's (tenant-keyed) record from the id alone.
 pub fn new_client_id(tenant: &TenantId) -> String {
     format!("{tenant}.{}", secret::random_id())
-}
-
-/// The longest client id looked at: anything longer is refused before it is parsed (ids made
-/// by [`new_client_id`] are at most 80 bytes; a store key holds at most 1,024).
-pub const MAX_CLIENT_ID_BYTES: usize = 1024;
-
-/// The tenant a client id names, if it has the shape of [`new_client_id`]'s:
-/// `{tenant}.{random}`, the random part 16 to 64 lower-case hex digits, the whole at most
-/// [`MAX_CLIENT_ID_BYTES`]. Anything else names no client, so the token endpoint refuses it
-/// without a store call, and a token whose client has another tenant is refused.
-pub fn tenant_of_client(client_id: &str) -> Option<TenantId> {
-    if client_id.len() > MAX_CLIENT_ID_BYTES {
-        return None;
-    }
-    let (tenant, random) = client_id.split_once('.')?;
-    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
-    if !(16..=64).contains(&random.len()) || !random.bytes().all(hex) {
-        return None;
-    }
-    TenantId::parse(tenant).ok()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use crate::{KeyRing, Scopes, AUDIENCE};
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
-use oneroster_model::TenantId;
+use oneroster_model::{Tenant, TenantId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -41,8 +41,10 @@ pub struct Claims {
     pub scope: String,
     /// Issued at (seconds since the epoch).
     pub iat: u64,
-    /// Not valid before (seconds since the epoch): the issue time.
-    pub nbf: u64,
+    /// Not valid before (seconds since the epoch): the issue time. Checked when present;
+    /// tokens issued before it was added carry none and stay valid for their hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// Expires at (seconds since the epoch).
     pub exp: u64,
 }
@@ -64,6 +66,12 @@ impl Grant {
     /// The tenant the token was issued for.
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
+    }
+
+    /// The tenant whose data the token's holder may reach: the one way the API gets a
+    /// [`Tenant`] for the store.
+    pub fn tenant_access(&self) -> Tenant {
+        Tenant::of_verified_token(self.tenant.clone())
     }
 
     /// The client the token was issued to.
@@ -130,7 +138,7 @@ impl Issuer {
             tenant: tenant.to_string(),
             scope: scopes.to_text(),
             iat,
-            nbf: iat,
+            nbf: Some(iat),
             exp: iat + self.lifetime_seconds,
         };
         let token = jsonwebtoken::encode(&header, &claims, &key).expect("an Ed25519 key from the ring always signs");
@@ -168,7 +176,9 @@ impl Verifier {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        // `nbf` is checked when present but not required yet: tokens issued by the release
+        // before it carry none, and they stay valid until they expire (an hour).
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
         Self { keys, validation }
@@ -247,7 +257,7 @@ mod tests {
         let claims: Claims =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).expect("claims")).expect("base64"))
                 .expect("claims");
-        assert!(claims.nbf == claims.iat && claims.iat.abs_diff(now()) <= 1 && claims.exp == claims.iat + 3600);
+        assert!(claims.nbf == Some(claims.iat) && claims.iat.abs_diff(now()) <= 1 && claims.exp == claims.iat + 3600);
     }
 
     #[test]
@@ -313,13 +323,14 @@ mod tests {
             ("wrong audience", sign(claims(ISSUER, "other-api", now() + 60)), "wrong audience"),
             ("not valid for a minute", sign(with(&[("nbf", now() + 60)])), "not yet valid"),
             ("issued a minute from now", sign(with(&[("iat", now() + 60)])), "issued in the future"),
-            ("no nbf", sign(without("nbf")), "malformed"),
             ("no iat", sign(without("iat")), "malformed"),
             ("tenant not the client's", sign(other_tenant.clone()), "the tenant is not the client's"),
             ("client of no tenant", sign(no_tenant.clone()), "the tenant is not the client's"),
         ] {
             assert_eq!(verifier.verify(&token), Err(AuthError::Invalid(why.into())), "{name}");
         }
+        // A token of the release before `nbf` (none in it) stays valid until it expires.
+        assert!(verifier.verify(&sign(without("nbf"))).is_ok(), "a token without nbf");
     }
 
     #[test]

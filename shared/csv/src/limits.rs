@@ -3,7 +3,8 @@
 //! zip bomb, a line of 16 MB) is stopped as soon as it passes a cap, with a diagnostic that
 //! names the file and, where there is one, the line.
 
-use memchr::memchr2_iter;
+use crate::report::Code;
+use memchr::memchr3_iter;
 use std::io::Read;
 
 /// An entry may inflate this much before its ratio to its stored size is checked: small files
@@ -71,6 +72,16 @@ pub enum Breach {
 }
 
 impl Breach {
+    /// The report's code for the breach.
+    pub fn code(&self) -> Code {
+        match self {
+            Breach::TooBig { .. } => Code::TooBig,
+            Breach::Ratio { .. } => Code::Ratio,
+            Breach::LineTooLong { .. } => Code::LineTooLong,
+            Breach::Unreadable(_) => Code::BadEntry,
+        }
+    }
+
     /// The line of the file the breach is at, if it is at one.
     pub fn line(&self) -> Option<u64> {
         match self {
@@ -106,9 +117,11 @@ pub(crate) struct Guarded<'t, R> {
     inflated: u64,
     /// Bytes inflated from every entry read so far (the package's).
     total: &'t mut u64,
-    /// Whether the bytes read so far end inside a quoted cell (where a line break does not end
-    /// the row).
-    quoted: bool,
+    /// Where the bytes read so far end as the `csv` reader sees quotes: a line break inside a
+    /// quoted cell does not end the row.
+    quote: Quote,
+    /// The last byte read (whether a quote starts a cell depends on the byte before it).
+    previous: u8,
     /// Bytes of the row being read.
     row: u64,
     /// Line breaks read so far.
@@ -122,12 +135,25 @@ pub(crate) struct Guarded<'t, R> {
 impl<'t, R: Read> Guarded<'t, R> {
     /// Reads `inner`, an entry stored in `stored` bytes, under `limits`, adding to `total`.
     pub(crate) fn new(inner: R, stored: u64, limits: Limits, total: &'t mut u64) -> Self {
-        Self { inner, limits, stored, inflated: 0, total, quoted: false, row: 0, lines: 0, row_line: 1, breach: None }
+        Self {
+            inner,
+            limits,
+            stored,
+            inflated: 0,
+            total,
+            quote: Quote::Out,
+            previous: b'\n',
+            row: 0,
+            lines: 0,
+            row_line: 1,
+            breach: None,
+        }
     }
 
     /// Checks the caps against `chunk`, the bytes just read.
     fn check(&mut self, chunk: &[u8]) -> Result<(), Breach> {
         let n = chunk.len() as u64;
+        let base = self.inflated;
         self.inflated += n;
         *self.total += n;
         if *self.total > self.limits.inflated_bytes {
@@ -136,18 +162,31 @@ impl<'t, R: Read> Guarded<'t, R> {
         if self.inflated > RATIO_GRACE_BYTES && self.inflated > self.stored.saturating_mul(self.limits.ratio) {
             return Err(Breach::Ratio { ratio: self.limits.ratio, stored: self.stored });
         }
-        // Rows end at line breaks outside quotes; a doubled quote inside a quoted cell toggles
-        // twice, so the state is right whatever the escapes.
+        // Rows end at line breaks outside quoted cells, quotes read as the `csv` reader reads
+        // them (its defaults): a quote opens a quoted cell only at the cell's start; inside one,
+        // a doubled quote is a quote and a single one closes it; text after the closing quote
+        // stays in the cell, and a quote inside unquoted text is text.
         let mut start = 0usize;
-        for at in memchr2_iter(b'"', b'\n', chunk) {
-            if chunk[at] == b'"' {
-                self.quoted = !self.quoted;
+        for at in memchr3_iter(b'"', b'\n', b'\r', chunk) {
+            let byte = chunk[at];
+            let before = if at == 0 { self.previous } else { chunk[at - 1] };
+            let position = base + at as u64;
+            if byte == b'"' {
+                self.quote = match self.quote {
+                    Quote::In => Quote::Closed(position),
+                    Quote::Closed(closed) if closed + 1 == position => Quote::In,
+                    _ if matches!(before, b',' | b'\n' | b'\r') => Quote::In,
+                    _ => Quote::Out,
+                };
                 continue;
             }
-            self.lines += 1;
-            if self.quoted {
+            if byte == b'\n' {
+                self.lines += 1;
+            }
+            if self.quote == Quote::In {
                 continue;
             }
+            self.quote = Quote::Out;
             self.row += (at - start) as u64;
             if self.row > self.limits.line_bytes {
                 return Err(Breach::LineTooLong { line: self.row_line, limit: self.limits.line_bytes });
@@ -157,11 +196,26 @@ impl<'t, R: Read> Guarded<'t, R> {
             start = at + 1;
         }
         self.row += (chunk.len() - start) as u64;
+        if let Some(last) = chunk.last() {
+            self.previous = *last;
+        }
         if self.row > self.limits.line_bytes {
             return Err(Breach::LineTooLong { line: self.row_line, limit: self.limits.line_bytes });
         }
         Ok(())
     }
+}
+
+/// Where the bytes read so far end, as quotes go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    /// Outside a quoted cell.
+    Out,
+    /// Inside a quoted cell.
+    In,
+    /// Just after the quote at this position closed a quoted cell (a quote right after it is
+    /// an escaped quote, and the cell is quoted again).
+    Closed(u64),
 }
 
 impl<R: Read> Read for Guarded<'_, R> {
@@ -214,6 +268,23 @@ mod tests {
         assert_eq!(read_all(after, 1 << 30, limits), Err(Breach::LineTooLong { line: 5, limit: 20 }));
         // A last row without its line break is checked too.
         assert!(read_all(b"h\nthis one is much too long", 1 << 30, limits).is_err());
+    }
+
+    #[test]
+    fn quotes_are_read_as_the_csv_reader_reads_them() {
+        let limits = Limits { line_bytes: 20, ..Limits::default() };
+        // A quote inside unquoted text is text: the rows after it are rows of their own.
+        let inch = b"title,size\nArt 12\" canvas,x\nshort,1\nshort,2\nshort,3\n";
+        assert_eq!(read_all(inch, 1 << 30, limits), Ok(inch.len() as u64));
+        // A quote that opens a cell after text with a stray quote still opens it: a row that
+        // the reader would read as one stays one, and is measured whole.
+        let hidden = b"c1,a\"b,\"\nshort\nshort\nshort\nshort\nshort\n";
+        assert_eq!(read_all(hidden, 1 << 30, limits), Err(Breach::LineTooLong { line: 1, limit: 20 }));
+        // Text after a closing quote stays in its cell; a doubled quote is a quote; CR ends rows.
+        let odd = b"\"a\"b,\"c\"\"d\"\r\nshort,row\r\nx\n";
+        assert_eq!(read_all(odd, 1 << 30, limits), Ok(odd.len() as u64));
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&odd[..]);
+        assert_eq!(reader.records().count(), 3, "the csv reader reads the same three rows");
     }
 
     #[test]

@@ -9,133 +9,112 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 
-/// A file of the binding that this provider imports, in the order a package is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FileKind {
-    /// orgs.csv
-    Orgs,
-    /// academicSessions.csv
-    AcademicSessions,
-    /// courses.csv
-    Courses,
-    /// classes.csv
-    Classes,
-    /// users.csv
-    Users,
-    /// userProfiles.csv (folded into users)
-    UserProfiles,
-    /// roles.csv (folded into users)
-    Roles,
-    /// enrollments.csv
-    Enrollments,
-    /// demographics.csv
-    Demographics,
-    /// resources.csv
-    Resources,
-    /// classResources.csv
-    ClassResources,
-    /// courseResources.csv
-    CourseResources,
-    /// userResources.csv
-    UserResources,
-    /// categories.csv
-    Categories,
-    /// scoreScales.csv
-    ScoreScales,
-    /// lineItems.csv
-    LineItems,
-    /// lineItemLearningObjectiveIds.csv (folded into line items)
-    LineItemLearningObjectiveIds,
-    /// lineItemScoreScales.csv (folded into line items)
-    LineItemScoreScales,
-    /// results.csv
-    Results,
-    /// resultLearningObjectiveIds.csv (folded into results)
-    ResultLearningObjectiveIds,
-    /// resultScoreScales.csv (folded into results)
-    ResultScoreScales,
+oneroster_model::listed_enum! {
+    /// A file of the binding that this provider imports, in the order a package is applied.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum FileKind {
+        /// orgs.csv
+        Orgs,
+        /// academicSessions.csv
+        AcademicSessions,
+        /// courses.csv
+        Courses,
+        /// classes.csv
+        Classes,
+        /// users.csv
+        Users,
+        /// userProfiles.csv (folded into users)
+        UserProfiles,
+        /// roles.csv (folded into users)
+        Roles,
+        /// enrollments.csv
+        Enrollments,
+        /// demographics.csv
+        Demographics,
+        /// resources.csv
+        Resources,
+        /// classResources.csv
+        ClassResources,
+        /// courseResources.csv
+        CourseResources,
+        /// userResources.csv
+        UserResources,
+        /// categories.csv
+        Categories,
+        /// scoreScales.csv
+        ScoreScales,
+        /// lineItems.csv
+        LineItems,
+        /// lineItemLearningObjectiveIds.csv (folded into line items)
+        LineItemLearningObjectiveIds,
+        /// lineItemScoreScales.csv (folded into line items)
+        LineItemScoreScales,
+        /// results.csv
+        Results,
+        /// resultLearningObjectiveIds.csv (folded into results)
+        ResultLearningObjectiveIds,
+        /// resultScoreScales.csv (folded into results)
+        ResultScoreScales,
+    }
+    /// Every imported file, in validation and apply order (referenced before referencing).
+    ALL;
 }
 
-impl FileKind {
-    /// Every imported file, in validation and apply order (referenced before referencing).
-    pub const ALL: [FileKind; 21] = [
-        FileKind::Orgs,
-        FileKind::AcademicSessions,
-        FileKind::Courses,
-        FileKind::Classes,
-        FileKind::Users,
-        FileKind::UserProfiles,
-        FileKind::Roles,
-        FileKind::Enrollments,
-        FileKind::Demographics,
-        FileKind::Resources,
-        FileKind::ClassResources,
-        FileKind::CourseResources,
-        FileKind::UserResources,
-        FileKind::Categories,
-        FileKind::ScoreScales,
-        FileKind::LineItems,
-        FileKind::LineItemLearningObjectiveIds,
-        FileKind::LineItemScoreScales,
-        FileKind::Results,
-        FileKind::ResultLearningObjectiveIds,
-        FileKind::ResultScoreScales,
-    ];
+/// `FileKind`'s mapping to and from collections and its file names, from the model's table of
+/// collections ([`oneroster_model::collections!`]): a collection's file is `<name>.csv`. Only
+/// the part files (whose rows are folded into another file's records) are named here.
+macro_rules! file_kinds {
+    (
+        parts { $($part:ident => $part_file:literal),* $(,)? }
+        imported { $(
+            $(#[$doc:meta])*
+            $kind:ident { name: $name:literal, $($imported_row:tt)* },
+        )* }
+        api_only { $(
+            $(#[$api_doc:meta])*
+            $api_only:ident { $($api_only_row:tt)* },
+        )* }
+    ) => {
+        impl FileKind {
+            /// The file's name in the binding.
+            pub fn file_name(self) -> &'static str {
+                match self {
+                    $(FileKind::$kind => concat!($name, ".csv"),)*
+                    $(FileKind::$part => $part_file,)*
+                }
+            }
 
-    /// The file's name in the binding.
-    pub fn file_name(self) -> &'static str {
-        match self {
-            FileKind::Orgs => "orgs.csv",
-            FileKind::AcademicSessions => "academicSessions.csv",
-            FileKind::Courses => "courses.csv",
-            FileKind::Classes => "classes.csv",
-            FileKind::Users => "users.csv",
-            FileKind::UserProfiles => "userProfiles.csv",
-            FileKind::Roles => "roles.csv",
-            FileKind::Enrollments => "enrollments.csv",
-            FileKind::Demographics => "demographics.csv",
-            FileKind::Resources => "resources.csv",
-            FileKind::ClassResources => "classResources.csv",
-            FileKind::CourseResources => "courseResources.csv",
-            FileKind::UserResources => "userResources.csv",
-            FileKind::Categories => "categories.csv",
-            FileKind::ScoreScales => "scoreScales.csv",
-            FileKind::LineItems => "lineItems.csv",
-            FileKind::Results => "results.csv",
-            FileKind::LineItemLearningObjectiveIds => "lineItemLearningObjectiveIds.csv",
-            FileKind::LineItemScoreScales => "lineItemScoreScales.csv",
-            FileKind::ResultLearningObjectiveIds => "resultLearningObjectiveIds.csv",
-            FileKind::ResultScoreScales => "resultScoreScales.csv",
+            /// The collection the file's rows become, or `None` for the part files.
+            pub fn collection(self) -> Option<Collection> {
+                match self {
+                    $(FileKind::$kind => Some(Collection::$kind),)*
+                    $(FileKind::$part => None,)*
+                }
+            }
+
+            /// The file whose rows become records of `collection`, or `None` for the
+            /// collections written through the API only: what a reference to a collection is
+            /// checked against in a package.
+            pub fn of(collection: Collection) -> Option<FileKind> {
+                match collection {
+                    $(Collection::$kind => Some(FileKind::$kind),)*
+                    $(Collection::$api_only => None,)*
+                }
+            }
         }
-    }
+    };
+}
 
-    /// The collection the file's rows become, or `None` for the files folded into users.
-    pub fn collection(self) -> Option<Collection> {
-        Some(match self {
-            FileKind::Orgs => Collection::Orgs,
-            FileKind::AcademicSessions => Collection::AcademicSessions,
-            FileKind::Courses => Collection::Courses,
-            FileKind::Classes => Collection::Classes,
-            FileKind::Users => Collection::Users,
-            FileKind::UserProfiles
-            | FileKind::Roles
-            | FileKind::LineItemLearningObjectiveIds
-            | FileKind::LineItemScoreScales
-            | FileKind::ResultLearningObjectiveIds
-            | FileKind::ResultScoreScales => return None,
-            FileKind::Enrollments => Collection::Enrollments,
-            FileKind::Demographics => Collection::Demographics,
-            FileKind::Resources => Collection::Resources,
-            FileKind::ClassResources => Collection::ClassResources,
-            FileKind::CourseResources => Collection::CourseResources,
-            FileKind::UserResources => Collection::UserResources,
-            FileKind::Categories => Collection::Categories,
-            FileKind::ScoreScales => Collection::ScoreScales,
-            FileKind::LineItems => Collection::LineItems,
-            FileKind::Results => Collection::Results,
-        })
-    }
+oneroster_model::collections!(file_kinds, parts {
+    UserProfiles => "userProfiles.csv",
+    Roles => "roles.csv",
+    LineItemLearningObjectiveIds => "lineItemLearningObjectiveIds.csv",
+    LineItemScoreScales => "lineItemScoreScales.csv",
+    ResultLearningObjectiveIds => "resultLearningObjectiveIds.csv",
+    ResultScoreScales => "resultScoreScales.csv",
+});
 
+impl FileKind {
     /// The files whose rows are parts of this file's records (a user's roles and profiles, a
     /// line item's objectives and score scale), applied together with it.
     pub fn parts(self) -> &'static [FileKind] {
@@ -211,6 +190,14 @@ pub struct Package {
     limits: Limits,
     /// Bytes inflated from the package so far, every file read counted each time it is read.
     inflated: u64,
+    /// The zip's length: no entry's stored bytes can be more than what follows its header.
+    length: u64,
+}
+
+/// The bytes an entry is stored in, for the ratio cap: what the zip declares, but never more
+/// than what follows the entry's header in the file (a declared size is the uploader's word).
+fn stored_size(declared: u64, header_start: u64, length: u64) -> u64 {
+    declared.min(length.saturating_sub(header_start))
 }
 
 /// An entry of the zip, as its central directory describes it.
@@ -230,6 +217,7 @@ impl Package {
         if let Some(count) = declared_entries(&mut file)? {
             refuse_entry_count(count, limits, report)?;
         }
+        let length = file.metadata()?.len();
         file.rewind()?;
         let mut archive = zip::ZipArchive::new(BufReader::new(file))?;
         refuse_entry_count(archive.len() as u64, limits, report)?;
@@ -310,15 +298,27 @@ impl Package {
                 );
                 refused = true;
             }
-            let (size, stored) = (entry.size(), entry.compressed_size());
+            let (size, stored) = (entry.size(), stored_size(entry.compressed_size(), entry.header_start(), length));
             if size > RATIO_GRACE_BYTES && size > stored.saturating_mul(limits.ratio) {
-                report.file_error(name, Code::Ratio, Breach::Ratio { ratio: limits.ratio, stored }.to_string());
+                let breach = Breach::Ratio { ratio: limits.ratio, stored };
+                report.file_error(name, breach.code(), breach.to_string());
                 refused = true;
             }
             declared_total = declared_total.saturating_add(size);
         }
+        // Entries that share compressed bytes inflate them once each: a few MB could stand for
+        // any number of copies.
+        if archive.has_overlapping_files()? {
+            report.file_error(
+                ZIP,
+                Code::BadEntry,
+                "entries share their compressed bytes (a zip bomb?); the zip is refused",
+            );
+            refused = true;
+        }
         if declared_total > limits.inflated_bytes {
-            report.file_error(ZIP, Code::TooBig, Breach::TooBig { limit: limits.inflated_bytes }.to_string());
+            let breach = Breach::TooBig { limit: limits.inflated_bytes };
+            report.file_error(ZIP, breach.code(), breach.to_string());
             refused = true;
         }
         if refused {
@@ -383,7 +383,7 @@ impl Package {
                 "the manifest declares no file as bulk or delta; nothing to import",
             );
         }
-        Ok(Self { archive, files, limits: *limits, inflated: 0 })
+        Ok(Self { archive, files, limits: *limits, inflated: 0, length })
     }
 
     /// The imported files present, with their mode, in apply order.
@@ -410,7 +410,7 @@ impl Package {
     ) -> Result<Option<T>, PackageError> {
         let Some((index, name, _)) = self.files.get(&kind) else { return Ok(None) };
         let entry = self.archive.by_index(*index)?;
-        let stored = entry.compressed_size();
+        let stored = stored_size(entry.compressed_size(), entry.header_start(), self.length);
         let mut reader =
             BufReader::with_capacity(256 * 1024, Guarded::new(entry, stored, self.limits, &mut self.inflated));
         match skip_bom(&mut reader) {
@@ -575,6 +575,51 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    #[test]
+    fn each_collection_file_is_named_after_its_collection_and_maps_back() {
+        for kind in FileKind::ALL {
+            match kind.collection() {
+                Some(collection) => {
+                    assert_eq!(kind.file_name(), format!("{}.csv", collection.name()));
+                    assert_eq!(FileKind::of(collection), Some(kind));
+                    assert!(kind.parts().iter().all(|part| part.collection().is_none()), "{kind:?}");
+                }
+                // A part file follows the file whose records it is folded into.
+                None => assert!(FileKind::ALL.iter().any(|owner| owner.parts().contains(&kind)), "{kind:?}"),
+            }
+            let same_name = FileKind::ALL.iter().filter(|other| other.file_name() == kind.file_name()).count();
+            assert_eq!(same_name, 1, "{kind:?}");
+        }
+        for (collection, file) in [
+            (Collection::Orgs, Some("orgs.csv")),
+            (Collection::AcademicSessions, Some("academicSessions.csv")),
+            (Collection::Results, Some("results.csv")),
+            (Collection::AssessmentLineItems, None),
+            (Collection::AssessmentResults, None),
+        ] {
+            assert_eq!(FileKind::of(collection).map(FileKind::file_name), file, "{collection:?}");
+        }
+        let imported = Collection::ALL.into_iter().filter_map(FileKind::of);
+        assert!(imported.eq(FileKind::ALL.into_iter().filter(|kind| kind.collection().is_some())));
+    }
+
+    #[test]
+    fn part_files_keep_their_names_and_owners() {
+        for (part, file, owner) in [
+            (FileKind::UserProfiles, "userProfiles.csv", FileKind::Users),
+            (FileKind::Roles, "roles.csv", FileKind::Users),
+            (FileKind::LineItemLearningObjectiveIds, "lineItemLearningObjectiveIds.csv", FileKind::LineItems),
+            (FileKind::LineItemScoreScales, "lineItemScoreScales.csv", FileKind::LineItems),
+            (FileKind::ResultLearningObjectiveIds, "resultLearningObjectiveIds.csv", FileKind::Results),
+            (FileKind::ResultScoreScales, "resultScoreScales.csv", FileKind::Results),
+        ] {
+            assert_eq!((part.file_name(), part.collection()), (file, None));
+            assert!(owner.parts().contains(&part), "{part:?}");
+            assert!(owner < part, "{part:?} is applied after {owner:?}");
+        }
+        assert_eq!(FileKind::ALL.len(), 21);
+    }
+
     fn zip_file(files: &[(&str, &[u8])]) -> File {
         let file = tempfile::tempfile().unwrap();
         let mut zip = zip::ZipWriter::new(file);
@@ -630,6 +675,31 @@ mod tests {
         let mut report = Report::default();
         assert!(Package::open(file, &Limits::default(), &mut report).is_err());
         assert!(report.errors[0].reason.starts_with("the entry is a symbolic link"), "{:?}", report.errors);
+    }
+
+    #[test]
+    fn entries_that_share_their_compressed_bytes_are_refused() {
+        let file = tempfile::tempfile().unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        zip.start_file("orgs.csv", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(ORGS).unwrap();
+        zip.shallow_copy_file("orgs.csv", "users.csv").unwrap();
+        let mut file = zip.finish().unwrap();
+        file.rewind().unwrap();
+        let mut report = Report::default();
+        assert!(matches!(Package::open(file, &Limits::default(), &mut report), Err(PackageError::Refused)));
+        assert!(
+            report.errors.iter().any(|e| e.reason.starts_with("entries share their compressed bytes")),
+            "{:?}",
+            report.errors
+        );
+    }
+
+    #[test]
+    fn a_declared_stored_size_is_never_more_than_what_follows_the_header() {
+        assert_eq!(stored_size(1 << 30, 100, 1_000), 900);
+        assert_eq!(stored_size(50, 100, 1_000), 50);
+        assert_eq!(stored_size(50, 2_000, 1_000), 0);
     }
 
     #[test]

@@ -173,14 +173,8 @@ fn csv_error(file: &str, line: u64, error: &csv::Error) -> Diagnostic {
         }
         csv::ErrorKind::Io(io) => match Breach::of(io) {
             Some(breach) => {
-                let code = match breach {
-                    Breach::TooBig { .. } => Code::TooBig,
-                    Breach::Ratio { .. } => Code::Ratio,
-                    Breach::LineTooLong { .. } => Code::LineTooLong,
-                    Breach::Unreadable(_) => Code::BadEntry,
-                };
                 let line = breach.line().unwrap_or(line);
-                return Diagnostic::at(file, line, None, code, breach.to_string());
+                return Diagnostic::at(file, line, None, breach.code(), breach.to_string());
             }
             None => (Code::BadCsv, format!("the file cannot be read: {io}")),
         },

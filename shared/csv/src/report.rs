@@ -84,6 +84,9 @@ pub enum Code {
     Refused,
     /// The ingest stopped on this upload too many times without finishing.
     Interrupted,
+    /// The ingest met a failure that trying again cannot get past (a record too large for the
+    /// store, a request the store finds invalid).
+    Failed,
 }
 
 impl Code {
@@ -118,6 +121,7 @@ impl Code {
             Code::NoRole => "no_role",
             Code::Refused => "refused",
             Code::Interrupted => "interrupted",
+            Code::Failed => "failed",
         }
     }
 }

@@ -68,10 +68,9 @@ pub struct Validation {
 
 fn target_file(target: Target) -> FileKind {
     match target {
-        Target::Collection(collection) => FileKind::ALL
-            .into_iter()
-            .find(|kind| kind.collection() == Some(collection))
-            .expect("every collection is imported from a file"),
+        Target::Collection(collection) => {
+            FileKind::of(collection).expect("a row refers only to collections imported from a file")
+        }
         Target::Profile => FileKind::UserProfiles,
     }
 }
@@ -131,7 +130,6 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
     let not_in = |id: &str, file: FileKind| {
         format!("'{id}' is not in {} (a bulk file must define everything referenced)", file.file_name())
     };
-    let wrong_kind = |id: &str, kind: Kind| format!("'{id}' is not {kind}");
     for (kind, name, mode) in files {
         let mut ids: IdMap<u64> = IdMap::default();
         let mut pending: HashMap<(u128, Option<Kind>), Pending> = HashMap::new();
@@ -188,7 +186,7 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
                             line,
                             Some(seen.column),
                             Code::WrongKind,
-                            wrong_kind(id, required),
+                            required.mismatch(id),
                         ));
                     }
                 } else if file == kind {
@@ -220,7 +218,7 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
             match (ids.contains_key(&hash), p.kind) {
                 (true, None) => {}
                 (true, Some(required)) if kinds.get(&hash).is_some_and(|own| own.contains(required)) => {}
-                (true, Some(required)) => report.error(at(Code::WrongKind, wrong_kind(&p.id, required))),
+                (true, Some(required)) => report.error(at(Code::WrongKind, required.mismatch(&p.id))),
                 (false, _) if mode == Mode::Bulk => report.error(at(Code::UnknownReference, not_in(&p.id, kind))),
                 (false, _) => {
                     stored.entry((p.target, p.kind, p.id, None)).or_insert(p.seen);

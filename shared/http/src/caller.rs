@@ -37,7 +37,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 impl Caller {
     /// The tenant the request acts for: the verified token's.
     pub fn tenant(&self) -> Tenant {
-        Tenant::of_grant(&self.0)
+        self.0.tenant_access()
     }
 
     /// The OAuth client the token was issued to: the author of what the request writes.
@@ -181,7 +181,7 @@ impl Gate {
         let enabled = match self.clients.get(grant.tenant(), grant.client(), self.recheck) {
             Some(enabled) => enabled,
             None => {
-                let client = self.store.get_client(&Tenant::of_grant(&grant), grant.client()).await?;
+                let client = self.store.get_client(&grant.tenant_access(), grant.client()).await?;
                 let enabled = client.is_some_and(|c| c.enabled && &c.tenant == grant.tenant());
                 self.clients.insert(grant.tenant(), grant.client(), enabled);
                 enabled

@@ -4,38 +4,24 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oneroster_query::{shown, QueryError};
+use oneroster_service::ServiceError;
 use oneroster_store::StoreError;
 use oneroster_writes::WriteError;
 
 /// A failed request.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// A query parameter cannot be honoured: 400.
+    /// A read or write failed below HTTP: 400 a query parameter that cannot be honoured, 404 an
+    /// unknown record (or parent of a nested route) or an id no record can have, 500 the store
+    /// or a stored record, and each refused write as [`ApiError::status`] says.
     #[error(transparent)]
-    Query(#[from] QueryError),
-    /// The record (or the parent of a nested route) does not exist in the tenant: 404.
-    #[error("{what} '{id}' was not found")]
-    NotFound {
-        /// What was looked for (`user`, `school`, …).
-        what: String,
-        /// Its sourcedId.
-        id: String,
-    },
+    Service(#[from] ServiceError),
     /// No valid bearer token: 401.
     #[error("the request is not authorised: a valid bearer token is required")]
     Unauthorised,
     /// The token holds none of the operation's scopes: 403.
     #[error("the token holds none of the scopes this operation requires")]
     Forbidden,
-    /// A path's id cannot be a sourcedId (past the GUID rule, which bounds its length too), so
-    /// no record has it: 404, before any read.
-    #[error("'{}' cannot be a sourcedId ({reason}), so no record has it", shown(id))]
-    BadId {
-        /// The id as the path gave it.
-        id: String,
-        /// Why it cannot be one.
-        reason: String,
-    },
     /// The path is not one of the service's: 404.
     #[error("no such endpoint: {}", shown(.0))]
     NoRoute(String),
@@ -47,16 +33,6 @@ pub enum ApiError {
         /// The methods the path answers, comma-separated.
         allowed: String,
     },
-    /// The store failed: 500, with the detail logged and not sent.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A stored record could not be read back: 500.
-    #[error("a stored record is not valid JSON: {0}")]
-    Body(#[from] serde_json::Error),
-    /// A write was refused (400 not JSON, 422 invalid data or a record too large, 404 unknown
-    /// record, 413 a set too large for one transaction, 429 contended) or failed (500).
-    #[error(transparent)]
-    Write(#[from] WriteError),
     /// The request body could not be read.
     #[error("the request body could not be read: {0}")]
     RequestBody(String, StatusCode),
@@ -80,30 +56,45 @@ impl ApiError {
     /// The HTTP status and `imsx_codeMinorFieldValue`.
     pub fn status(&self) -> (StatusCode, &'static str) {
         match self {
-            ApiError::Query(error) => (StatusCode::BAD_REQUEST, error.code_minor()),
-            ApiError::NotFound { .. } | ApiError::BadId { .. } | ApiError::NoRoute(_) => {
-                (StatusCode::NOT_FOUND, "unknownobject")
-            }
+            ApiError::Service(error) => match error {
+                ServiceError::Query(error) => (StatusCode::BAD_REQUEST, error.code_minor()),
+                ServiceError::NotFound { .. } | ServiceError::BadId { .. } => (StatusCode::NOT_FOUND, "unknownobject"),
+                ServiceError::Store(_) | ServiceError::Body(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error")
+                }
+                ServiceError::Write(error) => match error {
+                    WriteError::NotJson(_) => (StatusCode::BAD_REQUEST, "invaliddata"),
+                    WriteError::Invalid { .. } | WriteError::UnknownReference { .. } | WriteError::TooLarge { .. } => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, "invaliddata")
+                    }
+                    WriteError::SetTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "invaliddata"),
+                    WriteError::NotFound { .. } => (StatusCode::NOT_FOUND, "unknownobject"),
+                    WriteError::Contended => (StatusCode::TOO_MANY_REQUESTS, "server_busy"),
+                    WriteError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
+                },
+            },
+            ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "unknownobject"),
             ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "unknownobject"),
             ApiError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorisedrequest"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::Store(_) | ApiError::Body(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
             ApiError::RequestBody(_, status) => (*status, "invaliddata"),
             ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "invaliddata"),
             ApiError::OverBudget(_) => (StatusCode::SERVICE_UNAVAILABLE, "server_busy"),
-            ApiError::Write(error) => match error {
-                WriteError::NotJson(_) => (StatusCode::BAD_REQUEST, "invaliddata"),
-                WriteError::Invalid { .. } | WriteError::UnknownReference { .. } | WriteError::TooLarge { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invaliddata")
-                }
-                WriteError::SetTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "invaliddata"),
-                WriteError::NotFound { .. } => (StatusCode::NOT_FOUND, "unknownobject"),
-                WriteError::Contended => (StatusCode::TOO_MANY_REQUESTS, "server_busy"),
-                WriteError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
-            },
         }
     }
 }
+
+/// The failures of the layers below, which reach HTTP as the service's: one mapping each.
+macro_rules! through_service {
+    ($($error:ty),*) => {$(
+        impl From<$error> for ApiError {
+            fn from(error: $error) -> Self {
+                ApiError::Service(error.into())
+            }
+        }
+    )*};
+}
+through_service!(QueryError, StoreError, serde_json::Error);
 
 /// A budget as a message says it: `20 s`, or `0.001 s`.
 fn seconds(budget: std::time::Duration) -> String {

@@ -4,6 +4,9 @@ use crate::serving::Serving;
 use crate::Gate;
 use axum::response::Response;
 use axum::Router;
+use lambda_http::request::LambdaRequest;
+use lambda_http::tower::util::MapRequest;
+use lambda_http::LambdaEvent;
 use oneroster_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,12 +22,45 @@ pub fn init_json_logs() {
         .init();
 }
 
+/// What the function runs for each invocation.
+pub type Handler = MapRequest<lambda_http::Adapter<'static, Response, Router>, fn(Invocation) -> Invocation>;
+
+/// One invocation of an API function: API Gateway's event and Lambda's context.
+pub type Invocation = LambdaEvent<LambdaRequest>;
+
 /// What the function runs for each invocation: an API Gateway event in, the answer event out
 /// (`lambda_http`'s adapter around `router`), paths the router does not route answered with
 /// the 404 `imsx_StatusInfo` of [`no_route`](crate::service::no_route). Tests feed it the
 /// events API Gateway sends, since the local server serves the router without it.
-pub fn handler(router: Router) -> lambda_http::Adapter<'static, Response, Router> {
-    lambda_http::Adapter::from(router.fallback(crate::service::no_route))
+///
+/// The headers that name a host (`Host`, `X-Forwarded-Host`, `X-Forwarded-Proto`) are taken
+/// out of the event first: nothing here reads them (links name the deployment, see
+/// [`Serving`]), and `lambda_http` builds the request's URI from them with a parse that panics
+/// on a host no URL can hold (`Host: a b`), which would answer 502 without a body. Without them
+/// it uses the domain API Gateway names in the request context.
+pub fn handler(router: Router) -> Handler {
+    let adapter = lambda_http::Adapter::from(router.fallback(crate::service::no_route));
+    lambda_http::tower::ServiceExt::map_request(adapter, forget_client_hosts as fn(Invocation) -> Invocation)
+}
+
+/// An invocation without the headers a client writes to name a host.
+fn forget_client_hosts(mut invocation: Invocation) -> Invocation {
+    const HOST_HEADERS: [&str; 3] = ["host", "x-forwarded-host", "x-forwarded-proto"];
+    match &mut invocation.payload {
+        LambdaRequest::ApiGatewayV2(event) => {
+            for name in HOST_HEADERS {
+                event.headers.remove(name);
+            }
+        }
+        LambdaRequest::ApiGatewayV1(event) => {
+            for name in HOST_HEADERS {
+                event.headers.remove(name);
+                event.multi_value_headers.remove(name);
+            }
+        }
+        _ => {}
+    }
+    invocation
 }
 
 /// Serves `router` to API Gateway events until the runtime stops the function.

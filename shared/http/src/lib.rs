@@ -1,10 +1,12 @@
 //! The HTTP side every OneRoster service shares, so that handlers stay thin (parse the request,
-//! call the store through [`respond`], map the result) and every endpoint answers alike:
+//! call `oneroster-service`'s reader or writer, render the result through [`respond`]) and every
+//! endpoint answers alike:
 //!
-//! - [`ApiError`]: every failure, mapped in one place to one `imsx_StatusInfo` response;
+//! - [`ApiError`]: every failure, the service's included, mapped in one place to one
+//!   `imsx_StatusInfo` response;
 //! - [`Endpoint`]: an operation of the OpenAPI files with its envelope and field catalog;
-//! - [`respond`]: list and single-record answers over the store, with the REST binding's
-//!   query semantics, `X-Total-Count` and `Link`;
+//! - [`respond`]: list and single-record answers rendered from what the service read, in the
+//!   operation's envelope, with `X-Total-Count` and `Link`;
 //! - [`Caller`]: the verified token of a request, its only source of a tenant, which no
 //!   handler can do without, checked by the [`Gate`] (and its scopes by the handler);
 //! - [`service`]: a service as a table of routes, checked against the OpenAPI file, and the

@@ -1,9 +1,10 @@
 //! A service as a table of routes: each OpenAPI path with its operationId and what it reads or
-//! writes ([`Target`]). [`router`] serves a service's table under its base path, behind the
-//! token [`Gate`](crate::Gate), with the public discovery document; [`shared_base_router`]
-//! serves several services' tables together under the pre-split [`ALIAS_BASE`]; [`route_drift`]
-//! checks a table against the OpenAPI file. Each route answers the method its operation has in
-//! the OpenAPI file.
+//! writes (an [`Action`] of `oneroster-service`, which the handler hands to its `Reader` or
+//! `Writer` and maps the outcome to a response). [`router`] serves a service's table under its
+//! base path, behind the token [`Gate`](crate::Gate), with the public discovery document;
+//! [`shared_base_router`] serves several services' tables together under the pre-split
+//! [`ALIAS_BASE`]; [`route_drift`] checks a table against the OpenAPI file. Each route answers
+//! the method its operation has in the OpenAPI file.
 //!
 //! Paths are matched by their fixed words ([`crate::paths`]), not cut into one segment per id,
 //! because sourcedIds may hold `/` and API Gateway hands the function its path decoded: every
@@ -11,9 +12,9 @@
 //! first too (`usr%2F001` is `usr/001`), so that both spellings are served alike, as in AWS.
 
 use crate::paths::{Paths, Template};
-use crate::respond::{self, ListRequest, RequestUrl};
+use crate::respond::{self, RequestUrl};
 use crate::serving::ReadBudget;
-use crate::trace::{Changed, Operation, Returned};
+use crate::trace::{Changed, Operation};
 use crate::{ApiError, Caller, Endpoint, Gate};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -23,12 +24,12 @@ use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
-use oneroster_model::ids::check_sourced_id;
-use oneroster_model::{pair_key, Collection, Relation, SourcedId, View};
+use oneroster_model::{Collection, View};
 use oneroster_openapi::Service;
 use oneroster_query::{check_query_length, ListParams, Selection};
-use oneroster_store::{Listing, Store};
-use oneroster_writes::{ChangeKind, Origin, Within, WriteError};
+use oneroster_service::{Action, ListRequest, Read, Reader, Write, Writer, Written};
+use oneroster_store::Store;
+use oneroster_writes::Origin;
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -40,71 +41,8 @@ pub const ALIAS_BASE: &str = "/ims/oneroster/v1p2";
 /// `imsx_StatusInfo`. API Gateway would pass up to 10 MB; no OneRoster write needs more.
 pub const MAX_REQUEST_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// A parent record a nested route hangs off: its collection, the view it must be in, and
-/// what a 404 calls it.
-#[derive(Debug, Clone, Copy)]
-pub struct Parent(pub Collection, pub Option<View>, pub &'static str);
-
-/// A school (`/schools/{id}/…`).
-pub const SCHOOL: Parent = Parent(Collection::Orgs, Some(View::Schools), "school");
-/// A class (`/classes/{id}/…`).
-pub const CLASS: Parent = Parent(Collection::Classes, None, "class");
-/// A course (`/courses/{id}/…`).
-pub const COURSE: Parent = Parent(Collection::Courses, None, "course");
-/// Any academic session: a class's `terms` may name a semester or a school year, and consumers
-/// follow them to `/terms/{id}/classes|gradingPeriods`, so those routes do not insist on type
-/// `term` (`/terms` and `/terms/{id}` do).
-pub const TERM: Parent = Parent(Collection::AcademicSessions, None, "term");
-/// A line item (`/lineItems/{id}/…`, `/classes/{c}/lineItems/{id}/…`).
-pub const LINE_ITEM: Parent = Parent(Collection::LineItems, None, "lineItem");
-/// Any academic session (`/classes/{c}/academicSessions/{id}/…`).
-pub const SESSION: Parent = Parent(Collection::AcademicSessions, None, "academicSession");
-/// Any user (`/users/{id}/…`).
-pub const USER: Parent = Parent(Collection::Users, None, "user");
-/// A user in the students view (`/students/{id}/…`).
-pub const STUDENT: Parent = Parent(Collection::Users, Some(View::Students), "student");
-/// A user in the teachers view (`/teachers/{id}/…`).
-pub const TEACHER: Parent = Parent(Collection::Users, Some(View::Teachers), "teacher");
-
-/// What an endpoint reads.
-#[derive(Debug, Clone, Copy)]
-pub enum Target {
-    /// Every record of a collection.
-    All(Collection),
-    /// Every record of a typed view.
-    AllOf(View),
-    /// One record of a collection (in a view, when given).
-    One(Collection, Option<View>),
-    /// The children of a parent, optionally only those in a view.
-    Related(Relation, Parent, Option<View>),
-    /// The children of the second parent, which must belong to the first through its property
-    /// (`/schools/{s}/classes/{c}/students`: the class's `school`).
-    Nested(Relation, Parent, Parent, &'static str),
-    /// The children of a pair of parents (`/classes/{c}/students/{s}/results`).
-    Pair(Relation, Parent, Parent),
-    /// Creates or replaces one record (`PUT`).
-    Put(Collection),
-    /// Deletes one record (`DELETE`).
-    Delete(Collection),
-    /// Creates records under the parent(s) the path names (`POST`).
-    Post(Collection, PostUnder),
-}
-
-/// Where a `POST` puts its records.
-#[derive(Debug, Clone, Copy)]
-pub enum PostUnder {
-    /// A class (`/classes/{id}/lineItems`).
-    Class,
-    /// A school (`/schools/{id}/lineItems`).
-    School,
-    /// A line item (`/lineItems/{id}/results`).
-    LineItem,
-    /// A class and an academic session (`/classes/{c}/academicSessions/{a}/results`).
-    ClassSession,
-}
-
-/// One endpoint: OpenAPI path, operationId, what it reads.
-pub type Route = (&'static str, &'static str, Target);
+/// One endpoint: OpenAPI path, operationId, what it reads or writes.
+pub type Route = (&'static str, &'static str, Action);
 
 /// Services' route tables served together under one base path.
 pub type Tables<'a> = &'a [(Service, &'static [Route])];
@@ -113,10 +51,34 @@ pub type Tables<'a> = &'a [(Service, &'static [Route])];
 struct Served {
     operation_id: &'static str,
     method: Method,
-    target: Target,
     scopes: Vec<String>,
-    /// The envelope and fields of a read.
-    endpoint: Option<Endpoint>,
+    serves: Serves,
+}
+
+/// What the handler does for an operation.
+enum Serves {
+    /// Reads, and renders in the operation's envelope with its fields.
+    Read(Read, Box<Endpoint>),
+    /// Writes.
+    Write(Write),
+}
+
+impl Serves {
+    /// The route's action, and for a read the operation's envelope and fields.
+    fn new(service: Service, operation_id: &str, action: Action) -> Self {
+        match action {
+            Action::Read(read) => Serves::Read(read, Box::new(Endpoint::new(service, operation_id))),
+            Action::Write(write) => Serves::Write(write),
+        }
+    }
+
+    /// The action, for the checks every request's input goes through.
+    fn action(&self) -> Action {
+        match self {
+            Serves::Read(read, _) => Action::Read(*read),
+            Serves::Write(write) => Action::Write(*write),
+        }
+    }
 }
 
 /// What the handler of a base path shares: the store and the routes.
@@ -137,14 +99,13 @@ impl Routes {
     pub fn new(base: &'static str, tables: Tables<'_>) -> Self {
         let mut by_path: BTreeMap<String, (Template, Vec<Served>)> = BTreeMap::new();
         for &(service, routes) in tables {
-            for &(path, operation_id, target) in routes {
+            for &(path, operation_id, action) in routes {
                 let served = Served {
                     operation_id,
                     method: Method::from_bytes(method_of(service, operation_id).as_bytes())
                         .expect("the OpenAPI files name HTTP methods"),
-                    target,
                     scopes: service.operation(operation_id).map(|o| o.scopes.clone()).unwrap_or_default(),
-                    endpoint: target.reads().then(|| Endpoint::new(service, operation_id)),
+                    serves: Serves::new(service, operation_id, action),
                 };
                 let (_, at_path) =
                     by_path.entry(positional(path)).or_insert_with(|| (Template::parse(path), Vec::new()));
@@ -284,25 +245,14 @@ async fn dispatch(
     let answer = async {
         caller.require_any(&served.scopes)?;
         check_query_length(url.query.as_deref())?;
-        check_ids(served.target, &ids)?;
-        match &served.endpoint {
-            Some(endpoint) => {
-                let query = Query::parse(served.target, &ids, endpoint, &url)?;
-                let read = async {
-                    match query {
-                        Query::One { collection, view, selection } => {
-                            let id = ids.first().map(String::as_str).unwrap_or_default();
-                            let (store, tenant) = (&app.store.for_request(), &caller.tenant());
-                            respond::one(store, tenant, endpoint, collection, view, id, &selection, &url).await
-                        }
-                        Query::List(request, params) => {
-                            serve(&app, &caller, endpoint, served.target, &ids, &url, (request, &params)).await
-                        }
-                    }
-                };
-                tokio::time::timeout(budget, read).await.unwrap_or(Err(ApiError::OverBudget(budget)))
+        served.serves.action().check_ids(&ids)?;
+        match &served.serves {
+            Serves::Read(read, endpoint) => {
+                let query = Query::parse(*read, &ids, endpoint, &url)?;
+                let answer = self::read(&app, &caller, *read, endpoint, &ids, query, &url);
+                tokio::time::timeout(budget, answer).await.unwrap_or(Err(ApiError::OverBudget(budget)))
             }
-            None => write(&app, &caller, served.target, &ids, body).await,
+            Serves::Write(write) => self::write(&app, &caller, *write, &ids, body).await,
         }
     };
     let mut response = answer.await.unwrap_or_else(IntoResponse::into_response);
@@ -324,23 +274,6 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestPath {
     }
 }
 
-/// Refuses ids no record can have (past the GUID rule, which bounds their length too) before
-/// they reach the store as keys: 404 for a read, a deletion or a POST's parent; for a PUT,
-/// which would create the record, 422 naming the rule.
-fn check_ids(target: Target, ids: &[String]) -> Result<(), ApiError> {
-    for id in ids {
-        if let Err(reason) = check_sourced_id(id) {
-            return Err(match target {
-                Target::Put(_) => {
-                    WriteError::Invalid { field: "sourcedId".to_owned(), reason: reason.to_string() }.into()
-                }
-                _ => ApiError::BadId { id: id.clone(), reason: reason.to_string() },
-            });
-        }
-    }
-    Ok(())
-}
-
 /// A read's query, parsed and checked before anything is read.
 enum Query {
     /// A list's listing and parameters (its cursor checked against the listing).
@@ -350,99 +283,42 @@ enum Query {
 }
 
 impl Query {
-    fn parse(target: Target, ids: &[String], endpoint: &Endpoint, url: &RequestUrl) -> Result<Self, ApiError> {
+    fn parse(read: Read, ids: &[String], endpoint: &Endpoint, url: &RequestUrl) -> Result<Self, ApiError> {
         let query = url.query.as_deref();
-        if let Target::One(collection, view) = target {
+        if let Read::One(collection, view) = read {
             return Ok(Query::One { collection, view, selection: Selection::parse(query, &endpoint.fields)? });
         }
         // Every other read lists; its ids were checked.
-        let request = list_request(target, ids).ok_or_else(|| ApiError::NoRoute(url.url.clone()))?;
+        let request = read.list_request(ids).ok_or_else(|| ApiError::NoRoute(url.url.clone()))?;
         let params = ListParams::parse(query, &endpoint.fields)?;
-        respond::check_cursor(&request, &params)?;
+        request.check_cursor(&params)?;
         Ok(Query::List(request, params))
     }
 }
 
-/// What a list route lists, from its (checked) ids alone; `None` for other routes.
-fn list_request(target: Target, ids: &[String]) -> Option<ListRequest> {
-    let id = |i: usize| ids.get(i).cloned().unwrap_or_default();
-    Some(match target {
-        Target::All(collection) => Listing::Collection(collection).into(),
-        Target::AllOf(view) => Listing::View(view).into(),
-        Target::Related(relation, _, only_view) => {
-            ListRequest { listing: Listing::Related { relation, parent: id(0) }, only_view }
-        }
-        Target::Nested(relation, ..) => Listing::Related { relation, parent: id(1) }.into(),
-        Target::Pair(relation, ..) => {
-            let (first, second) = (SourcedId::parse(&id(0)).ok()?, SourcedId::parse(&id(1)).ok()?);
-            Listing::Related { relation, parent: pair_key(&first, &second).to_string() }.into()
-        }
-        Target::One(..) | Target::Put(_) | Target::Delete(_) | Target::Post(..) => return None,
-    })
-}
-
-/// Serves a list read: checks the parents the route names (404) where the listing cannot tell,
-/// and lists.
-async fn serve(
+/// Serves a read through the [`Reader`] (one record, or a list route with its parent rules)
+/// and renders what it read.
+async fn read(
     app: &App,
     caller: &Caller,
+    read: Read,
     endpoint: &Endpoint,
-    target: Target,
     ids: &[String],
+    query: Query,
     url: &RequestUrl,
-    (request, params): (ListRequest, &ListParams),
 ) -> Result<Response, ApiError> {
-    let tenant = &caller.tenant();
-    let store = &app.store.for_request();
-    let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
-    match target {
-        Target::Related(relation, Parent(collection, view, what), _) => {
-            if let Some(wanted) = view {
-                // The parent's pack head names its view; the parent is read only without a pack
-                // or when the head names another view (to tell which answer is right).
-                if store.parent_view(tenant, relation, id(0)).await? != Some(wanted) {
-                    respond::require(store, tenant, collection, view, id(0), what).await?;
-                }
-                return respond::list(store, tenant, endpoint, request, params, url).await;
-            }
-            // Entries exist only under parents that exist (references are checked at ingest
-            // and records are never removed), so the parent is read only when nothing is
-            // listed, to tell an empty list from an unknown parent.
-            let response = respond::list(store, tenant, endpoint, request, params, url).await?;
-            if response.extensions().get::<Returned>().is_some_and(|returned| returned.0 == 0) {
-                respond::require(store, tenant, collection, view, id(0), what).await?;
-            }
-            Ok(response)
+    let (store, tenant) = (app.store.for_request(), caller.tenant());
+    let reader = Reader::new(&store, &tenant);
+    match query {
+        Query::One { collection, view, selection } => {
+            let id = ids.first().map(String::as_str).unwrap_or_default();
+            let record = reader.get(collection, view, id, &endpoint.envelope.key).await?;
+            respond::one(endpoint, &record, &selection, url)
         }
-        Target::Nested(_, Parent(collection, view, what), Parent(inner, inner_view, inner_what), field) => {
-            respond::require(store, tenant, collection, view, id(0), what).await?;
-            let record = respond::require(store, tenant, inner, inner_view, id(1), inner_what).await?;
-            let body: serde_json::Value = serde_json::from_str(&record.body)?;
-            if body[field]["sourcedId"] != id(0) {
-                return Err(ApiError::NotFound {
-                    what: format!("{inner_what} of {what} '{}'", id(0)),
-                    id: id(1).to_owned(),
-                });
-            }
-            respond::list(store, tenant, endpoint, request, params, url).await
+        Query::List(request, params) => {
+            let listed = reader.list_route(read, ids, &request, &params).await?;
+            respond::list(endpoint, listed, &params, url)
         }
-        Target::Pair(_, first, second) => {
-            let response = respond::list(store, tenant, endpoint, request, params, url).await?;
-            if response.extensions().get::<Returned>().is_some_and(|returned| returned.0 == 0) {
-                for (Parent(collection, view, what), id) in [(first, id(0)), (second, id(1))] {
-                    respond::require(store, tenant, collection, view, id, what).await?;
-                }
-            }
-            Ok(response)
-        }
-        _ => respond::list(store, tenant, endpoint, request, params, url).await,
-    }
-}
-
-impl Target {
-    /// Whether the route reads (GET) rather than writes.
-    fn reads(self) -> bool {
-        !matches!(self, Target::Put(_) | Target::Delete(_) | Target::Post(..))
     }
 }
 
@@ -451,54 +327,27 @@ impl Target {
 async fn write(
     app: &App,
     caller: &Caller,
-    target: Target,
+    write: Write,
     ids: &[String],
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let tenant = &caller.tenant();
-    let store = &app.store;
-    let origin = Origin(caller.client().to_owned());
-    let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
     // The body is read (413 past the limit) before any record is: input first.
-    let body = match target {
-        Target::Delete(_) => Bytes::new(),
+    let body = match write {
+        Write::Delete(_) => Bytes::new(),
         _ => body.map_err(|rejection| match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge { limit: MAX_REQUEST_BODY_BYTES },
             status => ApiError::RequestBody(rejection.body_text(), status),
         })?,
     };
-    let (mut response, changes) = match target {
-        Target::Put(collection) => {
-            let change = oneroster_writes::put(store, tenant, &origin, collection, id(0), &body).await?;
-            let status = if change.kind == ChangeKind::Created { StatusCode::CREATED } else { StatusCode::OK };
-            (status.into_response(), vec![change])
-        }
-        Target::Delete(collection) => {
-            let change = oneroster_writes::delete(store, tenant, &origin, collection, id(0)).await?;
-            (StatusCode::NO_CONTENT.into_response(), vec![change])
-        }
-        Target::Post(collection, under) => {
-            let within = match under {
-                PostUnder::Class => {
-                    respond::require(store, tenant, Collection::Classes, None, id(0), CLASS.2).await?;
-                    Within::Class(id(0))
-                }
-                PostUnder::School => {
-                    let Parent(collection, view, what) = SCHOOL;
-                    respond::require(store, tenant, collection, view, id(0), what).await?;
-                    Within::School(id(0))
-                }
-                PostUnder::LineItem => {
-                    respond::require(store, tenant, Collection::LineItems, None, id(0), LINE_ITEM.2).await?;
-                    Within::LineItem(id(0))
-                }
-                PostUnder::ClassSession => {
-                    respond::require(store, tenant, Collection::Classes, None, id(0), CLASS.2).await?;
-                    respond::require(store, tenant, Collection::AcademicSessions, None, id(1), SESSION.2).await?;
-                    Within::ClassSession(id(0), id(1))
-                }
-            };
-            let (pairs, changes) = oneroster_writes::post(store, tenant, &origin, collection, within, &body).await?;
+    let tenant = caller.tenant();
+    let writer = Writer::new(&app.store, &tenant, Origin(caller.client().to_owned()));
+    let written = writer.write(write, ids, &body).await?;
+    let described: Vec<String> = written.changes().iter().map(oneroster_writes::Change::describe).collect();
+    let mut response = match written {
+        Written::Created(_) => StatusCode::CREATED.into_response(),
+        Written::Replaced(_) => StatusCode::OK.into_response(),
+        Written::Deleted(_) => StatusCode::NO_CONTENT.into_response(),
+        Written::Posted { pairs, .. } => {
             let pairs: Vec<serde_json::Value> = pairs
                 .into_iter()
                 .map(|(supplied, allocated)| {
@@ -506,11 +355,9 @@ async fn write(
                 })
                 .collect();
             let body = serde_json::json!({ "sourcedIdPairs": pairs }).to_string();
-            ((StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], body).into_response(), changes)
+            (StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
-        _ => unreachable!("reads are served by `serve`"),
     };
-    let described: Vec<String> = changes.iter().map(oneroster_writes::Change::describe).collect();
     response.extensions_mut().insert(Changed(described.join("; ")));
     Ok(response)
 }
@@ -527,21 +374,24 @@ pub fn route_drift(service: Service, routes: &[Route]) -> Vec<String> {
         .map(|(path, id)| format!("{id} ({path}) is specified but not served"))
         .chain(served.difference(&specified).map(|(path, id)| format!("{id} ({path}) is served but not specified")))
         .collect();
-    for (path, id, target) in routes.iter().filter(|(path, id, _)| specified.contains(&(*path, *id))) {
-        if !target.reads() {
-            let method = method_of(service, id);
-            let fits = matches!(
-                (target, method),
-                (Target::Put(_), "PUT") | (Target::Delete(_), "DELETE") | (Target::Post(..), "POST")
-            );
-            if !fits {
-                drift.push(format!("{id} ({path}) is a {method}, which {target:?} does not serve"));
+    for (path, id, action) in routes.iter().filter(|(path, id, _)| specified.contains(&(*path, *id))) {
+        match action {
+            Action::Write(write) => {
+                let method = method_of(service, id);
+                let fits = matches!(
+                    (write, method),
+                    (Write::Put(_), "PUT") | (Write::Delete(_), "DELETE") | (Write::Post(..), "POST")
+                );
+                if !fits {
+                    drift.push(format!("{id} ({path}) is a {method}, which {write:?} does not serve"));
+                }
             }
-            continue;
-        }
-        let is_list = Endpoint::new(service, id).envelope.is_list;
-        if is_list == matches!(target, Target::One(..)) {
-            drift.push(format!("{id} ({path}) reads {target:?}, which does not fit its envelope"));
+            Action::Read(read) => {
+                let is_list = Endpoint::new(service, id).envelope.is_list;
+                if is_list == matches!(read, Read::One(..)) {
+                    drift.push(format!("{id} ({path}) reads {read:?}, which does not fit its envelope"));
+                }
+            }
         }
     }
     drift
@@ -581,8 +431,12 @@ mod tests {
     async fn the_router_asks_every_path_for_a_token_but_discovery_and_leaves_other_bases_alone() {
         // Which route a path means is tested over the real tables (the v1p2 crate has them all).
         const ROUTES: [Route; 2] = [
-            ("/resources", "getAllResources", Target::All(Collection::Resources)),
-            ("/classes/{classSourcedId}/resources", "getResourcesForClass", Target::All(Collection::Resources)),
+            ("/resources", "getAllResources", Action::Read(Read::All(Collection::Resources))),
+            (
+                "/classes/{classSourcedId}/resources",
+                "getResourcesForClass",
+                Action::Read(Read::All(Collection::Resources)),
+            ),
         ];
         let store = unused_store();
         let router = router(Service::Resources, &ROUTES, store.clone(), gate(&store));
@@ -600,8 +454,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_shared_base_carries_every_table_given() {
-        const RESOURCES: [Route; 1] = [("/resources", "getAllResources", Target::All(Collection::Resources))];
-        const ROSTERING: [Route; 1] = [("/users", "getAllUsers", Target::All(Collection::Users))];
+        const RESOURCES: [Route; 1] =
+            [("/resources", "getAllResources", Action::Read(Read::All(Collection::Resources)))];
+        const ROSTERING: [Route; 1] = [("/users", "getAllUsers", Action::Read(Read::All(Collection::Users)))];
         let store = unused_store();
         let tables = [(Service::Resources, &RESOURCES[..]), (Service::Rostering, &ROSTERING[..])];
         let router = shared_base_router(&tables, store.clone(), gate(&store));
@@ -619,9 +474,9 @@ mod tests {
     #[test]
     fn drift_names_what_is_missing_extra_and_misread() {
         const ROUTES: [Route; 3] = [
-            ("/resources", "getAllResources", Target::All(Collection::Resources)),
-            ("/resources/{sourcedId}", "getResource", Target::All(Collection::Resources)),
-            ("/resources/{sourcedId}/extra", "getExtra", Target::One(Collection::Resources, None)),
+            ("/resources", "getAllResources", Action::Read(Read::All(Collection::Resources))),
+            ("/resources/{sourcedId}", "getResource", Action::Read(Read::All(Collection::Resources))),
+            ("/resources/{sourcedId}/extra", "getExtra", Action::Read(Read::One(Collection::Resources, None))),
         ];
         let drift = route_drift(Service::Resources, &ROUTES);
         assert!(drift.iter().any(|d| d.starts_with("getResourcesForClass") && d.ends_with("not served")), "{drift:?}");

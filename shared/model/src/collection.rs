@@ -2,6 +2,7 @@
 //! of the REST binding read (`/schools/{id}/classes`, `/classes/{id}/students`, …).
 
 use crate::ids::SourcedId;
+use crate::table::every_row;
 
 /// Where the rostering service is served; GUIDRef `href`s to its records point below it.
 pub const ROSTERING_BASE: &str = "/ims/oneroster/rostering/v1p2";
@@ -12,130 +13,39 @@ pub const RESOURCES_BASE: &str = "/ims/oneroster/resources/v1p2";
 /// Where the gradebook service is served; GUIDRef `href`s to gradebook records point below it.
 pub const GRADEBOOK_BASE: &str = "/ims/oneroster/gradebook/v1p2";
 
-/// A top-level collection of records, one per stored entity type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Collection {
-    /// orgs.csv, `/orgs`.
-    Orgs,
-    /// academicSessions.csv, `/academicSessions`.
-    AcademicSessions,
-    /// courses.csv, `/courses`.
-    Courses,
-    /// classes.csv, `/classes`.
-    Classes,
-    /// users.csv (+ roles.csv, userProfiles.csv), `/users`.
-    Users,
-    /// enrollments.csv, `/enrollments`.
-    Enrollments,
-    /// demographics.csv, `/demographics`.
-    Demographics,
-    /// resources.csv, `/resources` (Resources service).
-    Resources,
-    /// classResources.csv: links of resources to classes, read through `/classes/{id}/resources`.
-    ClassResources,
-    /// courseResources.csv: links of resources to courses, read through `/courses/{id}/resources`.
-    CourseResources,
-    /// userResources.csv: links of resources to users, read through `/users/{id}/resources`.
-    UserResources,
-    /// categories.csv, `/categories` (Gradebook service).
-    Categories,
-    /// scoreScales.csv, `/scoreScales`.
-    ScoreScales,
-    /// lineItems.csv, `/lineItems`.
-    LineItems,
-    /// results.csv, `/results`.
-    Results,
-    /// `/assessmentLineItems` (written through the API only; the binding has no file).
-    AssessmentLineItems,
-    /// `/assessmentResults` (written through the API only).
-    AssessmentResults,
+/// The `Collection` enum, its `ALL`, `name` and `ref_type`, from the rows of [`crate::collections!`].
+macro_rules! declare_collections {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident { name: $name:literal, ref_type: $ref_type:literal, record: $record:ident($entity:ty) $(,)? },
+    )*) => {
+        crate::named_enum! {
+            /// A top-level collection of records, one per stored entity type.
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub enum Collection { $($(#[$doc])* $variant => $name),* }
+            /// Every collection, in the order a package is applied (referenced before referencing).
+            ALL;
+            /// The collection's name in URLs and keys.
+            fn name;
+        }
+
+        impl Collection {
+            /// The `type` of a GUIDRef to a record of this collection.
+            pub fn ref_type(self) -> &'static str {
+                match self {
+                    $(Collection::$variant => $ref_type,)*
+                }
+            }
+        }
+    };
 }
 
+crate::collections!(every_row, declare_collections);
+
 impl Collection {
-    /// Every collection, in the order a package is applied (referenced before referencing).
-    pub const ALL: [Collection; 17] = [
-        Collection::Orgs,
-        Collection::AcademicSessions,
-        Collection::Courses,
-        Collection::Classes,
-        Collection::Users,
-        Collection::Enrollments,
-        Collection::Demographics,
-        Collection::Resources,
-        Collection::ClassResources,
-        Collection::CourseResources,
-        Collection::UserResources,
-        Collection::Categories,
-        Collection::ScoreScales,
-        Collection::LineItems,
-        Collection::Results,
-        Collection::AssessmentLineItems,
-        Collection::AssessmentResults,
-    ];
-
-    /// Whether API clients write its records (the Gradebook service's PUT, POST, DELETE), not
-    /// only the ingest: its records then change one at a time, at any moment.
-    pub fn is_written_through_api(self) -> bool {
-        matches!(
-            self,
-            Collection::Categories
-                | Collection::ScoreScales
-                | Collection::LineItems
-                | Collection::Results
-                | Collection::AssessmentLineItems
-                | Collection::AssessmentResults
-        )
-    }
-
-    /// The collection's name in URLs and keys.
-    pub fn name(self) -> &'static str {
-        match self {
-            Collection::Orgs => "orgs",
-            Collection::AcademicSessions => "academicSessions",
-            Collection::Courses => "courses",
-            Collection::Classes => "classes",
-            Collection::Users => "users",
-            Collection::Enrollments => "enrollments",
-            Collection::Demographics => "demographics",
-            Collection::Resources => "resources",
-            Collection::ClassResources => "classResources",
-            Collection::CourseResources => "courseResources",
-            Collection::UserResources => "userResources",
-            Collection::Categories => "categories",
-            Collection::ScoreScales => "scoreScales",
-            Collection::LineItems => "lineItems",
-            Collection::Results => "results",
-            Collection::AssessmentLineItems => "assessmentLineItems",
-            Collection::AssessmentResults => "assessmentResults",
-        }
-    }
-
     /// Looks a collection up by [`Collection::name`].
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.name() == name)
-    }
-
-    /// The `type` of a GUIDRef to a record of this collection.
-    pub fn ref_type(self) -> &'static str {
-        match self {
-            Collection::Orgs => "org",
-            Collection::AcademicSessions => "academicSession",
-            Collection::Courses => "course",
-            Collection::Classes => "class",
-            Collection::Users => "user",
-            Collection::Enrollments => "enrollment",
-            Collection::Demographics => "demographics",
-            Collection::Resources => "resource",
-            Collection::ClassResources => "classResource",
-            Collection::CourseResources => "courseResource",
-            Collection::UserResources => "userResource",
-            Collection::Categories => "category",
-            Collection::ScoreScales => "scoreScale",
-            Collection::LineItems => "lineItem",
-            Collection::Results => "result",
-            Collection::AssessmentLineItems => "assessmentLineItem",
-            Collection::AssessmentResults => "assessmentResult",
-        }
     }
 
     /// Looks a collection up by [`Collection::ref_type`] (the `type` of a reference).
@@ -176,38 +86,30 @@ impl Collection {
     }
 }
 
-/// A typed view of a collection, served as its own endpoints (`/schools`, `/terms`,
-/// `/gradingPeriods`, `/students`, `/teachers`). A record belongs to at most one view; the store
-/// indexes view members so a view lists in O(page) like a collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum View {
-    /// Orgs of type `school`.
-    Schools,
-    /// Academic sessions of type `term`.
-    Terms,
-    /// Academic sessions of type `gradingPeriod`.
-    GradingPeriods,
-    /// Users whose primary role is `student` (the first role when none is marked primary).
-    Students,
-    /// Users whose primary role is `teacher` (the first role when none is marked primary).
-    Teachers,
+crate::named_enum! {
+    /// A typed view of a collection, served as its own endpoints (`/schools`, `/terms`,
+    /// `/gradingPeriods`, `/students`, `/teachers`). A record belongs to at most one view; the store
+    /// indexes view members so a view lists in O(page) like a collection.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum View {
+        /// Orgs of type `school`.
+        Schools => "schools",
+        /// Academic sessions of type `term`.
+        Terms => "terms",
+        /// Academic sessions of type `gradingPeriod`.
+        GradingPeriods => "gradingPeriods",
+        /// Users whose primary role is `student` (the first role when none is marked primary).
+        Students => "students",
+        /// Users whose primary role is `teacher` (the first role when none is marked primary).
+        Teachers => "teachers",
+    }
+    /// Every view.
+    ALL;
+    /// The view's name in URLs and keys.
+    fn name;
 }
 
 impl View {
-    /// Every view.
-    pub const ALL: [View; 5] = [View::Schools, View::Terms, View::GradingPeriods, View::Students, View::Teachers];
-
-    /// The view's name in URLs and keys.
-    pub fn name(self) -> &'static str {
-        match self {
-            View::Schools => "schools",
-            View::Terms => "terms",
-            View::GradingPeriods => "gradingPeriods",
-            View::Students => "students",
-            View::Teachers => "teachers",
-        }
-    }
-
     /// Looks a view up by [`View::name`].
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.name() == name)
@@ -223,133 +125,74 @@ impl View {
     }
 }
 
-/// A one-to-many relation that a relation route reads: the children of one parent record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Relation {
-    /// Courses of an org (`/schools/{id}/courses`).
-    OrgCourses,
-    /// Classes of a school (`/schools/{id}/classes`).
-    SchoolClasses,
-    /// Terms of a school, through its classes (`/schools/{id}/terms`).
-    SchoolTerms,
-    /// Enrollments of a school (`/schools/{id}/enrollments`).
-    SchoolEnrollments,
-    /// Users holding a student role in the org (`/schools/{id}/students`).
-    SchoolStudents,
-    /// Users holding a teacher role in the org (`/schools/{id}/teachers`).
-    SchoolTeachers,
-    /// Sessions whose parent is the session (`/terms/{id}/gradingPeriods`).
-    SessionChildren,
-    /// Classes taught in a term (`/terms/{id}/classes`).
-    TermClasses,
-    /// Classes of a course (`/courses/{id}/classes`).
-    CourseClasses,
-    /// Enrollments of a class (`/schools/{s}/classes/{c}/enrollments`).
-    ClassEnrollments,
-    /// Users enrolled as students (`/classes/{id}/students`).
-    ClassStudents,
-    /// Users enrolled as teachers (`/classes/{id}/teachers`).
-    ClassTeachers,
-    /// Classes a user is enrolled in (`/users/{id}/classes`, `/students|teachers/{id}/classes`).
-    UserClasses,
-    /// Resources assigned to a class by classResources.csv (`/classes/{id}/resources`).
-    ClassResources,
-    /// Resources assigned to a course by courseResources.csv (`/courses/{id}/resources`).
-    CourseResources,
-    /// Resources assigned to a user by userResources.csv (`/users/{id}/resources`).
-    UserResources,
-    /// Users by e-mail address, for `filter=email='…'`: a lookup whose parent is the
-    /// [`lookup_key`] of the address.
-    UsersByEmail,
-    /// Users by username, for `filter=username='…'` (a lookup, like [`Relation::UsersByEmail`]).
-    UsersByUsername,
-    /// Users by identifier, for `filter=identifier='…'` (a lookup, like [`Relation::UsersByEmail`]).
-    UsersByIdentifier,
-    /// Line items of a class (`/classes/{id}/lineItems`).
-    ClassLineItems,
-    /// Categories of a class's line items (`/classes/{id}/categories`; categories name no class).
-    ClassCategories,
-    /// Score scales of a class (`/classes/{id}/scoreScales`).
-    ClassScoreScales,
-    /// Score scales of the classes of a school (`/schools/{id}/scoreScales`; a score scale names
-    /// its class, whose school it belongs to).
-    SchoolScoreScales,
-    /// Results of a class (`/classes/{id}/results`), the class being the result's own or, when
-    /// it names none, its line item's.
-    ClassResults,
-    /// Results of a line item (`/classes/{c}/lineItems/{id}/results`).
-    LineItemResults,
-    /// Results of one student in one class (`/classes/{c}/students/{s}/results`): the parent is
-    /// the [`pair_key`] of class and student.
-    ClassStudentResults,
+crate::named_enum! {
+    /// A one-to-many relation that a relation route reads: the children of one parent record.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Relation {
+        /// Courses of an org (`/schools/{id}/courses`).
+        OrgCourses => "org-courses",
+        /// Classes of a school (`/schools/{id}/classes`).
+        SchoolClasses => "school-classes",
+        /// Terms of a school, through its classes (`/schools/{id}/terms`).
+        SchoolTerms => "school-terms",
+        /// Enrollments of a school (`/schools/{id}/enrollments`).
+        SchoolEnrollments => "school-enrollments",
+        /// Users holding a student role in the org (`/schools/{id}/students`).
+        SchoolStudents => "school-students",
+        /// Users holding a teacher role in the org (`/schools/{id}/teachers`).
+        SchoolTeachers => "school-teachers",
+        /// Sessions whose parent is the session (`/terms/{id}/gradingPeriods`).
+        SessionChildren => "session-children",
+        /// Classes taught in a term (`/terms/{id}/classes`).
+        TermClasses => "term-classes",
+        /// Classes of a course (`/courses/{id}/classes`).
+        CourseClasses => "course-classes",
+        /// Enrollments of a class (`/schools/{s}/classes/{c}/enrollments`).
+        ClassEnrollments => "class-enrollments",
+        /// Users enrolled as students (`/classes/{id}/students`).
+        ClassStudents => "class-students",
+        /// Users enrolled as teachers (`/classes/{id}/teachers`).
+        ClassTeachers => "class-teachers",
+        /// Classes a user is enrolled in (`/users/{id}/classes`, `/students|teachers/{id}/classes`).
+        UserClasses => "user-classes",
+        /// Resources assigned to a class by classResources.csv (`/classes/{id}/resources`).
+        ClassResources => "class-resources",
+        /// Resources assigned to a course by courseResources.csv (`/courses/{id}/resources`).
+        CourseResources => "course-resources",
+        /// Resources assigned to a user by userResources.csv (`/users/{id}/resources`).
+        UserResources => "user-resources",
+        /// Users by e-mail address, for `filter=email='…'`: a lookup whose parent is the
+        /// [`lookup_key`] of the address.
+        UsersByEmail => "users-by-email",
+        /// Users by username, for `filter=username='…'` (a lookup, like [`Relation::UsersByEmail`]).
+        UsersByUsername => "users-by-username",
+        /// Users by identifier, for `filter=identifier='…'` (a lookup, like [`Relation::UsersByEmail`]).
+        UsersByIdentifier => "users-by-identifier",
+        /// Line items of a class (`/classes/{id}/lineItems`).
+        ClassLineItems => "class-line-items",
+        /// Categories of a class's line items (`/classes/{id}/categories`; categories name no class).
+        ClassCategories => "class-categories",
+        /// Score scales of a class (`/classes/{id}/scoreScales`).
+        ClassScoreScales => "class-score-scales",
+        /// Score scales of the classes of a school (`/schools/{id}/scoreScales`; a score scale names
+        /// its class, whose school it belongs to).
+        SchoolScoreScales => "school-score-scales",
+        /// Results of a class (`/classes/{id}/results`), the class being the result's own or, when
+        /// it names none, its line item's.
+        ClassResults => "class-results",
+        /// Results of a line item (`/classes/{c}/lineItems/{id}/results`).
+        LineItemResults => "line-item-results",
+        /// Results of one student in one class (`/classes/{c}/students/{s}/results`): the parent is
+        /// the [`pair_key`] of class and student.
+        ClassStudentResults => "class-student-results",
+    }
+    /// Every relation.
+    ALL;
+    /// The relation's name in keys: short, stable, never reused.
+    fn name;
 }
 
 impl Relation {
-    /// Every relation.
-    pub const ALL: [Relation; 26] = {
-        use Relation::*;
-        [
-            OrgCourses,
-            SchoolClasses,
-            SchoolTerms,
-            SchoolEnrollments,
-            SchoolStudents,
-            SchoolTeachers,
-            SessionChildren,
-            TermClasses,
-            CourseClasses,
-            ClassEnrollments,
-            ClassStudents,
-            ClassTeachers,
-            UserClasses,
-            ClassResources,
-            CourseResources,
-            UserResources,
-            UsersByEmail,
-            UsersByUsername,
-            UsersByIdentifier,
-            ClassLineItems,
-            ClassCategories,
-            ClassScoreScales,
-            SchoolScoreScales,
-            ClassResults,
-            LineItemResults,
-            ClassStudentResults,
-        ]
-    };
-
-    /// The relation's name in keys: short, stable, never reused.
-    pub fn name(self) -> &'static str {
-        match self {
-            Relation::OrgCourses => "org-courses",
-            Relation::SchoolClasses => "school-classes",
-            Relation::SchoolTerms => "school-terms",
-            Relation::SchoolEnrollments => "school-enrollments",
-            Relation::SchoolStudents => "school-students",
-            Relation::SchoolTeachers => "school-teachers",
-            Relation::SessionChildren => "session-children",
-            Relation::TermClasses => "term-classes",
-            Relation::CourseClasses => "course-classes",
-            Relation::ClassEnrollments => "class-enrollments",
-            Relation::ClassStudents => "class-students",
-            Relation::ClassTeachers => "class-teachers",
-            Relation::UserClasses => "user-classes",
-            Relation::ClassResources => "class-resources",
-            Relation::CourseResources => "course-resources",
-            Relation::UserResources => "user-resources",
-            Relation::UsersByEmail => "users-by-email",
-            Relation::UsersByUsername => "users-by-username",
-            Relation::UsersByIdentifier => "users-by-identifier",
-            Relation::ClassLineItems => "class-line-items",
-            Relation::ClassCategories => "class-categories",
-            Relation::ClassScoreScales => "class-score-scales",
-            Relation::SchoolScoreScales => "school-score-scales",
-            Relation::ClassResults => "class-results",
-            Relation::LineItemResults => "line-item-results",
-            Relation::ClassStudentResults => "class-student-results",
-        }
-    }
-
     /// The lookup that indexes a users' field (`email`, `username`, `identifier`) by value.
     pub fn lookup(field: &str) -> Option<Self> {
         match field {
@@ -414,28 +257,6 @@ impl Relation {
         )
     }
 
-    /// Whether the store keeps a pack of the relation's children (their ids in listing order,
-    /// rebuilt after each ingest), so that a page costs one read of the pack and one per
-    /// record instead of one per entry and one per record. Not for relations that API writes
-    /// change (the gradebook's: each write would rebuild a pack, and concurrent writes would
-    /// contend for it) nor for lookups (one child: the entry is as cheap as a pack).
-    pub fn is_packed(self) -> bool {
-        use Relation::*;
-        !matches!(
-            self,
-            UsersByEmail
-                | UsersByUsername
-                | UsersByIdentifier
-                | ClassLineItems
-                | ClassCategories
-                | ClassScoreScales
-                | SchoolScoreScales
-                | ClassResults
-                | LineItemResults
-                | ClassStudentResults
-        )
-    }
-
     /// The collection whose records make the relation's entries (an enrollment puts a
     /// student in a class).
     pub fn made_by(self) -> Collection {
@@ -457,39 +278,9 @@ impl Relation {
         }
     }
 
-    /// Whether its entries carry a copy of the child record, so that a page reads one item
-    /// per record: the gradebook's relations, which are not packed (see [`Relation::is_packed`])
-    /// and whose child makes its own entries (so every write of the child rewrites them).
-    pub fn carries_bodies(self) -> bool {
-        use Relation::*;
-        matches!(
-            self,
-            ClassLineItems
-                | ClassScoreScales
-                | SchoolScoreScales
-                | ClassResults
-                | LineItemResults
-                | ClassStudentResults
-        )
-    }
-
-    /// Whether the store keeps the count of each parent's children in a stats item: relations
-    /// with too many children to count per request (wide ones, a class's results: students
-    /// times line items) unless they are packed, whose pack head holds the count already.
-    pub fn keeps_counts(self) -> bool {
-        (self.is_wide() || self == Relation::ClassResults) && !self.is_packed()
-    }
-
     /// Looks a relation up by [`Relation::name`].
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.name() == name)
-    }
-
-    /// Whether a parent can have a great many children (a school's enrollments, a term's
-    /// classes): the store spreads those over several partitions.
-    pub fn is_wide(self) -> bool {
-        use Relation::*;
-        matches!(self, OrgCourses | SchoolClasses | SchoolEnrollments | SchoolStudents | SchoolTeachers | TermClasses)
     }
 }
 
@@ -541,6 +332,51 @@ mod tests {
         assert_eq!(Collection::LineItems.href(&id("li-1")), "/ims/oneroster/gradebook/v1p2/lineItems/li-1");
         assert_eq!(Collection::from_ref_type("academicSession"), Some(Collection::AcademicSessions));
         assert_eq!(Collection::from_ref_type("term"), None);
+    }
+
+    /// Every name of `all`, checked to be unique and to look its value up again.
+    fn round_trips<T: Copy + PartialEq + std::fmt::Debug>(
+        all: &[T],
+        name: fn(T) -> &'static str,
+        from_name: fn(&str) -> Option<T>,
+    ) -> Vec<&'static str> {
+        let names: Vec<&'static str> = all.iter().map(|value| name(*value)).collect();
+        for (value, name) in all.iter().zip(&names) {
+            assert_eq!(from_name(name), Some(*value), "{name}");
+            assert_eq!(names.iter().filter(|other| *other == name).count(), 1, "{name} is unique");
+        }
+        names
+    }
+
+    #[test]
+    fn every_generated_name_looks_its_value_up_again() {
+        let collections = round_trips(&Collection::ALL, Collection::name, Collection::from_name);
+        let ref_types = round_trips(&Collection::ALL, Collection::ref_type, Collection::from_ref_type);
+        round_trips(&View::ALL, View::name, View::from_name);
+        let relations = round_trips(&Relation::ALL, Relation::name, Relation::from_name);
+        // The names are keys of stored items: the first and last of each list pinned.
+        for (names, first, last) in [
+            (&collections, "orgs", "assessmentResults"),
+            (&ref_types, "org", "assessmentResult"),
+            (&relations, "org-courses", "class-student-results"),
+        ] {
+            assert_eq!((names[0], names[names.len() - 1]), (first, last));
+        }
+        assert_eq!(Collection::from_name("org"), None, "a ref type is not a name");
+        assert_eq!(View::from_name("orgs"), None, "a collection is not a view");
+    }
+
+    #[test]
+    fn each_list_holds_every_variant_once_in_declaration_order() {
+        // Declaration order is the order a package is applied (`Ord` is derived from it).
+        for (sorted, count) in [
+            (Collection::ALL.windows(2).all(|pair| pair[0] < pair[1]), Collection::ALL.len()),
+            (View::ALL.windows(2).all(|pair| pair[0] < pair[1]), View::ALL.len()),
+            (Relation::ALL.windows(2).all(|pair| pair[0] < pair[1]), Relation::ALL.len()),
+        ] {
+            assert!(sorted, "{count}");
+        }
+        assert_eq!(Collection::ALL.last(), Some(&Collection::AssessmentResults));
     }
 
     #[test]

@@ -122,6 +122,26 @@ impl<'de> Deserialize<'de> for SourcedId {
     }
 }
 
+/// The longest client id looked at: anything longer is refused before it is parsed (ids made
+/// by `oneroster_auth::new_client_id` are at most 128 bytes; a store key holds at most 1,024).
+pub const MAX_CLIENT_ID_BYTES: usize = 1024;
+
+/// The tenant a client id names, if it has the shape of `oneroster_auth::new_client_id`'s:
+/// `{tenant}.{random}`, the random part 16 to 64 lower-case hex digits, the whole at most
+/// [`MAX_CLIENT_ID_BYTES`]. Anything else names no client, so the token endpoint refuses it
+/// without a store call, and a token whose client has another tenant is refused.
+pub fn tenant_of_client(client_id: &str) -> Option<TenantId> {
+    if client_id.len() > MAX_CLIENT_ID_BYTES {
+        return None;
+    }
+    let (tenant, random) = client_id.split_once('.')?;
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if !(16..=64).contains(&random.len()) || !random.bytes().all(hex) {
+        return None;
+    }
+    TenantId::parse(tenant).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,15 +5,19 @@
 //! Wire formats stay apart: the CSV binding lives in `oneroster-csv`, DynamoDB items in
 //! `oneroster-store`; both map to and from these types.
 
+mod table;
+
 pub mod collection;
 pub mod entities;
 pub mod ids;
 pub mod record;
+pub mod tenancy;
 pub mod time;
 pub mod vocab;
 
 pub use collection::{lookup_key, pair_key, Collection, Link, Relation, View};
 pub use ids::{SourcedId, TenantId};
 pub use record::{Kind, Kinds, Record, Reference};
+pub use tenancy::Tenant;
 pub use time::{Date, Timestamp};
 pub use vocab::Status;

@@ -183,6 +183,16 @@ impl ListParams {
             .map(|field| sort_field(field, catalog).map(|(field, kind)| Order::new(field, kind, descending)))
             .transpose()?;
         let cursor = last(&pairs, "cursor").map(str::to_owned);
+        // A sort ranks from the start whatever the cursor says, so its bound holds with one too.
+        if order.is_some() && offset > MAX_SORTED_OFFSET {
+            return Err(QueryError::Parameter {
+                name: "offset",
+                reason: format!(
+                    "{offset} is above {MAX_SORTED_OFFSET}, the largest offset served with sort (a sort ranks \
+                     the whole listing); narrow the listing with a filter instead"
+                ),
+            });
+        }
         if let Some(cursor) = &cursor {
             if cursor.len() > MAX_CURSOR_BYTES {
                 return Err(QueryError::Parameter {
@@ -193,14 +203,6 @@ impl ListParams {
                     ),
                 });
             }
-        } else if order.is_some() && offset > MAX_SORTED_OFFSET {
-            return Err(QueryError::Parameter {
-                name: "offset",
-                reason: format!(
-                    "{offset} is above {MAX_SORTED_OFFSET}, the largest offset served with sort (a sort ranks \
-                     the whole listing); narrow the listing with a filter instead"
-                ),
-            });
         } else if offset > MAX_OFFSET {
             return Err(QueryError::Parameter {
                 name: "offset",
@@ -342,6 +344,8 @@ mod tests {
             (format!("cursor={}", "1".repeat(MAX_CURSOR_BYTES + 1)), MAX_CURSOR_BYTES.to_string()),
             (format!("offset={}", MAX_OFFSET + 1), MAX_OFFSET.to_string()),
             (format!("sort=familyName&offset={}", MAX_SORTED_OFFSET + 1), MAX_SORTED_OFFSET.to_string()),
+            // A sort ranks from the start whatever cursor comes with it.
+            (format!("sort=familyName&offset={}&cursor=3~0.x", MAX_SORTED_OFFSET * 10), MAX_SORTED_OFFSET.to_string()),
             (format!("sort={}", "a".repeat(MAX_SORT_BYTES + 1)), MAX_SORT_BYTES.to_string()),
         ];
         for (query, limit) in cases {

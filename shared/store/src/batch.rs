@@ -2,6 +2,7 @@
 //! (`UnprocessedItems`, `UnprocessedKeys`); those are sent again with exponential backoff until
 //! they are taken, so no record is silently lost. Batches run several at a time.
 
+use crate::attr;
 use crate::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
@@ -12,6 +13,9 @@ use tokio::task::JoinSet;
 
 /// An item as DynamoDB sees it.
 pub type Item = HashMap<String, AttributeValue>;
+
+/// How the partition of a tenant's OAuth clients ends ([`crate::keys::clients_partition`]).
+const CLIENT_SUFFIX: &str = "#client";
 
 /// Batches in flight at once.
 const CONCURRENCY: usize = 16;
@@ -31,13 +35,27 @@ pub enum Write {
 }
 
 impl Write {
+    /// The partition key of the item written.
+    fn partition(&self) -> &str {
+        match self {
+            Write::Put(item) => match item.get(attr::PK) {
+                Some(AttributeValue::S(pk)) => pk,
+                _ => "",
+            },
+            Write::Delete(pk, _) => pk,
+        }
+    }
+
     fn into_request(self) -> Result<WriteRequest, StoreError> {
         let request = match self {
             Write::Put(item) => {
                 WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build()?)
             }
             Write::Delete(pk, sk) => WriteRequest::builder().delete_request(
-                DeleteRequest::builder().key("pk", AttributeValue::S(pk)).key("sk", AttributeValue::S(sk)).build()?,
+                DeleteRequest::builder()
+                    .key(attr::PK, AttributeValue::S(pk))
+                    .key(attr::SK, AttributeValue::S(sk))
+                    .build()?,
             ),
         };
         Ok(request.build())
@@ -48,12 +66,12 @@ impl Write {
 /// what DynamoDB leaves unprocessed. Returns the number of items written or deleted.
 pub async fn write_all(client: &Client, table: &str, writes: Vec<Write>) -> Result<u64, StoreError> {
     let count = writes.len() as u64;
-    let mut requests = writes.into_iter().map(Write::into_request).collect::<Result<Vec<_>, _>>()?;
+    let mut chunks = chunks(writes)?;
     let table: Arc<str> = Arc::from(table);
     let mut tasks = JoinSet::new();
-    while !requests.is_empty() || !tasks.is_empty() {
-        while tasks.len() < CONCURRENCY && !requests.is_empty() {
-            let chunk: Vec<WriteRequest> = requests.drain(..requests.len().min(25)).collect();
+    while !chunks.is_empty() || !tasks.is_empty() {
+        while tasks.len() < CONCURRENCY {
+            let Some(chunk) = chunks.pop() else { break };
             let (client, table) = (client.clone(), table.clone());
             tasks.spawn(async move { write_batch(&client, &table, chunk).await });
         }
@@ -62,6 +80,28 @@ pub async fn write_all(client: &Client, table: &str, writes: Vec<Write>) -> Resu
         }
     }
     Ok(count)
+}
+
+/// The requests of `writes`, 25 to a batch. Writes to partitions ending in `#client` (the
+/// relation and pack partitions of a parent whose sourcedId is `client`) go in batches of their
+/// own: the writers' IAM policies deny a batch that names such a partition beside any other
+/// kind of key, since a tenant's OAuth clients live in `{tenant}#client` (infra/template.yaml,
+/// `NoAuthItems`).
+fn chunks(writes: Vec<Write>) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
+    let (apart, rest): (Vec<Write>, Vec<Write>) =
+        writes.into_iter().partition(|write| write.partition().ends_with(CLIENT_SUFFIX));
+    let mut chunks = Vec::new();
+    for writes in [rest, apart] {
+        let mut requests = writes.into_iter().map(Write::into_request);
+        loop {
+            let chunk = requests.by_ref().take(25).collect::<Result<Vec<_>, _>>()?;
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(chunk);
+        }
+    }
+    Ok(chunks)
 }
 
 async fn write_batch(client: &Client, table: &str, mut chunk: Vec<WriteRequest>) -> Result<(), StoreError> {
@@ -109,7 +149,7 @@ async fn get_batch(
     let keys: Vec<Item> = chunk
         .into_iter()
         .map(|(pk, sk)| {
-            HashMap::from([("pk".to_owned(), AttributeValue::S(pk)), ("sk".to_owned(), AttributeValue::S(sk))])
+            HashMap::from([(attr::PK.to_owned(), AttributeValue::S(pk)), (attr::SK.to_owned(), AttributeValue::S(sk))])
         })
         .collect();
     let mut request = KeysAndAttributes::builder().set_keys(Some(keys));
@@ -129,4 +169,33 @@ async fn get_batch(
         tokio::time::sleep(backoff(attempt)).await;
     }
     Err(StoreError::Unprocessed(request.map_or(0, |k| k.keys.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(pk: &str) -> Write {
+        Write::Put(Item::from([("pk".to_owned(), AttributeValue::S(pk.to_owned()))]))
+    }
+
+    #[test]
+    fn writes_to_partitions_ending_in_client_are_batched_apart() {
+        let mut writes: Vec<Write> = (0..30).map(|i| put(&format!("t#rec#users#{i}"))).collect();
+        writes.push(put("t#rel#classes#client"));
+        writes.push(Write::Delete("t#pack#students#client".into(), "x".into()));
+        let chunks = chunks(writes).unwrap();
+        let partitions = |chunk: &Vec<WriteRequest>| -> Vec<String> {
+            chunk
+                .iter()
+                .map(|r| {
+                    let key = r.put_request().map(|p| p.item()).or(r.delete_request().map(|d| d.key())).unwrap();
+                    key["pk"].as_s().unwrap().clone()
+                })
+                .collect()
+        };
+        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [25, 5, 2]);
+        assert!(chunks[..2].iter().flat_map(partitions).all(|pk| !pk.ends_with("#client")));
+        assert!(partitions(&chunks[2]).iter().all(|pk| pk.ends_with("#client")));
+    }
 }

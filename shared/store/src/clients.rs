@@ -77,7 +77,7 @@ mod tests {
         let now = Timestamp::now();
         let client = OAuthClient {
             id: "district-7.00112233aabbccdd".into(),
-            tenant: oneroster_auth::tenant_of_client("district-7.00112233aabbccdd").expect("a tenant"),
+            tenant: oneroster_model::ids::tenant_of_client("district-7.00112233aabbccdd").expect("a tenant"),
             name: "app".into(),
             scopes: String::new(),
             secret_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),

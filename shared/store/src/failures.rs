@@ -6,6 +6,7 @@
 //! a read takes an item whose window has ended for no failures, and the next failure opens a
 //! new window over it.
 
+use crate::attr;
 use crate::keys::auth_failures_key;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
@@ -47,8 +48,8 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S(sk))
+            .key(attr::PK, AttributeValue::S(pk))
+            .key(attr::SK, AttributeValue::S(sk))
             .send()
             .await?;
         Ok(output.item.as_ref().and_then(failures_of).filter(|f| f.until > now))
@@ -102,12 +103,12 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S(sk))
+            .key(attr::PK, AttributeValue::S(pk))
+            .key(attr::SK, AttributeValue::S(sk))
             .update_expression(update)
             .condition_expression(condition)
-            .expression_attribute_names("#count", "failures")
-            .expression_attribute_names("#expires", "expires")
+            .expression_attribute_names("#count", attr::FAILURES)
+            .expression_attribute_names("#expires", attr::EXPIRES)
             .expression_attribute_values(":one", number(1))
             .expression_attribute_values(":until", number(until))
             .return_values(ReturnValue::AllNew);
@@ -116,9 +117,9 @@ impl Store {
         }
         match request.send().await {
             Ok(UpdateItemOutput { attributes: Some(item), .. }) => {
-                failures_of(&item).map(Some).ok_or_else(|| StoreError::Corrupt("a failure count".into()))
+                failures_of(&item).map(Some).ok_or_else(|| StoreError::BadItem("a failure count".into()))
             }
-            Ok(_) => Err(StoreError::Corrupt("a failure count without attributes".into())),
+            Ok(_) => Err(StoreError::BadItem("a failure count without attributes".into())),
             Err(error) => match aws_sdk_dynamodb::Error::from(error) {
                 aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_) => Ok(None),
                 other => Err(StoreError::Dynamo(Box::new(other))),
@@ -129,5 +130,5 @@ impl Store {
 
 fn failures_of(item: &crate::batch::Item) -> Option<Failures> {
     let number = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
-    Some(Failures { count: number("failures")?, until: number("expires")? })
+    Some(Failures { count: number(attr::FAILURES)?, until: number(attr::EXPIRES)? })
 }

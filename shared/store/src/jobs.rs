@@ -2,6 +2,7 @@
 //! and does nothing) and the per-tenant ingest lock (so two uploads of one tenant never
 //! interleave).
 
+use crate::attr;
 use crate::keys::{jobs_partition, lock_key};
 use crate::Tenant;
 use crate::{Store, StoreError};
@@ -21,6 +22,10 @@ pub enum JobState {
     Rejected,
     /// Applied.
     Applied,
+    /// The ingest stopped without finishing: a failure trying again cannot get past, or runs
+    /// that kept stopping. If it stopped while applying, part of the package may be applied;
+    /// the report says so, and the next upload of the package finishes it.
+    Failed,
 }
 
 /// Counts for one file of a package.
@@ -130,8 +135,8 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(jobs_partition(tenant)))
-            .key("sk", AttributeValue::S(id.to_owned()))
+            .key(attr::PK, AttributeValue::S(jobs_partition(tenant)))
+            .key(attr::SK, AttributeValue::S(id.to_owned()))
             .consistent_read(true)
             .send()
             .await?;
@@ -160,15 +165,15 @@ impl Store {
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", AttributeValue::S(pk))
-            .item("sk", AttributeValue::S(sk))
-            .item("kind", AttributeValue::S("lock".into()))
+            .item(attr::PK, AttributeValue::S(pk))
+            .item(attr::SK, AttributeValue::S(sk))
+            .item(attr::KIND, AttributeValue::S("lock".into()))
             .item("holder", AttributeValue::S(holder.to_owned()))
-            .item("until", AttributeValue::N(until.0.timestamp_millis().to_string()))
+            .item(attr::UNTIL, AttributeValue::N(until.0.timestamp_millis().to_string()))
             // The table's TTL attribute: a lock a crashed job left behind is removed a day on.
-            .item("expires", AttributeValue::N((until.0.timestamp() + 86_400).to_string()))
+            .item(attr::EXPIRES, AttributeValue::N((until.0.timestamp() + 86_400).to_string()))
             .condition_expression("attribute_not_exists(pk) OR #until < :now OR holder = :holder")
-            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#until", attr::UNTIL)
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
             .send()
@@ -187,8 +192,8 @@ impl Store {
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S(sk))
+            .key(attr::PK, AttributeValue::S(pk))
+            .key(attr::SK, AttributeValue::S(sk))
             .condition_expression("holder = :holder")
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
             .send()

@@ -27,8 +27,6 @@ use xxhash_rust::xxh3::xxh3_64;
 /// Partitions per collection: a bulk load of one tenant writes to 16 partition keys per
 /// collection (and as many of the `by_modified` index), not one.
 pub const RECORD_SHARDS: u64 = 16;
-/// Partitions per parent of a wide relation (a school's enrollments, a term's classes).
-pub const WIDE_RELATION_SHARDS: u64 = 8;
 
 /// The shard of `id` among `shards`: stable, so a get by sourcedId knows where to look.
 pub fn shard_of(id: &str, shards: u64) -> u64 {
@@ -74,16 +72,12 @@ pub fn modified_after(modified: &str) -> String {
 
 /// The number of partitions one parent of `relation` spreads over.
 pub fn relation_shards(relation: Relation) -> u64 {
-    if relation.is_wide() {
-        WIDE_RELATION_SHARDS
-    } else {
-        1
-    }
+    crate::layout::of(relation).shards
 }
 
 /// The partition of one shard of a parent's relation entries.
 pub fn relation_partition(tenant: &TenantId, relation: Relation, parent: &str, shard: u64) -> String {
-    if relation.is_wide() {
+    if relation_shards(relation) > 1 {
         format!("{tenant}#rel#{}#{parent}#{shard}", relation.name())
     } else {
         format!("{tenant}#rel#{}#{parent}", relation.name())

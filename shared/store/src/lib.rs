@@ -1,7 +1,7 @@
 //! The only crate that talks to DynamoDB. It owns the single-table key design ([`keys`]) and
 //! offers one method per access pattern; every method that touches district data takes a
 //! [`Tenant`] (which only a verified token, an upload's key or an operator provides; see
-//! [`tenancy`]), and every key begins with it, so no call can read or write outside one tenant.
+//! [`oneroster_model::tenancy`]), and every key begins with it, so no call can read or write outside one tenant.
 //!
 //! # The table
 //! One table, string keys `pk` / `sk`, and two global secondary indexes, all attributes
@@ -49,7 +49,7 @@
 //! partition keys ([`keys::RECORD_SHARDS`]); the `by_modified` index shares those keys. Relation
 //! entries are partitioned by parent (thousands of classes and users, so thousands of keys), and
 //! the wide relations of one parent (a school's enrollments and students, a term's classes) are
-//! further spread over 8 keys ([`keys::WIDE_RELATION_SHARDS`]). A 1M-row load thus writes across
+//! further spread over 8 keys ([`layout::WIDE_RELATION_SHARDS`]). A 1M-row load thus writes across
 //! tens of thousands of partition keys, at most 1/16 of a collection into any one.
 //!
 //! # Never losing a write
@@ -57,29 +57,34 @@
 //! `UnprocessedItems` is sent again with exponential backoff, and after 12 attempts the call
 //! fails (the ingest job then fails and is retried) rather than dropping anything.
 
+pub mod attr;
 pub mod batch;
 pub mod clients;
+pub mod commit;
 pub mod failures;
 pub mod jobs;
 pub mod keys;
+pub mod layout;
 pub mod listing;
+pub mod mutation;
 pub mod packs;
 pub mod records;
 pub mod signing;
+mod stats;
 mod table;
-pub mod tenancy;
 pub mod tenants;
-pub mod writes;
 
 pub use clients::OAuthClient;
+pub use commit::{Changed, Commit, Committed, Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS};
 pub use failures::{Counted, Failures};
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT, JOB_LINE_BYTES, JOB_WARNINGS_KEPT};
 pub use listing::{Cursor, Listing, Page, PAGE_BYTES};
-pub use records::{largest_item, Digest, Prior, RecordWrite, StoredRecord, Wrote, MAX_ITEM_BYTES};
+pub use mutation::{Action, Encoded, Mutation, Named};
+/// Re-exported: every call takes one (it lives beside `TenantId` in the model).
+pub use oneroster_model::Tenant;
+pub use records::{largest_item, Digest, Prior, StoredRecord, MAX_ITEM_BYTES};
 pub use signing::PublishedKeys;
-pub use tenancy::Tenant;
 pub use tenants::TenantRecord;
-pub use writes::{Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;
@@ -96,9 +101,14 @@ pub enum StoreError {
     /// Items were still unprocessed after every retry.
     #[error("{0} items were still unprocessed by DynamoDB after retrying with backoff")]
     Unprocessed(usize),
-    /// A stored item does not have the shape this crate writes.
+    /// A stored item does not have the shape this crate writes (a bug, or an item written by
+    /// hand): retrying will not help.
     #[error("a stored item is malformed: {0}")]
-    Corrupt(String),
+    BadItem(String),
+    /// A value could not be encoded as JSON to be stored (a bug: the model's types always
+    /// encode).
+    #[error("encoding a value as JSON: {0}")]
+    Encode(#[from] serde_json::Error),
     /// A background batch task failed.
     #[error("a batch task failed: {0}")]
     Task(String),
@@ -114,13 +124,13 @@ pub enum StoreError {
         limit: usize,
     },
     /// Records to write together make more items, or more bytes, than one DynamoDB transaction
-    /// takes ([`writes::MAX_TRANSACTION_ITEMS`], [`writes::MAX_TRANSACTION_BYTES`]). Nothing
+    /// takes ([`commit::MAX_TRANSACTION_ITEMS`], [`commit::MAX_TRANSACTION_BYTES`]). Nothing
     /// was written.
     #[error(
         "{records} records make {items} items of {bytes} bytes in all; one transaction holds at most {} items \
          and {} bytes",
-        writes::MAX_TRANSACTION_ITEMS,
-        writes::MAX_TRANSACTION_BYTES
+        commit::MAX_TRANSACTION_ITEMS,
+        commit::MAX_TRANSACTION_BYTES
     )]
     TransactionTooLarge {
         /// The records.
@@ -137,14 +147,20 @@ impl StoreError {
     /// as opposed to a permanent problem.
     pub fn is_retryable(&self) -> bool {
         match self {
-            StoreError::Dynamo(e) => !matches!(
-                **e,
-                aws_sdk_dynamodb::Error::ResourceNotFoundException(_)
-                    | aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
-            ),
+            StoreError::Dynamo(e) => {
+                use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+                // A request DynamoDB finds invalid (an item too large, a key too long) is
+                // refused the same way every time.
+                !matches!(
+                    **e,
+                    aws_sdk_dynamodb::Error::ResourceNotFoundException(_)
+                        | aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
+                ) && e.code() != Some("ValidationException")
+            }
             StoreError::Unprocessed(_) | StoreError::Task(_) => true,
             StoreError::Build(_)
-            | StoreError::Corrupt(_)
+            | StoreError::BadItem(_)
+            | StoreError::Encode(_)
             | StoreError::ItemTooLarge { .. }
             | StoreError::TransactionTooLarge { .. } => false,
         }

@@ -3,12 +3,15 @@
 //! walk over a fixed set of partitions (shards) in a fixed order, resumable from a [`Cursor`],
 //! and each can be counted without reading the records it lists.
 
+use crate::attr;
 use crate::batch::Item;
 use crate::keys::{
     child_of_link_sort_key, modified_after, modified_sort_key, record_partition, relation_partition, relation_shards,
-    relation_stats_name, shard_of, stats_key, view_partition, RECORD_SHARDS,
+    shard_of, stats_key, view_partition, RECORD_SHARDS,
 };
+use crate::layout;
 use crate::records::{query_pages, s, to_record, PAGE_ITEMS};
+use crate::stats::stats_name;
 use crate::Tenant;
 use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
@@ -175,9 +178,9 @@ impl Listing {
     fn partition(&self, tenant: &Tenant, shard: u64) -> Partition {
         let base = |key| Partition {
             index: None,
-            key_attribute: "pk",
+            key_attribute: attr::PK,
             key,
-            sort_attribute: "sk",
+            sort_attribute: attr::SK,
             after_bound: None,
             active_only: false,
             hide_gone: false,
@@ -190,18 +193,18 @@ impl Listing {
             Listing::Related { relation, parent } => base(relation_partition(tenant, *relation, parent, shard)),
             Listing::View(view) => Partition {
                 index: Some("by_view"),
-                key_attribute: "vpk",
+                key_attribute: attr::VIEW_KEY,
                 key: view_partition(tenant, *view, shard),
-                sort_attribute: "sk",
+                sort_attribute: attr::SK,
                 after_bound: None,
                 active_only: false,
                 hide_gone: false,
             },
             Listing::ModifiedSince { collection, since, inclusive } => Partition {
                 index: Some("by_modified"),
-                key_attribute: "pk",
+                key_attribute: attr::PK,
                 key: record_partition(tenant, *collection, shard),
-                sort_attribute: "mod",
+                sort_attribute: attr::MODIFIED_KEY,
                 after_bound: Some(if *inclusive { since.to_string() } else { modified_after(&since.to_string()) }),
                 active_only: false,
                 hide_gone: false,
@@ -216,19 +219,22 @@ impl Listing {
         match self {
             Listing::Active(inner) => inner.start_key(tenant, partition, after),
             Listing::Collection(_) | Listing::Related { .. } => {
-                HashMap::from([("pk".to_owned(), text(&partition.key)), ("sk".to_owned(), text(after))])
+                HashMap::from([(attr::PK.to_owned(), text(&partition.key)), (attr::SK.to_owned(), text(after))])
             }
             Listing::View(view) => HashMap::from([
-                ("vpk".to_owned(), text(&partition.key)),
-                ("sk".to_owned(), text(after)),
-                ("pk".to_owned(), text(&record_partition(tenant, view.collection(), shard_of(after, RECORD_SHARDS)))),
+                (attr::VIEW_KEY.to_owned(), text(&partition.key)),
+                (attr::SK.to_owned(), text(after)),
+                (
+                    attr::PK.to_owned(),
+                    text(&record_partition(tenant, view.collection(), shard_of(after, RECORD_SHARDS))),
+                ),
             ]),
             Listing::ModifiedSince { .. } => {
                 let id = after.split_once('#').map_or(after, |(_, id)| id);
                 HashMap::from([
-                    ("pk".to_owned(), text(&partition.key)),
-                    ("sk".to_owned(), text(id)),
-                    ("mod".to_owned(), text(after)),
+                    (attr::PK.to_owned(), text(&partition.key)),
+                    (attr::SK.to_owned(), text(id)),
+                    (attr::MODIFIED_KEY.to_owned(), text(after)),
                 ])
             }
         }
@@ -237,29 +243,12 @@ impl Listing {
     fn repeats_children(&self) -> bool {
         matches!(self, Listing::Related { relation, .. } if relation.may_repeat_children())
     }
-
-    /// The name its count is kept under, for the listings whose count is kept.
-    /// Kept for collections, views, and each parent of a relation that keeps counts (a
-    /// class's results: too many entries to count per request, and not packed).
-    fn stats_name(&self) -> Option<String> {
-        match self {
-            Listing::Active(inner) if matches!(**inner, Listing::Collection(_) | Listing::View(_)) => {
-                inner.stats_name()
-            }
-            Listing::Collection(collection) => Some(collection.name().to_owned()),
-            Listing::View(view) => Some(view.name().to_owned()),
-            Listing::Related { relation, parent } if relation.keeps_counts() => {
-                Some(relation_stats_name(*relation, parent))
-            }
-            _ => None,
-        }
-    }
 }
 
 impl Partition {
     fn condition(&self) -> &'static str {
         match (self.key_attribute, self.after_bound.is_some()) {
-            ("vpk", _) => "vpk = :pk",
+            (attr::VIEW_KEY, _) => "vpk = :pk",
             (_, true) => "pk = :pk AND #sort > :bound",
             _ => "pk = :pk",
         }
@@ -282,7 +271,7 @@ impl Store {
             // Tombstones of API deletions are `tobedeleted`: this leaves them out too.
             request = request
                 .filter_expression("#st = :active")
-                .expression_attribute_names("#st", "st")
+                .expression_attribute_names("#st", attr::STATUS)
                 .expression_attribute_values(":active", AttributeValue::S(Status::Active.as_str().to_owned()));
         } else if partition.hide_gone {
             request = request.filter_expression("attribute_not_exists(gone)");
@@ -314,6 +303,13 @@ impl Store {
     /// [`Store::walk_items`], handing each DynamoDB answer's items to `take` instead of keeping
     /// them (a walk that only counts, to skip an offset, holds one answer at a time). Returns how
     /// many items were handed over and where the walk stopped.
+    ///
+    /// A collection or a view costs at most two rounds of calls, whatever the shard count: the
+    /// cursor's shard, with the stats item that says how many records each shard holds; then,
+    /// if the page is not full, every later shard it reaches at once, each asked for what it
+    /// adds to the page, so that no more is read than a shard-by-shard walk would. (An answer
+    /// cut short, at 1 MB or by tombstones, goes on in a further round.) Other listings, whose
+    /// shards' sizes are not kept, go shard by shard.
     async fn walk(
         &self,
         tenant: &Tenant,
@@ -327,37 +323,122 @@ impl Store {
         let shards = listing.shards();
         let mut cursor = cursor;
         let (mut taken, mut bytes) = (0, 0);
+        let mut sizes = None;
+        let mut first = true;
         while cursor.shard < shards {
-            let partition = listing.partition(tenant, cursor.shard);
-            let start = cursor.after.as_deref().map(|after| listing.start_key(tenant, &partition, after));
-            let output = self
-                .query_partition_request(&partition)
-                .limit(i32::try_from(limit - taken).unwrap_or(i32::MAX).min(PAGE_ITEMS))
-                .set_projection_expression(projection.map(str::to_owned))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            self.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
-            // Resume after the last item DynamoDB looked at: with a status filter it may be
-            // one the filter dropped.
-            let last_evaluated = output.last_evaluated_key.filter(|k| !k.is_empty());
-            let more_in_shard = last_evaluated.is_some();
-            let items = output.items.unwrap_or_default();
-            taken += items.len();
-            bytes += items.iter().filter_map(|item| item.get("body")?.as_s().ok()).map(String::len).sum::<usize>();
-            take(items);
-            let last = last_evaluated.as_ref().and_then(|key| s(key, partition.sort_attribute));
-            let next = if more_in_shard {
-                Cursor { shard: cursor.shard, after: last }
+            // The cursor's shard alone (with the sizes, the first time).
+            let ask = limit - taken;
+            let read = self.read_shard(tenant, listing, &cursor, ask, projection);
+            let answer = if first {
+                let (answer, known) = tokio::try_join!(read, self.shard_sizes(tenant, listing))?;
+                sizes = known;
+                first = false;
+                answer
             } else {
-                Cursor { shard: cursor.shard + 1, after: None }
+                read.await?
             };
+            let next = self.take_answer(answer, &cursor, &mut taken, &mut bytes, &mut take);
             if taken >= limit || bytes >= PAGE_BYTES {
                 return Ok((taken, (next.shard < shards).then_some(next)));
             }
-            cursor = next;
+            if next.shard == cursor.shard {
+                // The answer stopped short (1 MB, or items a filter dropped): the shard goes on.
+                cursor = next;
+                continue;
+            }
+            // Where the shards' sizes are not known (filtered walks, relations), shard by shard:
+            // reading ahead could read many times what the page returns.
+            let Some(sizes) = sizes.as_ref() else {
+                cursor = next;
+                continue;
+            };
+            // Every later shard the page reaches at once, each for what it adds to the page.
+            let need = limit - taken;
+            let mut asks = Vec::new();
+            let mut planned = 0;
+            for shard in next.shard..shards {
+                let held = sizes.get(usize::try_from(shard).unwrap_or(usize::MAX)).copied().unwrap_or(0);
+                let ask = usize::try_from(held).unwrap_or(usize::MAX).min(need - planned);
+                if ask == 0 {
+                    continue;
+                }
+                asks.push((Cursor { shard, after: None }, ask));
+                planned += ask;
+                if planned >= need {
+                    break;
+                }
+            }
+            let Some(last) = asks.last().map(|(at, _)| at.shard) else { return Ok((taken, None)) };
+            let reads = asks.iter().map(|(at, ask)| self.read_shard(tenant, listing, at, *ask, projection));
+            let answers = futures::future::try_join_all(reads).await?;
+            cursor = Cursor { shard: last + 1, after: None };
+            for ((at, _), answer) in asks.iter().zip(answers) {
+                let next = self.take_answer(answer, at, &mut taken, &mut bytes, &mut take);
+                if taken >= limit || bytes >= PAGE_BYTES {
+                    return Ok((taken, (next.shard < shards).then_some(next)));
+                }
+                if next.shard == at.shard {
+                    // The answer stopped short: the walk goes on from there, and what was read
+                    // ahead of it is read again in order.
+                    cursor = next;
+                    break;
+                }
+            }
         }
         Ok((taken, None))
+    }
+
+    /// One query of the shard `at` points into, from `at`, for at most `ask` items.
+    async fn read_shard(
+        &self,
+        tenant: &Tenant,
+        listing: &Listing,
+        at: &Cursor,
+        ask: usize,
+        projection: Option<&str>,
+    ) -> Result<(Partition, aws_sdk_dynamodb::operation::query::QueryOutput), StoreError> {
+        let partition = listing.partition(tenant, at.shard);
+        let start = at.after.as_deref().map(|after| listing.start_key(tenant, &partition, after));
+        let output = self
+            .query_partition_request(&partition)
+            .limit(i32::try_from(ask).unwrap_or(i32::MAX).min(PAGE_ITEMS))
+            .set_projection_expression(projection.map(str::to_owned))
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        self.count_reads(usize::try_from(output.scanned_count).unwrap_or(0));
+        Ok((partition, output))
+    }
+
+    /// Hands an answer's items to `take`, counting them (and their body bytes); returns where
+    /// the walk goes on: after the last item DynamoDB looked at in the shard (with a status
+    /// filter, it may be one the filter dropped), or the next shard's start.
+    fn take_answer(
+        &self,
+        (partition, output): (Partition, aws_sdk_dynamodb::operation::query::QueryOutput),
+        at: &Cursor,
+        taken: &mut usize,
+        bytes: &mut usize,
+        take: &mut impl FnMut(Vec<Item>),
+    ) -> Cursor {
+        let last_evaluated = output.last_evaluated_key.filter(|k| !k.is_empty());
+        let items = output.items.unwrap_or_default();
+        *taken += items.len();
+        *bytes += items.iter().filter_map(|item| item.get(attr::BODY)?.as_s().ok()).map(String::len).sum::<usize>();
+        take(items);
+        match last_evaluated {
+            Some(key) => Cursor { shard: at.shard, after: s(&key, partition.sort_attribute) },
+            None => Cursor { shard: at.shard + 1, after: None },
+        }
+    }
+
+    /// How many records each shard of a collection or view holds, from its stats item, while
+    /// its outline is exact (see [`Store::skip`]); `None` for other listings, or when not kept.
+    async fn shard_sizes(&self, tenant: &Tenant, listing: &Listing) -> Result<Option<Vec<u64>>, StoreError> {
+        if !matches!(listing, Listing::Collection(_) | Listing::View(_)) {
+            return Ok(None);
+        }
+        Ok(self.stats(tenant, listing).await?.as_ref().and_then(exact_outline).map(|outline| outline.sizes))
     }
 
     /// One page of `limit` records of a listing from `cursor`: `limit` items read for a
@@ -381,7 +462,7 @@ impl Store {
             let records = self.get_many(tenant, relation.child(), &ids).await?;
             return Ok(Page { records, next });
         }
-        if relation.carries_bodies() {
+        if layout::of(*relation).bodies {
             let (entries, next) = self.walk_items(tenant, listing, limit, cursor, None).await?;
             let records = entries.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
             return Ok(Page { records, next });
@@ -391,8 +472,8 @@ impl Store {
             let next = if more { children.last().map(|(_, at)| at.clone()) } else { None };
             (children.into_iter().map(|(id, _)| id).collect::<Vec<_>>(), next)
         } else {
-            let (entries, next) = self.walk_items(tenant, listing, limit, cursor, Some("sk")).await?;
-            (entries.iter().filter_map(|entry| s(entry, "sk")).collect(), next)
+            let (entries, next) = self.walk_items(tenant, listing, limit, cursor, Some(attr::SK)).await?;
+            (entries.iter().filter_map(|entry| s(entry, attr::SK)).collect(), next)
         };
         let records = self.get_many(tenant, relation.child(), &ids).await?;
         Ok(Page { records, next })
@@ -423,12 +504,13 @@ impl Store {
             .await?;
             return Ok(at.filter(|_| passed == offset));
         }
-        // Marks count every record; among active ones positions differ, so those walk keys.
+        // Marks count every record; among active ones positions differ, so those walk keys. An
+        // outline is used only while it is exact.
         let outline = match listing {
             Listing::Active(_) => None,
-            _ => self.stats(tenant, listing).await?.and_then(|stats| s(&stats, "outline")),
+            _ => self.stats(tenant, listing).await?.as_ref().and_then(exact_outline),
         };
-        if let Some(outline) = outline.and_then(|text| serde_json::from_str::<Outline>(&text).ok()) {
+        if let Some(outline) = outline {
             let Some((shard, after, left)) = outline.locate(offset) else { return Ok(None) };
             let from = Cursor { shard, after };
             if left == 0 {
@@ -445,12 +527,6 @@ impl Store {
         };
         let (passed, next) = self.walk(tenant, listing, offset, Cursor::start(), Some(projection), drop).await?;
         Ok(if passed < offset { None } else { next })
-    }
-
-    /// The stats item kept for a collection or view, if there is one.
-    pub(crate) async fn stats(&self, tenant: &Tenant, listing: &Listing) -> Result<Option<Item>, StoreError> {
-        let Some(name) = listing.stats_name() else { return Ok(None) };
-        self.get_item(stats_key(tenant, &name)).await
     }
 
     /// The distinct children of a relation's entries from `start` (entries of one child are
@@ -494,8 +570,9 @@ impl Store {
         let mut stopped = false;
         loop {
             let mut entries = Vec::new();
-            let (_, next) = self.walk(tenant, listing, chunk, cursor, Some("sk"), |page| entries.extend(page)).await?;
-            for sk in entries.iter().filter_map(|entry| s(entry, "sk")) {
+            let (_, next) =
+                self.walk(tenant, listing, chunk, cursor, Some(attr::SK), |page| entries.extend(page)).await?;
+            for sk in entries.iter().filter_map(|entry| s(entry, attr::SK)) {
                 let child = child_of_link_sort_key(&sk);
                 if last.as_deref() == Some(child) {
                     continue;
@@ -549,7 +626,7 @@ impl Store {
         if let Some(stats) = self.stats(tenant, listing).await? {
             let kept = if matches!(listing, Listing::Active(_)) { "active" } else { "n" };
             if let Some(n) = stats.get(kept).and_then(|v| v.as_n().ok()) {
-                return n.parse().map_err(|_| StoreError::Corrupt("a record count".into()));
+                return n.parse().map_err(|_| StoreError::BadItem("a record count".into()));
             }
         }
         self.count_items(tenant, listing).await
@@ -597,7 +674,8 @@ impl Store {
             // Modification times are kept for the collection (its views' time filters go
             // through it), unless API clients write it: each write would move a record in time,
             // so its time filters are counted by query instead.
-            let mut times = matches!(listing, Listing::Collection(c) if !c.is_written_through_api()).then(Times::new);
+            let mut times =
+                matches!(listing, Listing::Collection(c) if !layout::is_written_through_api(c)).then(Times::new);
             while let Some(done) = tasks.join_next().await {
                 let (shard, keys) = done.map_err(|e| StoreError::Task(e.to_string()))??;
                 for key in &keys {
@@ -619,7 +697,7 @@ impl Store {
             let total = counts.total;
             self.put_stats(tenant, &listing, counts, Some(serde_json::to_string(&outline).unwrap_or_default())).await?;
             let ms = started.elapsed().as_millis() as u64;
-            tracing::info!(listing = listing.stats_name().unwrap_or_default(), total, ms, "listing recounted");
+            tracing::info!(listing = stats_name(&listing).unwrap_or_default(), total, ms, "listing recounted");
         }
         self.refresh_relation_counts(tenant, collection).await
     }
@@ -632,20 +710,20 @@ impl Store {
         counts: Counts,
         outline: Option<String>,
     ) -> Result<(), StoreError> {
-        let (pk, sk) = stats_key(tenant, &listing.stats_name().unwrap_or_default());
+        let (pk, sk) = stats_key(tenant, &stats_name(listing).unwrap_or_default());
         let mut item = HashMap::from([
-            ("pk".to_owned(), AttributeValue::S(pk)),
-            ("sk".to_owned(), AttributeValue::S(sk)),
-            ("n".to_owned(), AttributeValue::N(counts.total.to_string())),
+            (attr::PK.to_owned(), AttributeValue::S(pk)),
+            (attr::SK.to_owned(), AttributeValue::S(sk)),
+            (attr::COUNT.to_owned(), AttributeValue::N(counts.total.to_string())),
         ]);
         if let Some(active) = counts.active {
-            item.insert("active".to_owned(), AttributeValue::N(active.to_string()));
+            item.insert(attr::ACTIVE.to_owned(), AttributeValue::N(active.to_string()));
         }
         if let Some(times) = counts.times {
-            item.insert("times".to_owned(), AttributeValue::S(serde_json::to_string(&times).unwrap_or_default()));
+            item.insert(attr::TIMES.to_owned(), AttributeValue::S(serde_json::to_string(&times).unwrap_or_default()));
         }
         if let Some(outline) = outline {
-            item.insert("outline".to_owned(), AttributeValue::S(outline));
+            item.insert(attr::OUTLINE.to_owned(), AttributeValue::S(outline));
         }
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
         Ok(())
@@ -658,7 +736,7 @@ impl Store {
     async fn refresh_relation_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
         let mut parents: HashMap<Collection, Vec<String>> = HashMap::new();
         let mut listings = Vec::new();
-        for relation in Relation::ALL.into_iter().filter(|r| r.keeps_counts() && r.child() == collection) {
+        for relation in Relation::ALL.into_iter().filter(|r| layout::of(*r).counted && r.child() == collection) {
             let ids = match parents.entry(relation.parent()) {
                 Entry::Occupied(known) => known.into_mut(),
                 Entry::Vacant(slot) => slot.insert(self.all_ids(tenant, relation.parent()).await?),
@@ -706,15 +784,15 @@ impl Store {
         let request = self
             .query_partition_request(&partition)
             .projection_expression(format!("{}, #status, dlm, gone", partition.sort_attribute))
-            .expression_attribute_names("#status", "st");
+            .expression_attribute_names("#status", attr::STATUS);
         let mut keys = Vec::new();
         query_pages(request, |page| {
             keys.extend(page.items.unwrap_or_default().iter().filter_map(|item| {
                 Some(KeyInfo {
                     sort_key: s(item, partition.sort_attribute)?,
-                    active: s(item, "st").is_none_or(|status| status == Status::Active.as_str()),
-                    modified: s(item, "dlm").unwrap_or_default(),
-                    gone: item.contains_key("gone"),
+                    active: s(item, attr::STATUS).is_none_or(|status| status == Status::Active.as_str()),
+                    modified: s(item, attr::DATE_LAST_MODIFIED).unwrap_or_default(),
+                    gone: item.contains_key(attr::GONE),
                 })
             }));
         })
@@ -734,8 +812,8 @@ impl Store {
         active_only: bool,
     ) -> Result<Option<u64>, StoreError> {
         let stats = self.stats(tenant, &Listing::Collection(collection)).await?;
-        let Some(times) = stats.and_then(|stats| s(&stats, "times")) else { return Ok(None) };
-        let times: Times = serde_json::from_str(&times).map_err(|_| StoreError::Corrupt("kept times".into()))?;
+        let Some(times) = stats.and_then(|stats| s(&stats, attr::TIMES)) else { return Ok(None) };
+        let times: Times = serde_json::from_str(&times).map_err(|_| StoreError::BadItem("kept times".into()))?;
         let since = since.to_string();
         let after = |at: &String| if inclusive { *at >= since } else { *at > since };
         Ok(Some(
@@ -783,6 +861,15 @@ pub struct Outline {
     sizes: Vec<u64>,
     every: u64,
     marks: Vec<Vec<String>>,
+}
+
+/// The outline a stats item keeps, while the listing holds as many records as when it was
+/// measured: a record created or deleted through the API since would shift the positions after
+/// it, and hide the last ones.
+fn exact_outline(stats: &Item) -> Option<Outline> {
+    let outline: Outline = serde_json::from_str(&s(stats, attr::OUTLINE)?).ok()?;
+    let kept: u64 = stats.get(attr::COUNT)?.as_n().ok()?.parse().ok()?;
+    (outline.sizes.iter().sum::<u64>() == kept).then_some(outline)
 }
 
 /// Marks per listing at most (the outline stays a small item), and items between marks at least.

@@ -1,8 +1,10 @@
 //! Packs: the children of one parent in a relation, kept as id lists in listing order beside
 //! the relation's entries, so that a page of `/classes/{id}/students` reads one pack item and
 //! its records, not an entry per record and then the records. The ingest rebuilds the packs of
-//! the parents whose entries it changed, after writing them; a parent without a pack (none
-//! built yet, or no children) is listed from its entries, as every relation was before.
+//! the parents whose entries it changed, after writing them; an API commit that changes a
+//! parent's entries deletes its pack head in the same transaction ([`crate::commit`]); a parent
+//! without a pack (none built yet, stale, or no children) is listed from its entries, as every
+//! relation was before.
 //!
 //! A pack is cut into chunks of 1,000 ids (a chunk stays near 40 KB); the head chunk also
 //! holds the total and the first id of every chunk, so that a page from a cursor reads the head
@@ -14,10 +16,12 @@
 //! ([`Store::for_request`]) remembers the heads it read, so the check, the count and the page
 //! of one request read the head once.
 
+use crate::attr;
 use crate::batch::{get_all, write_all, Item, Write};
 use crate::keys::{
     decode_link_key, pack_key, record_partition, relation_of_entry, relation_shards, shard_of, RECORD_SHARDS,
 };
+use crate::layout;
 use crate::listing::{Cursor, Listing};
 use crate::records::{by_collection, partition_query, query_pages, s};
 use crate::{Store, StoreError, Tenant};
@@ -113,16 +117,16 @@ fn pack_writes(
     for (i, ids) in chunks.iter().enumerate() {
         let (pk, sk) = pack_key(tenant, relation, parent, i);
         let mut item: Item = HashMap::from([
-            ("pk".to_owned(), AttributeValue::S(pk)),
-            ("sk".to_owned(), AttributeValue::S(sk)),
-            ("ids".to_owned(), AttributeValue::S(ids.join("\n"))),
+            (attr::PK.to_owned(), AttributeValue::S(pk)),
+            (attr::SK.to_owned(), AttributeValue::S(sk)),
+            (attr::IDS.to_owned(), AttributeValue::S(ids.join("\n"))),
         ]);
         if i == 0 {
             let starts: Vec<&str> = chunks.iter().map(|c| c[0].as_str()).collect();
-            item.insert("n".to_owned(), AttributeValue::N(children.len().to_string()));
-            item.insert("starts".to_owned(), AttributeValue::S(starts.join("\n")));
+            item.insert(attr::COUNT.to_owned(), AttributeValue::N(children.len().to_string()));
+            item.insert(attr::STARTS.to_owned(), AttributeValue::S(starts.join("\n")));
             if let Some(view) = parent_view {
-                item.insert("pv".to_owned(), AttributeValue::S(view.name().to_owned()));
+                item.insert(attr::PARENT_VIEW.to_owned(), AttributeValue::S(view.name().to_owned()));
             }
         }
         writes.push(Write::Put(item));
@@ -236,7 +240,7 @@ impl Store {
             let pk = record_partition(tenant, maker, shard);
             query_pages(partition_query(&self.client, &self.table, pk, Some("links")), |page| {
                 for item in page.items.unwrap_or_default() {
-                    let Some(AttributeValue::L(links)) = item.get("links") else { continue };
+                    let Some(AttributeValue::L(links)) = item.get(attr::LINKS) else { continue };
                     for text in links.iter().filter_map(|link| link.as_s().ok()) {
                         let Some((pk, sk)) = decode_link_key(text) else { continue };
                         let Some((relation, parent)) = relation_of_entry(&pk) else { continue };
@@ -281,7 +285,7 @@ impl Store {
         lookups: usize,
     ) -> Result<bool, StoreError> {
         let stats = self.stats(tenant, &Listing::Collection(collection)).await?;
-        let total: u64 = stats.and_then(|item| item.get("n")?.as_n().ok()?.parse().ok()).unwrap_or(0);
+        let total: u64 = stats.and_then(|item| item.get(attr::COUNT)?.as_n().ok()?.parse().ok()).unwrap_or(0);
         Ok(lookups as u64 * QUERY_COST_IN_RECORDS > total)
     }
 
@@ -292,8 +296,8 @@ impl Store {
         let position: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, (pk, _))| (pk.as_str(), i)).collect();
         let mut counts = vec![0; group.len()];
         for head in get_all(&self.client, &self.table, keys.clone(), Some("pk, starts")).await? {
-            if let Some(&i) = s(&head, "pk").as_deref().and_then(|pk| position.get(pk)) {
-                counts[i] = split(s(&head, "starts")).len();
+            if let Some(&i) = s(&head, attr::PK).as_deref().and_then(|pk| position.get(pk)) {
+                counts[i] = split(s(&head, attr::STARTS)).len();
             }
         }
         Ok(counts)
@@ -364,7 +368,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut parents = Vec::new();
         // A parent's view may have changed too: its packs copy it.
-        let stale = |r: &Relation| r.is_packed() && (r.made_by() == collection || r.parent() == collection);
+        let stale = |r: &Relation| layout::of(*r).packed && (r.made_by() == collection || r.parent() == collection);
         for relation in Relation::ALL.into_iter().filter(stale) {
             parents.extend(self.all_ids(tenant, relation.parent()).await?.into_iter().map(|id| (relation, id)));
         }
@@ -379,7 +383,7 @@ impl Store {
         relation: Relation,
         parent: &str,
     ) -> Result<Option<Arc<Pack>>, StoreError> {
-        if !relation.is_packed() {
+        if !layout::of(relation).packed {
             return Ok(None);
         }
         let remembered = |heads: &Heads| heads.lock().ok()?.get(&(relation, parent.to_owned())).cloned();
@@ -387,9 +391,14 @@ impl Store {
             return Ok(head);
         }
         let head = self.get_item(pack_key(tenant, relation, parent, 0)).await?.map(|item| {
-            let total = item.get("n").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
-            let parent_view = s(&item, "pv").and_then(|name| View::from_name(&name));
-            Arc::new(Pack { total, starts: split(s(&item, "starts")), first: split(s(&item, "ids")), parent_view })
+            let total = item.get(attr::COUNT).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let parent_view = s(&item, attr::PARENT_VIEW).and_then(|name| View::from_name(&name));
+            Arc::new(Pack {
+                total,
+                starts: split(s(&item, attr::STARTS)),
+                first: split(s(&item, attr::IDS)),
+                parent_view,
+            })
         });
         if let Some(mut heads) = self.heads.as_ref().and_then(|heads| heads.lock().ok()) {
             heads.insert((relation, parent.to_owned()), head.clone());
@@ -421,7 +430,7 @@ impl Store {
             return Ok(head.first.clone());
         }
         let item = self.get_item(pack_key(tenant, relation, parent, chunk)).await?;
-        Ok(split(item.as_ref().and_then(|item| s(item, "ids"))))
+        Ok(split(item.as_ref().and_then(|item| s(item, attr::IDS))))
     }
 
     /// Up to `limit` children from the one after `cursor`, and the cursor after them unless

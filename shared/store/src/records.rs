@@ -1,14 +1,17 @@
 //! Records and their relation entries: one method per access pattern.
 
-use crate::batch::{get_all, write_all, Item, Write};
+use crate::attr;
+use crate::batch::{get_all, Item, Write};
 use crate::keys::{
     decode_link_key, encode_link_key, link_key, modified_sort_key, record_key, record_partition, relation_of_entry,
     shard_of, view_partition, RECORD_SHARDS,
 };
+use crate::layout;
+use crate::mutation::Mutation;
 use crate::Tenant;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::{Collection, Link, Record, Relation, SourcedId, Status, Timestamp, View};
+use oneroster_model::{Collection, Record, Relation, Status, Timestamp, View};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A record as stored: its JSON body (exactly what the API serves) and what the ingest needs.
@@ -39,21 +42,23 @@ pub struct StoredRecord {
 
 /// The keys of the relation entries a record made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct StoredLinks(Vec<String>);
+pub(crate) struct StoredLinks(pub(crate) Vec<String>);
 
 /// What a write needs of the record it replaces: the entries it made, to remove those that no
 /// longer hold, and its view, which the pack heads of its children copy (see [`crate::packs`]);
 /// opaque outside this crate.
 #[derive(Debug, Clone)]
 pub struct Prior {
-    links: StoredLinks,
-    view: Option<View>,
+    pub(crate) links: StoredLinks,
+    pub(crate) view: Option<View>,
+    pub(crate) status: Status,
+    pub(crate) gone: bool,
 }
 
 impl StoredRecord {
     /// What a write that replaces this record needs of it.
     pub fn prior(&self) -> Prior {
-        Prior { links: self.links.clone(), view: self.view }
+        Prior { links: self.links.clone(), view: self.view, status: self.status.clone(), gone: self.gone }
     }
 }
 
@@ -68,50 +73,6 @@ pub struct Digest {
     pub status: Status,
     /// Who wrote it (see [`StoredRecord::origin`]).
     pub origin: Option<String>,
-}
-
-/// A record to write, with the relation entries it makes now.
-#[derive(Debug, Clone)]
-pub struct RecordWrite {
-    /// Its collection.
-    pub collection: Collection,
-    /// Its sourcedId.
-    pub id: SourcedId,
-    /// Its JSON body.
-    pub body: String,
-    /// Its status.
-    pub status: Status,
-    /// Its `dateLastModified`.
-    pub modified: Timestamp,
-    /// Hash of its content without status and dateLastModified.
-    pub hash: u64,
-    /// The relation entries it makes.
-    pub links: Vec<Link>,
-    /// The record it replaces, `None` for a new record.
-    pub previous: Option<Prior>,
-    /// Sub-records kept beside the body, as JSON.
-    pub parts: Option<String>,
-    /// The typed view it belongs to (indexed by `by_view`).
-    pub view: Option<View>,
-    /// Who writes it: `None` for the SIS feed, else the API client.
-    pub origin: Option<String>,
-    /// Whether this is the tombstone of a deletion through the API (see [`StoredRecord::gone`]).
-    pub gone: bool,
-}
-
-impl RecordWrite {
-    /// The packs whose heads copy this record's view, when the write changes it (a user whose
-    /// primary role turns from teacher to student): the packs of its children.
-    fn view_change_packs(&self) -> Vec<(Relation, String)> {
-        match &self.previous {
-            Some(prior) if prior.view != self.view => Relation::ALL
-                .into_iter()
-                .filter(|relation| relation.is_packed() && relation.parent() == self.collection)
-                .map(|relation| (relation, self.id.to_string()))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
 }
 
 /// The largest item DynamoDB stores, in bytes (400 KB, attribute names and values counted).
@@ -141,15 +102,19 @@ fn value_bytes(value: &AttributeValue) -> usize {
 
 /// The size of the largest item a write of `record` makes: its record item, or a relation entry
 /// carrying a copy of it (the gradebook's relations). A write whose largest item passes
-/// [`MAX_ITEM_BYTES`] cannot be stored: [`Store::write_record`] refuses it before writing
-/// anything; other writers (the ingest) can ask first.
-pub fn largest_item(tenant: &Tenant, record: &RecordWrite) -> usize {
+/// [`MAX_ITEM_BYTES`] cannot be stored: [`Store::commit`] refuses it before writing anything.
+pub fn largest_item(tenant: &Tenant, record: &Mutation) -> usize {
     let changes = entry_changes(tenant, record);
-    let entries = changes.writes.iter().filter_map(|write| match write {
+    largest(&changes.writes, &record_item(tenant, record, changes.encoded))
+}
+
+/// The largest of a record's item and the entries its write puts.
+pub(crate) fn largest(entries: &[Write], record_item: &Item) -> usize {
+    let puts = entries.iter().filter_map(|write| match write {
         Write::Put(item) => Some(item_bytes(item)),
         Write::Delete(..) => None,
     });
-    entries.chain([item_bytes(&record_item(tenant, record, changes.encoded))]).max().unwrap_or(0)
+    puts.chain([item_bytes(record_item)]).max().unwrap_or(0)
 }
 
 /// (collection, sourcedId) pairs grouped by collection, each id once: batched reads go one
@@ -168,35 +133,37 @@ pub(crate) fn s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
-pub(crate) fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(what.to_owned())
+pub(crate) fn bad_item(what: &str) -> StoreError {
+    StoreError::BadItem(what.to_owned())
 }
 
 /// Reads back the value of an item written by [`Store::put_json`].
 pub(crate) fn from_json_body<T: serde::de::DeserializeOwned>(item: &Item, what: &str) -> Result<T, StoreError> {
-    let body = s(item, "body").ok_or_else(|| corrupt(&format!("{what} without body")))?;
-    serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+    let body = s(item, attr::BODY).ok_or_else(|| bad_item(&format!("{what} without body")))?;
+    serde_json::from_str(&body).map_err(|e| StoreError::BadItem(format!("{what}: {e}")))
 }
 
 pub(crate) fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
-    let status = s(item, "st").ok_or_else(|| corrupt("record without st"))?;
-    let modified = s(item, "dlm").ok_or_else(|| corrupt("record without dlm"))?;
+    let status = s(item, attr::STATUS).ok_or_else(|| bad_item("record without st"))?;
+    let modified = s(item, attr::DATE_LAST_MODIFIED).ok_or_else(|| bad_item("record without dlm"))?;
     Ok(StoredRecord {
-        id: s(item, "sk").ok_or_else(|| corrupt("record without sk"))?,
-        body: s(item, "body").ok_or_else(|| corrupt("record without body"))?,
-        status: Status::parse(&status).map_err(|_| corrupt("record with a bad st"))?,
-        modified: Timestamp::parse(&modified).map_err(|_| corrupt("record with a bad dlm"))?,
-        hash: s(item, "h").and_then(|h| u64::from_str_radix(&h, 16).ok()).ok_or_else(|| corrupt("record without h"))?,
+        id: s(item, attr::SK).ok_or_else(|| bad_item("record without sk"))?,
+        body: s(item, attr::BODY).ok_or_else(|| bad_item("record without body"))?,
+        status: Status::parse(&status).map_err(|_| bad_item("record with a bad st"))?,
+        modified: Timestamp::parse(&modified).map_err(|_| bad_item("record with a bad dlm"))?,
+        hash: s(item, attr::HASH)
+            .and_then(|h| u64::from_str_radix(&h, 16).ok())
+            .ok_or_else(|| bad_item("record without h"))?,
         links: StoredLinks(
-            item.get("links")
+            item.get(attr::LINKS)
                 .and_then(|v| v.as_l().ok())
                 .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
                 .unwrap_or_default(),
         ),
-        parts: s(item, "parts"),
-        view: s(item, "vw").and_then(|v| View::from_name(&v)),
-        origin: s(item, "origin"),
-        gone: item.contains_key("gone"),
+        parts: s(item, attr::PARTS),
+        view: s(item, attr::VIEW).and_then(|v| View::from_name(&v)),
+        origin: s(item, attr::ORIGIN),
+        gone: item.contains_key(attr::GONE),
     })
 }
 
@@ -217,13 +184,13 @@ impl Store {
         (pk, sk): (String, String),
         value: &T,
     ) -> Result<(), StoreError> {
-        let body = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let body = serde_json::to_string(value)?;
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", AttributeValue::S(pk))
-            .item("sk", AttributeValue::S(sk))
-            .item("body", AttributeValue::S(body))
+            .item(attr::PK, AttributeValue::S(pk))
+            .item(attr::SK, AttributeValue::S(sk))
+            .item(attr::BODY, AttributeValue::S(body))
             .send()
             .await?;
         Ok(())
@@ -235,8 +202,8 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S(sk))
+            .key(attr::PK, AttributeValue::S(pk))
+            .key(attr::SK, AttributeValue::S(sk))
             .send()
             .await?;
         self.count_reads(1);
@@ -275,7 +242,7 @@ impl Store {
             let ids: Vec<String> = ids.into_iter().collect();
             for stored in self.get_many(tenant, collection, &ids).await?.into_iter().filter(|s| !s.gone) {
                 let record = Record::from_json(collection, &stored.body)
-                    .map_err(|e| corrupt(&format!("a stored {}: {e}", collection.ref_type())))?;
+                    .map_err(|e| bad_item(&format!("a stored {}: {e}", collection.ref_type())))?;
                 found.insert((collection, stored.id), record);
             }
         }
@@ -290,8 +257,8 @@ impl Store {
         ids: &[String],
     ) -> Result<HashSet<String>, StoreError> {
         let keys = ids.iter().map(|id| record_key(tenant, collection, id)).collect();
-        let items = get_all(&self.client, &self.table, keys, Some("sk")).await?;
-        Ok(items.iter().filter_map(|i| s(i, "sk")).collect())
+        let items = get_all(&self.client, &self.table, keys, Some(attr::SK)).await?;
+        Ok(items.iter().filter_map(|i| s(i, attr::SK)).collect())
     }
 
     /// The views of the records of `collection` among `ids` that are in one (pack heads copy
@@ -304,7 +271,7 @@ impl Store {
     ) -> Result<HashMap<String, View>, StoreError> {
         let keys = ids.iter().map(|id| record_key(tenant, collection, id)).collect();
         let items = get_all(&self.client, &self.table, keys, Some("sk, vw")).await?;
-        Ok(items.iter().filter_map(|i| Some((s(i, "sk")?, View::from_name(&s(i, "vw")?)?))).collect())
+        Ok(items.iter().filter_map(|i| Some((s(i, attr::SK)?, View::from_name(&s(i, attr::VIEW)?)?))).collect())
     }
 
     /// Every record of a collection, reduced to what the ingest needs to decide whether to
@@ -319,14 +286,16 @@ impl Store {
                 items
                     .iter()
                     .map(|item| {
-                        let (Some(id), Some(h), Some(st)) = (s(item, "sk"), s(item, "h"), s(item, "st")) else {
-                            return Err(corrupt("record digest"));
+                        let (Some(id), Some(h), Some(st)) =
+                            (s(item, attr::SK), s(item, attr::HASH), s(item, attr::STATUS))
+                        else {
+                            return Err(bad_item("record digest"));
                         };
                         Ok(Digest {
                             id,
-                            hash: u64::from_str_radix(&h, 16).map_err(|_| corrupt("record hash"))?,
-                            status: Status::parse(&st).map_err(|_| corrupt("record status"))?,
-                            origin: s(item, "origin"),
+                            hash: u64::from_str_radix(&h, 16).map_err(|_| bad_item("record hash"))?,
+                            status: Status::parse(&st).map_err(|_| bad_item("record status"))?,
+                            origin: s(item, attr::ORIGIN),
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()
@@ -338,36 +307,6 @@ impl Store {
         }
         Ok(all)
     }
-
-    /// Writes records and keeps their relation entries in step: first the entries that are new
-    /// and the deletions of those that no longer hold, then the records. A record item is
-    /// written only after its entries, so an apply that dies midway and is run again finds
-    /// every unwritten record still different and writes it: nothing is left half done.
-    pub async fn write_records(&self, tenant: &Tenant, records: Vec<RecordWrite>) -> Result<Wrote, StoreError> {
-        let mut entry_writes = Vec::new();
-        let mut record_writes = Vec::with_capacity(records.len());
-        let mut packs = BTreeSet::new();
-        for record in records {
-            let changes = entry_changes(tenant, &record);
-            packs.extend(changes.joined.into_iter().chain(changes.left).filter(|(relation, _)| relation.is_packed()));
-            packs.extend(record.view_change_packs());
-            entry_writes.extend(changes.writes);
-            record_writes.push(Write::Put(record_item(tenant, &record, changes.encoded)));
-        }
-        let mut items = write_all(&self.client, &self.table, entry_writes).await?;
-        items += write_all(&self.client, &self.table, record_writes).await?;
-        Ok(Wrote { items, packs })
-    }
-}
-
-/// What [`Store::write_records`] did.
-#[derive(Debug, Default)]
-pub struct Wrote {
-    /// Items written or deleted.
-    pub items: u64,
-    /// The parents whose packs are stale now (their entries changed): rebuild them with
-    /// [`Store::rebuild_packs`] once the writes of a package are done.
-    pub packs: BTreeSet<(Relation, String)>,
 }
 
 /// What a record's write does to relation entries.
@@ -384,7 +323,7 @@ pub(crate) struct EntryChanges {
 }
 
 /// The entry writes of a record's write, and the parents it joins and leaves.
-pub(crate) fn entry_changes(tenant: &Tenant, record: &RecordWrite) -> EntryChanges {
+pub(crate) fn entry_changes(tenant: &Tenant, record: &Mutation) -> EntryChanges {
     let keys: Vec<(String, String)> = record.links.iter().map(|l| link_key(tenant, l)).collect();
     let encoded: Vec<String> = keys.iter().map(encode_link_key).collect();
     let before: HashSet<&str> =
@@ -397,13 +336,13 @@ pub(crate) fn entry_changes(tenant: &Tenant, record: &RecordWrite) -> EntryChang
             joined.push((link.relation, link.parent.to_string()));
         }
         // An entry carrying its child's body is rewritten with every write of the child.
-        if link.relation.carries_bodies() && link.via.is_none() {
+        if layout::of(link.relation).bodies && link.via.is_none() {
             let mut item = record_item(tenant, record, Vec::new());
-            for (name, value) in [("pk", &key.0), ("sk", &key.1)] {
+            for (name, value) in [(attr::PK, &key.0), (attr::SK, &key.1)] {
                 item.insert(name.to_owned(), AttributeValue::S(value.clone()));
             }
             // Not in the record's own indexes: the entry is found through its parent only.
-            for index_key in ["mod", "vpk"] {
+            for index_key in [attr::MODIFIED_KEY, attr::VIEW_KEY] {
                 item.remove(index_key);
             }
             writes.push(Write::Put(item));
@@ -422,42 +361,42 @@ pub(crate) fn entry_changes(tenant: &Tenant, record: &RecordWrite) -> EntryChang
 
 fn entry_item((pk, sk): &(String, String), collection: Collection, source: &str) -> Item {
     HashMap::from([
-        ("pk".to_owned(), AttributeValue::S(pk.clone())),
-        ("sk".to_owned(), AttributeValue::S(sk.clone())),
-        ("kind".to_owned(), AttributeValue::S("link".to_owned())),
+        (attr::PK.to_owned(), AttributeValue::S(pk.clone())),
+        (attr::SK.to_owned(), AttributeValue::S(sk.clone())),
+        (attr::KIND.to_owned(), AttributeValue::S("link".to_owned())),
         ("src".to_owned(), AttributeValue::S(format!("{}/{source}", collection.name()))),
     ])
 }
 
-pub(crate) fn record_item(tenant: &Tenant, record: &RecordWrite, links: Vec<String>) -> Item {
+pub(crate) fn record_item(tenant: &Tenant, record: &Mutation, links: Vec<String>) -> Item {
     let (pk, sk) = record_key(tenant, record.collection, record.id.as_str());
     let modified = record.modified.to_string();
     let mut item = HashMap::from([
-        ("mod".to_owned(), AttributeValue::S(modified_sort_key(&modified, &sk))),
-        ("pk".to_owned(), AttributeValue::S(pk)),
-        ("sk".to_owned(), AttributeValue::S(sk)),
-        ("kind".to_owned(), AttributeValue::S(record.collection.name().to_owned())),
-        ("body".to_owned(), AttributeValue::S(record.body.clone())),
-        ("st".to_owned(), AttributeValue::S(record.status.as_str().to_owned())),
-        ("dlm".to_owned(), AttributeValue::S(modified)),
-        ("h".to_owned(), AttributeValue::S(format!("{:016x}", record.hash))),
+        (attr::MODIFIED_KEY.to_owned(), AttributeValue::S(modified_sort_key(&modified, &sk))),
+        (attr::PK.to_owned(), AttributeValue::S(pk)),
+        (attr::SK.to_owned(), AttributeValue::S(sk)),
+        (attr::KIND.to_owned(), AttributeValue::S(record.collection.name().to_owned())),
+        (attr::BODY.to_owned(), AttributeValue::S(record.body.clone())),
+        (attr::STATUS.to_owned(), AttributeValue::S(record.status.as_str().to_owned())),
+        (attr::DATE_LAST_MODIFIED.to_owned(), AttributeValue::S(modified)),
+        (attr::HASH.to_owned(), AttributeValue::S(format!("{:016x}", record.hash))),
     ]);
     if !links.is_empty() {
-        item.insert("links".to_owned(), AttributeValue::L(links.into_iter().map(AttributeValue::S).collect()));
+        item.insert(attr::LINKS.to_owned(), AttributeValue::L(links.into_iter().map(AttributeValue::S).collect()));
     }
     if let Some(parts) = &record.parts {
-        item.insert("parts".to_owned(), AttributeValue::S(parts.clone()));
+        item.insert(attr::PARTS.to_owned(), AttributeValue::S(parts.clone()));
     }
     if let Some(origin) = &record.origin {
-        item.insert("origin".to_owned(), AttributeValue::S(origin.clone()));
+        item.insert(attr::ORIGIN.to_owned(), AttributeValue::S(origin.clone()));
     }
     if record.gone {
-        item.insert("gone".to_owned(), AttributeValue::Bool(true));
+        item.insert(attr::GONE.to_owned(), AttributeValue::Bool(true));
     }
     if let Some(view) = record.view {
         let shard = shard_of(record.id.as_str(), RECORD_SHARDS);
-        item.insert("vw".to_owned(), AttributeValue::S(view.name().to_owned()));
-        item.insert("vpk".to_owned(), AttributeValue::S(view_partition(tenant, view, shard)));
+        item.insert(attr::VIEW.to_owned(), AttributeValue::S(view.name().to_owned()));
+        item.insert(attr::VIEW_KEY.to_owned(), AttributeValue::S(view_partition(tenant, view, shard)));
     }
     item
 }

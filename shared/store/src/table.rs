@@ -1,6 +1,7 @@
 //! Creating (and deleting) the table with its indexes, for the local stack, tests and the
 //! bench. In AWS the table is defined in `infra/` with the same keys.
 
+use crate::attr;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
@@ -23,25 +24,25 @@ impl Store {
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attribute("pk")?)
-            .attribute_definitions(attribute("sk")?)
-            .attribute_definitions(attribute("mod")?)
-            .attribute_definitions(attribute("vpk")?)
-            .key_schema(key("pk", KeyType::Hash)?)
-            .key_schema(key("sk", KeyType::Range)?)
+            .attribute_definitions(attribute(attr::PK)?)
+            .attribute_definitions(attribute(attr::SK)?)
+            .attribute_definitions(attribute(attr::MODIFIED_KEY)?)
+            .attribute_definitions(attribute(attr::VIEW_KEY)?)
+            .key_schema(key(attr::PK, KeyType::Hash)?)
+            .key_schema(key(attr::SK, KeyType::Range)?)
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name("by_modified")
-                    .key_schema(key("pk", KeyType::Hash)?)
-                    .key_schema(key("mod", KeyType::Range)?)
+                    .key_schema(key(attr::PK, KeyType::Hash)?)
+                    .key_schema(key(attr::MODIFIED_KEY, KeyType::Range)?)
                     .projection(Projection::builder().projection_type(ProjectionType::All).build())
                     .build()?,
             )
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name("by_view")
-                    .key_schema(key("vpk", KeyType::Hash)?)
-                    .key_schema(key("sk", KeyType::Range)?)
+                    .key_schema(key(attr::VIEW_KEY, KeyType::Hash)?)
+                    .key_schema(key(attr::SK, KeyType::Range)?)
                     .projection(Projection::builder().projection_type(ProjectionType::All).build())
                     .build()?,
             )

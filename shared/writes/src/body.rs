@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 pub(crate) fn canonical(collection: Collection, value: Value, at: &str) -> Result<Map<String, Value>, WriteError> {
     let shape = oneroster_openapi::record_schema(collection.ref_type())
         .and_then(|(service, schema)| service.shape(schema))
-        .filter(|_| collection.is_written_through_api())
+        .filter(|_| oneroster_store::layout::is_written_through_api(collection))
         .ok_or_else(|| invalid(at, format!("{} are not written through the API", collection.name())))?;
     let Value::Object(mut object) = value else { return Err(invalid(at, "must be an object")) };
     object.remove("status");

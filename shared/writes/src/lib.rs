@@ -15,10 +15,10 @@
 //!   audit trail says who did.
 //! - A deletion keeps a tombstone (`tobedeleted`, with the deletion time) that only change
 //!   feeds (`dateLastModified>`) list; every other read answers as if the record were gone.
-//! - Each write is one conditional transaction ([`Store::write_record`]): concurrent writers of
-//!   one record never leave a mix; the loser reads again and writes again. A POSTed set is one
-//!   transaction too ([`Store::write_together`]): every record is stored or none; a set larger
-//!   than one transaction takes is refused whole ([`WriteError::SetTooLarge`]).
+//! - Each write is one conditional commit ([`Commit::Conditional`]): concurrent writers of one
+//!   record never leave a mix; the loser reads again and writes again. A POSTed set is one
+//!   commit too: every record is stored or none; a set larger than one transaction takes is
+//!   refused whole ([`WriteError::SetTooLarge`]).
 //! - A record too large to store (its largest item past DynamoDB's 400 KB, the gradebook's
 //!   relation entries carrying a copy of it) is refused before anything is written
 //!   ([`WriteError::TooLarge`]).
@@ -27,10 +27,11 @@ mod body;
 
 use oneroster_model::{Collection, Record, SourcedId, Status, Timestamp};
 use oneroster_store::{
-    RecordWrite, Store, StoreError, StoredRecord, Tenant, Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS,
+    Action, Commit, Encoded, Mutation, Named, Store, StoreError, StoredRecord, Tenant, Written, MAX_TRANSACTION_BYTES,
+    MAX_TRANSACTION_ITEMS,
 };
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 /// Attempts at a write that keeps meeting concurrent writers of the same record.
 const ATTEMPTS: usize = 5;
@@ -193,27 +194,12 @@ pub async fn delete(
             .await?
             .filter(|stored| !stored.gone)
             .ok_or_else(|| WriteError::NotFound { what: collection.ref_type().to_owned(), id: id.to_owned() })?;
-        let mut record = Record::from_json(collection, &stored.body)
-            .map_err(|e| StoreError::Corrupt(format!("a stored {}: {e}", collection.ref_type())))?;
-        let base = record.base_mut();
-        base.status = Status::ToBeDeleted;
-        base.date_last_modified = Timestamp::now();
-        let write = RecordWrite {
-            collection,
-            id: record.base().sourced_id.clone(),
-            body: serde_json::to_string(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            status: Status::ToBeDeleted,
-            modified: record.base().date_last_modified,
-            hash: stored.hash,
-            // A tombstone sits under no parent: relation routes no longer list it.
-            links: Vec::new(),
-            previous: Some(stored.prior()),
-            parts: stored.parts.clone(),
-            view: None,
-            origin: Some(origin.0.clone()),
-            gone: true,
-        };
-        if store.write_record(tenant, write, Some(&stored)).await? == Written::Done {
+        let record = Record::from_json(collection, &stored.body)
+            .map_err(|e| StoreError::BadItem(format!("a stored {}: {e}", collection.ref_type())))?;
+        // A tombstone sits under no parent: relation routes no longer list it.
+        let tombstone = Mutation::delete(record, &stored, &origin.0);
+        let committed = store.commit(tenant, Commit::Conditional(vec![(tombstone, Some(&stored))])).await?;
+        if committed.written == Written::Done {
             return Ok(Change { collection, id: id.to_owned(), kind: ChangeKind::Deleted, fields: Vec::new() });
         }
     }
@@ -265,11 +251,11 @@ pub async fn post(
                 record.base_mut().sourced_id = fresh_id();
             }
             let (write, change) = prepare(origin, record, None, &references)?;
-            at.push((write.id.to_string(), format!("{key}[{i}]")));
+            at.push((write.id().to_string(), format!("{key}[{i}]")));
             writes.push((write, None));
             changes.push(change);
         }
-        match store.write_together(tenant, writes).await.map_err(|e| refused(e, &at))? {
+        match store.commit(tenant, Commit::Conditional(writes)).await.map_err(|e| refused(e, &at))?.written {
             Written::Done => {
                 let pairs = supplied.into_iter().zip(&changes).map(|(s, change)| (s, change.id.clone())).collect();
                 return Ok((pairs, changes));
@@ -294,10 +280,6 @@ fn refused(error: StoreError, at: &[(String, String)]) -> WriteError {
     }
 }
 
-/// Records read while checking references, by collection and id (a result's line item, a
-/// score scale's class), reused for the links that depend on them.
-type Referenced = HashMap<(Collection, String), Record>;
-
 /// Writes `record` over `stored` (or as new); `None` when another writer got there first.
 async fn write(
     store: &Store,
@@ -305,12 +287,13 @@ async fn write(
     origin: &Origin,
     record: Record,
     stored: Option<&StoredRecord>,
-    references: &Referenced,
+    references: &Named,
 ) -> Result<Option<Change>, WriteError> {
     let (write, change) = prepare(origin, record, stored, references)?;
     let at = [(change.id.clone(), change.collection.ref_type().to_owned())];
-    let written = store.write_record(tenant, write, stored).await.map_err(|e| refused(e, &at))?;
-    Ok((written == Written::Done).then_some(change))
+    let committed =
+        store.commit(tenant, Commit::Conditional(vec![(write, stored)])).await.map_err(|e| refused(e, &at))?;
+    Ok((committed.written == Written::Done).then_some(change))
 }
 
 /// The store's write of `record` over `stored` (or as new), as the server sets it (`active`,
@@ -319,37 +302,21 @@ fn prepare(
     origin: &Origin,
     mut record: Record,
     stored: Option<&StoredRecord>,
-    references: &Referenced,
-) -> Result<(RecordWrite, Change), WriteError> {
+    references: &Named,
+) -> Result<(Mutation, Change), WriteError> {
     let collection = record.collection();
     let base = record.base_mut();
     base.status = Status::Active;
     base.date_last_modified = Timestamp::now();
-    let dependency = record.link_dependency().and_then(|(c, id)| references.get(&(c, id.to_string())));
-    let links = record.links(dependency);
-    let hash = record.content_hash();
-    let body = serde_json::to_string(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let encoded = Encoded::new(record);
     let live = stored.filter(|stored| !stored.gone);
-    let change = Change {
-        collection,
-        id: record.base().sourced_id.to_string(),
-        kind: if live.is_some() { ChangeKind::Replaced } else { ChangeKind::Created },
-        fields: changed_fields(live.map(|s| s.body.as_str()), &body),
+    let fields = changed_fields(live.map(|s| s.body.as_str()), encoded.body());
+    let write = Mutation::put(encoded, references).over(stored).by(&origin.0);
+    let kind = match write.action() {
+        Action::Created => ChangeKind::Created,
+        Action::Updated | Action::Deleted => ChangeKind::Replaced,
     };
-    let write = RecordWrite {
-        collection,
-        id: record.base().sourced_id.clone(),
-        body,
-        status: Status::Active,
-        modified: record.base().date_last_modified,
-        hash,
-        links,
-        previous: stored.map(StoredRecord::prior),
-        parts: None,
-        view: record.view(),
-        origin: Some(origin.0.clone()),
-        gone: false,
-    };
+    let change = Change { collection, id: write.id().to_string(), kind, fields };
     Ok((write, change))
 }
 
@@ -413,12 +380,7 @@ fn typed(collection: Collection, value: Value) -> Result<Record, (String, String
 /// Checks that every record the `records` refer to exists (and was not deleted) and is of the
 /// kind the reference requires ([`oneroster_model::Kind`]: a line item's school is an org of
 /// type `school`); returns the ones read.
-async fn check_references(
-    store: &Store,
-    tenant: &Tenant,
-    records: &[&Record],
-    at: &str,
-) -> Result<Referenced, WriteError> {
+async fn check_references(store: &Store, tenant: &Tenant, records: &[&Record], at: &str) -> Result<Named, WriteError> {
     let names = records.iter().flat_map(|record| record.references()).map(|r| (r.collection, r.id.to_string()));
     let found = store.get_named(tenant, names).await?;
     for (i, record) in records.iter().enumerate() {
@@ -433,7 +395,7 @@ async fn check_references(
                 });
             };
             if let Some(kind) = reference.kind.filter(|kind| !kind.admits(referenced)) {
-                return Err(WriteError::Invalid { field, reason: format!("'{}' is not {kind}", reference.id) });
+                return Err(WriteError::Invalid { field, reason: kind.mismatch(reference.id.as_str()) });
             }
         }
     }
@@ -441,7 +403,7 @@ async fn check_references(
 }
 
 /// Whether a POSTed record belongs where the path puts it.
-fn fits(record: &Record, within: Within<'_>, references: &Referenced, at: &str) -> Result<(), WriteError> {
+fn fits(record: &Record, within: Within<'_>, references: &Named, at: &str) -> Result<(), WriteError> {
     let mismatch = |field: &str, given: &SourcedId, path: &str| {
         Err(WriteError::Invalid {
             field: format!("{at}.{field}"),

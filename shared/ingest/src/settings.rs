@@ -3,6 +3,7 @@
 //! documented default when the variable is not set.
 
 use oneroster_csv::Limits;
+use oneroster_settings::{SettingError, Variables};
 
 /// Runs of a job before it is failed (see [`Settings::max_attempts`]).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
@@ -25,16 +26,6 @@ impl Default for Settings {
     }
 }
 
-/// A setting that is set but is not a positive whole number.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{name} must be a positive whole number, not '{value}'")]
-pub struct SettingError {
-    /// The variable.
-    pub name: &'static str,
-    /// What it holds.
-    pub value: String,
-}
-
 impl Settings {
     /// The variables, each with what it sets.
     pub const VARIABLES: [&'static str; 6] = [
@@ -46,36 +37,20 @@ impl Settings {
         "INGEST_MAX_ATTEMPTS",
     ];
 
-    /// The settings from `var` (the environment in the Lambda): each variable that is set
+    /// The settings from `vars` (the environment in the Lambda): each variable that is set
     /// replaces its default.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
-        let number = |name: &'static str, default: u64| -> Result<u64, SettingError> {
-            match var(name) {
-                None => Ok(default),
-                Some(value) => match value.trim().parse::<u64>() {
-                    Ok(n) if n > 0 => Ok(n),
-                    _ => Err(SettingError { name, value }),
-                },
-            }
-        };
+    pub fn from_vars(vars: &Variables<impl Fn(&str) -> Option<String>>) -> Result<Self, SettingError> {
         let defaults = Settings::default();
         let [inflated, ratio, entries, line, cells, attempts] = Self::VARIABLES;
-        let too_big = |name: &'static str, n: u64| SettingError { name, value: n.to_string() };
         Ok(Self {
             limits: Limits {
-                inflated_bytes: number(inflated, defaults.limits.inflated_bytes)?,
-                ratio: number(ratio, defaults.limits.ratio)?,
-                entries: number(entries, defaults.limits.entries)?,
-                line_bytes: number(line, defaults.limits.line_bytes)?,
-                cells: {
-                    let n = number(cells, defaults.limits.cells as u64)?;
-                    usize::try_from(n).map_err(|_| too_big(cells, n))?
-                },
+                inflated_bytes: vars.positive(inflated, defaults.limits.inflated_bytes)?,
+                ratio: vars.positive(ratio, defaults.limits.ratio)?,
+                entries: vars.positive(entries, defaults.limits.entries)?,
+                line_bytes: vars.positive(line, defaults.limits.line_bytes)?,
+                cells: vars.positive(cells, defaults.limits.cells)?,
             },
-            max_attempts: {
-                let n = number(attempts, u64::from(defaults.max_attempts))?;
-                u32::try_from(n).map_err(|_| too_big(attempts, n))?
-            },
+            max_attempts: vars.positive(attempts, defaults.max_attempts)?,
         })
     }
 }
@@ -87,7 +62,7 @@ mod tests {
 
     fn from(pairs: &[(&str, &str)]) -> Result<Settings, SettingError> {
         let vars: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Settings::from_vars(|name| vars.get(name).cloned())
+        Settings::from_vars(&Variables::new(|name| vars.get(name).cloned()))
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row};
 use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
 use oneroster_model::{Collection, Record, Status, Timestamp};
-use oneroster_store::{FileCounts, RecordWrite, Store, StoreError, StoredRecord, Tenant};
+use oneroster_store::{Commit, Encoded, FileCounts, Mutation, Named, Store, StoreError, StoredRecord, Tenant};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -200,12 +200,12 @@ fn stream_rows(
 
 impl Applier<'_> {
     /// Writes records of `collection` and notes that its counts changed.
-    async fn write(&mut self, collection: Collection, writes: Vec<RecordWrite>) -> Result<(), ApplyError> {
+    async fn write(&mut self, collection: Collection, writes: Vec<Mutation>) -> Result<(), ApplyError> {
         if !writes.is_empty() {
             self.touched.insert(collection);
-            let wrote = self.store.write_records(self.tenant, writes).await?;
-            self.applied.items_written += wrote.items;
-            self.packs.extend(wrote.packs);
+            let committed = self.store.commit(self.tenant, Commit::Batched(writes)).await?;
+            self.applied.items_written += committed.items;
+            self.packs.extend(committed.stale_packs);
         }
         Ok(())
     }
@@ -276,7 +276,7 @@ impl Applier<'_> {
                 let digests = known.digests.as_ref();
                 let changed = |p: &&Prepared| {
                     let digest = digests.and_then(|d| d.get(p.id().as_str()));
-                    digest.is_some_and(|(hash, status, _)| *hash != p.hash || *status != *p.status())
+                    digest.is_some_and(|(hash, status, _)| *hash != p.encoded.hash() || *status != *p.status())
                 };
                 let ids: Vec<String> = prepared.iter().filter(changed).map(|p| p.id().to_string()).collect();
                 self.stored(collection, &ids).await?
@@ -300,7 +300,7 @@ impl Applier<'_> {
                     continue;
                 }
                 None => counts.created += 1,
-                Some((h, s)) if h == prepared.hash && s == *status => {
+                Some((h, s)) if h == prepared.encoded.hash() && s == *status => {
                     counts.unchanged += 1;
                     continue;
                 }
@@ -310,12 +310,12 @@ impl Applier<'_> {
             changed.push(prepared);
         }
         // Links, views and the records links depend on: only for what is written.
-        let dependencies = self.dependencies(changed.iter().map(|p| &p.record)).await?;
+        let dependencies = self.dependencies(changed.iter().map(|p| p.encoded.record())).await?;
         let writes = changed
             .into_iter()
             .map(|prepared| {
-                let previous = stored.get(prepared.id().as_str()).map(StoredRecord::prior);
-                RecordWrite { previous, ..prepared.into_write(&dependencies) }
+                let previous = stored.get(prepared.id().as_str());
+                prepared.into_write(&dependencies).over(previous)
             })
             .collect();
         self.write(collection, writes).await?;
@@ -365,7 +365,7 @@ impl Applier<'_> {
                 record.base_mut().status = Status::ToBeDeleted;
                 // Its content is the stored content: it keeps the stored hash.
                 let write = Prepared::new(record, self.now, parts).into_write(&dependencies);
-                writes.push(RecordWrite { hash: stored.hash, previous: Some(stored.prior()), ..write });
+                writes.push(write.keeping_hash(stored.hash).over(Some(stored)));
             }
             self.counts(kind).deleted += writes.len() as u64;
             self.write(collection, writes).await?;
@@ -442,7 +442,7 @@ impl Applier<'_> {
 
     /// The stored records that the links of `records` depend on (see
     /// [`Record::link_dependency`]): a score scale's class, a classless result's line item.
-    async fn dependencies<'r>(&self, records: impl Iterator<Item = &'r Record>) -> Result<Dependencies, ApplyError> {
+    async fn dependencies<'r>(&self, records: impl Iterator<Item = &'r Record>) -> Result<Named, ApplyError> {
         let names = records.filter_map(Record::link_dependency).map(|(c, id)| (c, id.to_string()));
         Ok(self.store.get_named(self.tenant, names).await?)
     }
@@ -521,54 +521,184 @@ fn keep_parts(_record: &mut Record, stored: Option<&StoredRecord>) -> Result<Opt
     Ok(stored.and_then(|s| s.parts.clone()))
 }
 
-/// Records that other records' links depend on, by collection and sourcedId.
-type Dependencies = HashMap<(Collection, String), Record>;
-
 /// A record ready to be compared with what is stored: with the import time, and its body and
 /// content hash made in one serialisation. Links and view are left to [`Prepared::into_write`],
 /// for the records that are written (a nightly bulk writes few of them).
 struct Prepared {
-    record: Record,
-    body: String,
-    hash: u64,
+    encoded: Encoded,
     parts: Option<String>,
 }
 
 impl Prepared {
     fn new(mut record: Record, now: Timestamp, parts: Option<String>) -> Self {
         record.base_mut().date_last_modified = now;
-        let (body, hash) = record.to_json_with_hash();
-        Self { record, body, hash, parts }
+        Self { encoded: Encoded::new(record), parts }
     }
 
     fn id(&self) -> &oneroster_model::SourcedId {
-        &self.record.base().sourced_id
+        self.encoded.id()
     }
 
     fn status(&self) -> &Status {
-        &self.record.base().status
+        self.encoded.status()
     }
 
-    /// The write, with the record's links (given the record they depend on) and its view.
-    /// Nothing stored is known yet (`previous`).
-    fn into_write(self, dependencies: &Dependencies) -> RecordWrite {
-        let record = self.record;
-        let dependency =
-            record.link_dependency().and_then(|(collection, id)| dependencies.get(&(collection, id.to_string())));
-        let base = record.base();
-        RecordWrite {
-            collection: record.collection(),
-            id: base.sourced_id.clone(),
-            status: base.status.clone(),
-            modified: base.date_last_modified,
-            body: self.body,
-            hash: self.hash,
-            links: record.links(dependency),
-            view: record.view(),
-            previous: None,
-            parts: self.parts,
-            origin: None,
-            gone: false,
+    /// The write, with the record's links (given the records they depend on) and its view.
+    /// Nothing stored is known yet ([`Mutation::over`]).
+    fn into_write(self, dependencies: &Named) -> Mutation {
+        Mutation::put(self.encoded, dependencies).with_parts(self.parts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oneroster_model::SourcedId;
+    use serde_json::json;
+
+    fn part(id: &str, status: Status, value: &str) -> Part<String> {
+        Part {
+            id: SourcedId::parse(id).unwrap(),
+            owner: SourcedId::parse("u1").unwrap(),
+            of: Collection::Users,
+            status,
+            value: value.to_owned(),
         }
+    }
+
+    fn held(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(id, value)| (id.to_string(), value.to_string())).collect()
+    }
+
+    #[test]
+    fn a_part_file_replaces_upserts_removes_or_leaves_a_records_parts() {
+        let stored = [("r1", "old 1"), ("r2", "old 2")];
+        let rows = vec![
+            part("r2", Status::Active, "new 2"),
+            part("r3", Status::Active, "new 3"),
+            part("r1", Status::ToBeDeleted, "gone 1"),
+        ];
+        let deleting = rows[2..].to_vec();
+        // What the file is, its mode, its rows of the record, the parts the record then holds.
+        type Case<'c> = (&'c str, Option<Mode>, Option<&'c Vec<Part<String>>>, &'c [(&'c str, &'c str)]);
+        let cases: [Case; 6] = [
+            ("absent file", None, Some(&rows), &stored),
+            ("bulk file", Some(Mode::Bulk), Some(&rows), &[("r1", "gone 1"), ("r2", "new 2"), ("r3", "new 3")]),
+            ("bulk file without rows of the record", Some(Mode::Bulk), None, &[]),
+            ("delta file", Some(Mode::Delta), Some(&rows), &[("r2", "new 2"), ("r3", "new 3")]),
+            ("delta file without rows of the record", Some(Mode::Delta), None, &stored),
+            ("delta file deleting what is not held", Some(Mode::Delta), Some(&deleting), &[("r2", "old 2")]),
+        ];
+        for (case, mode, rows, expected) in cases {
+            let mut parts = held(&stored);
+            merge(&mut parts, mode, rows);
+            assert_eq!(parts, held(expected), "{case}");
+        }
+    }
+
+    fn record(collection: Collection, fields: serde_json::Value) -> Record {
+        let mut json = json!({"sourcedId": "r-1", "status": "active", "dateLastModified": "2026-01-01T00:00:00.000Z"});
+        json.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        Record::from_json(collection, &json.to_string()).unwrap()
+    }
+
+    fn reference(kind: &str, id: &str) -> serde_json::Value {
+        json!({"href": format!("/{kind}s/{id}"), "sourcedId": id, "type": kind})
+    }
+
+    fn user() -> Record {
+        let role = json!({"roleType": "primary", "role": "teacher", "org": reference("org", "s-1")});
+        let fields = json!({"enabledUser": "true", "givenName": "A", "familyName": "B", "roles": [role]});
+        record(Collection::Users, fields)
+    }
+
+    fn line_item() -> Record {
+        record(
+            Collection::LineItems,
+            json!({
+                "title": "Essay", "assignDate": "2026-09-01T00:00:00.000Z", "dueDate": "2026-09-08T00:00:00.000Z",
+                "class": reference("class", "k-1"), "school": reference("org", "s-1"),
+                "category": reference("category", "g-1"),
+            }),
+        )
+    }
+
+    fn parts(entries: &[(FileKind, &[(&str, serde_json::Value)])]) -> Parts {
+        entries
+            .iter()
+            .map(|(kind, rows)| {
+                let rows = rows.iter().map(|(id, value)| (id.to_string(), value.clone())).collect();
+                (kind.part_key().to_owned(), rows)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_users_roles_and_profiles_are_its_parts_only() {
+        let role = json!({"roleType": "primary", "role": "student", "org": reference("org", "s-2")});
+        let profile = json!({"profileId": "p-1", "profileType": "lms", "vendorId": "v"});
+        let cases = [
+            (parts(&[]), 0, 0),
+            (parts(&[(FileKind::Roles, &[("ro-1", role.clone()), ("ro-2", role)])]), 2, 0),
+            (parts(&[(FileKind::UserProfiles, &[("p-1", profile)])]), 0, 1),
+        ];
+        for (held, roles, profiles) in cases {
+            let mut user = user();
+            assemble(&mut user, &held).unwrap();
+            let Record::User(user) = user else { unreachable!("a user") };
+            assert_eq!((user.roles.len(), user.user_profiles.len()), (roles, profiles), "{held:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_items_objectives_group_by_source_and_its_last_scale_wins() {
+        let objective = |source: &str, id: &str| json!({"source": source, "learningObjectiveId": id});
+        let held = parts(&[
+            (
+                FileKind::LineItemLearningObjectiveIds,
+                &[("o-1", objective("case", "a")), ("o-2", objective("other", "b")), ("o-3", objective("case", "c"))],
+            ),
+            (
+                FileKind::LineItemScoreScales,
+                &[("s-1", reference("scoreScale", "x")), ("s-2", reference("scoreScale", "y"))],
+            ),
+        ]);
+        let mut item = line_item();
+        assemble(&mut item, &held).unwrap();
+        let Record::LineItem(item) = item else { unreachable!("a line item") };
+        let sets: Vec<(&str, Vec<&str>)> = item
+            .learning_objective_set
+            .iter()
+            .map(|set| (set.source.as_str(), set.learning_objective_ids.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(sets, [("case", vec!["a", "c"]), ("other", vec!["b"])]);
+        assert_eq!(item.score_scale.map(|s| s.sourced_id.to_string()).as_deref(), Some("y"));
+    }
+
+    #[test]
+    fn records_without_parts_are_left_as_they_are() {
+        let org = || record(Collection::Orgs, json!({"name": "A", "type": "school", "identifier": ""}));
+        let held = parts(&[(FileKind::Roles, &[("ro-1", json!({"role": "student"}))])]);
+        let mut assembled = org();
+        assemble(&mut assembled, &held).unwrap();
+        assert_eq!(assembled, org());
+    }
+
+    #[test]
+    fn a_stored_part_of_the_wrong_shape_is_a_stored_record_error() {
+        let held = parts(&[(FileKind::Roles, &[("ro-1", json!({"role": "student"}))])]);
+        let error = assemble(&mut user(), &held).unwrap_err();
+        assert!(matches!(error, ApplyError::StoredRecord("a part", _)), "{error}");
+    }
+
+    #[test]
+    fn a_prepared_record_carries_the_jobs_time_and_hashes_without_it() {
+        let now = Timestamp::from_millis(1_800_000_000_000);
+        let prepared = Prepared::new(user(), now, Some("{}".into()));
+        assert_eq!(prepared.encoded.record().base().date_last_modified, now);
+        assert_eq!((prepared.id().as_str(), prepared.status()), ("r-1", &Status::Active));
+        let later = Prepared::new(user(), Timestamp::from_millis(1_900_000_000_000), None);
+        assert_eq!(prepared.encoded.hash(), later.encoded.hash(), "the time is not content");
+        assert_eq!(prepared.parts.as_deref(), Some("{}"));
     }
 }

@@ -5,9 +5,8 @@
 //! "running".
 
 use crate::apply::{apply, ApplyError};
-use crate::event::Upload;
 use crate::settings::Settings;
-use crate::uploads::{UploadError, Uploads};
+use crate::uploads::{Upload, UploadError, Uploads};
 use oneroster_csv::package::ZIP;
 use oneroster_csv::{validate, Code, Diagnostic, Package, PackageError, Report, StoredReference, Target};
 use oneroster_model::{Collection, Timestamp};
@@ -39,6 +38,50 @@ pub enum RetryLater {
     /// The local copy of the upload could not be read.
     #[error("reading the local copy: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl RetryLater {
+    /// Whether another delivery may succeed (a busy tenant, throttling, a lost connection), as
+    /// opposed to a failure every run would meet again (a record too large to store).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            RetryLater::Store(e) | RetryLater::Apply(ApplyError::Store(e)) => e.is_retryable(),
+            RetryLater::Apply(_) => false,
+            RetryLater::TenantBusy(_) | RetryLater::Upload(_) | RetryLater::Io(_) => true,
+        }
+    }
+}
+
+/// How a finished job ended.
+enum Verdict {
+    /// Applied, with the counts of each file.
+    Applied(std::collections::BTreeMap<String, FileCounts>),
+    /// Refused or invalid: nothing was changed.
+    Rejected,
+    /// Stopped without finishing.
+    Failed,
+}
+
+impl Verdict {
+    /// Puts the verdict and the report's summary into the job: its state and end, each file's
+    /// mode and rows (beside what an apply counted), the errors counted by code and the first
+    /// lines of the errors and warnings.
+    fn settle(self, job: &mut Job, report: &Report) {
+        (job.state, job.files) = match self {
+            Verdict::Applied(files) => (JobState::Applied, files),
+            Verdict::Rejected => (JobState::Rejected, Default::default()),
+            Verdict::Failed => (JobState::Failed, Default::default()),
+        };
+        job.finished = Some(Timestamp::now());
+        for file in &report.files {
+            let counts = job.files.entry(file.file.clone()).or_default();
+            counts.mode = file.mode.clone();
+            counts.rows = file.rows;
+        }
+        job.error_count = report.error_count;
+        job.error_counts = report.error_counts.iter().map(|(code, n)| (code.as_str().to_owned(), *n)).collect();
+        job.keep_lines(report.errors.iter().map(describe), report.warnings.iter().cloned());
+    }
 }
 
 /// How a delivery ended.
@@ -92,27 +135,13 @@ impl Ingest {
         result
     }
 
+    /// The job under its tenant's lock: an interrupted one resumed, one whose runs kept
+    /// stopping failed, any other given one more counted run.
     async fn run_locked(&self, upload: &Upload, existing: Option<Job>) -> Result<Outcome, RetryLater> {
         // A job found running was interrupted: it resumes with its first start time, so the
         // records it already wrote compare as unchanged and the rest are written.
         let resumed = existing.as_ref().is_some_and(|job| job.state == JobState::Running);
-        let mut job = existing.unwrap_or_else(|| Job {
-            id: upload.job_id.clone(),
-            tenant: upload.tenant.id().clone(),
-            bucket: upload.bucket.clone(),
-            key: upload.key.clone(),
-            state: JobState::Running,
-            started: Timestamp::now(),
-            finished: None,
-            files: Default::default(),
-            items_written: 0,
-            warnings: Vec::new(),
-            error_count: 0,
-            error_counts: Default::default(),
-            errors: Vec::new(),
-            attempts: 0,
-            report_key: None,
-        });
+        let mut job = existing.unwrap_or_else(|| started(upload));
         if job.attempts >= self.settings.max_attempts {
             warn!(attempts = job.attempts, "the job's runs kept stopping; it is failed");
             let mut report = Report::default();
@@ -126,23 +155,40 @@ impl Ingest {
                     job.attempts
                 ),
             );
-            return self.finish(job, report, None).await;
+            return self.finish(job, report, Verdict::Failed).await;
         }
         job.attempts += 1;
         self.store.put_job(&job).await?;
         let counted = job.clone();
-        let result = self.attempt(upload, job, resumed).await;
-        if result.is_err() {
-            // The run did not stop: it asks to be delivered again (tenant busy, store throttled),
-            // so it is not one of the runs that keep stopping. Should the store refuse this too,
-            // the run counts, and SQS's own limit on deliveries still ends the retries.
-            let mut uncounted = counted;
-            uncounted.attempts -= 1;
-            if let Err(e) = self.store.put_job(&uncounted).await {
-                warn!(error = %e, "the job's run count could not be taken back");
+        // Boxed: a run's future is large (validation, apply, report), and callers nest it.
+        match Box::pin(self.attempt(upload, job, resumed)).await {
+            Err(e) if e.is_retryable() => {
+                // The run did not stop: it asks to be delivered again (store throttled), so it
+                // is not one of the runs that keep stopping. Should the store refuse this too,
+                // the run counts, and SQS's own limit on deliveries still ends the retries.
+                let mut uncounted = counted;
+                uncounted.attempts -= 1;
+                if let Err(e) = self.store.put_job(&uncounted).await {
+                    warn!(error = %e, "the job's run count could not be taken back");
+                }
+                Err(e)
             }
+            Err(e) => {
+                // Every run would end the same way: the job is failed now, saying why.
+                warn!(error = %e, "the ingest cannot finish this upload; the job is failed");
+                let mut report = Report::default();
+                report.file_error(
+                    &upload.key,
+                    Code::Failed,
+                    format!(
+                        "the ingest could not finish this upload: {e}; if it failed while applying, part of the \
+                         package may be applied: correct the package and upload it again"
+                    ),
+                );
+                self.finish(counted, report, Verdict::Failed).await
+            }
+            finished => finished,
         }
-        result
     }
 
     /// One run of a job whose run is counted: refusal, validation, apply, report.
@@ -155,7 +201,7 @@ impl Ingest {
         if let Some(refusal) = refusal {
             let mut report = Report::default();
             report.file_error(&upload.key, Code::Refused, refusal);
-            return self.finish(job, report, None).await;
+            return self.finish(job, report, Verdict::Rejected).await;
         }
 
         let local = match self.uploads.fetch(&upload.bucket, &upload.key).await {
@@ -163,7 +209,7 @@ impl Ingest {
             Err(UploadError::Missing { .. }) => {
                 let mut report = Report::default();
                 report.file_error(&upload.key, Code::Refused, "the upload was deleted before it could be read");
-                return self.finish(job, report, None).await;
+                return self.finish(job, report, Verdict::Rejected).await;
             }
             Err(e) => return Err(e.into()),
         };
@@ -203,12 +249,12 @@ impl Ingest {
         }
         info!(errors = report.error_count, ms = crate::apply::millis(validating), "package validated");
         if !report.is_valid() {
-            return self.finish(job, report, None).await;
+            return self.finish(job, report, Verdict::Rejected).await;
         }
         let limits = &self.settings.limits;
         let applied = apply(&self.store, &upload.tenant, local.path(), limits, job.started, resumed).await?;
         job.items_written = applied.items_written;
-        self.finish(job, report, Some(applied.files)).await
+        self.finish(job, report, Verdict::Applied(applied.files)).await
     }
 
     /// Checks the references that only stored data can satisfy; the missing ones are errors.
@@ -245,7 +291,7 @@ impl Ingest {
                     (Some(record), Some(kind)) if !kind.admits(record) => {
                         let mut diagnostic = r.at.clone();
                         diagnostic.code = Code::WrongKind;
-                        diagnostic.reason = format!("'{}' is not {kind} (it is a stored record)", r.id);
+                        diagnostic.reason = format!("{} (it is a stored record)", kind.mismatch(&r.id));
                         report.error(diagnostic);
                     }
                     _ => {}
@@ -270,23 +316,9 @@ impl Ingest {
         Ok(())
     }
 
-    async fn finish(
-        &self,
-        mut job: Job,
-        report: Report,
-        applied: Option<std::collections::BTreeMap<String, FileCounts>>,
-    ) -> Result<Outcome, RetryLater> {
-        job.state = if applied.is_some() { JobState::Applied } else { JobState::Rejected };
-        job.finished = Some(Timestamp::now());
-        job.files = applied.unwrap_or_default();
-        for file in &report.files {
-            let counts = job.files.entry(file.file.clone()).or_default();
-            counts.mode = file.mode.clone();
-            counts.rows = file.rows;
-        }
-        job.error_count = report.error_count;
-        job.error_counts = report.error_counts.iter().map(|(code, n)| (code.as_str().to_owned(), *n)).collect();
-        job.keep_lines(report.errors.iter().map(describe), report.warnings.iter().cloned());
+    /// Ends the job: its report written beside the upload, then the job saved.
+    async fn finish(&self, mut job: Job, report: Report, verdict: Verdict) -> Result<Outcome, RetryLater> {
+        verdict.settle(&mut job, &report);
         let key = report_key(&job.key);
         let document = serde_json::json!({ "job": &job, "report": &report });
         self.uploads.put_json(&job.bucket, &key, serde_json::to_vec_pretty(&document).unwrap_or_default()).await?;
@@ -297,6 +329,29 @@ impl Ingest {
     }
 }
 
+/// The job of an upload seen for the first time: running, no run counted yet, started now
+/// (the time every change it makes carries).
+fn started(upload: &Upload) -> Job {
+    Job {
+        id: upload.job_id.clone(),
+        tenant: upload.tenant.id().clone(),
+        bucket: upload.bucket.clone(),
+        key: upload.key.clone(),
+        state: JobState::Running,
+        started: Timestamp::now(),
+        finished: None,
+        files: Default::default(),
+        items_written: 0,
+        warnings: Vec::new(),
+        error_count: 0,
+        error_counts: Default::default(),
+        errors: Vec::new(),
+        attempts: 0,
+        report_key: None,
+    }
+}
+
+/// Reports a reference found neither in the package nor among the stored `what`.
 fn missing(report: &mut Report, reference: &StoredReference, what: &str) {
     let mut diagnostic = reference.at.clone();
     diagnostic.code = Code::UnknownReference;
@@ -309,4 +364,115 @@ pub fn describe(d: &Diagnostic) -> String {
     let line = d.line.map(|l| format!(":{l}")).unwrap_or_default();
     let column = d.column.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
     format!("{}{line}{column}: {}", d.file, d.reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oneroster_csv::report::FileSummary;
+    use oneroster_store::Tenant;
+    use std::collections::BTreeMap;
+
+    fn upload() -> Upload {
+        let key = "springfield/nightly/roster.zip".to_owned();
+        let tenant = Tenant::of_upload_key(&key).unwrap();
+        Upload { bucket: "uploads".into(), key, tenant, job_id: "j-1".into() }
+    }
+
+    fn diagnostic(line: Option<u64>, column: Option<&str>) -> Diagnostic {
+        Diagnostic {
+            file: "users.csv".into(),
+            line,
+            column: column.map(str::to_owned),
+            code: Code::UnknownReference,
+            reason: "'x' is not known".into(),
+        }
+    }
+
+    #[test]
+    fn an_error_line_names_file_then_line_then_column() {
+        for (line, column, expected) in [
+            (None, None, "users.csv: 'x' is not known"),
+            (Some(12), None, "users.csv:12: 'x' is not known"),
+            (None, Some("email"), "users.csv email: 'x' is not known"),
+            (Some(12), Some("email"), "users.csv:12 email: 'x' is not known"),
+        ] {
+            assert_eq!(describe(&diagnostic(line, column)), expected);
+        }
+    }
+
+    #[test]
+    fn the_report_lies_beside_its_upload() {
+        for (key, expected) in [
+            ("springfield/a.zip", "springfield/a.zip.report.json"),
+            ("d-9/bulk/roster (1).ZIP", "d-9/bulk/roster (1).ZIP.report.json"),
+        ] {
+            assert_eq!(report_key(key), expected);
+        }
+    }
+
+    #[test]
+    fn a_new_job_is_running_with_no_run_counted() {
+        let job = started(&upload());
+        assert_eq!((job.id.as_str(), job.tenant.as_str()), ("j-1", "springfield"));
+        assert_eq!((job.bucket.as_str(), job.key.as_str()), ("uploads", "springfield/nightly/roster.zip"));
+        assert_eq!((job.state, job.attempts, job.finished, job.report_key), (JobState::Running, 0, None, None));
+        assert!(job.files.is_empty() && job.errors.is_empty() && job.warnings.is_empty());
+    }
+
+    #[test]
+    fn only_what_another_delivery_may_get_past_is_retried() {
+        let too_large = || StoreError::ItemTooLarge { id: "u1".into(), bytes: 500_000, limit: 400_000 };
+        let cases: [(RetryLater, bool); 9] = [
+            (RetryLater::TenantBusy("springfield".into()), true),
+            (RetryLater::Io(std::io::Error::other("disk")), true),
+            (RetryLater::Upload(UploadError::S3("throttled".into())), true),
+            (RetryLater::Store(StoreError::Unprocessed(3)), true),
+            (RetryLater::Store(too_large()), false),
+            (RetryLater::Apply(ApplyError::Store(StoreError::Unprocessed(3))), true),
+            (RetryLater::Apply(ApplyError::Store(too_large())), false),
+            (RetryLater::Apply(ApplyError::Reread("users.csv")), false),
+            (RetryLater::Apply(ApplyError::Thread("panicked".into())), false),
+        ];
+        for (failure, retryable) in cases {
+            assert_eq!(failure.is_retryable(), retryable, "{failure}");
+        }
+    }
+
+    #[test]
+    fn a_verdict_settles_the_state_and_the_report_summary() {
+        let mut report = Report::default();
+        report.files.push(FileSummary { file: "users.csv".into(), mode: "bulk".into(), rows: 7 });
+        report.warn("a leniency");
+        let applied = BTreeMap::from([("users.csv".to_owned(), FileCounts { created: 5, ..Default::default() })]);
+        for (verdict, state, created) in [
+            (Verdict::Applied(applied), JobState::Applied, 5),
+            (Verdict::Rejected, JobState::Rejected, 0),
+            (Verdict::Failed, JobState::Failed, 0),
+        ] {
+            let mut job = started(&upload());
+            verdict.settle(&mut job, &report);
+            assert_eq!(job.state, state);
+            assert!(job.finished.is_some());
+            let users = &job.files["users.csv"];
+            assert_eq!((users.mode.as_str(), users.rows, users.created), ("bulk", 7, created));
+            assert_eq!(job.warnings, ["a leniency"]);
+            assert_eq!(job.error_count, 0);
+        }
+    }
+
+    #[test]
+    fn a_settled_job_counts_errors_by_code_and_keeps_their_lines() {
+        let mut report = Report::default();
+        report.error(diagnostic(Some(3), Some("orgSourcedIds")));
+        report.error(diagnostic(Some(4), None));
+        report.file_error(ZIP, Code::NotZip, "not a zip");
+        let mut job = started(&upload());
+        Verdict::Rejected.settle(&mut job, &report);
+        assert_eq!(job.error_count, 3);
+        let by_code: Vec<(&str, u64)> = job.error_counts.iter().map(|(code, n)| (code.as_str(), *n)).collect();
+        assert_eq!(by_code, [(Code::NotZip.as_str(), 1), (Code::UnknownReference.as_str(), 2)]);
+        assert_eq!(job.errors[0], "users.csv:3 orgSourcedIds: 'x' is not known");
+        assert_eq!(job.errors[2], format!("{ZIP}: not a zip"));
+    }
 }

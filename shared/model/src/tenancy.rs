@@ -1,23 +1,26 @@
 //! Whom a store call acts for. Every method that reads or writes district data takes a
 //! [`Tenant`], and a `Tenant` comes from one of four sources, each named by its constructor:
-//! a verified access token ([`Tenant::of_grant`], the API), the key of an uploaded object
-//! ([`Tenant::of_upload_key`], the ingest), the client id presented at the token endpoint
-//! ([`Tenant::of_client_id`], to look up the client whose secret it then checks), or an
-//! operator ([`Tenant::by_operator`]: the admin CLI, the local server, tests). No function crate calls `by_operator` (a test in
-//! `tests/` checks), so API and ingest code cannot reach a tenant's data any other way.
+//! a verified access token ([`Tenant::of_verified_token`], called only by `oneroster-auth`'s
+//! `Grant::tenant_access`, the API), the key of an uploaded object ([`Tenant::of_upload_key`],
+//! the ingest), the client id presented at the token endpoint ([`Tenant::of_client_id`], to look
+//! up the client whose secret it then checks), or an operator ([`Tenant::by_operator`]: the admin
+//! CLI, the local server, tests). No function crate calls `by_operator` or `of_verified_token` (a
+//! test in `tests/` checks), so API and ingest code cannot reach a tenant's data any other way.
+//! It lives beside [`TenantId`] so that the store, which takes a `Tenant` in every call, does
+//! not depend on the token crate.
 
-use oneroster_auth::Grant;
-use oneroster_model::ids::IdError;
-use oneroster_model::TenantId;
+use crate::ids::{tenant_of_client, IdError};
+use crate::TenantId;
 
 /// A tenant the holder may act for (see the module docs for where one comes from).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tenant(TenantId);
 
 impl Tenant {
-    /// The tenant of a verified access token.
-    pub fn of_grant(grant: &Grant) -> Self {
-        Self(grant.tenant().clone())
+    /// The tenant of an access token whose signature, expiry and client were verified: for
+    /// the token verifier only (`oneroster_auth::Grant::tenant_access`).
+    pub fn of_verified_token(id: TenantId) -> Self {
+        Self(id)
     }
 
     /// The tenant of an uploaded object: the first segment of its key (decoded, as S3 event
@@ -29,10 +32,10 @@ impl Tenant {
 
     /// The tenant a client id names (`{tenant}.{random}`), to look the client up at the token
     /// endpoint before its secret is checked; `None` if the id does not have the shape of a
-    /// client id ([`oneroster_auth::tenant_of_client`]: over 1,024 bytes, a random part that is
-    /// not hex, …), so that no such text ever reaches the store as a key.
+    /// client id ([`tenant_of_client`]: over 1,024 bytes, a random part that is not hex, …), so
+    /// that no such text ever reaches the store as a key.
     pub fn of_client_id(client_id: &str) -> Option<Self> {
-        oneroster_auth::tenant_of_client(client_id).map(Self)
+        tenant_of_client(client_id).map(Self)
     }
 
     /// A tenant named by an operator, who may act for any tenant: for the operators' CLI, the

@@ -1,9 +1,25 @@
-//! The upload bucket: fetching an uploaded zip to a local file (streamed, never whole in
-//! memory) and writing the job's report beside it.
+//! The upload a job is for, and the upload bucket: fetching an uploaded zip to a local file
+//! (streamed, never whole in memory) and writing the job's report beside it.
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
+use oneroster_store::Tenant;
 use std::io::Write;
+
+/// An uploaded object to ingest: what a job needs to know of it, however it was announced
+/// (the function reads it from an S3 notification).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The bucket.
+    pub bucket: String,
+    /// The decoded object key, `<tenant>/…/file.zip`.
+    pub key: String,
+    /// The tenant: the key's first segment.
+    pub tenant: Tenant,
+    /// The job id: the same for every delivery of one upload event, different for a new upload
+    /// of the same key.
+    pub job_id: String,
+}
 
 /// A failure talking to S3.
 #[derive(Debug, thiserror::Error)]

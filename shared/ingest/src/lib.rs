@@ -1,0 +1,25 @@
+//! One upload's ingest job, without Lambda: what the ingest function runs for each upload its
+//! queue delivers, and what the local server, the tests and any other caller (a pull from an
+//! SIS, a job spread over workers) run the same way.
+//!
+//! - [`job`]: the job's life ([`Ingest::run`]): at most once per upload, one at a time per
+//!   tenant (a lock with a lease), validation of the whole package, the references only stored
+//!   data can satisfy, the apply of a package without errors, and the saved job and report;
+//!   [`RetryLater`] for a run that may succeed when delivered again, [`Outcome`] otherwise;
+//! - [`apply`](mod@apply): a validated package diffed against the store and written through
+//!   `Store::commit`, part files folded into their records;
+//! - [`settings`]: the caps on a package and the runs a job may take, from the environment;
+//! - [`uploads`]: the [`Upload`] a job is for and the upload bucket ([`Uploads`]): the zip
+//!   fetched to a local file, the report written beside it.
+//!
+//! **Invariant:** nothing here names Lambda or an event's shape; how an upload is announced
+//! (an S3 notification in an SQS message) is the function's concern.
+
+pub mod apply;
+pub mod job;
+pub mod settings;
+pub mod uploads;
+
+pub use job::{Ingest, Outcome, RetryLater};
+pub use settings::Settings;
+pub use uploads::{Upload, UploadError, Uploads};
