@@ -16,5 +16,6 @@ mod infra;
 mod ingest;
 mod interop;
 mod lambda_events;
+mod page_costs;
 mod resources;
 mod rostering;

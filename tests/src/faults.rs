@@ -19,6 +19,10 @@ use std::time::Instant;
 pub enum Policy {
     /// None: every call reaches the server.
     Healthy,
+    /// None, but every answer is held back this long, as a network's round trip would: calls
+    /// made together then overlap however fast the local server answers, so that
+    /// [`sequential_rounds`] counts rounds, not the server's speed.
+    Slow(std::time::Duration),
     /// The worker dies at call `n` (counting from 0): that call reaches the server but its
     /// answer is lost, and every later call fails, as if the process were gone.
     DiesAt(u64),
@@ -133,6 +137,9 @@ async fn forward(State(proxy): State<Arc<Inner>>, request: Request) -> Response 
     parts.uri = uri;
     let started = Instant::now();
     let answer = proxy.client.request(Request::from_parts(parts, body)).await;
+    if let Policy::Slow(latency) = proxy.policy {
+        tokio::time::sleep(latency).await;
+    }
     proxy.spans.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((started, Instant::now()));
     if proxy.policy == Policy::DiesAt(n) {
         // The call was made; the worker died before it heard the answer.

@@ -3,6 +3,7 @@
 //! ingest handler with the real S3 → SQS notifications, as an SIS upload would in AWS.
 
 pub mod faults;
+pub mod trips;
 
 use local_server::{LocalConfig, LocalStack};
 use oneroster_model::TenantId;

@@ -28,7 +28,7 @@ use crate::routes::{Parent, Read};
 use crate::ServiceError;
 use oneroster_model::{lookup_key, Collection, Relation, Status, Timestamp, View};
 use oneroster_query::{Join, ListParams, Op, Predicate, QueryError, Window};
-use oneroster_store::{Cursor, Listing, Store, StoredRecord, Tenant};
+use oneroster_store::{Cursor, Listing, Page, Store, StoredRecord, Tenant};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -324,20 +324,27 @@ impl<'a> Reader<'a> {
         let (store, tenant) = (self.store, self.tenant);
         let page_from = |start: Option<Cursor>| async move {
             match start {
-                Some(cursor) => store.page(tenant, listing, params.limit, cursor).await.map(|p| (p.records, p.next)),
-                None => Ok((Vec::new(), None)),
+                Some(cursor) => store.page(tenant, listing, params.limit, cursor).await,
+                None => Ok(Page { records: Vec::new(), next: None, total: None }),
             }
         };
         let cursor = params.cursor.as_deref().map(|text| decode_cursor(text, listing)).transpose()?;
-        let ((records, next), total) = match cursor {
+        let (Page { records, next, .. }, total) = match cursor {
             Some((total, cursor)) => (page_from(Some(cursor)).await?, total),
+            None if params.offset == 0 && listing.is_time_filter() => {
+                // Its count is one read of the kept times (or queries of what matches): made
+                // beside the page rather than after it.
+                tokio::try_join!(page_from(Some(Cursor::start())), store.count(tenant, listing))?
+            }
             None if params.offset == 0 => {
-                let (records, next) = page_from(Some(Cursor::start())).await?;
-                let total = match next {
-                    None => records.len() as u64,
-                    Some(_) => store.count(tenant, listing).await?,
+                let page = page_from(Some(Cursor::start())).await?;
+                // The walk may have read the kept count on its way.
+                let total = match (&page.next, page.total) {
+                    (None, _) => page.records.len() as u64,
+                    (Some(_), Some(total)) => total,
+                    (Some(_), None) => store.count(tenant, listing).await?,
                 };
-                ((records, next), total)
+                (page, total)
             }
             None => {
                 let page = async { page_from(store.skip(tenant, listing, params.offset).await?).await };

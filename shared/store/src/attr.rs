@@ -39,6 +39,9 @@ pub const ACTIVE: &str = "active";
 pub const TIMES: &str = "times";
 /// A collection's outline (the first ids of each shard), for offsets far into a listing.
 pub const OUTLINE: &str = "outline";
+/// The prefix of a listing's per-shard sizes (`z0` … `z15`), kept exact by every write so the
+/// walk knows which shards a page reaches before it reads them.
+pub const SHARD_SIZE: &str = "z";
 /// A pack's ids, one per line.
 pub const IDS: &str = "ids";
 /// The first ids of each of a pack's pages.
@@ -49,3 +52,8 @@ pub const UNTIL: &str = "until";
 pub const EXPIRES: &str = "expires";
 /// The token endpoint's count of failed authentications.
 pub const FAILURES: &str = "failures";
+
+/// The attribute holding the size of shard `shard` of a listing (see [`SHARD_SIZE`]).
+pub fn shard_size(shard: u64) -> String {
+    format!("{SHARD_SIZE}{shard}")
+}

@@ -23,7 +23,7 @@
 
 use crate::attr;
 use crate::batch::{write_all, Write};
-use crate::keys::{pack_key, relation_stats_name, stats_key};
+use crate::keys::{pack_key, relation_stats_name, shard_of, stats_key, RECORD_SHARDS};
 use crate::layout;
 use crate::mutation::{Action, Mutation};
 use crate::records::{entry_changes, item_bytes, largest, record_item, EntryChanges, MAX_ITEM_BYTES};
@@ -98,8 +98,13 @@ struct Planned {
     change: Changed,
     /// The parents whose pack heads it makes stale.
     packs: Vec<(Relation, String)>,
-    /// Kept counts to add to: (stats name, all, active when kept).
+    /// Kept counts of relations to add to: (stats name, all, active when kept).
     counts: Vec<CountChange>,
+    /// Kept counts of the record's collection and views, each with the size of the record's
+    /// shard in them (the walk plans its reads on those sizes).
+    listings: Vec<CountChange>,
+    /// The record's shard, in its collection and in its views alike.
+    shard: u64,
 }
 
 impl Store {
@@ -164,7 +169,7 @@ impl Store {
         let mut after = Vec::with_capacity(planned.len());
         for plan in planned {
             transaction.extend(plan.items);
-            after.push((plan.change, plan.counts));
+            after.push((plan.change, plan.counts, plan.listings, plan.shard));
         }
         transaction.extend(pack_deletes);
         if let Err(error) = self.client.transact_write_items().set_transact_items(Some(transaction)).send().await {
@@ -182,9 +187,12 @@ impl Store {
             };
         }
         let mut changes = Vec::with_capacity(after.len());
-        for (change, counts) in after {
+        for (change, counts, listings, shard) in after {
             for (name, all, active) in counts {
-                self.add_to_count(tenant, &name, all, active).await?;
+                self.add_to_count(tenant, &name, all, active, None).await?;
+            }
+            for (name, all, active) in listings {
+                self.add_to_count(tenant, &name, all, active, Some(shard)).await?;
             }
             changes.push(change);
         }
@@ -205,9 +213,9 @@ impl Store {
     ) -> Result<Planned, StoreError> {
         let entries = entry_changes(tenant, &mutation);
         let packs = packs_changed(&mutation, &entries);
-        let mut counts = kept_count_changes(&entries);
+        let counts = kept_count_changes(&entries);
         let listings = listing_count_changes(&mutation, expected);
-        counts.extend(listings);
+        let shard = shard_of(mutation.id.as_str(), RECORD_SHARDS);
         let record_item = record_item(tenant, &mutation, entries.encoded);
         let sizes = entries.writes.iter().map(write_bytes).chain([item_bytes(&record_item)]);
         let (largest, bytes) = sizes.fold((0, 0), |(largest, all), size| (largest.max(size), all + size));
@@ -229,7 +237,7 @@ impl Store {
                 .expression_attribute_values(":h", AttributeValue::S(format!("{:016x}", stored.hash))),
         };
         items.push(TransactWriteItem::builder().put(put.build()?).build());
-        Ok(Planned { items, bytes, change: Changed::of(&mutation), packs, counts })
+        Ok(Planned { items, bytes, change: Changed::of(&mutation), packs, counts, listings, shard })
     }
 
     /// An update of the kept stats item `name`.
@@ -242,11 +250,21 @@ impl Store {
             .key(attr::SK, AttributeValue::S(sk))
     }
 
-    /// Adds to a kept count (and to its active count, when given).
-    async fn add_to_count(&self, tenant: &Tenant, name: &str, n: i64, active: Option<i64>) -> Result<(), StoreError> {
+    /// Adds to a kept count (and to its active count, and to the size of a shard, when given).
+    async fn add_to_count(
+        &self,
+        tenant: &Tenant,
+        name: &str,
+        n: i64,
+        active: Option<i64>,
+        shard: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let mut adds = vec![format!("{} :n", attr::COUNT)];
+        adds.extend(active.map(|_| format!("{} :active", attr::ACTIVE)));
+        adds.extend(shard.map(|shard| format!("{} :n", attr::shard_size(shard))));
         let mut update = self
             .update_stats(tenant, name)
-            .update_expression(if active.is_some() { "ADD n :n, active :active" } else { "ADD n :n" })
+            .update_expression(format!("ADD {}", adds.join(", ")))
             .expression_attribute_values(":n", AttributeValue::N(n.to_string()));
         if let Some(active) = active {
             update = update.expression_attribute_values(":active", AttributeValue::N(active.to_string()));

@@ -43,16 +43,8 @@ impl Store {
     /// The failures counted against `counted` in its open window, if one is open at `now`
     /// (seconds since the epoch).
     pub async fn auth_failures(&self, counted: Counted<'_>, now: u64) -> Result<Option<Failures>, StoreError> {
-        let (pk, sk) = counted.key();
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(attr::PK, AttributeValue::S(pk))
-            .key(attr::SK, AttributeValue::S(sk))
-            .send()
-            .await?;
-        Ok(output.item.as_ref().and_then(failures_of).filter(|f| f.until > now))
+        let item = self.get_item(counted.key()).await?;
+        Ok(item.as_ref().and_then(failures_of).filter(|f| f.until > now))
     }
 
     /// Counts one more failure against `counted` at `now`: in its open window, or in a new one

@@ -12,8 +12,8 @@
 //! | pattern | endpoints | how | cost of a page of `limit` |
 //! |---|---|---|---|
 //! | get by sourcedId | `GET /{collection}/{id}`, typed views (`/students/{id}`, `/schools/{id}`, …) | `GetItem` on the record key | 1 read |
-//! | list a collection in stable order | `GET /{collection}` | `Query` the 16 record shards in turn | `limit` items (+1 query per exhausted shard) |
-//! | list a typed view | `GET /schools`, `/terms`, `/gradingPeriods`, `/students`, `/teachers` | `Query` the 16 shards of `by_view` | `limit` items |
+//! | list a collection in stable order | `GET /{collection}` | `Query` the cursor's record shard, then every later shard the page reaches at once, sized by the per-shard counts of the stats item | `limit` items, at most 2 sequential round trips |
+//! | list a typed view | `GET /schools`, `/terms`, `/gradingPeriods`, `/students`, `/teachers` | `Query` the 16 shards of `by_view`, as a collection's | `limit` items, at most 2 round trips |
 //! | count a collection or view | `X-Total-Count` | the count kept in a stats item ([`listing::Outline`]), re-measured after each ingest | 1 read |
 //! | skip to an offset | `offset=` without a cursor | collections and views: from the nearest kept mark (every 32nd key or more per shard); relations: keys-only walk of the skipped entries | 1 read + under 32 keys; relations `offset` keys. `Link` `next` carries a cursor instead |
 //! | changed since a time | `filter=dateLastModified>'…'` | `Query` `by_modified` per shard, `mod > t` | `limit` items |

@@ -96,6 +96,26 @@ pub struct Page {
     pub records: Vec<StoredRecord>,
     /// Where the next page starts, `None` at the end.
     pub next: Option<Cursor>,
+    /// The listing's kept count, when the walk read it (a collection's or view's stats item
+    /// also says where its records are): a first page then needs no count of its own.
+    pub total: Option<u64>,
+}
+
+/// Where a walk stopped, and what it learnt on the way.
+struct Walked {
+    /// Items handed over.
+    taken: usize,
+    /// Where the next walk starts, `None` at the end.
+    next: Option<Cursor>,
+    /// The listing's kept count, when it read the stats item.
+    total: Option<u64>,
+}
+
+/// What a listing's stats item says of it, for a walk: the size of each shard, and its count.
+#[derive(Default)]
+struct Kept {
+    sizes: Option<Vec<u64>>,
+    total: Option<u64>,
 }
 
 /// One partition (or index partition) of a listing, as a `Query` reads it.
@@ -137,6 +157,16 @@ impl Listing {
             // passes over the child's other entries, which the walk skips as repeats.
             Listing::Related { .. } => Cursor { shard: shard_of(&id, self.shards()), after: Some(id) },
             Listing::Active(inner) => inner.cursor_after(record),
+        }
+    }
+
+    /// Whether the listing is a `dateLastModified` filter (with or without a status filter):
+    /// its walk reads no kept count, so a first page counts apart.
+    pub fn is_time_filter(&self) -> bool {
+        match self {
+            Listing::ModifiedSince { .. } => true,
+            Listing::Active(inner) => inner.is_time_filter(),
+            _ => false,
         }
     }
 
@@ -294,22 +324,22 @@ impl Store {
         limit: usize,
         cursor: Cursor,
         projection: Option<&str>,
-    ) -> Result<(Vec<Item>, Option<Cursor>), StoreError> {
+    ) -> Result<(Vec<Item>, Walked), StoreError> {
         let mut items: Vec<Item> = Vec::new();
-        let (_, next) = self.walk(tenant, listing, limit, cursor, projection, |page| items.extend(page)).await?;
-        Ok((items, next))
+        let walked = self.walk(tenant, listing, limit, cursor, projection, |page| items.extend(page)).await?;
+        Ok((items, walked))
     }
 
     /// [`Store::walk_items`], handing each DynamoDB answer's items to `take` instead of keeping
     /// them (a walk that only counts, to skip an offset, holds one answer at a time). Returns how
-    /// many items were handed over and where the walk stopped.
+    /// many items were handed over, where the walk stopped, and the kept count if it read it.
     ///
-    /// A collection or a view costs at most two rounds of calls, whatever the shard count: the
-    /// cursor's shard, with the stats item that says how many records each shard holds; then,
-    /// if the page is not full, every later shard it reaches at once, each asked for what it
-    /// adds to the page, so that no more is read than a shard-by-shard walk would. (An answer
-    /// cut short, at 1 MB or by tombstones, goes on in a further round.) Other listings, whose
-    /// shards' sizes are not kept, go shard by shard.
+    /// A page costs at most two rounds of calls, whatever the shard count: the cursor's shard,
+    /// with the stats item that says how many records each shard holds; then, if the page is
+    /// not full, every later shard it reaches at once, as [`plan_reads`] sizes them. (An answer
+    /// cut short, at 1 MB or by tombstones, goes on in a further round.) A relation's shards,
+    /// whose sizes are not kept, go one by one: reading ahead could read many times what the
+    /// page returns.
     async fn walk(
         &self,
         tenant: &Tenant,
@@ -318,64 +348,48 @@ impl Store {
         cursor: Cursor,
         projection: Option<&str>,
         mut take: impl FnMut(Vec<Item>),
-    ) -> Result<(usize, Option<Cursor>), StoreError> {
+    ) -> Result<Walked, StoreError> {
         let limit = limit.max(1);
         let shards = listing.shards();
         let mut cursor = cursor;
         let (mut taken, mut bytes) = (0, 0);
-        let mut sizes = None;
+        let mut kept = Kept::default();
         let mut first = true;
         while cursor.shard < shards {
             // The cursor's shard alone (with the sizes, the first time).
-            let ask = limit - taken;
-            let read = self.read_shard(tenant, listing, &cursor, ask, projection);
+            let read = self.read_shard(tenant, listing, &cursor, limit - taken, projection);
             let answer = if first {
-                let (answer, known) = tokio::try_join!(read, self.shard_sizes(tenant, listing))?;
-                sizes = known;
+                let (answer, known) = tokio::try_join!(read, self.kept(tenant, listing))?;
+                kept = known;
                 first = false;
                 answer
             } else {
                 read.await?
             };
-            let next = self.take_answer(answer, &cursor, &mut taken, &mut bytes, &mut take);
+            let next = self.take_answer(answer, &cursor, limit - taken, &mut taken, &mut bytes, &mut take);
             if taken >= limit || bytes >= PAGE_BYTES {
-                return Ok((taken, (next.shard < shards).then_some(next)));
+                return Ok(Walked { taken, next: (next.shard < shards).then_some(next), total: kept.total });
             }
-            if next.shard == cursor.shard {
-                // The answer stopped short (1 MB, or items a filter dropped): the shard goes on.
+            if next.shard == cursor.shard || matches!(listing, Listing::Related { .. }) {
+                // The answer stopped short (1 MB, or items a filter dropped), or the listing
+                // goes shard by shard.
                 cursor = next;
                 continue;
             }
-            // Where the shards' sizes are not known (filtered walks, relations), shard by shard:
-            // reading ahead could read many times what the page returns.
-            let Some(sizes) = sizes.as_ref() else {
-                cursor = next;
-                continue;
-            };
-            // Every later shard the page reaches at once, each for what it adds to the page.
-            let need = limit - taken;
-            let mut asks = Vec::new();
-            let mut planned = 0;
-            for shard in next.shard..shards {
-                let held = sizes.get(usize::try_from(shard).unwrap_or(usize::MAX)).copied().unwrap_or(0);
-                let ask = usize::try_from(held).unwrap_or(usize::MAX).min(need - planned);
-                if ask == 0 {
-                    continue;
-                }
-                asks.push((Cursor { shard, after: None }, ask));
-                planned += ask;
-                if planned >= need {
-                    break;
-                }
-            }
-            let Some(last) = asks.last().map(|(at, _)| at.shard) else { return Ok((taken, None)) };
-            let reads = asks.iter().map(|(at, ask)| self.read_shard(tenant, listing, at, *ask, projection));
-            let answers = futures::future::try_join_all(reads).await?;
+            // Every later shard the page reaches at once.
+            let Planned { reads, to_end } = plan_reads(kept.sizes.as_deref(), next.shard..shards, limit - taken);
+            let Some(last) = reads.last().map(|read| read.shard) else { break };
+            let starts: Vec<Cursor> = reads.iter().map(|read| Cursor { shard: read.shard, after: None }).collect();
+            let queries = starts
+                .iter()
+                .zip(&reads)
+                .map(|(at, read)| self.read_shard(tenant, listing, at, read.limit, projection));
+            let answers = futures::future::try_join_all(queries).await?;
             cursor = Cursor { shard: last + 1, after: None };
-            for ((at, _), answer) in asks.iter().zip(answers) {
-                let next = self.take_answer(answer, at, &mut taken, &mut bytes, &mut take);
+            for (at, answer) in starts.iter().zip(answers) {
+                let next = self.take_answer(answer, at, limit - taken, &mut taken, &mut bytes, &mut take);
                 if taken >= limit || bytes >= PAGE_BYTES {
-                    return Ok((taken, (next.shard < shards).then_some(next)));
+                    return Ok(Walked { taken, next: (next.shard < shards).then_some(next), total: kept.total });
                 }
                 if next.shard == at.shard {
                     // The answer stopped short: the walk goes on from there, and what was read
@@ -384,8 +398,12 @@ impl Store {
                     break;
                 }
             }
+            if to_end && cursor.shard == last + 1 {
+                // Every shard left was read whole (or is known to be empty).
+                break;
+            }
         }
-        Ok((taken, None))
+        Ok(Walked { taken, next: None, total: kept.total })
     }
 
     /// One query of the shard `at` points into, from `at`, for at most `ask` items.
@@ -410,19 +428,25 @@ impl Store {
         Ok((partition, output))
     }
 
-    /// Hands an answer's items to `take`, counting them (and their body bytes); returns where
-    /// the walk goes on: after the last item DynamoDB looked at in the shard (with a status
-    /// filter, it may be one the filter dropped), or the next shard's start.
+    /// Hands an answer's items to `take`, at most `room` of them, counting them (and their
+    /// body bytes); returns where the walk goes on: after the last item DynamoDB looked at in
+    /// the shard (with a status filter, it may be one the filter dropped), after the last item
+    /// taken when the answer held more than `room`, or the next shard's start.
     fn take_answer(
         &self,
         (partition, output): (Partition, aws_sdk_dynamodb::operation::query::QueryOutput),
         at: &Cursor,
+        room: usize,
         taken: &mut usize,
         bytes: &mut usize,
         take: &mut impl FnMut(Vec<Item>),
     ) -> Cursor {
-        let last_evaluated = output.last_evaluated_key.filter(|k| !k.is_empty());
-        let items = output.items.unwrap_or_default();
+        let mut last_evaluated = output.last_evaluated_key.filter(|k| !k.is_empty());
+        let mut items = output.items.unwrap_or_default();
+        if items.len() > room {
+            items.truncate(room);
+            last_evaluated = items.last().cloned();
+        }
         *taken += items.len();
         *bytes += items.iter().filter_map(|item| item.get(attr::BODY)?.as_s().ok()).map(String::len).sum::<usize>();
         take(items);
@@ -432,13 +456,20 @@ impl Store {
         }
     }
 
-    /// How many records each shard of a collection or view holds, from its stats item, while
-    /// its outline is exact (see [`Store::skip`]); `None` for other listings, or when not kept.
-    async fn shard_sizes(&self, tenant: &Tenant, listing: &Listing) -> Result<Option<Vec<u64>>, StoreError> {
-        if !matches!(listing, Listing::Collection(_) | Listing::View(_)) {
-            return Ok(None);
+    /// What the stats item of a collection or view (or of an `active` filter on one) says:
+    /// how many records each shard holds (at most, for the filter), and its count; nothing for
+    /// other listings, or when not kept.
+    async fn kept(&self, tenant: &Tenant, listing: &Listing) -> Result<Kept, StoreError> {
+        let measured = match listing {
+            Listing::Active(inner) => inner,
+            other => other,
+        };
+        if !matches!(measured, Listing::Collection(_) | Listing::View(_)) {
+            return Ok(Kept::default());
         }
-        Ok(self.stats(tenant, listing).await?.as_ref().and_then(exact_outline).map(|outline| outline.sizes))
+        let Some(stats) = self.stats(tenant, measured).await? else { return Ok(Kept::default()) };
+        let counted = if matches!(listing, Listing::Active(_)) { attr::ACTIVE } else { attr::COUNT };
+        Ok(Kept { sizes: kept_sizes(&stats, measured.shards()), total: number(&stats, counted) })
     }
 
     /// One page of `limit` records of a listing from `cursor`: `limit` items read for a
@@ -453,30 +484,30 @@ impl Store {
         cursor: Cursor,
     ) -> Result<Page, StoreError> {
         let Listing::Related { relation, parent } = listing else {
-            let (items, next) = self.walk_items(tenant, listing, limit, cursor, None).await?;
+            let (items, walked) = self.walk_items(tenant, listing, limit, cursor, None).await?;
             let records = items.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
-            return Ok(Page { records, next });
+            return Ok(Page { records, next: walked.next, total: walked.total });
         };
         if let Some(head) = self.pack_head(tenant, *relation, parent).await? {
             let (ids, next) = self.pack_page(tenant, (*relation, parent), &head, limit.max(1), &cursor).await?;
             let records = self.get_many(tenant, relation.child(), &ids).await?;
-            return Ok(Page { records, next });
+            return Ok(Page { records, next, total: Some(head.total) });
         }
         if layout::of(*relation).bodies {
-            let (entries, next) = self.walk_items(tenant, listing, limit, cursor, None).await?;
+            let (entries, walked) = self.walk_items(tenant, listing, limit, cursor, None).await?;
             let records = entries.iter().map(to_record).collect::<Result<Vec<_>, _>>()?;
-            return Ok(Page { records, next });
+            return Ok(Page { records, next: walked.next, total: None });
         }
         let (ids, next) = if listing.repeats_children() {
             let (children, more) = self.distinct_children(tenant, listing, cursor, Some(limit)).await?;
             let next = if more { children.last().map(|(_, at)| at.clone()) } else { None };
             (children.into_iter().map(|(id, _)| id).collect::<Vec<_>>(), next)
         } else {
-            let (entries, next) = self.walk_items(tenant, listing, limit, cursor, Some(attr::SK)).await?;
-            (entries.iter().filter_map(|entry| s(entry, attr::SK)).collect(), next)
+            let (entries, walked) = self.walk_items(tenant, listing, limit, cursor, Some(attr::SK)).await?;
+            (entries.iter().filter_map(|entry| s(entry, attr::SK)).collect(), walked.next)
         };
         let records = self.get_many(tenant, relation.child(), &ids).await?;
-        Ok(Page { records, next })
+        Ok(Page { records, next, total: None })
     }
 
     /// The cursor `offset` records into a listing (`offset=` without a cursor), or `None` if
@@ -517,7 +548,8 @@ impl Store {
                 return Ok(Some(from));
             }
             let left = usize::try_from(left).unwrap_or(usize::MAX);
-            let (passed, next) = self.walk(tenant, listing, left, from, Some("pk, sk"), drop).await?;
+            let Walked { taken: passed, next, .. } =
+                self.walk(tenant, listing, left, from, Some("pk, sk"), drop).await?;
             return Ok(if passed < left { None } else { next });
         }
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
@@ -525,7 +557,8 @@ impl Store {
             Listing::ModifiedSince { .. } => "pk, sk, #sort",
             _ => "pk, sk",
         };
-        let (passed, next) = self.walk(tenant, listing, offset, Cursor::start(), Some(projection), drop).await?;
+        let Walked { taken: passed, next, .. } =
+            self.walk(tenant, listing, offset, Cursor::start(), Some(projection), drop).await?;
         Ok(if passed < offset { None } else { next })
     }
 
@@ -570,7 +603,7 @@ impl Store {
         let mut stopped = false;
         loop {
             let mut entries = Vec::new();
-            let (_, next) =
+            let Walked { next, .. } =
                 self.walk(tenant, listing, chunk, cursor, Some(attr::SK), |page| entries.extend(page)).await?;
             for sk in entries.iter().filter_map(|entry| s(entry, attr::SK)) {
                 let child = child_of_link_sort_key(&sk);
@@ -695,7 +728,7 @@ impl Store {
                 times: times.filter(|times| times.len() <= MAX_TIMES),
             };
             let total = counts.total;
-            self.put_stats(tenant, &listing, counts, Some(serde_json::to_string(&outline).unwrap_or_default())).await?;
+            self.put_stats(tenant, &listing, counts, Some(&outline)).await?;
             let ms = started.elapsed().as_millis() as u64;
             tracing::info!(listing = stats_name(&listing).unwrap_or_default(), total, ms, "listing recounted");
         }
@@ -708,7 +741,7 @@ impl Store {
         tenant: &Tenant,
         listing: &Listing,
         counts: Counts,
-        outline: Option<String>,
+        outline: Option<&Outline>,
     ) -> Result<(), StoreError> {
         let (pk, sk) = stats_key(tenant, &stats_name(listing).unwrap_or_default());
         let mut item = HashMap::from([
@@ -723,7 +756,13 @@ impl Store {
             item.insert(attr::TIMES.to_owned(), AttributeValue::S(serde_json::to_string(&times).unwrap_or_default()));
         }
         if let Some(outline) = outline {
-            item.insert(attr::OUTLINE.to_owned(), AttributeValue::S(outline));
+            item.insert(
+                attr::OUTLINE.to_owned(),
+                AttributeValue::S(serde_json::to_string(outline).unwrap_or_default()),
+            );
+            for (shard, size) in (0..).zip(&outline.sizes) {
+                item.insert(attr::shard_size(shard), AttributeValue::N(size.to_string()));
+            }
         }
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
         Ok(())
@@ -872,6 +911,66 @@ fn exact_outline(stats: &Item) -> Option<Outline> {
     (outline.sizes.iter().sum::<u64>() == kept).then_some(outline)
 }
 
+/// The size of each of a listing's `shards` shards, kept by the ingest's measure and by every
+/// write since ([`attr::SHARD_SIZE`]), while they add up to its kept count. A stats item that
+/// no measure wrote (the counts of records written before their collection was first measured)
+/// says nothing of where its records are.
+fn kept_sizes(stats: &Item, shards: u64) -> Option<Vec<u64>> {
+    stats.get(attr::OUTLINE)?;
+    let sizes: Vec<u64> = (0..shards).map(|shard| number(stats, &attr::shard_size(shard)).unwrap_or(0)).collect();
+    (sizes.iter().sum::<u64>() == number(stats, attr::COUNT)?).then_some(sizes)
+}
+
+/// A number attribute of an item.
+fn number(item: &Item, name: &str) -> Option<u64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+/// One query of a walk's second round: a shard from its start, for at most `limit` items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShardRead {
+    shard: u64,
+    limit: usize,
+}
+
+/// A walk's second round: its queries, and whether they read every shard left that holds
+/// anything (so that, unless an answer stops short, the listing ends with them).
+#[derive(Debug, PartialEq, Eq)]
+struct Planned {
+    reads: Vec<ShardRead>,
+    to_end: bool,
+}
+
+/// The queries that fill the `need` items left of a page from the shards `from` on, all sent
+/// at once. With the shards' `sizes`, only the shards the page reaches, each for what it adds,
+/// so no more is read than a shard-by-shard walk reads; a shard wanted whole is asked for one
+/// more than it holds, so that DynamoDB ends its answer at the shard's end instead of handing
+/// back a key to go on from (one more round for nothing). Without sizes (a collection not
+/// measured yet, a time filter), every shard for `need`: reads grow with the shard count, round
+/// trips do not.
+fn plan_reads(sizes: Option<&[u64]>, from: std::ops::Range<u64>, need: usize) -> Planned {
+    let Some(sizes) = sizes else {
+        return Planned { reads: from.map(|shard| ShardRead { shard, limit: need }).collect(), to_end: true };
+    };
+    let mut reads = Vec::new();
+    let mut planned = 0;
+    for shard in from {
+        if planned >= need {
+            return Planned { reads, to_end: false };
+        }
+        let held = sizes.get(usize::try_from(shard).unwrap_or(usize::MAX)).copied().unwrap_or(0);
+        let held = usize::try_from(held).unwrap_or(usize::MAX);
+        let wanted = held.min(need - planned);
+        if wanted == 0 {
+            continue;
+        }
+        let limit = if wanted == held { held.saturating_add(1) } else { wanted };
+        reads.push(ShardRead { shard, limit });
+        planned += wanted;
+    }
+    Planned { reads, to_end: planned < need }
+}
+
 /// Marks per listing at most (the outline stays a small item), and items between marks at least.
 const MAX_MARKS: u64 = 8000;
 const MIN_EVERY: u64 = 32;
@@ -944,5 +1043,93 @@ mod tests {
         assert_eq!(outline.locate(100), Some((2, None, 0)));
         assert_eq!(outline.locate(165), Some((2, Some("c0063".into()), 1)));
         assert_eq!(outline.locate(170), None);
+    }
+
+    type Shards = std::ops::Range<u64>;
+
+    fn read(shard: u64, limit: usize) -> ShardRead {
+        ShardRead { shard, limit }
+    }
+
+    #[test]
+    fn a_second_round_reads_only_the_shards_the_page_reaches() {
+        let sizes: [u64; 6] = [0, 3, 0, 5, 2, 40];
+        #[rustfmt::skip]
+        let cases: [(&str, Shards, usize, Vec<ShardRead>, bool); 10] = [
+            ("a small collection: every non-empty shard, whole", 0..6, 100, vec![read(1, 4), read(3, 6), read(4, 3), read(5, 41)], true),
+            ("a page that ends inside a shard asks it for what is left", 0..6, 9, vec![read(1, 4), read(3, 6), read(4, 1)], false),
+            ("a page that ends at a shard's end reads no further", 0..6, 8, vec![read(1, 4), read(3, 6)], false),
+            ("a page that takes the last item", 0..6, 50, vec![read(1, 4), read(3, 6), read(4, 3), read(5, 41)], false),
+            ("from a later shard", 4..6, 10, vec![read(4, 3), read(5, 8)], false),
+            ("empty shards are not read", 0..3, 10, vec![read(1, 4)], true),
+            ("nothing left to read", 0..1, 10, vec![], true),
+            ("nothing needed", 0..6, 0, vec![], false),
+            ("a page of one", 0..6, 1, vec![read(1, 1)], false),
+            ("past the known shards: nothing", 6..16, 10, vec![], true),
+        ];
+        for (name, from, need, reads, to_end) in cases {
+            assert_eq!(plan_reads(Some(&sizes), from, need), Planned { reads, to_end }, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_second_round_reads_no_more_than_the_page_needs_from_known_shards() {
+        let sizes: Vec<u64> = (0..16).map(|shard| (shard * 7) % 11).collect();
+        for need in [1, 5, 17, 60, 500] {
+            for from in 0..16 {
+                let Planned { reads, to_end } = plan_reads(Some(&sizes), from..16, need);
+                let wanted: u64 = reads.iter().map(|r| (r.limit as u64).min(sizes[r.shard as usize])).sum();
+                let there: u64 = sizes[from as usize..].iter().sum();
+                assert_eq!(wanted, there.min(need as u64), "need {need} from {from}");
+                assert_eq!(to_end, there < need as u64, "need {need} from {from}");
+                assert!(reads.windows(2).all(|w| w[0].shard < w[1].shard), "in shard order: {reads:?}");
+                assert!(reads.iter().all(|r| r.shard >= from && r.limit > 0), "{reads:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn without_sizes_every_later_shard_is_read_at_once_for_the_page() {
+        let reads = vec![read(13, 25), read(14, 25), read(15, 25)];
+        assert_eq!(plan_reads(None, 13..16, 25), Planned { reads, to_end: true });
+        assert_eq!(plan_reads(None, 16..16, 25), Planned { reads: vec![], to_end: true });
+    }
+
+    fn stats(attributes: &[(&str, &str)]) -> Item {
+        attributes.iter().map(|(name, n)| ((*name).to_owned(), AttributeValue::N((*n).to_owned()))).collect()
+    }
+
+    #[test]
+    fn shard_sizes_are_trusted_only_from_a_measure_and_while_they_add_up() {
+        let outline = (attr::OUTLINE, "0");
+        #[rustfmt::skip]
+        let cases: [(&str, Item, Option<Vec<u64>>); 6] = [
+            ("measured", stats(&[outline, ("n", "5"), ("z0", "2"), ("z1", "0"), ("z2", "3")]), Some(vec![2, 0, 3])),
+            ("an absent shard holds none", stats(&[outline, ("n", "5"), ("z0", "2"), ("z2", "3")]), Some(vec![2, 0, 3])),
+            ("a write since, counted in both", stats(&[outline, ("n", "6"), ("z0", "3"), ("z2", "3")]), Some(vec![3, 0, 3])),
+            ("sizes that do not add up", stats(&[outline, ("n", "7"), ("z0", "2"), ("z2", "3")]), None),
+            ("counts no measure wrote", stats(&[("n", "1"), ("z2", "1")]), None),
+            ("no count", stats(&[outline, ("z2", "1")]), None),
+        ];
+        for (name, item, expected) in cases {
+            let mut item = item;
+            if item.contains_key(attr::OUTLINE) {
+                item.insert(attr::OUTLINE.to_owned(), AttributeValue::S("{}".to_owned()));
+            }
+            assert_eq!(kept_sizes(&item, 3), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_outline_is_exact_only_while_the_count_is_the_one_it_measured() {
+        let outline = Outline::of(&[vec!["a".to_owned(), "b".to_owned()], vec!["c".to_owned()]]);
+        let item = |n: &str| {
+            let mut item = stats(&[("n", n)]);
+            item.insert(attr::OUTLINE.to_owned(), AttributeValue::S(serde_json::to_string(&outline).expect("json")));
+            item
+        };
+        assert_eq!(exact_outline(&item("3")), Some(outline.clone()));
+        assert_eq!(exact_outline(&item("4")), None, "a record created through the API since");
+        assert_eq!(exact_outline(&stats(&[("n", "3")])), None, "never measured");
     }
 }

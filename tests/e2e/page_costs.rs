@@ -1,0 +1,66 @@
+//! What a page costs in store calls: a list of a small collection and of a large one, a typed
+//! view and a collection the API writes to, each in at most two sequential rounds of calls
+//! whatever the shard count, reading about one item per record returned (counted by a proxy in
+//! front of DynamoDB Local).
+
+use e2e::trips::CountedApi;
+use e2e::{bulk_zip, ingest, small_district, stack_with, tenant, Api};
+use oneroster_store::JobState;
+use std::time::Duration;
+
+const ROSTERING: &str = "/ims/oneroster/rostering/v1p2";
+const GRADEBOOK: &str = "/ims/oneroster/gradebook/v1p2";
+
+#[tokio::test]
+async fn every_list_page_costs_at_most_two_rounds_of_calls() {
+    // The gate trusts a checked client for a minute, as a deployment's does: the calls counted
+    // are the listing's.
+    let stack = stack_with(Duration::from_secs(60)).await;
+    let tenant = tenant("page-costs");
+    let district = small_district();
+    let job = ingest(&stack, &tenant, "bulk.zip", bulk_zip(&district)).await;
+    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    let counted = CountedApi::start(&stack, tenant.id()).await;
+    #[rustfmt::skip]
+    let listings = [
+        // (start, records' key, whether the page reads about one item per record: a collection
+        // or view whose shard sizes are kept, paged so that pages cross shards)
+        (format!("{ROSTERING}/orgs?limit=100"), "orgs", false),
+        (format!("{ROSTERING}/terms?limit=100"), "academicSessions", false),
+        (format!("{ROSTERING}/schools?limit=1"), "orgs", false),
+        (format!("{GRADEBOOK}/categories?limit=100"), "categories", false),
+        (format!("{ROSTERING}/users?limit=40"), "users", true),
+        (format!("{ROSTERING}/students?limit=30"), "users", true),
+        (format!("{ROSTERING}/enrollments?limit=100"), "enrollments", true),
+        (format!("{ROSTERING}/users?limit=40&filter=status%3D%27active%27"), "users", false),
+        (format!("{ROSTERING}/users?limit=40&filter=dateLastModified%3E%272000-01-01%27"), "users", false),
+        (format!("{ROSTERING}/classes/{}/students?limit=5", district.class_id(0, 0)), "users", false),
+        (format!("{ROSTERING}/schools/{}/classes?limit=5", district.school_id(1)), "classes", false),
+        (format!("{GRADEBOOK}/classes/{}/results?limit=5", district.class_id(0, 1)), "results", false),
+    ];
+    for (start, key, one_read_per_record) in &listings {
+        let costs = counted.costs(start, key, 6).await;
+        assert!(costs.records > 0, "{start}: {costs:?}");
+        assert!(costs.max_rounds <= 2, "{start}: {costs:?}");
+        if *one_read_per_record {
+            // The stats item, once a page, is the rest.
+            assert!(costs.reads_per_record() <= 1.1, "{start}: {costs:?}");
+        }
+    }
+
+    // A collection the API writes to keeps its shard sizes with every write.
+    let api = Api::new(&stack, tenant.id()).await;
+    let before = counted.costs(&format!("{GRADEBOOK}/categories?limit=100"), "categories", 6).await;
+    for n in 0..5 {
+        let body = format!(r#"{{"category": {{"title": "Extra credit {n}", "weight": 1}}}}"#);
+        let write = api.send_json("PUT", &format!("{GRADEBOOK}/categories/api-cat-{n}"), &body).await;
+        assert_eq!(write.status, 201, "{}", write.body);
+    }
+    let after = counted.costs(&format!("{GRADEBOOK}/categories?limit=100"), "categories", 6).await;
+    assert_eq!(after.records, before.records + 5, "{after:?}");
+    assert!(after.max_rounds <= 2, "{after:?}");
+    assert!(
+        after.calls <= before.calls + 5,
+        "only the shards that gained a record are read more: {before:?} {after:?}"
+    );
+}
