@@ -22,7 +22,7 @@
 //! transaction takes ([`StoreError::TransactionTooLarge`]).
 
 use crate::attr;
-use crate::batch::{write_all, Write};
+use crate::batch::{write_all, Item, Write};
 use crate::keys::{pack_key, relation_stats_name, shard_of, stats_key, RECORD_SHARDS};
 use crate::layout;
 use crate::mutation::{Action, Mutation};
@@ -91,10 +91,19 @@ impl Changed {
 /// An addition to a kept count: its stats name, to all, and to active records when kept.
 type CountChange = (String, i64, Option<i64>);
 
-/// A record's share of a transaction, and what to adjust once it has committed.
+/// A record's share of a transaction, and what to adjust once it has committed: worked out
+/// before anything is sent ([`plan`]), so that what a write stores is known without a table.
 struct Planned {
-    items: Vec<TransactWriteItem>,
+    /// The writes of its entries.
+    entries: Vec<Write>,
+    /// Its record item.
+    record: Item,
+    /// The stored record's modification time and hash the put is conditioned on (`None`: there
+    /// must be no record).
+    expected: Option<(String, u64)>,
+    /// Its items' bytes together.
     bytes: usize,
+    /// What it does to its record.
     change: Changed,
     /// The parents whose pack heads it makes stale.
     packs: Vec<(Relation, String)>,
@@ -107,6 +116,15 @@ struct Planned {
     shard: u64,
 }
 
+/// A batched commit's writes, worked out before any is sent: entries, then records (see the
+/// module docs), the packs they make stale and the change to each record.
+struct Batch {
+    entries: Vec<Write>,
+    records: Vec<Write>,
+    stale_packs: BTreeSet<(Relation, String)>,
+    changes: Vec<Changed>,
+}
+
 impl Store {
     /// Commits `commit` (see the module docs).
     pub async fn commit(&self, tenant: &Tenant, commit: Commit<'_>) -> Result<Committed, StoreError> {
@@ -117,26 +135,9 @@ impl Store {
     }
 
     async fn commit_batched(&self, tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
-        let mut entry_writes = Vec::new();
-        let mut record_writes = Vec::with_capacity(mutations.len());
-        let mut stale_packs = BTreeSet::new();
-        let mut changes = Vec::with_capacity(mutations.len());
-        for mutation in mutations {
-            let mut entries = entry_changes(tenant, &mutation);
-            let packs = packs_changed(&mutation, &entries);
-            let item = record_item(tenant, &mutation, std::mem::take(&mut entries.encoded));
-            // Refused before any of the batch is written: DynamoDB would refuse it on every try.
-            let bytes = largest(&entries.writes, &item);
-            if bytes > MAX_ITEM_BYTES {
-                return Err(StoreError::ItemTooLarge { id: mutation.id.to_string(), bytes, limit: MAX_ITEM_BYTES });
-            }
-            stale_packs.extend(packs);
-            changes.push(Changed::of(&mutation));
-            entry_writes.extend(entries.writes);
-            record_writes.push(Write::Put(item));
-        }
-        let mut items = write_all(&self.client, &self.table, entry_writes).await?;
-        items += write_all(&self.client, &self.table, record_writes).await?;
+        let Batch { entries, records, stale_packs, changes } = batch(tenant, mutations)?;
+        let mut items = write_all(&self.client, &self.table, entries).await?;
+        items += write_all(&self.client, &self.table, records).await?;
         Ok(Committed { written: Written::Done, items, stale_packs, changes })
     }
 
@@ -145,33 +146,25 @@ impl Store {
         tenant: &Tenant,
         writes: Vec<(Mutation, Option<&StoredRecord>)>,
     ) -> Result<Committed, StoreError> {
-        let records = writes.len();
         let planned = writes
             .into_iter()
-            .map(|(mutation, expected)| self.plan(tenant, mutation, expected))
+            .map(|(mutation, expected)| plan(tenant, mutation, expected))
             .collect::<Result<Vec<_>, _>>()?;
-        // One delete per stale pack head, however many records of the set make it stale (a
-        // transaction names an item once).
-        let packs: BTreeSet<&(Relation, String)> = planned.iter().flat_map(|p| &p.packs).collect();
-        let pack_deletes = packs
-            .into_iter()
-            .map(|(relation, parent)| {
-                let (pk, sk) = pack_key(tenant, *relation, parent, 0);
-                transact(&self.table, Write::Delete(pk, sk))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let items: usize = planned.iter().map(|p| p.items.len()).sum::<usize>() + pack_deletes.len();
-        let bytes: usize = planned.iter().map(|p| p.bytes).sum();
-        if items > MAX_TRANSACTION_ITEMS || bytes > MAX_TRANSACTION_BYTES {
-            return Err(StoreError::TransactionTooLarge { records, items, bytes });
-        }
+        let heads = stale_heads(&planned);
+        let items = transaction_items(&planned, &heads)?;
         let mut transaction = Vec::with_capacity(items);
         let mut after = Vec::with_capacity(planned.len());
         for plan in planned {
-            transaction.extend(plan.items);
+            for write in plan.entries {
+                transaction.push(transact(&self.table, write)?);
+            }
+            transaction.push(conditional_put(&self.table, plan.record, plan.expected)?);
             after.push((plan.change, plan.counts, plan.listings, plan.shard));
         }
-        transaction.extend(pack_deletes);
+        for (relation, parent) in &heads {
+            let (pk, sk) = pack_key(tenant, *relation, parent, 0);
+            transaction.push(transact(&self.table, Write::Delete(pk, sk))?);
+        }
         if let Err(error) = self.client.transact_write_items().set_transact_items(Some(transaction)).send().await {
             return match aws_sdk_dynamodb::Error::from(error) {
                 // A condition failed (a record changed) or another transaction held an item:
@@ -201,43 +194,6 @@ impl Store {
             self.forget_times(tenant, collection).await?;
         }
         Ok(Committed { written: Written::Done, items: items as u64, stale_packs: BTreeSet::new(), changes })
-    }
-
-    /// The transaction items of one record's write (its entries, then the conditional put of the
-    /// record), checked against [`MAX_ITEM_BYTES`].
-    fn plan(
-        &self,
-        tenant: &Tenant,
-        mutation: Mutation,
-        expected: Option<&StoredRecord>,
-    ) -> Result<Planned, StoreError> {
-        let entries = entry_changes(tenant, &mutation);
-        let packs = packs_changed(&mutation, &entries);
-        let counts = kept_count_changes(&entries);
-        let listings = listing_count_changes(&mutation, expected);
-        let shard = shard_of(mutation.id.as_str(), RECORD_SHARDS);
-        let record_item = record_item(tenant, &mutation, entries.encoded);
-        let sizes = entries.writes.iter().map(write_bytes).chain([item_bytes(&record_item)]);
-        let (largest, bytes) = sizes.fold((0, 0), |(largest, all), size| (largest.max(size), all + size));
-        if largest > MAX_ITEM_BYTES {
-            return Err(StoreError::ItemTooLarge {
-                id: mutation.id.to_string(),
-                bytes: largest,
-                limit: MAX_ITEM_BYTES,
-            });
-        }
-        let mut items: Vec<TransactWriteItem> =
-            entries.writes.into_iter().map(|write| transact(&self.table, write)).collect::<Result<_, _>>()?;
-        let mut put = Put::builder().table_name(&self.table).set_item(Some(record_item));
-        put = match expected {
-            None => put.condition_expression("attribute_not_exists(pk)"),
-            Some(stored) => put
-                .condition_expression("dlm = :dlm AND h = :h")
-                .expression_attribute_values(":dlm", AttributeValue::S(stored.modified.to_string()))
-                .expression_attribute_values(":h", AttributeValue::S(format!("{:016x}", stored.hash))),
-        };
-        items.push(TransactWriteItem::builder().put(put.build()?).build());
-        Ok(Planned { items, bytes, change: Changed::of(&mutation), packs, counts, listings, shard })
     }
 
     /// An update of the kept stats item `name`.
@@ -291,6 +247,81 @@ impl Store {
             },
         }
     }
+}
+
+/// The writes of a batched commit, each record's item after its entries; refused before any
+/// is written when an item passes [`MAX_ITEM_BYTES`] (DynamoDB would refuse it on every try).
+fn batch(tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Batch, StoreError> {
+    let mut batch = Batch {
+        entries: Vec::new(),
+        records: Vec::with_capacity(mutations.len()),
+        stale_packs: BTreeSet::new(),
+        changes: Vec::with_capacity(mutations.len()),
+    };
+    for mutation in mutations {
+        let mut entries = entry_changes(tenant, &mutation);
+        let packs = packs_changed(&mutation, &entries);
+        let item = record_item(tenant, &mutation, std::mem::take(&mut entries.encoded));
+        let bytes = largest(&entries.writes, &item);
+        if bytes > MAX_ITEM_BYTES {
+            return Err(StoreError::ItemTooLarge { id: mutation.id.to_string(), bytes, limit: MAX_ITEM_BYTES });
+        }
+        batch.stale_packs.extend(packs);
+        batch.changes.push(Changed::of(&mutation));
+        batch.entries.extend(entries.writes);
+        batch.records.push(Write::Put(item));
+    }
+    Ok(batch)
+}
+
+/// One record's share of a conditional commit: its entries, its record item and the condition
+/// on the stored one, checked against [`MAX_ITEM_BYTES`].
+fn plan(tenant: &Tenant, mutation: Mutation, expected: Option<&StoredRecord>) -> Result<Planned, StoreError> {
+    let entries = entry_changes(tenant, &mutation);
+    let packs = packs_changed(&mutation, &entries);
+    let counts = kept_count_changes(&entries);
+    let listings = listing_count_changes(&mutation, expected);
+    let shard = shard_of(mutation.id.as_str(), RECORD_SHARDS);
+    let record = record_item(tenant, &mutation, entries.encoded);
+    let sizes = entries.writes.iter().map(write_bytes).chain([item_bytes(&record)]);
+    let (largest, bytes) = sizes.fold((0, 0), |(largest, all), size| (largest.max(size), all + size));
+    if largest > MAX_ITEM_BYTES {
+        return Err(StoreError::ItemTooLarge { id: mutation.id.to_string(), bytes: largest, limit: MAX_ITEM_BYTES });
+    }
+    let expected = expected.map(|stored| (stored.modified.to_string(), stored.hash));
+    let change = Changed::of(&mutation);
+    Ok(Planned { entries: entries.writes, record, expected, bytes, change, packs, counts, listings, shard })
+}
+
+/// The pack heads a set's transaction deletes: one per stale parent, however many records of
+/// the set make it stale (a transaction names an item once).
+fn stale_heads(planned: &[Planned]) -> BTreeSet<(Relation, String)> {
+    planned.iter().flat_map(|plan| plan.packs.iter().cloned()).collect()
+}
+
+/// The items of one transaction of `planned` and the pack heads it deletes; refused when they,
+/// or their bytes, pass what one transaction takes.
+fn transaction_items(planned: &[Planned], heads: &BTreeSet<(Relation, String)>) -> Result<usize, StoreError> {
+    let items = planned.iter().map(|plan| plan.entries.len() + 1).sum::<usize>() + heads.len();
+    let bytes = planned.iter().map(|plan| plan.bytes).sum();
+    if items > MAX_TRANSACTION_ITEMS || bytes > MAX_TRANSACTION_BYTES {
+        return Err(StoreError::TransactionTooLarge { records: planned.len(), items, bytes });
+    }
+    Ok(items)
+}
+
+/// The put of a record item on the condition that the stored record is still `expected`
+/// (modification time and hash), or that there is none.
+fn conditional_put(table: &str, item: Item, expected: Option<(String, u64)>) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder().table_name(table).set_item(Some(item));
+    let put = match expected {
+        None => put.condition_expression("attribute_not_exists(pk)"),
+        Some((modified, hash)) => put
+            .condition_expression("dlm = :dlm AND h = :h")
+            .expression_attribute_values(":dlm", AttributeValue::S(modified))
+            .expression_attribute_values(":h", AttributeValue::S(format!("{hash:016x}"))),
+    };
+    Ok(TransactWriteItem::builder().put(put.build()?).build())
 }
 
 /// The parents whose packs a mutation makes stale: those of the packed relations whose entries
@@ -372,6 +403,7 @@ fn transact(table: &str, write: Write) -> Result<TransactWriteItem, StoreError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mutation::fixtures::{self, class, enrollment, line_item, org, put, tenant, user, with_status};
     use crate::records::largest_item;
     use oneroster_model::{Link, Record, SourcedId, TenantId, Timestamp, View};
 
@@ -485,6 +517,275 @@ mod tests {
         let large = largest_item(&tenant, &result(MAX_ITEM_BYTES));
         assert!(large > MAX_ITEM_BYTES, "{large}");
         assert!(large < MAX_ITEM_BYTES + 1000, "{large}");
+    }
+
+    /// What planning one write of a record gives: the parents whose packs it makes stale (each
+    /// once) and the counts it adds to.
+    fn planned(
+        mutation: Mutation,
+        previous: Option<&StoredRecord>,
+    ) -> (BTreeSet<(Relation, String)>, Vec<CountChange>) {
+        let plan = plan(&tenant(), mutation, previous).expect("a write that fits");
+        assert_eq!(plan.shard, shard_of(plan.change.id.as_str(), RECORD_SHARDS), "the record's own shard");
+        (plan.packs.into_iter().collect(), plan.counts.into_iter().chain(plan.listings).collect())
+    }
+
+    fn packs(parents: &[(Relation, &str)]) -> BTreeSet<(Relation, String)> {
+        parents.iter().map(|(relation, parent)| (*relation, (*parent).to_owned())).collect()
+    }
+
+    fn count(name: &str, all: i64, active: Option<i64>) -> CountChange {
+        (name.to_owned(), all, active)
+    }
+
+    #[test]
+    fn each_kind_of_write_makes_its_parents_packs_stale_and_adds_to_its_counts() {
+        use Relation::*;
+        let enrolled = put(enrollment("e-1", "k-1", "u-1", "student"));
+        let teacher = put(user("u-1", &[("teacher", "s-1")]));
+        let graded = put(fixtures::result("r-1", "li-1", "u-1", Some("k-1")));
+        let cases = vec![
+            (
+                "a new student enrollment",
+                enrolled.clone(),
+                None,
+                packs(&[
+                    (ClassEnrollments, "k-1"),
+                    (ClassStudents, "k-1"),
+                    (SchoolEnrollments, "s-1"),
+                    (UserClasses, "u-1"),
+                ]),
+                vec![count("enrollments", 1, Some(1))],
+            ),
+            (
+                "a new teacher enrollment",
+                put(enrollment("e-2", "k-1", "u-2", "teacher")),
+                None,
+                packs(&[
+                    (ClassEnrollments, "k-1"),
+                    (ClassTeachers, "k-1"),
+                    (SchoolEnrollments, "s-1"),
+                    (UserClasses, "u-2"),
+                ]),
+                vec![count("enrollments", 1, Some(1))],
+            ),
+            ("an enrollment written again", enrolled.clone(), Some(fixtures::stored(&enrolled)), packs(&[]), vec![]),
+            (
+                "an enrollment moved to another class",
+                put(enrollment("e-1", "k-2", "u-1", "student")),
+                Some(fixtures::stored(&enrolled)),
+                packs(&[
+                    (ClassEnrollments, "k-1"),
+                    (ClassEnrollments, "k-2"),
+                    (ClassStudents, "k-1"),
+                    (ClassStudents, "k-2"),
+                    (UserClasses, "u-1"),
+                ]),
+                vec![],
+            ),
+            (
+                "an enrollment the ingest marks tobedeleted",
+                put(with_status(enrollment("e-1", "k-1", "u-1", "student"), Status::ToBeDeleted)),
+                Some(fixtures::stored(&enrolled)),
+                packs(&[(ClassStudents, "k-1"), (UserClasses, "u-1")]),
+                vec![count("enrollments", 0, Some(-1))],
+            ),
+            (
+                "a new class in a term",
+                put(class("k-1", "s-1", &["t-1"])),
+                None,
+                packs(&[(SchoolClasses, "s-1"), (SchoolTerms, "s-1"), (TermClasses, "t-1"), (CourseClasses, "c-1")]),
+                vec![count("classes", 1, Some(1))],
+            ),
+            (
+                "a new student of two schools",
+                put(user("u-1", &[("student", "s-1"), ("student", "s-2")])),
+                None,
+                packs(&[(SchoolStudents, "s-1"), (SchoolStudents, "s-2")]),
+                vec![count("students", 1, Some(1)), count("users", 1, Some(1))],
+            ),
+            (
+                "a teacher turned student",
+                put(user("u-1", &[("student", "s-1")])),
+                Some(fixtures::stored(&teacher)),
+                packs(&[
+                    (SchoolStudents, "s-1"),
+                    (SchoolTeachers, "s-1"),
+                    (UserClasses, "u-1"),
+                    (UserResources, "u-1"),
+                ]),
+                vec![count("students", 1, Some(1)), count("teachers", -1, Some(-1))],
+            ),
+            (
+                "a new result",
+                graded.clone(),
+                None,
+                packs(&[]),
+                vec![count("rel#class-results#k-1", 1, None), count("results", 1, Some(1))],
+            ),
+            ("a result written again", graded.clone(), Some(fixtures::stored(&graded)), packs(&[]), vec![]),
+            (
+                "a result deleted through the API",
+                Mutation::delete(
+                    fixtures::result("r-1", "li-1", "u-1", Some("k-1")),
+                    &fixtures::stored(&graded),
+                    "lms",
+                ),
+                Some(fixtures::stored(&graded)),
+                packs(&[]),
+                vec![count("rel#class-results#k-1", -1, None), count("results", -1, Some(-1))],
+            ),
+            (
+                "a new line item",
+                put(line_item("li-1", "k-1", "cat-1")),
+                None,
+                packs(&[]),
+                vec![count("lineItems", 1, Some(1))],
+            ),
+            (
+                "a new school",
+                put(org("s-1", "school")),
+                None,
+                packs(&[]),
+                vec![count("orgs", 1, Some(1)), count("schools", 1, Some(1))],
+            ),
+        ];
+        for (name, mutation, previous, stale, counts) in cases {
+            let mutation = mutation.over(previous.as_ref());
+            assert_eq!(planned(mutation, previous.as_ref()), (stale, counts), "{name}");
+        }
+    }
+
+    #[test]
+    fn only_counted_relations_keep_counts_of_the_parents_joined_and_left() {
+        let first = put(fixtures::result("r-1", "li-1", "u-1", Some("k-1")));
+        let moved = put(fixtures::result("r-1", "li-1", "u-1", Some("k-2"))).over(Some(&fixtures::stored(&first)));
+        let counts = kept_count_changes(&entry_changes(&tenant(), &moved));
+        assert_eq!(counts, [count("rel#class-results#k-2", 1, None), count("rel#class-results#k-1", -1, None)]);
+        let enrolled = put(enrollment("e-1", "k-1", "u-1", "student"));
+        assert!(kept_count_changes(&entry_changes(&tenant(), &enrolled)).is_empty(), "no counted relation");
+    }
+
+    #[test]
+    fn a_record_reappearing_over_its_tombstone_counts_again() {
+        let graded = put(fixtures::result("r-1", "li-1", "u-1", Some("k-1")));
+        let tombstone = fixtures::stored(&Mutation::delete(
+            fixtures::result("r-1", "li-1", "u-1", Some("k-1")),
+            &fixtures::stored(&graded),
+            "lms",
+        ));
+        let again = graded.clone().over(Some(&tombstone));
+        assert_eq!(again.action(), Action::Created);
+        assert_eq!(
+            planned(again, Some(&tombstone)).1,
+            [count("rel#class-results#k-1", 1, None), count("results", 1, Some(1))]
+        );
+    }
+
+    #[test]
+    fn a_conditional_put_expects_the_record_it_read_or_none() {
+        let graded = put(fixtures::result("r-1", "li-1", "u-1", Some("k-1")));
+        let previous = fixtures::stored(&graded);
+        let new = plan(&tenant(), graded.clone(), None).expect("planned");
+        assert_eq!(new.expected, None, "a new record expects none");
+        let over = plan(&tenant(), graded.clone().over(Some(&previous)), Some(&previous)).expect("planned");
+        assert_eq!(over.expected, Some((previous.modified.to_string(), previous.hash)), "the stored one");
+        assert_eq!((over.entries.len(), over.change.action), (3, Action::Updated), "its entries, then its record");
+    }
+
+    #[test]
+    fn a_record_with_an_item_past_400_kb_is_refused_before_anything_is_written() {
+        let too_large = result(MAX_ITEM_BYTES);
+        match plan(&tenant(), too_large.clone(), None) {
+            Err(StoreError::ItemTooLarge { id, bytes, limit }) => {
+                assert_eq!((id.as_str(), limit), ("r-1", MAX_ITEM_BYTES));
+                assert!(bytes > MAX_ITEM_BYTES, "{bytes}");
+            }
+            other => panic!("conditional: {:?}", other.map(|p| p.bytes)),
+        }
+        let set = vec![put(enrollment("e-1", "k-1", "u-1", "student")), too_large];
+        assert!(matches!(batch(&tenant(), set), Err(StoreError::ItemTooLarge { .. })), "batched: the whole batch");
+    }
+
+    #[test]
+    fn a_batch_writes_entries_before_records_and_hands_back_every_stale_pack() {
+        use Relation::*;
+        let set = vec![
+            put(enrollment("e-1", "k-1", "u-1", "student")),
+            put(enrollment("e-2", "k-1", "u-2", "student")),
+            put(org("s-1", "school")),
+        ];
+        let Batch { entries, records, stale_packs, changes } = batch(&tenant(), set).expect("a batch");
+        assert_eq!(entries.len(), 8, "four entries per enrollment");
+        let record_ids: Vec<Option<String>> = records
+            .iter()
+            .map(|write| match write {
+                Write::Put(item) => item.get(attr::SK).and_then(|v| v.as_s().ok()).cloned(),
+                Write::Delete(..) => None,
+            })
+            .collect();
+        assert_eq!(record_ids, [Some("e-1".into()), Some("e-2".into()), Some("s-1".into())], "records in order");
+        let expected = packs(&[
+            (ClassEnrollments, "k-1"),
+            (ClassStudents, "k-1"),
+            (SchoolEnrollments, "s-1"),
+            (UserClasses, "u-1"),
+            (UserClasses, "u-2"),
+        ]);
+        assert_eq!(stale_packs, expected, "each stale parent once");
+        let actions: Vec<(&str, Action)> = changes.iter().map(|c| (c.id.as_str(), c.action)).collect();
+        assert_eq!(actions, [("e-1", Action::Created), ("e-2", Action::Created), ("s-1", Action::Created)]);
+    }
+
+    #[test]
+    fn a_transaction_deletes_each_stale_pack_head_once_and_counts_it_as_an_item() {
+        let set = [put(enrollment("e-1", "k-1", "u-1", "student")), put(enrollment("e-2", "k-1", "u-2", "teacher"))];
+        let planned: Vec<Planned> = set.into_iter().map(|m| plan(&tenant(), m, None).expect("planned")).collect();
+        let heads = stale_heads(&planned);
+        // k-1's enrollments and school s-1's once; k-1's students and teachers; each user's classes.
+        assert_eq!(heads.len(), 6, "{heads:?}");
+        assert_eq!(transaction_items(&planned, &heads).expect("fits"), 2 * (4 + 1) + 6, "entries, records, heads");
+    }
+
+    #[test]
+    fn a_set_is_refused_when_it_passes_one_transactions_items_or_bytes() {
+        // A result makes two entries carrying its body: three items each.
+        let results = |n: usize, bytes: usize| -> Vec<Planned> {
+            (0..n)
+                .map(|i| Mutation { id: id(&format!("r-{i}")), ..result(bytes) })
+                .map(|m| plan(&tenant(), m, None).expect("planned"))
+                .collect()
+        };
+        let cases = [
+            ("one result", results(1, 10), Some(3)),
+            ("the most items", results(MAX_TRANSACTION_ITEMS / 3, 10), Some(MAX_TRANSACTION_ITEMS / 3 * 3)),
+            ("one record too many", results(MAX_TRANSACTION_ITEMS / 3 + 1, 10), None),
+            ("large records within 4 MB", results(4, 300_000), Some(12)),
+            ("large records past 4 MB", results(5, 300_000), None),
+        ];
+        for (name, planned, expected) in cases {
+            let heads = stale_heads(&planned);
+            match (transaction_items(&planned, &heads), expected) {
+                (Ok(items), Some(expected)) => assert_eq!(items, expected, "{name}"),
+                (Err(StoreError::TransactionTooLarge { records, .. }), None) => {
+                    assert_eq!(records, planned.len(), "{name}: the records named")
+                }
+                (other, _) => panic!("{name}: {:?}", other.map_err(|e| e.to_string())),
+            }
+        }
+    }
+
+    #[test]
+    fn only_collections_api_clients_do_not_write_keep_modification_times() {
+        for collection in Collection::ALL {
+            assert_eq!(keeps_times(collection), !layout::WRITTEN_THROUGH_API.contains(&collection), "{collection:?}");
+        }
+    }
+
+    #[test]
+    fn a_delete_counts_its_key_in_a_transactions_bytes() {
+        let delete = Write::Delete("district-7#pack#class-students#k-1".into(), "00000".into());
+        assert_eq!(write_bytes(&delete), 2 + 2 + 34 + 5);
     }
 
     #[test]

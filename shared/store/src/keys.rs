@@ -219,6 +219,137 @@ mod tests {
     }
 
     #[test]
+    fn a_records_shard_is_pinned_since_stored_records_are_found_by_it() {
+        // Changing the hash would leave every stored record in a shard no read looks in.
+        let cases = [("u-1", 16, 0), ("enr/3@x", 16, 12), ("u-1", 8, 0), ("k-1", 8, 2)];
+        for (id, shards, expected) in cases {
+            assert_eq!(shard_of(id, shards), expected, "{id} among {shards}");
+        }
+        for id in ["u-1", "enr/3@x", "k-1"] {
+            let (pk, _) = record_key(&tenant(), Collection::Users, id);
+            assert_eq!(pk, record_partition(&tenant(), Collection::Users, shard_of(id, RECORD_SHARDS)), "{id}");
+        }
+    }
+
+    #[test]
+    fn ids_spread_evenly_over_shards() {
+        for shards in [RECORD_SHARDS, crate::layout::WIDE_RELATION_SHARDS] {
+            let per = 1000;
+            let mut counts = vec![0u64; shards as usize];
+            for i in 0..shards * per {
+                counts[shard_of(&format!("usr-{i:06}"), shards) as usize] += 1;
+            }
+            let (least, most) = (counts.iter().min().copied(), counts.iter().max().copied());
+            assert!(least > Some(per * 8 / 10) && most < Some(per * 12 / 10), "{shards} shards: {counts:?}");
+        }
+    }
+
+    #[test]
+    fn every_key_of_district_data_begins_with_its_tenant() {
+        let other = TenantId::parse("district-7-b").unwrap();
+        let link =
+            Link { relation: Relation::ClassStudents, parent: id("k-1"), child: id("u-1"), via: Some(id("e-1")) };
+        for tenant in [tenant(), other] {
+            let keys = [
+                ("record", record_key(&tenant, Collection::Users, "u-1").0),
+                ("record partition", record_partition(&tenant, Collection::Orgs, 3)),
+                ("view partition", view_partition(&tenant, View::Students, 3)),
+                ("entry", link_key(&tenant, &link).0),
+                ("pack", pack_key(&tenant, Relation::ClassStudents, "k-1", 2).0),
+                ("stats", stats_key(&tenant, "users").0),
+                ("jobs", jobs_partition(&tenant)),
+                ("lock", lock_key(&tenant).0),
+                ("clients", clients_partition(&tenant)),
+            ];
+            for (name, pk) in keys {
+                assert_eq!(pk.split('#').next(), Some(tenant.as_str()), "{name}: {pk}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_have_their_exact_shapes() {
+        let cases = [
+            ("record partition", record_partition(&tenant(), Collection::Users, 3), "district-7#rec#users#03"),
+            ("view partition", view_partition(&tenant(), View::Schools, 12), "district-7#view#schools#12"),
+            ("pack head", pack_key(&tenant(), Relation::UserClasses, "u-1", 0).0, "district-7#pack#user-classes#u-1"),
+            ("pack head chunk", pack_key(&tenant(), Relation::UserClasses, "u-1", 0).1, "00000"),
+            ("pack chunk", pack_key(&tenant(), Relation::UserClasses, "u-1", 12).1, "00012"),
+            ("stats", stats_key(&tenant(), "students").0, "district-7#stats"),
+            ("stats name", stats_key(&tenant(), "students").1, "students"),
+            ("relation stats", relation_stats_name(Relation::ClassResults, "k-1"), "rel#class-results#k-1"),
+            ("jobs", jobs_partition(&tenant()), "district-7#job"),
+            ("lock", lock_key(&tenant()).0, "district-7#lock"),
+            ("lock name", lock_key(&tenant()).1, "ingest"),
+            ("modified", modified_sort_key("2026-01-01T00:00:00.000Z", "u-1"), "2026-01-01T00:00:00.000Z#u-1"),
+        ];
+        for (name, key, expected) in cases {
+            assert_eq!(key, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_relations_entry_key_reads_back_its_relation_and_parent() {
+        for relation in Relation::ALL {
+            for parent in ["k-1", "org/2@x.y", "0f"] {
+                let link = Link { relation, parent: id(parent), child: id("c-1"), via: None };
+                let (pk, sk) = link_key(&tenant(), &link);
+                let shards = relation_shards(relation);
+                let expected = if shards > 1 {
+                    format!("district-7#rel#{}#{parent}#{}", relation.name(), shard_of("c-1", shards))
+                } else {
+                    format!("district-7#rel#{}#{parent}", relation.name())
+                };
+                assert_eq!((pk.as_str(), sk.as_str()), (expected.as_str(), "c-1"), "{relation:?} under {parent}");
+                assert_eq!(relation_of_entry(&pk), Some((relation, parent.to_owned())), "{relation:?} under {parent}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_of_other_items_are_not_read_as_entries() {
+        let cases = [
+            ("record", record_partition(&tenant(), Collection::Users, 3)),
+            ("pack", pack_key(&tenant(), Relation::ClassStudents, "k-1", 0).0),
+            ("stats", stats_key(&tenant(), "users").0),
+            ("unknown relation", "district-7#rel#no-such-relation#k-1".to_owned()),
+            ("no parent", "district-7#rel#class-students".to_owned()),
+            ("tenant only", "district-7".to_owned()),
+            ("empty", String::new()),
+        ];
+        for (name, pk) in cases {
+            assert_eq!(relation_of_entry(&pk), None, "{name}: {pk}");
+        }
+    }
+
+    #[test]
+    fn an_entry_key_kept_in_a_record_reads_back_or_not_at_all() {
+        let cases = [
+            ("direct", ("district-7#rel#course-classes#c-1".to_owned(), "k-1".to_owned())),
+            ("via", ("district-7#rel#class-students#k-1".to_owned(), "u-1#e-1".to_owned())),
+            ("wide", ("district-7#rel#school-enrollments#s-1#5".to_owned(), "e/1@x".to_owned())),
+        ];
+        for (name, key) in cases {
+            assert_eq!(decode_link_key(&encode_link_key(&key)), Some(key.clone()), "{name}");
+        }
+        assert_eq!(decode_link_key("district-7#rel#course-classes#c-1"), None, "no separator");
+    }
+
+    #[test]
+    fn entry_sort_keys_order_children_as_their_ids_do() {
+        // `#` sorts before every character of a sourcedId, so `{child}#{via}` sorts with `{child}`.
+        let mut ids = ["a", "a-b", "a.b", "a/b", "a0", "a@b", "aB", "a_b", "ab", "b"].map(str::to_owned).to_vec();
+        ids.sort();
+        let mut by_entry = ids.clone();
+        by_entry.sort_by_key(|child| format!("{child}#e-1"));
+        assert_eq!(by_entry, ids);
+        for child in &ids {
+            assert_eq!(child_of_link_sort_key(&format!("{child}#e-1")), child, "{child} with a via");
+            assert_eq!(child_of_link_sort_key(child), child, "{child} alone");
+        }
+    }
+
+    #[test]
     fn modified_bounds_exclude_the_instant_itself() {
         let at = "2024-01-01T00:00:00.000Z";
         assert!(modified_sort_key(at, "zzz") < modified_after(at));

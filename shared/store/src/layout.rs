@@ -130,4 +130,60 @@ mod tests {
         let counted: Vec<Relation> = LAYOUTS.iter().filter(|l| l.counted).map(|l| l.relation).collect();
         assert_eq!(counted, [Relation::ClassResults]);
     }
+
+    #[test]
+    fn wide_relations_spread_each_parent_and_the_rest_keep_one_partition() {
+        use Relation::*;
+        let wide = [OrgCourses, SchoolClasses, SchoolEnrollments, SchoolStudents, SchoolTeachers, TermClasses];
+        for relation in Relation::ALL {
+            let expected = if wide.contains(&relation) { WIDE_RELATION_SHARDS } else { 1 };
+            assert_eq!(of(relation).shards, expected, "{relation:?}");
+        }
+    }
+
+    /// Whether `relation` indexes a users' field by value (one child per parent).
+    fn is_lookup(relation: Relation) -> bool {
+        ["email", "username", "identifier"].into_iter().any(|field| Relation::lookup(field) == Some(relation))
+    }
+
+    #[test]
+    fn lookups_are_single_entries_neither_packed_nor_counted() {
+        for relation in Relation::ALL.into_iter().filter(|r| is_lookup(*r)) {
+            let layout = of(relation);
+            assert_eq!(
+                (layout.shards, layout.packed, layout.bodies, layout.counted),
+                (1, false, false, false),
+                "{relation:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_carry_bodies_only_where_each_child_is_listed_once_from_its_own_write() {
+        for relation in Relation::ALL {
+            let layout = of(relation);
+            let own = relation.made_by() == relation.child();
+            assert!(!layout.bodies || own, "{relation:?}: a body copied from another record's write");
+            assert!(!layout.bodies || !relation.may_repeat_children(), "{relation:?}: a child listed twice");
+        }
+    }
+
+    #[test]
+    fn every_rostering_relation_with_many_children_is_packed() {
+        // A relation route that the ingest alone feeds reads a pack; only lookups and the
+        // gradebook's relations are listed from their entries.
+        for relation in Relation::ALL {
+            let api = is_written_through_api(relation.made_by());
+            assert_eq!(of(relation).packed, !is_lookup(relation) && !api, "{relation:?}");
+        }
+    }
+
+    #[test]
+    fn the_collections_api_clients_write_are_the_gradebooks() {
+        use Collection::*;
+        let gradebook = [Categories, ScoreScales, LineItems, Results, AssessmentLineItems, AssessmentResults];
+        for collection in Collection::ALL {
+            assert_eq!(is_written_through_api(collection), gradebook.contains(&collection), "{collection:?}");
+        }
+    }
 }

@@ -195,3 +195,301 @@ impl Mutation {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{class, enrollment, id, line_item, org, put, result, stored, user, with_status};
+    use super::*;
+    use oneroster_model::lookup_key;
+
+    /// The (relation, parent, child, via) of each link, as text.
+    fn links(mutation: &Mutation) -> Vec<(Relation, String, String, Option<String>)> {
+        let text = |link: &Link| {
+            (link.relation, link.parent.to_string(), link.child.to_string(), link.via.as_ref().map(ToString::to_string))
+        };
+        mutation.links.iter().map(text).collect()
+    }
+
+    fn direct(relation: Relation, parent: &str, child: &str) -> (Relation, String, String, Option<String>) {
+        (relation, parent.into(), child.into(), None)
+    }
+
+    fn via(relation: Relation, parent: &str, child: &str, by: &str) -> (Relation, String, String, Option<String>) {
+        (relation, parent.into(), child.into(), Some(by.into()))
+    }
+
+    #[test]
+    fn a_put_makes_the_links_and_view_of_its_kind_of_record() {
+        use Relation::*;
+        let email = |user: &str| lookup_key(&format!("{user}@example.org")).to_string();
+        let pair = oneroster_model::pair_key(&id("k-1"), &id("u-1")).to_string();
+        let cases = [
+            (
+                "student enrollment",
+                enrollment("e-1", "k-1", "u-1", "student"),
+                vec![
+                    direct(ClassEnrollments, "k-1", "e-1"),
+                    via(ClassStudents, "k-1", "u-1", "e-1"),
+                    direct(SchoolEnrollments, "s-1", "e-1"),
+                    via(UserClasses, "u-1", "k-1", "e-1"),
+                ],
+                None,
+            ),
+            (
+                "teacher enrollment",
+                enrollment("e-2", "k-1", "u-2", "teacher"),
+                vec![
+                    direct(ClassEnrollments, "k-1", "e-2"),
+                    via(ClassTeachers, "k-1", "u-2", "e-2"),
+                    direct(SchoolEnrollments, "s-1", "e-2"),
+                    via(UserClasses, "u-2", "k-1", "e-2"),
+                ],
+                None,
+            ),
+            (
+                "administrator enrollment",
+                enrollment("e-3", "k-1", "u-3", "administrator"),
+                vec![
+                    direct(ClassEnrollments, "k-1", "e-3"),
+                    direct(SchoolEnrollments, "s-1", "e-3"),
+                    via(UserClasses, "u-3", "k-1", "e-3"),
+                ],
+                None,
+            ),
+            (
+                "class in two terms",
+                class("k-1", "s-1", &["t-1", "t-2"]),
+                vec![
+                    direct(SchoolClasses, "s-1", "k-1"),
+                    via(SchoolTerms, "s-1", "t-1", "k-1"),
+                    via(SchoolTerms, "s-1", "t-2", "k-1"),
+                    direct(TermClasses, "t-1", "k-1"),
+                    direct(TermClasses, "t-2", "k-1"),
+                    direct(CourseClasses, "c-1", "k-1"),
+                ],
+                None,
+            ),
+            (
+                "student in two schools",
+                user("u-1", &[("student", "s-1"), ("student", "s-2")]),
+                vec![
+                    direct(SchoolStudents, "s-1", "u-1"),
+                    direct(SchoolStudents, "s-2", "u-1"),
+                    direct(UsersByEmail, &email("u-1"), "u-1"),
+                ],
+                Some(View::Students),
+            ),
+            (
+                "teacher",
+                user("u-2", &[("teacher", "s-1")]),
+                vec![direct(SchoolTeachers, "s-1", "u-2"), direct(UsersByEmail, &email("u-2"), "u-2")],
+                Some(View::Teachers),
+            ),
+            ("aide", user("u-3", &[("aide", "s-1")]), vec![direct(UsersByEmail, &email("u-3"), "u-3")], None),
+            (
+                "line item",
+                line_item("li-1", "k-1", "cat-1"),
+                vec![direct(ClassLineItems, "k-1", "li-1"), via(ClassCategories, "k-1", "cat-1", "li-1")],
+                None,
+            ),
+            (
+                "result naming its class",
+                result("r-1", "li-1", "u-1", Some("k-1")),
+                vec![
+                    direct(ClassResults, "k-1", "r-1"),
+                    direct(LineItemResults, "li-1", "r-1"),
+                    direct(ClassStudentResults, &pair, "r-1"),
+                ],
+                None,
+            ),
+            ("school", org("s-1", "school"), vec![], Some(View::Schools)),
+            ("district", org("d-1", "district"), vec![], None),
+        ];
+        for (name, record, expected, view) in cases {
+            let mutation = put(record);
+            let mut made = links(&mutation);
+            let mut expected = expected;
+            made.sort();
+            expected.sort();
+            assert_eq!(made, expected, "{name}: links");
+            assert_eq!(mutation.view, view, "{name}: view");
+        }
+    }
+
+    #[test]
+    fn a_result_without_a_class_takes_its_line_items_class_from_the_named_records() {
+        let pair = oneroster_model::pair_key(&id("k-9"), &id("u-1")).to_string();
+        let named: Named = HashMap::from([((Collection::LineItems, "li-1".to_owned()), line_item("li-1", "k-9", "c"))]);
+        let resolved = Mutation::put(Encoded::new(result("r-1", "li-1", "u-1", None)), &named);
+        let mut made = links(&resolved);
+        made.sort();
+        assert_eq!(
+            made,
+            [
+                direct(Relation::ClassResults, "k-9", "r-1"),
+                direct(Relation::LineItemResults, "li-1", "r-1"),
+                direct(Relation::ClassStudentResults, &pair, "r-1"),
+            ],
+            "the line item's class"
+        );
+        // Without its line item stored, the result is filed under the line item only.
+        let unresolved = put(result("r-1", "li-1", "u-1", None));
+        assert_eq!(links(&unresolved), [direct(Relation::LineItemResults, "li-1", "r-1")], "no dependency");
+    }
+
+    #[test]
+    fn a_record_marked_tobedeleted_keeps_its_place_under_parents_but_links_nothing_through_itself() {
+        let cases = [
+            ("enrollment", enrollment("e-1", "k-1", "u-1", "student"), 2),
+            ("class", class("k-1", "s-1", &["t-1"]), 3),
+            ("line item", line_item("li-1", "k-1", "cat-1"), 1),
+        ];
+        for (name, record, kept) in cases {
+            let mutation = put(with_status(record, Status::ToBeDeleted));
+            assert_eq!(mutation.links.len(), kept, "{name}: links kept");
+            assert!(mutation.links.iter().all(|link| link.via.is_none()), "{name}: a via link is left");
+        }
+    }
+
+    #[test]
+    fn the_hash_is_the_encoded_content_without_status_and_modification_time() {
+        let base = Encoded::new(enrollment("e-1", "k-1", "u-1", "student"));
+        let mut moved = enrollment("e-1", "k-1", "u-1", "student");
+        moved.base_mut().date_last_modified = Timestamp::now();
+        let cases = [
+            ("same record", Encoded::new(enrollment("e-1", "k-1", "u-1", "student")), true),
+            (
+                "other status",
+                Encoded::new(with_status(enrollment("e-1", "k-1", "u-1", "student"), Status::ToBeDeleted)),
+                true,
+            ),
+            ("other modification time", Encoded::new(moved), true),
+            ("other class", Encoded::new(enrollment("e-1", "k-2", "u-1", "student")), false),
+            ("other role", Encoded::new(enrollment("e-1", "k-1", "u-1", "teacher")), false),
+        ];
+        for (name, encoded, same) in cases {
+            assert_eq!(encoded.hash() == base.hash(), same, "{name}: hash");
+            let mutation = Mutation::put(encoded.clone(), &Named::new());
+            assert_eq!((mutation.hash, mutation.body.as_str()), (encoded.hash(), encoded.body()), "{name}: reused");
+        }
+        assert_eq!((base.id().as_str(), base.status()), ("e-1", &Status::Active));
+        assert!(base.body().contains(r#""sourcedId":"e-1""#), "{}", base.body());
+    }
+
+    #[test]
+    fn a_put_is_a_new_record_of_the_sis_feed_until_said_otherwise() {
+        let record = user("u-1", &[("student", "s-1")]);
+        let modified = record.base().date_last_modified;
+        let mutation = put(record);
+        assert_eq!(
+            (mutation.collection(), mutation.id().as_str(), mutation.status.clone(), mutation.modified),
+            (Collection::Users, "u-1", Status::Active, modified)
+        );
+        assert_eq!(
+            (mutation.previous.is_none(), mutation.origin.as_deref(), mutation.parts.as_deref()),
+            (true, None, None)
+        );
+        assert!(!mutation.gone);
+        assert_eq!(mutation.action(), Action::Created);
+    }
+
+    #[test]
+    fn the_builders_change_only_what_they_name() {
+        let plain = put(enrollment("e-1", "k-1", "u-1", "student"));
+        let previous = stored(&plain);
+        let built =
+            plain.clone().over(Some(&previous)).by("lms").with_parts(Some(r#"{"roles":[]}"#.into())).keeping_hash(42);
+        let cases = [
+            ("previous", built.previous.is_some(), true),
+            ("origin", built.origin.as_deref() == Some("lms"), true),
+            ("parts", built.parts.as_deref() == Some(r#"{"roles":[]}"#), true),
+            ("hash", built.hash == 42, true),
+            ("links", built.links == plain.links, true),
+            ("body", built.body == plain.body, true),
+            ("view", built.view == plain.view, true),
+            ("status", built.status == plain.status, true),
+            ("gone", built.gone, false),
+        ];
+        for (name, holds, expected) in cases {
+            assert_eq!(holds, expected, "{name}");
+        }
+        assert_eq!(built.action(), Action::Updated);
+        assert_eq!(plain.clone().over(None).action(), Action::Created, "over nothing");
+    }
+
+    #[test]
+    fn a_deletion_is_a_tombstone_keeping_what_the_stored_record_said() {
+        let before = Timestamp::now();
+        let written = put(result("r-1", "li-1", "u-1", Some("k-1"))).with_parts(Some("[]".into()));
+        let previous = stored(&written);
+        let deleted = Mutation::delete(result("r-1", "li-1", "u-1", Some("k-1")), &previous, "lms");
+        assert_eq!((deleted.status.clone(), deleted.gone, deleted.view), (Status::ToBeDeleted, true, None));
+        assert!(deleted.links.is_empty(), "a tombstone is under no parent");
+        assert_eq!((deleted.hash, deleted.parts.as_deref()), (previous.hash, Some("[]")), "the stored content");
+        assert_eq!(deleted.origin.as_deref(), Some("lms"));
+        assert!(deleted.modified >= before, "modified now");
+        assert!(deleted.body.contains(r#""status":"tobedeleted""#), "{}", deleted.body);
+        assert_eq!(deleted.action(), Action::Deleted);
+    }
+
+    #[test]
+    fn an_action_follows_the_stored_record() {
+        let active = put(enrollment("e-1", "k-1", "u-1", "student"));
+        let dropped = put(with_status(enrollment("e-1", "k-1", "u-1", "student"), Status::ToBeDeleted));
+        let tombstone = Mutation::delete(enrollment("e-1", "k-1", "u-1", "student"), &stored(&active), "lms");
+        let cases = [
+            (
+                "delete over a record the ingest dropped",
+                tombstone.clone().over(Some(&stored(&dropped))),
+                Action::Deleted,
+            ),
+            ("put over a tombstone", active.clone().over(Some(&stored(&tombstone))), Action::Created),
+            ("drop over a tombstone", dropped.clone().over(Some(&stored(&tombstone))), Action::Created),
+            ("drop again", dropped.clone().over(Some(&stored(&dropped))), Action::Updated),
+            ("revive", active.clone().over(Some(&stored(&dropped))), Action::Updated),
+        ];
+        for (name, mutation, expected) in cases {
+            assert_eq!(mutation.action(), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_change_of_view_makes_the_packs_of_the_records_children_stale() {
+        use Relation::*;
+        let over = |record: Record, previous: Option<Record>| {
+            let previous = previous.map(|p| stored(&put(p)));
+            let mut packs = put(record).over(previous.as_ref()).view_change_packs();
+            packs.sort();
+            packs
+        };
+        let packs = |relations: &[Relation], parent: &str| -> Vec<(Relation, String)> {
+            relations.iter().map(|r| (*r, parent.to_owned())).collect()
+        };
+        let school_packs = [OrgCourses, SchoolClasses, SchoolTerms, SchoolEnrollments, SchoolStudents, SchoolTeachers];
+        let cases = [
+            ("a new user", over(user("u-1", &[("student", "s-1")]), None), vec![]),
+            ("same view", over(user("u-1", &[("student", "s-1")]), Some(user("u-1", &[("student", "s-2")]))), vec![]),
+            (
+                "teacher turned student",
+                over(user("u-1", &[("student", "s-1")]), Some(user("u-1", &[("teacher", "s-1")]))),
+                packs(&[UserClasses, UserResources], "u-1"),
+            ),
+            (
+                "student turned aide",
+                over(user("u-1", &[("aide", "s-1")]), Some(user("u-1", &[("student", "s-1")]))),
+                packs(&[UserClasses, UserResources], "u-1"),
+            ),
+            (
+                "district turned school",
+                over(org("s-1", "school"), Some(org("s-1", "district"))),
+                packs(&school_packs, "s-1"),
+            ),
+        ];
+        for (name, made, expected) in cases {
+            assert_eq!(made, expected, "{name}");
+        }
+    }
+}

@@ -142,6 +142,41 @@ fn split(text: Option<String>) -> Vec<String> {
     text.filter(|t| !t.is_empty()).map(|t| t.split('\n').map(str::to_owned).collect()).unwrap_or_default()
 }
 
+/// Whether a child of a pack comes before the page that starts at `cursor`: children sort by
+/// (shard, id), as the entries walk lists them, so a cursor after a child passes it and those
+/// before, and a cursor at the start of a shard passes the shards before it.
+fn passed(cursor: &Cursor, shards: u64) -> impl Fn(&String) -> bool {
+    let bound = (cursor.shard, cursor.child().unwrap_or_default().to_owned());
+    let inclusive = cursor.after.is_some();
+    move |id: &String| {
+        let key = (shard_of(id, shards), id.clone());
+        if inclusive {
+            key <= bound
+        } else {
+            key < bound
+        }
+    }
+}
+
+/// The chunk a page begins in, from the first child of every chunk: the last chunk whose first
+/// child the cursor has `passed` (the head when it has passed none), so a page reads the head
+/// and at most the chunks it spans.
+fn first_chunk(starts: &[String], passed: impl Fn(&String) -> bool) -> usize {
+    starts.iter().take_while(|start| passed(start)).count().saturating_sub(1)
+}
+
+/// The cursor after `child` in a pack of a relation of `shards` shards: where the next page, or
+/// a page `offset=` children in, starts.
+fn cursor_after(child: &str, shards: u64) -> Cursor {
+    Cursor { shard: shard_of(child, shards), after: Some(child.to_owned()) }
+}
+
+/// The chunk and the place in it of the last child that an `offset` above 0 skips.
+fn last_skipped(offset: u64) -> (usize, usize) {
+    let last = usize::try_from(offset - 1).unwrap_or(usize::MAX);
+    (last / CHUNK, last % CHUNK)
+}
+
 impl Store {
     /// Rebuilds the packs of `parents` from their entries. Parents go in groups: the old heads
     /// of a group are read in batches (to know how many chunks to delete), its children are
@@ -445,20 +480,10 @@ impl Store {
     ) -> Result<(Vec<String>, Option<Cursor>), StoreError> {
         let (relation, parent) = listing;
         let shards = relation_shards(relation);
-        // Children sort by (shard, id), as the entries walk lists them.
-        let order = |id: &str| (shard_of(id, shards), id.to_owned());
-        let bound = (cursor.shard, cursor.child().unwrap_or_default().to_owned());
-        let after = |id: &String| {
-            let key = order(id);
-            if cursor.after.is_some() {
-                key <= bound
-            } else {
-                key < bound
-            }
-        };
-        let chunk = head.starts.iter().take_while(|start| after(start)).count().saturating_sub(1);
+        let passed = passed(cursor, shards);
+        let chunk = first_chunk(&head.starts, &passed);
         let ids = self.pack_chunk(tenant, relation, parent, head, chunk).await?;
-        let mut position = chunk * CHUNK + ids.partition_point(after);
+        let mut position = chunk * CHUNK + ids.partition_point(&passed);
         let mut page = Vec::with_capacity(limit);
         let mut current = (chunk, ids);
         while page.len() < limit && (position as u64) < head.total {
@@ -470,9 +495,8 @@ impl Store {
             page.push(id.clone());
             position += 1;
         }
-        let next = ((position as u64) < head.total)
-            .then(|| page.last().map(|last| Cursor { shard: shard_of(last, shards), after: Some(last.clone()) }))
-            .flatten();
+        let next =
+            ((position as u64) < head.total).then(|| page.last().map(|last| cursor_after(last, shards))).flatten();
         Ok((page, next))
     }
 
@@ -488,10 +512,185 @@ impl Store {
         if offset >= head.total {
             return Ok(None);
         }
-        let last = usize::try_from(offset - 1).unwrap_or(usize::MAX);
-        let ids = self.pack_chunk(tenant, relation, parent, head, last / CHUNK).await?;
-        Ok(ids
-            .get(last % CHUNK)
-            .map(|id| Cursor { shard: shard_of(id, relation_shards(relation)), after: Some(id.clone()) }))
+        let (chunk, place) = last_skipped(offset);
+        let ids = self.pack_chunk(tenant, relation, parent, head, chunk).await?;
+        Ok(ids.get(place).map(|id| cursor_after(id, relation_shards(relation))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mutation::fixtures::tenant;
+
+    /// `n` children of a relation of `shards` shards, in pack order: by (shard, id).
+    fn children(n: usize, shards: u64) -> Vec<String> {
+        let mut ids: Vec<String> = (0..n).map(|i| format!("u-{i}")).collect();
+        ids.sort_by_key(|id| (shard_of(id, shards), id.clone()));
+        ids
+    }
+
+    fn text(item: &Item, name: &str) -> Option<String> {
+        item.get(name).and_then(|value| value.as_s().ok()).cloned()
+    }
+
+    fn number(item: &Item, name: &str) -> Option<String> {
+        item.get(name).and_then(|value| value.as_n().ok()).cloned()
+    }
+
+    #[test]
+    fn a_parents_children_are_cut_into_chunks_and_the_longer_old_packs_rest_is_deleted() {
+        // (name, children, chunks the old pack had, chunks put, chunks deleted)
+        let cases = [
+            ("no children, no old pack", 0, 0, 0, 0),
+            ("no children left", 0, 2, 0, 2),
+            ("one child", 1, 0, 1, 0),
+            ("a full chunk", CHUNK, 0, 1, 0),
+            ("one past a chunk", CHUNK + 1, 1, 2, 0),
+            ("shrunk from five chunks", 2 * CHUNK + 500, 5, 3, 2),
+            ("grown from one chunk", 3 * CHUNK, 1, 3, 0),
+        ];
+        for (name, n, old, puts, deletes) in cases {
+            let writes = pack_writes(&tenant(), (Relation::ClassStudents, "k-1"), &children(n, 1), None, old);
+            let keys: Vec<(bool, String, String)> = writes
+                .iter()
+                .map(|write| match write {
+                    Write::Put(item) => {
+                        (true, text(item, attr::PK).unwrap_or_default(), text(item, attr::SK).unwrap_or_default())
+                    }
+                    Write::Delete(pk, sk) => (false, pk.clone(), sk.clone()),
+                })
+                .collect();
+            let expected: Vec<(bool, String, String)> = (0..puts)
+                .map(|chunk| (true, chunk))
+                .chain((puts..puts + deletes).map(|chunk| (false, chunk)))
+                .map(|(put, chunk)| (put, "district-7#pack#class-students#k-1".to_owned(), format!("{chunk:05}")))
+                .collect();
+            assert_eq!(keys, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_head_chunk_holds_the_total_the_first_child_of_every_chunk_and_the_parents_view() {
+        let ids = children(2 * CHUNK + 1, WIDE);
+        let writes = pack_writes(&tenant(), (Relation::SchoolStudents, "s-1"), &ids, Some(View::Schools), 0);
+        let items: Vec<&Item> = writes
+            .iter()
+            .map(|write| match write {
+                Write::Put(item) => item,
+                Write::Delete(..) => panic!("no old chunks to delete"),
+            })
+            .collect();
+        let starts = [ids[0].as_str(), ids[CHUNK].as_str(), ids[2 * CHUNK].as_str()].join("\n");
+        assert_eq!(number(items[0], attr::COUNT).as_deref(), Some("2001"), "head: total");
+        assert_eq!(text(items[0], attr::STARTS), Some(starts), "head: starts");
+        assert_eq!(text(items[0], attr::PARENT_VIEW).as_deref(), Some("schools"), "head: parent's view");
+        for (chunk, item) in items.iter().enumerate() {
+            let expected = ids[chunk * CHUNK..ids.len().min((chunk + 1) * CHUNK)].join("\n");
+            assert_eq!(text(item, attr::IDS), Some(expected), "chunk {chunk}: ids in pack order");
+            if chunk > 0 {
+                let extra: Vec<&str> = [attr::COUNT, attr::STARTS, attr::PARENT_VIEW]
+                    .into_iter()
+                    .filter(|name| item.contains_key(*name))
+                    .collect();
+                assert!(extra.is_empty(), "chunk {chunk} holds {extra:?}");
+            }
+        }
+        let without_view = pack_writes(&tenant(), (Relation::CourseClasses, "c-1"), &ids[..1], None, 0);
+        let Some(Write::Put(head)) = without_view.first() else { panic!("a head") };
+        assert!(!head.contains_key(attr::PARENT_VIEW), "a parent in no view");
+    }
+
+    /// Shards of a wide relation's parent.
+    const WIDE: u64 = layout::WIDE_RELATION_SHARDS;
+
+    #[test]
+    fn a_packs_lists_are_read_back_as_written() {
+        let cases = [
+            ("absent", None, vec![]),
+            ("empty", Some(""), vec![]),
+            ("one", Some("u-1"), vec!["u-1"]),
+            ("several", Some("u-1\nu-2\nu-3"), vec!["u-1", "u-2", "u-3"]),
+        ];
+        for (name, stored, expected) in cases {
+            assert_eq!(split(stored.map(str::to_owned)), expected, "{name}");
+        }
+    }
+
+    /// Where a page from `cursor` begins in `pack`, as [`Store::pack_page`] finds it: the chunk
+    /// from the heads' starts, then the place in that chunk.
+    fn page_start(pack: &[String], cursor: &Cursor, shards: u64) -> usize {
+        let starts: Vec<String> = pack.chunks(CHUNK).map(|chunk| chunk[0].clone()).collect();
+        let passed = passed(cursor, shards);
+        let chunk = first_chunk(&starts, &passed);
+        let ids = pack.chunks(CHUNK).nth(chunk).unwrap_or_default();
+        chunk * CHUNK + ids.partition_point(&passed)
+    }
+
+    #[test]
+    fn a_page_after_a_child_starts_at_the_next_one_in_any_chunk() {
+        for (name, shards) in [("one partition", 1), ("wide", WIDE)] {
+            let pack = children(2 * CHUNK + 500, shards);
+            assert_eq!(page_start(&pack, &Cursor::start(), shards), 0, "{name}: from the start");
+            for i in [0, 1, CHUNK - 2, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK - 1, 2 * CHUNK, pack.len() - 1] {
+                let cursor = cursor_after(&pack[i], shards);
+                assert_eq!(page_start(&pack, &cursor, shards), i + 1, "{name}: after child {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cursor_at_the_start_of_a_shard_passes_the_shards_before_it() {
+        let pack = children(3 * CHUNK, WIDE);
+        for shard in 0..WIDE {
+            let before = pack.iter().filter(|id| shard_of(id, WIDE) < shard).count();
+            let cursor = Cursor { shard, after: None };
+            assert_eq!(page_start(&pack, &cursor, WIDE), before, "shard {shard}");
+        }
+    }
+
+    #[test]
+    fn a_cursor_after_an_entry_that_names_its_via_passes_its_child() {
+        let pack = children(10, 1);
+        let entry = Cursor { shard: 0, after: Some(format!("{}#e-9", pack[3])) };
+        assert_eq!(page_start(&pack, &entry, 1), 4, "after the child of `child#via`");
+    }
+
+    #[test]
+    fn an_offset_skips_to_the_chunk_and_place_of_its_last_child() {
+        let cases = [
+            ("the first child", 1, (0, 0)),
+            ("the end of the head", CHUNK as u64, (0, CHUNK - 1)),
+            ("the first of the second chunk", CHUNK as u64 + 1, (1, 0)),
+            ("far in", 2 * CHUNK as u64 + 500, (2, 499)),
+        ];
+        for (name, offset, expected) in cases {
+            assert_eq!(last_skipped(offset), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_cursor_after_a_child_names_the_childs_shard() {
+        for (name, shards) in [("one partition", 1), ("wide", WIDE)] {
+            for child in ["u-1", "u-2", "enr/3@x"] {
+                let cursor = cursor_after(child, shards);
+                assert_eq!((cursor.shard, cursor.child()), (shard_of(child, shards), Some(child)), "{name}: {child}");
+                assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor), "{name}: {child} as text");
+            }
+        }
+    }
+
+    #[test]
+    fn a_walk_hands_out_each_groups_children_in_order_and_once() {
+        let keys = ["u-1#", "u-2", "u-3#"].map(str::to_owned).to_vec();
+        // (parent's place, order key), sorted: parents 0 and 2 have children, 1 and 3 none.
+        let entries = vec![(0, 1), (0, 0), (2, 2), (2, 1), (4, 0)];
+        let mut walked = Walked { keys, entries, at: 0 };
+        let first = walked.children(0..2);
+        assert_eq!(first, [vec!["u-2".to_owned(), "u-1".to_owned()], vec![]], "places 0 and 1");
+        let second = walked.children(2..4);
+        assert_eq!(second, [vec!["u-3".to_owned(), "u-2".to_owned()], vec![]], "places 2 and 3, `#` trimmed");
+        assert_eq!(walked.children(4..5), [vec!["u-1".to_owned()]], "place 4");
+        assert_eq!(walked.children(5..6), [Vec::<String>::new()], "past the last entry");
     }
 }

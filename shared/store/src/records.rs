@@ -452,3 +452,227 @@ pub(crate) async fn query_partition(
         .await?;
     Ok(items)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{link_key, view_partition};
+    use crate::mutation::fixtures::{class, enrollment, line_item, org, put, result, stored, tenant, user};
+    use crate::mutation::Mutation;
+
+    fn text(item: &Item, name: &str) -> Option<String> {
+        s(item, name)
+    }
+
+    /// An item's (pk, sk).
+    type Key = (String, String);
+
+    /// The keys a write puts and deletes, each sorted.
+    fn keys(writes: &[Write]) -> (Vec<Key>, Vec<Key>) {
+        let (mut puts, mut deletes) = (Vec::new(), Vec::new());
+        for write in writes {
+            match write {
+                Write::Put(item) => {
+                    puts.push((s(item, attr::PK).unwrap_or_default(), s(item, attr::SK).unwrap_or_default()))
+                }
+                Write::Delete(pk, sk) => deletes.push((pk.clone(), sk.clone())),
+            }
+        }
+        puts.sort();
+        deletes.sort();
+        (puts, deletes)
+    }
+
+    fn entry_keys(mutation: &Mutation) -> Vec<Key> {
+        let mut keys: Vec<Key> = mutation.links.iter().map(|link| link_key(&tenant(), link)).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn a_record_item_has_its_keys_in_the_collection_the_indexes_and_its_view() {
+        let mutation = put(user("u-1", &[("student", "s-1")]));
+        let item = record_item(&tenant(), &mutation, vec!["a|b".into()]);
+        let (pk, sk) = record_key(&tenant(), Collection::Users, "u-1");
+        let shard = shard_of("u-1", RECORD_SHARDS);
+        let dlm = "2026-01-01T00:00:00.000Z";
+        let cases = [
+            (attr::PK, Some(pk.clone())),
+            (attr::SK, Some(sk)),
+            (attr::KIND, Some("users".into())),
+            (attr::STATUS, Some("active".into())),
+            (attr::DATE_LAST_MODIFIED, Some(dlm.into())),
+            (attr::MODIFIED_KEY, Some(format!("{dlm}#u-1"))),
+            (attr::HASH, Some(format!("{:016x}", mutation.hash))),
+            (attr::BODY, Some(mutation.body.clone())),
+            (attr::VIEW, Some("students".into())),
+            (attr::VIEW_KEY, Some(view_partition(&tenant(), View::Students, shard))),
+            (attr::PARTS, None),
+            (attr::ORIGIN, None),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(text(&item, name), expected, "{name}");
+        }
+        assert!(pk.ends_with(&format!("#{shard:02}")), "the view's shard is the record's: {pk}");
+        assert_eq!(item.get(attr::LINKS), Some(&AttributeValue::L(vec![AttributeValue::S("a|b".into())])));
+        assert!(!item.contains_key(attr::GONE), "not a tombstone");
+    }
+
+    #[test]
+    fn a_record_item_holds_what_is_set_and_nothing_else() {
+        let district = put(org("d-1", "district"));
+        let cases = [
+            ("plain", district.clone(), [false, false, false, false, false]),
+            ("with parts", district.clone().with_parts(Some("{}".into())), [true, false, false, false, false]),
+            ("by a client", district.clone().by("lms"), [false, true, false, false, false]),
+            ("tombstone", Mutation { gone: true, ..district.clone() }, [false, false, true, false, false]),
+            ("in a view", put(org("s-1", "school")), [false, false, false, true, true]),
+        ];
+        let names = [attr::PARTS, attr::ORIGIN, attr::GONE, attr::VIEW, attr::VIEW_KEY];
+        for (name, mutation, expected) in cases {
+            let item = record_item(&tenant(), &mutation, Vec::new());
+            let held = names.map(|attribute| item.contains_key(attribute));
+            assert_eq!(held, expected, "{name}: {names:?}");
+            assert!(!item.contains_key(attr::LINKS), "{name}: no links, no list");
+        }
+    }
+
+    #[test]
+    fn a_stored_record_reads_back_what_its_write_stored() {
+        let mutation = put(enrollment("e-1", "k-1", "u-1", "student")).with_parts(Some("[1]".into())).by("lms");
+        let back = stored(&mutation);
+        let expected_links: Vec<String> =
+            mutation.links.iter().map(|link| encode_link_key(&link_key(&tenant(), link))).collect();
+        assert_eq!(
+            (back.id.as_str(), back.body.as_str(), back.status.clone(), back.modified, back.hash),
+            ("e-1", mutation.body.as_str(), Status::Active, mutation.modified, mutation.hash)
+        );
+        assert_eq!(
+            (back.parts.as_deref(), back.origin.as_deref(), back.view, back.gone),
+            (Some("[1]"), Some("lms"), None, false)
+        );
+        assert_eq!(back.links, StoredLinks(expected_links));
+        let tombstone = stored(&Mutation { gone: true, ..put(user("u-1", &[("student", "s-1")])) });
+        assert_eq!((tombstone.gone, tombstone.view), (true, Some(View::Students)));
+    }
+
+    #[test]
+    fn a_record_item_missing_what_every_record_has_is_a_bad_item() {
+        let good = record_item(&tenant(), &put(org("d-1", "district")), Vec::new());
+        let without = |name: &str| {
+            let mut item = good.clone();
+            item.remove(name);
+            item
+        };
+        let with = |name: &str, value: &str| {
+            let mut item = good.clone();
+            item.insert(name.to_owned(), AttributeValue::S(value.to_owned()));
+            item
+        };
+        let cases = [
+            ("no status", without(attr::STATUS)),
+            ("no modification time", without(attr::DATE_LAST_MODIFIED)),
+            ("no hash", without(attr::HASH)),
+            ("no body", without(attr::BODY)),
+            ("no id", without(attr::SK)),
+            ("a bad status", with(attr::STATUS, "gone")),
+            ("a bad time", with(attr::DATE_LAST_MODIFIED, "yesterday")),
+            ("a bad hash", with(attr::HASH, "xyz")),
+        ];
+        assert!(to_record(&good).is_ok(), "the good item");
+        for (name, item) in cases {
+            assert!(matches!(to_record(&item), Err(StoreError::BadItem(_))), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_new_record_puts_an_entry_per_link_naming_its_source() {
+        let mutation = put(enrollment("e-1", "k-1", "u-1", "student"));
+        let changes = entry_changes(&tenant(), &mutation);
+        let (puts, deletes) = keys(&changes.writes);
+        assert_eq!(puts, entry_keys(&mutation), "an entry per link");
+        assert!(deletes.is_empty(), "nothing to delete");
+        assert_eq!(changes.joined.len(), 4, "joins every parent");
+        assert!(changes.left.is_empty());
+        for write in &changes.writes {
+            let Write::Put(item) = write else { continue };
+            assert_eq!(text(item, attr::KIND).as_deref(), Some("link"));
+            assert_eq!(text(item, "src").as_deref(), Some("enrollments/e-1"));
+            assert!(!item.contains_key(attr::BODY), "an enrollment's entries carry no body");
+        }
+        let mut encoded = changes.encoded.clone();
+        encoded.sort();
+        let expected: Vec<String> = entry_keys(&mutation).iter().map(encode_link_key).collect();
+        assert_eq!(encoded, expected, "the record keeps its entries' keys");
+    }
+
+    #[test]
+    fn a_rewrite_puts_only_the_entries_it_gains_and_deletes_those_it_loses() {
+        let first = put(enrollment("e-1", "k-1", "u-1", "student"));
+        let moved = put(enrollment("e-1", "k-2", "u-1", "student"));
+        let cases = [
+            ("unchanged", first.clone(), 0, 0),
+            // The school's entry stays; the class's, the student's and the user's class change.
+            ("another class", moved.clone(), 3, 3),
+            ("no longer a student", put(enrollment("e-1", "k-1", "u-1", "administrator")), 0, 1),
+        ];
+        for (name, mutation, gained, lost) in cases {
+            let changes = entry_changes(&tenant(), &mutation.over(Some(&stored(&first))));
+            let (puts, deletes) = keys(&changes.writes);
+            assert_eq!((puts.len(), deletes.len()), (gained, lost), "{name}: puts and deletes");
+            assert_eq!((changes.joined.len(), changes.left.len()), (gained, lost), "{name}: joined and left");
+        }
+    }
+
+    #[test]
+    fn entries_carrying_their_childs_body_are_rewritten_with_every_write() {
+        let first = put(result("r-1", "li-1", "u-1", Some("k-1")));
+        let again = put(result("r-1", "li-1", "u-1", Some("k-1"))).over(Some(&stored(&first)));
+        let changes = entry_changes(&tenant(), &again);
+        let (puts, _) = keys(&changes.writes);
+        assert_eq!(puts, entry_keys(&again), "all three entries rewritten");
+        assert!(changes.joined.is_empty(), "no parent joined again");
+        for write in &changes.writes {
+            let Write::Put(item) = write else { panic!("no delete") };
+            assert_eq!(text(item, attr::BODY), Some(again.body.clone()), "the body copied");
+            assert_eq!(text(item, attr::KIND).as_deref(), Some("results"));
+            for index in [attr::MODIFIED_KEY, attr::VIEW_KEY] {
+                assert!(!item.contains_key(index), "an entry is in no index of records: {index}");
+            }
+        }
+        // A line item's category is linked through it: that entry carries no body.
+        let item = put(line_item("li-1", "k-1", "cat-1"));
+        let bodies: Vec<bool> = entry_changes(&tenant(), &item)
+            .writes
+            .iter()
+            .map(|write| matches!(write, Write::Put(item) if item.contains_key(attr::BODY)))
+            .collect();
+        assert_eq!(bodies.iter().filter(|b| **b).count(), 1, "only the class's line item entry: {bodies:?}");
+    }
+
+    #[test]
+    fn a_tombstone_deletes_every_entry_its_record_made() {
+        let first = put(class("k-1", "s-1", &["t-1"]));
+        let previous = stored(&first);
+        let tombstone = Mutation::delete(class("k-1", "s-1", &["t-1"]), &previous, "lms");
+        let changes = entry_changes(&tenant(), &tombstone);
+        let (puts, deletes) = keys(&changes.writes);
+        assert!(puts.is_empty(), "no entry put");
+        assert_eq!(deletes, entry_keys(&first), "every entry deleted");
+        assert_eq!(changes.left.len(), 4, "leaves every parent");
+        assert!(changes.encoded.is_empty(), "the tombstone keeps no entry keys");
+    }
+
+    #[test]
+    fn names_are_grouped_by_collection_each_id_once() {
+        let grouped = by_collection([
+            (Collection::Users, "u-2"),
+            (Collection::Classes, "k-1"),
+            (Collection::Users, "u-1"),
+            (Collection::Users, "u-2"),
+        ]);
+        let flat: Vec<(Collection, Vec<&str>)> =
+            grouped.into_iter().map(|(collection, ids)| (collection, ids.into_iter().collect())).collect();
+        assert_eq!(flat, [(Collection::Classes, vec!["k-1"]), (Collection::Users, vec!["u-1", "u-2"])]);
+    }
+}
