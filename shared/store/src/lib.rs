@@ -66,6 +66,7 @@ pub mod jobs;
 pub mod keys;
 pub mod layout;
 pub mod listing;
+mod measure;
 pub mod mutation;
 pub mod packs;
 pub mod records;

@@ -7,17 +7,15 @@ use crate::attr;
 use crate::batch::Item;
 use crate::keys::{
     child_of_link_sort_key, modified_after, modified_sort_key, record_partition, relation_partition, relation_shards,
-    shard_of, stats_key, view_partition, RECORD_SHARDS,
+    shard_of, view_partition, RECORD_SHARDS,
 };
 use crate::layout;
 use crate::records::{query_pages, s, to_record, PAGE_ITEMS};
-use crate::stats::stats_name;
 use crate::Tenant;
 use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use oneroster_model::ids::check_sourced_id;
 use oneroster_model::{Collection, Relation, Status, Timestamp, View};
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// The record bodies one page holds at most, in bytes: a page stops at `limit` records or at the
@@ -119,21 +117,21 @@ struct Kept {
 }
 
 /// One partition (or index partition) of a listing, as a `Query` reads it.
-struct Partition {
+pub(crate) struct Partition {
     index: Option<&'static str>,
     key_attribute: &'static str,
     key: String,
-    sort_attribute: &'static str,
+    pub(crate) sort_attribute: &'static str,
     /// Sort keys strictly greater than this (the `by_modified` bound).
     after_bound: Option<String>,
     /// Only items whose status is `active`.
     active_only: bool,
     /// Leave out the tombstones of records deleted through the API ([`StoredRecord::gone`]).
-    hide_gone: bool,
+    pub(crate) hide_gone: bool,
 }
 
 impl Listing {
-    fn shards(&self) -> u64 {
+    pub(crate) fn shards(&self) -> u64 {
         match self {
             Listing::Related { relation, .. } => relation_shards(*relation),
             Listing::Active(inner) => inner.shards(),
@@ -205,7 +203,7 @@ impl Listing {
         }
     }
 
-    fn partition(&self, tenant: &Tenant, shard: u64) -> Partition {
+    pub(crate) fn partition(&self, tenant: &Tenant, shard: u64) -> Partition {
         let base = |key| Partition {
             index: None,
             key_attribute: attr::PK,
@@ -286,7 +284,7 @@ impl Partition {
 }
 
 impl Store {
-    fn query_partition_request(
+    pub(crate) fn query_partition_request(
         &self,
         partition: &Partition,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
@@ -666,7 +664,7 @@ impl Store {
     }
 
     /// Counts a listing's items with `Select=COUNT`, its shards in parallel.
-    async fn count_items(&self, tenant: &Tenant, listing: &Listing) -> Result<u64, StoreError> {
+    pub(crate) async fn count_items(&self, tenant: &Tenant, listing: &Listing) -> Result<u64, StoreError> {
         let mut tasks = tokio::task::JoinSet::new();
         for shard in 0..listing.shards() {
             let request = self.query_partition_request(&listing.partition(tenant, shard)).select(Select::Count);
@@ -686,157 +684,6 @@ impl Store {
             total += done.map_err(|e| StoreError::Task(e.to_string()))??;
         }
         Ok(total)
-    }
-
-    /// Re-measures a collection and its views and keeps what was found (see [`Outline`]), so
-    /// that `X-Total-Count` of `GET /users` costs one read and `offset=` jumps near its target;
-    /// and recounts the wide relations its records make. The ingest calls it after writing to
-    /// the collection; it reads the listings' keys.
-    pub async fn refresh_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
-        let listings = std::iter::once(Listing::Collection(collection))
-            .chain(View::ALL.into_iter().filter(|v| v.collection() == collection).map(Listing::View));
-        for listing in listings {
-            let started = std::time::Instant::now();
-            let mut tasks = tokio::task::JoinSet::new();
-            for shard in 0..listing.shards() {
-                let (store, tenant, listing) = (self.clone(), tenant.clone(), listing.clone());
-                tasks.spawn(async move { store.shard_keys(&tenant, &listing, shard).await.map(|keys| (shard, keys)) });
-            }
-            let mut shards = vec![Vec::new(); usize::try_from(listing.shards()).unwrap_or(0)];
-            let mut active = 0;
-            // Modification times are kept for the collection (its views' time filters go
-            // through it), unless API clients write it: each write would move a record in time,
-            // so its time filters are counted by query instead.
-            let mut times =
-                matches!(listing, Listing::Collection(c) if !layout::is_written_through_api(c)).then(Times::new);
-            while let Some(done) = tasks.join_next().await {
-                let (shard, keys) = done.map_err(|e| StoreError::Task(e.to_string()))??;
-                for key in &keys {
-                    if let Some(times) = times.as_mut() {
-                        let at = times.entry(key.modified.clone()).or_default();
-                        *at = (at.0 + 1, at.1 + u64::from(key.active));
-                    }
-                    active += u64::from(key.active && !key.gone);
-                }
-                shards[usize::try_from(shard).unwrap_or(0)] =
-                    keys.into_iter().filter(|key| !key.gone).map(|key| key.sort_key).collect();
-            }
-            let outline = Outline::of(&shards);
-            let counts = Counts {
-                total: outline.sizes.iter().sum::<u64>(),
-                active: Some(active),
-                times: times.filter(|times| times.len() <= MAX_TIMES),
-            };
-            let total = counts.total;
-            self.put_stats(tenant, &listing, counts, Some(&outline)).await?;
-            let ms = started.elapsed().as_millis() as u64;
-            tracing::info!(listing = stats_name(&listing).unwrap_or_default(), total, ms, "listing recounted");
-        }
-        self.refresh_relation_counts(tenant, collection).await
-    }
-
-    /// Keeps the counts (and outline) of a listing that has a stats item.
-    async fn put_stats(
-        &self,
-        tenant: &Tenant,
-        listing: &Listing,
-        counts: Counts,
-        outline: Option<&Outline>,
-    ) -> Result<(), StoreError> {
-        let (pk, sk) = stats_key(tenant, &stats_name(listing).unwrap_or_default());
-        let mut item = HashMap::from([
-            (attr::PK.to_owned(), AttributeValue::S(pk)),
-            (attr::SK.to_owned(), AttributeValue::S(sk)),
-            (attr::COUNT.to_owned(), AttributeValue::N(counts.total.to_string())),
-        ]);
-        if let Some(active) = counts.active {
-            item.insert(attr::ACTIVE.to_owned(), AttributeValue::N(active.to_string()));
-        }
-        if let Some(times) = counts.times {
-            item.insert(attr::TIMES.to_owned(), AttributeValue::S(serde_json::to_string(&times).unwrap_or_default()));
-        }
-        if let Some(outline) = outline {
-            item.insert(
-                attr::OUTLINE.to_owned(),
-                AttributeValue::S(serde_json::to_string(outline).unwrap_or_default()),
-            );
-            for (shard, size) in (0..).zip(&outline.sizes) {
-                item.insert(attr::shard_size(shard), AttributeValue::N(size.to_string()));
-            }
-        }
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await?;
-        Ok(())
-    }
-
-    /// Recounts the relations that keep counts whose children are records of `collection` (a
-    /// class's results), for every parent, so that their `X-Total-Count` costs one read. None of
-    /// them repeats a child. (Packed relations, a school's students among them, count in their
-    /// pack head, which the ingest rebuilds.)
-    async fn refresh_relation_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
-        let mut parents: HashMap<Collection, Vec<String>> = HashMap::new();
-        let mut listings = Vec::new();
-        for relation in Relation::ALL.into_iter().filter(|r| layout::of(*r).counted && r.child() == collection) {
-            let ids = match parents.entry(relation.parent()) {
-                Entry::Occupied(known) => known.into_mut(),
-                Entry::Vacant(slot) => slot.insert(self.all_ids(tenant, relation.parent()).await?),
-            };
-            listings.extend(ids.iter().map(|parent| Listing::Related { relation, parent: parent.clone() }));
-        }
-        let mut tasks = tokio::task::JoinSet::new();
-        for listing in listings {
-            if tasks.len() >= 16 {
-                if let Some(done) = tasks.join_next().await {
-                    done.map_err(|e| StoreError::Task(e.to_string()))??;
-                }
-            }
-            let (store, tenant) = (self.clone(), tenant.clone());
-            tasks.spawn(async move {
-                let total = store.count_items(&tenant, &listing).await?;
-                store.put_stats(&tenant, &listing, Counts { total, active: None, times: None }, None).await
-            });
-        }
-        while let Some(done) = tasks.join_next().await {
-            done.map_err(|e| StoreError::Task(e.to_string()))??;
-        }
-        Ok(())
-    }
-
-    /// The sourcedIds of every record of a collection (keys only).
-    pub(crate) async fn all_ids(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<String>, StoreError> {
-        self.listing_keys(tenant, &Listing::Collection(collection)).await
-    }
-
-    /// Every sort key of a listing, shard after shard (keys only).
-    pub(crate) async fn listing_keys(&self, tenant: &Tenant, listing: &Listing) -> Result<Vec<String>, StoreError> {
-        let mut keys = Vec::new();
-        for shard in 0..listing.shards() {
-            keys.extend(self.shard_keys(tenant, listing, shard).await?.into_iter().map(|key| key.sort_key));
-        }
-        Ok(keys)
-    }
-
-    /// Every sort key of one shard of a listing, in order, with its record's status and
-    /// modification time (nothing else is read).
-    async fn shard_keys(&self, tenant: &Tenant, listing: &Listing, shard: u64) -> Result<Vec<KeyInfo>, StoreError> {
-        // Tombstones are read too: they count in the modification times (change feeds list them).
-        let partition = Partition { hide_gone: false, ..listing.partition(tenant, shard) };
-        let request = self
-            .query_partition_request(&partition)
-            .projection_expression(format!("{}, #status, dlm, gone", partition.sort_attribute))
-            .expression_attribute_names("#status", attr::STATUS);
-        let mut keys = Vec::new();
-        query_pages(request, |page| {
-            keys.extend(page.items.unwrap_or_default().iter().filter_map(|item| {
-                Some(KeyInfo {
-                    sort_key: s(item, partition.sort_attribute)?,
-                    active: s(item, attr::STATUS).is_none_or(|status| status == Status::Active.as_str()),
-                    modified: s(item, attr::DATE_LAST_MODIFIED).unwrap_or_default(),
-                    gone: item.contains_key(attr::GONE),
-                })
-            }));
-        })
-        .await?;
-        Ok(keys)
     }
 
     /// How many records of `collection` were modified after `since` (at or after, when
@@ -865,30 +712,10 @@ impl Store {
     }
 }
 
-/// A sort key of a listing with what the kept counts need of its record.
-struct KeyInfo {
-    sort_key: String,
-    active: bool,
-    modified: String,
-    /// A tombstone of an API deletion: in the time counts only.
-    gone: bool,
-}
-
 /// A collection's records by modification time: (all, active) per `dateLastModified`. Every
 /// record an ingest writes carries the job's start time, so a collection has one entry per job
 /// whose records are still unchanged: `dateLastModified>` counts in one read, summing entries.
-type Times = std::collections::BTreeMap<String, (u64, u64)>;
-
-/// Modification times kept at most per collection; past that, time counts are queried.
-const MAX_TIMES: usize = 2000;
-
-/// What a stats item keeps: every record of the listing, the active ones, and (collections)
-/// their modification times.
-struct Counts {
-    total: u64,
-    active: Option<u64>,
-    times: Option<Times>,
-}
+pub(crate) type Times = std::collections::BTreeMap<String, (u64, u64)>;
 
 /// What the store keeps of a collection or view after each ingest: its size per shard and, per
 /// shard, the sort key of every `every`-th item. `offset=` then starts from the nearest mark
@@ -897,7 +724,7 @@ struct Counts {
 /// paging over changing data.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Outline {
-    sizes: Vec<u64>,
+    pub(crate) sizes: Vec<u64>,
     every: u64,
     marks: Vec<Vec<String>>,
 }
@@ -976,7 +803,7 @@ const MAX_MARKS: u64 = 8000;
 const MIN_EVERY: u64 = 32;
 
 impl Outline {
-    fn of(shards: &[Vec<String>]) -> Self {
+    pub(crate) fn of(shards: &[Vec<String>]) -> Self {
         let total: u64 = shards.iter().map(|keys| keys.len() as u64).sum();
         let every = total.div_ceil(MAX_MARKS).max(MIN_EVERY);
         let step = usize::try_from(every).unwrap_or(usize::MAX);
