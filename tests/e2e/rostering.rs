@@ -189,6 +189,9 @@ async fn query_parameters_filter_sort_select_and_page() {
     assert_eq!(count(api.get(&filtered("sourcedId='tch-000001' OR sourcedId='tch-000002' OR sourcedId='x'")).await), 2);
     assert_eq!(count(api.get(&filtered("familyName='O''Brien'")).await), 0);
     assert_eq!(count(api.get(&filtered("roles.org.sourcedId='sch-0001' AND roles.role='student'")).await), 60);
+    // A reference's href is not stored; a filter reads it as the path it was stored as before.
+    let by_href = "roles.org.href='/ims/oneroster/rostering/v1p2/orgs/sch-0001' AND roles.role='student'";
+    assert_eq!(count(api.get(&filtered(by_href)).await), 60);
 
     // Sort, both directions, with the filter and the selection kept in every Link.
     let sorted_url =

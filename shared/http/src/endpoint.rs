@@ -1,6 +1,8 @@
 //! An operation as the handlers serve it: read once from the OpenAPI file, so the envelope
-//! key (`users`, `user`) and the fields a query may name are the contract's, not retyped.
+//! key (`users`, `user`), the fields a query may name and where its records hold references
+//! are the contract's, not retyped.
 
+use crate::render::Rendering;
 use oneroster_openapi::{Envelope, Service};
 use oneroster_query::RecordFields;
 
@@ -15,6 +17,8 @@ pub struct Endpoint {
     pub fields: RecordFields,
     /// The scopes of which any one grants it.
     pub scopes: Vec<String>,
+    /// How its records are rendered (their references' `href`s).
+    pub rendering: Rendering,
 }
 
 impl Endpoint {
@@ -25,6 +29,8 @@ impl Endpoint {
         let envelope = operation.envelope.clone().unwrap_or_else(|| panic!("{operation_id} returns no records"));
         let fields = RecordFields::of(service, &envelope.item_schema)
             .unwrap_or_else(|| panic!("no schema {} for {operation_id}", envelope.item_schema));
-        Self { operation_id: operation_id.to_owned(), envelope, fields, scopes: operation.scopes.clone() }
+        let rendering = Rendering::of(service, &envelope.item_schema)
+            .unwrap_or_else(|| panic!("no schema {} for {operation_id}", envelope.item_schema));
+        Self { operation_id: operation_id.to_owned(), envelope, fields, scopes: operation.scopes.clone(), rendering }
     }
 }

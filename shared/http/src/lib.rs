@@ -7,6 +7,8 @@
 //! - [`Endpoint`]: an operation of the OpenAPI files with its envelope and field catalog;
 //! - [`respond`]: list and single-record answers rendered from what the service read, in the
 //!   operation's envelope, with `X-Total-Count` and `Link`;
+//! - [`render`]: a stored record as 1.2 serves it (the `href`s of its references, made from the
+//!   deployment's origin and the OpenAPI files' service bases);
 //! - [`Caller`]: the verified token of a request, its only source of a tenant, which no
 //!   handler can do without, checked by the [`Gate`] (and its scopes by the handler);
 //! - [`service`]: a service as a table of routes, checked against the OpenAPI file, and the
@@ -24,6 +26,7 @@ mod error;
 pub mod lambda;
 pub mod pace;
 pub mod paths;
+pub mod render;
 pub mod respond;
 pub mod service;
 pub mod serving;

@@ -1,6 +1,6 @@
 //! List and single-record answers as the REST binding renders them: the records a
-//! [`Reader`](oneroster_service::Reader) read, projected to `fields`, their `href`s absolute, in
-//! the operation's envelope, with `X-Total-Count` and `Link`. What is read, and what it costs, is
+//! [`Reader`](oneroster_service::Reader) read, rendered as 1.2 serves them ([`crate::render`]:
+//! the `href`s of their references), projected to `fields`, in the operation's envelope, with `X-Total-Count` and `Link`. What is read, and what it costs, is
 //! the service's (`oneroster_service::read`).
 //!
 //! # Page size
@@ -48,20 +48,6 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestUrl {
     }
 }
 
-impl RequestUrl {
-    /// Makes the `href`s of GUIDRefs (stored as paths, since the host is only known per
-    /// request) absolute URIs, as the OpenAPI's `format: uri` asks. A quote inside a JSON
-    /// string is escaped, so the pattern only meets real `href` members.
-    fn absolute_hrefs(&self, body: String) -> String {
-        match &self.origin {
-            Some(origin) if body.contains("\"href\":\"/") => {
-                body.replace("\"href\":\"/", &format!("\"href\":\"{origin}/"))
-            }
-            _ => body,
-        }
-    }
-}
-
 /// Answers a list request (`GET /users`, `GET /classes/{id}/students`, …) with what was
 /// listed and its parsed parameters: the page cut to what one body carries.
 pub fn list(
@@ -70,7 +56,7 @@ pub fn list(
     params: &ListParams,
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
-    let mut records = records_json(&listed.records, &params.selection, url)?;
+    let mut records = records_json(endpoint, &listed.records, &params.selection, url)?;
     if fit_body(&mut records) {
         listed.cut(records.len());
     }
@@ -112,17 +98,20 @@ fn fit_body(records: &mut Vec<String>) -> bool {
     cut
 }
 
-/// The records' JSON as served: projected to the selection, `href`s absolute.
-fn records_json(records: &[StoredRecord], selection: &Selection, url: &RequestUrl) -> Result<Vec<String>, ApiError> {
-    if selection.names().is_none() {
-        return Ok(records.iter().map(|r| url.absolute_hrefs(r.body.clone())).collect());
-    }
+/// The records' JSON as served: projected to the selection, rendered on the deployment's origin.
+fn records_json(
+    endpoint: &Endpoint,
+    records: &[StoredRecord],
+    selection: &Selection,
+    url: &RequestUrl,
+) -> Result<Vec<String>, ApiError> {
     records
         .iter()
         .map(|record| {
             let mut value: Value = serde_json::from_str(&record.body)?;
             project(&mut value, selection);
-            Ok(url.absolute_hrefs(value.to_string()))
+            endpoint.rendering.render(&mut value, url.origin.as_deref());
+            Ok(value.to_string())
         })
         .collect()
 }
@@ -154,7 +143,7 @@ pub fn one(
     selection: &Selection,
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
-    let body = records_json(std::slice::from_ref(record), selection, url)?;
+    let body = records_json(endpoint, std::slice::from_ref(record), selection, url)?;
     let mut response = envelope(&endpoint.envelope.key, body.iter().map(String::as_str), false);
     response.extensions_mut().insert(Returned(1));
     Ok(response)

@@ -27,7 +27,7 @@ use axum::Router;
 use oneroster_model::{Collection, View};
 use oneroster_openapi::Service;
 use oneroster_query::{check_query_length, ListParams, Selection};
-use oneroster_service::{Action, ListRequest, Read, Reader, Write, Writer, Written};
+use oneroster_service::{Action, AsServed, ListRequest, Read, Reader, Write, Writer, Written};
 use oneroster_store::Store;
 use oneroster_writes::Origin;
 use std::collections::{BTreeMap, BTreeSet};
@@ -308,7 +308,15 @@ async fn read(
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
     let (store, tenant) = (app.store.for_request(), caller.tenant());
-    let reader = Reader::new(&store, &tenant);
+    // A filter or sort on a reference's `href` reads it as the path it was stored as before
+    // the store named records only (so the answer is as it was); nothing else needs it.
+    let with_hrefs = |record: &mut serde_json::Value| endpoint.rendering.render(record, None);
+    let reader = match &query {
+        Query::List(_, params) if params.fields_read().any(|field| field.ends_with(".href")) => {
+            Reader::new(&store, &tenant).serving(AsServed(&with_hrefs))
+        }
+        _ => Reader::new(&store, &tenant),
+    };
     match query {
         Query::One { collection, view, selection } => {
             let id = ids.first().map(String::as_str).unwrap_or_default();

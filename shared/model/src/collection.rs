@@ -4,15 +4,6 @@
 use crate::ids::SourcedId;
 use crate::table::every_row;
 
-/// Where the rostering service is served; GUIDRef `href`s to its records point below it.
-pub const ROSTERING_BASE: &str = "/ims/oneroster/rostering/v1p2";
-
-/// Where the resources service is served; GUIDRef `href`s to resources point below it.
-pub const RESOURCES_BASE: &str = "/ims/oneroster/resources/v1p2";
-
-/// Where the gradebook service is served; GUIDRef `href`s to gradebook records point below it.
-pub const GRADEBOOK_BASE: &str = "/ims/oneroster/gradebook/v1p2";
-
 /// The `Collection` enum, its `ALL`, `name` and `ref_type`, from the rows of [`crate::collections!`].
 macro_rules! declare_collections {
     ($(
@@ -51,38 +42,6 @@ impl Collection {
     /// Looks a collection up by [`Collection::ref_type`] (the `type` of a reference).
     pub fn from_ref_type(ref_type: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.ref_type() == ref_type)
-    }
-
-    /// The path a record of this collection is served at (links, which have no path of their
-    /// own, point below the resources service like the resources they assign). A `/` in the id
-    /// is percent-encoded (`usr%2F001`), so that the path has one segment per id; the other
-    /// GUID characters need no encoding in a path.
-    pub fn href(self, id: &SourcedId) -> String {
-        let base = match self {
-            Collection::Resources
-            | Collection::ClassResources
-            | Collection::CourseResources
-            | Collection::UserResources => RESOURCES_BASE,
-            Collection::Categories
-            | Collection::ScoreScales
-            | Collection::LineItems
-            | Collection::Results
-            | Collection::AssessmentLineItems
-            | Collection::AssessmentResults => GRADEBOOK_BASE,
-            _ => ROSTERING_BASE,
-        };
-        // Built by hand, not with `format!`: the ingest makes one for every reference it reads.
-        let (name, id) = (self.name(), id.as_str());
-        let mut href = String::with_capacity(base.len() + name.len() + id.len() + 2);
-        for part in [base, "/", name, "/"] {
-            href.push_str(part);
-        }
-        if id.contains('/') {
-            href.push_str(&id.replace('/', "%2F"));
-        } else {
-            href.push_str(id);
-        }
-        href
     }
 }
 
@@ -323,13 +282,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hrefs_encode_a_slash_in_the_id_and_nothing_else() {
-        let id = |text| SourcedId::parse(text).expect("an id");
-        assert_eq!(
-            Collection::Users.href(&id("usr/0001@lu.x-y_z")),
-            "/ims/oneroster/rostering/v1p2/users/usr%2F0001@lu.x-y_z"
-        );
-        assert_eq!(Collection::LineItems.href(&id("li-1")), "/ims/oneroster/gradebook/v1p2/lineItems/li-1");
+    fn ref_types_look_their_collection_up() {
         assert_eq!(Collection::from_ref_type("academicSession"), Some(Collection::AcademicSessions));
         assert_eq!(Collection::from_ref_type("term"), None);
     }

@@ -1,6 +1,7 @@
 //! The OneRoster 1.2 entities with exactly the JSON of the OpenAPI files (`*DType` schemas):
-//! property names, GUIDRefs, `"true"`/`"false"` flags, optional properties left out rather than
-//! written as null, `metadata` kept as given. The resource links of the CSV binding
+//! property names, GUIDRefs (less their `href`, which the renderer of each API version makes:
+//! see [`GuidRef`]), `"true"`/`"false"` flags, optional properties left out rather than written
+//! as null, `metadata` kept as given. The resource links of the CSV binding
 //! (classResources.csv, …) have no REST representation; they are stored in the shape of their
 //! CSV rows and read only through the relation routes they make.
 
@@ -12,29 +13,56 @@ use crate::vocab::{
     Sex, Status,
 };
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
 /// Proprietary extension properties (`metadata.*` CSV columns), kept as given.
 pub type Metadata = serde_json::Map<String, serde_json::Value>;
 
-/// A reference to another record: `{ href, sourcedId, type }` (the OpenAPI `*GUIDRefDType`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A reference to another record, named by its collection and id: the OpenAPI `*GUIDRefDType`
+/// without its `href`. Where a record is served depends on the API version and the deployment,
+/// so the `href` is made when a response is rendered (`oneroster_http::render`), never stored.
+/// Its JSON is `{"sourcedId", "type"}`; an `href` in a body stored before is ignored on reading.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "StoredRef")]
 pub struct GuidRef {
-    /// Where the referenced record is served, relative to the host (see [`Collection::href`]).
-    pub href: String,
+    /// The referenced record's collection (its `type` on the wire: `org`, `user`, …).
+    pub collection: Collection,
     /// The referenced record.
     pub sourced_id: SourcedId,
-    /// The referenced record's type (`org`, `user`, `academicSession`, …); borrowed from the
-    /// vocabulary when made here, so a reference costs one allocation fewer.
-    #[serde(rename = "type")]
-    pub ref_type: Cow<'static, str>,
 }
 
 impl GuidRef {
     /// A reference to `id` in `collection`.
     pub fn to(collection: Collection, id: SourcedId) -> Self {
-        Self { href: collection.href(&id), ref_type: Cow::Borrowed(collection.ref_type()), sourced_id: id }
+        Self { collection, sourced_id: id }
+    }
+}
+
+impl Serialize for GuidRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut reference = serializer.serialize_struct("GuidRef", 2)?;
+        reference.serialize_field("sourcedId", &self.sourced_id)?;
+        reference.serialize_field("type", self.collection.ref_type())?;
+        reference.end()
+    }
+}
+
+/// A GUIDRef as read from JSON, before its `type` is looked up.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredRef {
+    sourced_id: SourcedId,
+    #[serde(rename = "type")]
+    ref_type: String,
+}
+
+impl TryFrom<StoredRef> for GuidRef {
+    type Error = String;
+
+    fn try_from(stored: StoredRef) -> Result<Self, Self::Error> {
+        let collection = Collection::from_ref_type(&stored.ref_type)
+            .ok_or_else(|| format!("'{}' is not the type of a record kept here", stored.ref_type))?;
+        Ok(Self::to(collection, stored.sourced_id))
     }
 }
 
@@ -756,4 +784,24 @@ pub struct AssessmentResult {
     /// Work is missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Flag>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_stored_without_an_href_and_read_with_or_without_one() {
+        let id = SourcedId::parse("usr/0001@lu").expect("an id");
+        let reference = GuidRef::to(Collection::Users, id);
+        let stored = serde_json::to_string(&reference).expect("JSON");
+        assert_eq!(stored, r#"{"sourcedId":"usr/0001@lu","type":"user"}"#);
+        let before =
+            r#"{"href":"/ims/oneroster/rostering/v1p2/users/usr%2F0001@lu","sourcedId":"usr/0001@lu","type":"user"}"#;
+        for body in [stored.as_str(), before] {
+            assert_eq!(serde_json::from_str::<GuidRef>(body).ok(), Some(reference.clone()), "{body}");
+        }
+        let error = serde_json::from_str::<GuidRef>(r#"{"sourcedId":"x","type":"term"}"#).expect_err("no such type");
+        assert!(error.to_string().starts_with("'term' is not the type of a record kept here"), "{error}");
+    }
 }

@@ -216,6 +216,13 @@ impl ListParams {
         let selection = Selection::parse_pairs(&pairs, fields)?;
         Ok(Self { limit, offset, order, filter, selection, cursor, echo: echo(query) })
     }
+
+    /// The fields the filter and the sort read (dotted paths), so that a caller can tell
+    /// whether they name what a stored record does not hold (a reference's `href`).
+    pub fn fields_read(&self) -> impl Iterator<Item = &str> {
+        let filtered = self.filter.iter().flat_map(|f| f.predicates.iter().map(|p| p.field.as_str()));
+        filtered.chain(self.order.as_ref().map(Order::field))
+    }
 }
 
 fn sort_field(field: &str, catalog: &FieldCatalog) -> Result<(String, FieldKind), QueryError> {
@@ -287,6 +294,17 @@ mod tests {
         assert_eq!((params.limit, params.offset), (DEFAULT_LIMIT, 0));
         assert!(params.order.is_none() && params.filter.is_none() && params.selection.names().is_none());
         assert_eq!(params.echo, "");
+    }
+
+    #[test]
+    fn the_fields_read_are_those_of_the_filter_and_the_sort() {
+        let read = |query: &str| parse(query).expect(query).fields_read().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(read(""), Vec::<String>::new());
+        assert_eq!(
+            read("filter=givenName='A' AND primaryOrg.href='/x'&sort=roles.org.href"),
+            ["givenName", "primaryOrg.href", "roles.org.href"]
+        );
+        assert_eq!(read("fields=givenName"), Vec::<String>::new(), "a selection reads nothing");
     }
 
     #[test]

@@ -19,6 +19,6 @@ pub mod routes;
 pub mod write;
 
 pub use error::ServiceError;
-pub use read::{ListRequest, Listed, Reader};
+pub use read::{AsServed, ListRequest, Listed, Reader};
 pub use routes::{Action, Parent, PostUnder, Read, Write};
 pub use write::{Writer, Written};

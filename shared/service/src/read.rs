@@ -206,17 +206,34 @@ impl Listed {
     }
 }
 
+/// How an API version reads a stored record's fields when it filters or sorts: what it serves
+/// but the store does not hold (1.2's `href`s) put into the record first.
+#[derive(Clone, Copy)]
+pub struct AsServed<'a>(pub &'a (dyn Fn(&mut Value) + Sync));
+
+impl std::fmt::Debug for AsServed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AsServed")
+    }
+}
+
 /// Reads for one tenant: lists (planned, paged or scanned) and single records.
 #[derive(Debug, Clone, Copy)]
 pub struct Reader<'a> {
     store: &'a Store,
     tenant: &'a Tenant,
+    served: Option<AsServed<'a>>,
 }
 
 impl<'a> Reader<'a> {
     /// Reads `tenant`'s records through `store` (one per request: it caches pack heads).
     pub fn new(store: &'a Store, tenant: &'a Tenant) -> Self {
-        Self { store, tenant }
+        Self { store, tenant, served: None }
+    }
+
+    /// The same, filtering and sorting on records as `served` makes them.
+    pub fn serving(self, served: AsServed<'a>) -> Self {
+        Self { served: Some(served), ..self }
     }
 
     /// A record that must exist (in `view`, when given), else [`ServiceError::NotFound`] naming
@@ -372,7 +389,10 @@ impl<'a> Reader<'a> {
             if params.filter.is_none() && params.order.is_none() {
                 return Ok(Some(None));
             }
-            let value: Value = serde_json::from_str(&record.body)?;
+            let mut value: Value = serde_json::from_str(&record.body)?;
+            if let Some(AsServed(served)) = self.served {
+                served(&mut value);
+            }
             Ok(params.filter.as_ref().is_none_or(|f| f.matches(&value)).then_some(Some(value)))
         };
         let mut kept = match &params.order {

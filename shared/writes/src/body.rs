@@ -5,8 +5,9 @@
 //!
 //! Taken, in canonical form:
 //! - a reference as `{"sourcedId": …}` alone, or with a `type` or `href` in any form: the
-//!   `type` comes from the property, the `href` from where this provider serves the record
-//!   (Google Classroom sends every reference bare);
+//!   `type` comes from the property and a given `href` is dropped (records name records; the
+//!   renderer makes the `href` of where this provider serves it) (Google Classroom sends every
+//!   reference bare);
 //! - a date-time where the schema says date: its UTC date (Classroom sends `scoreDate` so); a
 //!   date where it says date-time: that day's start, UTC; any RFC 3339 date-time (an offset
 //!   instead of `Z`, fractional seconds of any length), kept to the millisecond in UTC;
@@ -105,7 +106,7 @@ fn instant(text: &str) -> Option<Timestamp> {
     Timestamp::parse_rfc3339(text).ok().filter(|t| (0..=9999).contains(&chrono::Datelike::year(&t.0)))
 }
 
-/// A reference in canonical form: `{href, sourcedId, type}` from the `sourcedId` given. A
+/// A reference in canonical form: `{sourcedId, type}` from the `sourcedId` given. A
 /// given `type` is ignored unless it names another kind of record (`"type": "user"` on a
 /// class): that contradicts the property, and is refused.
 fn reference(value: Value, ref_type: &'static str, at: &str) -> Result<Value, WriteError> {
@@ -122,9 +123,10 @@ fn reference(value: Value, ref_type: &'static str, at: &str) -> Result<Value, Wr
         }
     }
     let id = SourcedId::parse(id).map_err(|e| invalid(&format!("{at}.sourcedId"), e.to_string()))?;
-    let collection = Collection::from_ref_type(ref_type)
-        .ok_or_else(|| invalid(at, format!("'{ref_type}' records are not kept by this provider")))?;
-    Ok(serde_json::json!({"href": collection.href(&id), "sourcedId": id, "type": ref_type}))
+    if Collection::from_ref_type(ref_type).is_none() {
+        return Err(invalid(at, format!("'{ref_type}' records are not kept by this provider")));
+    }
+    Ok(serde_json::json!({"sourcedId": id, "type": ref_type}))
 }
 
 #[cfg(test)]
@@ -150,25 +152,19 @@ mod tests {
     #[test]
     fn bare_references_become_full_guidrefs_typed_by_their_property() {
         let item = read(Collection::LineItems, classroom_line_item()).unwrap();
-        assert_eq!(
-            item["class"],
-            json!({"href": "/ims/oneroster/rostering/v1p2/classes/2024%2FMATH-101", "sourcedId": "2024/MATH-101", "type": "class"})
-        );
+        assert_eq!(item["class"], json!({"sourcedId": "2024/MATH-101", "type": "class"}));
         assert_eq!(item["school"]["type"], "org");
-        assert_eq!(item["category"]["href"], "/ims/oneroster/gradebook/v1p2/categories/cat_1");
+        assert_eq!(item["category"], json!({"sourcedId": "cat_1", "type": "category"}));
         assert_eq!(item["resultValueMin"], 0, "other values are kept as sent");
     }
 
     #[test]
-    fn a_given_type_or_href_of_any_form_is_replaced() {
+    fn a_given_type_of_any_form_is_replaced_and_a_given_href_dropped() {
         let mut item = classroom_line_item();
         item["class"] = json!({"sourcedId": "k-1", "type": "Class", "href": "https://lms.example/x", "name": "Math"});
         item["school"] = json!({"sourcedId": "s-1", "type": "school"});
         let item = read(Collection::LineItems, item).unwrap();
-        assert_eq!(
-            item["class"],
-            json!({"href": "/ims/oneroster/rostering/v1p2/classes/k-1", "sourcedId": "k-1", "type": "class"})
-        );
+        assert_eq!(item["class"], json!({"sourcedId": "k-1", "type": "class"}));
         assert_eq!(item["school"]["type"], "org");
     }
 

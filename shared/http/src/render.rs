@@ -1,0 +1,294 @@
+//! Records as OneRoster 1.2 serves them. A stored record names the records it refers to
+//! (`{"sourcedId", "type"}`: [`GuidRef`](oneroster_model::entities::GuidRef)); the 1.2 GUIDRef
+//! also says where the record is served, an `href` that depends on the version and on the
+//! deployment, so it is made here, per response: the deployment's origin (when it has one,
+//! [`crate::serving`]), the base of the service that serves the referenced type (the OpenAPI
+//! file's, [`Service::base_path`]), the collection and the id.
+//!
+//! Which properties are references comes from the record's schema ([`Shape`]), and the
+//! collection from each reference's own `type`. An `href` stored before (bodies written when
+//! the stored form still carried one) is replaced, so old and new records render alike.
+
+use oneroster_model::Collection;
+use oneroster_openapi::{Service, Shape};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// How the records of one schema are rendered: where their references are.
+#[derive(Debug, Clone)]
+pub struct Rendering {
+    /// The schema's shape cut down to the paths that lead to references (`None`: it has none).
+    references: Option<Shape>,
+}
+
+impl Rendering {
+    /// The rendering of `service`'s records of `item_schema` (`UserDType`), or `None` if the
+    /// file has no such schema.
+    pub fn of(service: Service, item_schema: &str) -> Option<Self> {
+        Some(Self { references: references_only(service.shape(item_schema)?) })
+    }
+
+    /// `record` as 1.2 serves it: every reference with its `href` first (`href`, `sourcedId`,
+    /// `type`, the order of the schema), on `origin` when the deployment has one.
+    pub fn render(&self, record: &mut Value, origin: Option<&str>) {
+        if let Some(shape) = &self.references {
+            visit(record, shape, origin.unwrap_or_default());
+        }
+    }
+}
+
+/// `shape` without the properties that hold no reference, or `None` if it holds none: a
+/// rendering walks only where references can be.
+fn references_only(shape: Shape) -> Option<Shape> {
+    match shape {
+        Shape::Reference(_) => Some(shape),
+        Shape::Array(items) => references_only(*items).map(|items| Shape::Array(Box::new(items))),
+        Shape::Object(properties) => {
+            let kept: Vec<_> = properties
+                .into_iter()
+                .filter_map(|mut property| {
+                    property.shape = references_only(property.shape)?;
+                    Some(property)
+                })
+                .collect();
+            (!kept.is_empty()).then_some(Shape::Object(kept))
+        }
+        _ => None,
+    }
+}
+
+fn visit(value: &mut Value, shape: &Shape, origin: &str) {
+    match (shape, value) {
+        (Shape::Reference(declared), Value::Object(reference)) => set_href(reference, declared, origin),
+        (Shape::Array(items), Value::Array(values)) => values.iter_mut().for_each(|value| visit(value, items, origin)),
+        (Shape::Object(properties), Value::Object(object)) => {
+            for property in properties {
+                if let Some(value) = object.get_mut(property.name) {
+                    visit(value, &property.shape, origin);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Puts `href` first in a reference, replacing any stored one. The collection is the one its
+/// `type` names (else the one the schema declares); a reference to neither keeps what it has.
+fn set_href(reference: &mut Map<String, Value>, declared: &str, origin: &str) {
+    let stated = reference.get("type").and_then(Value::as_str).and_then(Collection::from_ref_type);
+    let Some(collection) = stated.or_else(|| Collection::from_ref_type(declared)) else { return };
+    let Some(Value::String(id)) = reference.get("sourcedId") else { return };
+    let Some(href) = href(origin, collection, id) else { return };
+    let mut rendered = Map::with_capacity(reference.len() + 1);
+    rendered.insert("href".to_owned(), Value::String(href));
+    rendered.extend(std::mem::take(reference).into_iter().filter(|(name, _)| name != "href"));
+    *reference = rendered;
+}
+
+/// Where records of each collection are served, below the origin: `{base}/{collection}/`, the
+/// base being that of the service whose file specifies the record type (a class is served by
+/// rostering, a line item by the gradebook). Collections no service serves (the resource links
+/// of the CSV binding) have none.
+static PATHS: LazyLock<HashMap<Collection, String>> = LazyLock::new(|| {
+    Collection::ALL
+        .into_iter()
+        .filter_map(|collection| {
+            let (service, _) = oneroster_openapi::record_schema(collection.ref_type())?;
+            Some((collection, format!("{}/{}/", service.base_path(), collection.name())))
+        })
+        .collect()
+});
+
+/// The `href` of record `id` of `collection` on `origin` (empty: a path). A `/` in the id is
+/// percent-encoded (`usr%2F001`), so that the path has one segment per id; the other GUID
+/// characters need no encoding in a path.
+fn href(origin: &str, collection: Collection, id: &str) -> Option<String> {
+    let path = PATHS.get(&collection)?;
+    let mut href = String::with_capacity(origin.len() + path.len() + id.len() + 4);
+    href.push_str(origin);
+    href.push_str(path);
+    if id.contains('/') {
+        href.push_str(&id.replace('/', "%2F"));
+    } else {
+        href.push_str(id);
+    }
+    Some(href)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ROSTERING: &str = "/ims/oneroster/rostering/v1p2";
+    const GRADEBOOK: &str = "/ims/oneroster/gradebook/v1p2";
+    const RESOURCES: &str = "/ims/oneroster/resources/v1p2";
+
+    fn rendered(service: Service, schema: &str, mut record: Value, origin: Option<&str>) -> Value {
+        Rendering::of(service, schema).expect(schema).render(&mut record, origin);
+        record
+    }
+
+    #[test]
+    fn hrefs_encode_a_slash_in_the_id_and_nothing_else() {
+        assert_eq!(
+            href("", Collection::Users, "usr/0001@lu.x-y_z").as_deref(),
+            Some("/ims/oneroster/rostering/v1p2/users/usr%2F0001@lu.x-y_z")
+        );
+        assert_eq!(
+            href("", Collection::LineItems, "li-1").as_deref(),
+            Some("/ims/oneroster/gradebook/v1p2/lineItems/li-1")
+        );
+        assert_eq!(
+            href("https://api.example.org", Collection::Classes, "a/b/c@d").as_deref(),
+            Some("https://api.example.org/ims/oneroster/rostering/v1p2/classes/a%2Fb%2Fc@d")
+        );
+        assert_eq!(href("", Collection::ClassResources, "l-1"), None, "links are served nowhere");
+    }
+
+    #[test]
+    fn every_reference_type_points_below_the_base_of_the_service_that_serves_it() {
+        let cases = [
+            ("org", format!("{ROSTERING}/orgs/x")),
+            ("academicSession", format!("{ROSTERING}/academicSessions/x")),
+            ("course", format!("{ROSTERING}/courses/x")),
+            ("class", format!("{ROSTERING}/classes/x")),
+            ("user", format!("{ROSTERING}/users/x")),
+            ("enrollment", format!("{ROSTERING}/enrollments/x")),
+            ("demographics", format!("{ROSTERING}/demographics/x")),
+            ("resource", format!("{RESOURCES}/resources/x")),
+            ("category", format!("{GRADEBOOK}/categories/x")),
+            ("scoreScale", format!("{GRADEBOOK}/scoreScales/x")),
+            ("lineItem", format!("{GRADEBOOK}/lineItems/x")),
+            ("result", format!("{GRADEBOOK}/results/x")),
+            ("assessmentLineItem", format!("{GRADEBOOK}/assessmentLineItems/x")),
+            ("assessmentResult", format!("{GRADEBOOK}/assessmentResults/x")),
+        ];
+        for (ref_type, expected) in cases {
+            let collection = Collection::from_ref_type(ref_type).expect(ref_type);
+            assert_eq!(href("", collection, "x"), Some(expected), "{ref_type}");
+        }
+    }
+
+    /// The types of the references in `shape`.
+    fn reference_types(shape: &Shape, types: &mut Vec<&'static str>) {
+        match shape {
+            Shape::Reference(ref_type) => types.push(ref_type),
+            Shape::Array(items) => reference_types(items, types),
+            Shape::Object(properties) => properties.iter().for_each(|p| reference_types(&p.shape, types)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_of_every_served_record_has_an_href() {
+        let mut seen = std::collections::BTreeSet::new();
+        for service in Service::ALL {
+            for envelope in service.operations().iter().filter_map(|o| o.envelope.as_ref()) {
+                let schema = &envelope.item_schema;
+                let rendering = Rendering::of(service, schema).expect(schema);
+                let mut types = Vec::new();
+                if let Some(references) = &rendering.references {
+                    reference_types(references, &mut types);
+                }
+                for ref_type in types {
+                    let collection = Collection::from_ref_type(ref_type);
+                    assert!(collection.and_then(|c| href("", c, "x")).is_some(), "{schema}: {ref_type}");
+                    seen.insert(ref_type);
+                }
+            }
+        }
+        let expected = [
+            "academicSession",
+            "assessmentLineItem",
+            "category",
+            "class",
+            "course",
+            "lineItem",
+            "org",
+            "resource",
+            "scoreScale",
+            "user",
+        ];
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), expected, "the GUIDRef types of the OpenAPI files");
+    }
+
+    #[test]
+    fn references_at_any_depth_get_their_href_first() {
+        let user = json!({
+            "sourcedId": "u/1", "status": "active", "givenName": "A",
+            "roles": [{"roleType": "primary", "role": "student", "org": {"sourcedId": "s 1", "type": "org"}}],
+            "primaryOrg": {"sourcedId": "s@1", "type": "org"},
+            "agents": [{"sourcedId": "p/1", "type": "user"}, {"sourcedId": "p-2", "type": "user"}],
+            "metadata": {"friend": {"sourcedId": "u-9", "type": "user"}}
+        });
+        let user = rendered(Service::Rostering, "UserDType", user, Some("https://api.example.org"));
+        let on = |path: &str| format!("https://api.example.org{ROSTERING}{path}");
+        assert_eq!(
+            user["roles"][0]["org"],
+            json!({"href": on("/orgs/s 1"), "sourcedId": "s 1", "type": "org"}),
+            "only a slash is encoded"
+        );
+        assert_eq!(user["primaryOrg"]["href"], on("/orgs/s@1"));
+        assert_eq!(user["agents"][0]["href"], on("/users/p%2F1"));
+        assert_eq!(user["agents"][1]["href"], on("/users/p-2"));
+        assert_eq!(user["metadata"]["friend"], json!({"sourcedId": "u-9", "type": "user"}), "metadata is as given");
+        let keys: Vec<&str> = user["agents"][0].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["href", "sourcedId", "type"]);
+        let keys: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["sourcedId", "status", "givenName", "roles", "primaryOrg", "agents", "metadata"]);
+
+        let class = json!({"course": {"sourcedId": "k", "type": "course"}, "terms": [{"sourcedId": "t/1", "type": "academicSession"}]});
+        let class = rendered(Service::Rostering, "ClassDType", class, None);
+        assert_eq!(
+            class["terms"][0]["href"],
+            format!("{ROSTERING}/academicSessions/t%2F1"),
+            "a path without an origin"
+        );
+        assert_eq!(class["course"]["href"], format!("{ROSTERING}/courses/k"));
+
+        let item = json!({
+            "class": {"sourcedId": "k", "type": "class"}, "scoreScale": {"sourcedId": "ss", "type": "scoreScale"},
+            "learningObjectiveSet": [{"source": "case", "learningObjectiveIds": ["a/b"]}]
+        });
+        let item = rendered(Service::Gradebook, "LineItemDType", item, None);
+        assert_eq!(item["class"]["href"], format!("{ROSTERING}/classes/k"), "another service's record");
+        assert_eq!(item["scoreScale"]["href"], format!("{GRADEBOOK}/scoreScales/ss"));
+        assert_eq!(item["learningObjectiveSet"], json!([{"source": "case", "learningObjectiveIds": ["a/b"]}]));
+    }
+
+    #[test]
+    fn a_body_stored_with_hrefs_renders_as_one_stored_without() {
+        let new = json!({
+            "sourcedId": "r-1", "lineItem": {"sourcedId": "li/1", "type": "lineItem"},
+            "student": {"sourcedId": "u-1", "type": "user"}, "class": {"sourcedId": "k-1", "type": "class"}
+        });
+        let old = json!({
+            "sourcedId": "r-1",
+            "lineItem": {"href": format!("{GRADEBOOK}/lineItems/li%2F1"), "sourcedId": "li/1", "type": "lineItem"},
+            "student": {"href": "x", "sourcedId": "u-1", "type": "user"},
+            "class": {"href": "https://elsewhere.example/c", "sourcedId": "k-1", "type": "class"}
+        });
+        for origin in [None, Some("http://127.0.0.1:8080")] {
+            let new = rendered(Service::Gradebook, "ResultDType", new.clone(), origin);
+            let old = rendered(Service::Gradebook, "ResultDType", old.clone(), origin);
+            assert_eq!(new.to_string(), old.to_string(), "{origin:?}");
+            assert_eq!(new["lineItem"]["href"], format!("{}{GRADEBOOK}/lineItems/li%2F1", origin.unwrap_or_default()));
+        }
+    }
+
+    #[test]
+    fn a_reference_is_typed_by_its_own_type_and_else_by_its_property() {
+        let enrollment = json!({
+            "user": {"sourcedId": "u-1"}, "class": {"sourcedId": "k-1", "type": "course"},
+            "school": {"sourcedId": "s-1", "type": "somethingElse"}
+        });
+        let enrollment = rendered(Service::Rostering, "EnrollmentDType", enrollment, None);
+        assert_eq!(enrollment["user"]["href"], format!("{ROSTERING}/users/u-1"));
+        assert_eq!(enrollment["class"]["href"], format!("{ROSTERING}/courses/k-1"));
+        assert_eq!(enrollment["school"]["href"], format!("{ROSTERING}/orgs/s-1"));
+        let demographics = rendered(Service::Rostering, "DemographicsDType", json!({"sex": "female"}), None);
+        assert_eq!(demographics, json!({"sex": "female"}), "nothing to render");
+    }
+}
