@@ -88,6 +88,46 @@ impl Changed {
     }
 }
 
+/// A batched commit worked out before anything is written, so that DynamoDB and the in-memory
+/// store of unit tests (feature `memory`) write the same items and report the same stale packs.
+pub(crate) struct Batch {
+    /// The relation entries' puts and deletes, written first.
+    pub(crate) entries: Vec<Write>,
+    /// The record items, written after every entry (see the module docs).
+    pub(crate) records: Vec<Write>,
+    /// The parents whose packs the entries make stale.
+    pub(crate) stale_packs: BTreeSet<(Relation, String)>,
+    /// One change per record.
+    pub(crate) changes: Vec<Changed>,
+}
+
+impl Batch {
+    /// The writes of `mutations`; refused whole when one record would make an item too large,
+    /// which DynamoDB would refuse on every try.
+    pub(crate) fn plan(tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Self, StoreError> {
+        let mut batch = Batch {
+            entries: Vec::new(),
+            records: Vec::with_capacity(mutations.len()),
+            stale_packs: BTreeSet::new(),
+            changes: Vec::with_capacity(mutations.len()),
+        };
+        for mutation in mutations {
+            let mut entries = entry_changes(tenant, &mutation);
+            let packs = packs_changed(&mutation, &entries);
+            let item = record_item(tenant, &mutation, std::mem::take(&mut entries.encoded));
+            let bytes = largest(&entries.writes, &item);
+            if bytes > MAX_ITEM_BYTES {
+                return Err(StoreError::ItemTooLarge { id: mutation.id.to_string(), bytes, limit: MAX_ITEM_BYTES });
+            }
+            batch.stale_packs.extend(packs);
+            batch.changes.push(Changed::of(&mutation));
+            batch.entries.extend(entries.writes);
+            batch.records.push(Write::Put(item));
+        }
+        Ok(batch)
+    }
+}
+
 /// An addition to a kept count: its stats name, to all, and to active records when kept.
 type CountChange = (String, i64, Option<i64>);
 
@@ -112,26 +152,9 @@ impl Store {
     }
 
     async fn commit_batched(&self, tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
-        let mut entry_writes = Vec::new();
-        let mut record_writes = Vec::with_capacity(mutations.len());
-        let mut stale_packs = BTreeSet::new();
-        let mut changes = Vec::with_capacity(mutations.len());
-        for mutation in mutations {
-            let mut entries = entry_changes(tenant, &mutation);
-            let packs = packs_changed(&mutation, &entries);
-            let item = record_item(tenant, &mutation, std::mem::take(&mut entries.encoded));
-            // Refused before any of the batch is written: DynamoDB would refuse it on every try.
-            let bytes = largest(&entries.writes, &item);
-            if bytes > MAX_ITEM_BYTES {
-                return Err(StoreError::ItemTooLarge { id: mutation.id.to_string(), bytes, limit: MAX_ITEM_BYTES });
-            }
-            stale_packs.extend(packs);
-            changes.push(Changed::of(&mutation));
-            entry_writes.extend(entries.writes);
-            record_writes.push(Write::Put(item));
-        }
-        let mut items = write_all(&self.client, &self.table, entry_writes).await?;
-        items += write_all(&self.client, &self.table, record_writes).await?;
+        let Batch { entries, records, stale_packs, changes } = Batch::plan(tenant, mutations)?;
+        let mut items = write_all(&self.client, &self.table, entries).await?;
+        items += write_all(&self.client, &self.table, records).await?;
         Ok(Committed { written: Written::Done, items, stale_packs, changes })
     }
 
