@@ -11,7 +11,7 @@
 use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row};
 use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
 use oneroster_model::{Collection, Record, Status, Timestamp};
-use oneroster_store::{Commit, Encoded, FileCounts, Mutation, Named, Store, StoreError, StoredRecord, Tenant};
+use oneroster_store::{Encoded, FileCounts, Mutation, Named, RecordStore, StoreError, StoredRecord, Tenant};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -62,9 +62,10 @@ type PartRows = HashMap<String, Vec<Part<serde_json::Value>>>;
 /// Applies the package at `path` (already validated under `limits`) for `tenant`, with `now` as
 /// the time of every change. A `resumed` job (one an earlier attempt left running) recounts every
 /// collection of the package: the attempt may have written records and died before recounting,
-/// and this one finds those records unchanged.
-pub async fn apply(
-    store: &Store,
+/// and this one finds those records unchanged. Any [`RecordStore`]: the table in a deployment,
+/// the in-memory store in unit tests.
+pub async fn apply<S: RecordStore>(
+    store: &S,
     tenant: &Tenant,
     path: &Path,
     limits: &Limits,
@@ -138,8 +139,8 @@ pub(crate) fn millis(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-struct Applier<'a> {
-    store: &'a Store,
+struct Applier<'a, S> {
+    store: &'a S,
     tenant: &'a Tenant,
     now: Timestamp,
     path: PathBuf,
@@ -198,12 +199,12 @@ fn stream_rows(
     rx
 }
 
-impl Applier<'_> {
+impl<S: RecordStore> Applier<'_, S> {
     /// Writes records of `collection` and notes that its counts changed.
     async fn write(&mut self, collection: Collection, writes: Vec<Mutation>) -> Result<(), ApplyError> {
         if !writes.is_empty() {
             self.touched.insert(collection);
-            let committed = self.store.commit(self.tenant, Commit::Batched(writes)).await?;
+            let committed = self.store.commit_batched(self.tenant, writes).await?;
             self.applied.items_written += committed.items;
             self.packs.extend(committed.stale_packs);
         }
@@ -443,7 +444,7 @@ impl Applier<'_> {
     /// The stored records that the links of `records` depend on (see
     /// [`Record::link_dependency`]): a score scale's class, a classless result's line item.
     async fn dependencies<'r>(&self, records: impl Iterator<Item = &'r Record>) -> Result<Named, ApplyError> {
-        let names = records.filter_map(Record::link_dependency).map(|(c, id)| (c, id.to_string()));
+        let names = records.filter_map(Record::link_dependency).map(|(c, id)| (c, id.to_string())).collect();
         Ok(self.store.get_named(self.tenant, names).await?)
     }
 
@@ -549,6 +550,9 @@ impl Prepared {
         Mutation::put(self.encoded, dependencies).with_parts(self.parts)
     }
 }
+
+#[cfg(test)]
+mod against_memory;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,8 @@
 //!   data can satisfy, the apply of a package without errors, and the saved job and report;
 //!   [`RetryLater`] for a run that may succeed when delivered again, [`Outcome`] otherwise;
 //! - [`apply`](mod@apply): a validated package diffed against the store and written through
-//!   `Store::commit`, part files folded into their records;
+//!   its batched commit, part files folded into their records; over any
+//!   [`RecordStore`](oneroster_store::RecordStore), so its unit tests run on the in-memory store;
 //! - [`settings`]: the caps on a package and the runs a job may take, from the environment;
 //! - [`uploads`]: the [`Upload`] a job is for and the upload bucket ([`Uploads`]): the zip
 //!   fetched to a local file, the report written beside it.

@@ -88,6 +88,46 @@ impl Changed {
     }
 }
 
+/// A batched commit worked out before anything is written, so that DynamoDB and the in-memory
+/// store of unit tests (feature `memory`) write the same items and report the same stale packs.
+pub(crate) struct Batch {
+    /// The relation entries' puts and deletes, written first.
+    pub(crate) entries: Vec<Write>,
+    /// The record items, written after every entry (see the module docs).
+    pub(crate) records: Vec<Write>,
+    /// The parents whose packs the entries make stale.
+    pub(crate) stale_packs: BTreeSet<(Relation, String)>,
+    /// One change per record.
+    pub(crate) changes: Vec<Changed>,
+}
+
+impl Batch {
+    /// The writes of `mutations`; refused whole when one record would make an item too large,
+    /// which DynamoDB would refuse on every try.
+    pub(crate) fn plan(tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Self, StoreError> {
+        let mut batch = Batch {
+            entries: Vec::new(),
+            records: Vec::with_capacity(mutations.len()),
+            stale_packs: BTreeSet::new(),
+            changes: Vec::with_capacity(mutations.len()),
+        };
+        for mutation in mutations {
+            let mut entries = entry_changes(tenant, &mutation);
+            let packs = packs_changed(&mutation, &entries);
+            let item = record_item(tenant, &mutation, std::mem::take(&mut entries.encoded));
+            let bytes = largest(&entries.writes, &item);
+            if bytes > MAX_ITEM_BYTES {
+                return Err(StoreError::ItemTooLarge { id: mutation.id.to_string(), bytes, limit: MAX_ITEM_BYTES });
+            }
+            batch.stale_packs.extend(packs);
+            batch.changes.push(Changed::of(&mutation));
+            batch.entries.extend(entries.writes);
+            batch.records.push(Write::Put(item));
+        }
+        Ok(batch)
+    }
+}
+
 /// An addition to a kept count: its stats name, to all, and to active records when kept.
 type CountChange = (String, i64, Option<i64>);
 
@@ -116,15 +156,6 @@ struct Planned {
     shard: u64,
 }
 
-/// A batched commit's writes, worked out before any is sent: entries, then records (see the
-/// module docs), the packs they make stale and the change to each record.
-struct Batch {
-    entries: Vec<Write>,
-    records: Vec<Write>,
-    stale_packs: BTreeSet<(Relation, String)>,
-    changes: Vec<Changed>,
-}
-
 impl Store {
     /// Commits `commit` (see the module docs).
     pub async fn commit(&self, tenant: &Tenant, commit: Commit<'_>) -> Result<Committed, StoreError> {
@@ -135,7 +166,7 @@ impl Store {
     }
 
     async fn commit_batched(&self, tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
-        let Batch { entries, records, stale_packs, changes } = batch(tenant, mutations)?;
+        let Batch { entries, records, stale_packs, changes } = Batch::plan(tenant, mutations)?;
         let mut items = write_all(&self.client, &self.table, entries).await?;
         items += write_all(&self.client, &self.table, records).await?;
         Ok(Committed { written: Written::Done, items, stale_packs, changes })
@@ -247,31 +278,6 @@ impl Store {
             },
         }
     }
-}
-
-/// The writes of a batched commit, each record's item after its entries; refused before any
-/// is written when an item passes [`MAX_ITEM_BYTES`] (DynamoDB would refuse it on every try).
-fn batch(tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Batch, StoreError> {
-    let mut batch = Batch {
-        entries: Vec::new(),
-        records: Vec::with_capacity(mutations.len()),
-        stale_packs: BTreeSet::new(),
-        changes: Vec::with_capacity(mutations.len()),
-    };
-    for mutation in mutations {
-        let mut entries = entry_changes(tenant, &mutation);
-        let packs = packs_changed(&mutation, &entries);
-        let item = record_item(tenant, &mutation, std::mem::take(&mut entries.encoded));
-        let bytes = largest(&entries.writes, &item);
-        if bytes > MAX_ITEM_BYTES {
-            return Err(StoreError::ItemTooLarge { id: mutation.id.to_string(), bytes, limit: MAX_ITEM_BYTES });
-        }
-        batch.stale_packs.extend(packs);
-        batch.changes.push(Changed::of(&mutation));
-        batch.entries.extend(entries.writes);
-        batch.records.push(Write::Put(item));
-    }
-    Ok(batch)
 }
 
 /// One record's share of a conditional commit: its entries, its record item and the condition
@@ -704,7 +710,10 @@ mod tests {
             other => panic!("conditional: {:?}", other.map(|p| p.bytes)),
         }
         let set = vec![put(enrollment("e-1", "k-1", "u-1", "student")), too_large];
-        assert!(matches!(batch(&tenant(), set), Err(StoreError::ItemTooLarge { .. })), "batched: the whole batch");
+        assert!(
+            matches!(Batch::plan(&tenant(), set), Err(StoreError::ItemTooLarge { .. })),
+            "batched: the whole batch"
+        );
     }
 
     #[test]
@@ -715,7 +724,7 @@ mod tests {
             put(enrollment("e-2", "k-1", "u-2", "student")),
             put(org("s-1", "school")),
         ];
-        let Batch { entries, records, stale_packs, changes } = batch(&tenant(), set).expect("a batch");
+        let Batch { entries, records, stale_packs, changes } = Batch::plan(&tenant(), set).expect("a batch");
         assert_eq!(entries.len(), 8, "four entries per enrollment");
         let record_ids: Vec<Option<String>> = records
             .iter()

@@ -67,8 +67,11 @@ pub mod keys;
 pub mod layout;
 pub mod listing;
 mod measure;
+#[cfg(feature = "memory")]
+pub mod memory;
 pub mod mutation;
 pub mod packs;
+pub mod record_store;
 pub mod records;
 pub mod signing;
 mod stats;
@@ -80,9 +83,12 @@ pub use commit::{Changed, Commit, Committed, Written, MAX_TRANSACTION_BYTES, MAX
 pub use failures::{Counted, Failures};
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT, JOB_LINE_BYTES, JOB_WARNINGS_KEPT};
 pub use listing::{Cursor, Listing, Page, PAGE_BYTES};
+#[cfg(feature = "memory")]
+pub use memory::{MemoryStore, Upkeep};
 pub use mutation::{Action, Encoded, Mutation, Named};
 /// Re-exported: every call takes one (it lives beside `TenantId` in the model).
 pub use oneroster_model::Tenant;
+pub use record_store::RecordStore;
 pub use records::{largest_item, Digest, Prior, StoredRecord, MAX_ITEM_BYTES};
 pub use signing::PublishedKeys;
 pub use tenants::TenantRecord;

@@ -143,6 +143,12 @@ pub(crate) fn from_json_body<T: serde::de::DeserializeOwned>(item: &Item, what: 
     serde_json::from_str(&body).map_err(|e| StoreError::BadItem(format!("{what}: {e}")))
 }
 
+/// A stored record read back as what a name resolves to ([`Store::get_named`]).
+pub(crate) fn named_record(collection: Collection, stored: &StoredRecord) -> Result<Record, StoreError> {
+    Record::from_json(collection, &stored.body)
+        .map_err(|e| bad_item(&format!("a stored {}: {e}", collection.ref_type())))
+}
+
 pub(crate) fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
     let status = s(item, attr::STATUS).ok_or_else(|| bad_item("record without st"))?;
     let modified = s(item, attr::DATE_LAST_MODIFIED).ok_or_else(|| bad_item("record without dlm"))?;
@@ -241,8 +247,7 @@ impl Store {
         for (collection, ids) in by_collection(names) {
             let ids: Vec<String> = ids.into_iter().collect();
             for stored in self.get_many(tenant, collection, &ids).await?.into_iter().filter(|s| !s.gone) {
-                let record = Record::from_json(collection, &stored.body)
-                    .map_err(|e| bad_item(&format!("a stored {}: {e}", collection.ref_type())))?;
+                let record = named_record(collection, &stored)?;
                 found.insert((collection, stored.id), record);
             }
         }

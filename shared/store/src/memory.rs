@@ -1,0 +1,171 @@
+//! An in-memory [`RecordStore`] for unit tests (feature `memory`, enabled only in the
+//! dev-dependencies of the crates whose tests use it). A batched commit is planned exactly as
+//! [`Store`](crate::Store) plans it ([`Batch::plan`]) and its items kept in a map keyed like the
+//! table, so the records (body, hash, status, parts, origin, the keys of their entries) and the
+//! relation entries are what DynamoDB would hold, and reads decode them with the store's own
+//! decoding. Pack and count upkeep, which only re-reads entries into other items, is recorded
+//! instead ([`Upkeep`]), so that a test can assert what an apply asked for.
+
+use crate::attr;
+use crate::batch::{Item, Write};
+use crate::commit::Batch;
+use crate::keys::{
+    child_of_link_sort_key, record_key, record_partition, relation_partition, relation_shards, RECORD_SHARDS,
+};
+use crate::records::{named_record, s, to_record};
+use crate::{Committed, Digest, Mutation, Named, RecordStore, StoreError, StoredRecord, Tenant, Written};
+use oneroster_model::{Collection, Relation};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// The table's items by `(pk, sk)`, and the upkeep asked for, behind one lock (no call holds it
+/// across an await).
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    items: BTreeMap<(String, String), Item>,
+    upkeep: Upkeep,
+}
+
+/// The upkeep asked of the store since the last [`MemoryStore::take_upkeep`]: what an apply
+/// must leave right (packs of changed parents, counts of written collections).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Upkeep {
+    /// Parents whose packs were to be rebuilt ([`RecordStore::rebuild_packs`]).
+    pub packs: BTreeSet<(Relation, String)>,
+    /// Collections said to have held no record before those writes (a first load).
+    pub first_records: BTreeSet<Collection>,
+    /// Collections all of whose packs were to be rebuilt ([`RecordStore::rebuild_all_packs`]).
+    pub all_packs: BTreeSet<Collection>,
+    /// Collections whose kept counts were to be refreshed ([`RecordStore::refresh_counts`]).
+    pub counts: BTreeSet<Collection>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A test that panicked while holding the lock left whole items: the map is still sound.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every record of `collection`, tombstones included, by sourcedId: what a test checks an
+    /// apply left.
+    pub fn records(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<StoredRecord>, StoreError> {
+        let state = self.state();
+        let partitions = (0..RECORD_SHARDS).map(|shard| record_partition(tenant, collection, shard));
+        let mut records = partitions
+            .flat_map(|pk| partition(&state.items, pk).map(to_record).collect::<Vec<_>>())
+            .collect::<Result<Vec<_>, _>>()?;
+        records.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(records)
+    }
+
+    /// The children of `parent` in `relation`, by their relation entries, each once and sorted:
+    /// what a test checks the entries of an apply's writes are.
+    pub fn children(&self, tenant: &Tenant, relation: Relation, parent: &str) -> Vec<String> {
+        let state = self.state();
+        let partitions =
+            (0..relation_shards(relation)).map(|shard| relation_partition(tenant, relation, parent, shard));
+        let children: BTreeSet<String> = partitions
+            .flat_map(|pk| partition(&state.items, pk).filter_map(|item| s(item, attr::SK)).collect::<Vec<_>>())
+            .map(|sk| child_of_link_sort_key(&sk).to_owned())
+            .collect();
+        children.into_iter().collect()
+    }
+
+    /// The upkeep asked for since the last call, which starts afresh.
+    pub fn take_upkeep(&self) -> Upkeep {
+        std::mem::take(&mut self.state().upkeep)
+    }
+
+    /// The stored record at `collection`/`id`, if any.
+    fn stored(&self, tenant: &Tenant, collection: Collection, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        self.state().items.get(&record_key(tenant, collection, id)).map(to_record).transpose()
+    }
+}
+
+/// The items of one partition.
+fn partition(items: &BTreeMap<(String, String), Item>, pk: String) -> impl Iterator<Item = &Item> {
+    let start = (pk.clone(), String::new());
+    items.range(start..).take_while(move |((item_pk, _), _)| *item_pk == pk).map(|(_, item)| item)
+}
+
+impl RecordStore for MemoryStore {
+    async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
+        let records = self.records(tenant, collection)?;
+        Ok(records.into_iter().map(|r| Digest { id: r.id, hash: r.hash, status: r.status, origin: r.origin }).collect())
+    }
+
+    async fn get_many(
+        &self,
+        tenant: &Tenant,
+        collection: Collection,
+        ids: &[String],
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut seen = HashSet::new();
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids.iter().filter(|id| seen.insert(id.as_str())) {
+            found.extend(self.stored(tenant, collection, id)?);
+        }
+        Ok(found)
+    }
+
+    async fn get_named(&self, tenant: &Tenant, names: Vec<(Collection, String)>) -> Result<Named, StoreError> {
+        let mut found = Named::new();
+        for (collection, id) in names {
+            if let Some(stored) = self.stored(tenant, collection, &id)?.filter(|s| !s.gone) {
+                found.insert((collection, id), named_record(collection, &stored)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn commit_batched(&self, tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
+        let Batch { entries, records, stale_packs, changes } = Batch::plan(tenant, mutations)?;
+        let mut state = self.state();
+        let mut items = 0;
+        for write in entries.into_iter().chain(records) {
+            match write {
+                Write::Put(item) => {
+                    let key = (s(&item, attr::PK).unwrap_or_default(), s(&item, attr::SK).unwrap_or_default());
+                    state.items.insert(key, item);
+                }
+                Write::Delete(pk, sk) => {
+                    state.items.remove(&(pk, sk));
+                }
+            }
+            items += 1;
+        }
+        Ok(Committed { written: Written::Done, items, stale_packs, changes })
+    }
+
+    async fn rebuild_packs(
+        &self,
+        _tenant: &Tenant,
+        parents: BTreeSet<(Relation, String)>,
+        first_records: &BTreeSet<Collection>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state.upkeep.packs.extend(parents);
+        state.upkeep.first_records.extend(first_records);
+        Ok(())
+    }
+
+    async fn rebuild_all_packs(&self, _tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
+        self.state().upkeep.all_packs.insert(collection);
+        Ok(())
+    }
+
+    async fn refresh_counts(&self, _tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
+        self.state().upkeep.counts.insert(collection);
+        Ok(())
+    }
+}
