@@ -8,6 +8,7 @@
 
 use crate::attr;
 use crate::keys::auth_failures_key;
+use crate::records::number;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -121,6 +122,5 @@ impl Store {
 }
 
 fn failures_of(item: &crate::batch::Item) -> Option<Failures> {
-    let number = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
-    Some(Failures { count: number(attr::FAILURES)?, until: number(attr::EXPIRES)? })
+    Some(Failures { count: number(item, attr::FAILURES)?, until: number(item, attr::EXPIRES)? })
 }

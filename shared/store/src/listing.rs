@@ -10,7 +10,7 @@ use crate::keys::{
     shard_of, view_partition, RECORD_SHARDS,
 };
 use crate::layout;
-use crate::records::{query_pages, s, to_record, PAGE_ITEMS};
+use crate::records::{number, query_pages, s, to_record, PAGE_ITEMS};
 use crate::Tenant;
 use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
@@ -734,7 +734,7 @@ pub struct Outline {
 /// it, and hide the last ones.
 fn exact_outline(stats: &Item) -> Option<Outline> {
     let outline: Outline = serde_json::from_str(&s(stats, attr::OUTLINE)?).ok()?;
-    let kept: u64 = stats.get(attr::COUNT)?.as_n().ok()?.parse().ok()?;
+    let kept = number(stats, attr::COUNT)?;
     (outline.sizes.iter().sum::<u64>() == kept).then_some(outline)
 }
 
@@ -746,11 +746,6 @@ fn kept_sizes(stats: &Item, shards: u64) -> Option<Vec<u64>> {
     stats.get(attr::OUTLINE)?;
     let sizes: Vec<u64> = (0..shards).map(|shard| number(stats, &attr::shard_size(shard)).unwrap_or(0)).collect();
     (sizes.iter().sum::<u64>() == number(stats, attr::COUNT)?).then_some(sizes)
-}
-
-/// A number attribute of an item.
-fn number(item: &Item, name: &str) -> Option<u64> {
-    item.get(name)?.as_n().ok()?.parse().ok()
 }
 
 /// One query of a walk's second round: a shard from its start, for at most `limit` items.

@@ -23,7 +23,7 @@ use crate::keys::{
 };
 use crate::layout;
 use crate::listing::{Cursor, Listing};
-use crate::records::{by_collection, partition_query, query_pages, s};
+use crate::records::{by_collection, number, partition_query, query_pages, s};
 use crate::{Store, StoreError, Tenant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{Collection, Relation, View};
@@ -320,7 +320,7 @@ impl Store {
         lookups: usize,
     ) -> Result<bool, StoreError> {
         let stats = self.stats(tenant, &Listing::Collection(collection)).await?;
-        let total: u64 = stats.and_then(|item| item.get(attr::COUNT)?.as_n().ok()?.parse().ok()).unwrap_or(0);
+        let total = stats.and_then(|item| number(&item, attr::COUNT)).unwrap_or(0);
         Ok(lookups as u64 * QUERY_COST_IN_RECORDS > total)
     }
 
@@ -426,7 +426,7 @@ impl Store {
             return Ok(head);
         }
         let head = self.get_item(pack_key(tenant, relation, parent, 0)).await?.map(|item| {
-            let total = item.get(attr::COUNT).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let total = number(&item, attr::COUNT).unwrap_or(0);
             let parent_view = s(&item, attr::PARENT_VIEW).and_then(|name| View::from_name(&name));
             Arc::new(Pack {
                 total,

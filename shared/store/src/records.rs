@@ -133,6 +133,11 @@ pub(crate) fn s(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
+/// A number attribute of an item (a count, a size, a time), `None` when absent or not a `u64`.
+pub(crate) fn number(item: &Item, name: &str) -> Option<u64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
 pub(crate) fn bad_item(what: &str) -> StoreError {
     StoreError::BadItem(what.to_owned())
 }
