@@ -5,12 +5,13 @@
 //! store that answers one call in ten with throttling or an internal error, retried as SQS
 //! would redeliver it.
 
+use aws_config::retry::RetryConfig;
 use district_gen::District;
 use e2e::faults::{FaultyStore, Policy};
 use e2e::{bulk_zip, register, stack, tenant, Api};
 use ingest::{Ingest, Outcome};
 use local_server::LocalStack;
-use oneroster_store::{Job, JobState, Store};
+use oneroster_store::{Job, JobState};
 
 /// A district with every kind of record and relation, small enough that 20 interrupted
 /// ingests and their comparisons take seconds.
@@ -26,9 +27,8 @@ async fn ingest_through(stack: &LocalStack, policy: Policy) -> (Ingest, FaultySt
     let proxy = FaultyStore::start(&stack.config.dynamodb_endpoint, policy).await;
     // Retries back off briefly: the proxy's failures are instant, so the test need not wait
     // as a deployment would for a real store to recover.
-    let retries = aws_config::retry::RetryConfig::standard().with_initial_backoff(std::time::Duration::from_millis(5));
-    let aws = aws_config::from_env().region(aws_config::Region::new("us-east-1")).retry_config(retries).load().await;
-    let store = Store::connect(&aws, Some(&proxy.endpoint), stack.config.table.clone());
+    let retries = RetryConfig::standard().with_initial_backoff(std::time::Duration::from_millis(5));
+    let store = proxy.store(&stack.config.table, retries).await;
     (Ingest { store, ..stack.ingest.clone() }, proxy)
 }
 
@@ -51,14 +51,17 @@ async fn upload(stack: &LocalStack, name: &str) -> String {
 
 /// Delivers `message` to `ingest` until it is taken (at most `attempts` times); the job.
 async fn deliver(ingest: &Ingest, message: &str, attempts: usize) -> Job {
+    let mut refusals = Vec::new();
     for _ in 0..attempts {
-        if let Ok(outcomes) = ingest::handle_message(ingest, message).await {
-            if let Some(Outcome::Finished(job) | Outcome::AlreadyDone(job)) = outcomes.into_iter().next() {
-                return job;
-            }
+        match ingest::handle_message(ingest, message).await {
+            Ok(outcomes) => match outcomes.into_iter().next() {
+                Some(Outcome::Finished(job) | Outcome::AlreadyDone(job)) => return job,
+                None => refusals.push("no outcome".to_string()),
+            },
+            Err(e) => refusals.push(e.to_string()),
         }
     }
-    panic!("the upload was not taken in {attempts} deliveries");
+    panic!("the upload was not taken in {attempts} deliveries: {refusals:#?}");
 }
 
 /// Everything a tenant serves: every collection, and the relation routes of every school,

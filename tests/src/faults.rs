@@ -4,12 +4,14 @@
 //! keeps when each call started and ended, so that the bench can count a request's calls and
 //! how many of them came one after another ([`sequential_rounds`]).
 
+use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryPartition};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use oneroster_store::Store;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -52,8 +54,7 @@ pub type Span = (Instant, Instant);
 #[derive(Clone)]
 pub struct FaultyStore {
     inner: Arc<Inner>,
-    /// The proxy's endpoint, to give `Store::connect`.
-    pub endpoint: String,
+    endpoint: String,
 }
 
 /// DynamoDB's error answers, as the SDK reads them.
@@ -78,6 +79,21 @@ impl FaultyStore {
         let router = axum::Router::new().fallback(forward).with_state(inner.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self { inner, endpoint }
+    }
+
+    /// A store over `table` whose calls go through this proxy, retried as `retries` says.
+    ///
+    /// Its client has a retry partition of its own: the SDK shares one retry token bucket per
+    /// partition across the process, and a proxy failing every call (a dead worker) would
+    /// otherwise drain the retries of every other store in the test binary.
+    pub async fn store(&self, table: &str, retries: RetryConfig) -> Store {
+        let aws =
+            aws_config::from_env().region(aws_config::Region::new("us-east-1")).retry_config(retries).load().await;
+        let config = aws_sdk_dynamodb::config::Builder::from(&aws)
+            .endpoint_url(&self.endpoint)
+            .retry_partition(RetryPartition::new(format!("faulty-store-{}", self.endpoint)))
+            .build();
+        Store::new(aws_sdk_dynamodb::Client::from_conf(config), table)
     }
 
     /// Calls received so far.

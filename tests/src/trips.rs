@@ -4,6 +4,7 @@
 
 use crate::faults::{sequential_rounds, FaultyStore, Policy};
 use crate::Api;
+use aws_config::retry::RetryConfig;
 use local_server::LocalStack;
 use oneroster_model::TenantId;
 use oneroster_store::Store;
@@ -50,9 +51,8 @@ impl CountedApi {
     /// Starts the proxy in front of the stack's DynamoDB Local and a client of `tenant` behind it.
     pub async fn start(stack: &LocalStack, tenant: &TenantId) -> Self {
         let proxy = FaultyStore::start(&stack.config.dynamodb_endpoint, Policy::Slow(LATENCY)).await;
-        let aws = aws_config::from_env().region(aws_config::Region::new("us-east-1")).load().await;
         let mut counted = stack.clone();
-        counted.ingest.store = Store::connect(&aws, Some(&proxy.endpoint), stack.config.table.clone());
+        counted.ingest.store = proxy.store(&stack.config.table, RetryConfig::standard()).await;
         let store = counted.store().clone();
         let api = Api::new(&counted, tenant).await;
         Self { proxy, store, api }
