@@ -10,7 +10,10 @@
 //! the stored form still carried one) is replaced, so old and new records render alike.
 
 use oneroster_model::Collection;
-use oneroster_openapi::{Service, Shape};
+use oneroster_openapi::{Property, Service, Shape};
+use oneroster_query::Selection;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -29,11 +32,32 @@ impl Rendering {
         Some(Self { references: references_only(service.shape(item_schema)?) })
     }
 
-    /// `record` as 1.2 serves it: every reference with its `href` first (`href`, `sourcedId`,
-    /// `type`, the order of the schema), on `origin` when the deployment has one.
+    /// A stored record's JSON as 1.2 serves it, cut to `selection`: every reference with its
+    /// `href` first (`href`, `sourcedId`, `type`, the order of the schema), on `origin` when
+    /// the deployment has one.
+    ///
+    /// Only the references are parsed and written again; every other value is copied as
+    /// stored, so a page costs little more than its bytes.
+    pub fn render_json(&self, body: &str, selection: &Selection, origin: Option<&str>) -> serde_json::Result<String> {
+        let properties = match &self.references {
+            Some(Shape::Object(properties)) => properties.as_slice(),
+            _ if selection.names().is_none() => return Ok(body.to_owned()),
+            _ => &[],
+        };
+        let Properties(entries) = serde_json::from_str(body)?;
+        let mut out = String::with_capacity(body.len() + 128);
+        let selected = entries.iter().filter(|(name, _)| selection.includes(name));
+        object(selected, properties, origin.unwrap_or_default(), &mut out)?;
+        Ok(out)
+    }
+
+    /// `record` rendered in place, as [`Rendering::render_json`] renders its JSON (for the
+    /// rare reader of parsed records: a filter on a reference's `href`). A value that is no
+    /// object has no references and stays as it is.
     pub fn render(&self, record: &mut Value, origin: Option<&str>) {
-        if let Some(shape) = &self.references {
-            visit(record, shape, origin.unwrap_or_default());
+        let json = self.render_json(&record.to_string(), &Selection::default(), origin);
+        if let Ok(rendered) = json.and_then(|json| serde_json::from_str(&json)) {
+            *record = rendered;
         }
     }
 }
@@ -58,19 +82,84 @@ fn references_only(shape: Shape) -> Option<Shape> {
     }
 }
 
-fn visit(value: &mut Value, shape: &Shape, origin: &str) {
-    match (shape, value) {
-        (Shape::Reference(declared), Value::Object(reference)) => set_href(reference, declared, origin),
-        (Shape::Array(items), Value::Array(values)) => values.iter_mut().for_each(|value| visit(value, items, origin)),
-        (Shape::Object(properties), Value::Object(object)) => {
-            for property in properties {
-                if let Some(value) = object.get_mut(property.name) {
-                    visit(value, &property.shape, origin);
+/// An object's properties in their order, each value as its JSON text, so that what holds
+/// no reference is copied without being parsed into values.
+struct Properties<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Properties<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Entries<'a> {
+            type Value = Properties<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(24));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
                 }
+                Ok(Properties(entries))
             }
         }
-        _ => {}
+        deserializer.deserialize_map(Entries(std::marker::PhantomData))
     }
+}
+
+/// Writes an object of `entries`, rendering those `properties` says lead to references.
+fn object<'e, 'a: 'e>(
+    entries: impl Iterator<Item = &'e (String, &'a RawValue)>,
+    properties: &[Property],
+    origin: &str,
+    out: &mut String,
+) -> serde_json::Result<()> {
+    out.push('{');
+    for (i, (name, value)) in entries.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(name)?);
+        out.push(':');
+        match properties.iter().find(|property| property.name == name) {
+            Some(property) => splice(value, &property.shape, origin, out)?,
+            None => out.push_str(value.get()),
+        }
+    }
+    out.push('}');
+    Ok(())
+}
+
+/// Writes `value` with the references `shape` leads to rendered; a value not of the shape's
+/// kind (a `null`, say) is copied as it is.
+fn splice(value: &RawValue, shape: &Shape, origin: &str, out: &mut String) -> serde_json::Result<()> {
+    match shape {
+        Shape::Reference(declared) => match serde_json::from_str::<Map<String, Value>>(value.get()) {
+            Ok(mut reference) => {
+                set_href(&mut reference, declared, origin);
+                out.push_str(&serde_json::to_string(&reference)?);
+            }
+            Err(_) => out.push_str(value.get()),
+        },
+        Shape::Array(items) => match serde_json::from_str::<Vec<&RawValue>>(value.get()) {
+            Ok(values) => {
+                out.push('[');
+                for (i, value) in values.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    splice(value, items, origin, out)?;
+                }
+                out.push(']');
+            }
+            Err(_) => out.push_str(value.get()),
+        },
+        Shape::Object(properties) => match serde_json::from_str::<Properties>(value.get()) {
+            Ok(Properties(entries)) => object(entries.iter(), properties, origin, out)?,
+            Err(_) => out.push_str(value.get()),
+        },
+        _ => out.push_str(value.get()),
+    }
+    Ok(())
 }
 
 /// Puts `href` first in a reference, replacing any stored one. The collection is the one its
@@ -290,5 +379,30 @@ mod tests {
         assert_eq!(enrollment["school"]["href"], format!("{ROSTERING}/orgs/s-1"));
         let demographics = rendered(Service::Rostering, "DemographicsDType", json!({"sex": "female"}), None);
         assert_eq!(demographics, json!({"sex": "female"}), "nothing to render");
+    }
+
+    #[test]
+    fn the_json_of_a_stored_record_is_cut_to_the_selection_and_copied_where_it_holds_no_reference() {
+        let rendering = Rendering::of(Service::Rostering, "UserDType").expect("users");
+        let body = r#"{"sourcedId":"u-1","metadata":{"x":[1,2.5,"\u00e9\n"]},"primaryOrg":null,"roles":[{"role":"student","org":{"sourcedId":"s/1","type":"org"},"extra":{"sourcedId":"z"}}],"agents":[]}"#;
+        let every = rendering.render_json(body, &Selection::default(), None).expect("renders");
+        assert_eq!(
+            every,
+            format!(
+                r#"{{"sourcedId":"u-1","metadata":{{"x":[1,2.5,"\u00e9\n"]}},"primaryOrg":null,"roles":[{{"role":"student","org":{{"href":"{ROSTERING}/orgs/s%2F1","sourcedId":"s/1","type":"org"}},"extra":{{"sourcedId":"z"}}}}],"agents":[]}}"#
+            ),
+            "values without references are the stored text, a null reference stays null"
+        );
+        let fields = oneroster_query::RecordFields::of(Service::Rostering, "UserDType").expect("users");
+        let selection = Selection::parse(Some("fields=roles,sourcedId"), &fields).expect("a selection");
+        assert!(
+            selection.includes("roles") && !selection.includes("agents") && Selection::default().includes("agents")
+        );
+        let some = rendering.render_json(body, &selection, Some("https://x.example")).expect("renders");
+        let some: Value = serde_json::from_str(&some).expect("JSON");
+        let keys: Vec<&str> = some.as_object().expect("an object").keys().map(String::as_str).collect();
+        assert_eq!(keys, ["sourcedId", "roles"], "the record's own order");
+        assert_eq!(some["roles"][0]["org"]["href"], format!("https://x.example{ROSTERING}/orgs/s%2F1"));
+        assert!(rendering.render_json("[1]", &Selection::default(), None).is_err(), "a record is an object");
     }
 }

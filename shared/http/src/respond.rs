@@ -16,10 +16,9 @@ use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use oneroster_query::{link_header, project, ListParams, PageLinks, Selection};
+use oneroster_query::{link_header, ListParams, PageLinks, Selection};
 use oneroster_service::Listed;
 use oneroster_store::StoredRecord;
-use serde_json::Value;
 use std::convert::Infallible;
 
 pub use oneroster_service::read::MAX_BODY_BYTES;
@@ -107,12 +106,7 @@ fn records_json(
 ) -> Result<Vec<String>, ApiError> {
     records
         .iter()
-        .map(|record| {
-            let mut value: Value = serde_json::from_str(&record.body)?;
-            project(&mut value, selection);
-            endpoint.rendering.render(&mut value, url.origin.as_deref());
-            Ok(value.to_string())
-        })
+        .map(|record| Ok(endpoint.rendering.render_json(&record.body, selection, url.origin.as_deref())?))
         .collect()
 }
 

@@ -18,4 +18,4 @@ pub use params::{
     check_query_length, ListParams, RecordFields, Selection, DEFAULT_LIMIT, MAX_CURSOR_BYTES, MAX_LIMIT, MAX_OFFSET,
     MAX_QUERY_BYTES, MAX_SORTED_OFFSET, MAX_SORT_BYTES,
 };
-pub use select::{project, Order, Rank, Window, MAX_SORT_VALUE_BYTES};
+pub use select::{Order, Rank, Window, MAX_SORT_VALUE_BYTES};

@@ -274,6 +274,11 @@ impl Selection {
     pub fn names(&self) -> Option<&[String]> {
         self.0.as_deref()
     }
+
+    /// Whether property `name` is returned.
+    pub fn includes(&self, name: &str) -> bool {
+        self.0.as_ref().is_none_or(|names| names.iter().any(|selected| selected == name))
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Ordering and trimming records for a response: `sort`/`orderBy` and `fields`.
+//! Ordering records for a response: `sort`/`orderBy`.
 //!
 //! A sort ranks a listing that may be large without holding it: each record is reduced to its
 //! [`Rank`] (the sort value, cut to [`MAX_SORT_VALUE_BYTES`], and its sourcedId), and a
@@ -6,7 +6,6 @@
 //! again by sourcedId.
 
 use crate::filter::{instant, leaves};
-use crate::Selection;
 use oneroster_openapi::FieldKind;
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -158,13 +157,6 @@ impl Window {
         let order = self.order;
         self.ranks.sort_by(|a, b| order.compare(a, b));
         self.ranks
-    }
-}
-
-/// Keeps only the selected properties of a record, in the record's own order.
-pub fn project(record: &mut Value, selection: &Selection) {
-    if let (Some(names), Value::Object(object)) = (selection.names(), record) {
-        object.retain(|key, _| names.iter().any(|n| n == key));
     }
 }
 
