@@ -24,7 +24,8 @@ async fn every_list_page_costs_at_most_two_rounds_of_calls() {
     #[rustfmt::skip]
     let listings = [
         // (start, records' key, whether the page reads about one item per record: a collection
-        // or view whose shard sizes are kept, paged so that pages cross shards)
+        // or view whose shard sizes are kept, or a time filter whose count is, paged so that
+        // pages cross shards)
         (format!("{ROSTERING}/orgs?limit=100"), "orgs", false),
         (format!("{ROSTERING}/terms?limit=100"), "academicSessions", false),
         (format!("{ROSTERING}/schools?limit=1"), "orgs", false),
@@ -33,7 +34,8 @@ async fn every_list_page_costs_at_most_two_rounds_of_calls() {
         (format!("{ROSTERING}/students?limit=30"), "users", true),
         (format!("{ROSTERING}/enrollments?limit=100"), "enrollments", true),
         (format!("{ROSTERING}/users?limit=40&filter=status%3D%27active%27"), "users", false),
-        (format!("{ROSTERING}/users?limit=40&filter=dateLastModified%3E%272000-01-01%27"), "users", false),
+        (format!("{ROSTERING}/users?limit=40&filter=dateLastModified%3E%272000-01-01%27"), "users", true),
+        (format!("{ROSTERING}/users?limit=40&filter=dateLastModified%3E%272000-01-01%27%20AND%20status%3D%27active%27"), "users", true),
         (format!("{ROSTERING}/classes/{}/students?limit=5", district.class_id(0, 0)), "users", false),
         (format!("{ROSTERING}/schools/{}/classes?limit=5", district.school_id(1)), "classes", false),
         (format!("{GRADEBOOK}/classes/{}/results?limit=5", district.class_id(0, 1)), "results", false),

@@ -348,11 +348,6 @@ impl<'a> Reader<'a> {
         let cursor = params.cursor.as_deref().map(|text| decode_cursor(text, listing)).transpose()?;
         let (Page { records, next, .. }, total) = match cursor {
             Some((total, cursor)) => (page_from(Some(cursor)).await?, total),
-            None if params.offset == 0 && listing.is_time_filter() => {
-                // Its count is one read of the kept times (or queries of what matches): made
-                // beside the page rather than after it.
-                tokio::try_join!(page_from(Some(Cursor::start())), store.count(tenant, listing))?
-            }
             None if params.offset == 0 => {
                 let page = page_from(Some(Cursor::start())).await?;
                 // The walk may have read the kept count on its way.

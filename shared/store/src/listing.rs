@@ -109,11 +109,21 @@ struct Walked {
     total: Option<u64>,
 }
 
-/// What a listing's stats item says of it, for a walk: the size of each shard, and its count.
+/// What a listing's stats item says of it, for a walk: the size of each shard (for a time
+/// filter, an estimate from its count), and its count.
 #[derive(Default)]
 struct Kept {
     sizes: Option<Vec<u64>>,
     total: Option<u64>,
+}
+
+/// A `dateLastModified` filter on a collection, all records or only the active ones.
+#[derive(Debug, Clone, Copy)]
+struct TimeFilter {
+    collection: Collection,
+    since: Timestamp,
+    inclusive: bool,
+    active_only: bool,
 }
 
 /// One partition (or index partition) of a listing, as a `Query` reads it.
@@ -158,13 +168,18 @@ impl Listing {
         }
     }
 
-    /// Whether the listing is a `dateLastModified` filter (with or without a status filter):
-    /// its walk reads no kept count, so a first page counts apart.
-    pub fn is_time_filter(&self) -> bool {
+    /// The time filter this listing is (with or without a status filter), counted from the
+    /// collection's kept times rather than its kept count.
+    fn time_filter(&self) -> Option<TimeFilter> {
         match self {
-            Listing::ModifiedSince { .. } => true,
-            Listing::Active(inner) => inner.is_time_filter(),
-            _ => false,
+            Listing::ModifiedSince { collection, since, inclusive } => {
+                Some(TimeFilter { collection: *collection, since: *since, inclusive: *inclusive, active_only: false })
+            }
+            Listing::Active(inner) => match **inner {
+                Listing::ModifiedSince { .. } => Some(TimeFilter { active_only: true, ..inner.time_filter()? }),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -368,7 +383,8 @@ impl Store {
             if taken >= limit || bytes >= PAGE_BYTES {
                 return Ok(Walked { taken, next: (next.shard < shards).then_some(next), total: kept.total });
             }
-            if next.shard == cursor.shard || matches!(listing, Listing::Related { .. }) {
+            let unsized_time_filter = kept.sizes.is_none() && listing.time_filter().is_some();
+            if next.shard == cursor.shard || matches!(listing, Listing::Related { .. }) || unsized_time_filter {
                 // The answer stopped short (1 MB, or items a filter dropped), or the listing
                 // goes shard by shard.
                 cursor = next;
@@ -458,6 +474,16 @@ impl Store {
     /// how many records each shard holds (at most, for the filter), and its count; nothing for
     /// other listings, or when not kept.
     async fn kept(&self, tenant: &Tenant, listing: &Listing) -> Result<Kept, StoreError> {
+        if let Some(filter) = listing.time_filter() {
+            let stats = self.stats(tenant, &Listing::Collection(filter.collection)).await?;
+            let Some(stats) = stats else { return Ok(Kept::default()) };
+            let counted = matching_since(&stats, filter)?;
+            let sizes = match (counted, kept_sizes(&stats, listing.shards()), number(&stats, attr::COUNT)) {
+                (Some((looked_at, _)), Some(sizes), Some(count)) => Some(estimated_sizes(&sizes, looked_at, count)),
+                _ => None,
+            };
+            return Ok(Kept { sizes, total: counted.map(|(_, listed)| listed) });
+        }
         let measured = match listing {
             Listing::Active(inner) => inner,
             other => other,
@@ -641,16 +667,8 @@ impl Store {
             .await?;
             return Ok(children);
         }
-        let since = match listing {
-            Listing::ModifiedSince { collection, since, inclusive } => Some((*collection, *since, *inclusive, false)),
-            Listing::Active(inner) => match **inner {
-                Listing::ModifiedSince { collection, since, inclusive } => Some((collection, since, inclusive, true)),
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some((collection, since, inclusive, active_only)) = since {
-            if let Some(n) = self.count_since(tenant, collection, since, inclusive, active_only).await? {
+        if let Some(filter) = listing.time_filter() {
+            if let Some(n) = self.count_since(tenant, filter).await? {
                 return Ok(n);
             }
         }
@@ -686,30 +704,25 @@ impl Store {
         Ok(total)
     }
 
-    /// How many records of `collection` were modified after `since` (at or after, when
-    /// `inclusive`), all or only the active ones, from the kept [`Times`]; `None` when none
-    /// are kept.
-    async fn count_since(
-        &self,
-        tenant: &Tenant,
-        collection: Collection,
-        since: Timestamp,
-        inclusive: bool,
-        active_only: bool,
-    ) -> Result<Option<u64>, StoreError> {
-        let stats = self.stats(tenant, &Listing::Collection(collection)).await?;
-        let Some(times) = stats.and_then(|stats| s(&stats, attr::TIMES)) else { return Ok(None) };
-        let times: Times = serde_json::from_str(&times).map_err(|_| StoreError::BadItem("kept times".into()))?;
-        let since = since.to_string();
-        let after = |at: &String| if inclusive { *at >= since } else { *at > since };
-        Ok(Some(
-            times
-                .iter()
-                .filter(|(at, _)| after(at))
-                .map(|(_, (all, active))| if active_only { active } else { all })
-                .sum(),
-        ))
+    /// How many records of the filter's collection were modified after its time, from the
+    /// kept [`Times`]; `None` when none are kept.
+    async fn count_since(&self, tenant: &Tenant, filter: TimeFilter) -> Result<Option<u64>, StoreError> {
+        let stats = self.stats(tenant, &Listing::Collection(filter.collection)).await?;
+        Ok(stats.map(|stats| matching_since(&stats, filter)).transpose()?.flatten().map(|(_, listed)| listed))
     }
+}
+
+/// How many records a collection's stats item says were modified after the filter's time (at
+/// or after, when inclusive): all of them (what the walk's queries look at) and those the
+/// filter lists; `None` when no times are kept.
+fn matching_since(stats: &Item, filter: TimeFilter) -> Result<Option<(u64, u64)>, StoreError> {
+    let Some(times) = s(stats, attr::TIMES) else { return Ok(None) };
+    let times: Times = serde_json::from_str(&times).map_err(|_| StoreError::BadItem("kept times".into()))?;
+    let since = filter.since.to_string();
+    let after = |at: &String| if filter.inclusive { *at >= since } else { *at > since };
+    let (all, active) =
+        times.iter().filter(|(at, _)| after(at)).fold((0, 0), |(all, active), (_, (a, b))| (all + a, active + b));
+    Ok(Some((all, if filter.active_only { active } else { all })))
 }
 
 /// A collection's records by modification time: (all, active) per `dateLastModified`. Every
@@ -746,6 +759,25 @@ fn kept_sizes(stats: &Item, shards: u64) -> Option<Vec<u64>> {
     stats.get(attr::OUTLINE)?;
     let sizes: Vec<u64> = (0..shards).map(|shard| number(stats, &attr::shard_size(shard)).unwrap_or(0)).collect();
     (sizes.iter().sum::<u64>() == number(stats, attr::COUNT)?).then_some(sizes)
+}
+
+/// What each shard is taken to hold of the `matching` records of a time filter, whose count
+/// is kept but not its spread over the shards: the shard's share of them (its `sizes` entry
+/// times `matching` over the collection's `count`) plus one standard deviation of a random
+/// draw of that share, within the shard's size. Exact when every record matches or none does;
+/// otherwise a shard holding more than its estimate cuts its answer short and one holding less
+/// leaves the page short, each costing a further round but no extra reads. A shard that holds
+/// records is taken to hold one at least, so that none is passed over on an estimate.
+fn estimated_sizes(sizes: &[u64], matching: u64, count: u64) -> Vec<u64> {
+    let share = if count == 0 { 1.0 } else { (matching as f64 / count as f64).min(1.0) };
+    sizes
+        .iter()
+        .map(|&size| {
+            let mean = size as f64 * share;
+            let estimate = (mean + (mean * (1.0 - share)).sqrt()).ceil() as u64;
+            estimate.clamp(size.min(1), size)
+        })
+        .collect()
 }
 
 /// One query of a walk's second round: a shard from its start, for at most `limit` items.
@@ -915,6 +947,22 @@ mod tests {
         let reads = vec![read(13, 25), read(14, 25), read(15, 25)];
         assert_eq!(plan_reads(None, 13..16, 25), Planned { reads, to_end: true });
         assert_eq!(plan_reads(None, 16..16, 25), Planned { reads: vec![], to_end: true });
+    }
+
+    #[test]
+    fn a_time_filter_takes_each_shard_to_hold_its_share_of_what_matches() {
+        let sizes = [100, 0, 40, 1];
+        #[rustfmt::skip]
+        let cases: [(&str, u64, u64, [u64; 4]); 5] = [
+            ("every record matches: the sizes", 141, 141, [100, 0, 40, 1]),
+            ("none does: one where there are records", 0, 141, [1, 0, 1, 1]),
+            ("half: the share and a deviation", 70, 141, [55, 0, 24, 1]),
+            ("a count behind the times: the sizes", 150, 141, [100, 0, 40, 1]),
+            ("no count", 5, 0, [100, 0, 40, 1]),
+        ];
+        for (name, matching, count, expected) in cases {
+            assert_eq!(estimated_sizes(&sizes, matching, count), expected, "{name}");
+        }
     }
 
     fn stats(attributes: &[(&str, &str)]) -> Item {
