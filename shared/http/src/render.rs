@@ -8,6 +8,10 @@
 //! Which properties are references comes from the record's schema ([`Shape`]), and the
 //! collection from each reference's own `type`. An `href` stored before (bodies written when
 //! the stored form still carried one) is replaced, so old and new records render alike.
+//!
+//! Rendering is on every read's path, so it touches only what it changes: the stored JSON is
+//! split into its values as text ([`RawValue`]), those the shape leads to references are
+//! parsed and written again, and every other value is copied byte for byte.
 
 use oneroster_model::Collection;
 use oneroster_openapi::{Property, Service, Shape};
