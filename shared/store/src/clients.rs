@@ -2,7 +2,7 @@
 //! stored as its argon2id hash. A client's id begins with its tenant (`springfield.3f9c…`), so
 //! the token endpoint finds the client's partition from the id alone.
 
-use crate::keys::clients_partition;
+use crate::keys::{client_key, clients_partition};
 use crate::Tenant;
 use crate::{Store, StoreError};
 use oneroster_model::{TenantId, Timestamp};
@@ -48,12 +48,12 @@ impl std::fmt::Debug for OAuthClient {
 impl Store {
     /// Saves a client (create or update).
     pub async fn put_client(&self, client: &OAuthClient) -> Result<(), StoreError> {
-        self.put_json((clients_partition(&client.tenant), client.id.clone()), client).await
+        self.put_json(client_key(&client.tenant, &client.id), client).await
     }
 
     /// Gets a client of a tenant.
     pub async fn get_client(&self, tenant: &Tenant, id: &str) -> Result<Option<OAuthClient>, StoreError> {
-        let item = self.get_item((clients_partition(tenant), id.to_owned())).await?;
+        let item = self.get_item(client_key(tenant, id)).await?;
         item.as_ref().map(client_from).transpose()
     }
 

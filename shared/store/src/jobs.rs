@@ -3,7 +3,7 @@
 //! interleave).
 
 use crate::attr;
-use crate::keys::{jobs_partition, lock_key};
+use crate::keys::{job_key, jobs_partition, lock_key};
 use crate::Tenant;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::error::SdkError;
@@ -126,7 +126,7 @@ fn cut_line(mut line: String) -> String {
 impl Store {
     /// Saves a job (create or update).
     pub async fn put_job(&self, job: &Job) -> Result<(), StoreError> {
-        self.put_json((jobs_partition(&job.tenant), job.id.clone()), job).await
+        self.put_json(job_key(&job.tenant, &job.id), job).await
     }
 
     /// Gets a job of a tenant.
@@ -135,8 +135,7 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(attr::PK, AttributeValue::S(jobs_partition(tenant)))
-            .key(attr::SK, AttributeValue::S(id.to_owned()))
+            .set_key(Some(job_key(tenant, id).into_item()))
             .consistent_read(true)
             .send()
             .await?;
@@ -159,14 +158,12 @@ impl Store {
         holder: &str,
         until: Timestamp,
     ) -> Result<bool, StoreError> {
-        let (pk, sk) = lock_key(tenant);
         let now = Timestamp::now().0.timestamp_millis();
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item(attr::PK, AttributeValue::S(pk))
-            .item(attr::SK, AttributeValue::S(sk))
+            .set_item(Some(lock_key(tenant).into_item()))
             .item(attr::KIND, AttributeValue::S("lock".into()))
             .item("holder", AttributeValue::S(holder.to_owned()))
             .item(attr::UNTIL, AttributeValue::N(until.0.timestamp_millis().to_string()))
@@ -187,13 +184,11 @@ impl Store {
 
     /// Releases the tenant's ingest lock if `holder` has it.
     pub async fn release_ingest_lock(&self, tenant: &Tenant, holder: &str) -> Result<(), StoreError> {
-        let (pk, sk) = lock_key(tenant);
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key(attr::PK, AttributeValue::S(pk))
-            .key(attr::SK, AttributeValue::S(sk))
+            .set_key(Some(lock_key(tenant).into_item()))
             .condition_expression("holder = :holder")
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
             .send()

@@ -9,16 +9,14 @@
 use crate::attr;
 use crate::batch::{Item, Write};
 use crate::commit::Batch;
-use crate::keys::{
-    child_of_link_sort_key, record_key, record_partition, relation_partition, relation_shards, RECORD_SHARDS,
-};
+use crate::keys::{record_key, record_partition, relation_partition, relation_shards, Key, RECORD_SHARDS};
 use crate::records::{named_record, s, to_record};
 use crate::{Committed, Digest, Mutation, Named, RecordStore, StoreError, StoredRecord, Tenant, Written};
 use oneroster_model::{Collection, Relation};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// The table's items by `(pk, sk)`, and the upkeep asked for, behind one lock (no call holds it
+/// The table's items by key, and the upkeep asked for, behind one lock (no call holds it
 /// across an await).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -27,7 +25,7 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    items: BTreeMap<(String, String), Item>,
+    items: BTreeMap<Key, Item>,
     upkeep: Upkeep,
 }
 
@@ -76,7 +74,7 @@ impl MemoryStore {
             (0..relation_shards(relation)).map(|shard| relation_partition(tenant, relation, parent, shard));
         let children: BTreeSet<String> = partitions
             .flat_map(|pk| partition(&state.items, pk).filter_map(|item| s(item, attr::SK)).collect::<Vec<_>>())
-            .map(|sk| child_of_link_sort_key(&sk).to_owned())
+            .map(|sk| Key::entry_child(&sk).to_owned())
             .collect();
         children.into_iter().collect()
     }
@@ -93,9 +91,9 @@ impl MemoryStore {
 }
 
 /// The items of one partition.
-fn partition(items: &BTreeMap<(String, String), Item>, pk: String) -> impl Iterator<Item = &Item> {
-    let start = (pk.clone(), String::new());
-    items.range(start..).take_while(move |((item_pk, _), _)| *item_pk == pk).map(|(_, item)| item)
+fn partition(items: &BTreeMap<Key, Item>, pk: String) -> impl Iterator<Item = &Item> {
+    let start = Key { pk: pk.clone(), sk: String::new() };
+    items.range(start..).take_while(move |(key, _)| key.pk == pk).map(|(_, item)| item)
 }
 
 impl RecordStore for MemoryStore {
@@ -135,11 +133,12 @@ impl RecordStore for MemoryStore {
         for write in entries.into_iter().chain(records) {
             match write {
                 Write::Put(item) => {
-                    let key = (s(&item, attr::PK).unwrap_or_default(), s(&item, attr::SK).unwrap_or_default());
+                    let key =
+                        Key { pk: s(&item, attr::PK).unwrap_or_default(), sk: s(&item, attr::SK).unwrap_or_default() };
                     state.items.insert(key, item);
                 }
-                Write::Delete(pk, sk) => {
-                    state.items.remove(&(pk, sk));
+                Write::Delete(key) => {
+                    state.items.remove(&key);
                 }
             }
             items += 1;
