@@ -370,7 +370,7 @@ async fn nothing_that_holds_a_key_or_secret_prints_it() {
     let stack = stack().await;
     let t = tenant("redacted-district");
     let (app, secret_text) = client(&stack, &t, &Scopes::all()).await;
-    let stored = stack.store().get_client(&t, &app.id).await.expect("read").expect("client");
+    let stored = stack.store().tenant(&t).clients().get(&app.id).await.expect("read").expect("client");
     let ring = KeyRing::generate("printed").expect("keys");
     let config: Value = serde_json::from_str(&ring.to_config()).expect("config");
     let private = config["keys"][0]["private"].as_str().expect("private").to_owned();

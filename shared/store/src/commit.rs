@@ -65,7 +65,7 @@ pub struct Committed {
     /// Items written or deleted.
     pub items: u64,
     /// The parents whose packs are stale now (a batched commit changed their entries):
-    /// rebuild them with [`Store::rebuild_packs`] once the writes of a package are done.
+    /// rebuild them with [`TenantUpkeep::rebuild_packs`](crate::TenantUpkeep::rebuild_packs) once the writes of a package are done.
     pub stale_packs: BTreeSet<(Relation, String)>,
     /// One change per record written (none when nothing was), for the audit trail and reports.
     pub changes: Vec<Changed>,
@@ -158,7 +158,7 @@ struct Planned {
 
 impl Store {
     /// Commits `commit` (see the module docs).
-    pub async fn commit(&self, tenant: &Tenant, commit: Commit<'_>) -> Result<Committed, StoreError> {
+    pub(crate) async fn commit(&self, tenant: &Tenant, commit: Commit<'_>) -> Result<Committed, StoreError> {
         match commit {
             Commit::Batched(mutations) => self.commit_batched(tenant, mutations).await,
             Commit::Conditional(writes) => self.commit_conditional(tenant, writes).await,
@@ -257,7 +257,7 @@ impl Store {
     /// Drops the kept modification times of `collection` (a record moved in time): its time
     /// filters are counted by query until the ingest measures it again. (An outline is not
     /// used once its listing's kept count differs from its sizes: see
-    /// [`Store::skip`](crate::Store::skip).) A stats item not kept is left absent.
+    /// [`TenantLists::skip`](crate::TenantLists::skip).) A stats item not kept is left absent.
     async fn forget_times(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
         let update = self
             .update_stats(tenant, collection.name())

@@ -466,7 +466,7 @@ impl Store {
     /// collection, a view or a time filter; for a relation, the entries of `limit` children and
     /// the records they name (a child linked twice, by two enrollments in one class, is listed
     /// once).
-    pub async fn page(
+    pub(crate) async fn page(
         &self,
         tenant: &Tenant,
         listing: &Listing,
@@ -504,7 +504,12 @@ impl Store {
     /// the listing has no more than `offset` records. A collection or view starts from the
     /// nearest mark of its [`Outline`] (fewer than `every` keys read); other listings read the
     /// keys of the skipped items.
-    pub async fn skip(&self, tenant: &Tenant, listing: &Listing, offset: u64) -> Result<Option<Cursor>, StoreError> {
+    pub(crate) async fn skip(
+        &self,
+        tenant: &Tenant,
+        listing: &Listing,
+        offset: u64,
+    ) -> Result<Option<Cursor>, StoreError> {
         if offset == 0 {
             return Ok(Some(Cursor::start()));
         }
@@ -618,7 +623,7 @@ impl Store {
     /// How many records a listing holds (`X-Total-Count`): the kept count of a collection or
     /// view (refreshed after every ingest), a `Select=COUNT` over the index or entries, or, where
     /// children may repeat, the distinct children of a keys-only walk.
-    pub async fn count(&self, tenant: &Tenant, listing: &Listing) -> Result<u64, StoreError> {
+    pub(crate) async fn count(&self, tenant: &Tenant, listing: &Listing) -> Result<u64, StoreError> {
         if let Listing::Related { relation, parent } = listing {
             if let Some(head) = self.pack_head(tenant, *relation, parent).await? {
                 return Ok(head.total);

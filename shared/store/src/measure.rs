@@ -21,7 +21,7 @@ impl Store {
     /// that `X-Total-Count` of `GET /users` costs one read and `offset=` jumps near its target;
     /// and recounts the wide relations its records make. The ingest calls it after writing to
     /// the collection; it reads the listings' keys.
-    pub async fn refresh_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
+    pub(crate) async fn refresh_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
         let listings = std::iter::once(Listing::Collection(collection))
             .chain(View::ALL.into_iter().filter(|v| v.collection() == collection).map(Listing::View));
         for listing in listings {

@@ -1,6 +1,7 @@
 //! An in-memory [`RecordStore`] for unit tests (feature `memory`, enabled only in the
-//! dev-dependencies of the crates whose tests use it). A batched commit is planned exactly as
-//! [`Store`](crate::Store) plans it ([`Batch::plan`]) and its items kept in a map keyed like the
+//! dev-dependencies of the crates whose tests use it): [`MemoryStore::tenant`] gives one
+//! tenant's, as [`Store::tenant`](crate::Store::tenant) does. A batched commit is planned exactly
+//! as [`Store`](crate::Store) plans it ([`Batch::plan`]) and its items kept in a map keyed like the
 //! table, so the records (body, hash, status, parts, origin, the keys of their entries) and the
 //! relation entries are what DynamoDB would hold, and reads decode them with the store's own
 //! decoding. Pack and count upkeep, which only re-reads entries into other items, is recorded
@@ -84,6 +85,11 @@ impl MemoryStore {
         std::mem::take(&mut self.state().upkeep)
     }
 
+    /// `tenant`'s records in this store, as an apply reads and writes them.
+    pub fn tenant<'a>(&'a self, tenant: &'a Tenant) -> MemoryTenant<'a> {
+        MemoryTenant { store: self, tenant }
+    }
+
     /// The stored record at `collection`/`id`, if any.
     fn stored(&self, tenant: &Tenant, collection: Collection, id: &str) -> Result<Option<StoredRecord>, StoreError> {
         self.state().items.get(&record_key(tenant, collection, id)).map(to_record).transpose()
@@ -96,39 +102,42 @@ fn partition(items: &BTreeMap<Key, Item>, pk: String) -> impl Iterator<Item = &I
     items.range(start..).take_while(move |(key, _)| key.pk == pk).map(|(_, item)| item)
 }
 
-impl RecordStore for MemoryStore {
-    async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
-        let records = self.records(tenant, collection)?;
+/// One tenant's records in a [`MemoryStore`]: the [`RecordStore`] an apply of that tenant's
+/// package is given in unit tests.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryTenant<'a> {
+    store: &'a MemoryStore,
+    tenant: &'a Tenant,
+}
+
+impl RecordStore for MemoryTenant<'_> {
+    async fn digests(&self, collection: Collection) -> Result<Vec<Digest>, StoreError> {
+        let records = self.store.records(self.tenant, collection)?;
         Ok(records.into_iter().map(|r| Digest { id: r.id, hash: r.hash, status: r.status, origin: r.origin }).collect())
     }
 
-    async fn get_many(
-        &self,
-        tenant: &Tenant,
-        collection: Collection,
-        ids: &[String],
-    ) -> Result<Vec<StoredRecord>, StoreError> {
+    async fn get_many(&self, collection: Collection, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {
         let mut seen = HashSet::new();
         let mut found = Vec::with_capacity(ids.len());
         for id in ids.iter().filter(|id| seen.insert(id.as_str())) {
-            found.extend(self.stored(tenant, collection, id)?);
+            found.extend(self.store.stored(self.tenant, collection, id)?);
         }
         Ok(found)
     }
 
-    async fn get_named(&self, tenant: &Tenant, names: Vec<(Collection, String)>) -> Result<Named, StoreError> {
+    async fn get_named(&self, names: Vec<(Collection, String)>) -> Result<Named, StoreError> {
         let mut found = Named::new();
         for (collection, id) in names {
-            if let Some(stored) = self.stored(tenant, collection, &id)?.filter(|s| !s.gone) {
+            if let Some(stored) = self.store.stored(self.tenant, collection, &id)?.filter(|s| !s.gone) {
                 found.insert((collection, id), named_record(collection, &stored)?);
             }
         }
         Ok(found)
     }
 
-    async fn commit_batched(&self, tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
-        let Batch { entries, records, stale_packs, changes } = Batch::plan(tenant, mutations)?;
-        let mut state = self.state();
+    async fn commit_batched(&self, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
+        let Batch { entries, records, stale_packs, changes } = Batch::plan(self.tenant, mutations)?;
+        let mut state = self.store.state();
         let mut items = 0;
         for write in entries.into_iter().chain(records) {
             match write {
@@ -148,23 +157,22 @@ impl RecordStore for MemoryStore {
 
     async fn rebuild_packs(
         &self,
-        _tenant: &Tenant,
         parents: BTreeSet<(Relation, String)>,
         first_records: &BTreeSet<Collection>,
     ) -> Result<(), StoreError> {
-        let mut state = self.state();
+        let mut state = self.store.state();
         state.upkeep.packs.extend(parents);
         state.upkeep.first_records.extend(first_records);
         Ok(())
     }
 
-    async fn rebuild_all_packs(&self, _tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
-        self.state().upkeep.all_packs.insert(collection);
+    async fn rebuild_all_packs(&self, collection: Collection) -> Result<(), StoreError> {
+        self.store.state().upkeep.all_packs.insert(collection);
         Ok(())
     }
 
-    async fn refresh_counts(&self, _tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
-        self.state().upkeep.counts.insert(collection);
+    async fn refresh_counts(&self, collection: Collection) -> Result<(), StoreError> {
+        self.store.state().upkeep.counts.insert(collection);
         Ok(())
     }
 }

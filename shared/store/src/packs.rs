@@ -184,7 +184,7 @@ impl Store {
     /// `first_records` names the collections that held no record at all before the writes
     /// that made these parents stale (a first load): the relations their records make had no
     /// entries, hence no packs, so their parents' old heads are not read.
-    pub async fn rebuild_packs(
+    pub(crate) async fn rebuild_packs(
         &self,
         tenant: &Tenant,
         parents: impl IntoIterator<Item = (Relation, String)>,
@@ -389,7 +389,7 @@ impl Store {
     /// Rebuilds every pack of the relations whose entries records of `collection` make or whose
     /// parents they are, for every parent (an ingest resumed after dying between its writes and
     /// its packs).
-    pub async fn rebuild_all_packs(
+    pub(crate) async fn rebuild_all_packs(
         &self,
         tenant: &Tenant,
         collection: oneroster_model::Collection,
@@ -437,7 +437,7 @@ impl Store {
     /// The view of a relation's parent as its pack recorded it; `None` when the parent has no
     /// pack or is in no view. A route that wants its parent in a view checks it here before
     /// reading the parent, at no extra read when the page is read next through this store.
-    pub async fn parent_view(
+    pub(crate) async fn parent_view(
         &self,
         tenant: &Tenant,
         relation: Relation,

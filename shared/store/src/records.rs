@@ -101,7 +101,7 @@ fn value_bytes(value: &AttributeValue) -> usize {
 
 /// The size of the largest item a write of `record` makes: its record item, or a relation entry
 /// carrying a copy of it (the gradebook's relations). A write whose largest item passes
-/// [`MAX_ITEM_BYTES`] cannot be stored: [`Store::commit`] refuses it before writing anything.
+/// [`MAX_ITEM_BYTES`] cannot be stored: [`TenantRecords::commit`](crate::TenantRecords::commit) refuses it before writing anything.
 pub fn largest_item(tenant: &Tenant, record: &Mutation) -> usize {
     let changes = entry_changes(tenant, record);
     largest(&changes.writes, &record_item(tenant, record, changes.encoded))
@@ -147,7 +147,7 @@ pub(crate) fn from_json_body<T: serde::de::DeserializeOwned>(item: &Item, what: 
     serde_json::from_str(&body).map_err(|e| StoreError::BadItem(format!("{what}: {e}")))
 }
 
-/// A stored record read back as what a name resolves to ([`Store::get_named`]).
+/// A stored record read back as what a name resolves to ([`TenantRecords::get_named`](crate::TenantRecords::get_named)).
 pub(crate) fn named_record(collection: Collection, stored: &StoredRecord) -> Result<Record, StoreError> {
     Record::from_json(collection, &stored.body)
         .map_err(|e| bad_item(&format!("a stored {}: {e}", collection.ref_type())))
@@ -179,7 +179,7 @@ pub(crate) fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
 
 impl Store {
     /// Gets one record by sourcedId (`GET /{collection}/{id}`): one read.
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         tenant: &Tenant,
         collection: Collection,
@@ -210,7 +210,7 @@ impl Store {
 
     /// Gets many records of one collection by sourcedId (relation reads, ingest diffs):
     /// one read per record, 100 to a request. Missing ids are left out; order is by `ids`.
-    pub async fn get_many(
+    pub(crate) async fn get_many(
         &self,
         tenant: &Tenant,
         collection: Collection,
@@ -230,7 +230,7 @@ impl Store {
     /// The live records that `names` name by (collection, sourcedId), parsed and keyed by that
     /// pair: what references and link dependencies resolve to, for the ingest and API writes.
     /// A name not stored, or deleted through the API ([`StoredRecord::gone`]), is absent.
-    pub async fn get_named(
+    pub(crate) async fn get_named(
         &self,
         tenant: &Tenant,
         names: impl IntoIterator<Item = (Collection, String)>,
@@ -247,7 +247,7 @@ impl Store {
     }
 
     /// Which of `ids` exist in `collection` (reference checks of delta packages).
-    pub async fn existing_ids(
+    pub(crate) async fn existing_ids(
         &self,
         tenant: &Tenant,
         collection: Collection,
@@ -273,7 +273,7 @@ impl Store {
 
     /// Every record of a collection, reduced to what the ingest needs to decide whether to
     /// write (a full read of the collection, done once per bulk file, 16 shards in parallel).
-    pub async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
+    pub(crate) async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
         let mut tasks = tokio::task::JoinSet::new();
         for shard in 0..RECORD_SHARDS {
             let (client, table, pk) =
