@@ -22,7 +22,15 @@ async fn tenants_and_clients_are_managed_and_their_secrets_rotate() {
     assert!(store.list_tenants().await.expect("list").iter().any(|r| r.id == *t && r.name == "Managed District"));
 
     let (client, secret) = admin::create_client(store, &t, "app", &Scopes::all()).await.expect("client");
-    assert!(!store.get_client(&t, &client.id).await.expect("read").expect("stored").secret_hash.contains(&secret));
+    assert!(!store
+        .tenant(&t)
+        .clients()
+        .get(&client.id)
+        .await
+        .expect("read")
+        .expect("stored")
+        .secret_hash
+        .contains(&secret));
     let api = Api::anonymous(&stack);
     let grant = "grant_type=client_credentials";
     let token = |credentials: Option<(String, String)>| {

@@ -68,7 +68,9 @@ async fn the_token_endpoint_refuses_as_rfc_6749_says() {
     let (client, secret) = client(&stack, &t, &Scopes::parse("roster.readonly").expect("s")).await;
     stack
         .store()
-        .put_client(&oneroster_store::OAuthClient { enabled: false, ..disabled.clone() })
+        .tenant(&t)
+        .clients()
+        .put(&oneroster_store::OAuthClient { enabled: false, ..disabled.clone() })
         .await
         .expect("disable");
     let api = Api::anonymous(&stack);
@@ -185,9 +187,9 @@ async fn hostile_tokens_get_401_and_no_data() {
     assert_eq!(revoked.status, 200);
     let grant =
         oneroster_auth::Verifier::new(&stack.issuer.jwks(), local_server::LOCAL_ISSUER).verify(&token).expect("valid");
-    let mut client = stack.store().get_client(&a, grant.client()).await.expect("read").expect("client");
+    let mut client = stack.store().tenant(&a).clients().get(grant.client()).await.expect("read").expect("client");
     client.enabled = false;
-    stack.store().put_client(&client).await.expect("revoke");
+    stack.store().tenant(&a).clients().put(&client).await.expect("revoke");
     let reply = legit.get(&format!("{BASE}/users/{student}")).await;
     assert_eq!((reply.status, reply.code_minor()), (401, "unauthorisedrequest"));
 }

@@ -55,9 +55,9 @@ async fn an_enrollment_committed_alone_is_listed_at_once_on_every_route_that_lis
     record.base_mut().date_last_modified = oneroster_model::Timestamp::now();
     let store = stack.store();
     let named = record.link_dependency().map(|(c, id)| (c, id.to_string()));
-    let named = store.get_named(&t, named).await.unwrap();
+    let named = store.tenant(&t).records().get_named(named).await.unwrap();
     let mutation = Mutation::put(Encoded::new(record), &named).by("sis-realtime");
-    let committed = store.commit(&t, Commit::Conditional(vec![(mutation, None)])).await.unwrap();
+    let committed = store.tenant(&t).records().commit(Commit::Conditional(vec![(mutation, None)])).await.unwrap();
     assert_eq!(committed.written, Written::Done);
     assert_eq!(committed.changes.iter().map(|c| c.action).collect::<Vec<_>>(), [Action::Created]);
 

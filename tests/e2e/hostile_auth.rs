@@ -370,7 +370,7 @@ async fn nothing_that_holds_a_key_or_secret_prints_it() {
     let stack = stack().await;
     let t = tenant("redacted-district");
     let (app, secret_text) = client(&stack, &t, &Scopes::all()).await;
-    let stored = stack.store().get_client(&t, &app.id).await.expect("read").expect("client");
+    let stored = stack.store().tenant(&t).clients().get(&app.id).await.expect("read").expect("client");
     let ring = KeyRing::generate("printed").expect("keys");
     let config: Value = serde_json::from_str(&ring.to_config()).expect("config");
     let private = config["keys"][0]["private"].as_str().expect("private").to_owned();
@@ -478,9 +478,9 @@ fn the_template_keeps_auth_items_from_the_writing_roles_and_pins_the_kms_account
         yaml_serde::from_str(include_str!("../../infra/template.yaml")).expect("the template is YAML");
     let district = oneroster_model::TenantId::parse("district-1").expect("a tenant");
     let client_partition = keys::clients_partition(&district);
-    let (keys_partition, _) = keys::published_keys_key();
-    let (registry, _) = keys::tenant_registry_key(&district);
-    let (failures, _) = keys::auth_failures_key("client", "district-1.00112233aabbccdd");
+    let keys_partition = keys::published_keys_key().pk;
+    let registry = keys::tenant_registry_key(&district).pk;
+    let failures = keys::auth_failures_key("client", "district-1.00112233aabbccdd").pk;
     let protected = [keys_partition.as_str(), registry.as_str(), failures.as_str(), client_partition.as_str()];
     // What the ingest and the gradebook write, a parent named `client` included.
     let client_id = oneroster_model::SourcedId::parse("client").expect("an id");
@@ -491,12 +491,12 @@ fn the_template_keeps_auth_items_from_the_writing_roles_and_pins_the_kms_account
         via: None,
     };
     let district_data = [
-        keys::record_key(&district, oneroster_model::Collection::Classes, "client").0,
-        keys::link_key(&district, &entry).0,
-        keys::pack_key(&district, oneroster_model::Relation::ClassStudents, "client", 0).0,
-        keys::stats_key(&district, "classes").0,
+        keys::record_key(&district, oneroster_model::Collection::Classes, "client").pk,
+        keys::link_key(&district, &entry).pk,
+        keys::pack_key(&district, oneroster_model::Relation::ClassStudents, "client", 0).pk,
+        keys::stats_key(&district, "classes").pk,
         keys::jobs_partition(&district),
-        keys::lock_key(&district).0,
+        keys::lock_key(&district).pk,
     ];
     assert!(district_data[1].ends_with("#client") && district_data[2].ends_with("#client"), "{district_data:?}");
 
@@ -531,7 +531,7 @@ fn the_template_keeps_auth_items_from_the_writing_roles_and_pins_the_kms_account
     assert_eq!(writes.len(), 1, "one write statement");
     assert_eq!(strings(&writes[0]["Action"]), ["dynamodb:UpdateItem"]);
     assert!(condition_holds(writes[0], &[&failures]));
-    assert!(condition_holds(writes[0], &[&keys::auth_failures_key("address", "192.0.2.1").0]));
+    assert!(condition_holds(writes[0], &[&keys::auth_failures_key("address", "192.0.2.1").pk]));
     let others = protected.iter().copied().filter(|k| !k.starts_with(keys::AUTH_FAILURES));
     for key in others.chain(district_data.iter().map(String::as_str)) {
         assert!(!condition_holds(writes[0], &[key]), "the auth function may write {key}");

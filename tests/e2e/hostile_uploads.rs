@@ -40,10 +40,10 @@ async fn refused(stack: &LocalStack, t: &Tenant, name: &str, bytes: Vec<u8>, nee
     // A failed job frees its tenant's lock at once.
     let until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + 60_000);
     assert!(
-        stack.store().acquire_ingest_lock(t, "next-job", until).await.expect("the lock table answers"),
+        stack.store().tenant(t).jobs().acquire_lock("next-job", until).await.expect("the lock table answers"),
         "{name}: the tenant is still locked"
     );
-    stack.store().release_ingest_lock(t, "next-job").await.expect("the lock table answers");
+    stack.store().tenant(t).jobs().release_lock("next-job").await.expect("the lock table answers");
     let peak = peak_rss_mib();
     assert!(peak < PEAK_RSS_MIB, "{name}: peak RSS {peak:.0} MiB");
     job
@@ -53,7 +53,14 @@ async fn refused(stack: &LocalStack, t: &Tenant, name: &str, bytes: Vec<u8>, nee
 async fn next_good_upload_served(stack: &LocalStack, t: &Tenant, district: &district_gen::District, name: &str) {
     let job = ingest(stack, t, name, delta_zip(district, 2)).await;
     assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
-    assert!(stack.store().get(t, Collection::Users, &district.newcomer_id()).await.expect("a read").is_some());
+    assert!(stack
+        .store()
+        .tenant(t)
+        .records()
+        .get(Collection::Users, &district.newcomer_id())
+        .await
+        .expect("a read")
+        .is_some());
 }
 
 /// `len` letters that do not deflate much (a small linear congruential generator's).
@@ -267,7 +274,8 @@ async fn a_cell_too_long_to_keep_whole_is_cut_with_a_warning() {
         "{:#?}",
         job.warnings
     );
-    let course = stack.store().get(&t, Collection::Courses, "c-long").await.unwrap().expect("the course");
+    let course =
+        stack.store().tenant(&t).records().get(Collection::Courses, "c-long").await.unwrap().expect("the course");
     let body: serde_json::Value = serde_json::from_str(&course.body).unwrap();
     assert_eq!(body["title"].as_str().unwrap().chars().count(), 4096);
 }
@@ -363,18 +371,18 @@ async fn a_job_whose_runs_keep_stopping_is_failed_and_frees_its_tenant() {
         }
     }
     let body = body.expect("the upload's notification");
-    let job = stack.store().list_jobs(&t).await.unwrap().into_iter().find(|j| j.key == key).unwrap();
+    let job = stack.store().tenant(&t).jobs().list().await.unwrap().into_iter().find(|j| j.key == key).unwrap();
     assert_eq!((job.state, job.attempts), (JobState::Applied, 1));
 
     // Its worker died once: the next delivery resumes it, a second run.
     let mut running = Job { state: JobState::Running, ..job.clone() };
-    stack.store().put_job(&running).await.unwrap();
+    stack.store().tenant(&t).jobs().put(&running).await.unwrap();
     let outcome = ingest::handle_message(&stack.ingest, &body).await.unwrap();
     assert!(matches!(&outcome[0], ingest::Outcome::Finished(j) if j.state == JobState::Applied && j.attempts == 2));
 
     // Its worker died on every run it was given: the next delivery fails it, for good.
     running.attempts = 3;
-    stack.store().put_job(&running).await.unwrap();
+    stack.store().tenant(&t).jobs().put(&running).await.unwrap();
     let outcome = ingest::handle_message(&stack.ingest, &body).await.expect("a finished job, not a retry");
     let ingest::Outcome::Finished(failed) = &outcome[0] else { panic!("{outcome:?}") };
     assert_eq!(failed.state, JobState::Failed);
@@ -385,8 +393,8 @@ async fn a_job_whose_runs_keep_stopping_is_failed_and_frees_its_tenant() {
     let again = ingest::handle_message(&stack.ingest, &body).await.unwrap();
     assert!(matches!(&again[0], ingest::Outcome::AlreadyDone(_)));
     let until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + 60_000);
-    assert!(stack.store().acquire_ingest_lock(&t, "next-job", until).await.unwrap());
-    stack.store().release_ingest_lock(&t, "next-job").await.unwrap();
+    assert!(stack.store().tenant(&t).jobs().acquire_lock("next-job", until).await.unwrap());
+    stack.store().tenant(&t).jobs().release_lock("next-job").await.unwrap();
     next_good_upload_served(&stack, &t, &district, "delta.zip").await;
 }
 
@@ -414,7 +422,7 @@ async fn a_record_too_large_for_the_store_fails_its_job_at_once_naming_the_recor
     assert_eq!((job.state, job.attempts), (JobState::Failed, 1), "{:#?}", job.errors);
     assert_eq!(job.error_counts.get("failed"), Some(&1));
     assert!(job.errors[0].contains("record 'u-many-roles' would make an item of"), "{:#?}", job.errors);
-    assert!(stack.store().get(&t, Collection::Users, "u-many-roles").await.unwrap().is_none());
+    assert!(stack.store().tenant(&t).records().get(Collection::Users, "u-many-roles").await.unwrap().is_none());
     next_good_upload_served(&stack, &t, &district, "delta.zip").await;
 }
 

@@ -11,7 +11,8 @@ async fn all(store: &Store, tenant: &Tenant, collection: Collection) -> BTreeMap
     let mut records = BTreeMap::new();
     let mut cursor = Cursor::start();
     loop {
-        let page = store.page(tenant, &Listing::Collection(collection), 500, cursor).await.expect("a page");
+        let page =
+            store.tenant(tenant).lists().page(&Listing::Collection(collection), 500, cursor).await.expect("a page");
         for record in page.records {
             assert!(records.insert(record.id.clone(), record).is_none(), "a record listed twice");
         }
@@ -35,7 +36,7 @@ async fn in_order(store: &Store, tenant: &Tenant, relation: Relation, parent: &s
     let mut cursor = Cursor::start();
     let listing = Listing::Related { relation, parent: parent.to_owned() };
     loop {
-        let page = store.page(tenant, &listing, 7, cursor).await.expect("a page");
+        let page = store.tenant(tenant).lists().page(&listing, 7, cursor).await.expect("a page");
         ids.extend(page.records.into_iter().map(|r| r.id));
         match page.next {
             Some(next) => cursor = next,
@@ -55,14 +56,15 @@ async fn the_official_delta_sample_is_applied_with_users_composed_from_roles_and
     let job = ingest(&stack, &t, "drop/oneroster_test_data.zip", sample("oneroster_test_data.zip")).await;
     assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
     assert!(job.warnings.iter().any(|w| w.contains("upper or mixed case")));
-    let user = stack.store().get(&t, Collection::Users, "USER_0").await.unwrap().expect("the user is stored");
+    let user =
+        stack.store().tenant(&t).records().get(Collection::Users, "USER_0").await.unwrap().expect("the user is stored");
     let body = json(&user);
     assert_eq!(body["enabledUser"], "true");
     assert_eq!(body["status"], "active");
     assert_eq!(body["roles"].as_array().unwrap().len(), 1, "{body}");
     assert_eq!(body["roles"][0]["org"]["type"], "org");
     assert!(body["userProfiles"].as_array().is_some_and(|p| p.len() == 1), "{body}");
-    let class = json(&stack.store().get(&t, Collection::Classes, "CLASS_001").await.unwrap().unwrap());
+    let class = json(&stack.store().tenant(&t).records().get(Collection::Classes, "CLASS_001").await.unwrap().unwrap());
     assert_eq!(class["course"]["sourcedId"], "COURSE_001");
     assert_eq!(
         class["terms"][0],
@@ -119,20 +121,21 @@ async fn bulk_then_delta_then_bulk_keeps_history_right_and_costs_little() {
     assert_eq!(delta.files["users.csv"].updated, 3);
     assert_eq!(delta.files["users.csv"].created, 1);
     let since = Listing::ModifiedSince { collection: Collection::Users, since: first.started, inclusive: false };
-    let changed = store.page(&t, &since, 100, Cursor::start()).await.unwrap();
+    let changed = store.tenant(&t).lists().page(&since, 100, Cursor::start()).await.unwrap();
     let mut changed: Vec<String> = changed.records.into_iter().map(|r| r.id).collect();
     changed.sort();
     let mut expected: Vec<String> = (0..3).map(|i| district.student_id(i)).collect();
     expected.push(district.newcomer_id());
     expected.sort();
     assert_eq!(changed, expected, "only what the delta changed is newer than the bulk");
-    let unchanged = store.get(&t, Collection::Users, &district.student_id(3)).await.unwrap().unwrap();
+    let unchanged = store.tenant(&t).records().get(Collection::Users, &district.student_id(3)).await.unwrap().unwrap();
     assert_eq!(unchanged.modified, first.started);
     let dropped = format!("enr-{}-{}", district.student_id(0), district.classes_of_student(0)[0]);
-    let dropped_record = store.get(&t, Collection::Enrollments, &dropped).await.unwrap().unwrap();
+    let dropped_record = store.tenant(&t).records().get(Collection::Enrollments, &dropped).await.unwrap().unwrap();
     assert_eq!(dropped_record.status, Status::ToBeDeleted);
     assert_eq!(json(&dropped_record)["status"], "tobedeleted");
-    let newcomer = json(&store.get(&t, Collection::Users, &district.newcomer_id()).await.unwrap().unwrap());
+    let newcomer =
+        json(&store.tenant(&t).records().get(Collection::Users, &district.newcomer_id()).await.unwrap().unwrap());
     assert_eq!(newcomer["roles"][0]["role"], "student");
     assert!(related(store, &t, Relation::ClassStudents, &district.class_id(0, 0))
         .await
@@ -142,16 +145,16 @@ async fn bulk_then_delta_then_bulk_keeps_history_right_and_costs_little() {
     // the three changed e-mails revert, and nothing else is written.
     let second = ingest(&stack, &t, "nightly/2.zip", bulk.clone()).await;
     assert_eq!(second.state, JobState::Applied, "{:#?}", second.errors);
-    let newcomer = store.get(&t, Collection::Users, &district.newcomer_id()).await.unwrap().unwrap();
+    let newcomer = store.tenant(&t).records().get(Collection::Users, &district.newcomer_id()).await.unwrap().unwrap();
     assert_eq!(newcomer.status, Status::ToBeDeleted);
     assert_eq!(newcomer.modified, second.started);
-    let back = store.get(&t, Collection::Enrollments, &dropped).await.unwrap().unwrap();
+    let back = store.tenant(&t).records().get(Collection::Enrollments, &dropped).await.unwrap().unwrap();
     assert_eq!((back.status, back.modified), (Status::Active, second.started));
     assert_eq!(second.files["users.csv"].updated, 3);
     assert_eq!(second.files["users.csv"].deleted, 1);
     assert_eq!(second.files["enrollments.csv"].updated, 1);
     assert_eq!(second.files["enrollments.csv"].deleted, 1, "the newcomer's enrollment");
-    let unchanged = store.get(&t, Collection::Users, &district.student_id(3)).await.unwrap().unwrap();
+    let unchanged = store.tenant(&t).records().get(Collection::Users, &district.student_id(3)).await.unwrap().unwrap();
     assert_eq!(unchanged.modified, first.started, "an unchanged record keeps its dateLastModified");
 
     // A third identical bulk writes nothing at all.
@@ -188,7 +191,7 @@ async fn packs_found_by_walking_the_records_equal_packs_found_by_querying_the_en
     parents.extend((0..3).map(|t| (Relation::UserClasses, district.teacher_id(t))));
     let mut walked = Vec::new();
     for (relation, parent) in &parents {
-        let view = store.parent_view(&t, *relation, parent).await.unwrap();
+        let view = store.tenant(&t).lists().parent_view(*relation, parent).await.unwrap();
         walked.push((in_order(store, &t, *relation, parent).await, view));
     }
     assert!(walked.iter().all(|(children, _)| !children.is_empty()));
@@ -198,10 +201,10 @@ async fn packs_found_by_walking_the_records_equal_packs_found_by_querying_the_en
     assert_eq!(views, [[Some(View::Teachers); 3].as_slice(), &[Some(View::Students); 6]].concat());
     assert_eq!(walked[0].1, Some(View::Schools));
     for parent in &parents {
-        store.rebuild_packs(&t, [parent.clone()], &Default::default()).await.expect("a rebuilt pack");
+        store.tenant(&t).upkeep().rebuild_packs([parent.clone()], &Default::default()).await.expect("a rebuilt pack");
     }
     for ((relation, parent), walked) in parents.iter().zip(&walked) {
-        let view = store.parent_view(&t, *relation, parent).await.unwrap();
+        let view = store.tenant(&t).lists().parent_view(*relation, parent).await.unwrap();
         assert_eq!(&(in_order(store, &t, *relation, parent).await, view), walked, "{relation:?} of {parent}");
     }
 }
@@ -219,7 +222,7 @@ async fn a_redelivered_notification_is_applied_once() {
     // S3 delivers at least once: the same notification again does nothing.
     let again = ingest::handle_message(&stack.ingest, &body).await.unwrap();
     assert!(matches!(&again[0], ingest::Outcome::AlreadyDone(job) if job.key == key));
-    assert_eq!(stack.store().list_jobs(&t).await.unwrap().len(), 1);
+    assert_eq!(stack.store().tenant(&t).jobs().list().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -230,12 +233,12 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
     register(&stack, &t).await;
     stack.upload(&t, "a.zip", bulk_zip(&district)).await.unwrap();
     let holder_until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + 60_000);
-    assert!(stack.store().acquire_ingest_lock(&t, "another-job", holder_until).await.unwrap());
+    assert!(stack.store().tenant(&t).jobs().acquire_lock("another-job", holder_until).await.unwrap());
     // The delivery fails (to be retried); nothing is applied meanwhile.
     let delivered = stack.deliver(std::time::Duration::from_secs(5)).await.unwrap();
     assert!(delivered.is_empty(), "a busy tenant's upload is left for redelivery");
     assert!(all(stack.store(), &t, Collection::Users).await.is_empty());
-    stack.store().release_ingest_lock(&t, "another-job").await.unwrap();
+    stack.store().tenant(&t).jobs().release_lock("another-job").await.unwrap();
     let job = stack.wait_for_job(&t, &format!("{t}/a.zip"), true, std::time::Duration::from_secs(60)).await.unwrap();
     assert_eq!(job.state, JobState::Applied);
 
@@ -251,26 +254,31 @@ async fn an_upload_waits_while_another_of_its_tenant_runs_and_an_interrupted_job
         }
     }
     let body = body.expect("the upload's notification");
-    let mut job = stack.store().list_jobs(&t).await.unwrap().into_iter().find(|j| j.key == key).unwrap();
+    let mut job = stack.store().tenant(&t).jobs().list().await.unwrap().into_iter().find(|j| j.key == key).unwrap();
     let applied_at = job.started;
     job.state = JobState::Running;
-    stack.store().put_job(&job).await.unwrap();
+    stack.store().tenant(&t).jobs().put(&job).await.unwrap();
     // The first attempt also wrote a user and died before recounting: the kept count is stale.
     let users = Listing::Collection(Collection::Users);
-    let counted = stack.store().count(&t, &users).await.unwrap();
-    let stored = stack.store().get(&t, Collection::Users, &district.student_id(0)).await.unwrap().unwrap();
+    let counted = stack.store().tenant(&t).lists().count(&users).await.unwrap();
+    let stored =
+        stack.store().tenant(&t).records().get(Collection::Users, &district.student_id(0)).await.unwrap().unwrap();
     let mut late = Record::from_json(Collection::Users, &stored.body).unwrap();
     late.base_mut().sourced_id = oneroster_model::SourcedId::parse("late-user").unwrap();
     late.base_mut().date_last_modified = applied_at;
     let late = Mutation::put(Encoded::new(late), &Named::new());
-    stack.store().commit(&t, Commit::Batched(vec![late])).await.unwrap();
-    assert_eq!(stack.store().count(&t, &users).await.unwrap(), counted, "kept counts wait for a recount");
+    stack.store().tenant(&t).records().commit(Commit::Batched(vec![late])).await.unwrap();
+    assert_eq!(
+        stack.store().tenant(&t).lists().count(&users).await.unwrap(),
+        counted,
+        "kept counts wait for a recount"
+    );
     let outcome = ingest::handle_message(&stack.ingest, &body).await.unwrap();
     assert!(
         matches!(&outcome[0], ingest::Outcome::Finished(j) if j.state == JobState::Applied && j.started == applied_at)
     );
     assert_eq!(outcome.len(), 1);
-    assert_eq!(stack.store().count(&t, &users).await.unwrap(), counted + 1, "the resumed job recounts");
+    assert_eq!(stack.store().tenant(&t).lists().count(&users).await.unwrap(), counted + 1, "the resumed job recounts");
 }
 
 /// Uploads a package that must be rejected; checks that it wrote nothing and changed no
@@ -360,7 +368,7 @@ async fn what_real_sis_exports_do_is_accepted_with_warnings() {
     for warning in ["no manifest.csv", "sub-folder", "file name taken as orgs.csv", "byte-order mark", "CRLF"] {
         assert!(job.warnings.iter().any(|w| w.contains(warning)), "{warning}: {:?}", job.warnings);
     }
-    let school = json(&stack.store().get(&t, Collection::Orgs, "s-1").await.unwrap().unwrap());
+    let school = json(&stack.store().tenant(&t).records().get(Collection::Orgs, "s-1").await.unwrap().unwrap());
     assert_eq!(school["parent"]["sourcedId"], "d-1");
     assert_eq!(school["identifier"], "", "JSON requires identifier; CSV left it empty");
 }
@@ -372,8 +380,8 @@ async fn tenants_never_see_each_other() {
     let district = District::new(20);
     assert_eq!(ingest(&stack, &a, "bulk.zip", bulk_zip(&district)).await.state, JobState::Applied);
     let id = district.student_id(0);
-    assert!(stack.store().get(&a, Collection::Users, &id).await.unwrap().is_some());
-    assert!(stack.store().get(&b, Collection::Users, &id).await.unwrap().is_none());
+    assert!(stack.store().tenant(&a).records().get(Collection::Users, &id).await.unwrap().is_some());
+    assert!(stack.store().tenant(&b).records().get(Collection::Users, &id).await.unwrap().is_none());
     assert!(all(stack.store(), &b, Collection::Users).await.is_empty());
     assert!(related(stack.store(), &b, Relation::ClassStudents, &district.class_id(0, 0)).await.is_empty());
     // A delta for B cannot reference A's records.

@@ -114,9 +114,11 @@ pub async fn disable_tenant(store: &Store, tenant: &TenantId) -> Result<usize, A
     let mut record = store.get_tenant(tenant).await?.ok_or_else(|| AdminError::UnknownTenant(tenant.to_string()))?;
     record.enabled = false;
     store.put_tenant(&record).await?;
+    let operator = operator(tenant);
+    let clients = store.tenant(&operator).clients();
     let mut disabled = 0;
-    for client in store.list_clients(&operator(tenant)).await?.into_iter().filter(|c| c.enabled) {
-        store.put_client(&OAuthClient { enabled: false, ..client }).await?;
+    for client in clients.list().await?.into_iter().filter(|c| c.enabled) {
+        clients.put(&OAuthClient { enabled: false, ..client }).await?;
         disabled += 1;
     }
     Ok(disabled)
@@ -147,33 +149,39 @@ pub async fn create_client(
         created: now,
         rotated: now,
     };
-    store.put_client(&client).await?;
+    store.tenant(&operator(tenant)).clients().put(&client).await?;
     Ok((client, secret.expose().to_owned()))
 }
 
-async fn client_of(store: &Store, id: &str) -> Result<OAuthClient, AdminError> {
-    let tenant = Tenant::of_client_id(id).ok_or_else(|| AdminError::UnknownClient(id.to_owned()))?;
-    store.get_client(&tenant, id).await?.ok_or_else(|| AdminError::UnknownClient(id.to_owned()))
+/// Saves a client changed by `change`, reading it first (a client's id begins with its tenant).
+async fn change_client(
+    store: &Store,
+    id: &str,
+    change: impl FnOnce(OAuthClient) -> OAuthClient,
+) -> Result<(), AdminError> {
+    let unknown = || AdminError::UnknownClient(id.to_owned());
+    let tenant = Tenant::of_client_id(id).ok_or_else(unknown)?;
+    let clients = store.tenant(&tenant).clients();
+    let client = clients.get(id).await?.ok_or_else(unknown)?;
+    clients.put(&change(client)).await?;
+    Ok(())
 }
 
 /// Gives a client a new secret (the old one stops working at once); returns the new secret.
 pub async fn rotate_client(store: &Store, id: &str) -> Result<String, AdminError> {
-    let client = client_of(store, id).await?;
     let (secret, secret_hash) = oneroster_auth::secret::generate();
-    store.put_client(&OAuthClient { secret_hash, rotated: Timestamp::now(), ..client }).await?;
+    change_client(store, id, |client| OAuthClient { secret_hash, rotated: Timestamp::now(), ..client }).await?;
     Ok(secret.expose().to_owned())
 }
 
 /// Revokes a client: no new tokens, and its tokens are refused within the recheck interval.
 pub async fn revoke_client(store: &Store, id: &str) -> Result<(), AdminError> {
-    let client = client_of(store, id).await?;
-    store.put_client(&OAuthClient { enabled: false, ..client }).await?;
-    Ok(())
+    change_client(store, id, |client| OAuthClient { enabled: false, ..client }).await
 }
 
 /// The finished job of the upload at `key`, if it has finished.
 pub async fn finished_job(store: &Store, tenant: &TenantId, key: &str) -> Result<Option<Job>, AdminError> {
-    let jobs = store.list_jobs(&operator(tenant)).await?;
+    let jobs = store.tenant(&operator(tenant)).jobs().list().await?;
     Ok(jobs.into_iter().find(|j| j.key == key && j.state != JobState::Running))
 }
 

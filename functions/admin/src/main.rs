@@ -190,7 +190,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             print(&serde_json::json!({"client_id": client.id, "client_secret": secret, "scope": client.scopes}));
         }
         Command::Client { command: ClientCommand::List { tenant } } => {
-            let clients = store.list_clients(&admin::operator(&TenantId::parse(&tenant)?)).await?;
+            let clients = store.tenant(&admin::operator(&TenantId::parse(&tenant)?)).clients().list().await?;
             let shown: Vec<serde_json::Value> = clients
                 .iter()
                 .map(|c| {
@@ -229,7 +229,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         }
         Command::Jobs { command: JobsCommand::List { tenant } } => {
-            let jobs = store.list_jobs(&admin::operator(&TenantId::parse(&tenant)?)).await?;
+            let jobs = store.tenant(&admin::operator(&TenantId::parse(&tenant)?)).jobs().list().await?;
             let shown: Vec<serde_json::Value> = jobs
                 .iter()
                 .map(|j| serde_json::json!({"id": j.id, "key": j.key, "state": j.state, "started": j.started,
@@ -246,7 +246,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             print(&jwks);
         }
         Command::Jobs { command: JobsCommand::Show { tenant, id } } => {
-            match store.get_job(&admin::operator(&TenantId::parse(&tenant)?), &id).await? {
+            match store.tenant(&admin::operator(&TenantId::parse(&tenant)?)).jobs().get(&id).await? {
                 Some(job) => print(&serde_json::to_value(&job)?),
                 None => return Err(Box::new(AdminError::UnknownJob(id))),
             }

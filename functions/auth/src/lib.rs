@@ -230,7 +230,7 @@ async fn issue(auth: &Auth, headers: &HeaderMap, extensions: &axum::http::Extens
         Ok(Some(refusal)) => return refused(refusal),
         Err(error) => return server_error(&error, "reading the failed authentications"),
     }
-    let client = match auth.store.get_client(&tenant, &client_id).await {
+    let client = match auth.store.tenant(&tenant).clients().get(&client_id).await {
         Ok(client) => client.filter(|c| c.enabled),
         Err(error) => return server_error(&error, "reading a client"),
     };

@@ -181,7 +181,7 @@ impl Gate {
         let enabled = match self.clients.get(grant.tenant(), grant.client(), self.recheck) {
             Some(enabled) => enabled,
             None => {
-                let client = self.store.get_client(&grant.tenant_access(), grant.client()).await?;
+                let client = self.store.tenant(&grant.tenant_access()).clients().get(grant.client()).await?;
                 let enabled = client.is_some_and(|c| c.enabled && &c.tenant == grant.tenant());
                 self.clients.insert(grant.tenant(), grant.client(), enabled);
                 enabled

@@ -11,7 +11,7 @@
 use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row};
 use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
 use oneroster_model::{Collection, Record, Status, Timestamp};
-use oneroster_store::{Encoded, FileCounts, Mutation, Named, RecordStore, StoreError, StoredRecord, Tenant};
+use oneroster_store::{Encoded, FileCounts, Mutation, Named, RecordStore, StoreError, StoredRecord};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -59,14 +59,13 @@ type Parts = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 /// The rows of one part file, by the sourcedId of the record they belong to.
 type PartRows = HashMap<String, Vec<Part<serde_json::Value>>>;
 
-/// Applies the package at `path` (already validated under `limits`) for `tenant`, with `now` as
-/// the time of every change. A `resumed` job (one an earlier attempt left running) recounts every
-/// collection of the package: the attempt may have written records and died before recounting,
-/// and this one finds those records unchanged. Any [`RecordStore`]: the table in a deployment,
-/// the in-memory store in unit tests.
+/// Applies the package at `path` (already validated under `limits`) to the records of one tenant
+/// (`store`), with `now` as the time of every change. A `resumed` job (one an earlier attempt
+/// left running) recounts every collection of the package: the attempt may have written records
+/// and died before recounting, and this one finds those records unchanged. Any [`RecordStore`]:
+/// the tenant's part of the table in a deployment, the in-memory store in unit tests.
 pub async fn apply<S: RecordStore>(
     store: &S,
-    tenant: &Tenant,
     path: &Path,
     limits: &Limits,
     now: Timestamp,
@@ -79,7 +78,6 @@ pub async fn apply<S: RecordStore>(
     };
     let mut applier = Applier {
         store,
-        tenant,
         now,
         path: path.to_owned(),
         limits: *limits,
@@ -113,10 +111,10 @@ pub async fn apply<S: RecordStore>(
     }
     let packs = async {
         let (started, parents) = (Instant::now(), applier.packs.len());
-        store.rebuild_packs(tenant, std::mem::take(&mut applier.packs), &applier.first_records).await?;
+        store.rebuild_packs(std::mem::take(&mut applier.packs), &applier.first_records).await?;
         if resumed {
             for collection in &touched {
-                store.rebuild_all_packs(tenant, *collection).await?;
+                store.rebuild_all_packs(*collection).await?;
             }
         }
         info!(parents, resumed, ms = millis(started), "packs rebuilt");
@@ -125,7 +123,7 @@ pub async fn apply<S: RecordStore>(
     let counts = async {
         let started = Instant::now();
         for collection in &touched {
-            store.refresh_counts(tenant, *collection).await?;
+            store.refresh_counts(*collection).await?;
         }
         info!(collections = touched.len(), ms = millis(started), "counts refreshed");
         Ok::<_, StoreError>(())
@@ -141,7 +139,6 @@ pub(crate) fn millis(started: Instant) -> u64 {
 
 struct Applier<'a, S> {
     store: &'a S,
-    tenant: &'a Tenant,
     now: Timestamp,
     path: PathBuf,
     limits: Limits,
@@ -204,7 +201,7 @@ impl<S: RecordStore> Applier<'_, S> {
     async fn write(&mut self, collection: Collection, writes: Vec<Mutation>) -> Result<(), ApplyError> {
         if !writes.is_empty() {
             self.touched.insert(collection);
-            let committed = self.store.commit_batched(self.tenant, writes).await?;
+            let committed = self.store.commit_batched(writes).await?;
             self.applied.items_written += committed.items;
             self.packs.extend(committed.stale_packs);
         }
@@ -225,7 +222,7 @@ impl<S: RecordStore> Applier<'_, S> {
         }
         // Records an API client wrote count as seen: a bulk file marks `tobedeleted` only what
         // came from the SIS feed (a nightly lineItems.csv never deletes an LMS's line items).
-        let digests = self.store.digests(self.tenant, collection).await?;
+        let digests = self.store.digests(collection).await?;
         if digests.is_empty() {
             self.first_records.insert(collection);
         }
@@ -334,7 +331,7 @@ impl<S: RecordStore> Applier<'_, S> {
         collection: Collection,
         ids: &[String],
     ) -> Result<HashMap<String, StoredRecord>, ApplyError> {
-        let stored = self.store.get_many(self.tenant, collection, ids).await?;
+        let stored = self.store.get_many(collection, ids).await?;
         Ok(stored.into_iter().map(|r| (r.id.clone(), r)).collect())
     }
 
@@ -353,7 +350,7 @@ impl<S: RecordStore> Applier<'_, S> {
             .map(|(id, _)| id)
             .collect();
         for ids in gone.chunks(CHUNK) {
-            let stored = self.store.get_many(self.tenant, collection, ids).await?;
+            let stored = self.store.get_many(collection, ids).await?;
             let records = stored
                 .iter()
                 .map(|stored| Record::from_json(collection, &stored.body))
@@ -427,7 +424,7 @@ impl<S: RecordStore> Applier<'_, S> {
         touched.sort();
         for ids in touched.chunks(CHUNK) {
             let mut records = Vec::with_capacity(ids.len());
-            for stored in self.store.get_many(self.tenant, collection, ids).await? {
+            for stored in self.store.get_many(collection, ids).await? {
                 records.push(
                     Record::from_json(collection, &stored.body)
                         .map_err(|e| ApplyError::StoredRecord(collection.name(), e))?,
@@ -445,7 +442,7 @@ impl<S: RecordStore> Applier<'_, S> {
     /// [`Record::link_dependency`]): a score scale's class, a classless result's line item.
     async fn dependencies<'r>(&self, records: impl Iterator<Item = &'r Record>) -> Result<Named, ApplyError> {
         let names = records.filter_map(Record::link_dependency).map(|(c, id)| (c, id.to_string())).collect();
-        Ok(self.store.get_named(self.tenant, names).await?)
+        Ok(self.store.get_named(names).await?)
     }
 
     /// Reads every row of a part file, grouped by the record it belongs to.

@@ -10,7 +10,7 @@ use crate::uploads::{Upload, UploadError, Uploads};
 use oneroster_csv::package::ZIP;
 use oneroster_csv::{validate, Code, Diagnostic, Package, PackageError, Report, StoredReference, Target};
 use oneroster_model::{Collection, Timestamp};
-use oneroster_store::{FileCounts, Job, JobState, Store, StoreError};
+use oneroster_store::{FileCounts, Job, JobState, Store, StoreError, TenantStore};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
@@ -116,20 +116,25 @@ impl Ingest {
         Self { store, uploads, settings: Settings::default() }
     }
 
+    /// The part of the table of the upload's tenant.
+    fn tenant<'a>(&'a self, upload: &'a Upload) -> TenantStore<'a> {
+        self.store.tenant(&upload.tenant)
+    }
+
     /// Runs the job of one upload.
     #[tracing::instrument(skip_all, fields(tenant = %upload.tenant, job = %upload.job_id))]
     pub async fn run(&self, upload: &Upload) -> Result<Outcome, RetryLater> {
-        let existing = self.store.get_job(&upload.tenant, &upload.job_id).await?;
+        let existing = self.tenant(upload).jobs().get(&upload.job_id).await?;
         if let Some(job) = existing.as_ref().filter(|j| j.state != JobState::Running) {
             info!(state = ?job.state, "duplicate delivery of a finished upload; nothing to do");
             return Ok(Outcome::AlreadyDone(job.clone()));
         }
         let until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + LOCK_LEASE.as_millis() as i64);
-        if !self.store.acquire_ingest_lock(&upload.tenant, &upload.job_id, until).await? {
+        if !self.tenant(upload).jobs().acquire_lock(&upload.job_id, until).await? {
             return Err(RetryLater::TenantBusy(upload.tenant.to_string()));
         }
         let result = self.run_locked(upload, existing).await;
-        if let Err(e) = self.store.release_ingest_lock(&upload.tenant, &upload.job_id).await {
+        if let Err(e) = self.tenant(upload).jobs().release_lock(&upload.job_id).await {
             warn!(error = %e, "releasing the ingest lock failed; it expires by itself");
         }
         result
@@ -155,10 +160,10 @@ impl Ingest {
                     job.attempts
                 ),
             );
-            return self.finish(job, report, Verdict::Failed).await;
+            return self.finish(upload, job, report, Verdict::Failed).await;
         }
         job.attempts += 1;
-        self.store.put_job(&job).await?;
+        self.tenant(upload).jobs().put(&job).await?;
         let counted = job.clone();
         // Boxed: a run's future is large (validation, apply, report), and callers nest it.
         match Box::pin(self.attempt(upload, job, resumed)).await {
@@ -168,7 +173,7 @@ impl Ingest {
                 // the run counts, and SQS's own limit on deliveries still ends the retries.
                 let mut uncounted = counted;
                 uncounted.attempts -= 1;
-                if let Err(e) = self.store.put_job(&uncounted).await {
+                if let Err(e) = self.tenant(upload).jobs().put(&uncounted).await {
                     warn!(error = %e, "the job's run count could not be taken back");
                 }
                 Err(e)
@@ -185,7 +190,7 @@ impl Ingest {
                          package may be applied: correct the package and upload it again"
                     ),
                 );
-                self.finish(counted, report, Verdict::Failed).await
+                self.finish(upload, counted, report, Verdict::Failed).await
             }
             finished => finished,
         }
@@ -201,7 +206,7 @@ impl Ingest {
         if let Some(refusal) = refusal {
             let mut report = Report::default();
             report.file_error(&upload.key, Code::Refused, refusal);
-            return self.finish(job, report, Verdict::Rejected).await;
+            return self.finish(upload, job, report, Verdict::Rejected).await;
         }
 
         let local = match self.uploads.fetch(&upload.bucket, &upload.key).await {
@@ -209,7 +214,7 @@ impl Ingest {
             Err(UploadError::Missing { .. }) => {
                 let mut report = Report::default();
                 report.file_error(&upload.key, Code::Refused, "the upload was deleted before it could be read");
-                return self.finish(job, report, Verdict::Rejected).await;
+                return self.finish(upload, job, report, Verdict::Rejected).await;
             }
             Err(e) => return Err(e.into()),
         };
@@ -249,12 +254,12 @@ impl Ingest {
         }
         info!(errors = report.error_count, ms = crate::apply::millis(validating), "package validated");
         if !report.is_valid() {
-            return self.finish(job, report, Verdict::Rejected).await;
+            return self.finish(upload, job, report, Verdict::Rejected).await;
         }
         let limits = &self.settings.limits;
-        let applied = apply(&self.store, &upload.tenant, local.path(), limits, job.started, resumed).await?;
+        let applied = apply(&self.tenant(upload), local.path(), limits, job.started, resumed).await?;
         job.items_written = applied.items_written;
-        self.finish(job, report, Verdict::Applied(applied.files)).await
+        self.finish(upload, job, report, Verdict::Applied(applied.files)).await
     }
 
     /// Checks the references that only stored data can satisfy; the missing ones are errors.
@@ -279,12 +284,12 @@ impl Ingest {
             let (kinded, plain): (Vec<&StoredReference>, Vec<&StoredReference>) =
                 refs.into_iter().partition(|r| r.kind.is_some());
             let ids: Vec<String> = plain.iter().map(|r| r.id.clone()).collect();
-            let found = self.store.existing_ids(&upload.tenant, collection, &ids).await?;
+            let found = self.tenant(upload).records().existing_ids(collection, &ids).await?;
             for r in plain.iter().filter(|r| !found.contains(&r.id)) {
                 missing(report, r, collection.name());
             }
             let names = kinded.iter().map(|r| (collection, r.id.clone()));
-            let records = self.store.get_named(&upload.tenant, names).await?;
+            let records = self.tenant(upload).records().get_named(names).await?;
             for r in kinded {
                 match (records.get(&(collection, r.id.clone())), r.kind) {
                     (None, _) => missing(report, r, collection.name()),
@@ -300,7 +305,7 @@ impl Ingest {
         }
         if !profiles.is_empty() {
             let owners: Vec<String> = profiles.keys().cloned().collect();
-            let users = self.store.get_many(&upload.tenant, Collection::Users, &owners).await?;
+            let users = self.tenant(upload).records().get_many(Collection::Users, &owners).await?;
             let held: HashMap<&str, &str> =
                 users.iter().map(|u| (u.id.as_str(), u.parts.as_deref().unwrap_or(""))).collect();
             for (owner, refs) in &profiles {
@@ -317,13 +322,19 @@ impl Ingest {
     }
 
     /// Ends the job: its report written beside the upload, then the job saved.
-    async fn finish(&self, mut job: Job, report: Report, verdict: Verdict) -> Result<Outcome, RetryLater> {
+    async fn finish(
+        &self,
+        upload: &Upload,
+        mut job: Job,
+        report: Report,
+        verdict: Verdict,
+    ) -> Result<Outcome, RetryLater> {
         verdict.settle(&mut job, &report);
         let key = report_key(&job.key);
         let document = serde_json::json!({ "job": &job, "report": &report });
         self.uploads.put_json(&job.bucket, &key, serde_json::to_vec_pretty(&document).unwrap_or_default()).await?;
         job.report_key = Some(key);
-        self.store.put_job(&job).await?;
+        self.tenant(upload).jobs().put(&job).await?;
         info!(state = ?job.state, errors = job.error_count, items_written = job.items_written, "ingest job finished");
         Ok(Outcome::Finished(job))
     }

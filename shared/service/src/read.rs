@@ -28,7 +28,7 @@ use crate::routes::{Parent, Read};
 use crate::ServiceError;
 use oneroster_model::{lookup_key, Collection, Relation, Status, Timestamp, View};
 use oneroster_query::{Join, ListParams, Op, Predicate, QueryError, Window};
-use oneroster_store::{Cursor, Listing, Page, Store, StoredRecord, Tenant};
+use oneroster_store::{Cursor, Listing, Page, Store, StoredRecord, Tenant, TenantStore};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -220,15 +220,14 @@ impl std::fmt::Debug for AsServed<'_> {
 /// Reads for one tenant: lists (planned, paged or scanned) and single records.
 #[derive(Debug, Clone, Copy)]
 pub struct Reader<'a> {
-    store: &'a Store,
-    tenant: &'a Tenant,
+    store: TenantStore<'a>,
     served: Option<AsServed<'a>>,
 }
 
 impl<'a> Reader<'a> {
     /// Reads `tenant`'s records through `store` (one per request: it caches pack heads).
     pub fn new(store: &'a Store, tenant: &'a Tenant) -> Self {
-        Self { store, tenant, served: None }
+        Self { store: store.tenant(tenant), served: None }
     }
 
     /// The same, filtering and sorting on records as `served` makes them.
@@ -245,7 +244,7 @@ impl<'a> Reader<'a> {
         id: &str,
         what: &str,
     ) -> Result<StoredRecord, ServiceError> {
-        let record = self.store.get(self.tenant, collection, id).await?;
+        let record = self.store.records().get(collection, id).await?;
         record
             .filter(|r| !r.gone && view.is_none_or(|v| r.view == Some(v)))
             .ok_or_else(|| ServiceError::NotFound { what: what.to_owned(), id: id.to_owned() })
@@ -271,7 +270,7 @@ impl<'a> Reader<'a> {
                 if let Some(wanted) = parent.view {
                     // The parent's pack head names its view; the parent is read only without a
                     // pack or when the head names another view (to tell which answer is right).
-                    if self.store.parent_view(self.tenant, relation, id(0)).await? != Some(wanted) {
+                    if self.store.lists().parent_view(relation, id(0)).await? != Some(wanted) {
                         self.parent(parent, id(0)).await?;
                     }
                     return self.list(request, params).await;
@@ -338,10 +337,10 @@ impl<'a> Reader<'a> {
         listing: &Listing,
         params: &ListParams,
     ) -> Result<(Vec<StoredRecord>, u64, Option<String>), ServiceError> {
-        let (store, tenant) = (self.store, self.tenant);
+        let lists = self.store.lists();
         let page_from = |start: Option<Cursor>| async move {
             match start {
-                Some(cursor) => store.page(tenant, listing, params.limit, cursor).await,
+                Some(cursor) => lists.page(listing, params.limit, cursor).await,
                 None => Ok(Page { records: Vec::new(), next: None, total: None }),
             }
         };
@@ -354,13 +353,13 @@ impl<'a> Reader<'a> {
                 let total = match (&page.next, page.total) {
                     (None, _) => page.records.len() as u64,
                     (Some(_), Some(total)) => total,
-                    (Some(_), None) => store.count(tenant, listing).await?,
+                    (Some(_), None) => lists.count(listing).await?,
                 };
                 (page, total)
             }
             None => {
-                let page = async { page_from(store.skip(tenant, listing, params.offset).await?).await };
-                tokio::try_join!(page, store.count(tenant, listing))?
+                let page = async { page_from(lists.skip(listing, params.offset).await?).await };
+                tokio::try_join!(page, lists.count(listing))?
             }
         };
         let next = next.map(|cursor| encode_cursor(total, &cursor));
@@ -397,7 +396,7 @@ impl<'a> Reader<'a> {
         let mut total = 0u64;
         let mut cursor = Some(Cursor::start());
         while let Some(at) = cursor.take() {
-            let page = self.store.page(self.tenant, listing, SCAN_PAGE, at).await?;
+            let page = self.store.lists().page(listing, SCAN_PAGE, at).await?;
             for record in page.records {
                 let Some(value) = wanted(&record)? else { continue };
                 let place = usize::try_from(total).unwrap_or(usize::MAX);
@@ -433,7 +432,8 @@ impl<'a> Reader<'a> {
         let (mut page, mut places) = (Vec::with_capacity(ids.len()), Vec::with_capacity(ids.len()));
         let mut read: HashMap<String, StoredRecord> = self
             .store
-            .get_many(self.tenant, listing.collection(), &ids)
+            .records()
+            .get_many(listing.collection(), &ids)
             .await?
             .into_iter()
             .map(|r| (r.id.clone(), r))

@@ -3,6 +3,7 @@
 //! they are taken, so no record is silently lost. Batches run several at a time.
 
 use crate::attr;
+use crate::keys::Key;
 use crate::StoreError;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
@@ -30,8 +31,8 @@ fn backoff(attempt: u32) -> Duration {
 pub enum Write {
     /// Put (create or replace) an item.
     Put(Item),
-    /// Delete the item with this `(pk, sk)`.
-    Delete(String, String),
+    /// Delete the item with this key.
+    Delete(Key),
 }
 
 impl Write {
@@ -42,7 +43,7 @@ impl Write {
                 Some(AttributeValue::S(pk)) => pk,
                 _ => "",
             },
-            Write::Delete(pk, _) => pk,
+            Write::Delete(key) => &key.pk,
         }
     }
 
@@ -51,12 +52,9 @@ impl Write {
             Write::Put(item) => {
                 WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(item)).build()?)
             }
-            Write::Delete(pk, sk) => WriteRequest::builder().delete_request(
-                DeleteRequest::builder()
-                    .key(attr::PK, AttributeValue::S(pk))
-                    .key(attr::SK, AttributeValue::S(sk))
-                    .build()?,
-            ),
+            Write::Delete(key) => {
+                WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(key.into_item())).build()?)
+            }
         };
         Ok(request.build())
     }
@@ -116,17 +114,17 @@ async fn write_batch(client: &Client, table: &str, mut chunk: Vec<WriteRequest>)
     Err(StoreError::Unprocessed(chunk.len()))
 }
 
-/// Reads the items with `keys` (`(pk, sk)` pairs), 100 to a request, retrying unprocessed keys.
+/// Reads the items with `keys`, 100 to a request, retrying unprocessed keys.
 /// Items that do not exist are absent from the answer; the order is not kept.
 pub async fn get_all(
     client: &Client,
     table: &str,
-    keys: Vec<(String, String)>,
+    keys: Vec<Key>,
     projection: Option<&str>,
 ) -> Result<Vec<Item>, StoreError> {
     let mut items = Vec::with_capacity(keys.len());
     let mut tasks = JoinSet::new();
-    let mut pending: Vec<Vec<(String, String)>> = keys.chunks(100).map(<[_]>::to_vec).collect();
+    let mut pending: Vec<Vec<Key>> = keys.chunks(100).map(<[_]>::to_vec).collect();
     while !pending.is_empty() || !tasks.is_empty() {
         while tasks.len() < CONCURRENCY {
             let Some(chunk) = pending.pop() else { break };
@@ -143,15 +141,10 @@ pub async fn get_all(
 async fn get_batch(
     client: &Client,
     table: &str,
-    chunk: Vec<(String, String)>,
+    chunk: Vec<Key>,
     projection: Option<String>,
 ) -> Result<Vec<Item>, StoreError> {
-    let keys: Vec<Item> = chunk
-        .into_iter()
-        .map(|(pk, sk)| {
-            HashMap::from([(attr::PK.to_owned(), AttributeValue::S(pk)), (attr::SK.to_owned(), AttributeValue::S(sk))])
-        })
-        .collect();
+    let keys: Vec<Item> = chunk.into_iter().map(Key::into_item).collect();
     let mut request = KeysAndAttributes::builder().set_keys(Some(keys));
     if let Some(projection) = projection {
         request = request.projection_expression(projection);
@@ -183,7 +176,7 @@ mod tests {
     fn writes_to_partitions_ending_in_client_are_batched_apart() {
         let mut writes: Vec<Write> = (0..30).map(|i| put(&format!("t#rec#users#{i}"))).collect();
         writes.push(put("t#rel#classes#client"));
-        writes.push(Write::Delete("t#pack#students#client".into(), "x".into()));
+        writes.push(Write::Delete(Key { pk: "t#pack#students#client".into(), sk: "x".into() }));
         let chunks = chunks(writes).unwrap();
         let partitions = |chunk: &Vec<WriteRequest>| -> Vec<String> {
             chunk

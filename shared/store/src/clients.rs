@@ -2,9 +2,9 @@
 //! stored as its argon2id hash. A client's id begins with its tenant (`springfield.3f9c…`), so
 //! the token endpoint finds the client's partition from the id alone.
 
-use crate::keys::clients_partition;
-use crate::Tenant;
-use crate::{Store, StoreError};
+use crate::keys::{client_key, clients_partition};
+use crate::tenant::check_owner;
+use crate::{StoreError, TenantClients};
 use oneroster_model::{TenantId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -45,21 +45,23 @@ impl std::fmt::Debug for OAuthClient {
     }
 }
 
-impl Store {
-    /// Saves a client (create or update).
-    pub async fn put_client(&self, client: &OAuthClient) -> Result<(), StoreError> {
-        self.put_json((clients_partition(&client.tenant), client.id.clone()), client).await
+impl TenantClients<'_> {
+    /// Saves a client (create or update); refused when it names another tenant.
+    pub async fn put(&self, client: &OAuthClient) -> Result<(), StoreError> {
+        check_owner(self.tenant, &client.tenant)?;
+        self.store.put_json(client_key(self.tenant, &client.id), client).await
     }
 
-    /// Gets a client of a tenant.
-    pub async fn get_client(&self, tenant: &Tenant, id: &str) -> Result<Option<OAuthClient>, StoreError> {
-        let item = self.get_item((clients_partition(tenant), id.to_owned())).await?;
+    /// A client by id.
+    pub async fn get(&self, id: &str) -> Result<Option<OAuthClient>, StoreError> {
+        let item = self.store.get_item(client_key(self.tenant, id)).await?;
         item.as_ref().map(client_from).transpose()
     }
 
-    /// Lists a tenant's clients.
-    pub async fn list_clients(&self, tenant: &Tenant) -> Result<Vec<OAuthClient>, StoreError> {
-        let items = crate::records::query_partition(&self.client, &self.table, clients_partition(tenant), None).await?;
+    /// Every client.
+    pub async fn list(&self) -> Result<Vec<OAuthClient>, StoreError> {
+        let (client, table) = (&self.store.client, &self.store.table);
+        let items = crate::records::query_partition(client, table, clients_partition(self.tenant), None).await?;
         items.iter().map(client_from).collect()
     }
 }

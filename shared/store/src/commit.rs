@@ -65,7 +65,7 @@ pub struct Committed {
     /// Items written or deleted.
     pub items: u64,
     /// The parents whose packs are stale now (a batched commit changed their entries):
-    /// rebuild them with [`Store::rebuild_packs`] once the writes of a package are done.
+    /// rebuild them with [`TenantUpkeep::rebuild_packs`](crate::TenantUpkeep::rebuild_packs) once the writes of a package are done.
     pub stale_packs: BTreeSet<(Relation, String)>,
     /// One change per record written (none when nothing was), for the audit trail and reports.
     pub changes: Vec<Changed>,
@@ -158,7 +158,7 @@ struct Planned {
 
 impl Store {
     /// Commits `commit` (see the module docs).
-    pub async fn commit(&self, tenant: &Tenant, commit: Commit<'_>) -> Result<Committed, StoreError> {
+    pub(crate) async fn commit(&self, tenant: &Tenant, commit: Commit<'_>) -> Result<Committed, StoreError> {
         match commit {
             Commit::Batched(mutations) => self.commit_batched(tenant, mutations).await,
             Commit::Conditional(writes) => self.commit_conditional(tenant, writes).await,
@@ -193,8 +193,7 @@ impl Store {
             after.push((plan.change, plan.counts, plan.listings, plan.shard));
         }
         for (relation, parent) in &heads {
-            let (pk, sk) = pack_key(tenant, *relation, parent, 0);
-            transaction.push(transact(&self.table, Write::Delete(pk, sk))?);
+            transaction.push(transact(&self.table, Write::Delete(pack_key(tenant, *relation, parent, 0)))?);
         }
         if let Err(error) = self.client.transact_write_items().set_transact_items(Some(transaction)).send().await {
             return match aws_sdk_dynamodb::Error::from(error) {
@@ -229,12 +228,7 @@ impl Store {
 
     /// An update of the kept stats item `name`.
     fn update_stats(&self, tenant: &Tenant, name: &str) -> UpdateItemFluentBuilder {
-        let (pk, sk) = stats_key(tenant, name);
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::PK, AttributeValue::S(pk))
-            .key(attr::SK, AttributeValue::S(sk))
+        self.client.update_item().table_name(&self.table).set_key(Some(stats_key(tenant, name).into_item()))
     }
 
     /// Adds to a kept count (and to its active count, and to the size of a shard, when given).
@@ -263,7 +257,7 @@ impl Store {
     /// Drops the kept modification times of `collection` (a record moved in time): its time
     /// filters are counted by query until the ingest measures it again. (An outline is not
     /// used once its listing's kept count differs from its sizes: see
-    /// [`Store::skip`](crate::Store::skip).) A stats item not kept is left absent.
+    /// [`TenantLists::skip`](crate::TenantLists::skip).) A stats item not kept is left absent.
     async fn forget_times(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
         let update = self
             .update_stats(tenant, collection.name())
@@ -376,7 +370,7 @@ fn listing_count_changes(mutation: &Mutation, expected: Option<&StoredRecord>) -
 fn write_bytes(write: &Write) -> usize {
     match write {
         Write::Put(item) => item_bytes(item),
-        Write::Delete(pk, sk) => 2 + 2 + pk.len() + sk.len(),
+        Write::Delete(key) => 2 + 2 + key.pk.len() + key.sk.len(),
     }
 }
 
@@ -395,13 +389,8 @@ fn transact(table: &str, write: Write) -> Result<TransactWriteItem, StoreError> 
         Write::Put(item) => {
             TransactWriteItem::builder().put(Put::builder().table_name(table).set_item(Some(item)).build()?)
         }
-        Write::Delete(pk, sk) => TransactWriteItem::builder().delete(
-            Delete::builder()
-                .table_name(table)
-                .key(attr::PK, AttributeValue::S(pk))
-                .key(attr::SK, AttributeValue::S(sk))
-                .build()?,
-        ),
+        Write::Delete(key) => TransactWriteItem::builder()
+            .delete(Delete::builder().table_name(table).set_key(Some(key.into_item())).build()?),
     };
     Ok(item.build())
 }
@@ -793,7 +782,7 @@ mod tests {
 
     #[test]
     fn a_delete_counts_its_key_in_a_transactions_bytes() {
-        let delete = Write::Delete("district-7#pack#class-students#k-1".into(), "00000".into());
+        let delete = Write::Delete(pack_key(&tenant(), Relation::ClassStudents, "k-1", 0));
         assert_eq!(write_bytes(&delete), 2 + 2 + 34 + 5);
     }
 

@@ -7,7 +7,7 @@
 //! new window over it.
 
 use crate::attr;
-use crate::keys::auth_failures_key;
+use crate::keys::{auth_failures_key, Key};
 use crate::records::number;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
@@ -23,7 +23,7 @@ pub enum Counted<'a> {
 }
 
 impl Counted<'_> {
-    fn key(&self) -> (String, String) {
+    fn key(&self) -> Key {
         match self {
             Counted::Client(id) => auth_failures_key("client", id),
             Counted::Address(address) => auth_failures_key("address", address),
@@ -90,14 +90,12 @@ impl Store {
         now: u64,
         until: u64,
     ) -> Result<Option<Failures>, StoreError> {
-        let (pk, sk) = counted.key();
         let number = |n: u64| AttributeValue::N(n.to_string());
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key(attr::PK, AttributeValue::S(pk))
-            .key(attr::SK, AttributeValue::S(sk))
+            .set_key(Some(counted.key().into_item()))
             .update_expression(update)
             .condition_expression(condition)
             .expression_attribute_names("#count", attr::FAILURES)

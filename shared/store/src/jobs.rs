@@ -3,9 +3,9 @@
 //! interleave).
 
 use crate::attr;
-use crate::keys::{jobs_partition, lock_key};
-use crate::Tenant;
-use crate::{Store, StoreError};
+use crate::keys::{job_key, jobs_partition, lock_key};
+use crate::tenant::check_owner;
+use crate::{StoreError, TenantJobs};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{TenantId, Timestamp};
@@ -123,29 +123,31 @@ fn cut_line(mut line: String) -> String {
     line
 }
 
-impl Store {
-    /// Saves a job (create or update).
-    pub async fn put_job(&self, job: &Job) -> Result<(), StoreError> {
-        self.put_json((jobs_partition(&job.tenant), job.id.clone()), job).await
+impl TenantJobs<'_> {
+    /// Saves a job (create or update); refused when it names another tenant.
+    pub async fn put(&self, job: &Job) -> Result<(), StoreError> {
+        check_owner(self.tenant, &job.tenant)?;
+        self.store.put_json(job_key(self.tenant, &job.id), job).await
     }
 
-    /// Gets a job of a tenant.
-    pub async fn get_job(&self, tenant: &Tenant, id: &str) -> Result<Option<Job>, StoreError> {
+    /// A job by id.
+    pub async fn get(&self, id: &str) -> Result<Option<Job>, StoreError> {
         let output = self
+            .store
             .client
             .get_item()
-            .table_name(&self.table)
-            .key(attr::PK, AttributeValue::S(jobs_partition(tenant)))
-            .key(attr::SK, AttributeValue::S(id.to_owned()))
+            .table_name(&self.store.table)
+            .set_key(Some(job_key(self.tenant, id).into_item()))
             .consistent_read(true)
             .send()
             .await?;
         output.item.map(|item| job_from(&item)).transpose()
     }
 
-    /// Lists a tenant's jobs.
-    pub async fn list_jobs(&self, tenant: &Tenant) -> Result<Vec<Job>, StoreError> {
-        let items = crate::records::query_partition(&self.client, &self.table, jobs_partition(tenant), None).await?;
+    /// Every job, the latest first.
+    pub async fn list(&self) -> Result<Vec<Job>, StoreError> {
+        let (client, table) = (&self.store.client, &self.store.table);
+        let items = crate::records::query_partition(client, table, jobs_partition(self.tenant), None).await?;
         let mut jobs = items.iter().map(job_from).collect::<Result<Vec<_>, _>>()?;
         jobs.sort_by_key(|job| std::cmp::Reverse(job.started));
         Ok(jobs)
@@ -153,20 +155,14 @@ impl Store {
 
     /// Takes the tenant's ingest lock for `holder` until `until`. Succeeds if the lock is free,
     /// expired, or already held by `holder`; `Ok(false)` if another job holds it.
-    pub async fn acquire_ingest_lock(
-        &self,
-        tenant: &Tenant,
-        holder: &str,
-        until: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let (pk, sk) = lock_key(tenant);
+    pub async fn acquire_lock(&self, holder: &str, until: Timestamp) -> Result<bool, StoreError> {
         let now = Timestamp::now().0.timestamp_millis();
         let result = self
+            .store
             .client
             .put_item()
-            .table_name(&self.table)
-            .item(attr::PK, AttributeValue::S(pk))
-            .item(attr::SK, AttributeValue::S(sk))
+            .table_name(&self.store.table)
+            .set_item(Some(lock_key(self.tenant).into_item()))
             .item(attr::KIND, AttributeValue::S("lock".into()))
             .item("holder", AttributeValue::S(holder.to_owned()))
             .item(attr::UNTIL, AttributeValue::N(until.0.timestamp_millis().to_string()))
@@ -186,14 +182,13 @@ impl Store {
     }
 
     /// Releases the tenant's ingest lock if `holder` has it.
-    pub async fn release_ingest_lock(&self, tenant: &Tenant, holder: &str) -> Result<(), StoreError> {
-        let (pk, sk) = lock_key(tenant);
+    pub async fn release_lock(&self, holder: &str) -> Result<(), StoreError> {
         let result = self
+            .store
             .client
             .delete_item()
-            .table_name(&self.table)
-            .key(attr::PK, AttributeValue::S(pk))
-            .key(attr::SK, AttributeValue::S(sk))
+            .table_name(&self.store.table)
+            .set_key(Some(lock_key(self.tenant).into_item()))
             .condition_expression("holder = :holder")
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
             .send()

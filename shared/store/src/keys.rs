@@ -1,5 +1,6 @@
 //! Every key of the table, built here and nowhere else. Each one begins with the tenant, and
-//! each builder takes a [`TenantId`], so no key can be made without one.
+//! each builder takes a [`TenantId`], so no key can be made without one. A full key is a
+//! [`Key`], which also reads back what a stored key says (an entry's relation, parent and child).
 //!
 //! | item | `pk` | `sk` | `mod` (GSI `by_modified` sort key) |
 //! |---|---|---|---|
@@ -21,8 +22,65 @@
 //! (`#keys`) and the token endpoint's counts of failed client authentications
 //! (`#auth-failures#…`, one partition per client id or source address, expiring by TTL).
 
+use crate::attr;
+use crate::batch::Item;
+use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{Collection, Link, Relation, TenantId, View};
 use xxhash_rust::xxh3::xxh3_64;
+
+/// The key of one item: its partition key and its sort key, as stored. One type for every kind
+/// of item, so that a key is made by a builder of this module and read back by its methods,
+/// never taken apart by position.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    /// The partition key (`pk`).
+    pub pk: String,
+    /// The sort key (`sk`).
+    pub sk: String,
+}
+
+impl Key {
+    fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self { pk: pk.into(), sk: sk.into() }
+    }
+
+    /// The key as DynamoDB takes it (the `pk` and `sk` attributes): the key of a get, update or
+    /// delete, and the start of an item to put.
+    pub fn into_item(self) -> Item {
+        Item::from([
+            (attr::PK.to_owned(), AttributeValue::S(self.pk)),
+            (attr::SK.to_owned(), AttributeValue::S(self.sk)),
+        ])
+    }
+
+    /// The key as kept in its record's `links` list (`{pk}|{sk}`: `|` occurs in no entry key), to find
+    /// stale entries later.
+    pub fn encode(&self) -> String {
+        format!("{}|{}", self.pk, self.sk)
+    }
+
+    /// The inverse of [`Key::encode`]; `None` for a text without the separator.
+    pub fn decode(text: &str) -> Option<Self> {
+        text.split_once('|').map(|(pk, sk)| Self::new(pk, sk))
+    }
+
+    /// The relation and parent of a relation entry, from its partition key
+    /// (`{tenant}#rel#{relation}#{parent}…`); `None` for the key of any other kind of item.
+    pub fn entry_parent(&self) -> Option<(Relation, String)> {
+        let mut parts = self.pk.split('#').skip(1);
+        if parts.next()? != "rel" {
+            return None;
+        }
+        let relation = Relation::from_name(parts.next()?)?;
+        Some((relation, parts.next()?.to_owned()))
+    }
+
+    /// The child id of a relation entry's sort key (`{child}` or `{child}#{via}`): listings of
+    /// entries read sort keys alone, so this reads one without its key.
+    pub fn entry_child(sort_key: &str) -> &str {
+        sort_key.split('#').next().unwrap_or(sort_key)
+    }
+}
 
 /// Partitions per collection: a bulk load of one tenant writes to 16 partition keys per
 /// collection (and as many of the `by_modified` index), not one.
@@ -45,8 +103,8 @@ pub fn view_partition(tenant: &TenantId, view: View, shard: u64) -> String {
 }
 
 /// The key of the item holding the record count of a collection or view.
-pub fn stats_key(tenant: &TenantId, name: &str) -> (String, String) {
-    (format!("{tenant}#stats"), name.to_owned())
+pub fn stats_key(tenant: &TenantId, name: &str) -> Key {
+    Key::new(format!("{tenant}#stats"), name)
 }
 
 /// The name under which the count of a parent's children is kept (relations that keep counts).
@@ -55,8 +113,8 @@ pub fn relation_stats_name(relation: Relation, parent: &str) -> String {
 }
 
 /// The full key of a record.
-pub fn record_key(tenant: &TenantId, collection: Collection, id: &str) -> (String, String) {
-    (record_partition(tenant, collection, shard_of(id, RECORD_SHARDS)), id.to_owned())
+pub fn record_key(tenant: &TenantId, collection: Collection, id: &str) -> Key {
+    Key::new(record_partition(tenant, collection, shard_of(id, RECORD_SHARDS)), id)
 }
 
 /// The sort key of a record in the `by_modified` index.
@@ -85,33 +143,18 @@ pub fn relation_partition(tenant: &TenantId, relation: Relation, parent: &str, s
 }
 
 /// The full key of a relation entry.
-pub fn link_key(tenant: &TenantId, link: &Link) -> (String, String) {
+pub fn link_key(tenant: &TenantId, link: &Link) -> Key {
     let shard = shard_of(link.child.as_str(), relation_shards(link.relation));
     let sk = match &link.via {
         Some(via) => format!("{}#{via}", link.child),
         None => link.child.to_string(),
     };
-    (relation_partition(tenant, link.relation, link.parent.as_str(), shard), sk)
+    Key::new(relation_partition(tenant, link.relation, link.parent.as_str(), shard), sk)
 }
 
 /// The key of one chunk of the pack of `parent`'s children in `relation`.
-pub fn pack_key(tenant: &TenantId, relation: Relation, parent: &str, chunk: usize) -> (String, String) {
-    (format!("{tenant}#pack#{}#{parent}", relation.name()), format!("{chunk:05}"))
-}
-
-/// The relation and parent of an entry's partition key (`{tenant}#rel#{relation}#{parent}…`).
-pub fn relation_of_entry(pk: &str) -> Option<(Relation, String)> {
-    let mut parts = pk.split('#').skip(1);
-    if parts.next()? != "rel" {
-        return None;
-    }
-    let relation = Relation::from_name(parts.next()?)?;
-    Some((relation, parts.next()?.to_owned()))
-}
-
-/// The child id of a relation entry's sort key.
-pub fn child_of_link_sort_key(sk: &str) -> &str {
-    sk.split('#').next().unwrap_or(sk)
+pub fn pack_key(tenant: &TenantId, relation: Relation, parent: &str, chunk: usize) -> Key {
+    Key::new(format!("{tenant}#pack#{}#{parent}", relation.name()), format!("{chunk:05}"))
 }
 
 /// The partition of a tenant's ingest jobs.
@@ -119,11 +162,16 @@ pub fn jobs_partition(tenant: &TenantId) -> String {
     format!("{tenant}#job")
 }
 
+/// The key of one ingest job of a tenant.
+pub fn job_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(jobs_partition(tenant), id)
+}
+
 /// The registry entry of a tenant: partition `#tenants` (no tenant id begins with `#`), so
 /// that operators can list tenants without a scan. The one key that does not begin with a
 /// tenant; it holds no district data.
-pub fn tenant_registry_key(tenant: &TenantId) -> (String, String) {
-    (TENANT_REGISTRY.to_owned(), tenant.to_string())
+pub fn tenant_registry_key(tenant: &TenantId) -> Key {
+    Key::new(TENANT_REGISTRY, tenant.to_string())
 }
 
 /// The registry's partition.
@@ -131,8 +179,8 @@ pub const TENANT_REGISTRY: &str = "#tenants";
 
 /// The public keys that verify access tokens (a JWKS): like the tenant registry, a key that
 /// does not begin with a tenant, holding no district data; every API function reads it.
-pub fn published_keys_key() -> (String, String) {
-    ("#keys".to_owned(), "jwks".to_owned())
+pub fn published_keys_key() -> Key {
+    Key::new("#keys", "jwks")
 }
 
 /// What every partition of failed-authentication counts begins with (the auth function's IAM
@@ -143,8 +191,8 @@ pub const AUTH_FAILURES: &str = "#auth-failures#";
 /// from a source address (`address#{address}`): a partition each, so that a burst against one
 /// never contends with the others. The id or address is the request's, unverified, so it is
 /// bounded before it gets here (the token endpoint takes only ids of the client id shape).
-pub fn auth_failures_key(kind: &str, counted: &str) -> (String, String) {
-    (format!("{AUTH_FAILURES}{kind}#{counted}"), "count".to_owned())
+pub fn auth_failures_key(kind: &str, counted: &str) -> Key {
+    Key::new(format!("{AUTH_FAILURES}{kind}#{counted}"), "count")
 }
 
 /// The partition of a tenant's OAuth clients.
@@ -152,19 +200,14 @@ pub fn clients_partition(tenant: &TenantId) -> String {
     format!("{tenant}#client")
 }
 
+/// The key of one OAuth client of a tenant.
+pub fn client_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(clients_partition(tenant), id)
+}
+
 /// The key of a tenant's ingest lock.
-pub fn lock_key(tenant: &TenantId) -> (String, String) {
-    (format!("{tenant}#lock"), "ingest".to_owned())
-}
-
-/// A relation entry's key as kept in its record's `links` list, to find stale entries later.
-pub fn encode_link_key((pk, sk): &(String, String)) -> String {
-    format!("{pk}|{sk}")
-}
-
-/// The inverse of [`encode_link_key`].
-pub fn decode_link_key(text: &str) -> Option<(String, String)> {
-    text.split_once('|').map(|(pk, sk)| (pk.to_owned(), sk.to_owned()))
+pub fn lock_key(tenant: &TenantId) -> Key {
+    Key::new(format!("{tenant}#lock"), "ingest")
 }
 
 #[cfg(test)]
@@ -182,39 +225,39 @@ mod tests {
 
     #[test]
     fn record_keys_begin_with_the_tenant_and_spread_over_shards() {
-        let (pk, sk) = record_key(&tenant(), Collection::Users, "u-1");
+        let Key { pk, sk } = record_key(&tenant(), Collection::Users, "u-1");
         assert!(pk.starts_with("district-7#rec#users#"), "{pk}");
         assert_eq!(sk, "u-1");
         let shards: std::collections::HashSet<String> =
-            (0..1000).map(|i| record_key(&tenant(), Collection::Users, &format!("u-{i}")).0).collect();
+            (0..1000).map(|i| record_key(&tenant(), Collection::Users, &format!("u-{i}")).pk).collect();
         assert_eq!(shards.len(), RECORD_SHARDS as usize);
     }
 
     #[test]
     fn link_keys_have_the_exact_shape() {
         let direct = Link { relation: Relation::CourseClasses, parent: id("c-1"), child: id("k-1"), via: None };
-        assert_eq!(link_key(&tenant(), &direct), ("district-7#rel#course-classes#c-1".into(), "k-1".into()));
+        assert_eq!(link_key(&tenant(), &direct), Key::new("district-7#rel#course-classes#c-1", "k-1"));
         let via = Link { relation: Relation::ClassStudents, parent: id("k-1"), child: id("u-1"), via: Some(id("e-1")) };
-        assert_eq!(link_key(&tenant(), &via), ("district-7#rel#class-students#k-1".into(), "u-1#e-1".into()));
+        assert_eq!(link_key(&tenant(), &via), Key::new("district-7#rel#class-students#k-1", "u-1#e-1"));
         let wide = Link { relation: Relation::SchoolEnrollments, parent: id("s-1"), child: id("e-1"), via: None };
-        let (pk, _) = link_key(&tenant(), &wide);
-        assert!(pk.starts_with("district-7#rel#school-enrollments#s-1#"), "{pk}");
-        assert_eq!(child_of_link_sort_key("u-1#e-1"), "u-1");
+        let wide = link_key(&tenant(), &wide);
+        assert!(wide.pk.starts_with("district-7#rel#school-enrollments#s-1#"), "{}", wide.pk);
+        assert_eq!(Key::entry_child("u-1#e-1"), "u-1");
         let key = link_key(&tenant(), &via);
-        assert_eq!(decode_link_key(&encode_link_key(&key)), Some(key.clone()));
-        assert_eq!(relation_of_entry(&key.0), Some((Relation::ClassStudents, "k-1".to_owned())));
-        assert_eq!(relation_of_entry(&pk), Some((Relation::SchoolEnrollments, "s-1".to_owned())));
+        assert_eq!(Key::decode(&key.encode()), Some(key.clone()));
+        assert_eq!(key.entry_parent(), Some((Relation::ClassStudents, "k-1".to_owned())));
+        assert_eq!(wide.entry_parent(), Some((Relation::SchoolEnrollments, "s-1".to_owned())));
     }
 
     #[test]
     fn keys_outside_a_tenant_begin_with_a_hash() {
         assert_eq!(
             auth_failures_key("client", "district-7.00112233aabbccdd"),
-            ("#auth-failures#client#district-7.00112233aabbccdd".into(), "count".into())
+            Key::new("#auth-failures#client#district-7.00112233aabbccdd", "count")
         );
-        assert_eq!(auth_failures_key("address", "192.0.2.1").0, "#auth-failures#address#192.0.2.1");
-        assert_eq!(published_keys_key(), ("#keys".into(), "jwks".into()));
-        assert_eq!(tenant_registry_key(&tenant()), ("#tenants".into(), "district-7".into()));
+        assert_eq!(auth_failures_key("address", "192.0.2.1").pk, "#auth-failures#address#192.0.2.1");
+        assert_eq!(published_keys_key(), Key::new("#keys", "jwks"));
+        assert_eq!(tenant_registry_key(&tenant()), Key::new("#tenants", "district-7"));
         assert_eq!(clients_partition(&tenant()), "district-7#client");
     }
 
@@ -226,7 +269,7 @@ mod tests {
             assert_eq!(shard_of(id, shards), expected, "{id} among {shards}");
         }
         for id in ["u-1", "enr/3@x", "k-1"] {
-            let (pk, _) = record_key(&tenant(), Collection::Users, id);
+            let pk = record_key(&tenant(), Collection::Users, id).pk;
             assert_eq!(pk, record_partition(&tenant(), Collection::Users, shard_of(id, RECORD_SHARDS)), "{id}");
         }
     }
@@ -251,15 +294,17 @@ mod tests {
             Link { relation: Relation::ClassStudents, parent: id("k-1"), child: id("u-1"), via: Some(id("e-1")) };
         for tenant in [tenant(), other] {
             let keys = [
-                ("record", record_key(&tenant, Collection::Users, "u-1").0),
+                ("record", record_key(&tenant, Collection::Users, "u-1").pk),
                 ("record partition", record_partition(&tenant, Collection::Orgs, 3)),
                 ("view partition", view_partition(&tenant, View::Students, 3)),
-                ("entry", link_key(&tenant, &link).0),
-                ("pack", pack_key(&tenant, Relation::ClassStudents, "k-1", 2).0),
-                ("stats", stats_key(&tenant, "users").0),
+                ("entry", link_key(&tenant, &link).pk),
+                ("pack", pack_key(&tenant, Relation::ClassStudents, "k-1", 2).pk),
+                ("stats", stats_key(&tenant, "users").pk),
                 ("jobs", jobs_partition(&tenant)),
-                ("lock", lock_key(&tenant).0),
+                ("job", job_key(&tenant, "j-1").pk),
+                ("lock", lock_key(&tenant).pk),
                 ("clients", clients_partition(&tenant)),
+                ("client", client_key(&tenant, "district-7.00112233aabbccdd").pk),
             ];
             for (name, pk) in keys {
                 assert_eq!(pk.split('#').next(), Some(tenant.as_str()), "{name}: {pk}");
@@ -272,15 +317,19 @@ mod tests {
         let cases = [
             ("record partition", record_partition(&tenant(), Collection::Users, 3), "district-7#rec#users#03"),
             ("view partition", view_partition(&tenant(), View::Schools, 12), "district-7#view#schools#12"),
-            ("pack head", pack_key(&tenant(), Relation::UserClasses, "u-1", 0).0, "district-7#pack#user-classes#u-1"),
-            ("pack head chunk", pack_key(&tenant(), Relation::UserClasses, "u-1", 0).1, "00000"),
-            ("pack chunk", pack_key(&tenant(), Relation::UserClasses, "u-1", 12).1, "00012"),
-            ("stats", stats_key(&tenant(), "students").0, "district-7#stats"),
-            ("stats name", stats_key(&tenant(), "students").1, "students"),
+            ("pack head", pack_key(&tenant(), Relation::UserClasses, "u-1", 0).pk, "district-7#pack#user-classes#u-1"),
+            ("pack head chunk", pack_key(&tenant(), Relation::UserClasses, "u-1", 0).sk, "00000"),
+            ("pack chunk", pack_key(&tenant(), Relation::UserClasses, "u-1", 12).sk, "00012"),
+            ("stats", stats_key(&tenant(), "students").pk, "district-7#stats"),
+            ("stats name", stats_key(&tenant(), "students").sk, "students"),
             ("relation stats", relation_stats_name(Relation::ClassResults, "k-1"), "rel#class-results#k-1"),
             ("jobs", jobs_partition(&tenant()), "district-7#job"),
-            ("lock", lock_key(&tenant()).0, "district-7#lock"),
-            ("lock name", lock_key(&tenant()).1, "ingest"),
+            ("job", job_key(&tenant(), "j-1").pk, "district-7#job"),
+            ("job id", job_key(&tenant(), "j-1").sk, "j-1"),
+            ("lock", lock_key(&tenant()).pk, "district-7#lock"),
+            ("lock name", lock_key(&tenant()).sk, "ingest"),
+            ("client", client_key(&tenant(), "district-7.00ff").pk, "district-7#client"),
+            ("client id", client_key(&tenant(), "district-7.00ff").sk, "district-7.00ff"),
             ("modified", modified_sort_key("2026-01-01T00:00:00.000Z", "u-1"), "2026-01-01T00:00:00.000Z#u-1"),
         ];
         for (name, key, expected) in cases {
@@ -293,15 +342,15 @@ mod tests {
         for relation in Relation::ALL {
             for parent in ["k-1", "org/2@x.y", "0f"] {
                 let link = Link { relation, parent: id(parent), child: id("c-1"), via: None };
-                let (pk, sk) = link_key(&tenant(), &link);
+                let key = link_key(&tenant(), &link);
                 let shards = relation_shards(relation);
                 let expected = if shards > 1 {
                     format!("district-7#rel#{}#{parent}#{}", relation.name(), shard_of("c-1", shards))
                 } else {
                     format!("district-7#rel#{}#{parent}", relation.name())
                 };
-                assert_eq!((pk.as_str(), sk.as_str()), (expected.as_str(), "c-1"), "{relation:?} under {parent}");
-                assert_eq!(relation_of_entry(&pk), Some((relation, parent.to_owned())), "{relation:?} under {parent}");
+                assert_eq!(key, Key::new(expected, "c-1"), "{relation:?} under {parent}");
+                assert_eq!(key.entry_parent(), Some((relation, parent.to_owned())), "{relation:?} under {parent}");
             }
         }
     }
@@ -310,29 +359,78 @@ mod tests {
     fn keys_of_other_items_are_not_read_as_entries() {
         let cases = [
             ("record", record_partition(&tenant(), Collection::Users, 3)),
-            ("pack", pack_key(&tenant(), Relation::ClassStudents, "k-1", 0).0),
-            ("stats", stats_key(&tenant(), "users").0),
+            ("pack", pack_key(&tenant(), Relation::ClassStudents, "k-1", 0).pk),
+            ("stats", stats_key(&tenant(), "users").pk),
             ("unknown relation", "district-7#rel#no-such-relation#k-1".to_owned()),
             ("no parent", "district-7#rel#class-students".to_owned()),
             ("tenant only", "district-7".to_owned()),
             ("empty", String::new()),
         ];
         for (name, pk) in cases {
-            assert_eq!(relation_of_entry(&pk), None, "{name}: {pk}");
+            assert_eq!(Key::new(pk.clone(), "c-1").entry_parent(), None, "{name}: {pk}");
         }
     }
 
     #[test]
     fn an_entry_key_kept_in_a_record_reads_back_or_not_at_all() {
+        // (name, key, its text, its relation and parent, its child)
         let cases = [
-            ("direct", ("district-7#rel#course-classes#c-1".to_owned(), "k-1".to_owned())),
-            ("via", ("district-7#rel#class-students#k-1".to_owned(), "u-1#e-1".to_owned())),
-            ("wide", ("district-7#rel#school-enrollments#s-1#5".to_owned(), "e/1@x".to_owned())),
+            (
+                "direct",
+                Key::new("district-7#rel#course-classes#c-1", "k-1"),
+                "district-7#rel#course-classes#c-1|k-1",
+                (Relation::CourseClasses, "c-1"),
+                "k-1",
+            ),
+            (
+                "via",
+                Key::new("district-7#rel#class-students#k-1", "u-1#e-1"),
+                "district-7#rel#class-students#k-1|u-1#e-1",
+                (Relation::ClassStudents, "k-1"),
+                "u-1",
+            ),
+            (
+                "wide",
+                Key::new("district-7#rel#school-enrollments#s-1#5", "e/1@x"),
+                "district-7#rel#school-enrollments#s-1#5|e/1@x",
+                (Relation::SchoolEnrollments, "s-1"),
+                "e/1@x",
+            ),
+        ];
+        for (name, key, text, (relation, parent), child) in cases {
+            assert_eq!(key.encode(), text, "{name}: as text");
+            assert_eq!(Key::decode(text), Some(key.clone()), "{name}: read back");
+            assert_eq!(key.entry_parent(), Some((relation, parent.to_owned())), "{name}: relation and parent");
+            assert_eq!(Key::entry_child(&key.sk), child, "{name}: child");
+        }
+        assert_eq!(Key::decode("district-7#rel#course-classes#c-1"), None, "no separator");
+    }
+
+    #[test]
+    fn every_kind_of_key_reads_back_from_its_text_and_becomes_the_pk_and_sk_attributes() {
+        let link = Link { relation: Relation::ClassStudents, parent: id("k-1"), child: id("u-1"), via: None };
+        let cases = [
+            ("record", record_key(&tenant(), Collection::Users, "u/1@x")),
+            ("entry", link_key(&tenant(), &link)),
+            ("pack", pack_key(&tenant(), Relation::ClassStudents, "k-1", 3)),
+            ("stats", stats_key(&tenant(), "users")),
+            ("job", job_key(&tenant(), "j-1")),
+            ("lock", lock_key(&tenant())),
+            ("client", client_key(&tenant(), "district-7.00ff")),
+            ("registry", tenant_registry_key(&tenant())),
+            ("published keys", published_keys_key()),
+            ("failures", auth_failures_key("address", "192.0.2.1")),
         ];
         for (name, key) in cases {
-            assert_eq!(decode_link_key(&encode_link_key(&key)), Some(key.clone()), "{name}");
+            assert_eq!(Key::decode(&key.encode()), Some(key.clone()), "{name}");
+            let item = key.clone().into_item();
+            let attribute = |name: &str| item.get(name).and_then(|value| value.as_s().ok()).cloned();
+            assert_eq!(
+                (attribute(attr::PK), attribute(attr::SK), item.len()),
+                (Some(key.pk), Some(key.sk), 2),
+                "{name}"
+            );
         }
-        assert_eq!(decode_link_key("district-7#rel#course-classes#c-1"), None, "no separator");
     }
 
     #[test]
@@ -344,8 +442,8 @@ mod tests {
         by_entry.sort_by_key(|child| format!("{child}#e-1"));
         assert_eq!(by_entry, ids);
         for child in &ids {
-            assert_eq!(child_of_link_sort_key(&format!("{child}#e-1")), child, "{child} with a via");
-            assert_eq!(child_of_link_sort_key(child), child, "{child} alone");
+            assert_eq!(Key::entry_child(&format!("{child}#e-1")), child, "{child} with a via");
+            assert_eq!(Key::entry_child(child), child, "{child} alone");
         }
     }
 

@@ -1,7 +1,8 @@
 //! The only crate that talks to DynamoDB. It owns the single-table key design ([`keys`]) and
-//! offers one method per access pattern; every method that touches district data takes a
-//! [`Tenant`] (which only a verified token, an upload's key or an operator provides; see
-//! [`oneroster_model::tenancy`]), and every key begins with it, so no call can read or write outside one tenant.
+//! offers one method per access pattern; every access to district data goes through the handle
+//! of one [`Tenant`] ([`Store::tenant`], [`tenant`]; a tenant only a verified token, an upload's
+//! key or an operator provides, see [`oneroster_model::tenancy`]), and every key begins with it,
+//! so no call can read or write outside one tenant.
 //!
 //! # The table
 //! One table, string keys `pk` / `sk`, and two global secondary indexes, all attributes
@@ -76,6 +77,7 @@ pub mod records;
 pub mod signing;
 mod stats;
 mod table;
+pub mod tenant;
 pub mod tenants;
 
 pub use clients::OAuthClient;
@@ -84,13 +86,14 @@ pub use failures::{Counted, Failures};
 pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT, JOB_LINE_BYTES, JOB_WARNINGS_KEPT};
 pub use listing::{Cursor, Listing, Page, PAGE_BYTES};
 #[cfg(feature = "memory")]
-pub use memory::{MemoryStore, Upkeep};
+pub use memory::{MemoryStore, MemoryTenant, Upkeep};
 pub use mutation::{Action, Encoded, Mutation, Named};
-/// Re-exported: every call takes one (it lives beside `TenantId` in the model).
+/// Re-exported: every per-tenant handle is made from one (it lives beside `TenantId` in the model).
 pub use oneroster_model::Tenant;
 pub use record_store::RecordStore;
 pub use records::{largest_item, Digest, Prior, StoredRecord, MAX_ITEM_BYTES};
 pub use signing::PublishedKeys;
+pub use tenant::{TenantClients, TenantJobs, TenantLists, TenantRecords, TenantStore, TenantUpkeep};
 pub use tenants::TenantRecord;
 
 use aws_sdk_dynamodb::error::SdkError;
@@ -129,6 +132,15 @@ pub enum StoreError {
         bytes: usize,
         /// The limit.
         limit: usize,
+    },
+    /// A job or client handed to one tenant's handle names another tenant: nothing was written
+    /// (a bug in the caller).
+    #[error("a value of tenant {named} was given to the store of tenant {tenant}")]
+    OtherTenant {
+        /// The handle's tenant.
+        tenant: String,
+        /// The tenant the value names.
+        named: String,
     },
     /// Records to write together make more items, or more bytes, than one DynamoDB transaction
     /// takes ([`commit::MAX_TRANSACTION_ITEMS`], [`commit::MAX_TRANSACTION_BYTES`]). Nothing
@@ -169,6 +181,7 @@ impl StoreError {
             | StoreError::BadItem(_)
             | StoreError::Encode(_)
             | StoreError::ItemTooLarge { .. }
+            | StoreError::OtherTenant { .. }
             | StoreError::TransactionTooLarge { .. } => false,
         }
     }

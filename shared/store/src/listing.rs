@@ -6,8 +6,8 @@
 use crate::attr;
 use crate::batch::Item;
 use crate::keys::{
-    child_of_link_sort_key, modified_after, modified_sort_key, record_partition, relation_partition, relation_shards,
-    shard_of, view_partition, RECORD_SHARDS,
+    modified_after, modified_sort_key, record_key, record_partition, relation_partition, relation_shards, shard_of,
+    view_partition, Key, RECORD_SHARDS,
 };
 use crate::layout;
 use crate::records::{number, query_pages, s, to_record, PAGE_ITEMS};
@@ -16,7 +16,6 @@ use crate::{Store, StoreError, StoredRecord};
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use oneroster_model::ids::check_sourced_id;
 use oneroster_model::{Collection, Relation, Status, Timestamp, View};
-use std::collections::HashMap;
 
 /// The record bodies one page holds at most, in bytes: a page stops at `limit` records or at the
 /// first DynamoDB answer (at most 1 MB) that takes it past this, whichever comes first, so that
@@ -72,7 +71,7 @@ impl Cursor {
     /// The child id the cursor stands after (an entry's sort key may name the linking record
     /// too: `{child}#{via}`).
     pub(crate) fn child(&self) -> Option<&str> {
-        self.after.as_deref().map(child_of_link_sort_key)
+        self.after.as_deref().map(Key::entry_child)
     }
 
     /// The cursor as text, for a `Link` URL.
@@ -259,26 +258,19 @@ impl Listing {
     /// need the table's key as well as the index's.
     fn start_key(&self, tenant: &Tenant, partition: &Partition, after: &str) -> Item {
         let text = |v: &str| AttributeValue::S(v.to_owned());
+        let in_partition = |sk: &str| Key { pk: partition.key.clone(), sk: sk.to_owned() }.into_item();
         match self {
             Listing::Active(inner) => inner.start_key(tenant, partition, after),
-            Listing::Collection(_) | Listing::Related { .. } => {
-                HashMap::from([(attr::PK.to_owned(), text(&partition.key)), (attr::SK.to_owned(), text(after))])
+            Listing::Collection(_) | Listing::Related { .. } => in_partition(after),
+            Listing::View(view) => {
+                let mut key = record_key(tenant, view.collection(), after).into_item();
+                key.insert(attr::VIEW_KEY.to_owned(), text(&partition.key));
+                key
             }
-            Listing::View(view) => HashMap::from([
-                (attr::VIEW_KEY.to_owned(), text(&partition.key)),
-                (attr::SK.to_owned(), text(after)),
-                (
-                    attr::PK.to_owned(),
-                    text(&record_partition(tenant, view.collection(), shard_of(after, RECORD_SHARDS))),
-                ),
-            ]),
             Listing::ModifiedSince { .. } => {
-                let id = after.split_once('#').map_or(after, |(_, id)| id);
-                HashMap::from([
-                    (attr::PK.to_owned(), text(&partition.key)),
-                    (attr::SK.to_owned(), text(id)),
-                    (attr::MODIFIED_KEY.to_owned(), text(after)),
-                ])
+                let mut key = in_partition(after.split_once('#').map_or(after, |(_, id)| id));
+                key.insert(attr::MODIFIED_KEY.to_owned(), text(after));
+                key
             }
         }
     }
@@ -500,7 +492,7 @@ impl Store {
     /// collection, a view or a time filter; for a relation, the entries of `limit` children and
     /// the records they name (a child linked twice, by two enrollments in one class, is listed
     /// once).
-    pub async fn page(
+    pub(crate) async fn page(
         &self,
         tenant: &Tenant,
         listing: &Listing,
@@ -538,7 +530,12 @@ impl Store {
     /// the listing has no more than `offset` records. A collection or view starts from the
     /// nearest mark of its [`Outline`] (fewer than `every` keys read); other listings read the
     /// keys of the skipped items.
-    pub async fn skip(&self, tenant: &Tenant, listing: &Listing, offset: u64) -> Result<Option<Cursor>, StoreError> {
+    pub(crate) async fn skip(
+        &self,
+        tenant: &Tenant,
+        listing: &Listing,
+        offset: u64,
+    ) -> Result<Option<Cursor>, StoreError> {
         if offset == 0 {
             return Ok(Some(Cursor::start()));
         }
@@ -622,7 +619,7 @@ impl Store {
         chunk: usize,
         mut on_child: impl FnMut(&str, &Cursor) -> bool,
     ) -> Result<bool, StoreError> {
-        let mut last = start.after.as_deref().map(|sk| child_of_link_sort_key(sk).to_owned());
+        let mut last = start.after.as_deref().map(|sk| Key::entry_child(sk).to_owned());
         let mut cursor = start;
         let mut stopped = false;
         loop {
@@ -630,7 +627,7 @@ impl Store {
             let Walked { next, .. } =
                 self.walk(tenant, listing, chunk, cursor, Some(attr::SK), |page| entries.extend(page)).await?;
             for sk in entries.iter().filter_map(|entry| s(entry, attr::SK)) {
-                let child = child_of_link_sort_key(&sk);
+                let child = Key::entry_child(&sk);
                 if last.as_deref() == Some(child) {
                     continue;
                 }
@@ -652,7 +649,7 @@ impl Store {
     /// How many records a listing holds (`X-Total-Count`): the kept count of a collection or
     /// view (refreshed after every ingest), a `Select=COUNT` over the index or entries, or, where
     /// children may repeat, the distinct children of a keys-only walk.
-    pub async fn count(&self, tenant: &Tenant, listing: &Listing) -> Result<u64, StoreError> {
+    pub(crate) async fn count(&self, tenant: &Tenant, listing: &Listing) -> Result<u64, StoreError> {
         if let Listing::Related { relation, parent } = listing {
             if let Some(head) = self.pack_head(tenant, *relation, parent).await? {
                 return Ok(head.total);

@@ -21,7 +21,7 @@ impl Store {
     /// that `X-Total-Count` of `GET /users` costs one read and `offset=` jumps near its target;
     /// and recounts the wide relations its records make. The ingest calls it after writing to
     /// the collection; it reads the listings' keys.
-    pub async fn refresh_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
+    pub(crate) async fn refresh_counts(&self, tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
         let listings = std::iter::once(Listing::Collection(collection))
             .chain(View::ALL.into_iter().filter(|v| v.collection() == collection).map(Listing::View));
         for listing in listings {
@@ -72,12 +72,8 @@ impl Store {
         counts: Counts,
         outline: Option<&Outline>,
     ) -> Result<(), StoreError> {
-        let (pk, sk) = stats_key(tenant, &stats_name(listing).unwrap_or_default());
-        let mut item = HashMap::from([
-            (attr::PK.to_owned(), AttributeValue::S(pk)),
-            (attr::SK.to_owned(), AttributeValue::S(sk)),
-            (attr::COUNT.to_owned(), AttributeValue::N(counts.total.to_string())),
-        ]);
+        let mut item = stats_key(tenant, &stats_name(listing).unwrap_or_default()).into_item();
+        item.insert(attr::COUNT.to_owned(), AttributeValue::N(counts.total.to_string()));
         if let Some(active) = counts.active {
             item.insert(attr::ACTIVE.to_owned(), AttributeValue::N(active.to_string()));
         }

@@ -1,6 +1,7 @@
 //! An in-memory [`RecordStore`] for unit tests (feature `memory`, enabled only in the
-//! dev-dependencies of the crates whose tests use it). A batched commit is planned exactly as
-//! [`Store`](crate::Store) plans it ([`Batch::plan`]) and its items kept in a map keyed like the
+//! dev-dependencies of the crates whose tests use it): [`MemoryStore::tenant`] gives one
+//! tenant's, as [`Store::tenant`](crate::Store::tenant) does. A batched commit is planned exactly
+//! as [`Store`](crate::Store) plans it ([`Batch::plan`]) and its items kept in a map keyed like the
 //! table, so the records (body, hash, status, parts, origin, the keys of their entries) and the
 //! relation entries are what DynamoDB would hold, and reads decode them with the store's own
 //! decoding. Pack and count upkeep, which only re-reads entries into other items, is recorded
@@ -9,16 +10,14 @@
 use crate::attr;
 use crate::batch::{Item, Write};
 use crate::commit::Batch;
-use crate::keys::{
-    child_of_link_sort_key, record_key, record_partition, relation_partition, relation_shards, RECORD_SHARDS,
-};
+use crate::keys::{record_key, record_partition, relation_partition, relation_shards, Key, RECORD_SHARDS};
 use crate::records::{named_record, s, to_record};
 use crate::{Committed, Digest, Mutation, Named, RecordStore, StoreError, StoredRecord, Tenant, Written};
 use oneroster_model::{Collection, Relation};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// The table's items by `(pk, sk)`, and the upkeep asked for, behind one lock (no call holds it
+/// The table's items by key, and the upkeep asked for, behind one lock (no call holds it
 /// across an await).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -27,7 +26,7 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    items: BTreeMap<(String, String), Item>,
+    items: BTreeMap<Key, Item>,
     upkeep: Upkeep,
 }
 
@@ -76,7 +75,7 @@ impl MemoryStore {
             (0..relation_shards(relation)).map(|shard| relation_partition(tenant, relation, parent, shard));
         let children: BTreeSet<String> = partitions
             .flat_map(|pk| partition(&state.items, pk).filter_map(|item| s(item, attr::SK)).collect::<Vec<_>>())
-            .map(|sk| child_of_link_sort_key(&sk).to_owned())
+            .map(|sk| Key::entry_child(&sk).to_owned())
             .collect();
         children.into_iter().collect()
     }
@@ -86,6 +85,11 @@ impl MemoryStore {
         std::mem::take(&mut self.state().upkeep)
     }
 
+    /// `tenant`'s records in this store, as an apply reads and writes them.
+    pub fn tenant<'a>(&'a self, tenant: &'a Tenant) -> MemoryTenant<'a> {
+        MemoryTenant { store: self, tenant }
+    }
+
     /// The stored record at `collection`/`id`, if any.
     fn stored(&self, tenant: &Tenant, collection: Collection, id: &str) -> Result<Option<StoredRecord>, StoreError> {
         self.state().items.get(&record_key(tenant, collection, id)).map(to_record).transpose()
@@ -93,53 +97,57 @@ impl MemoryStore {
 }
 
 /// The items of one partition.
-fn partition(items: &BTreeMap<(String, String), Item>, pk: String) -> impl Iterator<Item = &Item> {
-    let start = (pk.clone(), String::new());
-    items.range(start..).take_while(move |((item_pk, _), _)| *item_pk == pk).map(|(_, item)| item)
+fn partition(items: &BTreeMap<Key, Item>, pk: String) -> impl Iterator<Item = &Item> {
+    let start = Key { pk: pk.clone(), sk: String::new() };
+    items.range(start..).take_while(move |(key, _)| key.pk == pk).map(|(_, item)| item)
 }
 
-impl RecordStore for MemoryStore {
-    async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
-        let records = self.records(tenant, collection)?;
+/// One tenant's records in a [`MemoryStore`]: the [`RecordStore`] an apply of that tenant's
+/// package is given in unit tests.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryTenant<'a> {
+    store: &'a MemoryStore,
+    tenant: &'a Tenant,
+}
+
+impl RecordStore for MemoryTenant<'_> {
+    async fn digests(&self, collection: Collection) -> Result<Vec<Digest>, StoreError> {
+        let records = self.store.records(self.tenant, collection)?;
         Ok(records.into_iter().map(|r| Digest { id: r.id, hash: r.hash, status: r.status, origin: r.origin }).collect())
     }
 
-    async fn get_many(
-        &self,
-        tenant: &Tenant,
-        collection: Collection,
-        ids: &[String],
-    ) -> Result<Vec<StoredRecord>, StoreError> {
+    async fn get_many(&self, collection: Collection, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {
         let mut seen = HashSet::new();
         let mut found = Vec::with_capacity(ids.len());
         for id in ids.iter().filter(|id| seen.insert(id.as_str())) {
-            found.extend(self.stored(tenant, collection, id)?);
+            found.extend(self.store.stored(self.tenant, collection, id)?);
         }
         Ok(found)
     }
 
-    async fn get_named(&self, tenant: &Tenant, names: Vec<(Collection, String)>) -> Result<Named, StoreError> {
+    async fn get_named(&self, names: Vec<(Collection, String)>) -> Result<Named, StoreError> {
         let mut found = Named::new();
         for (collection, id) in names {
-            if let Some(stored) = self.stored(tenant, collection, &id)?.filter(|s| !s.gone) {
+            if let Some(stored) = self.store.stored(self.tenant, collection, &id)?.filter(|s| !s.gone) {
                 found.insert((collection, id), named_record(collection, &stored)?);
             }
         }
         Ok(found)
     }
 
-    async fn commit_batched(&self, tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
-        let Batch { entries, records, stale_packs, changes } = Batch::plan(tenant, mutations)?;
-        let mut state = self.state();
+    async fn commit_batched(&self, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
+        let Batch { entries, records, stale_packs, changes } = Batch::plan(self.tenant, mutations)?;
+        let mut state = self.store.state();
         let mut items = 0;
         for write in entries.into_iter().chain(records) {
             match write {
                 Write::Put(item) => {
-                    let key = (s(&item, attr::PK).unwrap_or_default(), s(&item, attr::SK).unwrap_or_default());
+                    let key =
+                        Key { pk: s(&item, attr::PK).unwrap_or_default(), sk: s(&item, attr::SK).unwrap_or_default() };
                     state.items.insert(key, item);
                 }
-                Write::Delete(pk, sk) => {
-                    state.items.remove(&(pk, sk));
+                Write::Delete(key) => {
+                    state.items.remove(&key);
                 }
             }
             items += 1;
@@ -149,23 +157,22 @@ impl RecordStore for MemoryStore {
 
     async fn rebuild_packs(
         &self,
-        _tenant: &Tenant,
         parents: BTreeSet<(Relation, String)>,
         first_records: &BTreeSet<Collection>,
     ) -> Result<(), StoreError> {
-        let mut state = self.state();
+        let mut state = self.store.state();
         state.upkeep.packs.extend(parents);
         state.upkeep.first_records.extend(first_records);
         Ok(())
     }
 
-    async fn rebuild_all_packs(&self, _tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
-        self.state().upkeep.all_packs.insert(collection);
+    async fn rebuild_all_packs(&self, collection: Collection) -> Result<(), StoreError> {
+        self.store.state().upkeep.all_packs.insert(collection);
         Ok(())
     }
 
-    async fn refresh_counts(&self, _tenant: &Tenant, collection: Collection) -> Result<(), StoreError> {
-        self.state().upkeep.counts.insert(collection);
+    async fn refresh_counts(&self, collection: Collection) -> Result<(), StoreError> {
+        self.store.state().upkeep.counts.insert(collection);
         Ok(())
     }
 }

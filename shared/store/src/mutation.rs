@@ -1,14 +1,14 @@
 //! Every change to a record — a row of an upload, a record an API client writes, an API
 //! deletion — is a [`Mutation`], and only its constructors work out what a write stores besides
 //! the body: the content hash ([`Encoded`]), the relation entries the record makes (given the
-//! record they depend on), and its view. [`Store::commit`](crate::Store::commit) writes them.
+//! record they depend on), and its view. [`TenantRecords::commit`](crate::TenantRecords::commit) writes them.
 
 use crate::layout;
 use crate::records::{Prior, StoredRecord};
 use oneroster_model::{Collection, Link, Record, Relation, SourcedId, Status, Timestamp, View};
 use std::collections::HashMap;
 
-/// Stored records by (collection, sourcedId), as [`Store::get_named`](crate::Store::get_named)
+/// Stored records by (collection, sourcedId), as [`TenantRecords::get_named`](crate::TenantRecords::get_named)
 /// reads them: what a record's links depend on (an enrollment's class, for its school).
 pub type Named = HashMap<(Collection, String), Record>;
 

@@ -17,10 +17,8 @@
 //! of one request read the head once.
 
 use crate::attr;
-use crate::batch::{get_all, write_all, Item, Write};
-use crate::keys::{
-    decode_link_key, pack_key, record_partition, relation_of_entry, relation_shards, shard_of, RECORD_SHARDS,
-};
+use crate::batch::{get_all, write_all, Write};
+use crate::keys::{pack_key, record_partition, relation_shards, shard_of, Key, RECORD_SHARDS};
 use crate::layout;
 use crate::listing::{Cursor, Listing};
 use crate::records::{by_collection, number, partition_query, query_pages, s};
@@ -115,12 +113,8 @@ fn pack_writes(
     let chunks: Vec<&[String]> = children.chunks(CHUNK).collect();
     let mut writes = Vec::with_capacity(chunks.len().max(old_chunks));
     for (i, ids) in chunks.iter().enumerate() {
-        let (pk, sk) = pack_key(tenant, relation, parent, i);
-        let mut item: Item = HashMap::from([
-            (attr::PK.to_owned(), AttributeValue::S(pk)),
-            (attr::SK.to_owned(), AttributeValue::S(sk)),
-            (attr::IDS.to_owned(), AttributeValue::S(ids.join("\n"))),
-        ]);
+        let mut item = pack_key(tenant, relation, parent, i).into_item();
+        item.insert(attr::IDS.to_owned(), AttributeValue::S(ids.join("\n")));
         if i == 0 {
             let starts: Vec<&str> = chunks.iter().map(|c| c[0].as_str()).collect();
             item.insert(attr::COUNT.to_owned(), AttributeValue::N(children.len().to_string()));
@@ -132,8 +126,7 @@ fn pack_writes(
         writes.push(Write::Put(item));
     }
     for stale in chunks.len()..old_chunks {
-        let (pk, sk) = pack_key(tenant, relation, parent, stale);
-        writes.push(Write::Delete(pk, sk));
+        writes.push(Write::Delete(pack_key(tenant, relation, parent, stale)));
     }
     writes
 }
@@ -191,7 +184,7 @@ impl Store {
     /// `first_records` names the collections that held no record at all before the writes
     /// that made these parents stale (a first load): the relations their records make had no
     /// entries, hence no packs, so their parents' old heads are not read.
-    pub async fn rebuild_packs(
+    pub(crate) async fn rebuild_packs(
         &self,
         tenant: &Tenant,
         parents: impl IntoIterator<Item = (Relation, String)>,
@@ -277,9 +270,10 @@ impl Store {
                 for item in page.items.unwrap_or_default() {
                     let Some(AttributeValue::L(links)) = item.get(attr::LINKS) else { continue };
                     for text in links.iter().filter_map(|link| link.as_s().ok()) {
-                        let Some((pk, sk)) = decode_link_key(text) else { continue };
-                        let Some((relation, parent)) = relation_of_entry(&pk) else { continue };
+                        let Some(entry) = Key::decode(text) else { continue };
+                        let Some((relation, parent)) = entry.entry_parent() else { continue };
                         let Some(&place) = places.get(&(relation, parent.as_str())) else { continue };
+                        let sk = &entry.sk;
                         let key = sk.find('#').map_or(sk.as_str(), |at| &sk[..=at]);
                         let name = match names.get(key) {
                             Some(&name) => name,
@@ -326,9 +320,8 @@ impl Store {
 
     /// How many chunks the stored pack of each parent of `group` has (0: none), in its order.
     async fn old_chunk_counts(&self, tenant: &Tenant, group: &[(Relation, String)]) -> Result<Vec<usize>, StoreError> {
-        let keys: Vec<(String, String)> =
-            group.iter().map(|(relation, parent)| pack_key(tenant, *relation, parent, 0)).collect();
-        let position: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, (pk, _))| (pk.as_str(), i)).collect();
+        let keys: Vec<Key> = group.iter().map(|(relation, parent)| pack_key(tenant, *relation, parent, 0)).collect();
+        let position: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, key)| (key.pk.as_str(), i)).collect();
         let mut counts = vec![0; group.len()];
         for head in get_all(&self.client, &self.table, keys.clone(), Some("pk, starts")).await? {
             if let Some(&i) = s(&head, attr::PK).as_deref().and_then(|pk| position.get(pk)) {
@@ -396,7 +389,7 @@ impl Store {
     /// Rebuilds every pack of the relations whose entries records of `collection` make or whose
     /// parents they are, for every parent (an ingest resumed after dying between its writes and
     /// its packs).
-    pub async fn rebuild_all_packs(
+    pub(crate) async fn rebuild_all_packs(
         &self,
         tenant: &Tenant,
         collection: oneroster_model::Collection,
@@ -444,7 +437,7 @@ impl Store {
     /// The view of a relation's parent as its pack recorded it; `None` when the parent has no
     /// pack or is in no view. A route that wants its parent in a view checks it here before
     /// reading the parent, at no extra read when the page is read next through this store.
-    pub async fn parent_view(
+    pub(crate) async fn parent_view(
         &self,
         tenant: &Tenant,
         relation: Relation,
@@ -521,6 +514,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::Item;
     use crate::mutation::fixtures::tenant;
 
     /// `n` children of a relation of `shards` shards, in pack order: by (shard, id).
@@ -558,7 +552,7 @@ mod tests {
                     Write::Put(item) => {
                         (true, text(item, attr::PK).unwrap_or_default(), text(item, attr::SK).unwrap_or_default())
                     }
-                    Write::Delete(pk, sk) => (false, pk.clone(), sk.clone()),
+                    Write::Delete(key) => (false, key.pk.clone(), key.sk.clone()),
                 })
                 .collect();
             let expected: Vec<(bool, String, String)> = (0..puts)

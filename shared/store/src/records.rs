@@ -3,8 +3,7 @@
 use crate::attr;
 use crate::batch::{get_all, Item, Write};
 use crate::keys::{
-    decode_link_key, encode_link_key, link_key, modified_sort_key, record_key, record_partition, relation_of_entry,
-    shard_of, view_partition, RECORD_SHARDS,
+    link_key, modified_sort_key, record_key, record_partition, shard_of, view_partition, Key, RECORD_SHARDS,
 };
 use crate::layout;
 use crate::mutation::Mutation;
@@ -102,7 +101,7 @@ fn value_bytes(value: &AttributeValue) -> usize {
 
 /// The size of the largest item a write of `record` makes: its record item, or a relation entry
 /// carrying a copy of it (the gradebook's relations). A write whose largest item passes
-/// [`MAX_ITEM_BYTES`] cannot be stored: [`Store::commit`] refuses it before writing anything.
+/// [`MAX_ITEM_BYTES`] cannot be stored: [`TenantRecords::commit`](crate::TenantRecords::commit) refuses it before writing anything.
 pub fn largest_item(tenant: &Tenant, record: &Mutation) -> usize {
     let changes = entry_changes(tenant, record);
     largest(&changes.writes, &record_item(tenant, record, changes.encoded))
@@ -148,7 +147,7 @@ pub(crate) fn from_json_body<T: serde::de::DeserializeOwned>(item: &Item, what: 
     serde_json::from_str(&body).map_err(|e| StoreError::BadItem(format!("{what}: {e}")))
 }
 
-/// A stored record read back as what a name resolves to ([`Store::get_named`]).
+/// A stored record read back as what a name resolves to ([`TenantRecords::get_named`](crate::TenantRecords::get_named)).
 pub(crate) fn named_record(collection: Collection, stored: &StoredRecord) -> Result<Record, StoreError> {
     Record::from_json(collection, &stored.body)
         .map_err(|e| bad_item(&format!("a stored {}: {e}", collection.ref_type())))
@@ -180,7 +179,7 @@ pub(crate) fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
 
 impl Store {
     /// Gets one record by sourcedId (`GET /{collection}/{id}`): one read.
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         tenant: &Tenant,
         collection: Collection,
@@ -190,17 +189,12 @@ impl Store {
     }
 
     /// Puts an item whose content is `value` as JSON in `body` (jobs, clients, tenants).
-    pub(crate) async fn put_json<T: serde::Serialize>(
-        &self,
-        (pk, sk): (String, String),
-        value: &T,
-    ) -> Result<(), StoreError> {
+    pub(crate) async fn put_json<T: serde::Serialize>(&self, key: Key, value: &T) -> Result<(), StoreError> {
         let body = serde_json::to_string(value)?;
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(attr::PK, AttributeValue::S(pk))
-            .item(attr::SK, AttributeValue::S(sk))
+            .set_item(Some(key.into_item()))
             .item(attr::BODY, AttributeValue::S(body))
             .send()
             .await?;
@@ -208,22 +202,15 @@ impl Store {
     }
 
     /// One item by its key: one read.
-    pub(crate) async fn get_item(&self, (pk, sk): (String, String)) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(attr::PK, AttributeValue::S(pk))
-            .key(attr::SK, AttributeValue::S(sk))
-            .send()
-            .await?;
+    pub(crate) async fn get_item(&self, key: Key) -> Result<Option<Item>, StoreError> {
+        let output = self.client.get_item().table_name(&self.table).set_key(Some(key.into_item())).send().await?;
         self.count_reads(1);
         Ok(output.item)
     }
 
     /// Gets many records of one collection by sourcedId (relation reads, ingest diffs):
     /// one read per record, 100 to a request. Missing ids are left out; order is by `ids`.
-    pub async fn get_many(
+    pub(crate) async fn get_many(
         &self,
         tenant: &Tenant,
         collection: Collection,
@@ -243,7 +230,7 @@ impl Store {
     /// The live records that `names` name by (collection, sourcedId), parsed and keyed by that
     /// pair: what references and link dependencies resolve to, for the ingest and API writes.
     /// A name not stored, or deleted through the API ([`StoredRecord::gone`]), is absent.
-    pub async fn get_named(
+    pub(crate) async fn get_named(
         &self,
         tenant: &Tenant,
         names: impl IntoIterator<Item = (Collection, String)>,
@@ -260,7 +247,7 @@ impl Store {
     }
 
     /// Which of `ids` exist in `collection` (reference checks of delta packages).
-    pub async fn existing_ids(
+    pub(crate) async fn existing_ids(
         &self,
         tenant: &Tenant,
         collection: Collection,
@@ -286,7 +273,7 @@ impl Store {
 
     /// Every record of a collection, reduced to what the ingest needs to decide whether to
     /// write (a full read of the collection, done once per bulk file, 16 shards in parallel).
-    pub async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
+    pub(crate) async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
         let mut tasks = tokio::task::JoinSet::new();
         for shard in 0..RECORD_SHARDS {
             let (client, table, pk) =
@@ -334,8 +321,8 @@ pub(crate) struct EntryChanges {
 
 /// The entry writes of a record's write, and the parents it joins and leaves.
 pub(crate) fn entry_changes(tenant: &Tenant, record: &Mutation) -> EntryChanges {
-    let keys: Vec<(String, String)> = record.links.iter().map(|l| link_key(tenant, l)).collect();
-    let encoded: Vec<String> = keys.iter().map(encode_link_key).collect();
+    let keys: Vec<Key> = record.links.iter().map(|l| link_key(tenant, l)).collect();
+    let encoded: Vec<String> = keys.iter().map(Key::encode).collect();
     let before: HashSet<&str> =
         record.previous.as_ref().map(|p| p.links.0.iter().map(String::as_str).collect()).unwrap_or_default();
     let now: HashSet<&str> = encoded.iter().map(String::as_str).collect();
@@ -348,9 +335,7 @@ pub(crate) fn entry_changes(tenant: &Tenant, record: &Mutation) -> EntryChanges 
         // An entry carrying its child's body is rewritten with every write of the child.
         if layout::of(link.relation).bodies && link.via.is_none() {
             let mut item = record_item(tenant, record, Vec::new());
-            for (name, value) in [(attr::PK, &key.0), (attr::SK, &key.1)] {
-                item.insert(name.to_owned(), AttributeValue::S(value.clone()));
-            }
+            item.extend(key.clone().into_item());
             // Not in the record's own indexes: the entry is found through its parent only.
             for index_key in [attr::MODIFIED_KEY, attr::VIEW_KEY] {
                 item.remove(index_key);
@@ -361,30 +346,30 @@ pub(crate) fn entry_changes(tenant: &Tenant, record: &Mutation) -> EntryChanges 
         }
     }
     for old in before.difference(&now) {
-        if let Some((pk, sk)) = decode_link_key(old) {
-            left.extend(relation_of_entry(&pk));
-            writes.push(Write::Delete(pk, sk));
+        if let Some(key) = Key::decode(old) {
+            left.extend(key.entry_parent());
+            writes.push(Write::Delete(key));
         }
     }
     EntryChanges { writes, encoded, joined, left }
 }
 
-fn entry_item((pk, sk): &(String, String), collection: Collection, source: &str) -> Item {
-    HashMap::from([
-        (attr::PK.to_owned(), AttributeValue::S(pk.clone())),
-        (attr::SK.to_owned(), AttributeValue::S(sk.clone())),
+fn entry_item(key: &Key, collection: Collection, source: &str) -> Item {
+    let mut item = key.clone().into_item();
+    item.extend([
         (attr::KIND.to_owned(), AttributeValue::S("link".to_owned())),
         ("src".to_owned(), AttributeValue::S(format!("{}/{source}", collection.name()))),
-    ])
+    ]);
+    item
 }
 
 pub(crate) fn record_item(tenant: &Tenant, record: &Mutation, links: Vec<String>) -> Item {
-    let (pk, sk) = record_key(tenant, record.collection, record.id.as_str());
+    let key = record_key(tenant, record.collection, record.id.as_str());
     let modified = record.modified.to_string();
-    let mut item = HashMap::from([
-        (attr::MODIFIED_KEY.to_owned(), AttributeValue::S(modified_sort_key(&modified, &sk))),
-        (attr::PK.to_owned(), AttributeValue::S(pk)),
-        (attr::SK.to_owned(), AttributeValue::S(sk)),
+    let modified_key = modified_sort_key(&modified, &key.sk);
+    let mut item = key.into_item();
+    item.extend([
+        (attr::MODIFIED_KEY.to_owned(), AttributeValue::S(modified_key)),
         (attr::KIND.to_owned(), AttributeValue::S(record.collection.name().to_owned())),
         (attr::BODY.to_owned(), AttributeValue::S(record.body.clone())),
         (attr::STATUS.to_owned(), AttributeValue::S(record.status.as_str().to_owned())),
@@ -474,18 +459,14 @@ mod tests {
         s(item, name)
     }
 
-    /// An item's (pk, sk).
-    type Key = (String, String);
-
     /// The keys a write puts and deletes, each sorted.
     fn keys(writes: &[Write]) -> (Vec<Key>, Vec<Key>) {
         let (mut puts, mut deletes) = (Vec::new(), Vec::new());
         for write in writes {
             match write {
-                Write::Put(item) => {
-                    puts.push((s(item, attr::PK).unwrap_or_default(), s(item, attr::SK).unwrap_or_default()))
-                }
-                Write::Delete(pk, sk) => deletes.push((pk.clone(), sk.clone())),
+                Write::Put(item) => puts
+                    .push(Key { pk: s(item, attr::PK).unwrap_or_default(), sk: s(item, attr::SK).unwrap_or_default() }),
+                Write::Delete(key) => deletes.push(key.clone()),
             }
         }
         puts.sort();
@@ -503,7 +484,7 @@ mod tests {
     fn a_record_item_has_its_keys_in_the_collection_the_indexes_and_its_view() {
         let mutation = put(user("u-1", &[("student", "s-1")]));
         let item = record_item(&tenant(), &mutation, vec!["a|b".into()]);
-        let (pk, sk) = record_key(&tenant(), Collection::Users, "u-1");
+        let Key { pk, sk } = record_key(&tenant(), Collection::Users, "u-1");
         let shard = shard_of("u-1", RECORD_SHARDS);
         let dlm = "2026-01-01T00:00:00.000Z";
         let cases = [
@@ -552,7 +533,7 @@ mod tests {
         let mutation = put(enrollment("e-1", "k-1", "u-1", "student")).with_parts(Some("[1]".into())).by("lms");
         let back = stored(&mutation);
         let expected_links: Vec<String> =
-            mutation.links.iter().map(|link| encode_link_key(&link_key(&tenant(), link))).collect();
+            mutation.links.iter().map(|link| link_key(&tenant(), link).encode()).collect();
         assert_eq!(
             (back.id.as_str(), back.body.as_str(), back.status.clone(), back.modified, back.hash),
             ("e-1", mutation.body.as_str(), Status::Active, mutation.modified, mutation.hash)
@@ -612,7 +593,7 @@ mod tests {
         }
         let mut encoded = changes.encoded.clone();
         encoded.sort();
-        let expected: Vec<String> = entry_keys(&mutation).iter().map(encode_link_key).collect();
+        let expected: Vec<String> = entry_keys(&mutation).iter().map(Key::encode).collect();
         assert_eq!(encoded, expected, "the record keeps its entries' keys");
     }
 

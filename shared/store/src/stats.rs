@@ -1,5 +1,5 @@
 //! The stats items kept per listing (counts, outline, modification times; see
-//! [`Store::refresh_counts`]): read by listings and by pack upkeep alike, so kept apart from
+//! [`TenantUpkeep::refresh_counts`](crate::TenantUpkeep::refresh_counts)): read by listings and by pack upkeep alike, so kept apart from
 //! both.
 
 use crate::batch::Item;

@@ -27,8 +27,8 @@ mod body;
 
 use oneroster_model::{Collection, Record, SourcedId, Status, Timestamp};
 use oneroster_store::{
-    Action, Commit, Encoded, Mutation, Named, Store, StoreError, StoredRecord, Tenant, Written, MAX_TRANSACTION_BYTES,
-    MAX_TRANSACTION_ITEMS,
+    Action, Commit, Encoded, Mutation, Named, Store, StoreError, StoredRecord, Tenant, TenantRecords, Written,
+    MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS,
 };
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
@@ -170,10 +170,11 @@ pub async fn put(
 ) -> Result<Change, WriteError> {
     let value = envelope(body, collection.ref_type())?;
     let record = parse(collection, value, Some(id), collection.ref_type())?;
-    let references = check_references(store, tenant, &[&record], collection.ref_type()).await?;
+    let tenant_records = store.tenant(tenant).records();
+    let references = check_references(tenant_records, &[&record], collection.ref_type()).await?;
     for _ in 0..ATTEMPTS {
-        let stored = store.get(tenant, collection, id).await?;
-        if let Some(change) = write(store, tenant, origin, record.clone(), stored.as_ref(), &references).await? {
+        let stored = tenant_records.get(collection, id).await?;
+        if let Some(change) = write(tenant_records, origin, record.clone(), stored.as_ref(), &references).await? {
             return Ok(change);
         }
     }
@@ -188,9 +189,10 @@ pub async fn delete(
     collection: Collection,
     id: &str,
 ) -> Result<Change, WriteError> {
+    let tenant_records = store.tenant(tenant).records();
     for _ in 0..ATTEMPTS {
-        let stored = store
-            .get(tenant, collection, id)
+        let stored = tenant_records
+            .get(collection, id)
             .await?
             .filter(|stored| !stored.gone)
             .ok_or_else(|| WriteError::NotFound { what: collection.ref_type().to_owned(), id: id.to_owned() })?;
@@ -198,7 +200,7 @@ pub async fn delete(
             .map_err(|e| StoreError::BadItem(format!("a stored {}: {e}", collection.ref_type())))?;
         // A tombstone sits under no parent: relation routes no longer list it.
         let tombstone = Mutation::delete(record, &stored, &origin.0);
-        let committed = store.commit(tenant, Commit::Conditional(vec![(tombstone, Some(&stored))])).await?;
+        let committed = tenant_records.commit(Commit::Conditional(vec![(tombstone, Some(&stored))])).await?;
         if committed.written == Written::Done {
             return Ok(Change { collection, id: id.to_owned(), kind: ChangeKind::Deleted, fields: Vec::new() });
         }
@@ -231,7 +233,8 @@ pub async fn post(
         records.push(parse(collection, item, None, &format!("{key}[{i}]"))?);
     }
     let refs: Vec<&Record> = records.iter().collect();
-    let references = check_references(store, tenant, &refs, key).await?;
+    let tenant_records = store.tenant(tenant).records();
+    let references = check_references(tenant_records, &refs, key).await?;
     for (i, record) in records.iter().enumerate() {
         fits(record, within, &references, &format!("{key}[{i}]"))?;
     }
@@ -242,7 +245,7 @@ pub async fn post(
         // A supplied id already held (stored, or by an earlier record of the set) gets a new one.
         let supplied: Vec<String> = records.iter().map(|r| r.base().sourced_id.to_string()).collect();
         let distinct: Vec<String> = supplied.iter().collect::<BTreeSet<_>>().into_iter().cloned().collect();
-        let taken = store.existing_ids(tenant, collection, &distinct).await?;
+        let taken = tenant_records.existing_ids(collection, &distinct).await?;
         let mut held = HashSet::new();
         let (mut writes, mut changes, mut at) = (Vec::new(), Vec::new(), Vec::new());
         for (i, (record, supplied)) in records.iter().zip(&supplied).enumerate() {
@@ -255,7 +258,7 @@ pub async fn post(
             writes.push((write, None));
             changes.push(change);
         }
-        match store.commit(tenant, Commit::Conditional(writes)).await.map_err(|e| refused(e, &at))?.written {
+        match tenant_records.commit(Commit::Conditional(writes)).await.map_err(|e| refused(e, &at))?.written {
             Written::Done => {
                 let pairs = supplied.into_iter().zip(&changes).map(|(s, change)| (s, change.id.clone())).collect();
                 return Ok((pairs, changes));
@@ -282,8 +285,7 @@ fn refused(error: StoreError, at: &[(String, String)]) -> WriteError {
 
 /// Writes `record` over `stored` (or as new); `None` when another writer got there first.
 async fn write(
-    store: &Store,
-    tenant: &Tenant,
+    tenant_records: TenantRecords<'_>,
     origin: &Origin,
     record: Record,
     stored: Option<&StoredRecord>,
@@ -292,7 +294,7 @@ async fn write(
     let (write, change) = prepare(origin, record, stored, references)?;
     let at = [(change.id.clone(), change.collection.ref_type().to_owned())];
     let committed =
-        store.commit(tenant, Commit::Conditional(vec![(write, stored)])).await.map_err(|e| refused(e, &at))?;
+        tenant_records.commit(Commit::Conditional(vec![(write, stored)])).await.map_err(|e| refused(e, &at))?;
     Ok((committed.written == Written::Done).then_some(change))
 }
 
@@ -380,9 +382,13 @@ fn typed(collection: Collection, value: Value) -> Result<Record, (String, String
 /// Checks that every record the `records` refer to exists (and was not deleted) and is of the
 /// kind the reference requires ([`oneroster_model::Kind`]: a line item's school is an org of
 /// type `school`); returns the ones read.
-async fn check_references(store: &Store, tenant: &Tenant, records: &[&Record], at: &str) -> Result<Named, WriteError> {
+async fn check_references(
+    tenant_records: TenantRecords<'_>,
+    records: &[&Record],
+    at: &str,
+) -> Result<Named, WriteError> {
     let names = records.iter().flat_map(|record| record.references()).map(|r| (r.collection, r.id.to_string()));
-    let found = store.get_named(tenant, names).await?;
+    let found = tenant_records.get_named(names).await?;
     for (i, record) in records.iter().enumerate() {
         for reference in record.references() {
             let at = if records.len() > 1 { format!("{at}[{i}]") } else { at.to_owned() };

@@ -472,7 +472,7 @@ async fn a_bulk_file_marks_tobedeleted_only_what_the_feed_wrote() {
     });
     let record = Record::from_json(Collection::Orgs, &body.to_string()).expect("an org");
     let write = Mutation::put(Encoded::new(record), &Default::default()).by("lms");
-    district.store.commit_batched(&district.tenant, vec![write]).await.expect("committed");
+    district.store.tenant(&district.tenant).commit_batched(vec![write]).await.expect("committed");
     let applied = district.apply(&[bulk(FileKind::Orgs, &[("d-1", org("District", "district", ""))])]).await;
     assert_eq!(counts(&applied, FileKind::Orgs), (0, 0, 1, 1));
     let statuses = district.statuses(Collection::Orgs);

@@ -186,7 +186,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         chunks.push(chunk);
         for chunk in chunks {
             let started = Instant::now();
-            written += raw.store().commit(&t, Commit::Batched(chunk)).await?.items;
+            written += raw.store().tenant(&t).records().commit(Commit::Batched(chunk)).await?.items;
             writing += started.elapsed();
         }
     }
