@@ -15,7 +15,7 @@
 //! | get by sourcedId | `GET /{collection}/{id}`, typed views (`/students/{id}`, `/schools/{id}`, …) | `GetItem` on the record key | 1 read |
 //! | list a collection in stable order | `GET /{collection}` | `Query` the cursor's record shard, then every later shard the page reaches at once, sized by the per-shard counts of the stats item | `limit` items, at most 2 sequential round trips |
 //! | list a typed view | `GET /schools`, `/terms`, `/gradingPeriods`, `/students`, `/teachers` | `Query` the 16 shards of `by_view`, as a collection's | `limit` items, at most 2 round trips |
-//! | count a collection or view | `X-Total-Count` | the count kept in a stats item ([`listing::Outline`]), re-measured after each ingest | 1 read |
+//! | count a collection or view | `X-Total-Count` | the count kept in a stats item ([`walk::Outline`]), re-measured after each ingest | 1 read |
 //! | skip to an offset | `offset=` without a cursor | collections and views: from the nearest kept mark (every 32nd key or more per shard); relations: keys-only walk of the skipped entries | 1 read + under 32 keys; relations `offset` keys. `Link` `next` carries a cursor instead |
 //! | changed since a time | `filter=dateLastModified>'…'` | `Query` `by_modified` per shard, `mod > t` | `limit` items |
 //! | classes of a school / term / course | `/schools/{id}/classes`, `/terms/{id}/classes`, `/courses/{id}/classes` | the pack of the parent's children (below), else relation entries `school-classes`, `term-classes`, `course-classes` | 1 pack read (2 past its first 1,000 children) + `limit` records |
@@ -79,6 +79,7 @@ mod stats;
 mod table;
 pub mod tenant;
 pub mod tenants;
+mod walk;
 
 pub use clients::OAuthClient;
 pub use commit::{Changed, Commit, Committed, Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS};

@@ -6,9 +6,10 @@
 use crate::attr;
 use crate::keys::stats_key;
 use crate::layout;
-use crate::listing::{Listing, Outline, Times};
+use crate::listing::Listing;
 use crate::records::{query_pages, s};
 use crate::stats::stats_name;
+use crate::walk::{Outline, Times};
 use crate::Tenant;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;

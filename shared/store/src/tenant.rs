@@ -115,7 +115,7 @@ impl TenantRecords<'_> {
     }
 }
 
-/// A tenant's listings, read page by page from an opaque cursor (see [`crate::listing`]).
+/// A tenant's listings, read page by page from an opaque cursor (see the `walk` module).
 #[derive(Debug, Clone, Copy)]
 pub struct TenantLists<'a> {
     store: &'a Store,
