@@ -83,9 +83,10 @@ impl Store {
     /// A page costs at most two rounds of calls, whatever the shard count: the cursor's shard,
     /// with the stats item that says how many records each shard holds; then, if the page is
     /// not full, every later shard it reaches at once, as [`plan_reads`] sizes them. (An answer
-    /// cut short, at 1 MB or by tombstones, goes on in a further round.) A relation's shards,
-    /// whose sizes are not kept, go one by one: reading ahead could read many times what the
-    /// page returns.
+    /// cut short, at 1 MB or by tombstones, goes on in a further round.) A time filter's shard
+    /// sizes are estimated from its kept count ([`estimated_sizes`]). A relation's shards, and
+    /// those of a time filter without kept times, whose sizes are not known, go one by one:
+    /// reading ahead could read many times what the page returns.
     async fn walk(
         &self,
         tenant: &Tenant,
