@@ -18,8 +18,10 @@ use oneroster_openapi::{Property, Service, Shape};
 use oneroster_query::Selection;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::LazyLock;
 
 /// How the records of one schema are rendered: where their references are.
@@ -50,7 +52,7 @@ impl Rendering {
         };
         let Properties(entries) = serde_json::from_str(body)?;
         let mut out = String::with_capacity(body.len() + 128);
-        let selected = entries.iter().filter(|(name, _)| selection.includes(name));
+        let selected = entries.iter().filter(|(name, _)| selection.includes(&name.0));
         object(selected, properties, origin.unwrap_or_default(), &mut out)?;
         Ok(out)
     }
@@ -88,11 +90,19 @@ fn references_only(shape: Shape) -> Option<Shape> {
 
 /// An object's properties in their order, each value as its JSON text, so that what holds
 /// no reference is copied without being parsed into values.
-struct Properties<'a>(Vec<(String, &'a RawValue)>);
+struct Properties<'a>(Vec<(Name<'a>, &'a RawValue)>);
+
+impl<'a> Properties<'a> {
+    /// The text of property `name` when it is a string.
+    fn text(&self, name: &str) -> Option<String> {
+        let (_, value) = self.0.iter().find(|(given, _)| given.0 == name)?;
+        serde_json::from_str(value.get()).ok()
+    }
+}
 
 impl<'de: 'a, 'a> Deserialize<'de> for Properties<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries<'a>(std::marker::PhantomData<&'a ()>);
+        struct Entries<'a>(PhantomData<&'a ()>);
         impl<'de: 'a, 'a> Visitor<'de> for Entries<'a> {
             type Value = Properties<'a>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -106,13 +116,52 @@ impl<'de: 'a, 'a> Deserialize<'de> for Properties<'a> {
                 Ok(Properties(entries))
             }
         }
-        deserializer.deserialize_map(Entries(std::marker::PhantomData))
+        deserializer.deserialize_map(Entries(PhantomData))
+    }
+}
+
+/// A property's name: borrowed from the stored JSON when it holds no escape (every name the
+/// model writes), so that it is written back as it was, else unescaped.
+struct Name<'a>(Cow<'a, str>);
+
+impl Name<'_> {
+    /// Writes the name as a JSON string.
+    fn write(&self, out: &mut String) -> serde_json::Result<()> {
+        match &self.0 {
+            // Borrowed only from a JSON string without escapes: nothing in it needs one.
+            Cow::Borrowed(name) => {
+                out.push('"');
+                out.push_str(name);
+                out.push('"');
+            }
+            Cow::Owned(name) => out.push_str(&serde_json::to_string(name)?),
+        }
+        Ok(())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Name<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Text<'a> {
+            type Value = Name<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a property name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, name: &'de str) -> Result<Self::Value, E> {
+                Ok(Name(Cow::Borrowed(name)))
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
+                Ok(Name(Cow::Owned(name.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Text(PhantomData))
     }
 }
 
 /// Writes an object of `entries`, rendering those `properties` says lead to references.
 fn object<'e, 'a: 'e>(
-    entries: impl Iterator<Item = &'e (String, &'a RawValue)>,
+    entries: impl Iterator<Item = &'e (Name<'a>, &'a RawValue)>,
     properties: &[Property],
     origin: &str,
     out: &mut String,
@@ -122,9 +171,9 @@ fn object<'e, 'a: 'e>(
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&serde_json::to_string(name)?);
+        name.write(out)?;
         out.push(':');
-        match properties.iter().find(|property| property.name == name) {
+        match properties.iter().find(|property| property.name == name.0) {
             Some(property) => splice(value, &property.shape, origin, out)?,
             None => out.push_str(value.get()),
         }
@@ -137,11 +186,21 @@ fn object<'e, 'a: 'e>(
 /// kind (a `null`, say) is copied as it is.
 fn splice(value: &RawValue, shape: &Shape, origin: &str, out: &mut String) -> serde_json::Result<()> {
     match shape {
-        Shape::Reference(declared) => match serde_json::from_str::<Map<String, Value>>(value.get()) {
-            Ok(mut reference) => {
-                set_href(&mut reference, declared, origin);
-                out.push_str(&serde_json::to_string(&reference)?);
-            }
+        Shape::Reference(declared) => match serde_json::from_str::<Properties>(value.get()) {
+            Ok(reference) => match reference_href(&reference, declared, origin) {
+                Some(href) => {
+                    out.push_str("{\"href\":");
+                    out.push_str(&serde_json::to_string(&href)?);
+                    for (name, value) in reference.0.iter().filter(|(name, _)| name.0 != "href") {
+                        out.push(',');
+                        name.write(out)?;
+                        out.push(':');
+                        out.push_str(value.get());
+                    }
+                    out.push('}');
+                }
+                None => out.push_str(value.get()),
+            },
             Err(_) => out.push_str(value.get()),
         },
         Shape::Array(items) => match serde_json::from_str::<Vec<&RawValue>>(value.get()) {
@@ -166,17 +225,13 @@ fn splice(value: &RawValue, shape: &Shape, origin: &str, out: &mut String) -> se
     Ok(())
 }
 
-/// Puts `href` first in a reference, replacing any stored one. The collection is the one its
-/// `type` names (else the one the schema declares); a reference to neither keeps what it has.
-fn set_href(reference: &mut Map<String, Value>, declared: &str, origin: &str) {
-    let stated = reference.get("type").and_then(Value::as_str).and_then(Collection::from_ref_type);
-    let Some(collection) = stated.or_else(|| Collection::from_ref_type(declared)) else { return };
-    let Some(Value::String(id)) = reference.get("sourcedId") else { return };
-    let Some(href) = href(origin, collection, id) else { return };
-    let mut rendered = Map::with_capacity(reference.len() + 1);
-    rendered.insert("href".to_owned(), Value::String(href));
-    rendered.extend(std::mem::take(reference).into_iter().filter(|(name, _)| name != "href"));
-    *reference = rendered;
+/// The `href` a reference is rendered with, first and in place of any stored one: the
+/// collection its `type` names (else the one the schema declares) and its `sourcedId`. A
+/// reference to neither, or without an id, has none and keeps what it has.
+fn reference_href(reference: &Properties, declared: &str, origin: &str) -> Option<String> {
+    let stated = reference.text("type").and_then(|ref_type| Collection::from_ref_type(&ref_type));
+    let collection = stated.or_else(|| Collection::from_ref_type(declared))?;
+    href(origin, collection, &reference.text("sourcedId")?)
 }
 
 /// Where records of each collection are served, below the origin: `{base}/{collection}/`, the
@@ -408,5 +463,20 @@ mod tests {
         assert_eq!(keys, ["sourcedId", "roles"], "the record's own order");
         assert_eq!(some["roles"][0]["org"]["href"], format!("https://x.example{ROSTERING}/orgs/s%2F1"));
         assert!(rendering.render_json("[1]", &Selection::default(), None).is_err(), "a record is an object");
+    }
+
+    #[test]
+    fn escapes_in_stored_names_and_ids_are_read_as_json_reads_them() {
+        let rendering = Rendering::of(Service::Rostering, "ClassDType").expect("classes");
+        let body = r#"{"sourcedId":"k-1","cod\u0065":"x","course":{"sourcedId":"c\/1","type":"course","href":"old"}}"#;
+        let rendered = rendering.render_json(body, &Selection::default(), None).expect("renders");
+        assert_eq!(
+            rendered,
+            format!(
+                r#"{{"sourcedId":"k-1","code":"x","course":{{"href":"{ROSTERING}/courses/c%2F1","sourcedId":"c\/1","type":"course"}}}}"#
+            )
+        );
+        let parsed: Value = serde_json::from_str(&rendered).expect("JSON");
+        assert_eq!(parsed["course"]["sourcedId"], "c/1");
     }
 }
