@@ -167,8 +167,22 @@ fn object<'e, 'a: 'e>(
     out: &mut String,
 ) -> serde_json::Result<()> {
     out.push('{');
+    members(entries, properties, origin, out, false)?;
+    out.push('}');
+    Ok(())
+}
+
+/// Writes `entries` as an object's members (`"name":value`, comma-separated, one before the
+/// first when `after_another`), rendering those `properties` says lead to references.
+fn members<'e, 'a: 'e>(
+    entries: impl Iterator<Item = &'e (Name<'a>, &'a RawValue)>,
+    properties: &[Property],
+    origin: &str,
+    out: &mut String,
+    after_another: bool,
+) -> serde_json::Result<()> {
     for (i, (name, value)) in entries.enumerate() {
-        if i > 0 {
+        if i > 0 || after_another {
             out.push(',');
         }
         name.write(out)?;
@@ -178,7 +192,6 @@ fn object<'e, 'a: 'e>(
             None => out.push_str(value.get()),
         }
     }
-    out.push('}');
     Ok(())
 }
 
@@ -191,12 +204,8 @@ fn splice(value: &RawValue, shape: &Shape, origin: &str, out: &mut String) -> se
                 Some(href) => {
                     out.push_str("{\"href\":");
                     out.push_str(&serde_json::to_string(&href)?);
-                    for (name, value) in reference.0.iter().filter(|(name, _)| name.0 != "href") {
-                        out.push(',');
-                        name.write(out)?;
-                        out.push(':');
-                        out.push_str(value.get());
-                    }
+                    let stored = reference.0.iter().filter(|(name, _)| name.0 != "href");
+                    members(stored, &[], origin, out, true)?;
                     out.push('}');
                 }
                 None => out.push_str(value.get()),
