@@ -406,8 +406,8 @@ impl Store {
             .await?;
             return Ok(children);
         }
-        if let Some(filter) = listing.time_filter() {
-            if let Some(n) = self.count_since(tenant, filter).await? {
+        if listing.time_filter().is_some() {
+            if let Some(n) = self.kept(tenant, listing).await?.total {
                 return Ok(n);
             }
         }
@@ -441,13 +441,6 @@ impl Store {
             total += done.map_err(|e| StoreError::Task(e.to_string()))??;
         }
         Ok(total)
-    }
-
-    /// How many records of the filter's collection were modified after its time, from the
-    /// kept [`Times`]; `None` when none are kept.
-    async fn count_since(&self, tenant: &Tenant, filter: TimeFilter) -> Result<Option<u64>, StoreError> {
-        let stats = self.stats(tenant, &Listing::Collection(filter.collection)).await?;
-        Ok(stats.map(|stats| matching_since(&stats, filter)).transpose()?.flatten().map(|(_, listed)| listed))
     }
 }
 
