@@ -13,6 +13,7 @@ pub mod ids;
 pub mod record;
 pub mod tenancy;
 pub mod time;
+pub mod v1p1;
 pub mod vocab;
 
 pub use collection::{lookup_key, pair_key, Collection, Link, Relation, View};
