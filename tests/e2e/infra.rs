@@ -4,8 +4,8 @@
 //! the services sit behind greedy routes); and every route of the template leads to a function
 //! that serves something there.
 
-use oneroster_http::service::{served, ALIAS_BASE};
-use oneroster_openapi::Service;
+use oneroster_http::service::served;
+use oneroster_openapi::{Service, Version};
 use std::collections::BTreeMap;
 
 const TEMPLATE: &str = include_str!("../../infra/template.yaml");
@@ -17,13 +17,13 @@ const IDS: [&str; 3] = ["k-1", "usr/0000000@lu", "2024/MATH-101.a_b"];
 /// What the code serves (method, path with `{p0}`-style ids), by the template's logical id of
 /// the function serving it.
 fn served_by_code() -> BTreeMap<&'static str, Vec<(&'static str, String)>> {
-    let own = |service: Service, routes| served(service.base_path(), &[(service, routes)]);
+    let own = |service: Service, routes| served(Version::V1p2, service.base_path(), &[(service, routes)]);
     BTreeMap::from([
         ("AuthFunction", auth::served()),
         ("RosteringFunction", own(Service::Rostering, &rostering::ROUTES)),
         ("ResourcesFunction", own(Service::Resources, &resources::ROUTES)),
         ("GradebookFunction", own(Service::Gradebook, &gradebook::ROUTES)),
-        ("V1p2Function", served(ALIAS_BASE, &v1p2::TABLES)),
+        ("V1p2Function", v1p2::served()),
     ])
 }
 

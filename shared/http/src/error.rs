@@ -117,6 +117,54 @@ pub fn status_info(code_minor: &str, description: &str) -> serde_json::Value {
     })
 }
 
+/// A failure as the response carries it beside its 1.2 body, so that a 1.1 base answers it in
+/// 1.1's body instead ([`in_v1p1`]).
+#[derive(Debug, Clone)]
+struct Failure {
+    code_minor: &'static str,
+    description: String,
+}
+
+/// The `statusInfoSet` entry of a 1.1 body (`V1P1-NOTES.md` §4): `imsx_codeMinor` is a plain
+/// string there, spelt as 1.1 spells it (`unknown object`, `invalid data`, `unauthorized`).
+pub fn status_info_v1p1(code_major: &str, severity: &str, code_minor: &str, description: &str) -> serde_json::Value {
+    let code_minor = match code_minor {
+        "unknownobject" => "unknown object",
+        "invaliddata" => "invalid data",
+        "unauthorisedrequest" => "unauthorized",
+        other => other,
+    };
+    serde_json::json!({
+        "imsx_codeMajor": code_major,
+        "imsx_severity": severity,
+        "imsx_description": description,
+        "imsx_codeMinor": code_minor,
+    })
+}
+
+/// The 1.1 warning for what a query named and was left out of the answer (an unknown `sort` or
+/// `fields` entry, which 1.1 serves without).
+pub fn warning_v1p1(left_out: &QueryError) -> serde_json::Value {
+    let code_minor = match left_out {
+        QueryError::Sort { .. } => "invalid_sort_field",
+        other => other.code_minor(),
+    };
+    status_info_v1p1("success", "warning", code_minor, &left_out.to_string())
+}
+
+/// Middleware of a 1.1 base: a failure answered (by a handler or by the gate) with its 1.2
+/// body gets 1.1's, `{"statusInfoSet": [...]}`, with the same status and headers.
+pub async fn in_v1p1(mut response: Response) -> Response {
+    let Some(Failure { code_minor, description }) = response.extensions_mut().remove::<Failure>() else {
+        return response;
+    };
+    let info = status_info_v1p1("failure", "error", code_minor, &description);
+    let body = serde_json::json!({ "statusInfoSet": [info] }).to_string();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code_minor) = self.status();
@@ -131,6 +179,7 @@ impl IntoResponse for ApiError {
         };
         let body = status_info(code_minor, &description).to_string();
         let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        response.extensions_mut().insert(Failure { code_minor, description });
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }

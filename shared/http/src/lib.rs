@@ -22,7 +22,7 @@
 
 mod caller;
 mod endpoint;
-mod error;
+pub mod error;
 pub mod lambda;
 pub mod pace;
 pub mod paths;

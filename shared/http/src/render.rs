@@ -1,20 +1,26 @@
-//! Records as OneRoster 1.2 serves them. A stored record names the records it refers to
-//! (`{"sourcedId", "type"}`: [`GuidRef`](oneroster_model::entities::GuidRef)); the 1.2 GUIDRef
-//! also says where the record is served, an `href` that depends on the version and on the
-//! deployment, so it is made here, per response: the deployment's origin (when it has one,
-//! [`crate::serving`]), the base of the service that serves the referenced type (the OpenAPI
-//! file's, [`Service::base_path`]), the collection and the id.
+//! Records as each version serves them. A stored record names the records it refers to
+//! (`{"sourcedId", "type"}`: [`GuidRef`](oneroster_model::entities::GuidRef)); the GUIDRef
+//! served also says where the record is served, an `href` that depends on the version and on
+//! the deployment, so it is made here, per response: the deployment's origin (when it has one,
+//! [`crate::serving`]), the base that serves the referenced type (in 1.2 that of the service
+//! whose OpenAPI file specifies it, [`Service::base_path`]; in 1.1 the one base), the
+//! collection and the id. Records are stored in the 1.2 shape; 1.1 serves them through its
+//! view ([`v1p1`]: `role` and `orgs` from a user's `roles`, and so on).
 //!
-//! Which properties are references comes from the record's schema ([`Shape`]), and the
-//! collection from each reference's own `type`. An `href` stored before (bodies written when
-//! the stored form still carried one) is replaced, so old and new records render alike.
+//! Which properties are references comes from the record's schema in the version ([`Shape`]),
+//! and the collection from each reference's own `type`. An `href` stored before (bodies
+//! written when the stored form still carried one) is replaced, so old and new records render
+//! alike.
 //!
 //! Rendering is on every read's path, so it touches only what it changes: the stored JSON is
-//! split into its values as text ([`RawValue`]), those the shape leads to references are
-//! parsed and written again, and every other value is copied byte for byte.
+//! split into its values as text ([`RawValue`]), those the shape leads to references (or the
+//! 1.1 view to other values) are parsed and written again, and every other value is copied
+//! byte for byte.
+
+mod v1p1;
 
 use oneroster_model::Collection;
-use oneroster_openapi::{Property, Service, Shape};
+use oneroster_openapi::{Property, Service, Shape, Version};
 use oneroster_query::Selection;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -24,42 +30,69 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::LazyLock;
 
-/// How the records of one schema are rendered: where their references are.
+/// How the records of one schema are rendered in one version: where their references are,
+/// where the records they name are served, and (1.1) the view of the stored 1.2 record.
 #[derive(Debug, Clone)]
 pub struct Rendering {
     /// The schema's shape cut down to the paths that lead to references (`None`: it has none).
     references: Option<Shape>,
+    /// Where the records of each collection are served in the version.
+    paths: &'static HashMap<Collection, String>,
+    /// The 1.1 view of the records, in 1.1.
+    view: Option<v1p1::View>,
+}
+
+/// Where references point: the deployment's origin and the version's paths.
+#[derive(Clone, Copy)]
+struct Place<'p> {
+    origin: &'p str,
+    paths: &'static HashMap<Collection, String>,
 }
 
 impl Rendering {
-    /// The rendering of `service`'s records of `item_schema` (`UserDType`), or `None` if the
-    /// file has no such schema.
-    pub fn of(service: Service, item_schema: &str) -> Option<Self> {
-        Some(Self { references: references_only(service.shape(item_schema)?) })
+    /// The rendering of `version`'s records of `service`'s `item_schema` (`UserDType`), or
+    /// `None` if the file has no such schema.
+    pub fn of(version: Version, service: Service, item_schema: &str) -> Option<Self> {
+        let references = references_only(version.shape(service, item_schema)?);
+        let (paths, view) = match version {
+            Version::V1p2 => (&*PATHS, None),
+            Version::V1p1 => (&*V1P1_PATHS, Some(v1p1::View::of(service, item_schema)?)),
+        };
+        Some(Self { references, paths, view })
     }
 
-    /// A stored record's JSON as 1.2 serves it, cut to `selection`: every reference with its
-    /// `href` first (`href`, `sourcedId`, `type`, the order of the schema), on `origin` when
-    /// the deployment has one.
+    /// A stored record's JSON as the version serves it, cut to `selection`: every reference
+    /// with its `href` first (`href`, `sourcedId`, `type`, the order of the schema), on
+    /// `origin` when the deployment has one.
     ///
-    /// Only the references are parsed and written again; every other value is copied as
-    /// stored, so a page costs little more than its bytes.
+    /// Only the references (and in 1.1 what its view changes) are parsed and written again;
+    /// every other value is copied as stored, so a page costs little more than its bytes.
     pub fn render_json(&self, body: &str, selection: &Selection, origin: Option<&str>) -> serde_json::Result<String> {
         let properties = match &self.references {
             Some(Shape::Object(properties)) => properties.as_slice(),
-            _ if selection.names().is_none() => return Ok(body.to_owned()),
+            _ if selection.names().is_none() && self.view.is_none() => return Ok(body.to_owned()),
             _ => &[],
         };
+        let place = Place { origin: origin.unwrap_or_default(), paths: self.paths };
         let Properties(entries) = serde_json::from_str(body)?;
         let mut out = String::with_capacity(body.len() + 128);
-        let selected = entries.iter().filter(|(name, _)| selection.includes(&name.0));
-        object(selected, properties, origin.unwrap_or_default(), &mut out)?;
+        match &self.view {
+            None => {
+                let selected = entries.iter().map(|(name, value)| (name, *value));
+                object(selected.filter(|(name, _)| selection.includes(&name.0)), properties, place, &mut out)?;
+            }
+            Some(view) => {
+                let viewed = view.apply(&entries)?;
+                let selected = viewed.iter().map(|(name, value)| (name, value.raw()));
+                object(selected.filter(|(name, _)| selection.includes(&name.0)), properties, place, &mut out)?;
+            }
+        }
         Ok(out)
     }
 
     /// `record` rendered in place, as [`Rendering::render_json`] renders its JSON (for the
-    /// rare reader of parsed records: a filter on a reference's `href`). A value that is no
-    /// object has no references and stays as it is.
+    /// rare reader of parsed records: a filter on a reference's `href`, or on a 1.1 property
+    /// the stored record holds otherwise). A value that is no object stays as it is.
     pub fn render(&self, record: &mut Value, origin: Option<&str>) {
         let json = self.render_json(&record.to_string(), &Selection::default(), origin);
         if let Ok(rendered) = json.and_then(|json| serde_json::from_str(&json)) {
@@ -122,6 +155,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Properties<'a> {
 
 /// A property's name: borrowed from the stored JSON when it holds no escape (every name the
 /// model writes), so that it is written back as it was, else unescaped.
+#[derive(Clone)]
 struct Name<'a>(Cow<'a, str>);
 
 impl Name<'_> {
@@ -161,13 +195,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Name<'a> {
 
 /// Writes an object of `entries`, rendering those `properties` says lead to references.
 fn object<'e, 'a: 'e>(
-    entries: impl Iterator<Item = &'e (Name<'a>, &'a RawValue)>,
+    entries: impl Iterator<Item = (&'e Name<'a>, &'e RawValue)>,
     properties: &[Property],
-    origin: &str,
+    place: Place<'_>,
     out: &mut String,
 ) -> serde_json::Result<()> {
     out.push('{');
-    members(entries, properties, origin, out, false)?;
+    members(entries, properties, place, out, false)?;
     out.push('}');
     Ok(())
 }
@@ -175,9 +209,9 @@ fn object<'e, 'a: 'e>(
 /// Writes `entries` as an object's members (`"name":value`, comma-separated, one before the
 /// first when `after_another`), rendering those `properties` says lead to references.
 fn members<'e, 'a: 'e>(
-    entries: impl Iterator<Item = &'e (Name<'a>, &'a RawValue)>,
+    entries: impl Iterator<Item = (&'e Name<'a>, &'e RawValue)>,
     properties: &[Property],
-    origin: &str,
+    place: Place<'_>,
     out: &mut String,
     after_another: bool,
 ) -> serde_json::Result<()> {
@@ -188,7 +222,7 @@ fn members<'e, 'a: 'e>(
         name.write(out)?;
         out.push(':');
         match properties.iter().find(|property| property.name == name.0) {
-            Some(property) => splice(value, &property.shape, origin, out)?,
+            Some(property) => splice(value, &property.shape, place, out)?,
             None => out.push_str(value.get()),
         }
     }
@@ -197,15 +231,15 @@ fn members<'e, 'a: 'e>(
 
 /// Writes `value` with the references `shape` leads to rendered; a value not of the shape's
 /// kind (a `null`, say) is copied as it is.
-fn splice(value: &RawValue, shape: &Shape, origin: &str, out: &mut String) -> serde_json::Result<()> {
+fn splice(value: &RawValue, shape: &Shape, place: Place<'_>, out: &mut String) -> serde_json::Result<()> {
     match shape {
         Shape::Reference(declared) => match serde_json::from_str::<Properties>(value.get()) {
-            Ok(reference) => match reference_href(&reference, declared, origin) {
+            Ok(reference) => match reference_href(&reference, declared, place) {
                 Some(href) => {
                     out.push_str("{\"href\":");
                     out.push_str(&serde_json::to_string(&href)?);
-                    let stored = reference.0.iter().filter(|(name, _)| name.0 != "href");
-                    members(stored, &[], origin, out, true)?;
+                    let stored = reference.0.iter().filter(|(name, _)| name.0 != "href").map(|(n, v)| (n, *v));
+                    members(stored, &[], place, out, true)?;
                     out.push('}');
                 }
                 None => out.push_str(value.get()),
@@ -219,14 +253,14 @@ fn splice(value: &RawValue, shape: &Shape, origin: &str, out: &mut String) -> se
                     if i > 0 {
                         out.push(',');
                     }
-                    splice(value, items, origin, out)?;
+                    splice(value, items, place, out)?;
                 }
                 out.push(']');
             }
             Err(_) => out.push_str(value.get()),
         },
         Shape::Object(properties) => match serde_json::from_str::<Properties>(value.get()) {
-            Ok(Properties(entries)) => object(entries.iter(), properties, origin, out)?,
+            Ok(Properties(entries)) => object(entries.iter().map(|(n, v)| (n, *v)), properties, place, out)?,
             Err(_) => out.push_str(value.get()),
         },
         _ => out.push_str(value.get()),
@@ -237,16 +271,16 @@ fn splice(value: &RawValue, shape: &Shape, origin: &str, out: &mut String) -> se
 /// The `href` a reference is rendered with, first and in place of any stored one: the
 /// collection its `type` names (else the one the schema declares) and its `sourcedId`. A
 /// reference to neither, or without an id, has none and keeps what it has.
-fn reference_href(reference: &Properties, declared: &str, origin: &str) -> Option<String> {
+fn reference_href(reference: &Properties, declared: &str, place: Place<'_>) -> Option<String> {
     let stated = reference.text("type").and_then(|ref_type| Collection::from_ref_type(&ref_type));
     let collection = stated.or_else(|| Collection::from_ref_type(declared))?;
-    href(origin, collection, &reference.text("sourcedId")?)
+    href(place, collection, &reference.text("sourcedId")?)
 }
 
-/// Where records of each collection are served, below the origin: `{base}/{collection}/`, the
-/// base being that of the service whose file specifies the record type (a class is served by
-/// rostering, a line item by the gradebook). Collections no service serves (the resource links
-/// of the CSV binding) have none.
+/// Where records of each collection are served in 1.2, below the origin: `{base}/{collection}/`,
+/// the base being that of the service whose file specifies the record type (a class is served
+/// by rostering, a line item by the gradebook). Collections no service serves (the resource
+/// links of the CSV binding) have none.
 static PATHS: LazyLock<HashMap<Collection, String>> = LazyLock::new(|| {
     Collection::ALL
         .into_iter()
@@ -257,13 +291,20 @@ static PATHS: LazyLock<HashMap<Collection, String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// The `href` of record `id` of `collection` on `origin` (empty: a path). A `/` in the id is
-/// percent-encoded (`usr%2F001`), so that the path has one segment per id; the other GUID
-/// characters need no encoding in a path.
-fn href(origin: &str, collection: Collection, id: &str) -> Option<String> {
-    let path = PATHS.get(&collection)?;
-    let mut href = String::with_capacity(origin.len() + path.len() + id.len() + 4);
-    href.push_str(origin);
+/// Where records of each collection are served in 1.1: below its one base, for the same
+/// collections as in 1.2.
+static V1P1_PATHS: LazyLock<HashMap<Collection, String>> = LazyLock::new(|| {
+    let base = oneroster_openapi::v1p1::BASE;
+    PATHS.keys().map(|collection| (*collection, format!("{base}/{}/", collection.name()))).collect()
+});
+
+/// The `href` of record `id` of `collection` at `place` (an empty origin: a path). A `/` in the
+/// id is percent-encoded (`usr%2F001`), so that the path has one segment per id; the other
+/// GUID characters need no encoding in a path.
+fn href(place: Place<'_>, collection: Collection, id: &str) -> Option<String> {
+    let path = place.paths.get(&collection)?;
+    let mut href = String::with_capacity(place.origin.len() + path.len() + id.len() + 4);
+    href.push_str(place.origin);
     href.push_str(path);
     if id.contains('/') {
         href.push_str(&id.replace('/', "%2F"));
@@ -282,26 +323,30 @@ mod tests {
     const GRADEBOOK: &str = "/ims/oneroster/gradebook/v1p2";
     const RESOURCES: &str = "/ims/oneroster/resources/v1p2";
 
+    fn at(origin: &str) -> Place<'_> {
+        Place { origin, paths: &PATHS }
+    }
+
     fn rendered(service: Service, schema: &str, mut record: Value, origin: Option<&str>) -> Value {
-        Rendering::of(service, schema).expect(schema).render(&mut record, origin);
+        Rendering::of(Version::V1p2, service, schema).expect(schema).render(&mut record, origin);
         record
     }
 
     #[test]
     fn hrefs_encode_a_slash_in_the_id_and_nothing_else() {
         assert_eq!(
-            href("", Collection::Users, "usr/0001@lu.x-y_z").as_deref(),
+            href(at(""), Collection::Users, "usr/0001@lu.x-y_z").as_deref(),
             Some("/ims/oneroster/rostering/v1p2/users/usr%2F0001@lu.x-y_z")
         );
         assert_eq!(
-            href("", Collection::LineItems, "li-1").as_deref(),
+            href(at(""), Collection::LineItems, "li-1").as_deref(),
             Some("/ims/oneroster/gradebook/v1p2/lineItems/li-1")
         );
         assert_eq!(
-            href("https://api.example.org", Collection::Classes, "a/b/c@d").as_deref(),
+            href(at("https://api.example.org"), Collection::Classes, "a/b/c@d").as_deref(),
             Some("https://api.example.org/ims/oneroster/rostering/v1p2/classes/a%2Fb%2Fc@d")
         );
-        assert_eq!(href("", Collection::ClassResources, "l-1"), None, "links are served nowhere");
+        assert_eq!(href(at(""), Collection::ClassResources, "l-1"), None, "links are served nowhere");
     }
 
     #[test]
@@ -324,7 +369,7 @@ mod tests {
         ];
         for (ref_type, expected) in cases {
             let collection = Collection::from_ref_type(ref_type).expect(ref_type);
-            assert_eq!(href("", collection, "x"), Some(expected), "{ref_type}");
+            assert_eq!(href(at(""), collection, "x"), Some(expected), "{ref_type}");
         }
     }
 
@@ -344,14 +389,14 @@ mod tests {
         for service in Service::ALL {
             for envelope in service.operations().iter().filter_map(|o| o.envelope.as_ref()) {
                 let schema = &envelope.item_schema;
-                let rendering = Rendering::of(service, schema).expect(schema);
+                let rendering = Rendering::of(Version::V1p2, service, schema).expect(schema);
                 let mut types = Vec::new();
                 if let Some(references) = &rendering.references {
                     reference_types(references, &mut types);
                 }
                 for ref_type in types {
                     let collection = Collection::from_ref_type(ref_type);
-                    assert!(collection.and_then(|c| href("", c, "x")).is_some(), "{schema}: {ref_type}");
+                    assert!(collection.and_then(|c| href(at(""), c, "x")).is_some(), "{schema}: {ref_type}");
                     seen.insert(ref_type);
                 }
             }
@@ -451,7 +496,7 @@ mod tests {
 
     #[test]
     fn the_json_of_a_stored_record_is_cut_to_the_selection_and_copied_where_it_holds_no_reference() {
-        let rendering = Rendering::of(Service::Rostering, "UserDType").expect("users");
+        let rendering = Rendering::of(Version::V1p2, Service::Rostering, "UserDType").expect("users");
         let body = r#"{"sourcedId":"u-1","metadata":{"x":[1,2.5,"\u00e9\n"]},"primaryOrg":null,"roles":[{"role":"student","org":{"sourcedId":"s/1","type":"org"},"extra":{"sourcedId":"z"}}],"agents":[]}"#;
         let every = rendering.render_json(body, &Selection::default(), None).expect("renders");
         assert_eq!(
@@ -461,8 +506,8 @@ mod tests {
             ),
             "values without references are the stored text, a null reference stays null"
         );
-        let fields = oneroster_query::RecordFields::of(Service::Rostering, "UserDType").expect("users");
-        let selection = Selection::parse(Some("fields=roles,sourcedId"), &fields).expect("a selection");
+        let fields = oneroster_query::RecordFields::of(Version::V1p2, Service::Rostering, "UserDType").expect("users");
+        let (selection, _) = Selection::parse(Some("fields=roles,sourcedId"), &fields).expect("a selection");
         assert!(
             selection.includes("roles") && !selection.includes("agents") && Selection::default().includes("agents")
         );
@@ -476,7 +521,7 @@ mod tests {
 
     #[test]
     fn escapes_in_stored_names_and_ids_are_read_as_json_reads_them() {
-        let rendering = Rendering::of(Service::Rostering, "ClassDType").expect("classes");
+        let rendering = Rendering::of(Version::V1p2, Service::Rostering, "ClassDType").expect("classes");
         let body = r#"{"sourcedId":"k-1","cod\u0065":"x","course":{"sourcedId":"c\/1","type":"course","href":"old"}}"#;
         let rendered = rendering.render_json(body, &Selection::default(), None).expect("renders");
         assert_eq!(

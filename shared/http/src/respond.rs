@@ -16,7 +16,7 @@ use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use oneroster_query::{link_header, ListParams, PageLinks, Selection};
+use oneroster_query::{link_header, ListParams, PageLinks, QueryError, Selection};
 use oneroster_service::Listed;
 use oneroster_store::StoredRecord;
 use std::convert::Infallible;
@@ -73,8 +73,8 @@ pub fn list(
     if let Ok(value) = HeaderValue::from_str(&links) {
         headers.insert(header::LINK, value);
     }
-    let mut response =
-        (headers, envelope(&endpoint.envelope.key, records.iter().map(String::as_str), true)).into_response();
+    let body = envelope(&endpoint.envelope.key, records.iter().map(String::as_str), true, &params.warnings);
+    let mut response = (headers, body).into_response();
     response.extensions_mut().insert(Returned(records.len()));
     Ok(response)
 }
@@ -110,8 +110,9 @@ fn records_json(
         .collect()
 }
 
-/// `{"key":[…]}` or `{"key":{…}}` from records' JSON, without parsing it again.
-fn envelope<'a>(key: &str, records: impl Iterator<Item = &'a str>, is_list: bool) -> Response {
+/// `{"key":[…]}` or `{"key":{…}}` from records' JSON, without parsing it again, with 1.1's
+/// `statusInfoSet` of warnings when a query named what was left out (only 1.1 leaves it out).
+fn envelope<'a>(key: &str, records: impl Iterator<Item = &'a str>, is_list: bool, left_out: &[QueryError]) -> Response {
     let mut body = format!("{{\"{key}\":");
     if is_list {
         body.push('[');
@@ -125,20 +126,26 @@ fn envelope<'a>(key: &str, records: impl Iterator<Item = &'a str>, is_list: bool
     if is_list {
         body.push(']');
     }
+    if !left_out.is_empty() {
+        let warnings: Vec<serde_json::Value> = left_out.iter().map(crate::error::warning_v1p1).collect();
+        body.push_str(",\"statusInfoSet\":");
+        body.push_str(&serde_json::Value::Array(warnings).to_string());
+    }
     body.push('}');
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// Answers a single-record request (`GET /users/{id}`, `GET /schools/{id}`) with the record
-/// read and its parsed `fields`.
+/// read, its parsed `fields` and what they named that was left out.
 pub fn one(
     endpoint: &Endpoint,
     record: &StoredRecord,
     selection: &Selection,
+    left_out: &[QueryError],
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
     let body = records_json(endpoint, std::slice::from_ref(record), selection, url)?;
-    let mut response = envelope(&endpoint.envelope.key, body.iter().map(String::as_str), false);
+    let mut response = envelope(&endpoint.envelope.key, body.iter().map(String::as_str), false, left_out);
     response.extensions_mut().insert(Returned(1));
     Ok(response)
 }

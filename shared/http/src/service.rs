@@ -25,8 +25,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use oneroster_model::{Collection, View};
-use oneroster_openapi::Service;
-use oneroster_query::{check_query_length, ListParams, Selection};
+use oneroster_openapi::{Service, Version};
+use oneroster_query::{check_query_length, ListParams, QueryError, Selection};
 use oneroster_service::{Action, AsServed, ListRequest, Read, Reader, Write, Writer, Written};
 use oneroster_store::Store;
 use oneroster_writes::Origin;
@@ -36,6 +36,9 @@ use std::sync::Arc;
 
 /// The pre-split base path that serves every service's routes too (some products document it).
 pub const ALIAS_BASE: &str = "/ims/oneroster/v1p2";
+
+/// OneRoster 1.1's one base, which serves the operations 1.1 has of the same tables.
+pub const V1P1_BASE: &str = oneroster_openapi::v1p1::BASE;
 
 /// The largest request body read, in bytes (2 MiB); a larger one is answered 413 as an
 /// `imsx_StatusInfo`. API Gateway would pass up to 10 MB; no OneRoster write needs more.
@@ -64,10 +67,10 @@ enum Serves {
 }
 
 impl Serves {
-    /// The route's action, and for a read the operation's envelope and fields.
-    fn new(service: Service, operation_id: &str, action: Action) -> Self {
+    /// The route's action, and for a read the operation's envelope and fields in `version`.
+    fn new(version: Version, service: Service, operation_id: &str, action: Action) -> Self {
         match action {
-            Action::Read(read) => Serves::Read(read, Box::new(Endpoint::new(service, operation_id))),
+            Action::Read(read) => Serves::Read(read, Box::new(Endpoint::new(version, service, operation_id))),
             Action::Write(write) => Serves::Write(write),
         }
     }
@@ -87,25 +90,32 @@ struct App {
     routes: Routes,
 }
 
-/// The operations served under one base, found by path ([`Paths`]) and method.
+/// The operations served under one base, in one version, found by path ([`Paths`]) and method.
 pub struct Routes {
     base: &'static str,
+    version: Version,
     paths: Paths<Vec<Served>>,
 }
 
+/// Whether `version` has the operation `operation_id` of `service` (1.1 has fewer).
+fn in_version(version: Version, service: Service, operation_id: &str) -> bool {
+    version == Version::V1p2 || oneroster_openapi::v1p1::has_operation(service, operation_id)
+}
+
 impl Routes {
-    /// The `tables`' operations under `base`. Panics if two operations answer one method at one
-    /// path (route tables are fixed at build time; a test builds every one).
-    pub fn new(base: &'static str, tables: Tables<'_>) -> Self {
+    /// The operations of the `tables` that `version` has, under `base`. Panics if two
+    /// operations answer one method at one path (route tables are fixed at build time; a test
+    /// builds every one).
+    pub fn new(version: Version, base: &'static str, tables: Tables<'_>) -> Self {
         let mut by_path: BTreeMap<String, (Template, Vec<Served>)> = BTreeMap::new();
         for &(service, routes) in tables {
-            for &(path, operation_id, action) in routes {
+            for &(path, operation_id, action) in routes.iter().filter(|(_, id, _)| in_version(version, service, id)) {
                 let served = Served {
                     operation_id,
                     method: Method::from_bytes(method_of(service, operation_id).as_bytes())
                         .expect("the OpenAPI files name HTTP methods"),
                     scopes: service.operation(operation_id).map(|o| o.scopes.clone()).unwrap_or_default(),
-                    serves: Serves::new(service, operation_id, action),
+                    serves: Serves::new(version, service, operation_id, action),
                 };
                 let (_, at_path) =
                     by_path.entry(positional(path)).or_insert_with(|| (Template::parse(path), Vec::new()));
@@ -117,7 +127,7 @@ impl Routes {
                 at_path.push(served);
             }
         }
-        Self { base, paths: Paths::new(by_path.into_values().collect()) }
+        Self { base, version, paths: Paths::new(by_path.into_values().collect()) }
     }
 
     /// The operation `method` and `path` (the whole request path) name, with the path's ids:
@@ -168,13 +178,16 @@ fn positional(path: &str) -> String {
         .join("/")
 }
 
-/// Every method and path served under `base` by the `tables` (parameters named by position,
-/// `{p0}`), with the discovery document of each service whose own base `base` is.
-pub fn served(base: &str, tables: Tables<'_>) -> Vec<(&'static str, String)> {
+/// Every method and path served under `base` in `version` by the `tables` (parameters named by
+/// position, `{p0}`), with the discovery document of each service whose own base `base` is.
+pub fn served(version: Version, base: &str, tables: Tables<'_>) -> Vec<(&'static str, String)> {
     let mut served: Vec<(&'static str, String)> = tables
         .iter()
         .flat_map(|(service, routes)| {
-            routes.iter().map(move |(path, id, _)| (method_of(*service, id), format!("{base}{}", positional(path))))
+            routes
+                .iter()
+                .filter(move |(_, id, _)| in_version(version, *service, id))
+                .map(move |(path, id, _)| (method_of(*service, id), format!("{base}{}", positional(path))))
         })
         .collect();
     for (service, _) in tables.iter().filter(|(service, _)| service.base_path() == base) {
@@ -196,25 +209,40 @@ pub fn router(service: Service, routes: &'static [Route], store: Store, gate: Ar
     let discovery =
         move || async move { ([(header::CONTENT_TYPE, "application/json")], service.document_text()).into_response() };
     let [bare, slashed] = discovery_paths(service);
-    mount(base, &[(service, routes)], store, gate).route(&bare, get(discovery)).route(&slashed, get(discovery))
+    mount(Version::V1p2, base, &[(service, routes)], store, gate)
+        .route(&bare, get(discovery))
+        .route(&slashed, get(discovery))
 }
 
-/// The router of the pre-split base [`ALIAS_BASE`], which carries several services under one
-/// head (one function holds their tables, since one API Gateway route takes the whole base).
+/// The router of the shared bases, which carry several services under one head (one function
+/// holds their tables, since one API Gateway route takes a whole base): 1.2's pre-split
+/// [`ALIAS_BASE`] and 1.1's [`V1P1_BASE`] (the operations 1.1 has, its records viewed as 1.1
+/// has them, its error bodies).
 pub fn shared_base_router(tables: Tables<'_>, store: Store, gate: Arc<Gate>) -> Router {
-    mount(ALIAS_BASE, tables, store, gate)
+    mount(Version::V1p2, ALIAS_BASE, tables, store.clone(), gate.clone()).merge(mount(
+        Version::V1p1,
+        V1P1_BASE,
+        tables,
+        store,
+        gate,
+    ))
 }
 
 /// Every path below `base` to one handler that finds its route in `tables`, behind the
 /// [`Gate`], in a request span, gzip when the caller accepts it, bodies read up to
-/// [`MAX_REQUEST_BODY_BYTES`].
-fn mount(base: &'static str, tables: Tables<'_>, store: Store, gate: Arc<Gate>) -> Router {
-    let app = Arc::new(App { store, routes: Routes::new(base, tables) });
-    Router::new()
+/// [`MAX_REQUEST_BODY_BYTES`]; in 1.1, every failure (the gate's too) in 1.1's error body.
+fn mount(version: Version, base: &'static str, tables: Tables<'_>, store: Store, gate: Arc<Gate>) -> Router {
+    let app = Arc::new(App { store, routes: Routes::new(version, base, tables) });
+    let routes = Router::new()
         .route(&format!("{base}/{{*path}}"), any(dispatch))
         .with_state(app)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
-        .route_layer(axum::middleware::from_fn_with_state(gate, crate::authenticate))
+        .route_layer(axum::middleware::from_fn_with_state(gate, crate::authenticate));
+    let routes = match version {
+        Version::V1p2 => routes,
+        Version::V1p1 => routes.layer(axum::middleware::map_response(crate::error::in_v1p1)),
+    };
+    routes
         .layer(axum::middleware::from_fn(crate::trace::request_span))
         // gzip when the caller accepts it: a 10,000-record page shrinks about tenfold.
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
@@ -278,15 +306,17 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestPath {
 enum Query {
     /// A list's listing and parameters (its cursor checked against the listing).
     List(ListRequest, ListParams),
-    /// A single record of a collection (in a view, when given) and its `fields`.
-    One { collection: Collection, view: Option<View>, selection: Selection },
+    /// A single record of a collection (in a view, when given), its `fields`, and what was
+    /// left out of them (1.1: an unknown field is a warning).
+    One { collection: Collection, view: Option<View>, selection: Selection, warnings: Vec<QueryError> },
 }
 
 impl Query {
     fn parse(read: Read, ids: &[String], endpoint: &Endpoint, url: &RequestUrl) -> Result<Self, ApiError> {
         let query = url.query.as_deref();
         if let Read::One(collection, view) = read {
-            return Ok(Query::One { collection, view, selection: Selection::parse(query, &endpoint.fields)? });
+            let (selection, warnings) = Selection::parse(query, &endpoint.fields)?;
+            return Ok(Query::One { collection, view, selection, warnings });
         }
         // Every other read lists; its ids were checked.
         let request = read.list_request(ids).ok_or_else(|| ApiError::NoRoute(url.url.clone()))?;
@@ -308,20 +338,27 @@ async fn read(
     url: &RequestUrl,
 ) -> Result<Response, ApiError> {
     let (store, tenant) = (app.store.for_request(), caller.tenant());
-    // A filter or sort on a reference's `href` reads it as the path it was stored as before
-    // the store named records only (so the answer is as it was); nothing else needs it.
-    let with_hrefs = |record: &mut serde_json::Value| endpoint.rendering.render(record, None);
+    // A filter or sort on what the stored record holds otherwise reads the records as served:
+    // a reference's `href` (1.2 as it was stored before the store named records only), a 1.1
+    // property made from others (a user's `role`); nothing else needs it.
+    let as_served = |record: &mut serde_json::Value| endpoint.rendering.render(record, None);
+    let derived = match endpoint.version {
+        Version::V1p1 => oneroster_openapi::v1p1::derived(&endpoint.envelope.item_schema),
+        Version::V1p2 => &[],
+    };
+    let reads_served =
+        |field: &str| field.ends_with(".href") || derived.contains(&field.split('.').next().unwrap_or_default());
     let reader = match &query {
-        Query::List(_, params) if params.fields_read().any(|field| field.ends_with(".href")) => {
-            Reader::new(&store, &tenant).serving(AsServed(&with_hrefs))
+        Query::List(_, params) if params.fields_read().any(reads_served) => {
+            Reader::new(&store, &tenant).serving(AsServed(&as_served))
         }
         _ => Reader::new(&store, &tenant),
     };
     match query {
-        Query::One { collection, view, selection } => {
+        Query::One { collection, view, selection, warnings } => {
             let id = ids.first().map(String::as_str).unwrap_or_default();
             let record = reader.get(collection, view, id, &endpoint.envelope.key).await?;
-            respond::one(endpoint, &record, &selection, url)
+            respond::one(endpoint, &record, &selection, &warnings, url)
         }
         Query::List(request, params) => {
             let listed = reader.list_route(read, ids, &request, &params).await?;
@@ -348,7 +385,7 @@ async fn write(
         })?,
     };
     let tenant = caller.tenant();
-    let writer = Writer::new(&app.store, &tenant, Origin(caller.client().to_owned()));
+    let writer = Writer::new(&app.store, &tenant, Origin(caller.client().to_owned())).speaking(app.routes.version);
     let written = writer.write(write, ids, &body).await?;
     let described: Vec<String> = written.changes().iter().map(oneroster_writes::Change::describe).collect();
     let mut response = match written {
@@ -395,7 +432,7 @@ pub fn route_drift(service: Service, routes: &[Route]) -> Vec<String> {
                 }
             }
             Action::Read(read) => {
-                let is_list = Endpoint::new(service, id).envelope.is_list;
+                let is_list = Endpoint::new(Version::V1p2, service, id).envelope.is_list;
                 if is_list == matches!(read, Read::One(..)) {
                     drift.push(format!("{id} ({path}) reads {read:?}, which does not fit its envelope"));
                 }
@@ -448,7 +485,7 @@ mod tests {
         ];
         let store = unused_store();
         let router = router(Service::Resources, &ROUTES, store.clone(), gate(&store));
-        let served = served(Service::Resources.base_path(), &[(Service::Resources, &ROUTES)]);
+        let served = served(Version::V1p2, Service::Resources.base_path(), &[(Service::Resources, &ROUTES)]);
         assert_eq!(served.len(), 4, "{served:?}");
         for (_, path) in served {
             // Routes ask for a token first (401), also for ids holding `/`; discovery is public (200).
@@ -469,7 +506,7 @@ mod tests {
         let tables = [(Service::Resources, &RESOURCES[..]), (Service::Rostering, &ROSTERING[..])];
         let router = shared_base_router(&tables, store.clone(), gate(&store));
         assert_eq!(
-            served(ALIAS_BASE, &tables),
+            served(Version::V1p2, ALIAS_BASE, &tables),
             vec![("GET", format!("{ALIAS_BASE}/resources")), ("GET", format!("{ALIAS_BASE}/users"))],
             "no discovery document under the shared base"
         );

@@ -6,6 +6,7 @@
 
 mod fields;
 mod shape;
+pub mod v1p1;
 
 pub use fields::{FieldCatalog, FieldKind};
 pub use shape::{Property, Shape};
@@ -22,6 +23,42 @@ pub enum Service {
     Gradebook,
     /// Resources.
     Resources,
+}
+
+/// A version of the REST binding served from the same stored records: 1.2, whose files these
+/// are, or 1.1, written down as its differences from them ([`v1p1`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// OneRoster 1.2 (the three services' own bases).
+    V1p2,
+    /// OneRoster 1.1 (one base, [`v1p1::BASE`]).
+    V1p1,
+}
+
+impl Version {
+    /// This version's schema `name` of `service` (1.1's is 1.2's with its differences applied).
+    pub fn schema(self, service: Service, name: &str) -> Option<&'static Value> {
+        match self {
+            Version::V1p2 => service.schema(name),
+            Version::V1p1 => v1p1::schema(service, name),
+        }
+    }
+
+    /// The catalog of the fields of this version's records of `item_schema` of `service`.
+    pub fn fields(self, service: Service, item_schema: &str) -> Option<FieldCatalog> {
+        match self {
+            Version::V1p2 => service.fields(item_schema),
+            Version::V1p1 => v1p1::fields(service, item_schema),
+        }
+    }
+
+    /// The shape of this version's records of `item_schema` of `service`.
+    pub fn shape(self, service: Service, item_schema: &str) -> Option<Shape> {
+        match self {
+            Version::V1p2 => service.shape(item_schema),
+            Version::V1p1 => v1p1::shape(service, item_schema),
+        }
+    }
 }
 
 /// One operation of a service, as its OpenAPI file describes it.

@@ -5,7 +5,7 @@
 use crate::error::shown;
 use crate::select::Order;
 use crate::{Filter, QueryError};
-use oneroster_openapi::{FieldCatalog, FieldKind, Service};
+use oneroster_openapi::{FieldCatalog, FieldKind, Service, Version};
 
 /// `limit` when the request gives none (the OpenAPI default).
 pub const DEFAULT_LIMIT: usize = 100;
@@ -29,19 +29,23 @@ pub const MAX_SORT_BYTES: usize = 256;
 /// The parameters the `Link` header sets itself on every URL, instead of repeating them.
 const PAGING: [&str; 3] = ["limit", "offset", "cursor"];
 
-/// What a query may name of one kind of record: the fields of its schema (for `filter` and
-/// `sort`) and how many properties it has (`fields` may name no more).
+/// What a query may name of one kind of record: the fields of its schema in one version (for
+/// `filter` and `sort`), how many properties it has (`fields` may name no more), and whether
+/// naming an unknown field in `sort` or `fields` is only a warning (1.1: the data is returned
+/// in the default order, or without that field) rather than an error (1.2).
 #[derive(Debug, Clone)]
 pub struct RecordFields {
     catalog: FieldCatalog,
     properties: usize,
+    lenient: bool,
 }
 
 impl RecordFields {
-    /// The fields of the records `item_schema` of `service` describes (`UserDType`).
-    pub fn of(service: Service, item_schema: &str) -> Option<Self> {
-        let properties = service.schema(item_schema)?["properties"].as_object().map_or(0, |p| p.len());
-        Some(Self { catalog: service.fields(item_schema)?, properties })
+    /// The fields of `version`'s records that `item_schema` of `service` describes (`UserDType`).
+    pub fn of(version: Version, service: Service, item_schema: &str) -> Option<Self> {
+        let properties = version.schema(service, item_schema)?["properties"].as_object().map_or(0, |p| p.len());
+        let lenient = version == Version::V1p1;
+        Some(Self { catalog: version.fields(service, item_schema)?, properties, lenient })
     }
 
     /// The catalog of the fields, dotted paths included.
@@ -72,6 +76,9 @@ pub struct ListParams {
     pub filter: Option<Filter>,
     /// The properties to return.
     pub selection: Selection,
+    /// What was named but left out (an unknown `sort` or `fields` entry where that is only a
+    /// warning: [`RecordFields`]), for the answer to say.
+    pub warnings: Vec<QueryError>,
     /// The opaque paging cursor a `Link` `next` carried, if any.
     pub cursor: Option<String>,
     /// The parameters other than `limit`, `offset` and `cursor`, as the client wrote them (bytes
@@ -178,10 +185,16 @@ impl ListParams {
                 })
             }
         };
-        let order = last(&pairs, "sort")
-            .map(str::trim)
-            .map(|field| sort_field(field, catalog).map(|(field, kind)| Order::new(field, kind, descending)))
-            .transpose()?;
+        let mut warnings = Vec::new();
+        let order = match last(&pairs, "sort").map(str::trim).map(|field| sort_field(field, catalog)) {
+            None => None,
+            Some(Ok((field, kind))) => Some(Order::new(field, kind, descending)),
+            Some(Err(unknown @ QueryError::Sort { .. })) if fields.lenient => {
+                warnings.push(unknown);
+                None
+            }
+            Some(Err(error)) => return Err(error),
+        };
         let cursor = last(&pairs, "cursor").map(str::to_owned);
         // A sort ranks from the start whatever the cursor says, so its bound holds with one too.
         if order.is_some() && offset > MAX_SORTED_OFFSET {
@@ -213,8 +226,8 @@ impl ListParams {
             });
         }
         let filter = last(&pairs, "filter").map(|text| Filter::parse(text, catalog)).transpose()?;
-        let selection = Selection::parse_pairs(&pairs, fields)?;
-        Ok(Self { limit, offset, order, filter, selection, cursor, echo: echo(query) })
+        let selection = Selection::parse_pairs(&pairs, fields, &mut warnings)?;
+        Ok(Self { limit, offset, order, filter, selection, warnings, cursor, echo: echo(query) })
     }
 
     /// The fields the filter and the sort read (dotted paths), so that a caller can tell
@@ -246,14 +259,20 @@ fn sort_field(field: &str, catalog: &FieldCatalog) -> Result<(String, FieldKind)
 }
 
 impl Selection {
-    /// The `fields` of a query string (single-record requests take only this parameter).
-    pub fn parse(query: Option<&str>, fields: &RecordFields) -> Result<Self, QueryError> {
+    /// The `fields` of a query string (single-record requests take only this parameter), and
+    /// the unknown names left out where that is only a warning ([`RecordFields`]).
+    pub fn parse(query: Option<&str>, fields: &RecordFields) -> Result<(Self, Vec<QueryError>), QueryError> {
         check_query_length(query)?;
-        Self::parse_pairs(&pairs(query), fields)
+        let mut warnings = Vec::new();
+        Ok((Self::parse_pairs(&pairs(query), fields, &mut warnings)?, warnings))
     }
 
-    fn parse_pairs(pairs: &[(String, String)], fields: &RecordFields) -> Result<Self, QueryError> {
-        let names: Vec<String> = pairs
+    fn parse_pairs(
+        pairs: &[(String, String)],
+        fields: &RecordFields,
+        warnings: &mut Vec<QueryError>,
+    ) -> Result<Self, QueryError> {
+        let mut names: Vec<String> = pairs
             .iter()
             .filter(|(name, _)| name == "fields")
             .flat_map(|(_, value)| value.split(','))
@@ -261,7 +280,12 @@ impl Selection {
             .filter(|name| !name.is_empty())
             .map(str::to_owned)
             .collect();
-        if let Some(unknown) = names.iter().find(|name| !fields.catalog.is_property(name)) {
+        if fields.lenient {
+            let (known, unknown): (Vec<String>, Vec<String>) =
+                names.into_iter().partition(|name| fields.catalog.is_property(name));
+            warnings.extend(unknown.into_iter().map(QueryError::Selection));
+            names = known;
+        } else if let Some(unknown) = names.iter().find(|name| !fields.catalog.is_property(name)) {
             return Err(QueryError::Selection(unknown.clone()));
         }
         if names.len() > fields.properties {
@@ -286,7 +310,7 @@ mod tests {
     use super::*;
 
     fn users() -> RecordFields {
-        RecordFields::of(Service::Rostering, "UserDType").expect("UserDType")
+        RecordFields::of(Version::V1p2, Service::Rostering, "UserDType").expect("UserDType")
     }
 
     fn parse(query: &str) -> Result<ListParams, QueryError> {
@@ -354,7 +378,7 @@ mod tests {
         ] {
             assert_eq!(parse(query).expect_err(query).code_minor(), code, "{query}");
         }
-        let resources = RecordFields::of(Service::Resources, "ResourceDType").expect("ResourceDType");
+        let resources = RecordFields::of(Version::V1p2, Service::Resources, "ResourceDType").expect("ResourceDType");
         let error = ListParams::parse(Some("sort=nosuch"), &resources).expect_err("bad sort");
         assert_eq!(error.code_minor(), "invalid_sort_field");
     }
@@ -383,5 +407,21 @@ mod tests {
         let error = parse(&many).expect_err("more names than properties");
         assert_eq!(error, QueryError::TooManyFields { given: 200, most: users().properties() });
         assert!(users().properties() > 10, "users have their schema's properties");
+    }
+
+    #[test]
+    fn in_1p1_an_unknown_sort_or_selected_field_is_a_warning_and_left_out() {
+        let v1p1 = RecordFields::of(Version::V1p1, Service::Rostering, "UserDType").expect("UserDType");
+        let params = ListParams::parse(Some("sort=nothing&fields=givenName,nope,role"), &v1p1).expect("served");
+        assert!(params.order.is_none());
+        assert_eq!(params.selection.names(), Some(&["givenName".to_owned(), "role".to_owned()][..]));
+        let codes: Vec<&str> = params.warnings.iter().map(QueryError::code_minor).collect();
+        assert_eq!(codes, ["invalid_selection_field", "invalid_selection_field"], "{:?}", params.warnings);
+        assert!(params.warnings[0].to_string().contains("nothing"));
+        let (selection, warnings) = Selection::parse(Some("fields=orgs,roles"), &v1p1).expect("served");
+        assert_eq!((selection.names().map(<[String]>::len), warnings.len()), (Some(1), 1), "roles is 1.2's");
+        assert!(ListParams::parse(Some("filter=nothing='x'"), &v1p1).is_err(), "an unknown filter field is an error");
+        assert!(ListParams::parse(Some("sort=nothing"), &users()).is_err(), "1.2 refuses it");
+        assert!(ListParams::parse(Some("sort=role"), &users()).is_err(), "role is 1.1's");
     }
 }

@@ -470,11 +470,11 @@ struct Scanned {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oneroster_openapi::Service;
+    use oneroster_openapi::{Service, Version};
     use oneroster_query::RecordFields;
 
     fn params(query: &str) -> ListParams {
-        let users = RecordFields::of(Service::Rostering, "UserDType").expect("users");
+        let users = RecordFields::of(Version::V1p2, Service::Rostering, "UserDType").expect("users");
         ListParams::parse(Some(query), &users).expect("parses")
     }
 

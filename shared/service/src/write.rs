@@ -7,6 +7,7 @@ use crate::read::Reader;
 use crate::routes::{PostUnder, Write};
 use crate::ServiceError;
 use oneroster_model::Collection;
+use oneroster_openapi::Version;
 use oneroster_store::{Store, Tenant};
 use oneroster_writes::{Change, ChangeKind, Origin, Within};
 
@@ -46,13 +47,19 @@ pub struct Writer<'a> {
     store: &'a Store,
     tenant: &'a Tenant,
     origin: Origin,
+    version: Version,
 }
 
 impl<'a> Writer<'a> {
     /// Writes `tenant`'s records through `store` as `origin` (the client, kept on each record so
     /// that a bulk file never tombstones what an API client wrote).
     pub fn new(store: &'a Store, tenant: &'a Tenant, origin: Origin) -> Self {
-        Self { store, tenant, origin }
+        Self { store, tenant, origin, version: Version::V1p2 }
+    }
+
+    /// The same, reading bodies of `version` (1.1's put in 1.2's terms before they are stored).
+    pub fn speaking(self, version: Version) -> Self {
+        Self { version, ..self }
     }
 
     /// Does `write` with the path's `ids` (checked) and the request `body` (unread for a
@@ -68,7 +75,8 @@ impl<'a> Writer<'a> {
 
     /// Creates or replaces record `id` of `collection` from `body`.
     pub async fn put(&self, collection: Collection, id: &str, body: &[u8]) -> Result<Written, ServiceError> {
-        let change = oneroster_writes::put(self.store, self.tenant, &self.origin, collection, id, body).await?;
+        let (store, tenant, origin) = (self.store, self.tenant, &self.origin);
+        let change = oneroster_writes::put(store, tenant, origin, self.version, collection, id, body).await?;
         Ok(match change.kind {
             ChangeKind::Created => Written::Created(change),
             _ => Written::Replaced(change),

@@ -24,8 +24,10 @@
 //!   ([`WriteError::TooLarge`]).
 
 mod body;
+pub mod v1p1;
 
 use oneroster_model::{Collection, Record, SourcedId, Status, Timestamp};
+use oneroster_openapi::Version;
 use oneroster_store::{
     Action, Commit, Encoded, Mutation, Named, Store, StoreError, StoredRecord, Tenant, TenantRecords, Written,
     MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS,
@@ -159,16 +161,34 @@ pub enum Within<'a> {
 }
 
 /// `PUT /{collection}/{id}`: creates or replaces the record from `body`, whose envelope key is
-/// `collection`'s single name (`{"lineItem": {…}}`).
+/// `collection`'s single name (`{"lineItem": {…}}`), a record of `version` (1.1's put in 1.2's
+/// terms first: [`v1p1`]).
 pub async fn put(
     store: &Store,
     tenant: &Tenant,
     origin: &Origin,
+    version: Version,
     collection: Collection,
     id: &str,
     body: &[u8],
 ) -> Result<Change, WriteError> {
     let value = envelope(body, collection.ref_type())?;
+    let value = match version {
+        Version::V1p2 => value,
+        Version::V1p1 => v1p1::as_v1p2(store, tenant, origin, collection, value).await?,
+    };
+    put_value(store, tenant, origin, collection, id, value).await
+}
+
+/// [`put`] of the record `value`, in 1.2's terms.
+async fn put_value(
+    store: &Store,
+    tenant: &Tenant,
+    origin: &Origin,
+    collection: Collection,
+    id: &str,
+    value: Value,
+) -> Result<Change, WriteError> {
     let record = parse(collection, value, Some(id), collection.ref_type())?;
     let tenant_records = store.tenant(tenant).records();
     let references = check_references(tenant_records, &[&record], collection.ref_type()).await?;
