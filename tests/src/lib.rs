@@ -341,19 +341,40 @@ pub fn ids(records: &[serde_json::Value]) -> Vec<String> {
 /// Checks a body against a schema of a service's OpenAPI file (formats included); panics
 /// listing every violation.
 pub fn assert_matches_schema(service: oneroster_openapi::Service, schema: &str, body: &serde_json::Value) {
+    assert_matches(oneroster_openapi::Version::V1p2, service, schema, body);
+}
+
+/// Checks a body against a 1.1 schema (a service's 1.2 file with 1.1's differences applied,
+/// `oneroster_openapi::v1p1`); panics listing every violation.
+pub fn assert_matches_v1p1_schema(service: oneroster_openapi::Service, schema: &str, body: &serde_json::Value) {
+    assert_matches(oneroster_openapi::Version::V1p1, service, schema, body);
+}
+
+fn assert_matches(
+    version: oneroster_openapi::Version,
+    service: oneroster_openapi::Service,
+    schema: &str,
+    body: &serde_json::Value,
+) {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
     static VALIDATORS: OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
-    let key = format!("{}/{schema}", service.name());
+    let key = format!("{version:?}/{}/{schema}", service.name());
     let validator = VALIDATORS
         .get_or_init(Default::default)
         .lock()
         .expect("not poisoned")
         .entry(key)
         .or_insert_with(|| {
+            let mut components = service.document()["components"].clone();
+            if let Some(schemas) = components["schemas"].as_object_mut() {
+                for (name, schema) in schemas.iter_mut() {
+                    *schema = version.schema(service, name).cloned().unwrap_or_default();
+                }
+            }
             let root = serde_json::json!({
                 "$ref": format!("#/components/schemas/{schema}"),
-                "components": service.document()["components"],
+                "components": components,
             });
             Arc::new(jsonschema::options().should_validate_formats(true).build(&root).expect("the schema compiles"))
         })
