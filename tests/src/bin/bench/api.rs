@@ -62,6 +62,12 @@ impl Figures {
         );
     }
 
+    /// The median request's latency divided by the records a request returned on average.
+    pub fn median_per_record(&self) -> Duration {
+        let per_request = self.returned as f64 / self.latencies.len().max(1) as f64;
+        Duration::from_secs_f64(self.percentile(0.5) / 1000.0 / per_request.max(1.0))
+    }
+
     /// The latency at percentile `p` (0 to 1), in milliseconds.
     fn percentile(&self, p: f64) -> f64 {
         let mut sorted = self.latencies.clone();

@@ -26,6 +26,7 @@ mod api;
 mod bomb;
 mod gradebook;
 mod trips;
+mod v1p1;
 
 use clap::Parser;
 use district_gen::District;
@@ -160,6 +161,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !args.ingest_only {
         api::run(&local, &t, &district).await?;
         trips::run(&local, &t).await?;
+        v1p1::run(&local, &t, &district).await?;
         gradebook::run(&local).await?;
     }
 
