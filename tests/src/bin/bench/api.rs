@@ -99,8 +99,13 @@ pub async fn measure(stack: &LocalStack, api: &Api, key: &str, requests: Request
     figures
 }
 
-/// Runs the API figures on the tenant `stack` holds for `district`.
-pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> Result<(), Box<dyn std::error::Error>> {
+/// Runs the API figures on the tenant `stack` holds for `district`; returns the time just
+/// before the delta it applies (what a consumer's next delta read asks for changes after).
+pub async fn run(
+    stack: &LocalStack,
+    tenant: &TenantId,
+    district: &District,
+) -> Result<Timestamp, Box<dyn std::error::Error>> {
     // A delta, so that the time filter has something to find: 1% of the students change.
     let before = Timestamp::now();
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -195,7 +200,7 @@ pub async fn run(stack: &LocalStack, tenant: &TenantId, district: &District) -> 
         );
     }
     server.abort();
-    Ok(())
+    Ok(before)
 }
 
 /// A 10,000-user page, plain and gzip-compressed: body bytes and latency.

@@ -159,9 +159,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 6. The API.
     if !args.ingest_only {
-        api::run(&local, &t, &district).await?;
+        let before_delta = api::run(&local, &t, &district).await?;
         trips::run(&local, &t).await?;
-        v1p1::run(&local, &t, &district).await?;
+        v1p1::run(&local, &t, before_delta).await?;
         gradebook::run(&local).await?;
     }
 
