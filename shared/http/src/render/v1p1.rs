@@ -147,17 +147,23 @@ fn role_and_orgs(roles: &RawValue) -> serde_json::Result<(Option<&'static str>, 
     let roles: Vec<StoredRole> = serde_json::from_str(roles.get()).unwrap_or_default();
     let chosen = roles.iter().position(|r| r.role_type == "primary").unwrap_or_default();
     let role = roles.get(chosen).and_then(|r| RoleName::parse(&r.role).ok()).and_then(|r| user_role(&r));
-    let mut order: Vec<&StoredRole> = Vec::with_capacity(roles.len());
-    order.extend(roles.get(chosen));
-    order.extend(roles.iter().enumerate().filter(|(i, _)| *i != chosen).map(|(_, r)| r));
-    let mut seen = HashSet::new();
-    let orgs: Vec<serde_json::Value> = order
-        .into_iter()
-        .filter_map(|r| r.org.as_ref())
-        .filter(|org| seen.insert(org.sourced_id.clone()))
-        .map(|org| serde_json::json!({"sourcedId": org.sourced_id, "type": "org"}))
-        .collect();
-    Ok((role, serde_json::to_string(&orgs)?))
+    let others = roles.iter().enumerate().filter(|(i, _)| *i != chosen).map(|(_, r)| r);
+    let mut seen: Vec<&str> = Vec::with_capacity(roles.len());
+    let mut orgs = String::from("[");
+    for org in roles.get(chosen).into_iter().chain(others).filter_map(|r| r.org.as_ref()) {
+        if seen.contains(&&*org.sourced_id) {
+            continue;
+        }
+        if !seen.is_empty() {
+            orgs.push(',');
+        }
+        seen.push(&org.sourced_id);
+        orgs.push_str("{\"sourcedId\":");
+        orgs.push_str(&serde_json::to_string(&org.sourced_id)?);
+        orgs.push_str(",\"type\":\"org\"}");
+    }
+    orgs.push(']');
+    Ok((role, orgs))
 }
 
 #[cfg(test)]
