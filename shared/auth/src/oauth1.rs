@@ -331,7 +331,7 @@ mod tests {
     /// A header for `query`'s request to `uri`, signed with `method`.
     fn header(method: SignatureMethod, uri: &str, query: &str, nonce: &str, timestamp: u64) -> String {
         let name = if method == SignatureMethod::HmacSha1 { "HMAC-SHA1" } else { "HMAC-SHA256" };
-        let oauth = vec![
+        let oauth = [
             ("oauth_consumer_key".to_owned(), CLIENT.to_owned()),
             ("oauth_signature_method".to_owned(), name.to_owned()),
             ("oauth_timestamp".to_owned(), timestamp.to_string()),

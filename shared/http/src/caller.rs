@@ -446,7 +446,8 @@ mod tests {
             "/ims/oneroster/v1p2/users?oauth_nonce=n&filter=a%3D1&oauth%5Fsignature=x&limit=5&oauth_version=1.0"
                 .parse()
                 .expect("a uri");
-        request.extensions_mut().insert(OriginalUri(request.uri().clone()));
+        let original = OriginalUri(request.uri().clone());
+        request.extensions_mut().insert(original);
         forget_oauth_params(&mut request);
         assert_eq!(request.uri(), "/ims/oneroster/v1p2/users?filter=a%3D1&limit=5");
         assert_eq!(request.extensions().get::<OriginalUri>().map(|o| o.0.to_string()), Some(request.uri().to_string()));
