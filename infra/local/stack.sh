@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local stack: Amazon DynamoDB Local and moto server (S3 + SQS), installed into .local/,
+# The local stack: Amazon DynamoDB Local and moto server (S3, SQS, Secrets Manager, KMS), installed into .local/,
 # started in the background with their PIDs in .local/run/*.pid and stopped by PID.
 #   stack.sh install   install what is missing (pinned: package-lock.json, requirements.txt)
 #   stack.sh up        install, then start both servers and wait until they answer
@@ -86,7 +86,7 @@ up() {
   fi
   wait_port dynamodb "$DYNAMODB_PORT"
   wait_port moto "$MOTO_PORT"
-  echo "local stack up: DynamoDB Local on :$DYNAMODB_PORT, moto (S3, SQS) on :$MOTO_PORT" >&2
+  echo "local stack up: DynamoDB Local on :$DYNAMODB_PORT, moto (S3, SQS, Secrets Manager, KMS) on :$MOTO_PORT" >&2
 }
 
 # Waits up to 10 s, polling every 0.1 s, until process $1 has exited and port $2 is closed.
@@ -140,7 +140,7 @@ env_vars() {
   cat <<VARS
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 export DYNAMODB_ENDPOINT=http://127.0.0.1:$DYNAMODB_PORT
-export S3_ENDPOINT=http://127.0.0.1:$MOTO_PORT SQS_ENDPOINT=http://127.0.0.1:$MOTO_PORT SECRETS_ENDPOINT=http://127.0.0.1:$MOTO_PORT
+export S3_ENDPOINT=http://127.0.0.1:$MOTO_PORT SQS_ENDPOINT=http://127.0.0.1:$MOTO_PORT SECRETS_ENDPOINT=http://127.0.0.1:$MOTO_PORT KMS_ENDPOINT=http://127.0.0.1:$MOTO_PORT
 VARS
 }
 

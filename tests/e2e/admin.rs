@@ -42,7 +42,7 @@ async fn tenants_and_clients_are_managed_and_their_secrets_rotate() {
     };
     assert_eq!(token(basic(&client.id, &secret)).await, 200);
 
-    let rotated = admin::rotate_client(store, &client.id).await.expect("rotate");
+    let rotated = admin::rotate_client(store, None, &client.id).await.expect("rotate");
     assert_eq!(token(basic(&client.id, &secret)).await, 401, "the old secret stops working");
     assert_eq!(token(basic(&client.id, &rotated)).await, 200);
 

@@ -405,7 +405,7 @@ async fn nothing_that_holds_a_key_or_secret_prints_it() {
 // --- The template -------------------------------------------------------------------------
 
 /// What `!Ref X`, `!GetAtt X.Y` or `!Sub …` names, else the plain text.
-fn text(value: &yaml_serde::Value) -> Option<String> {
+pub(crate) fn text(value: &yaml_serde::Value) -> Option<String> {
     match value {
         yaml_serde::Value::Tagged(tagged) => Some(format!("{} {}", tagged.tag, text(&tagged.value)?)),
         yaml_serde::Value::String(s) => Some(s.clone()),
@@ -413,7 +413,7 @@ fn text(value: &yaml_serde::Value) -> Option<String> {
     }
 }
 
-fn strings(value: &yaml_serde::Value) -> Vec<String> {
+pub(crate) fn strings(value: &yaml_serde::Value) -> Vec<String> {
     match value {
         yaml_serde::Value::Sequence(items) => items.iter().filter_map(text).collect(),
         other => text(other).into_iter().collect(),
@@ -422,7 +422,7 @@ fn strings(value: &yaml_serde::Value) -> Vec<String> {
 
 /// Every policy statement a function's role holds: inline ones and those of the managed
 /// policies it names.
-fn statements<'a>(template: &'a yaml_serde::Value, function: &str) -> Vec<&'a yaml_serde::Value> {
+pub(crate) fn statements<'a>(template: &'a yaml_serde::Value, function: &str) -> Vec<&'a yaml_serde::Value> {
     let policies = template["Resources"][function]["Properties"]["Policies"].as_sequence().expect("policies");
     let mut found = Vec::new();
     for policy in policies {
@@ -457,7 +457,7 @@ fn like(value: &str, pattern: &str) -> bool {
 
 /// Whether a statement's condition holds for a request naming the partition keys `keys`
 /// (the operators this template uses on `dynamodb:LeadingKeys`; any other fails the test).
-fn condition_holds(statement: &yaml_serde::Value, keys: &[&str]) -> bool {
+pub(crate) fn condition_holds(statement: &yaml_serde::Value, keys: &[&str]) -> bool {
     let conditions = statement["Condition"].as_mapping().expect("a condition");
     conditions.iter().all(|(operator, tests)| {
         let patterns = strings(&tests["dynamodb:LeadingKeys"]);
@@ -466,6 +466,7 @@ fn condition_holds(statement: &yaml_serde::Value, keys: &[&str]) -> bool {
             "ForAnyValue:StringLike" => keys.iter().any(any_like),
             "ForAnyValue:StringNotLike" => keys.iter().any(|k| !any_like(k)),
             "ForAllValues:StringLike" => keys.iter().all(any_like),
+            "ForAllValues:StringNotLike" => keys.iter().all(|k| !any_like(k)),
             "Null" => strings(&tests["dynamodb:LeadingKeys"]) == ["false"] && !keys.is_empty(),
             other => panic!("an operator this test does not know: {other}"),
         }

@@ -16,6 +16,7 @@ mod infra;
 mod ingest;
 mod interop;
 mod lambda_events;
+mod oauth1;
 mod page_costs;
 mod resources;
 mod rostering;

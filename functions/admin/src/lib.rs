@@ -1,9 +1,11 @@
 //! What operators and district admins do, as functions over the store and the upload bucket:
-//! register tenants, manage their OAuth clients, upload packages, read ingest jobs, and keep
+//! register tenants, manage their OAuth clients (those that sign OAuth 1.0a requests with
+//! their secrets sealed under the deployment's key), upload packages, read ingest jobs, and keep
 //! the token signing keys (in their secret, the public half published in the table). The
 //! `oneroster-admin` binary is a thin command line over these; the local server and the tests
 //! use them too.
 
+use oneroster_auth::oauth1::{SealError, SecretSealer};
 use oneroster_auth::{KeyError, KeyRing, Scopes};
 use oneroster_model::{TenantId, Timestamp};
 use oneroster_secrets::{SecretError, SigningSecret};
@@ -41,6 +43,12 @@ pub enum AdminError {
     /// A signing key could not be made.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A client's secret could not be sealed (the key service failed).
+    #[error(transparent)]
+    Sealing(#[from] SealError),
+    /// A client that signs OAuth 1.0a requests cannot be given a secret without its key.
+    #[error("client '{0}' signs OAuth 1.0a requests: its new secret must be sealed (give the key)")]
+    NoSealer(String),
     /// There are no signing keys to rotate or retire yet.
     #[error("there are no signing keys yet (oneroster-admin keys init)")]
     NoKeys,
@@ -132,15 +140,43 @@ pub async fn create_client(
     name: &str,
     scopes: &Scopes,
 ) -> Result<(OAuthClient, String), AdminError> {
+    new_client(store, tenant, name, scopes, None).await
+}
+
+/// [`create_client`], the client also able to sign OAuth 1.0a requests (a legacy option, for
+/// OneRoster 1.1 consumers that cannot use tokens): its secret is kept sealed by `sealer` (the
+/// deployment's KMS key) beside the hash, since an HMAC needs the secret itself.
+pub async fn create_signing_client(
+    store: &Store,
+    sealer: &dyn SecretSealer,
+    tenant: &TenantId,
+    name: &str,
+    scopes: &Scopes,
+) -> Result<(OAuthClient, String), AdminError> {
+    new_client(store, tenant, name, scopes, Some(sealer)).await
+}
+
+async fn new_client(
+    store: &Store,
+    tenant: &TenantId,
+    name: &str,
+    scopes: &Scopes,
+    sealer: Option<&dyn SecretSealer>,
+) -> Result<(OAuthClient, String), AdminError> {
     match store.get_tenant(tenant).await? {
         None => return Err(AdminError::UnknownTenant(tenant.to_string())),
         Some(record) if !record.enabled => return Err(AdminError::DisabledTenant(tenant.to_string())),
         Some(_) => {}
     }
     let (secret, secret_hash) = oneroster_auth::secret::generate();
+    let id = oneroster_auth::new_client_id(tenant);
+    let sealed_secret = match sealer {
+        Some(sealer) => Some(sealer.seal(&id, &secret).await?),
+        None => None,
+    };
     let now = Timestamp::now();
     let client = OAuthClient {
-        id: oneroster_auth::new_client_id(tenant),
+        id,
         tenant: tenant.clone(),
         name: name.to_owned(),
         scopes: scopes.to_text(),
@@ -148,9 +184,24 @@ pub async fn create_client(
         enabled: true,
         created: now,
         rotated: now,
+        sealed_secret,
     };
     store.tenant(&operator(tenant)).clients().put(&client).await?;
     Ok((client, secret.expose().to_owned()))
+}
+
+/// A client by id.
+pub async fn get_client(store: &Store, id: &str) -> Result<OAuthClient, AdminError> {
+    let unknown = || AdminError::UnknownClient(id.to_owned());
+    let tenant = Tenant::of_client_id(id).ok_or_else(unknown)?;
+    store.tenant(&tenant).clients().get(id).await?.ok_or_else(unknown)
+}
+
+/// What an operator is shown of a client: never its secret, hash or sealed secret; `oauth1`
+/// says whether it can sign OAuth 1.0a requests.
+pub fn shown(client: &OAuthClient) -> Value {
+    serde_json::json!({"client_id": client.id, "name": client.name, "scope": client.scopes, "enabled": client.enabled,
+                       "oauth1": client.can_sign(), "created": client.created, "rotated": client.rotated})
 }
 
 /// Saves a client changed by `change`, reading it first (a client's id begins with its tenant).
@@ -159,18 +210,23 @@ async fn change_client(
     id: &str,
     change: impl FnOnce(OAuthClient) -> OAuthClient,
 ) -> Result<(), AdminError> {
-    let unknown = || AdminError::UnknownClient(id.to_owned());
-    let tenant = Tenant::of_client_id(id).ok_or_else(unknown)?;
-    let clients = store.tenant(&tenant).clients();
-    let client = clients.get(id).await?.ok_or_else(unknown)?;
-    clients.put(&change(client)).await?;
+    let client = get_client(store, id).await?;
+    store.tenant(&operator(&client.tenant)).clients().put(&change(client)).await?;
     Ok(())
 }
 
-/// Gives a client a new secret (the old one stops working at once); returns the new secret.
-pub async fn rotate_client(store: &Store, id: &str) -> Result<String, AdminError> {
+/// Gives a client a new secret (the old one stops working at once, for tokens and, within the
+/// API's recheck interval, for signatures); returns the new secret. A client that signs OAuth
+/// 1.0a requests has the new secret sealed by `sealer`, which it then needs.
+pub async fn rotate_client(store: &Store, sealer: Option<&dyn SecretSealer>, id: &str) -> Result<String, AdminError> {
     let (secret, secret_hash) = oneroster_auth::secret::generate();
-    change_client(store, id, |client| OAuthClient { secret_hash, rotated: Timestamp::now(), ..client }).await?;
+    let sealed_secret = match (get_client(store, id).await?.can_sign(), sealer) {
+        (false, _) => None,
+        (true, Some(sealer)) => Some(sealer.seal(id, &secret).await?),
+        (true, None) => return Err(AdminError::NoSealer(id.to_owned())),
+    };
+    change_client(store, id, |client| OAuthClient { secret_hash, sealed_secret, rotated: Timestamp::now(), ..client })
+        .await?;
     Ok(secret.expose().to_owned())
 }
 

@@ -1,14 +1,15 @@
 //! `oneroster-admin`: tenants, OAuth clients, uploads, ingest jobs and the token signing keys.
-//! Works against the local stack (`DYNAMODB_ENDPOINT`, `S3_ENDPOINT`, `SECRETS_ENDPOINT` set,
-//! as `make run` does) or, without them, against the AWS account and region of the usual AWS
-//! configuration (`TABLE_NAME`, `UPLOAD_BUCKET`, `SIGNING_KEYS_SECRET` name the deployment's
-//! table, bucket and secret; `make deploy` prints them).
+//! Works against the local stack (`DYNAMODB_ENDPOINT`, `S3_ENDPOINT`, `SECRETS_ENDPOINT`,
+//! `KMS_ENDPOINT` set, as `make run` does) or, without them, against the AWS account and region
+//! of the usual AWS configuration (`TABLE_NAME`, `UPLOAD_BUCKET`, `SIGNING_KEYS_SECRET` name the
+//! deployment's table, bucket and secret; `make deploy` prints them; `OAUTH1_KEY` names the KMS
+//! key that OAuth 1.0a clients' secrets are sealed under, `alias/oneroster-<stage>`).
 
 use admin::AdminError;
 use clap::{Parser, Subcommand};
 use oneroster_auth::Scopes;
 use oneroster_model::TenantId;
-use oneroster_secrets::SigningSecret;
+use oneroster_secrets::{KmsSealer, SigningSecret};
 use oneroster_store::{JobState, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,11 +102,21 @@ enum ClientCommand {
         /// A name for people (the app it is for).
         #[arg(long, default_value = "")]
         name: String,
-        /// Scopes it may be granted (short names or URIs, space-separated); all by default.
+        /// Scopes it may be granted (short names or URIs, 1.2 or 1.1, space-separated); all by default.
         #[arg(long)]
         scopes: Option<String>,
+        /// Legacy, off by default: the client may also sign OAuth 1.0a requests (OneRoster 1.1
+        /// consumers such as SDS, Canvas, Infinite Campus), so its secret is kept sealed under
+        /// the deployment's KMS key (`OAUTH1_KEY`) as well as hashed.
+        #[arg(long)]
+        oauth1: bool,
     },
-    /// List a tenant's clients (never their secrets).
+    /// Show a client (never its secret): name, scopes, enabled, whether it can sign OAuth 1.0a.
+    Show {
+        /// The client id.
+        id: String,
+    },
+    /// List a tenant's clients (never their secrets), each saying whether it can sign OAuth 1.0a.
     List {
         /// The tenant.
         #[arg(long)]
@@ -171,6 +182,10 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let endpoint = std::env::var("SECRETS_ENDPOINT").ok();
         SigningSecret::new(&aws, endpoint.as_deref(), var("SIGNING_KEYS_SECRET", "oneroster-signing-keys"))
     };
+    let sealer = || {
+        let endpoint = std::env::var("KMS_ENDPOINT").ok();
+        KmsSealer::new(&aws, endpoint.as_deref(), var("OAUTH1_KEY", "alias/oneroster-local"))
+    };
     match args.command {
         Command::Tenant { command: TenantCommand::Create { id, name } } => {
             let record = admin::create_tenant(&store, &TenantId::parse(&id)?, &name).await?;
@@ -181,27 +196,29 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let clients = admin::disable_tenant(&store, &TenantId::parse(&id)?).await?;
             println!("tenant {id} disabled, with {clients} clients");
         }
-        Command::Client { command: ClientCommand::Create { tenant, name, scopes } } => {
+        Command::Client { command: ClientCommand::Create { tenant, name, scopes, oauth1 } } => {
             let scopes = match scopes {
                 Some(text) => Scopes::parse(&text).map_err(|word| format!("unknown scope '{word}'"))?,
                 None => Scopes::all(),
             };
-            let (client, secret) = admin::create_client(&store, &TenantId::parse(&tenant)?, &name, &scopes).await?;
-            print(&serde_json::json!({"client_id": client.id, "client_secret": secret, "scope": client.scopes}));
+            let tenant = TenantId::parse(&tenant)?;
+            let (client, secret) = if oauth1 {
+                admin::create_signing_client(&store, &sealer(), &tenant, &name, &scopes).await?
+            } else {
+                admin::create_client(&store, &tenant, &name, &scopes).await?
+            };
+            print(&serde_json::json!({"client_id": client.id, "client_secret": secret, "scope": client.scopes,
+                                      "oauth1": client.can_sign()}));
+        }
+        Command::Client { command: ClientCommand::Show { id } } => {
+            print(&admin::shown(&admin::get_client(&store, &id).await?))
         }
         Command::Client { command: ClientCommand::List { tenant } } => {
             let clients = store.tenant(&admin::operator(&TenantId::parse(&tenant)?)).clients().list().await?;
-            let shown: Vec<serde_json::Value> = clients
-                .iter()
-                .map(|c| {
-                    serde_json::json!({"client_id": c.id, "name": c.name, "scope": c.scopes, "enabled": c.enabled,
-                                            "created": c.created, "rotated": c.rotated})
-                })
-                .collect();
-            print(&serde_json::Value::Array(shown));
+            print(&serde_json::Value::Array(clients.iter().map(admin::shown).collect()));
         }
         Command::Client { command: ClientCommand::Rotate { id } } => {
-            let secret = admin::rotate_client(&store, &id).await?;
+            let secret = admin::rotate_client(&store, Some(&sealer()), &id).await?;
             print(&serde_json::json!({"client_id": id, "client_secret": secret}));
         }
         Command::Client { command: ClientCommand::Revoke { id } } => {

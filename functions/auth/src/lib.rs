@@ -4,9 +4,12 @@
 //! - The client authenticates with HTTP Basic (§2.3.1) or with `client_id` and
 //!   `client_secret` in the form body; a client that is unknown, disabled or gives the wrong
 //!   secret gets `invalid_client` (401) and nothing says which.
-//! - `scope` lists full scope URIs or short names, several at once. The token carries what the
-//!   client holds of the request (all it holds when it asks for nothing), and the answer says
-//!   what was granted (§3.3); `invalid_scope` only when nothing of the request is held.
+//! - `scope` lists full scope URIs or short names, several at once; OneRoster 1.1's URIs are
+//!   read as the 1.2 scopes of the same names ([`oneroster_auth::scope`]). The token carries
+//!   what the client holds of the request (all it holds when it asks for nothing or sends no
+//!   `scope`), as 1.2 URIs, and the answer says what was granted (§3.3), naming each scope by
+//!   the URI it was asked by (a 1.1 consumer reads back its 1.1 URIs); `invalid_scope` only
+//!   when nothing of the request is held.
 //! - A client id that is not of the client id shape (`{tenant}.{hex}`, at most 1,024 bytes)
 //!   or a secret over [`MAX_SECRET_BYTES`] is `invalid_client` at once, without a store call.
 //! - Guessing is bounded ([`guard`]): failed authentications per source address and per client
@@ -257,7 +260,7 @@ async fn issue(auth: &Auth, headers: &HeaderMap, extensions: &axum::http::Extens
     let (access_token, expires_in) = auth.issuer().await.issue(&client.tenant, &client.id, &granted);
     tracing::info!(client = %client.id, "token issued");
     let body = serde_json::json!({
-        "access_token": access_token, "token_type": "Bearer", "expires_in": expires_in, "scope": granted.to_text(),
+        "access_token": access_token, "token_type": "Bearer", "expires_in": expires_in, "scope": granted.to_text_as_requested(field(&form, "scope").unwrap_or_default()),
     });
     ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], body.to_string())
         .into_response()

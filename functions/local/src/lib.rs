@@ -13,6 +13,7 @@ use oneroster_http::serving::Serving;
 use oneroster_http::Gate;
 use oneroster_ingest::{Ingest, Outcome, Uploads};
 use oneroster_model::TenantId;
+use oneroster_secrets::KmsSealer;
 use oneroster_store::{Job, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +21,10 @@ use std::time::Duration;
 
 /// The issuer the local tokens name.
 pub const LOCAL_ISSUER: &str = "http://localhost/oneroster-local";
+
+/// The local stand-in for the deployment's KMS key, by alias (`oneroster-admin` seals with it
+/// unless `OAUTH1_KEY` names another).
+pub const LOCAL_OAUTH1_KEY: &str = "alias/oneroster-local";
 
 /// Names and endpoints of the local stack.
 #[derive(Debug, Clone)]
@@ -41,11 +46,14 @@ pub struct LocalConfig {
     /// The API's URL as its answers name it (`Link`, `href`s): the listen address, never a
     /// header the client sent.
     pub public_url: String,
+    /// The KMS key (in moto) that OAuth 1.0a clients' secrets are sealed under (made when
+    /// missing), as `oneroster-admin client create --oauth1` seals them.
+    pub oauth1_key: String,
 }
 
 impl LocalConfig {
     /// From `DYNAMODB_ENDPOINT`, `S3_ENDPOINT`, `TABLE_NAME`, `UPLOAD_BUCKET`, `INGEST_QUEUE`,
-    /// `SIGNING_KEYS_FILE`, with the local defaults (the API at `http://127.0.0.1:8080`, which
+    /// `SIGNING_KEYS_FILE`, `OAUTH1_KEY`, with the local defaults (the API at `http://127.0.0.1:8080`, which
     /// `local-server serve` sets to its listen address).
     pub fn from_env() -> Self {
         let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
@@ -58,6 +66,7 @@ impl LocalConfig {
             keys_file: Some(PathBuf::from(var("SIGNING_KEYS_FILE", ".local/signing-keys.json"))),
             client_recheck: Duration::from_secs(60),
             public_url: "http://127.0.0.1:8080".to_owned(),
+            oauth1_key: var("OAUTH1_KEY", LOCAL_OAUTH1_KEY),
         }
     }
 }
@@ -80,6 +89,9 @@ pub enum LocalError {
     /// The signing keys could not be read or made.
     #[error(transparent)]
     Keys(#[from] oneroster_auth::KeyError),
+    /// The key OAuth 1.0a secrets are sealed under could not be made.
+    #[error(transparent)]
+    Sealing(#[from] oneroster_auth::oauth1::SealError),
     /// An admin operation failed.
     #[error(transparent)]
     Admin(#[from] admin::AdminError),
@@ -119,6 +131,8 @@ pub struct LocalStack {
     pub ingest: Ingest,
     /// The token issuer (the auth function's).
     pub issuer: Issuer,
+    /// Where OAuth 1.0a clients' secrets are sealed and opened (moto's KMS).
+    pub sealer: Arc<KmsSealer>,
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
@@ -126,7 +140,8 @@ pub struct LocalStack {
 
 impl LocalStack {
     /// Connects to the local servers and creates what is missing: the table, the bucket, the
-    /// queue, and the bucket's notification of uploads (`.zip`, `.ZIP`) to the queue.
+    /// queue, the bucket's notification of uploads (`.zip`, `.ZIP`) to the queue, and the key
+    /// OAuth 1.0a secrets are sealed under.
     pub async fn setup(config: LocalConfig) -> Result<Self, LocalError> {
         let aws = aws_config::from_env().region(aws_config::Region::new("us-east-1")).load().await;
         let store = Store::connect(&aws, Some(&config.dynamodb_endpoint), &config.table);
@@ -174,10 +189,12 @@ impl LocalStack {
             .send()
             .await
             .map_err(s3_error)?;
+        let sealer = KmsSealer::new(&aws, Some(&config.moto_endpoint), &config.oauth1_key);
+        sealer.ensure_key().await?;
         let uploads = Uploads::new(s3.clone());
         let issuer =
             Issuer::new(signing_keys(config.keys_file.as_deref())?, LOCAL_ISSUER, auth::TOKEN_LIFETIME_SECONDS);
-        Ok(Self { ingest: Ingest::new(store, uploads), issuer, s3, sqs, queue_url, config })
+        Ok(Self { ingest: Ingest::new(store, uploads), issuer, sealer: Arc::new(sealer), s3, sqs, queue_url, config })
     }
 
     /// The S3 client of the upload bucket.
@@ -240,10 +257,12 @@ impl LocalStack {
         Ok(delivered)
     }
 
-    /// The token gate of the API functions, verifying the local issuer's tokens.
+    /// The token gate of the API functions, verifying the local issuer's tokens and OAuth 1.0a
+    /// signatures of the clients whose secrets [`LocalStack::sealer`] sealed.
     pub fn gate(&self) -> Arc<Gate> {
         let verifier = Verifier::new(&self.issuer.jwks(), LOCAL_ISSUER);
-        Arc::new(Gate::new(verifier, self.store().clone(), self.config.client_recheck))
+        let gate = Gate::new(verifier, self.store().clone(), self.config.client_recheck);
+        Arc::new(gate.with_oauth1(self.sealer.clone()))
     }
 
     /// Every function's router on one: the token endpoint and JWKS, the services, and the

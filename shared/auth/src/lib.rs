@@ -5,7 +5,10 @@
 //! - [`Issuer`] makes access tokens (JWT, `EdDSA`) carrying tenant, client and scopes;
 //! - [`Verifier`] checks them with the algorithm pinned and issuer, audience and expiry
 //!   checked, in microseconds (no I/O);
-//! - [`scope`]: the OneRoster scope vocabulary and what a client may be granted;
+//! - [`scope`]: the OneRoster scope vocabulary (1.1's URIs read as 1.2's) and what a client
+//!   may be granted;
+//! - [`oauth1`]: OAuth 1.0a signed requests of legacy OneRoster 1.1 consumers, read and
+//!   verified into the same [`Grant`] as a token;
 //! - [`secret`]: client secrets, generated at random and kept only as argon2id hashes; every
 //!   random byte (secrets, salts, ids, keys) comes from one place, which stops the process if
 //!   the system's generator fails.
@@ -14,6 +17,7 @@
 //! [`ClientSecret`](secret::ClientSecret)) print `[redacted]` in `Debug`.
 
 mod keys;
+pub mod oauth1;
 pub mod scope;
 pub mod secret;
 mod token;

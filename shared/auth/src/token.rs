@@ -63,6 +63,11 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// A grant to `client` of `tenant`: made only here and by [`crate::oauth1::Signed::verify`].
+    pub(crate) fn new(tenant: TenantId, client: String, scopes: Scopes) -> Self {
+        Self { tenant, client, scopes }
+    }
+
     /// The tenant the token was issued for.
     pub fn tenant(&self) -> &TenantId {
         &self.tenant

@@ -4,20 +4,31 @@
 //! of its tenant. Handlers take a `Caller`, so no handler runs, and no store call is made,
 //! without a tenant obtained that way.
 //!
+//! A gate given a [`SecretSealer`] ([`Gate::with_oauth1`]) also admits OAuth 1.0a signed
+//! requests of clients made to sign (legacy OneRoster 1.1 consumers; [`oneroster_auth::oauth1`]):
+//! parameters read (400 when one is missing, duplicated or malformed, or the method is not
+//! HMAC-SHA256 or HMAC-SHA1), the timestamp checked, the signature checked against the
+//! client's secret over the base string rebuilt from the deployment's origin (never a header)
+//! and the decoded path re-encoded, then the nonce written once (a replay is 401). Such a
+//! request costs what a token's does plus that one write: the client's record and its opened
+//! secret are cached as the enabled flag is, and opened again only when the sealed text changed.
+//! Parameters sent in the query string are taken out of it before the request is served.
+//!
 //! A gate that reads the public keys from the table reads them again every [`KEYS_REFRESH`]
 //! (a key retired or withdrawn stops verifying within that time) and when a token names a key
 //! it does not know (a key rotated in), at most every [`KEYS_REREAD`].
 
 use crate::pace::AtMostEvery;
 use crate::ApiError;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, OriginalUri, Request, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use oneroster_auth::{AuthError, Grant, Verifier};
+use oneroster_auth::oauth1::{self, Oauth1Error, SecretSealer, Signed};
+use oneroster_auth::{AuthError, ClientSecret, Grant, Scopes, Verifier};
 use oneroster_model::TenantId;
-use oneroster_store::{Store, Tenant};
+use oneroster_store::{OAuthClient, Store, Tenant};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -64,6 +75,8 @@ pub struct Gate {
     clients: ClientCache,
     /// With keys published in the store: where they come from and when to read them again.
     published: Option<Published>,
+    /// Where OAuth 1.0a clients' secrets are opened; `None`: no request may be signed.
+    sealer: Option<Arc<dyn SecretSealer>>,
 }
 
 /// The keys published in the store, and the two reasons to read them again.
@@ -83,24 +96,66 @@ pub const KEYS_REREAD: Duration = Duration::from_secs(60);
 /// the table (retired, or leaked and removed) stops verifying within this time.
 pub const KEYS_REFRESH: Duration = Duration::from_secs(300);
 
-/// Whether each client was enabled when last looked up, keyed by the tenant and the client:
-/// an entry answers only for the tenant whose partition it was read from.
-#[derive(Debug, Default)]
-pub struct ClientCache(Mutex<HashMap<(TenantId, String), (Instant, bool)>>);
+/// What the gate knows of a client, as of its last look-up.
+#[derive(Clone)]
+pub struct Checked {
+    at: Instant,
+    /// Enabled, and of the tenant whose partition it was read from.
+    pub enabled: bool,
+    /// The scopes it holds (what a signed request of it is granted).
+    pub scopes: Scopes,
+    /// Its sealed secret, if it can sign.
+    sealed: Option<String>,
+    /// That secret opened (once per sealed text; `None` until a signed request needs it).
+    opened: Option<Arc<ClientSecret>>,
+}
+
+impl Checked {
+    /// What `client` (as read from the tenant's partition `tenant`; `None` when there is none)
+    /// says, as of now.
+    fn of(tenant: &TenantId, client: Option<OAuthClient>) -> Self {
+        let client = client.filter(|c| &c.tenant == tenant);
+        Self {
+            at: Instant::now(),
+            enabled: client.as_ref().is_some_and(|c| c.enabled),
+            scopes: client.as_ref().and_then(|c| Scopes::parse(&c.scopes).ok()).unwrap_or_default(),
+            sealed: client.and_then(|c| c.sealed_secret),
+            opened: None,
+        }
+    }
+}
+
+/// What each client was when last looked up, keyed by the tenant and the client: an entry
+/// answers only for the tenant whose partition it was read from.
+#[derive(Default)]
+pub struct ClientCache(Mutex<HashMap<(TenantId, String), Checked>>);
+
+impl std::fmt::Debug for ClientCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientCache([redacted])")
+    }
+}
 
 impl ClientCache {
-    /// Whether `client` of `tenant` was enabled, if it was looked up less than `max_age` ago.
-    pub fn get(&self, tenant: &TenantId, client: &str, max_age: Duration) -> Option<bool> {
+    /// What `client` of `tenant` was, if it was looked up less than `max_age` ago.
+    pub fn get(&self, tenant: &TenantId, client: &str, max_age: Duration) -> Option<Checked> {
         let clients = self.0.lock().ok()?;
-        let (checked, enabled) = clients.get(&(tenant.clone(), client.to_owned()))?;
-        (checked.elapsed() < max_age).then_some(*enabled)
+        let checked = clients.get(&(tenant.clone(), client.to_owned()))?;
+        (checked.at.elapsed() < max_age).then(|| checked.clone())
     }
 
-    /// Remembers whether `client` of `tenant` is enabled, as of now.
-    pub fn insert(&self, tenant: &TenantId, client: &str, enabled: bool) {
+    /// Remembers what `client` of `tenant` is.
+    pub fn insert(&self, tenant: &TenantId, client: &str, checked: Checked) {
         if let Ok(mut clients) = self.0.lock() {
-            clients.insert((tenant.clone(), client.to_owned()), (Instant::now(), enabled));
+            clients.insert((tenant.clone(), client.to_owned()), checked);
         }
+    }
+
+    /// The secret `sealed` opened to, if this client's last look-up opened the same text.
+    fn opened(&self, tenant: &TenantId, client: &str, sealed: &str) -> Option<Arc<ClientSecret>> {
+        let clients = self.0.lock().ok()?;
+        let checked = clients.get(&(tenant.clone(), client.to_owned()))?;
+        checked.opened.clone().filter(|_| checked.sealed.as_deref() == Some(sealed))
     }
 }
 
@@ -118,7 +173,20 @@ pub enum GateError {
 impl Gate {
     /// A gate verifying with `verifier`, looking clients up in `store` at most every `recheck`.
     pub fn new(verifier: Verifier, store: Store, recheck: Duration) -> Self {
-        Self { verifier: RwLock::new(verifier), store, recheck, clients: ClientCache::default(), published: None }
+        Self {
+            verifier: RwLock::new(verifier),
+            store,
+            recheck,
+            clients: ClientCache::default(),
+            published: None,
+            sealer: None,
+        }
+    }
+
+    /// The same gate, also admitting OAuth 1.0a requests signed by clients whose secrets
+    /// `sealer` opens (see the module docs).
+    pub fn with_oauth1(self, sealer: Arc<dyn SecretSealer>) -> Self {
+        Self { sealer: Some(sealer), ..self }
     }
 
     /// A gate verifying tokens of `issuer` with the keys published in `store` (see
@@ -178,42 +246,160 @@ impl Gate {
             tracing::info!(reason = %e, "token refused");
             ApiError::Unauthorised
         })?;
-        let enabled = match self.clients.get(grant.tenant(), grant.client(), self.recheck) {
-            Some(enabled) => enabled,
-            None => {
-                let client = self.store.tenant(&grant.tenant_access()).clients().get(grant.client()).await?;
-                let enabled = client.is_some_and(|c| c.enabled && &c.tenant == grant.tenant());
-                self.clients.insert(grant.tenant(), grant.client(), enabled);
-                enabled
-            }
-        };
-        if !enabled {
+        if !self.client(&grant.tenant_access(), grant.client()).await?.enabled {
             tracing::info!(client = %grant.client(), "token of a disabled or unknown client refused");
             return Err(ApiError::Unauthorised);
         }
         Ok(grant)
     }
+
+    /// What `client` of `tenant` is: from the cache when checked less than `recheck` ago, else
+    /// read (one item) and cached when it exists (a signed request names its client before
+    /// anything is verified, so ids of no client are not kept: the cache stays as small as
+    /// the tenants' clients).
+    async fn client(&self, tenant: &Tenant, client: &str) -> Result<Checked, ApiError> {
+        if let Some(checked) = self.clients.get(tenant, client, self.recheck) {
+            return Ok(checked);
+        }
+        let record = self.store.tenant(tenant).clients().get(client).await?;
+        let found = record.is_some();
+        let mut checked = Checked::of(tenant, record);
+        // A secret opened before stays opened while its sealed text is the same.
+        checked.opened = checked.sealed.as_deref().and_then(|sealed| self.clients.opened(tenant, client, sealed));
+        if found {
+            self.clients.insert(tenant, client, checked.clone());
+        }
+        Ok(checked)
+    }
+
+    /// The opened secret of a client that can sign: the cached one while its sealed text is
+    /// the same, else opened (one call to the key service) and cached.
+    async fn secret(&self, tenant: &Tenant, client: &str, checked: Checked) -> Result<Arc<ClientSecret>, ApiError> {
+        let (Some(sealer), Some(sealed)) = (&self.sealer, checked.sealed.as_deref()) else {
+            return Err(ApiError::Oauth1(Oauth1Error::UnknownKey));
+        };
+        if let Some(opened) = &checked.opened {
+            return Ok(opened.clone());
+        }
+        let opened = Arc::new(sealer.open(client, sealed).await.map_err(ApiError::Sealing)?);
+        self.clients.insert(tenant, client, Checked { opened: Some(opened.clone()), ..checked });
+        Ok(opened)
+    }
+
+    /// The grant of an OAuth 1.0a request signed as `signed` says, made with `method` to
+    /// `path` (as the function was handed it) on the deployment's `origin`: timestamp, client
+    /// (enabled, able to sign), signature, then the nonce's one write.
+    async fn admit_signed(
+        &self,
+        signed: &Signed,
+        method: &str,
+        origin: Option<&str>,
+        path: &str,
+    ) -> Result<Grant, ApiError> {
+        signed.check_time(epoch_seconds()).map_err(ApiError::Oauth1)?;
+        let key = signed.consumer_key();
+        let tenant = Tenant::of_client_id(key).ok_or(ApiError::Oauth1(Oauth1Error::UnknownKey))?;
+        let checked = self.client(&tenant, key).await?;
+        if !checked.enabled {
+            return Err(ApiError::Oauth1(Oauth1Error::UnknownKey));
+        }
+        let scopes = checked.scopes.clone();
+        let secret = self.secret(&tenant, key, checked).await?;
+        // No origin (a router served without a deployment's): nothing to rebuild the URI from.
+        let origin = origin.ok_or(ApiError::Oauth1(Oauth1Error::BadSignature))?;
+        // Decoded once, as the routes are matched (API Gateway has decoded it already).
+        let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+        let grant =
+            signed.verify(method, &oauth1::base_uri(origin, &path), &secret, scopes).map_err(ApiError::Oauth1)?;
+        let clients = self.store.tenant(&tenant).clients();
+        if !clients.use_nonce(key, signed.timestamp(), signed.nonce(), signed.keep_nonce_until()).await? {
+            return Err(ApiError::Oauth1(Oauth1Error::Replayed));
+        }
+        Ok(grant)
+    }
 }
 
-/// Middleware: admits a request with a valid bearer token (attaching its [`Caller`]) or
-/// answers 401 `unauthorisedrequest`.
+/// Now, in seconds since the epoch (the timestamps' clock).
+fn epoch_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Middleware: admits a request with a valid bearer token or, with a gate that takes them,
+/// a valid OAuth 1.0a signature (attaching its [`Caller`]), or answers 401
+/// `unauthorisedrequest` (400 for a signed request whose parameters cannot be read).
 pub async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let token = authorization
+        .as_deref()
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(|t| t.trim().to_owned());
-    let Some(token) = token else { return ApiError::Unauthorised.into_response() };
-    match gate.admit(&token).await {
+        .map(str::trim);
+    let admitted = match token {
+        Some(token) => gate.admit(token).await,
+        None => admit_signed(&gate, &mut request, authorization.as_deref()).await,
+    };
+    match admitted {
         Ok(grant) => {
             let caller = Caller(grant);
             crate::trace::record_caller(&caller);
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        Err(error) => error.into_response(),
+        Err(error) => {
+            if let ApiError::Oauth1(reason) = &error {
+                tracing::info!(?reason, "signed request refused");
+            }
+            error.into_response()
+        }
     }
+}
+
+/// The grant of a request signed with OAuth 1.0a (401 when it is not signed either), its
+/// protocol parameters taken out of its query string once admitted.
+async fn admit_signed(gate: &Gate, request: &mut Request, authorization: Option<&str>) -> Result<Grant, ApiError> {
+    let uri = request.extensions().get::<OriginalUri>().map_or_else(|| request.uri().clone(), |o| o.0.clone());
+    let signed = Signed::read(authorization, uri.query()).map_err(ApiError::Oauth1)?.ok_or(ApiError::Unauthorised)?;
+    let raw = lambda_http::RequestExt::raw_http_path(request.extensions());
+    let path = if raw.is_empty() { uri.path().to_owned() } else { raw.to_owned() };
+    let origin = crate::serving::origin(request.extensions());
+    let grant = gate.admit_signed(&signed, request.method().as_str(), origin.as_deref(), &path).await?;
+    if signed.in_query() {
+        forget_oauth_params(request);
+    }
+    Ok(grant)
+}
+
+/// Takes the `oauth_` parameters out of the request's query string (and its original URI),
+/// so that what serves it, and the links it answers, never see them.
+fn forget_oauth_params(request: &mut Request) {
+    let strip = |uri: &axum::http::Uri| -> Option<axum::http::Uri> {
+        let kept: Vec<&str> = uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| {
+                let name = pair.split('=').next().unwrap_or_default();
+                !form_urlencoded_name(name).starts_with("oauth_")
+            })
+            .collect();
+        let query = kept.join("&");
+        let path_and_query = if query.is_empty() { uri.path().to_owned() } else { format!("{}?{query}", uri.path()) };
+        let mut parts = uri.clone().into_parts();
+        parts.path_and_query = path_and_query.parse().ok();
+        axum::http::Uri::from_parts(parts).ok()
+    };
+    if let Some(uri) = strip(request.uri()) {
+        *request.uri_mut() = uri;
+    }
+    if let Some(original) = request.extensions_mut().get_mut::<OriginalUri>() {
+        if let Some(uri) = strip(&original.0) {
+            original.0 = uri;
+        }
+    }
+}
+
+/// A query parameter's name as written, decoded (`+` a space, `%XX` a byte).
+fn form_urlencoded_name(name: &str) -> String {
+    percent_encoding::percent_decode_str(&name.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]
@@ -228,14 +414,46 @@ mod tests {
             oneroster_auth::tenant_of_client("district-b.00112233aabbccdd").expect("a tenant"),
         );
         let cache = ClientCache::default();
-        cache.insert(&a, client, true);
+        let checked = |enabled: bool, sealed: Option<&str>, opened: Option<&str>| Checked {
+            at: Instant::now(),
+            enabled,
+            scopes: Scopes::all(),
+            sealed: sealed.map(str::to_owned),
+            opened: opened.map(|secret| Arc::new(ClientSecret::presented(secret))),
+        };
+        cache.insert(&a, client, checked(true, None, None));
         let minute = Duration::from_secs(60);
-        assert_eq!(cache.get(&a, client, minute), Some(true));
-        assert_eq!(cache.get(&b, client, minute), None, "another tenant's token naming the same client");
-        assert_eq!(cache.get(&a, "district-a.ffffffffffffffff", minute), None);
-        assert_eq!(cache.get(&a, client, Duration::ZERO), None, "an entry older than the recheck");
-        cache.insert(&a, client, false);
-        assert_eq!(cache.get(&a, client, minute), Some(false));
+        let enabled =
+            |tenant: &TenantId, id: &str, max_age: Duration| cache.get(tenant, id, max_age).map(|c| c.enabled);
+        assert_eq!(enabled(&a, client, minute), Some(true));
+        assert_eq!(enabled(&b, client, minute), None, "another tenant's token naming the same client");
+        assert_eq!(enabled(&a, "district-a.ffffffffffffffff", minute), None);
+        assert_eq!(enabled(&a, client, Duration::ZERO), None, "an entry older than the recheck");
+        cache.insert(&a, client, checked(false, None, None));
+        assert_eq!(enabled(&a, client, minute), Some(false));
+        // An opened secret answers only for the sealed text it was opened from.
+        cache.insert(&a, client, checked(true, Some("sealed-1"), Some("secret-1")));
+        assert_eq!(cache.opened(&a, client, "sealed-1").map(|s| s.expose().to_owned()), Some("secret-1".into()));
+        assert!(cache.opened(&a, client, "sealed-2").is_none(), "a rotated secret is opened again");
+        assert!(cache.opened(&b, client, "sealed-1").is_none());
+        assert_eq!(format!("{cache:?}"), "ClientCache([redacted])");
+    }
+
+    #[test]
+    fn parameters_in_the_query_are_forgotten_once_admitted() {
+        let mut request = Request::new(axum::body::Body::empty());
+        *request.uri_mut() =
+            "/ims/oneroster/v1p2/users?oauth_nonce=n&filter=a%3D1&oauth%5Fsignature=x&limit=5&oauth_version=1.0"
+                .parse()
+                .expect("a uri");
+        let original = OriginalUri(request.uri().clone());
+        request.extensions_mut().insert(original);
+        forget_oauth_params(&mut request);
+        assert_eq!(request.uri(), "/ims/oneroster/v1p2/users?filter=a%3D1&limit=5");
+        assert_eq!(request.extensions().get::<OriginalUri>().map(|o| o.0.to_string()), Some(request.uri().to_string()));
+        *request.uri_mut() = "/users?oauth_nonce=n".parse().expect("a uri");
+        forget_oauth_params(&mut request);
+        assert_eq!(request.uri(), "/users");
     }
 
     #[test]

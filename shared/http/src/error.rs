@@ -19,6 +19,13 @@ pub enum ApiError {
     /// No valid bearer token: 401.
     #[error("the request is not authorised: a valid bearer token is required")]
     Unauthorised,
+    /// An OAuth 1.0a signed request refused: 400 for a missing, duplicated or malformed
+    /// parameter or an unsupported method (RFC 5849 §3.2), 401 otherwise.
+    #[error("the signed request is refused: {0}")]
+    Oauth1(oneroster_auth::oauth1::Oauth1Error),
+    /// An OAuth 1.0a client's sealed secret could not be opened (the key service failed): 500.
+    #[error(transparent)]
+    Sealing(oneroster_auth::oauth1::SealError),
     /// The token holds none of the operation's scopes: 403.
     #[error("the token holds none of the scopes this operation requires")]
     Forbidden,
@@ -76,6 +83,9 @@ impl ApiError {
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "unknownobject"),
             ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "unknownobject"),
             ApiError::Unauthorised => (StatusCode::UNAUTHORIZED, "unauthorisedrequest"),
+            ApiError::Oauth1(error) if error.is_bad_request() => (StatusCode::BAD_REQUEST, "invaliddata"),
+            ApiError::Oauth1(_) => (StatusCode::UNAUTHORIZED, "unauthorisedrequest"),
+            ApiError::Sealing(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::RequestBody(_, status) => (*status, "invaliddata"),
             ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "invaliddata"),

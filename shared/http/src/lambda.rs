@@ -71,16 +71,24 @@ pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
 /// How long the [`Gate`] trusts that a client it checked is still enabled.
 const CLIENT_RECHECK: Duration = Duration::from_secs(60);
 
+/// The environment variable naming the KMS key (ARN) that OAuth 1.0a clients' secrets are
+/// sealed under; empty or unset, no request may be signed.
+pub const OAUTH1_KEY: &str = "OAUTH1_KEY";
+
 /// Runs a service's router in Lambda: JSON logs, then the router that `service` builds over the table
 /// `TABLE_NAME`, behind a [`Gate`] that verifies tokens of `ISSUER` against the public keys
-/// published in the table (see [`Gate::with_published_keys`]), its links naming the API's
-/// custom domain `API_DOMAIN_NAME`, else the domain API Gateway says the request came to
-/// ([`Serving::from_env`]). A bad configuration stops the function at start.
+/// published in the table (see [`Gate::with_published_keys`]) and, when [`OAUTH1_KEY`] names a
+/// key, OAuth 1.0a signatures of the clients whose secrets are sealed under it, its links
+/// naming the API's custom domain `API_DOMAIN_NAME`, else the domain API Gateway says the
+/// request came to ([`Serving::from_env`]). A bad configuration stops the function at start.
 pub async fn run_service(service: fn(Store, Arc<Gate>) -> Router) -> Result<(), lambda_http::Error> {
     init_json_logs();
     let serving = Serving::from_env()?;
     let aws = aws_config::load_from_env().await;
     let store = Store::connect(&aws, None, std::env::var("TABLE_NAME")?);
-    let gate = Gate::with_published_keys(store.clone(), &std::env::var("ISSUER")?, CLIENT_RECHECK).await?;
+    let mut gate = Gate::with_published_keys(store.clone(), &std::env::var("ISSUER")?, CLIENT_RECHECK).await?;
+    if let Some(key) = std::env::var(OAUTH1_KEY).ok().filter(|key| !key.trim().is_empty()) {
+        gate = gate.with_oauth1(Arc::new(oneroster_secrets::KmsSealer::new(&aws, None, key)));
+    }
     run(serving.serve(service(store, Arc::new(gate)))).await
 }

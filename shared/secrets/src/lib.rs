@@ -1,10 +1,18 @@
-//! The signing keys' home in a deployment: one Secrets Manager secret holding the key ring's
-//! configuration (private keys, newest first; see [`KeyRing::to_config`]). Only the auth
-//! function reads it and only the operators' CLI (`oneroster-admin keys`) writes it; the
-//! public half is published in the table, where the API functions read it.
+//! The secrets' homes in a deployment:
+//!
+//! - the signing keys: one Secrets Manager secret holding the key ring's configuration
+//!   (private keys, newest first; see [`KeyRing::to_config`]). Only the auth function reads it
+//!   and only the operators' CLI (`oneroster-admin keys`) writes it; the public half is
+//!   published in the table, where the API functions read it;
+//! - the secrets of OAuth 1.0a clients ([`KmsSealer`]): encrypted under the deployment's KMS
+//!   key with the client's id as encryption context, so that a sealed secret opens only for
+//!   its client (and only for a role the key's policy and the context's condition allow).
 
 use aws_sdk_secretsmanager::Client;
-use oneroster_auth::{KeyError, KeyRing};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use oneroster_auth::oauth1::{SealError, Sealing, SecretSealer};
+use oneroster_auth::{ClientSecret, KeyError, KeyRing};
 
 /// Reading or writing the secret failed.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +83,96 @@ impl SigningSecret {
                 other => Err(SecretError::Service(Box::new(other))),
             },
         }
+    }
+}
+
+/// The encryption context's key under which a sealed secret names its client: the template's
+/// policy lets the API functions decrypt only with it.
+pub const CLIENT_CONTEXT: &str = "oneroster:oauth1-client";
+
+/// Seals OAuth 1.0a clients' secrets with KMS `Encrypt` and opens them with `Decrypt` under
+/// one key (id, ARN or alias), the client's id as encryption context. `Debug` shows the key.
+#[derive(Clone)]
+pub struct KmsSealer {
+    client: aws_sdk_kms::Client,
+    key: String,
+}
+
+impl std::fmt::Debug for KmsSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KmsSealer").field("key", &self.key).finish()
+    }
+}
+
+fn kms_failed(error: impl Into<aws_sdk_kms::Error>) -> SealError {
+    // The error's kind and message only: they name the key, never a plaintext.
+    SealError(error.into().to_string())
+}
+
+impl KmsSealer {
+    /// Seals with `key` (id, ARN or `alias/…`), through `endpoint` when given (the local
+    /// stack's moto).
+    pub fn new(aws: &aws_config::SdkConfig, endpoint: Option<&str>, key: impl Into<String>) -> Self {
+        let mut config = aws_sdk_kms::config::Builder::from(aws);
+        if let Some(endpoint) = endpoint {
+            config = config.endpoint_url(endpoint);
+        }
+        Self { client: aws_sdk_kms::Client::from_conf(config.build()), key: key.into() }
+    }
+
+    /// Makes the key `alias` names when no key has it: the local stack's stand-in for the
+    /// deployment's key, which the template makes.
+    pub async fn ensure_key(&self) -> Result<(), SealError> {
+        if self.client.describe_key().key_id(&self.key).send().await.is_ok() {
+            return Ok(());
+        }
+        let made = self.client.create_key().description("OneRoster local stack").send().await.map_err(kms_failed)?;
+        let id = made.key_metadata().map(|k| k.key_id().to_owned()).unwrap_or_default();
+        match self.client.create_alias().alias_name(&self.key).target_key_id(id).send().await {
+            Ok(_) => Ok(()),
+            // Another process made it meanwhile.
+            Err(error) => match aws_sdk_kms::Error::from(error) {
+                aws_sdk_kms::Error::AlreadyExistsException(_) => Ok(()),
+                other => Err(kms_failed(other)),
+            },
+        }
+    }
+}
+
+impl SecretSealer for KmsSealer {
+    fn seal<'a>(&'a self, client: &'a str, secret: &'a ClientSecret) -> Sealing<'a, String> {
+        Box::pin(async move {
+            let sealed = self
+                .client
+                .encrypt()
+                .key_id(&self.key)
+                .plaintext(aws_sdk_kms::primitives::Blob::new(secret.expose().as_bytes()))
+                .encryption_context(CLIENT_CONTEXT, client)
+                .send()
+                .await
+                .map_err(kms_failed)?;
+            let blob = sealed.ciphertext_blob().ok_or_else(|| SealError("KMS answered no ciphertext".into()))?;
+            Ok(STANDARD.encode(blob.as_ref()))
+        })
+    }
+
+    fn open<'a>(&'a self, client: &'a str, sealed: &'a str) -> Sealing<'a, ClientSecret> {
+        Box::pin(async move {
+            let blob = STANDARD.decode(sealed).map_err(|_| SealError("a sealed secret is not base64".into()))?;
+            let opened = self
+                .client
+                .decrypt()
+                .key_id(&self.key)
+                .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(blob))
+                .encryption_context(CLIENT_CONTEXT, client)
+                .send()
+                .await
+                .map_err(kms_failed)?;
+            let plaintext = opened.plaintext().ok_or_else(|| SealError("KMS answered no plaintext".into()))?;
+            String::from_utf8(plaintext.as_ref().to_vec())
+                .map(ClientSecret::presented)
+                .map_err(|_| SealError("a sealed secret is not text".into()))
+        })
     }
 }
 

@@ -1,10 +1,13 @@
-//! OAuth clients of a tenant: who may get tokens, for which scopes. The secret is only ever
-//! stored as its argon2id hash. A client's id begins with its tenant (`springfield.3f9c…`), so
-//! the token endpoint finds the client's partition from the id alone.
+//! OAuth clients of a tenant: who may get tokens, for which scopes. The secret is stored as
+//! its argon2id hash; a client made to sign OAuth 1.0a requests also keeps it sealed (an HMAC
+//! needs the secret itself). A client's id begins with its tenant (`springfield.3f9c…`), so
+//! the token endpoint finds the client's partition from the id alone. The nonces its signed
+//! requests used are kept beside, until their timestamps are stale.
 
-use crate::keys::{client_key, clients_partition};
+use crate::keys::{client_key, clients_partition, nonce_key};
 use crate::tenant::check_owner;
-use crate::{StoreError, TenantClients};
+use crate::{attr, StoreError, TenantClients};
+use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{TenantId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +31,17 @@ pub struct OAuthClient {
     pub created: Timestamp,
     /// When its secret was last set.
     pub rotated: Timestamp,
+    /// Its secret sealed under the deployment's key, for a client that signs OAuth 1.0a
+    /// requests (`oneroster-admin client create --oauth1`); `None`: it cannot sign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_secret: Option<String>,
+}
+
+impl OAuthClient {
+    /// Whether it can sign OAuth 1.0a requests (its secret is kept sealed).
+    pub fn can_sign(&self) -> bool {
+        self.sealed_secret.is_some()
+    }
 }
 
 impl std::fmt::Debug for OAuthClient {
@@ -41,6 +55,7 @@ impl std::fmt::Debug for OAuthClient {
             .field("enabled", &self.enabled)
             .field("created", &self.created)
             .field("rotated", &self.rotated)
+            .field("sealed_secret", &self.sealed_secret.as_ref().map(|_| format_args!("[redacted]")))
             .finish()
     }
 }
@@ -64,6 +79,36 @@ impl TenantClients<'_> {
         let items = crate::records::query_partition(client, table, clients_partition(self.tenant), None).await?;
         items.iter().map(client_from).collect()
     }
+
+    /// Records that `client` used `nonce` with `timestamp`, unless it did before: one
+    /// conditional write, `false` for a nonce used already (a replay). The item expires (TTL)
+    /// at `keep_until`, when the timestamp is stale anyway.
+    pub async fn use_nonce(
+        &self,
+        client: &str,
+        timestamp: u64,
+        nonce: &str,
+        keep_until: u64,
+    ) -> Result<bool, StoreError> {
+        let written = self
+            .store
+            .client
+            .put_item()
+            .table_name(&self.store.table)
+            .set_item(Some(nonce_key(self.tenant, client, timestamp, nonce).into_item()))
+            .item(attr::EXPIRES, AttributeValue::N(keep_until.to_string()))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", attr::PK)
+            .send()
+            .await;
+        match written {
+            Ok(_) => Ok(true),
+            Err(error) => match aws_sdk_dynamodb::Error::from(error) {
+                aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_) => Ok(false),
+                other => Err(StoreError::Dynamo(Box::new(other))),
+            },
+        }
+    }
 }
 
 fn client_from(item: &crate::batch::Item) -> Result<OAuthClient, StoreError> {
@@ -86,9 +131,10 @@ mod tests {
             enabled: true,
             created: now,
             rotated: now,
+            sealed_secret: Some("c2VhbGVkIHNlY3JldA==".into()),
         };
         let shown = format!("{client:?}");
         assert!(shown.contains("[redacted]") && shown.contains("district-7.00112233aabbccdd"), "{shown}");
-        assert!(!shown.contains("argon2id"), "{shown}");
+        assert!(!shown.contains("argon2id") && !shown.contains("c2VhbGVk"), "{shown}");
     }
 }

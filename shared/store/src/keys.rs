@@ -10,6 +10,7 @@
 //! | record counts | `{tenant}#stats` | `{collection or view}` | — |
 //! | ingest lock | `{tenant}#lock` | `ingest` | — |
 //! | pack of a parent's children | `{tenant}#pack#{relation}#{parent}` | `{chunk:05}` | — |
+//! | OAuth 1.0a nonce used (`expires` by TTL) | `{tenant}#oauth1-nonce` | `{client}#{timestamp}#{nonce}` | — |
 //!
 //! A record of a typed view (a school, a student, …) also carries `vpk` =
 //! `{tenant}#view#{view}#{shard}`, the partition key of the sparse GSI `by_view` (sort key `sk`).
@@ -205,6 +206,17 @@ pub fn client_key(tenant: &TenantId, id: &str) -> Key {
     Key::new(clients_partition(tenant), id)
 }
 
+/// What the partition of a tenant's used OAuth 1.0a nonces ends with (the API functions' IAM
+/// policy allows their one write there).
+pub const NONCES: &str = "#oauth1-nonce";
+
+/// The key of a nonce an OAuth 1.0a client of a tenant used with a timestamp (RFC 5849 §3.3:
+/// a nonce is unique per client and timestamp): one partition per tenant, the client id, the
+/// timestamp and the nonce in the sort key (the client id and the timestamp hold no `#`).
+pub fn nonce_key(tenant: &TenantId, client: &str, timestamp: u64, nonce: &str) -> Key {
+    Key::new(format!("{tenant}{NONCES}"), format!("{client}#{timestamp}#{nonce}"))
+}
+
 /// The key of a tenant's ingest lock.
 pub fn lock_key(tenant: &TenantId) -> Key {
     Key::new(format!("{tenant}#lock"), "ingest")
@@ -305,6 +317,7 @@ mod tests {
                 ("lock", lock_key(&tenant).pk),
                 ("clients", clients_partition(&tenant)),
                 ("client", client_key(&tenant, "district-7.00112233aabbccdd").pk),
+                ("nonce", nonce_key(&tenant, "district-7.00112233aabbccdd", 1, "n").pk),
             ];
             for (name, pk) in keys {
                 assert_eq!(pk.split('#').next(), Some(tenant.as_str()), "{name}: {pk}");
@@ -330,6 +343,12 @@ mod tests {
             ("lock name", lock_key(&tenant()).sk, "ingest"),
             ("client", client_key(&tenant(), "district-7.00ff").pk, "district-7#client"),
             ("client id", client_key(&tenant(), "district-7.00ff").sk, "district-7.00ff"),
+            ("nonce", nonce_key(&tenant(), "district-7.00ff", 1_800_000_000, "a#b").pk, "district-7#oauth1-nonce"),
+            (
+                "nonce used",
+                nonce_key(&tenant(), "district-7.00ff", 1_800_000_000, "a#b").sk,
+                "district-7.00ff#1800000000#a#b",
+            ),
             ("modified", modified_sort_key("2026-01-01T00:00:00.000Z", "u-1"), "2026-01-01T00:00:00.000Z#u-1"),
         ];
         for (name, key, expected) in cases {
