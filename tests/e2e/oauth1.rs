@@ -142,11 +142,20 @@ async fn a_request_signed_by_oauthlib_is_served_as_a_token_holders_is() {
         // (oauthlib writes the query it signs in the query again, a space as `+`.)
         assert_eq!(next.replace('+', "%20"), expected.link("next").expect("a next page"), "{why}");
     }
-    // One record by an id, a nested route, the pre-split base: every route the gate guards.
+    // One record by an id, a nested route, the pre-split base, 1.1's base (where the legacy
+    // consumers sign): every route the gate guards.
     let user = expected.body["users"][0]["sourcedId"].as_str().expect("an id").to_owned();
-    for path in [format!("{USERS}/{user}"), format!("/ims/oneroster/v1p2/users/{user}/classes")] {
+    for path in [
+        format!("{USERS}/{user}"),
+        format!("/ims/oneroster/v1p2/users/{user}/classes"),
+        format!("/ims/oneroster/v1p1/users?{FILTER}&limit=5"),
+    ] {
         assert_eq!(sha256.get(&anonymous, &path).await.status, 200, "{path}");
     }
+    // Refused under 1.1's base in 1.1's error body.
+    let refused = Consumer::new(&client.id, "not-the-secret").get(&anonymous, "/ims/oneroster/v1p1/users").await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(refused.body["statusInfoSet"][0]["imsx_codeMinor"], "unauthorized");
     assert_eq!(admin::shown(&client)["oauth1"], true);
 }
 

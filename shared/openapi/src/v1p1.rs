@@ -56,7 +56,11 @@ struct Difference {
     dropped: &'static [&'static str],
     /// 1.1 properties 1.2 lacks or has otherwise, with their schema.
     added: fn() -> Vec<(&'static str, Value)>,
-    /// 1.1's required properties in place of the dropped ones.
+    /// 1.1's required properties in place of the dropped ones, of those every stored record
+    /// can give: what a record lacks is left out of its 1.1 view, never invented, so 1.1's
+    /// `gradingPeriod`, `resultValueMin`/`Max`, a result's `score` and a role with no 1.1 term
+    /// are served where the record has them (a 1.1 writer such as Google's leaves out a line
+    /// item's grading period; a 1.2 result may hold only a `textScore`).
     required: &'static [&'static str],
 }
 
@@ -91,13 +95,13 @@ const DIFFERENCES: [Difference; 6] = [
                 ("orgs", json!({"type": "array", "items": {"$ref": "#/components/schemas/OrgGUIDRefDType"}})),
             ]
         },
-        required: &["role", "orgs"],
+        required: &["orgs"],
     },
     Difference {
         schema: "EnrollmentDType",
         dropped: &["role"],
         added: || vec![("role", role_schema())],
-        required: &["role"],
+        required: &[],
     },
     Difference {
         schema: "DemographicsDType",
@@ -109,7 +113,7 @@ const DIFFERENCES: [Difference; 6] = [
         schema: "LineItemDType",
         dropped: &["school", "academicSession", "scoreScale", "learningObjectiveSet"],
         added: || Vec::new(),
-        required: &["gradingPeriod", "resultValueMin", "resultValueMax"],
+        required: &[],
     },
     Difference {
         schema: "ResultDType",
@@ -130,7 +134,7 @@ const DIFFERENCES: [Difference; 6] = [
                 json!({"type": "string", "enum": ["exempt", "fully graded", "not submitted", "partially graded", "submitted"]}),
             )]
         },
-        required: &["score"],
+        required: &[],
     },
     Difference { schema: "CategoryDType", dropped: &["weight"], added: || Vec::new(), required: &[] },
 ];
