@@ -85,7 +85,7 @@ impl View {
                 (Record::User, "roles") => {
                     let (role, orgs) = role_and_orgs(value)?;
                     if let Some(role) = role {
-                        viewed.push((named("role"), made(&role)?));
+                        viewed.push((named("role"), made(role)?));
                     }
                     viewed.push((named("orgs"), Piece::Made(RawValue::from_string(orgs)?)));
                 }
