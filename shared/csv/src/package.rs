@@ -476,8 +476,12 @@ impl Package {
         context.wanted(self)
     }
 
-    /// Adds what stored records say to the [`Context`] of a 1.1 package.
+    /// Adds what stored records say to the [`Context`] of a 1.1 package (nothing for a 1.2
+    /// package, whose rows need no other record).
     pub fn learn<'r>(&mut self, records: impl IntoIterator<Item = &'r Record>) -> Result<(), PackageError> {
+        if self.version != Version::V1p1 {
+            return Ok(());
+        }
         let mut context = self.v1p1_context()?;
         Arc::make_mut(&mut context).learn(records);
         self.context = Some(context);

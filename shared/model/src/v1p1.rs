@@ -11,7 +11,8 @@
 use crate::vocab::{EnrollmentRole, OrgType, RoleName, Status, VocabularyError};
 
 /// The 1.1 role vocabulary (users' `role`, enrollments' `role`, resources' `roles`).
-pub const ROLES: [&str; 8] = ["administrator", "aide", "guardian", "parent", "proctor", "relative", "student", "teacher"];
+pub const ROLES: [&str; 8] =
+    ["administrator", "aide", "guardian", "parent", "proctor", "relative", "student", "teacher"];
 
 /// The 1.1 terms of [`ROLES`], as a vocabulary error lists them.
 const ROLE_TERMS: &str = "administrator | aide | guardian | parent | proctor | relative | student | teacher";
