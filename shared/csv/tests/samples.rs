@@ -178,3 +178,52 @@ fn a_delta_names_stored_records_for_the_store_to_check() {
     assert!(ids.contains(&"sch-0000") && ids.contains(&"cls-0000-0000"), "{ids:?}");
     assert!(!ids.contains(&district.newcomer_id().as_str()), "the newcomer is defined in the package");
 }
+
+#[test]
+fn a_generated_1p1_district_is_valid_and_each_user_has_its_role_in_its_org() {
+    let district = district_gen::District { line_items_per_class: 2, ..district_gen::District::new(600) };
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    district.write_bulk_as(file.reopen().expect("the file"), district_gen::Binding::V1p1).expect("generate");
+    let mut report = Report::default();
+    let mut package = Package::open(file.reopen().expect("the file"), &Limits::default(), &mut report).expect("a zip");
+    assert_eq!(package.version(), oneroster_csv::Version::V1p1);
+    let validation = validate(&mut package, Timestamp::now(), &mut report).expect("readable");
+    assert!(report.is_valid(), "{:#?}", report.errors);
+    assert!(validation.stored_references.is_empty());
+    assert_eq!(report.conversions.len(), 13, "{:?}", report.conversions);
+    let mut roles = Vec::new();
+    oneroster_csv::read_rows(
+        &mut package,
+        oneroster_csv::FileKind::Users,
+        Timestamp::now(),
+        &mut report,
+        |row, _, _| {
+            if let oneroster_csv::Row::Record(oneroster_model::Record::User(user)) = row {
+                roles.extend(user.roles.iter().map(|r| {
+                    (user.base.sourced_id.to_string(), r.role.as_str().to_owned(), r.org.sourced_id.to_string())
+                }));
+            }
+        },
+    )
+    .expect("readable");
+    assert_eq!(roles.len(), district.students + district.teachers + district.parents);
+    assert!(roles.contains(&(district.parent_id(0), "parent".into(), district.district_id())));
+    assert!(roles.contains(&(
+        district.teacher_id(1),
+        "teacher".into(),
+        district.school_id(district.school_of_teacher(1))
+    )));
+
+    let delta = tempfile::NamedTempFile::new().expect("a temporary file");
+    district
+        .write_delta_as(delta.reopen().expect("the file"), 3, "2026-11-25", district_gen::Binding::V1p1)
+        .expect("generate");
+    let mut report = Report::default();
+    let mut package = Package::open(delta.reopen().expect("the file"), &Limits::default(), &mut report).expect("a zip");
+    validate(&mut package, Timestamp::now(), &mut report).expect("readable");
+    assert!(report.is_valid(), "{:#?}", report.errors);
+    assert_eq!(
+        report.files.iter().map(|f| (f.file.as_str(), f.rows)).collect::<Vec<_>>(),
+        [("users.csv", 4), ("enrollments.csv", 2), ("classResources.csv", 1)]
+    );
+}
