@@ -19,3 +19,4 @@ mod lambda_events;
 mod page_costs;
 mod resources;
 mod rostering;
+mod v1p1_csv;
