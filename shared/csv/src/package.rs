@@ -370,7 +370,7 @@ impl Package {
                 (Some(manifest), version)
             }
             None => {
-                let version = version_by_headers(&mut archive, &found, report)?;
+                let version = version_by_headers(&mut archive, &found, report);
                 report.warn("no manifest.csv: every file in the zip is taken as bulk");
                 (None, version)
             }
@@ -691,23 +691,25 @@ fn version_by_headers(
     archive: &mut zip::ZipArchive<BufReader<File>>,
     found: &BTreeMap<&'static str, (usize, String)>,
     report: &mut Report,
-) -> Result<Version, PackageError> {
-    for kind in crate::v1p1::FILES {
-        let Some((index, name)) = found.get(kind.file_name()) else { continue };
-        let mut reader = BufReader::new(archive.by_index(*index)?.take(64 * 1024));
-        skip_bom(&mut reader)?;
+) -> Version {
+    // A header that cannot be read tells nothing; reading the file's rows reports why.
+    let mut header_of = |index: usize| -> Option<csv::StringRecord> {
+        let mut reader = BufReader::new(archive.by_index(index).ok()?.take(64 * 1024));
+        skip_bom(&mut reader).ok()?;
         let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
         let mut header = csv::StringRecord::new();
-        if !matches!(csv.read_record(&mut header), Ok(true)) {
-            continue;
-        }
+        matches!(csv.read_record(&mut header), Ok(true)).then_some(header)
+    };
+    for kind in crate::v1p1::FILES {
+        let Some((index, name)) = found.get(kind.file_name()) else { continue };
+        let Some(header) = header_of(*index) else { continue };
         let header: Vec<&str> = header.iter().collect();
         if crate::v1p1::is_v1p1_header(kind, &header) == Some(true) {
             report.warn(format!("no manifest.csv: taken as OneRoster 1.1 by the header of {name}"));
-            return Ok(Version::V1p1);
+            return Version::V1p1;
         }
     }
-    Ok(Version::V1p2)
+    Version::V1p2
 }
 
 #[cfg(test)]
