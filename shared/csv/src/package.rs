@@ -713,7 +713,7 @@ fn version_by_headers(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
 
@@ -762,7 +762,8 @@ mod tests {
         assert_eq!(FileKind::ALL.len(), 21);
     }
 
-    fn zip_file(files: &[(&str, &[u8])]) -> File {
+    /// A zip of `files` (name, bytes) in a temporary file, read from its start.
+    pub(crate) fn zip_file(files: &[(&str, &[u8])]) -> File {
         let file = tempfile::tempfile().unwrap();
         let mut zip = zip::ZipWriter::new(file);
         for (name, bytes) in files {

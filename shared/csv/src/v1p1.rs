@@ -284,20 +284,10 @@ mod tests {
     use oneroster_model::entities::{Category, Enrollment, GradebookResult, LineItem, User};
     use oneroster_model::vocab::{EnrollmentRole, Flag, RoleName};
     use oneroster_model::{Status, Timestamp};
-    use std::io::{Seek, Write};
 
     fn zip_file(files: &[(&str, &str)]) -> std::fs::File {
-        let mut file = tempfile::tempfile().unwrap();
-        {
-            let mut zip = zip::ZipWriter::new(&mut file);
-            for (name, text) in files {
-                zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
-                zip.write_all(text.as_bytes()).unwrap();
-            }
-            zip.finish().unwrap();
-        }
-        file.rewind().unwrap();
-        file
+        let files: Vec<(&str, &[u8])> = files.iter().map(|(name, text)| (*name, text.as_bytes())).collect();
+        crate::package::tests::zip_file(&files)
     }
 
     fn opened(files: &[(&str, &str)]) -> (Package, Report) {
