@@ -226,6 +226,8 @@ pub struct Package {
     version: Version,
     /// What a 1.1 package's rows need of other records, once read ([`Package::v1p1_context`]).
     context: Option<Arc<Context>>,
+    /// What stored records said of them ([`Package::learn`]), for the context once read.
+    stored: Context,
     limits: Limits,
     /// Bytes inflated from the package so far, every file read counted each time it is read.
     inflated: u64,
@@ -446,7 +448,16 @@ impl Package {
                 "the manifest declares no file as bulk or delta; nothing to import",
             );
         }
-        Ok(Self { archive, files, version, context: None, limits: *limits, inflated: 0, length })
+        Ok(Self {
+            archive,
+            files,
+            version,
+            context: None,
+            stored: Context::default(),
+            limits: *limits,
+            inflated: 0,
+            length,
+        })
     }
 
     /// The OneRoster version the package is written in.
@@ -455,12 +466,15 @@ impl Package {
     }
 
     /// What a 1.1 package's rows need of other records ([`Context`]): read from its
-    /// `orgs.csv` and `classes.csv` the first time, with what [`Package::learn`] added.
-    pub fn v1p1_context(&mut self) -> Result<Arc<Context>, PackageError> {
+    /// `orgs.csv` and `classes.csv` the first time (only a file that needs it asks), with what
+    /// [`Package::learn`] added.
+    pub(crate) fn v1p1_context(&mut self) -> Result<Arc<Context>, PackageError> {
         if let Some(context) = &self.context {
             return Ok(context.clone());
         }
-        let context = Arc::new(Context::read(self)?);
+        let mut context = Context::read(self)?;
+        context.learn_from(&self.stored);
+        let context = Arc::new(context);
         self.context = Some(context.clone());
         Ok(context)
     }
@@ -478,14 +492,14 @@ impl Package {
 
     /// Adds what stored records say to the [`Context`] of a 1.1 package (nothing for a 1.2
     /// package, whose rows need no other record).
-    pub fn learn<'r>(&mut self, records: impl IntoIterator<Item = &'r Record>) -> Result<(), PackageError> {
+    pub fn learn<'r>(&mut self, records: impl IntoIterator<Item = &'r Record>) {
         if self.version != Version::V1p1 {
-            return Ok(());
+            return;
         }
-        let mut context = self.v1p1_context()?;
-        Arc::make_mut(&mut context).learn(records);
-        self.context = Some(context);
-        Ok(())
+        self.stored.learn(records);
+        if let Some(context) = &mut self.context {
+            Arc::make_mut(context).learn_from(&self.stored);
+        }
     }
 
     /// The imported files present, with their mode, in apply order.

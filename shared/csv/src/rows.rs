@@ -413,7 +413,7 @@ fn column_of(field: &'static str) -> &'static str {
 /// `dateLastModified`. A row of a OneRoster 1.1 file comes with the [`Context`] its mapping to
 /// 1.2 needs (`v1p1`), `None` for a 1.2 row. Returns `None` when the row has a problem
 /// (already reported).
-pub fn map_row(
+pub(crate) fn map_row(
     kind: FileKind,
     mode: Mode,
     row: &mut RowReader<'_>,

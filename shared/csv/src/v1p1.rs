@@ -141,7 +141,7 @@ pub fn conversions(kind: FileKind) -> &'static [&'static str] {
 /// then from the stored records the ingest reads for the rest ([`Context::learn`]). It keeps a
 /// few dozen bytes per org and class, never per user or line item.
 #[derive(Debug, Default, Clone)]
-pub struct Context {
+pub(crate) struct Context {
     /// Whether each known org is of type school.
     schools: HashMap<String, bool>,
     /// The school of each known class.
@@ -173,7 +173,7 @@ fn cells<const N: usize>(
 
 impl Context {
     /// What the package's own `orgs.csv` and `classes.csv` say.
-    pub fn read(package: &mut Package) -> Result<Self, PackageError> {
+    pub(crate) fn read(package: &mut Package) -> Result<Self, PackageError> {
         let mut context = Context::default();
         cells(package, FileKind::Orgs, ["sourcedId", "type"], |[id, org_type]| {
             context.schools.insert(id.to_owned(), org_type == "school");
@@ -188,7 +188,7 @@ impl Context {
 
     /// The stored records the package's rows need but do not hold: the orgs of its
     /// administrators and the classes of its line items that are not in the package.
-    pub fn wanted(&self, package: &mut Package) -> Result<Vec<(Collection, String)>, PackageError> {
+    pub(crate) fn wanted(&self, package: &mut Package) -> Result<Vec<(Collection, String)>, PackageError> {
         let mut wanted = BTreeSet::new();
         cells(package, FileKind::Users, ["orgSourcedIds", "role"], |[orgs, role]| {
             if role == "administrator" {
@@ -207,9 +207,8 @@ impl Context {
         Ok(wanted.into_iter().collect())
     }
 
-    /// Learns what stored records say (the orgs and classes [`Context::wanted`] named); the
-    /// package's own rows, read first, keep precedence.
-    pub fn learn<'r>(&mut self, records: impl IntoIterator<Item = &'r Record>) {
+    /// Learns what stored records say (the orgs and classes [`Context::wanted`] named).
+    pub(crate) fn learn<'r>(&mut self, records: impl IntoIterator<Item = &'r Record>) {
         for record in records {
             match record {
                 Record::Org(org) => {
@@ -222,6 +221,17 @@ impl Context {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Takes what `other` knows and this does not (the package's rows keep precedence over
+    /// what stored records say).
+    pub(crate) fn learn_from(&mut self, other: &Context) {
+        for (org, school) in &other.schools {
+            self.schools.entry(org.clone()).or_insert(*school);
+        }
+        for (class, school) in &other.class_schools {
+            self.class_schools.entry(class.clone()).or_insert_with(|| school.clone());
         }
     }
 
@@ -409,7 +419,7 @@ mod tests {
             r#"{"sourcedId":"x-9","status":"active","dateLastModified":"2026-01-01T00:00:00.000Z","name":"X","type":"school","identifier":""}"#,
         )
         .unwrap();
-        package.learn([&stored]).unwrap();
+        package.learn([&stored]);
         let mut rows = Vec::new();
         read_rows(&mut package, FileKind::Users, Timestamp::now(), &mut Report::default(), |row, _, _| rows.push(row))
             .unwrap();
@@ -499,7 +509,7 @@ mod tests {
             r#"{"sourcedId":"k-7","status":"active","dateLastModified":"2026-01-01T00:00:00.000Z","title":"K","classType":"scheduled","course":{"sourcedId":"c-1","type":"course"},"school":{"sourcedId":"s-7","type":"org"},"terms":[{"sourcedId":"t-1","type":"academicSession"}]}"#,
         )
         .unwrap();
-        package.learn([&stored]).unwrap();
+        package.learn([&stored]);
         let mut report = Report::default();
         let validation = validate(&mut package, Timestamp::now(), &mut report).unwrap();
         assert!(report.is_valid(), "{:#?}", report.errors);

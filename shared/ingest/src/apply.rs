@@ -189,7 +189,7 @@ fn stream_rows(
         let result = (|| -> Result<(), ApplyError> {
             let file = std::fs::File::open(&path).map_err(PackageError::Io)?;
             let mut package = Package::open(file, &limits, &mut scratch)?;
-            package.learn(learned.iter())?;
+            package.learn(learned.iter());
             let mut chunk = Vec::with_capacity(CHUNK);
             oneroster_csv::read_rows(&mut package, kind, now, &mut scratch, |row, _, _| {
                 chunk.push(row);

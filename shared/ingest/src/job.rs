@@ -275,8 +275,8 @@ impl Ingest {
         };
         blocking(move || {
             let mut report = report;
-            let validated = package.learn(stored.values()).and_then(|()| validate(&mut package, started, &mut report));
-            Ok(match validated {
+            package.learn(stored.values());
+            Ok(match validate(&mut package, started, &mut report) {
                 Ok(validation) => (report, Some(validation)),
                 Err(e) => unreadable(report, e),
             })
