@@ -298,8 +298,10 @@ impl Package {
         for Entry { index, name } in &names {
             let base = name.rsplit('/').next().unwrap_or(name);
             let Some(canonical) = known.iter().copied().find(|k| k.eq_ignore_ascii_case(base)) else {
-                report
-                    .warn(format!("{}: not a file of the OneRoster 1.2 CSV binding; ignored", cut(name, QUOTE_CHARS)));
+                report.warn(format!(
+                    "{}: not a file of the OneRoster CSV binding (1.2 or 1.1); ignored",
+                    cut(name, QUOTE_CHARS)
+                ));
                 continue;
             };
             if name.contains('/') {
@@ -322,7 +324,7 @@ impl Package {
             report.file_error(
                 ZIP,
                 Code::NoFiles,
-                "the zip holds no file of the OneRoster 1.2 CSV binding (orgs.csv, users.csv, …); nothing to import",
+                "the zip holds no file of the OneRoster CSV binding (orgs.csv, users.csv, …); nothing to import",
             );
             return Err(PackageError::Refused);
         }
