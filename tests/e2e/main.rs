@@ -21,3 +21,4 @@ mod page_costs;
 mod resources;
 mod rostering;
 mod v1p1;
+mod v1p1_csv;

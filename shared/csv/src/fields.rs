@@ -26,6 +26,8 @@ pub struct RowReader<'a> {
     pub failed: bool,
     /// Whether a boolean was written in upper or mixed case (`TRUE`), accepted with a warning.
     pub loose_booleans: bool,
+    /// Whether a 1.1 row said `inactive`, taken as `tobedeleted` with a warning.
+    pub inactive: bool,
     /// The first column whose text was cut to [`MAX_STRING_CHARS`], for a warning.
     pub cut: Option<&'static str>,
     /// Where the columns were found in earlier rows of the file.

@@ -4,10 +4,12 @@
 
 use crate::limits::{Breach, Guarded, Limits, RATIO_GRACE_BYTES};
 use crate::report::{cut, quote, Code, Diagnostic, Report, QUOTE_CHARS};
-use oneroster_model::Collection;
+use crate::v1p1::Context;
+use oneroster_model::{Collection, Record};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::sync::Arc;
 
 oneroster_model::listed_enum! {
     /// A file of the binding that this provider imports, in the order a package is applied.
@@ -168,6 +170,40 @@ impl Mode {
     }
 }
 
+/// Which OneRoster version a package is written in: its manifest's `oneroster.version`, or,
+/// without a manifest, what its headers say ([`crate::v1p1::is_v1p1_header`]). A 1.1 package
+/// is read by its own headers and converted to the 1.2 records that are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// OneRoster 1.2 (1.2.1 CSV binding).
+    V1p2,
+    /// OneRoster 1.1.
+    V1p1,
+}
+
+impl Version {
+    /// The version as a manifest writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V1p2 => "1.2",
+            Version::V1p1 => "1.1",
+        }
+    }
+
+    /// Whether `kind` is a file of this version's binding.
+    pub fn has(self, kind: FileKind) -> bool {
+        self == Version::V1p2 || crate::v1p1::FILES.contains(&kind)
+    }
+
+    /// The exact header of `kind` in this version.
+    pub fn columns(self, kind: FileKind) -> &'static [&'static str] {
+        match self {
+            Version::V1p2 => crate::rows::columns(kind),
+            Version::V1p1 => crate::v1p1::columns(kind),
+        }
+    }
+}
+
 /// The package could not be opened at all (not a zip, unreadable), or was refused whole.
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
@@ -187,6 +223,11 @@ pub enum PackageError {
 pub struct Package {
     archive: zip::ZipArchive<BufReader<File>>,
     files: BTreeMap<FileKind, (usize, String, Mode)>,
+    version: Version,
+    /// What a 1.1 package's rows need of other records, once read ([`Package::v1p1_context`]).
+    context: Option<Arc<Context>>,
+    /// What stored records said of them ([`Package::learn`]), for the context once read.
+    stored: Context,
     limits: Limits,
     /// Bytes inflated from the package so far, every file read counted each time it is read.
     inflated: u64,
@@ -257,8 +298,10 @@ impl Package {
         for Entry { index, name } in &names {
             let base = name.rsplit('/').next().unwrap_or(name);
             let Some(canonical) = known.iter().copied().find(|k| k.eq_ignore_ascii_case(base)) else {
-                report
-                    .warn(format!("{}: not a file of the OneRoster 1.2 CSV binding; ignored", cut(name, QUOTE_CHARS)));
+                report.warn(format!(
+                    "{}: not a file of the OneRoster CSV binding (1.2 or 1.1); ignored",
+                    cut(name, QUOTE_CHARS)
+                ));
                 continue;
             };
             if name.contains('/') {
@@ -281,7 +324,7 @@ impl Package {
             report.file_error(
                 ZIP,
                 Code::NoFiles,
-                "the zip holds no file of the OneRoster 1.2 CSV binding (orgs.csv, users.csv, …); nothing to import",
+                "the zip holds no file of the OneRoster CSV binding (orgs.csv, users.csv, …); nothing to import",
             );
             return Err(PackageError::Refused);
         }
@@ -325,16 +368,40 @@ impl Package {
             return Err(PackageError::Refused);
         }
 
-        let manifest = match found.remove(MANIFEST) {
-            Some((index, name)) => Some(read_manifest(&mut archive, index, &name, report)?),
+        let (manifest, version) = match found.remove(MANIFEST) {
+            Some((index, name)) => {
+                let (manifest, version) = read_manifest(&mut archive, index, &name, report)?;
+                (Some(manifest), version)
+            }
             None => {
+                let version = version_by_headers(&mut archive, &found, report);
                 report.warn("no manifest.csv: every file in the zip is taken as bulk");
-                None
+                (None, version)
             }
         };
+        report.version = Some(version.as_str().to_owned());
+        for kind in FileKind::ALL.into_iter().filter(|kind| !version.has(*kind)) {
+            if let Some((_, name)) = found.remove(kind.file_name()) {
+                report.warn(format!("{name}: not a file of the OneRoster 1.1 CSV binding; ignored"));
+            }
+            if let Some(mode) = manifest.as_ref().and_then(|m| m.get(&kind.manifest_key())).filter(|m| *m != "absent") {
+                report.error(Diagnostic {
+                    file: MANIFEST.into(),
+                    line: None,
+                    column: Some(kind.manifest_key()),
+                    code: Code::Manifest,
+                    reason: format!(
+                        "{} is {}, but OneRoster 1.1 has no {}",
+                        kind.manifest_key(),
+                        quote(mode),
+                        kind.file_name()
+                    ),
+                });
+            }
+        }
 
         let mut files = BTreeMap::new();
-        for kind in FileKind::ALL {
+        for kind in FileKind::ALL.into_iter().filter(|kind| version.has(*kind)) {
             let entry = found.remove(kind.file_name());
             let declared = match &manifest {
                 Some(m) => m.get(&kind.manifest_key()).map(String::as_str),
@@ -383,7 +450,58 @@ impl Package {
                 "the manifest declares no file as bulk or delta; nothing to import",
             );
         }
-        Ok(Self { archive, files, limits: *limits, inflated: 0, length })
+        Ok(Self {
+            archive,
+            files,
+            version,
+            context: None,
+            stored: Context::default(),
+            limits: *limits,
+            inflated: 0,
+            length,
+        })
+    }
+
+    /// The OneRoster version the package is written in.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// What a 1.1 package's rows need of other records ([`Context`]): read from its
+    /// `orgs.csv` and `classes.csv` the first time (only a file that needs it asks), with what
+    /// [`Package::learn`] added.
+    pub(crate) fn v1p1_context(&mut self) -> Result<Arc<Context>, PackageError> {
+        if let Some(context) = &self.context {
+            return Ok(context.clone());
+        }
+        let mut context = Context::read(self)?;
+        context.learn_from(&self.stored);
+        let context = Arc::new(context);
+        self.context = Some(context.clone());
+        Ok(context)
+    }
+
+    /// The stored records a 1.1 package's rows need and it does not hold (the orgs of its
+    /// administrators, the classes of its line items), for the ingest to read and hand to
+    /// [`Package::learn`]; none for a 1.2 package.
+    pub fn v1p1_wanted(&mut self) -> Result<Vec<(Collection, String)>, PackageError> {
+        if self.version != Version::V1p1 {
+            return Ok(Vec::new());
+        }
+        let context = self.v1p1_context()?;
+        context.wanted(self)
+    }
+
+    /// Adds what stored records say to the [`Context`] of a 1.1 package (nothing for a 1.2
+    /// package, whose rows need no other record).
+    pub fn learn<'r>(&mut self, records: impl IntoIterator<Item = &'r Record>) {
+        if self.version != Version::V1p1 {
+            return;
+        }
+        self.stored.learn(records);
+        if let Some(context) = &mut self.context {
+            Arc::make_mut(context).learn_from(&self.stored);
+        }
     }
 
     /// The imported files present, with their mode, in apply order.
@@ -511,18 +629,21 @@ fn skip_bom(reader: &mut impl BufRead) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The manifest's properties and the version it declares (1.2 when it declares none that is
+/// known, which is reported). A 1.1 manifest may misspell `manifest.version` as
+/// `mainfest.version`, as Microsoft's reference 1.1 provider writes it.
 fn read_manifest(
     archive: &mut zip::ZipArchive<BufReader<File>>,
     index: usize,
     name: &str,
     report: &mut Report,
-) -> Result<BTreeMap<String, String>, PackageError> {
+) -> Result<(BTreeMap<String, String>, Version), PackageError> {
     let mut text = String::new();
     let mut reader = BufReader::new(archive.by_index(index)?.take(1 << 20));
     skip_bom(&mut reader)?;
     if reader.read_to_string(&mut text).is_err() {
         report.file_error(name, Code::Manifest, "manifest.csv is not UTF-8 text");
-        return Ok(BTreeMap::new());
+        return Ok((BTreeMap::new(), Version::V1p2));
     }
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut properties = BTreeMap::new();
@@ -548,30 +669,67 @@ fn read_manifest(
         };
         properties.insert(key.to_owned(), value.to_owned());
     }
-    for (key, expected) in [("manifest.version", "1.0"), ("oneroster.version", "1.2")] {
-        match properties.get(key) {
-            Some(v) if v == expected => {}
-            Some(v) => report.error(Diagnostic {
-                file: name.into(),
-                line: None,
-                column: Some(key.into()),
-                code: Code::Manifest,
-                reason: format!("must be {expected}, not {}", quote(v)),
-            }),
-            None => report.error(Diagnostic {
-                file: name.into(),
-                line: None,
-                column: Some(key.into()),
-                code: Code::Manifest,
-                reason: format!("missing; it must be {expected}"),
-            }),
+    let version = match properties.get("oneroster.version").map(String::as_str) {
+        Some("1.1") => Version::V1p1,
+        _ => Version::V1p2,
+    };
+    if version == Version::V1p1 && !properties.contains_key("manifest.version") {
+        if let Some(value) = properties.get("mainfest.version").cloned() {
+            report.warn(format!("{name}: mainfest.version taken as manifest.version"));
+            properties.insert("manifest.version".into(), value);
         }
     }
-    Ok(properties)
+    let error = |report: &mut Report, key: &str, reason: String| {
+        report.error(Diagnostic {
+            file: name.into(),
+            line: None,
+            column: Some(key.into()),
+            code: Code::Manifest,
+            reason,
+        })
+    };
+    match properties.get("manifest.version") {
+        Some(v) if v == "1.0" => {}
+        Some(v) => error(report, "manifest.version", format!("must be 1.0, not {}", quote(v))),
+        None => error(report, "manifest.version", "missing; it must be 1.0".into()),
+    }
+    match properties.get("oneroster.version") {
+        Some(v) if v == "1.2" || v == "1.1" => {}
+        Some(v) => error(report, "oneroster.version", format!("must be 1.2 or 1.1, not {}", quote(v))),
+        None => error(report, "oneroster.version", "missing; it must be 1.2 or 1.1".into()),
+    }
+    Ok((properties, version))
+}
+
+/// The version of a package without a manifest, by the header rows of the files whose headers
+/// differ between 1.1 and 1.2 (1.2 when none of them is in the package, or all say 1.2).
+fn version_by_headers(
+    archive: &mut zip::ZipArchive<BufReader<File>>,
+    found: &BTreeMap<&'static str, (usize, String)>,
+    report: &mut Report,
+) -> Version {
+    // A header that cannot be read tells nothing; reading the file's rows reports why.
+    let mut header_of = |index: usize| -> Option<csv::StringRecord> {
+        let mut reader = BufReader::new(archive.by_index(index).ok()?.take(64 * 1024));
+        skip_bom(&mut reader).ok()?;
+        let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+        let mut header = csv::StringRecord::new();
+        matches!(csv.read_record(&mut header), Ok(true)).then_some(header)
+    };
+    for kind in crate::v1p1::FILES {
+        let Some((index, name)) = found.get(kind.file_name()) else { continue };
+        let Some(header) = header_of(*index) else { continue };
+        let header: Vec<&str> = header.iter().collect();
+        if crate::v1p1::is_v1p1_header(kind, &header) == Some(true) {
+            report.warn(format!("no manifest.csv: taken as OneRoster 1.1 by the header of {name}"));
+            return Version::V1p1;
+        }
+    }
+    Version::V1p2
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
 
@@ -620,7 +778,8 @@ mod tests {
         assert_eq!(FileKind::ALL.len(), 21);
     }
 
-    fn zip_file(files: &[(&str, &[u8])]) -> File {
+    /// A zip of `files` (name, bytes) in a temporary file, read from its start.
+    pub(crate) fn zip_file(files: &[(&str, &[u8])]) -> File {
         let file = tempfile::tempfile().unwrap();
         let mut zip = zip::ZipWriter::new(file);
         for (name, bytes) in files {

@@ -5,9 +5,10 @@
 
 use crate::fields::{ColumnPlaces, RowReader, MAX_STRING_CHARS};
 use crate::limits::Breach;
-use crate::package::{FileKind, Package, PackageError};
+use crate::package::{FileKind, Package, PackageError, Version};
 use crate::report::{quote, Code, Diagnostic, Report};
-use crate::rows::{columns, map_row, Row};
+use crate::rows::{map_row, Row};
+use crate::v1p1::Context;
 use oneroster_model::Timestamp;
 
 /// The most bytes of a record's JSON: a DynamoDB item holds 400 KB, and the record's item also
@@ -30,6 +31,15 @@ pub fn read_rows(
     mut each: impl FnMut(Row, u64, &mut Report),
 ) -> Result<u64, PackageError> {
     let Some(mode) = package.mode(kind) else { return Ok(0) };
+    let version = package.version();
+    // A 1.1 row's mapping may need other records (a user's orgs' types, a line item's class's
+    // school); the other files need nothing of them.
+    let context = match (version, kind) {
+        (Version::V1p1, FileKind::Users | FileKind::LineItems) => Some(package.v1p1_context()?),
+        (Version::V1p1, _) => Some(Default::default()),
+        (Version::V1p2, _) => None,
+    };
+    let v1p1: Option<&Context> = context.as_deref();
     let cells = package.limits().cells;
     let (bom, crlf) = package.sniff(kind)?;
     let outcome = package.with_file(kind, |text, name| {
@@ -42,7 +52,7 @@ pub fn read_rows(
         }
         let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
         let mut record = csv::StringRecord::new();
-        let expected = columns(kind);
+        let expected = version.columns(kind);
         let extensions = match csv.read_record(&mut record) {
             Ok(true) => check_header(&name, expected, &record, report),
             Ok(false) => {
@@ -68,6 +78,7 @@ pub fn read_rows(
         let width = expected.len() + extensions.len();
         let mut rows = 0u64;
         let mut loose_booleans = false;
+        let mut inactive = false;
         let mut cut = None;
         let places = ColumnPlaces::default();
         // Lines are counted here: the csv crate's own count is off by one with CRLF line ends.
@@ -122,11 +133,13 @@ pub fn read_rows(
                 report,
                 failed: false,
                 loose_booleans: false,
+                inactive: false,
                 cut: None,
                 places: &places,
             };
-            let mapped = map_row(kind, mode, &mut reader, now);
+            let mapped = map_row(kind, mode, &mut reader, now, v1p1);
             loose_booleans |= reader.loose_booleans;
+            inactive |= reader.inactive;
             if cut.is_none() {
                 cut = reader.cut.map(|column| (line, column));
             }
@@ -155,6 +168,9 @@ pub fn read_rows(
         }
         if loose_booleans {
             report.warn(format!("{name}: booleans written in upper or mixed case (TRUE/FALSE) were taken as true/false"));
+        }
+        if inactive {
+            report.warn(format!("{name}: status inactive (deprecated in OneRoster 1.1) was taken as tobedeleted"));
         }
         if let Some((line, column)) = cut {
             report.warn(format!(

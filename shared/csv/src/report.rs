@@ -183,6 +183,18 @@ pub struct FileSummary {
     pub rows: u64,
 }
 
+/// What became of one file of a OneRoster 1.1 package: records are stored in the 1.2 shape,
+/// so the report says which 1.1 columns became what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    /// The file's name in the binding (`users.csv`).
+    pub file: String,
+    /// Data rows read.
+    pub rows: u64,
+    /// What its columns became, in words (`gradingPeriodSourcedId became academicSession`).
+    pub changes: Vec<String>,
+}
+
 /// The outcome of validating a package.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -197,6 +209,12 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// The files read.
     pub files: Vec<FileSummary>,
+    /// The OneRoster version the package is written in (`1.2`, `1.1`), once it is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// For a 1.1 package: what each file's rows became in the stored 1.2 records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<Conversion>,
 }
 
 impl Report {

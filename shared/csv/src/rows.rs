@@ -6,11 +6,13 @@
 use crate::fields::RowReader;
 use crate::package::{FileKind, Mode};
 use crate::report::{quote, quoting, Code};
+use crate::v1p1::Context;
 use oneroster_model::entities::{
     AcademicSession, Base, Category, Class, ClassResource, Course, CourseResource, Credential, Demographics,
     Enrollment, GradebookResult, GuidRef, LineItem, ObjectiveRow, Org, Resource, Role, ScoreScale, ScoreScaleValue,
     User, UserId, UserProfile, UserResource,
 };
+use oneroster_model::v1p1::{enrollment_role_from_v1p1, status_from_v1p1};
 use oneroster_model::vocab::{
     ClassType, EnrollmentRole, Importance, OrgType, ResourceRole, RoleName, RoleType, ScoreStatus, SessionType, Sex,
     Status,
@@ -321,16 +323,27 @@ impl Row {
         let c = Target::Collection;
         let plain = |column, target, id| RowReference { column, target, kind: None, id };
         match self {
-            Row::Record(record) => record
-                .references()
-                .into_iter()
-                .map(|r| RowReference {
-                    column: column_of(r.field),
-                    target: c(r.collection),
-                    kind: r.kind,
-                    id: r.id.as_str(),
-                })
-                .collect(),
+            Row::Record(record) => {
+                let mut refs: Vec<RowReference<'_>> = record
+                    .references()
+                    .into_iter()
+                    .map(|r| RowReference {
+                        column: column_of(r.field),
+                        target: c(r.collection),
+                        kind: r.kind,
+                        id: r.id.as_str(),
+                    })
+                    .collect();
+                // A 1.1 user's roles come with its row (its orgSourcedIds), the first of them
+                // being its primaryOrg; a 1.2 user's come from roles.csv.
+                if let Record::User(user) = record {
+                    let others = user.roles.iter().filter(|role| user.primary_org.as_ref() != Some(&role.org));
+                    refs.extend(
+                        others.map(|role| plain("orgSourcedIds", c(Collection::Orgs), role.org.sourced_id.as_str())),
+                    );
+                }
+                refs
+            }
             Row::Role(r) => {
                 let mut refs = vec![
                     owner_reference(r),
@@ -397,18 +410,26 @@ fn column_of(field: &'static str) -> &'static str {
 }
 
 /// Maps one row of `kind`. `now` is the import time, given to bulk rows as their
-/// `dateLastModified`. Returns `None` when the row has a problem (already reported).
-pub fn map_row(kind: FileKind, mode: Mode, row: &mut RowReader<'_>, now: Timestamp) -> Option<Row> {
-    let base = read_base(row, mode, now);
+/// `dateLastModified`. A row of a OneRoster 1.1 file comes with the [`Context`] its mapping to
+/// 1.2 needs (`v1p1`), `None` for a 1.2 row. Returns `None` when the row has a problem
+/// (already reported).
+pub(crate) fn map_row(
+    kind: FileKind,
+    mode: Mode,
+    row: &mut RowReader<'_>,
+    now: Timestamp,
+    v1p1: Option<&Context>,
+) -> Option<Row> {
+    let base = read_base(row, mode, now, v1p1.is_some());
     let mapped = match kind {
         FileKind::Orgs => org(row, base),
         FileKind::AcademicSessions => session(row, base),
         FileKind::Courses => course(row, base),
         FileKind::Classes => class(row, base),
-        FileKind::Users => user(row, base),
+        FileKind::Users => user(row, base, v1p1),
         FileKind::UserProfiles => profile(row, base),
         FileKind::Roles => role(row, base),
-        FileKind::Enrollments => enrollment(row, base),
+        FileKind::Enrollments => enrollment(row, base, v1p1.is_some()),
         FileKind::Demographics => demographics(row, base),
         FileKind::Resources => resource(row, base),
         FileKind::ClassResources => class_resource(row, base),
@@ -416,7 +437,7 @@ pub fn map_row(kind: FileKind, mode: Mode, row: &mut RowReader<'_>, now: Timesta
         FileKind::UserResources => user_resource(row, base),
         FileKind::Categories => category(row, base),
         FileKind::ScoreScales => score_scale(row, base),
-        FileKind::LineItems => line_item(row, base),
+        FileKind::LineItems => line_item(row, base, v1p1),
         FileKind::Results => result(row, base),
         FileKind::LineItemLearningObjectiveIds => objective(row, base, Collection::LineItems),
         FileKind::ResultLearningObjectiveIds => objective(row, base, Collection::Results),
@@ -430,7 +451,10 @@ pub fn map_row(kind: FileKind, mode: Mode, row: &mut RowReader<'_>, now: Timesta
     }
 }
 
-fn read_base(row: &mut RowReader<'_>, mode: Mode, now: Timestamp) -> Option<Base> {
+/// The columns every file begins with. A 1.1 row (`v1p1`) may say `inactive` (1.1's deprecated
+/// word for `tobedeleted`, taken as it with a warning) and give `dateLastModified` as a bare
+/// date (the start of that day, UTC).
+fn read_base(row: &mut RowReader<'_>, mode: Mode, now: Timestamp, v1p1: bool) -> Option<Base> {
     let sourced_id = row.guid("sourcedId");
     let (status, date_last_modified) = match mode {
         Mode::Bulk => {
@@ -444,6 +468,13 @@ fn read_base(row: &mut RowReader<'_>, mode: Mode, now: Timestamp) -> Option<Base
                 }
             }
             (Some(Status::Active), Some(now))
+        }
+        Mode::Delta if v1p1 => {
+            let status = row.required_vocab("status", status_from_v1p1).map(|(status, mapped)| {
+                row.inactive |= mapped;
+                status
+            });
+            (status, row.required_day_start("dateLastModified"))
         }
         Mode::Delta => {
             let status = row.required_vocab("status", Status::parse);
@@ -568,14 +599,20 @@ fn user_ids(row: &mut RowReader<'_>) -> Vec<UserId> {
     ids
 }
 
-fn user(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+/// A user; a 1.1 row's roles from its `role` and `orgSourcedIds` ([`Context::roles`]), a 1.2
+/// row's from roles.csv when the package is applied. The 1.2-only columns a 1.1 file lacks
+/// read as blank.
+fn user(row: &mut RowReader<'_>, base: Option<Base>, v1p1: Option<&Context>) -> Option<Row> {
     let enabled_user = row.required_flag("enabledUser");
+    let (roles, primary_org) = match v1p1 {
+        Some(context) => context.roles(row),
+        None => (Vec::new(), row.optional_reference("primaryOrgSourcedId", Collection::Orgs)),
+    };
     let username = row.required_string("username");
     let user_ids = user_ids(row);
     let given_name = row.required_string("givenName");
     let family_name = row.required_string("familyName");
     let agents = row.references("agentSourcedIds", Collection::Users, false);
-    let primary_org = row.optional_reference("primaryOrgSourcedId", Collection::Orgs);
     Some(Row::Record(Record::User(User {
         base: base?,
         user_master_identifier: row.string("userMasterIdentifier"),
@@ -589,7 +626,7 @@ fn user(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
         preferred_middle_name: row.string("preferredMiddleName"),
         preferred_last_name: row.string("preferredFamilyName"),
         pronouns: row.string("pronouns"),
-        roles: Vec::new(),
+        roles,
         user_profiles: Vec::new(),
         primary_org,
         identifier: row.string("identifier"),
@@ -654,11 +691,12 @@ fn role(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
     }))
 }
 
-fn enrollment(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+/// An enrollment; a 1.1 row's role in 1.1's vocabulary, the roles 1.2 lacks kept as `ext:`.
+fn enrollment(row: &mut RowReader<'_>, base: Option<Base>, v1p1: bool) -> Option<Row> {
     let class = row.reference("classSourcedId", Collection::Classes);
     let school = row.reference("schoolSourcedId", Collection::Orgs);
     let user = row.reference("userSourcedId", Collection::Users);
-    let role = row.required_vocab("role", EnrollmentRole::parse);
+    let role = row.required_vocab("role", if v1p1 { enrollment_role_from_v1p1 } else { EnrollmentRole::parse });
     let primary = row.flag("primary");
     let begin_date = row.date("beginDate");
     let end_date = row.date("endDate");
@@ -806,16 +844,23 @@ fn score_scale(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
     })))
 }
 
-fn line_item(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+/// A line item; a 1.1 row's session is its `gradingPeriodSourcedId` and its school its class's
+/// ([`Context::school_of`]).
+fn line_item(row: &mut RowReader<'_>, base: Option<Base>, v1p1: Option<&Context>) -> Option<Row> {
     let title = row.required_string("title");
     let assign_date = row.required_day_start("assignDate");
     let due_date = row.required_day_start("dueDate");
     let class = row.reference("classSourcedId", Collection::Classes);
     let category = row.reference("categorySourcedId", Collection::Categories);
-    let academic_session = row.reference("academicSessionSourcedId", Collection::AcademicSessions);
+    let session_column = if v1p1.is_some() { "gradingPeriodSourcedId" } else { "academicSessionSourcedId" };
+    let academic_session = row.reference(session_column, Collection::AcademicSessions);
     let result_value_min = row.number("resultValueMin");
     let result_value_max = row.number("resultValueMax");
-    let school = row.reference("schoolSourcedId", Collection::Orgs);
+    let school = match (v1p1, &class) {
+        (Some(context), Some(class)) => context.school_of(row, class),
+        (Some(_), None) => None,
+        (None, _) => row.reference("schoolSourcedId", Collection::Orgs),
+    };
     Some(Row::Record(Record::LineItem(LineItem {
         base: base?,
         title: title?,

@@ -10,9 +10,9 @@
 //! is defined. Nothing of a row's text outlives the row, so a file of millions of identical
 //! rows costs what one row does.
 
-use crate::package::{FileKind, Mode, Package, PackageError};
+use crate::package::{FileKind, Mode, Package, PackageError, Version};
 use crate::read::read_rows;
-use crate::report::{Code, Diagnostic, FileSummary, Report};
+use crate::report::{Code, Conversion, Diagnostic, FileSummary, Report};
 use crate::rows::{Row, Target};
 use oneroster_model::{Kind, Kinds, Status, Timestamp};
 use std::collections::{HashMap, HashSet};
@@ -127,6 +127,7 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
     let files: Vec<(FileKind, String, Mode)> = package.files().map(|(k, n, m)| (k, n.to_owned(), m)).collect();
     let names: HashMap<FileKind, String> = files.iter().map(|(k, n, _)| (*k, n.clone())).collect();
     let modes: HashMap<FileKind, Mode> = files.iter().map(|(k, _, m)| (*k, *m)).collect();
+    let version = package.version();
     let not_in = |id: &str, file: FileKind| {
         format!("'{id}' is not in {} (a bulk file must define everything referenced)", file.file_name())
     };
@@ -171,7 +172,12 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
             };
             for reference in row.references() {
                 let (target, required, id) = (reference.target, reference.kind, reference.id);
-                let seen = Seen { file: kind, line, column: reference.column };
+                // A 1.1 row's references are named by the 1.1 file's columns.
+                let column = match version {
+                    Version::V1p1 => crate::v1p1::column(kind, reference.column),
+                    Version::V1p2 => reference.column,
+                };
+                let seen = Seen { file: kind, line, column };
                 let file = target_file(target);
                 let hash = xxh3_128(id.as_bytes());
                 let found = if file == kind {
@@ -226,6 +232,14 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
             }
         }
         report.files.push(FileSummary { file: kind.file_name().to_owned(), mode: mode.as_str().to_owned(), rows });
+        if version == Version::V1p1 {
+            let changes = crate::v1p1::conversions(kind);
+            if !changes.is_empty() {
+                report.warn(format!("{name} (OneRoster 1.1, {rows} rows): {}", changes.join("; ")));
+            }
+            let changes = changes.iter().map(|c| (*c).to_owned()).collect();
+            report.conversions.push(Conversion { file: kind.file_name().to_owned(), rows, changes });
+        }
         validation.rows.insert(kind, rows);
         if is_referenced(kind) {
             defined.insert(kind, ids);

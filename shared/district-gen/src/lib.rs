@@ -1,4 +1,6 @@
-//! A synthetic OneRoster 1.2 district of any size, as a bulk CSV zip, and a delta against it.
+//! A synthetic OneRoster 1.2 district of any size, as a bulk CSV zip, and a delta against it;
+//! the same district as OneRoster 1.1 packages ([`Binding::V1p1`]), so that tests can compare
+//! what each version's package leaves stored.
 //!
 //! Ratios follow a typical US district: 500 students a school, one teacher for 16 students,
 //! 20 courses a school, six classes a student of 25 students each (one teacher each), a parent
@@ -39,6 +41,64 @@ pub struct District {
     /// Line items per class; with any, the package carries the gradebook files (categories,
     /// score scales, line items, and a result for every enrolled student on each line item).
     pub line_items_per_class: usize,
+}
+
+/// Which OneRoster CSV binding a package is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// OneRoster 1.2.1.
+    V1p2,
+    /// OneRoster 1.1: users.csv holds each user's `role` and `orgSourcedIds` (no roles.csv),
+    /// line items name a `gradingPeriodSourcedId` and no school, categories have no weight,
+    /// results none of 1.2's added columns, demographics' `sex` only `male` or `female` (1.2's
+    /// `other` and `unspecified` left blank); no user profiles, user resources, score scales,
+    /// or learning objective and score scale files.
+    V1p1,
+}
+
+/// One user's cells, as either binding's users.csv writes them.
+struct UserRow<'a> {
+    id: &'a str,
+    /// The user's role, in its one org.
+    role: &'a str,
+    org: String,
+    /// Whether 1.2's `primaryOrgSourcedId` names the org (1.1 always makes it the first org).
+    primary_org: bool,
+    user_ids: String,
+    given: &'a str,
+    family: &'a str,
+    identifier: String,
+    email: String,
+    agent: String,
+    grades: &'a str,
+}
+
+impl UserRow<'_> {
+    /// Writes the row with `status` and `modified` (blank in bulk).
+    fn write(&self, w: &mut dyn Write, binding: Binding, status: &str, modified: &str) -> std::io::Result<()> {
+        let UserRow { id, role, org, user_ids, given, family, identifier, email, agent, grades, .. } = self;
+        match binding {
+            Binding::V1p2 => {
+                let primary = if self.primary_org { org.as_str() } else { "" };
+                writeln!(
+                    w,
+                    "{id},{status},{modified},true,{id},{user_ids},{given},{family},,{identifier},{email},,,{agent},{grades},,,,,,{primary},"
+                )
+            }
+            Binding::V1p1 => writeln!(
+                w,
+                "{id},{status},{modified},true,{org},{role},{id},{user_ids},{given},{family},,{identifier},{email},,,{agent},{grades},"
+            ),
+        }
+    }
+}
+
+/// The header of users.csv in `binding`.
+fn users_header(binding: Binding) -> &'static str {
+    match binding {
+        Binding::V1p2 => "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns",
+        Binding::V1p1 => "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password",
+    }
 }
 
 /// How many rows each file got.
@@ -249,6 +309,29 @@ impl District {
 
     /// Writes the bulk package.
     pub fn write_bulk<W: Write + Seek>(&self, out: W) -> std::io::Result<Rows> {
+        self.write_bulk_as(out, Binding::V1p2)
+    }
+
+    /// A student's users.csv row (bulk, or with the delta's new e-mail).
+    fn student_row(&self, i: usize, email: String) -> UserRow<'static> {
+        UserRow {
+            id: "",
+            role: "student",
+            org: self.school_id(self.school_of_student(i)),
+            primary_org: true,
+            user_ids: String::new(),
+            given: GIVEN[i % 16],
+            family: FAMILY[(i / 16) % 16],
+            identifier: (100000 + i).to_string(),
+            email,
+            agent: if i.is_multiple_of(4) && i / 4 < self.parents { self.parent_id(i / 4) } else { String::new() },
+            grades: "09",
+        }
+    }
+
+    /// Writes the bulk package in `binding`: the same district in either version.
+    pub fn write_bulk_as<W: Write + Seek>(&self, out: W, binding: Binding) -> std::io::Result<Rows> {
+        let v1p2 = binding == Binding::V1p2;
         let mut zip = zip::ZipWriter::new(out);
         let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         let mut rows = Rows::default();
@@ -279,7 +362,7 @@ impl District {
         let bulk: Vec<&str> =
             bulk.into_iter().chain(gradebook.into_iter().filter(|_| self.line_items_per_class > 0)).collect();
         zip.start_file("manifest.csv", options)?;
-        zip.write_all(manifest(&bulk, &[]).as_bytes())?;
+        zip.write_all(manifest_as(binding, &bulk, &[]).as_bytes())?;
 
         let mut file = |zip: &mut zip::ZipWriter<W>,
                         name: &'static str,
@@ -352,47 +435,66 @@ impl District {
             }
             Ok((self.schools * self.classes_per_school) as u64)
         })?;
-        file(&mut zip, "users.csv", "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns", &mut |w| {
+        file(&mut zip, "users.csv", users_header(binding), &mut |w| {
             for i in 0..self.students {
-                let agent = if i % 4 == 0 && i / 4 < self.parents { self.parent_id(i / 4) } else { String::new() };
-                writeln!(
-                    w,
-                    "{id},,,true,{id},{{LDAP:{id}}},{},{},,{},{},,,{agent},09,,,,,,{},",
-                    GIVEN[i % 16],
-                    FAMILY[(i / 16) % 16],
-                    100000 + i,
-                    self.student_email(i),
-                    self.school_id(self.school_of_student(i)),
-                    id = self.student_id(i)
-                )?;
+                let id = self.student_id(i);
+                let row = UserRow {
+                    id: &id,
+                    user_ids: format!("{{LDAP:{id}}}"),
+                    ..self.student_row(i, self.student_email(i))
+                };
+                row.write(w, binding, "", "")?;
             }
             for t in 0..self.teachers {
-                writeln!(
-                    w,
-                    "{id},,,true,{id},,{},{},,T{t},{id}@staff.example.org,,,,,,,,,,{},",
-                    GIVEN[(t + 3) % 16],
-                    FAMILY[(t + 5) % 16],
-                    self.school_id(self.school_of_teacher(t)),
-                    id = self.teacher_id(t)
-                )?;
+                let id = self.teacher_id(t);
+                let row = UserRow {
+                    id: &id,
+                    role: "teacher",
+                    org: self.school_id(self.school_of_teacher(t)),
+                    primary_org: true,
+                    user_ids: String::new(),
+                    given: GIVEN[(t + 3) % 16],
+                    family: FAMILY[(t + 5) % 16],
+                    identifier: format!("T{t}"),
+                    email: format!("{id}@staff.example.org"),
+                    agent: String::new(),
+                    grades: "",
+                };
+                row.write(w, binding, "", "")?;
             }
             for p in 0..self.parents {
-                writeln!(w, "{id},,,true,{id},,{},{},,,{id}@home.example.org,,,,,,,,,,,", GIVEN[(p + 7) % 16], FAMILY[(p * 4 / 16) % 16], id = self.parent_id(p))?;
+                let id = self.parent_id(p);
+                let row = UserRow {
+                    id: &id,
+                    role: "parent",
+                    org: self.district_id(),
+                    primary_org: false,
+                    user_ids: String::new(),
+                    given: GIVEN[(p + 7) % 16],
+                    family: FAMILY[(p * 4 / 16) % 16],
+                    identifier: String::new(),
+                    email: format!("{id}@home.example.org"),
+                    agent: String::new(),
+                    grades: "",
+                };
+                row.write(w, binding, "", "")?;
             }
             Ok((self.students + self.teachers + self.parents) as u64)
         })?;
-        file(&mut zip, "roles.csv", "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId", &mut |w| {
-            for i in 0..self.students {
-                writeln!(w, "role-{id},,,{id},primary,student,,,{},", self.school_id(self.school_of_student(i)), id = self.student_id(i))?;
-            }
-            for t in 0..self.teachers {
-                writeln!(w, "role-{id},,,{id},primary,teacher,,,{},", self.school_id(self.school_of_teacher(t)), id = self.teacher_id(t))?;
-            }
-            for p in 0..self.parents {
-                writeln!(w, "role-{id},,,{id},primary,parent,,,{},", self.district_id(), id = self.parent_id(p))?;
-            }
-            Ok((self.students + self.teachers + self.parents) as u64)
-        })?;
+        if v1p2 {
+            file(&mut zip, "roles.csv", "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId", &mut |w| {
+                for i in 0..self.students {
+                    writeln!(w, "role-{id},,,{id},primary,student,,,{},", self.school_id(self.school_of_student(i)), id = self.student_id(i))?;
+                }
+                for t in 0..self.teachers {
+                    writeln!(w, "role-{id},,,{id},primary,teacher,,,{},", self.school_id(self.school_of_teacher(t)), id = self.teacher_id(t))?;
+                }
+                for p in 0..self.parents {
+                    writeln!(w, "role-{id},,,{id},primary,parent,,,{},", self.district_id(), id = self.parent_id(p))?;
+                }
+                Ok((self.students + self.teachers + self.parents) as u64)
+            })?;
+        }
         file(&mut zip, "enrollments.csv", "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate", &mut |w| {
             let mut n = 0;
             for i in 0..self.students {
@@ -414,8 +516,9 @@ impl District {
         file(&mut zip, "demographics.csv", "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus", &mut |w| {
             const SEX: [&str; 4] = ["female", "male", "unspecified", "other"];
             for i in 0..self.students {
+                let sex = if v1p2 || i % 4 < 2 { SEX[i % 4] } else { "" };
                 let flag = |k: usize| if (i >> k) & 1 == 1 { "true" } else { "false" };
-                writeln!(w, "{},,,20{:02}-{:02}-{:02},{},{},{},{},{},{},false,{},US,CA,Springfield,resident", self.student_id(i), 8 + i % 4, 1 + i % 12, 1 + i % 28, SEX[i % 4], flag(0), flag(1), flag(2), flag(3), flag(4), flag(5))?;
+                writeln!(w, "{},,,20{:02}-{:02}-{:02},{},{},{},{},{},{},false,{},US,CA,Springfield,resident", self.student_id(i), 8 + i % 4, 1 + i % 12, 1 + i % 28, sex, flag(0), flag(1), flag(2), flag(3), flag(4), flag(5))?;
             }
             Ok(self.students as u64)
         })?;
@@ -482,113 +585,136 @@ impl District {
                 Ok((self.schools * COURSES_PER_SCHOOL) as u64)
             },
         )?;
-        file(
-            &mut zip,
-            "userResources.csv",
-            "sourcedId,status,dateLastModified,userSourcedId,orgSourcedId,classSourcedId,resourceSourcedId",
-            &mut |w| {
-                let mut n = 0;
-                for t in 0..self.teachers {
-                    writeln!(
-                        w,
-                        "url-{id},,,{id},{},,{}",
-                        self.school_id(self.school_of_teacher(t)),
-                        self.app_id(0),
-                        id = self.teacher_id(t)
-                    )?;
-                    n += 1;
-                }
-                for i in (0..self.students).step_by(10) {
-                    let s = self.school_of_student(i);
-                    let class = self.class_id(s, self.classes_of_student(i)[0]);
-                    writeln!(w, "url-{id},,,{id},,{class},{}", self.app_id(1), id = self.student_id(i))?;
-                    n += 1;
-                }
-                Ok(n)
-            },
-        )?;
+        if v1p2 {
+            file(
+                &mut zip,
+                "userResources.csv",
+                "sourcedId,status,dateLastModified,userSourcedId,orgSourcedId,classSourcedId,resourceSourcedId",
+                &mut |w| {
+                    let mut n = 0;
+                    for t in 0..self.teachers {
+                        writeln!(
+                            w,
+                            "url-{id},,,{id},{},,{}",
+                            self.school_id(self.school_of_teacher(t)),
+                            self.app_id(0),
+                            id = self.teacher_id(t)
+                        )?;
+                        n += 1;
+                    }
+                    for i in (0..self.students).step_by(10) {
+                        let s = self.school_of_student(i);
+                        let class = self.class_id(s, self.classes_of_student(i)[0]);
+                        writeln!(w, "url-{id},,,{id},,{class},{}", self.app_id(1), id = self.student_id(i))?;
+                        n += 1;
+                    }
+                    Ok(n)
+                },
+            )?;
+        }
         if self.line_items_per_class > 0 {
-            self.write_gradebook(&mut |name, header, body| file(&mut zip, name, header, body))?;
+            self.write_gradebook(binding, &mut |name, header, body| file(&mut zip, name, header, body))?;
         }
         zip.finish()?;
         Ok(rows)
     }
 
-    /// The gradebook files of the bulk package.
+    /// The gradebook files of the bulk package: in 1.1, categories without weight, line items
+    /// with their grading period and no school, results without 1.2's columns, and none of the
+    /// score scale and learning objective files.
     fn write_gradebook(
         &self,
+        binding: Binding,
         file: &mut dyn FnMut(&'static str, &str, &mut RowWriter<'_>) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
+        let v1p2 = binding == Binding::V1p2;
         let classes = || (0..self.schools).flat_map(|s| (0..self.classes_per_school).map(move |c| (s, c)));
-        file("categories.csv", "sourcedId,status,dateLastModified,title,weight", &mut |w| {
+        let header = if v1p2 {
+            "sourcedId,status,dateLastModified,title,weight"
+        } else {
+            "sourcedId,status,dateLastModified,title"
+        };
+        file("categories.csv", header, &mut |w| {
             for (id, title) in Self::CATEGORIES {
-                writeln!(w, "{id},,,{title},{}", title.len())?;
+                match binding {
+                    Binding::V1p2 => writeln!(w, "{id},,,{title},{}", title.len())?,
+                    Binding::V1p1 => writeln!(w, "{id},,,{title}")?,
+                }
             }
             Ok(Self::CATEGORIES.len() as u64)
         })?;
-        file(
-            "scoreScales.csv",
-            "sourcedId,status,dateLastModified,title,type,orgSourcedId,courseSourcedId,classSourcedId,scoreScaleValue",
-            &mut |w| {
-                for (s, c) in classes() {
-                    writeln!(
-                        w,
-                        "{},,,Letter grades,letter,{},{},{},\"{{A:90}},{{B:80}},{{C:70}}\"",
-                        self.score_scale_id(s, c),
-                        self.school_id(s),
-                        self.course_id(s, c % COURSES_PER_SCHOOL),
-                        self.class_id(s, c)
-                    )?;
-                }
-                Ok((self.schools * self.classes_per_school) as u64)
-            },
-        )?;
-        file(
-            "lineItems.csv",
-            "sourcedId,status,dateLastModified,title,description,assignDate,dueDate,classSourcedId,categorySourcedId,academicSessionSourcedId,resultValueMin,resultValueMax,schoolSourcedId",
-            &mut |w| {
-                for (s, c) in classes() {
-                    for k in 0..self.line_items_per_class {
+        if v1p2 {
+            file(
+                "scoreScales.csv",
+                "sourcedId,status,dateLastModified,title,type,orgSourcedId,courseSourcedId,classSourcedId,scoreScaleValue",
+                &mut |w| {
+                    for (s, c) in classes() {
                         writeln!(
                             w,
-                            "{},,,Assignment {k},,2025-09-01,2025-09-15,{},{},{},0,100,{}",
-                            self.line_item_id(s, c, k),
-                            self.class_id(s, c),
-                            Self::CATEGORIES[k % Self::CATEGORIES.len()].0,
-                            self.class_term(c),
-                            self.school_id(s)
+                            "{},,,Letter grades,letter,{},{},{},\"{{A:90}},{{B:80}},{{C:70}}\"",
+                            self.score_scale_id(s, c),
+                            self.school_id(s),
+                            self.course_id(s, c % COURSES_PER_SCHOOL),
+                            self.class_id(s, c)
                         )?;
                     }
-                }
-                Ok((self.schools * self.classes_per_school * self.line_items_per_class) as u64)
-            },
-        )?;
-        file(
-            "results.csv",
-            "sourcedId,status,dateLastModified,lineItemSourcedId,studentSourcedId,scoreStatus,score,scoreDate,comment,textScore,classSourcedId,inProgress,incomplete,late,missing",
-            &mut |w| {
-                let mut n = 0;
-                for student in 0..self.students {
-                    let s = self.school_of_student(student);
-                    let id = self.student_id(student);
-                    for c in self.classes_of_student(student) {
-                        for k in 0..self.line_items_per_class {
-                            let line_item = self.line_item_id(s, c, k);
-                            writeln!(
-                                w,
-                                "{},,,{line_item},{id},fully graded,{},2025-09-16,,,{},,,,",
-                                Self::result_id(&line_item, &id),
-                                Self::score(student, k),
-                                // Odd line items' results name no class: it is the line item's.
-                                if k % 2 == 0 { self.class_id(s, c) } else { String::new() }
-                            )?;
-                            n += 1;
-                        }
+                    Ok((self.schools * self.classes_per_school) as u64)
+                },
+            )?;
+        }
+        let header = match binding {
+            Binding::V1p2 => "sourcedId,status,dateLastModified,title,description,assignDate,dueDate,classSourcedId,categorySourcedId,academicSessionSourcedId,resultValueMin,resultValueMax,schoolSourcedId",
+            Binding::V1p1 => "sourcedId,status,dateLastModified,title,description,assignDate,dueDate,classSourcedId,categorySourcedId,gradingPeriodSourcedId,resultValueMin,resultValueMax",
+        };
+        file("lineItems.csv", header, &mut |w| {
+            for (s, c) in classes() {
+                for k in 0..self.line_items_per_class {
+                    write!(
+                        w,
+                        "{},,,Assignment {k},,2025-09-01,2025-09-15,{},{},{},0,100",
+                        self.line_item_id(s, c, k),
+                        self.class_id(s, c),
+                        Self::CATEGORIES[k % Self::CATEGORIES.len()].0,
+                        self.class_term(c),
+                    )?;
+                    match binding {
+                        Binding::V1p2 => writeln!(w, ",{}", self.school_id(s))?,
+                        Binding::V1p1 => writeln!(w)?,
                     }
                 }
-                Ok(n)
-            },
-        )?;
+            }
+            Ok((self.schools * self.classes_per_school * self.line_items_per_class) as u64)
+        })?;
+        let header = match binding {
+            Binding::V1p2 => "sourcedId,status,dateLastModified,lineItemSourcedId,studentSourcedId,scoreStatus,score,scoreDate,comment,textScore,classSourcedId,inProgress,incomplete,late,missing",
+            Binding::V1p1 => "sourcedId,status,dateLastModified,lineItemSourcedId,studentSourcedId,scoreStatus,score,scoreDate,comment",
+        };
+        file("results.csv", header, &mut |w| {
+            let mut n = 0;
+            for student in 0..self.students {
+                let s = self.school_of_student(student);
+                let id = self.student_id(student);
+                for c in self.classes_of_student(student) {
+                    for k in 0..self.line_items_per_class {
+                        let line_item = self.line_item_id(s, c, k);
+                        let result = Self::result_id(&line_item, &id);
+                        let score = Self::score(student, k);
+                        write!(w, "{result},,,{line_item},{id},fully graded,{score},2025-09-16,")?;
+                        match binding {
+                            // Odd line items' results name no class: it is the line item's.
+                            Binding::V1p2 if k % 2 == 0 => writeln!(w, ",,{},,,,", self.class_id(s, c))?,
+                            Binding::V1p2 => writeln!(w, ",,,,,,")?,
+                            Binding::V1p1 => writeln!(w)?,
+                        }
+                        n += 1;
+                    }
+                }
+            }
+            Ok(n)
+        })?;
+        if !v1p2 {
+            return Ok(());
+        }
         // Line items: two objectives each and the class's score scale. Results of line item 0:
         // a score on the first objective and the class's score scale.
         file(
@@ -663,34 +789,54 @@ impl District {
     /// arrives with a role and an enrollment in class 0 of school 0, and class 0 of school 0
     /// loses its app (its classResources row `tobedeleted`).
     pub fn write_delta<W: Write + Seek>(&self, out: W, changed: usize, modified: &str) -> std::io::Result<Rows> {
+        self.write_delta_as(out, changed, modified, Binding::V1p2)
+    }
+
+    /// Writes the delta of [`District::write_delta`] in `binding` (in 1.1, the newcomer's role
+    /// is in its users.csv row: there is no roles.csv).
+    pub fn write_delta_as<W: Write + Seek>(
+        &self,
+        out: W,
+        changed: usize,
+        modified: &str,
+        binding: Binding,
+    ) -> std::io::Result<Rows> {
         let mut zip = zip::ZipWriter::new(out);
         let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         zip.start_file("manifest.csv", options)?;
-        zip.write_all(manifest(&[], &["users", "roles", "enrollments", "classResources"]).as_bytes())?;
+        zip.write_all(manifest_as(binding, &[], &["users", "roles", "enrollments", "classResources"]).as_bytes())?;
         let newcomer = self.student_id(self.students);
         let mut rows = Rows::default();
 
         zip.start_file("users.csv", options)?;
-        writeln!(zip, "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns")?;
+        writeln!(zip, "{}", users_header(binding))?;
         for i in 0..changed.min(self.students) {
-            writeln!(
-                zip,
-                "{id},active,{modified},true,{id},{{LDAP:{id}}},{},{},,{},{id}@new.example.org,,,{},09,,,,,,{},",
-                GIVEN[i % 16],
-                FAMILY[(i / 16) % 16],
-                100000 + i,
-                if i % 4 == 0 && i / 4 < self.parents { self.parent_id(i / 4) } else { String::new() },
-                self.school_id(self.school_of_student(i)),
-                id = self.student_id(i)
-            )?;
+            let id = self.student_id(i);
+            let row = UserRow {
+                id: &id,
+                user_ids: format!("{{LDAP:{id}}}"),
+                ..self.student_row(i, format!("{id}@new.example.org"))
+            };
+            row.write(&mut zip, binding, "active", modified)?;
         }
-        writeln!(zip, "{newcomer},active,{modified},true,{newcomer},,New,Student,,,{newcomer}@students.example.org,,,,09,,,,,,{},", self.school_id(0))?;
+        let row = UserRow {
+            id: &newcomer,
+            given: "New",
+            family: "Student",
+            identifier: String::new(),
+            agent: String::new(),
+            org: self.school_id(0),
+            ..self.student_row(0, format!("{newcomer}@students.example.org"))
+        };
+        row.write(&mut zip, binding, "active", modified)?;
         rows.files.push(("users.csv", changed.min(self.students) as u64 + 1));
 
-        zip.start_file("roles.csv", options)?;
-        writeln!(zip, "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId")?;
-        writeln!(zip, "role-{newcomer},active,{modified},{newcomer},primary,student,,,{},", self.school_id(0))?;
-        rows.files.push(("roles.csv", 1));
+        if binding == Binding::V1p2 {
+            zip.start_file("roles.csv", options)?;
+            writeln!(zip, "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,userProfileSourcedId")?;
+            writeln!(zip, "role-{newcomer},active,{modified},{newcomer},primary,student,,,{},", self.school_id(0))?;
+            rows.files.push(("roles.csv", 1));
+        }
 
         zip.start_file("enrollments.csv", options)?;
         writeln!(zip, "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate")?;
@@ -731,6 +877,23 @@ type RowWriter<'w> = dyn FnMut(&mut dyn Write) -> std::io::Result<u64> + 'w;
 
 /// A manifest declaring `bulk` and `delta` files; every other file of the binding is absent.
 pub fn manifest(bulk: &[&str], delta: &[&str]) -> String {
+    manifest_as(Binding::V1p2, bulk, delta)
+}
+
+/// A manifest of `binding` declaring `bulk` and `delta` files (those of the binding: a 1.1
+/// manifest names none of 1.2's own files); every other file of the binding is absent.
+pub fn manifest_as(binding: Binding, bulk: &[&str], delta: &[&str]) -> String {
+    /// The files 1.2 added.
+    const V1P2_ONLY: [&str; 8] = [
+        "lineItemLearningObjectiveIds",
+        "lineItemScoreScales",
+        "resultLearningObjectiveIds",
+        "resultScoreScales",
+        "roles",
+        "scoreScales",
+        "userProfiles",
+        "userResources",
+    ];
     const FILES: [&str; 22] = [
         "academicSessions",
         "categories",
@@ -755,8 +918,13 @@ pub fn manifest(bulk: &[&str], delta: &[&str]) -> String {
         "users",
         "manifest",
     ];
-    let mut text = String::from("propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n");
-    for file in FILES.iter().filter(|f| **f != "manifest") {
+    let version = match binding {
+        Binding::V1p2 => "1.2",
+        Binding::V1p1 => "1.1",
+    };
+    let mut text = format!("propertyName,value\nmanifest.version,1.0\noneroster.version,{version}\n");
+    let in_binding = |file: &&&str| binding == Binding::V1p2 || !V1P2_ONLY.contains(file);
+    for file in FILES.iter().filter(|f| **f != "manifest").filter(in_binding) {
         let mode = if bulk.contains(file) {
             "bulk"
         } else if delta.contains(file) {

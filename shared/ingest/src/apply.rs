@@ -8,12 +8,13 @@
 //! writes exactly what the first attempt would have, and consumers syncing with
 //! `dateLastModified>` see each change at the time the provider made it.
 
-use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row};
+use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row, Version};
 use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
 use oneroster_model::{Collection, Record, Status, Timestamp};
 use oneroster_store::{Encoded, FileCounts, Mutation, Named, RecordStore, StoreError, StoredRecord};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 use tracing::info;
@@ -71,16 +72,24 @@ pub async fn apply<S: RecordStore>(
     now: Timestamp,
     resumed: bool,
 ) -> Result<Applied, ApplyError> {
-    let modes: HashMap<FileKind, Mode> = {
+    let (modes, version, wanted) = {
         let mut scratch = Report::default();
-        let package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, limits, &mut scratch)?;
-        package.files().map(|(kind, _, mode)| (kind, mode)).collect()
+        let mut package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, limits, &mut scratch)?;
+        let modes: HashMap<FileKind, Mode> = package.files().map(|(kind, _, mode)| (kind, mode)).collect();
+        (modes, package.version(), package.v1p1_wanted()?)
+    };
+    // What a 1.1 package's rows need of stored records, read once for every file's reading.
+    let learned = match wanted.is_empty() {
+        true => Vec::new(),
+        false => store.get_named(wanted).await?.into_values().collect(),
     };
     let mut applier = Applier {
         store,
         now,
         path: path.to_owned(),
         limits: *limits,
+        version,
+        learned: Arc::new(learned),
         modes,
         applied: Applied::default(),
         touched: BTreeSet::new(),
@@ -142,6 +151,10 @@ struct Applier<'a, S> {
     now: Timestamp,
     path: PathBuf,
     limits: Limits,
+    /// The package's OneRoster version: a 1.1 user's row holds its roles.
+    version: Version,
+    /// The stored records a 1.1 package's rows need ([`Package::learn`]).
+    learned: Arc<Vec<Record>>,
     modes: HashMap<FileKind, Mode>,
     applied: Applied,
     /// Collections written to, whose kept counts are refreshed at the end.
@@ -161,12 +174,14 @@ struct Known {
 /// How one record of a chunk is composed before comparing: users fold their parts in.
 type Compose<'c> = dyn Fn(&mut Record, Option<&StoredRecord>) -> Result<Option<String>, ApplyError> + Sync + 'c;
 
-/// Streams the rows of `kind` from a blocking thread in chunks.
+/// Streams the rows of `kind` from a blocking thread in chunks, a 1.1 package's mapped with
+/// the `learned` stored records.
 fn stream_rows(
     path: PathBuf,
     limits: Limits,
     kind: FileKind,
     now: Timestamp,
+    learned: Arc<Vec<Record>>,
 ) -> mpsc::Receiver<Result<Vec<Row>, ApplyError>> {
     let (tx, rx) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
@@ -174,6 +189,7 @@ fn stream_rows(
         let result = (|| -> Result<(), ApplyError> {
             let file = std::fs::File::open(&path).map_err(PackageError::Io)?;
             let mut package = Package::open(file, &limits, &mut scratch)?;
+            package.learn(learned.iter());
             let mut chunk = Vec::with_capacity(CHUNK);
             oneroster_csv::read_rows(&mut package, kind, now, &mut scratch, |row, _, _| {
                 chunk.push(row);
@@ -235,7 +251,7 @@ impl<S: RecordStore> Applier<'_, S> {
     async fn apply_file(&mut self, kind: FileKind, collection: Collection) -> Result<(), ApplyError> {
         let Some(mode) = self.modes.get(&kind).copied() else { return Ok(()) };
         let mut known = self.known(collection, mode == Mode::Bulk).await?;
-        let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now);
+        let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now, self.learned.clone());
         while let Some(chunk) = rows.recv().await {
             let records = chunk?.into_iter().filter_map(Row::into_record).collect();
             self.apply_chunk(kind, collection, records, &mut known, false, &|_, _| Ok(None)).await?;
@@ -389,6 +405,8 @@ impl<S: RecordStore> Applier<'_, S> {
         let parts_bulk = part_rows.iter().any(|(_, mode, _)| *mode == Some(Mode::Bulk));
         // Stored parts are needed unless every part file replaces them wholesale.
         let need_stored_parts = part_rows.iter().any(|(_, mode, _)| *mode != Some(Mode::Bulk));
+        // A 1.1 user's row is the whole of its roles (its role in each of its orgs), kept by org.
+        let roles_in_rows = self.version == Version::V1p1;
         let compose = |record: &mut Record, stored: Option<&StoredRecord>| -> Result<Option<String>, ApplyError> {
             let mut parts: Parts = match stored.and_then(|s| s.parts.as_deref()) {
                 Some(json) => serde_json::from_str(json).map_err(|e| ApplyError::StoredRecord("parts", e))?,
@@ -398,13 +416,20 @@ impl<S: RecordStore> Applier<'_, S> {
             for (part, mode, rows) in &part_rows {
                 merge(parts.entry(part.part_key().to_owned()).or_default(), *mode, rows.get(&id));
             }
+            if let (true, Record::User(user)) = (roles_in_rows, &*record) {
+                let roles = user
+                    .roles
+                    .iter()
+                    .map(|role| (role.org.sourced_id.to_string(), serde_json::to_value(role).unwrap_or_default()));
+                parts.insert(FileKind::Roles.part_key().to_owned(), roles.collect());
+            }
             assemble(record, &parts)?;
             Ok(Some(serde_json::to_string(&parts).unwrap_or_default()))
         };
 
         let mut known = self.known(collection, own == Some(Mode::Bulk) || parts_bulk).await?;
         if own.is_some() {
-            let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now);
+            let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now, self.learned.clone());
             while let Some(chunk) = rows.recv().await {
                 let records: Vec<Record> = chunk?.into_iter().filter_map(Row::into_record).collect();
                 for r in &records {
@@ -451,7 +476,7 @@ impl<S: RecordStore> Applier<'_, S> {
         if !self.modes.contains_key(&kind) {
             return Ok(by_owner);
         }
-        let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now);
+        let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now, self.learned.clone());
         while let Some(chunk) = rows.recv().await {
             for part in chunk?.into_iter().filter_map(Row::into_part) {
                 by_owner.entry(part.owner.to_string()).or_default().push(part);

@@ -8,7 +8,7 @@ use crate::apply::{apply, ApplyError};
 use crate::settings::Settings;
 use crate::uploads::{Upload, UploadError, Uploads};
 use oneroster_csv::package::ZIP;
-use oneroster_csv::{validate, Code, Diagnostic, Package, PackageError, Report, StoredReference, Target};
+use oneroster_csv::{validate, Code, Diagnostic, Package, PackageError, Report, StoredReference, Target, Validation};
 use oneroster_model::{Collection, Timestamp};
 use oneroster_store::{FileCounts, Job, JobState, Store, StoreError, TenantStore};
 use std::collections::HashMap;
@@ -219,36 +219,7 @@ impl Ingest {
             Err(e) => return Err(e.into()),
         };
         let validating = Instant::now();
-        let validated = {
-            let path = local.path().to_owned();
-            let (started, limits) = (job.started, self.settings.limits);
-            tokio::task::spawn_blocking(move || {
-                let mut report = Report::default();
-                let unreadable = |report: &mut Report, e: PackageError| {
-                    // A refused zip's reasons, naming its entries, are in the report already.
-                    if !matches!(e, PackageError::Refused) {
-                        report.file_error(ZIP, Code::NotZip, e.to_string());
-                    }
-                };
-                let outcome = match Package::open(std::fs::File::open(&path)?, &limits, &mut report) {
-                    Ok(mut package) => match validate(&mut package, started, &mut report) {
-                        Ok(validation) => Some(validation),
-                        Err(e) => {
-                            unreadable(&mut report, e);
-                            None
-                        }
-                    },
-                    Err(e) => {
-                        unreadable(&mut report, e);
-                        None
-                    }
-                };
-                Ok::<_, std::io::Error>((report, outcome))
-            })
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))??
-        };
-        let (mut report, validation) = validated;
+        let (mut report, validation) = self.validate(upload, local.path(), job.started).await?;
         if let Some(validation) = &validation {
             self.check_stored_references(upload, &validation.stored_references, &mut report).await?;
         }
@@ -260,6 +231,57 @@ impl Ingest {
         let applied = apply(&self.tenant(upload), local.path(), limits, job.started, resumed).await?;
         job.items_written = applied.items_written;
         self.finish(upload, job, report, Verdict::Applied(applied.files)).await
+    }
+
+    /// Opens and validates the package at `path` (on blocking threads: it is read from disk),
+    /// with what a OneRoster 1.1 package's rows need of stored records read from the store
+    /// between the two (the orgs of its administrators, the classes of its line items).
+    async fn validate(
+        &self,
+        upload: &Upload,
+        path: &std::path::Path,
+        started: Timestamp,
+    ) -> Result<(Report, Option<Validation>), RetryLater> {
+        async fn blocking<T: Send + 'static>(
+            work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+        ) -> Result<T, RetryLater> {
+            let joined = tokio::task::spawn_blocking(work).await;
+            Ok(joined.map_err(|e| std::io::Error::other(e.to_string()))??)
+        }
+        // A refused zip's reasons, naming its entries, are in the report already.
+        fn unreadable(mut report: Report, e: PackageError) -> (Report, Option<Validation>) {
+            if !matches!(e, PackageError::Refused) {
+                report.file_error(ZIP, Code::NotZip, e.to_string());
+            }
+            (report, None)
+        }
+        let (path, limits) = (path.to_owned(), self.settings.limits);
+        let (report, opened) = blocking(move || {
+            let mut report = Report::default();
+            let opened = Package::open(std::fs::File::open(&path)?, &limits, &mut report).and_then(|mut package| {
+                let wanted = package.v1p1_wanted()?;
+                Ok((package, wanted))
+            });
+            Ok((report, opened))
+        })
+        .await?;
+        let (mut package, wanted) = match opened {
+            Ok(opened) => opened,
+            Err(e) => return Ok(unreadable(report, e)),
+        };
+        let stored = match wanted.is_empty() {
+            true => Default::default(),
+            false => self.tenant(upload).records().get_named(wanted).await?,
+        };
+        blocking(move || {
+            let mut report = report;
+            package.learn(stored.values());
+            Ok(match validate(&mut package, started, &mut report) {
+                Ok(validation) => (report, Some(validation)),
+                Err(e) => unreadable(report, e),
+            })
+        })
+        .await
     }
 
     /// Checks the references that only stored data can satisfy; the missing ones are errors.

@@ -580,3 +580,42 @@ async fn a_generated_district_applies_whole_then_costs_nothing_then_takes_its_de
     assert_eq!(json(&district, Collection::Users, &newcomer)["roles"].as_array().map(Vec::len), Some(1));
     assert!(district.children(Relation::ClassStudents, &generated.class_id(0, 0)).contains(&newcomer));
 }
+
+/// A OneRoster 1.1 delta over a stored district: a user's row is the whole of its roles (an
+/// administrator's by the stored orgs' types), and a line item takes its stored class's school.
+#[tokio::test]
+async fn a_1p1_delta_replaces_a_users_roles_and_gives_line_items_their_classes_school() {
+    let mut district = loaded().await;
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,delta\nfile.categories,delta\nfile.lineItems,delta\n";
+    let users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\n\
+                 u-2,active,2026-01-01,true,\"s-1,d-1\",administrator,bob,,Bob,B,,,,,,,,\n";
+    let categories = "sourcedId,status,dateLastModified,title\ng-1,active,2026-01-01,Homework\n";
+    let items = "sourcedId,status,dateLastModified,title,description,assignDate,dueDate,classSourcedId,categorySourcedId,gradingPeriodSourcedId,resultValueMin,resultValueMax\n\
+                 l-1,active,2026-01-01,Essay,,2025-09-01,2025-09-15,k-1,g-1,t-1,0,100\n";
+    let mut zipped = tempfile::NamedTempFile::new().expect("a temporary file");
+    {
+        let mut zip = zip::ZipWriter::new(zipped.as_file_mut());
+        for (name, text) in
+            [("manifest.csv", manifest), ("users.csv", users), ("categories.csv", categories), ("lineItems.csv", items)]
+        {
+            zip.start_file(name, zip::write::SimpleFileOptions::default()).expect("an entry");
+            std::io::Write::write_all(&mut zip, text.as_bytes()).expect("written");
+        }
+        zip.finish().expect("a zip");
+    }
+    let applied = district.apply_zip(zipped.path(), false).await.expect("applied");
+    assert_eq!(counts(&applied, FileKind::Users), (0, 1, 0, 0));
+    let Record::User(user) = district.model(Collection::Users, "u-2") else { unreachable!("a user") };
+    let mut roles: Vec<(&str, &str, &str)> =
+        user.roles.iter().map(|r| (r.role_type.as_str(), r.role.as_str(), r.org.sourced_id.as_str())).collect();
+    roles.sort();
+    assert_eq!(roles, [("primary", "siteAdministrator", "s-1"), ("secondary", "districtAdministrator", "d-1")]);
+    assert_eq!(user.primary_org.map(|o| o.sourced_id.to_string()).as_deref(), Some("s-1"));
+    assert_eq!(district.children(Relation::SchoolStudents, "s-1"), ["u-3"], "no longer a student");
+    let item = json(&district, Collection::LineItems, "l-1");
+    assert_eq!(
+        (item["school"]["sourcedId"].as_str(), item["academicSession"]["sourcedId"].as_str()),
+        (Some("s-1"), Some("t-1"))
+    );
+    assert!(item.get("gradingPeriod").is_none(), "{item}");
+}
