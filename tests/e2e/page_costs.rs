@@ -4,7 +4,8 @@
 //! front of DynamoDB Local).
 
 use e2e::trips::CountedApi;
-use e2e::{bulk_zip, ingest, small_district, stack_with, tenant, Api};
+use e2e::{bulk_zip, delta_zip, ingest, small_district, stack_with, tenant, Api};
+use oneroster_model::Timestamp;
 use oneroster_store::JobState;
 use std::time::Duration;
 
@@ -48,6 +49,19 @@ async fn every_list_page_costs_at_most_two_rounds_of_calls() {
             // The stats item, once a page, is the rest.
             assert!(costs.reads_per_record() <= 1.1, "{start}: {costs:?}");
         }
+    }
+
+    // What a delta changed, in one large page (School Data Sync's 5,000, in 1.2 and in 1.1):
+    // about one item read per record changed.
+    let since = Timestamp::now();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let job = ingest(&stack, &tenant, "delta.zip", delta_zip(&district, 100)).await;
+    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    for base in [ROSTERING, "/ims/oneroster/v1p1"] {
+        let start = format!("{base}/users?limit=5000&filter=dateLastModified%3E%27{since}%27");
+        let costs = counted.costs(&start, "users", 6).await;
+        assert_eq!(costs.records, 101, "{start}: the 100 students changed and the newcomer");
+        assert!(costs.max_rounds <= 2 && costs.reads_per_record() <= 1.1, "{start}: {costs:?}");
     }
 
     // A collection the API writes to keeps its shard sizes with every write.

@@ -125,7 +125,9 @@ impl Store {
                 continue;
             }
             // Every later shard the page reaches at once.
-            let Planned { reads, to_end } = plan_reads(kept.sizes.as_deref(), next.shard..shards, limit - taken);
+            let estimated = listing.time_filter().is_some();
+            let Planned { reads, to_end } =
+                plan_reads(kept.sizes.as_deref(), next.shard..shards, limit - taken, estimated);
             let Some(last) = reads.last().map(|read| read.shard) else { break };
             let starts: Vec<Cursor> = reads.iter().map(|read| Cursor { shard: read.shard, after: None }).collect();
             let queries = starts
@@ -497,8 +499,9 @@ fn kept_sizes(stats: &Item, shards: u64) -> Option<Vec<u64>> {
 /// is kept but not its spread over the shards: the shard's share of them (its `sizes` entry
 /// times `matching` over the collection's `count`) plus one standard deviation of a random
 /// draw of that share, within the shard's size. Exact when every record matches or none does;
-/// otherwise a shard holding more than its estimate cuts its answer short and one holding less
-/// leaves the page short, each costing a further round but no extra reads. A shard that holds
+/// otherwise the estimates choose which shards a round reads: a shard holding more than its
+/// estimate adds them (it is asked for the page's rest, [`plan_reads`]), and one holding less
+/// leaves the page short, costing a further round but no extra reads. A shard that holds
 /// records is taken to hold one at least, so that none is passed over on an estimate.
 fn estimated_sizes(sizes: &[u64], matching: u64, count: u64) -> Vec<u64> {
     let share = if count == 0 { 1.0 } else { (matching as f64 / count as f64).min(1.0) };
@@ -533,8 +536,11 @@ struct Planned {
 /// more than it holds, so that DynamoDB ends its answer at the shard's end instead of handing
 /// back a key to go on from (one more round for nothing). Without sizes (a collection not
 /// measured yet, a time filter), every shard for `need`: reads grow with the shard count, round
-/// trips do not.
-fn plan_reads(sizes: Option<&[u64]>, from: std::ops::Range<u64>, need: usize) -> Planned {
+/// trips do not. With `estimated` sizes (a time filter's, [`estimated_sizes`]), whose queries
+/// end at the shard's matching records whatever their limit, each shard planned is asked for the
+/// page's rest: one holding more than its estimate then adds them, instead of cutting its answer
+/// short and having the shards read ahead of it read again.
+fn plan_reads(sizes: Option<&[u64]>, from: std::ops::Range<u64>, need: usize, estimated: bool) -> Planned {
     let Some(sizes) = sizes else {
         return Planned { reads: from.map(|shard| ShardRead { shard, limit: need }).collect(), to_end: true };
     };
@@ -550,7 +556,11 @@ fn plan_reads(sizes: Option<&[u64]>, from: std::ops::Range<u64>, need: usize) ->
         if wanted == 0 {
             continue;
         }
-        let limit = if wanted == held { held.saturating_add(1) } else { wanted };
+        let limit = match (estimated, wanted == held) {
+            (true, _) => need - planned,
+            (false, true) => held.saturating_add(1),
+            (false, false) => wanted,
+        };
         reads.push(ShardRead { shard, limit });
         planned += wanted;
     }
@@ -635,8 +645,17 @@ mod tests {
             ("past the known shards: nothing", 6..16, 10, vec![], true),
         ];
         for (name, from, need, reads, to_end) in cases {
-            assert_eq!(plan_reads(Some(&sizes), from, need), Planned { reads, to_end }, "{name}");
+            assert_eq!(plan_reads(Some(&sizes), from, need, false), Planned { reads, to_end }, "{name}");
         }
+    }
+
+    #[test]
+    fn a_time_filters_shards_are_asked_for_the_pages_rest_beyond_their_estimates() {
+        let estimates: [u64; 4] = [3, 0, 5, 2];
+        let reads = vec![read(0, 100), read(2, 97), read(3, 92)];
+        assert_eq!(plan_reads(Some(&estimates), 0..4, 100, true), Planned { reads, to_end: true });
+        let reads = vec![read(0, 6), read(2, 3)];
+        assert_eq!(plan_reads(Some(&estimates), 0..4, 6, true), Planned { reads, to_end: false }, "the same shards");
     }
 
     #[test]
@@ -644,7 +663,7 @@ mod tests {
         let sizes: Vec<u64> = (0..16).map(|shard| (shard * 7) % 11).collect();
         for need in [1, 5, 17, 60, 500] {
             for from in 0..16 {
-                let Planned { reads, to_end } = plan_reads(Some(&sizes), from..16, need);
+                let Planned { reads, to_end } = plan_reads(Some(&sizes), from..16, need, false);
                 let wanted: u64 = reads.iter().map(|r| (r.limit as u64).min(sizes[r.shard as usize])).sum();
                 let there: u64 = sizes[from as usize..].iter().sum();
                 assert_eq!(wanted, there.min(need as u64), "need {need} from {from}");
@@ -658,8 +677,8 @@ mod tests {
     #[test]
     fn without_sizes_every_later_shard_is_read_at_once_for_the_page() {
         let reads = vec![read(13, 25), read(14, 25), read(15, 25)];
-        assert_eq!(plan_reads(None, 13..16, 25), Planned { reads, to_end: true });
-        assert_eq!(plan_reads(None, 16..16, 25), Planned { reads: vec![], to_end: true });
+        assert_eq!(plan_reads(None, 13..16, 25, false), Planned { reads, to_end: true });
+        assert_eq!(plan_reads(None, 16..16, 25, true), Planned { reads: vec![], to_end: true });
     }
 
     #[test]
