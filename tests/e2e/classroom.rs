@@ -7,10 +7,8 @@
 //! Classroom creates; the notebook puts ids into paths unencoded, and a client that does encode
 //! them must be served alike, so the sequence runs twice: ids as they are, then percent-encoded.
 
-use e2e::{assert_matches_schema, client, form, guid_district, ingest, stack, tenant, unique, Api, Reply};
-use oneroster_auth::Scopes;
+use e2e::{assert_matches_schema, form, guid_district, stack, unique, Api, Reply};
 use oneroster_openapi::Service;
-use oneroster_store::JobState;
 use serde_json::{json, Value};
 
 /// What the notebook's `one_roster_url` is set to ("…/ims/oneroster"; it appends
@@ -171,21 +169,8 @@ async fn replay(api: &Api, spell: Spelling) {
 #[tokio::test]
 async fn classroom_syncs_grades_in_a_district_whose_ids_hold_slashes_spelled_either_way() {
     let stack = stack().await;
-    let district = tenant("guid-district");
-    let job = ingest(&stack, &district, "bulk.zip", guid_district::zip()).await;
-    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
-
     // Authorization: the four scopes by their full URIs, the client by HTTP Basic.
-    let (app, secret) = client(&stack, &district, &Scopes::all()).await;
-    let asked = ["roster.readonly", "gradebook.readonly", "gradebook.createput", "gradebook.delete"]
-        .map(|s| format!("{SCOPE}{s}"))
-        .join(" ");
-    let anonymous = Api::anonymous(&stack);
-    let token = anonymous
-        .token(&form(&[("grant_type", "client_credentials"), ("scope", &asked)]), Some((&app.id, &secret)))
-        .await;
-    check(&token, 200, "Get OAuth Token");
-    let api = anonymous.with_bearer(token.body["access_token"].as_str().expect("a token"));
+    let api = guid_district::classroom(&stack, "guid-district", SCOPE).await;
 
     replay(&api, as_is).await;
     replay(&api, percent_encoded).await;

@@ -5,10 +5,7 @@
 //! they make them: Google Classroom's 1.1 grade sync (its deprecated notebook, unmodified
 //! bodies) and School Data Sync's active-then-delta reads.
 
-use e2e::{
-    assert_matches_v1p1_schema, client, delta_zip, form, guid_district, ids, ingest, loaded, stack, tenant, Api, Reply,
-};
-use oneroster_auth::Scopes;
+use e2e::{assert_matches_v1p1_schema, delta_zip, guid_district, ids, ingest, loaded, stack, tenant, Api, Reply};
 use oneroster_model::{v1p1, Timestamp};
 use oneroster_openapi::Service;
 use oneroster_store::JobState;
@@ -235,19 +232,7 @@ async fn one_point_one_filters_on_its_own_fields_warns_of_unknown_sort_and_field
 #[tokio::test]
 async fn classroom_1p1_syncs_grades_with_the_bodies_it_sends() {
     let stack = stack().await;
-    let district = tenant("guid-district-v1p1");
-    let job = ingest(&stack, &district, "bulk.zip", guid_district::zip()).await;
-    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
-    let (app, secret) = client(&stack, &district, &Scopes::all()).await;
-    let asked = ["roster.readonly", "gradebook.readonly", "gradebook.createput", "gradebook.delete"]
-        .map(|s| format!("{SCOPE_V1P1}{s}"))
-        .join(" ");
-    let anonymous = Api::anonymous(&stack);
-    let token = anonymous
-        .token(&form(&[("grant_type", "client_credentials"), ("scope", &asked)]), Some((&app.id, &secret)))
-        .await;
-    check(&token, 200, "Get OAuth Token");
-    let api = anonymous.with_bearer(token.body["access_token"].as_str().expect("a token"));
+    let api = guid_district::classroom(&stack, "guid-district-v1p1", SCOPE_V1P1).await;
     let url = |rest: String| format!("{V1P1}{rest}");
 
     check(&api.get(&url("/teachers?limit=1".into())).await, 200, "GetAllTeachers");

@@ -457,6 +457,24 @@ pub mod guid_district {
     /// The SIS's line item.
     pub const SIS_LINE_ITEM: &str = "li/sis-1.a_b@lu";
 
+    /// Google Classroom's session with tenant `name` holding this district (bulk applied): a
+    /// client holding every scope, and the token Classroom asks for, its four scopes by their
+    /// full URIs under `scope_prefix` (the v1p2 or v1p1 ones), the client by HTTP Basic.
+    pub async fn classroom(stack: &super::LocalStack, name: &str, scope_prefix: &str) -> super::Api {
+        let district = super::tenant(name);
+        let job = super::ingest(stack, &district, "bulk.zip", zip()).await;
+        assert_eq!(job.state, oneroster_store::JobState::Applied, "{:#?}", job.errors);
+        let (app, secret) = super::client(stack, &district, &oneroster_auth::Scopes::all()).await;
+        let asked = ["roster.readonly", "gradebook.readonly", "gradebook.createput", "gradebook.delete"]
+            .map(|s| format!("{scope_prefix}{s}"))
+            .join(" ");
+        let anonymous = super::Api::anonymous(stack);
+        let form = super::form(&[("grant_type", "client_credentials"), ("scope", &asked)]);
+        let token = anonymous.token(&form, Some((&app.id, &secret))).await;
+        assert_eq!(token.status, 200, "Get OAuth Token: {}", token.body);
+        anonymous.with_bearer(token.body["access_token"].as_str().expect("a token"))
+    }
+
     /// The bulk package.
     pub fn zip() -> Vec<u8> {
         let [first, second] = STUDENTS;
