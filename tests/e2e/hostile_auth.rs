@@ -483,7 +483,7 @@ fn the_template_keeps_auth_items_from_the_writing_roles_and_pins_the_kms_account
     let registry = keys::tenant_registry_key(&district).pk;
     let failures = keys::auth_failures_key("client", "district-1.00112233aabbccdd").pk;
     let protected = [keys_partition.as_str(), registry.as_str(), failures.as_str(), client_partition.as_str()];
-    // What the ingest and the gradebook write, a parent named `client` included.
+    // What the ingest and the API's writers write, a parent named `client` included.
     let client_id = oneroster_model::SourcedId::parse("client").expect("an id");
     let entry = oneroster_model::Link {
         relation: oneroster_model::Relation::ClassStudents,
@@ -501,7 +501,7 @@ fn the_template_keeps_auth_items_from_the_writing_roles_and_pins_the_kms_account
     ];
     assert!(district_data[1].ends_with("#client") && district_data[2].ends_with("#client"), "{district_data:?}");
 
-    for function in ["IngestFunction", "GradebookFunction", "V1p2Function"] {
+    for function in ["IngestFunction", "RosteringFunction", "ResourcesFunction", "GradebookFunction", "V1p2Function"] {
         let denials: Vec<_> = statements(&template, function)
             .into_iter()
             .filter(|s| s["Effect"].as_str() == Some("Deny"))

@@ -177,3 +177,42 @@ fn the_drift_check_notices_unrouted_misrouted_and_dead_routes() {
         "{found:#?}"
     );
 }
+
+/// Every API function holds the write policy exactly when its route tables write (the
+/// rostering and resources services do since their extension writes), and no function that
+/// only reads may put, update or delete anything but the gate's nonces.
+#[test]
+fn only_the_functions_that_write_may_write_records() {
+    use oneroster_service::Action;
+    let template: yaml_serde::Value = yaml_serde::from_str(TEMPLATE).expect("the template is YAML");
+    let writes =
+        |routes: &[oneroster_http::service::Route]| routes.iter().any(|(_, _, a)| matches!(a, Action::Write(_)));
+    let functions = [
+        ("RosteringFunction", writes(&rostering::ROUTES)),
+        ("ResourcesFunction", writes(&resources::ROUTES)),
+        ("GradebookFunction", writes(&gradebook::ROUTES)),
+        ("V1p2Function", writes(&rostering::ROUTES) || writes(&gradebook::ROUTES) || writes(&resources::ROUTES)),
+    ];
+    assert!(functions.iter().all(|(_, writes)| *writes), "every API service writes since the extensions");
+    for (function, writes) in functions {
+        let policies = crate::hostile_auth::strings(&template["Resources"][function]["Properties"]["Policies"]);
+        assert_eq!(policies.iter().any(|p| p == "!Ref WriteRecordsPolicy"), writes, "{function}: {policies:?}");
+        let record_writes: Vec<String> = crate::hostile_auth::statements(&template, function)
+            .into_iter()
+            .filter(|s| s["Effect"].as_str() == Some("Allow"))
+            .flat_map(|s| crate::hostile_auth::strings(&s["Action"]))
+            .filter(|a| {
+                a.starts_with("dynamodb:")
+                    && !["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"].contains(&a.as_str())
+            })
+            .collect();
+        // One record at a time, in transactions: no batch writes, no scans.
+        for action in &record_writes {
+            assert!(
+                ["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
+                    .contains(&action.as_str()),
+                "{function} may {action}"
+            );
+        }
+    }
+}

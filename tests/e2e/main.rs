@@ -19,6 +19,7 @@ mod lambda_events;
 mod oauth1;
 mod page_costs;
 mod resources;
+mod roster_writes;
 mod rostering;
 mod v1p1;
 mod v1p1_csv;

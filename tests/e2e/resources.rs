@@ -59,7 +59,7 @@ async fn every_route_answers_as_the_package_says() {
     }
     let alias = api.get(&format!("/ims/oneroster/v1p2/classes/{class}/resources")).await;
     assert_eq!(alias.body, api.get(&format!("{BASE}/classes/{class}/resources")).await.body);
-    assert_eq!(api.get(&format!("{BASE}/discovery/")).await.body, *Service::Resources.document());
+    assert_eq!(api.get(&format!("{BASE}/discovery/")).await.body, *Service::Resources.discovery());
 }
 
 #[tokio::test]

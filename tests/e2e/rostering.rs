@@ -165,7 +165,7 @@ async fn every_endpoint_answers_as_the_package_says_and_as_the_openapi_shapes_it
     let alias = api.get(&format!("/ims/oneroster/v1p2/users/{}", d.student_id(1))).await;
     assert_eq!(alias.body, api.get(&format!("{BASE}/users/{}", d.student_id(1))).await.body);
     let discovery = api.get(&format!("{BASE}/discovery/")).await;
-    assert_eq!(discovery.body, *Service::Rostering.document());
+    assert_eq!(discovery.body, *Service::Rostering.discovery());
 }
 
 #[tokio::test]

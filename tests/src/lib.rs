@@ -366,7 +366,7 @@ fn assert_matches(
         .expect("not poisoned")
         .entry(key)
         .or_insert_with(|| {
-            let mut components = service.document()["components"].clone();
+            let mut components = service.discovery()["components"].clone();
             if let Some(schemas) = components["schemas"].as_object_mut() {
                 for (name, schema) in schemas.iter_mut() {
                     *schema = version.schema(service, name).cloned().unwrap_or_default();
@@ -402,6 +402,43 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// Every item the tenant `tenant` holds in the stack's table but its OAuth clients (which a
+/// token request touches), sorted and printed whole: what a refused write must leave exactly as
+/// it was. A scan, for tests only (each test has a table of its own).
+pub async fn tenant_items(stack: &LocalStack, tenant: &TenantId) -> Vec<String> {
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&aws).endpoint_url(&stack.config.dynamodb_endpoint).build(),
+    );
+    let prefix = format!("{}#", tenant.as_str());
+    let clients = format!("{}#client", tenant.as_str());
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(&stack.config.table)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .expect("a scan");
+        for item in page.items.unwrap_or_default() {
+            let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            if pk.starts_with(&prefix) && pk != clients {
+                let mut attributes: Vec<String> = item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                attributes.sort();
+                items.push(attributes.join(" "));
+            }
+        }
+        match page.last_evaluated_key.filter(|key| !key.is_empty()) {
+            Some(key) => start = Some(key),
+            None => break,
+        }
+    }
+    items.sort();
+    items
 }
 
 /// Two schools, small enough to ingest in a second or two.

@@ -1,4 +1,6 @@
-//! The Resources service: the 5 GET endpoints of OneRoster 1.2 Resources, each one line of
+//! The Resources service: the 5 GET endpoints of OneRoster 1.2 Resources and the provider's 13
+//! extensions (writes of resources and of their links to classes, courses and users; the
+//! association collections `classResources` and `courseResources`), each one line of
 //! [`ROUTES`], served like every service by `oneroster-http` (base path, discovery, query
 //! semantics, errors; the `v1p2` function serves the table under the pre-split base too).
 //!
@@ -16,13 +18,15 @@ use oneroster_http::service::{self, Route};
 use oneroster_http::Gate;
 use oneroster_model::{Collection, Relation};
 use oneroster_openapi::Service;
-use oneroster_service::routes::{Action, Read, CLASS, COURSE, USER};
+use oneroster_service::routes::{Action, Creates, Read, Write, CLASS, COURSE, USER};
 use oneroster_store::Store;
 use std::sync::Arc;
 
-/// Every endpoint: OpenAPI path, operationId, what it reads.
-pub const ROUTES: [Route; 5] = {
+/// Every endpoint: OpenAPI path, operationId, what it reads or writes.
+pub const ROUTES: [Route; 18] = {
+    use Collection as C;
     use Read::*;
+    use Write::*;
     [
         (
             "/classes/{classSourcedId}/resources",
@@ -34,13 +38,51 @@ pub const ROUTES: [Route; 5] = {
             "getResourcesForCourse",
             Action::Read(Related(Relation::CourseResources, COURSE, None)),
         ),
-        ("/resources", "getAllResources", Action::Read(All(Collection::Resources))),
-        ("/resources/{sourcedId}", "getResource", Action::Read(One(Collection::Resources, None))),
+        ("/resources", "getAllResources", Action::Read(All(C::Resources))),
+        ("/resources/{sourcedId}", "getResource", Action::Read(One(C::Resources, None))),
         (
             "/users/{userSourcedId}/resources",
             "getResourcesForUser",
             Action::Read(Related(Relation::UserResources, USER, None)),
         ),
+        // The provider's extensions.
+        ("/resources", "postResource", Action::Write(Create(C::Resources, Creates::In(None)))),
+        ("/resources/{sourcedId}", "putResource", Action::Write(Put(C::Resources, None))),
+        ("/resources/{sourcedId}", "deleteResource", Action::Write(Delete(C::Resources, None))),
+        (
+            "/classes/{classSourcedId}/resources/{resourceSourcedId}",
+            "putResourceForClass",
+            Action::Write(Link(C::ClassResources)),
+        ),
+        (
+            "/classes/{classSourcedId}/resources/{resourceSourcedId}",
+            "deleteResourceForClass",
+            Action::Write(Unlink(C::ClassResources)),
+        ),
+        (
+            "/courses/{courseSourcedId}/resources/{resourceSourcedId}",
+            "putResourceForCourse",
+            Action::Write(Link(C::CourseResources)),
+        ),
+        (
+            "/courses/{courseSourcedId}/resources/{resourceSourcedId}",
+            "deleteResourceForCourse",
+            Action::Write(Unlink(C::CourseResources)),
+        ),
+        (
+            "/users/{userSourcedId}/resources/{resourceSourcedId}",
+            "putResourceForUser",
+            Action::Write(Link(C::UserResources)),
+        ),
+        (
+            "/users/{userSourcedId}/resources/{resourceSourcedId}",
+            "deleteResourceForUser",
+            Action::Write(Unlink(C::UserResources)),
+        ),
+        ("/classResources", "getAllClassResources", Action::Read(All(C::ClassResources))),
+        ("/classResources/{sourcedId}", "getClassResource", Action::Read(One(C::ClassResources, None))),
+        ("/courseResources", "getAllCourseResources", Action::Read(All(C::CourseResources))),
+        ("/courseResources/{sourcedId}", "getCourseResource", Action::Read(One(C::CourseResources, None))),
     ]
 };
 

@@ -1,5 +1,7 @@
-//! The Rostering service: the 41 GET endpoints of OneRoster 1.2, each one line of [`ROUTES`]
-//! saying what it reads. Served under the service's base path, under the pre-split
+//! The Rostering service: the 41 GET endpoints of OneRoster 1.2, and the provider's 32
+//! extension writes (create, replace and delete of each record type; enrol in a class in one
+//! call: `oneroster_openapi::extensions`), each one line of [`ROUTES`] saying what it reads or
+//! writes. Served under the service's base path, under the pre-split
 //! `/ims/oneroster/v1p2` base some products document, and with the OpenAPI file under
 //! `{base}/discovery/`. Routing, query semantics, errors and envelopes come from
 //! `oneroster-http`.
@@ -9,16 +11,18 @@ use oneroster_http::service::{self, Route};
 use oneroster_http::Gate;
 use oneroster_model::{Collection, Relation, View};
 use oneroster_openapi::Service;
-use oneroster_service::routes::{Action, Read, CLASS, COURSE, SCHOOL, STUDENT, TEACHER, TERM, USER};
+use oneroster_service::routes::{Action, Creates, Read, Write, CLASS, COURSE, SCHOOL, STUDENT, TEACHER, TERM, USER};
 use oneroster_store::Store;
 use std::sync::Arc;
 
-/// Every endpoint: OpenAPI path, operationId, what it reads.
-pub const ROUTES: [Route; 41] = {
+/// Every endpoint: OpenAPI path, operationId, what it reads or writes.
+pub const ROUTES: [Route; 73] = {
     use Collection as C;
+    use Creates::{GradingPeriodOfTerm, In, Student, Teacher};
     use Read::*;
     use Relation as R;
     use View as V;
+    use Write::{Create, Delete, Put};
     [
         ("/academicSessions", "getAllAcademicSessions", Action::Read(All(C::AcademicSessions))),
         ("/academicSessions/{sourcedId}", "getAcademicSession", Action::Read(One(C::AcademicSessions, None))),
@@ -121,6 +125,51 @@ pub const ROUTES: [Route; 41] = {
         ("/users", "getAllUsers", Action::Read(All(C::Users))),
         ("/users/{sourcedId}", "getUser", Action::Read(One(C::Users, None))),
         ("/users/{userSourcedId}/classes", "getClassesForUser", Action::Read(Related(R::UserClasses, USER, None))),
+        // The provider's extensions: writes.
+        ("/orgs", "postOrg", Action::Write(Create(C::Orgs, In(None)))),
+        ("/orgs/{sourcedId}", "putOrg", Action::Write(Put(C::Orgs, None))),
+        ("/orgs/{sourcedId}", "deleteOrg", Action::Write(Delete(C::Orgs, None))),
+        ("/schools", "postSchool", Action::Write(Create(C::Orgs, In(Some(V::Schools))))),
+        ("/schools/{sourcedId}", "putSchool", Action::Write(Put(C::Orgs, Some(V::Schools)))),
+        ("/schools/{sourcedId}", "deleteSchool", Action::Write(Delete(C::Orgs, Some(V::Schools)))),
+        ("/academicSessions", "postAcademicSession", Action::Write(Create(C::AcademicSessions, In(None)))),
+        ("/academicSessions/{sourcedId}", "putAcademicSession", Action::Write(Put(C::AcademicSessions, None))),
+        ("/academicSessions/{sourcedId}", "deleteAcademicSession", Action::Write(Delete(C::AcademicSessions, None))),
+        ("/terms", "postTerm", Action::Write(Create(C::AcademicSessions, In(Some(V::Terms))))),
+        ("/terms/{sourcedId}", "putTerm", Action::Write(Put(C::AcademicSessions, Some(V::Terms)))),
+        ("/terms/{sourcedId}", "deleteTerm", Action::Write(Delete(C::AcademicSessions, Some(V::Terms)))),
+        (
+            "/terms/{termSourcedId}/gradingPeriods",
+            "postGradingPeriodForTerm",
+            Action::Write(Create(C::AcademicSessions, GradingPeriodOfTerm)),
+        ),
+        (
+            "/gradingPeriods/{sourcedId}",
+            "putGradingPeriod",
+            Action::Write(Put(C::AcademicSessions, Some(V::GradingPeriods))),
+        ),
+        (
+            "/gradingPeriods/{sourcedId}",
+            "deleteGradingPeriod",
+            Action::Write(Delete(C::AcademicSessions, Some(V::GradingPeriods))),
+        ),
+        ("/courses", "postCourse", Action::Write(Create(C::Courses, In(None)))),
+        ("/courses/{sourcedId}", "putCourse", Action::Write(Put(C::Courses, None))),
+        ("/courses/{sourcedId}", "deleteCourse", Action::Write(Delete(C::Courses, None))),
+        ("/classes", "postClass", Action::Write(Create(C::Classes, In(None)))),
+        ("/classes/{sourcedId}", "putClass", Action::Write(Put(C::Classes, None))),
+        ("/classes/{sourcedId}", "deleteClass", Action::Write(Delete(C::Classes, None))),
+        ("/classes/{classSourcedId}/students", "postStudentForClass", Action::Write(Create(C::Enrollments, Student))),
+        ("/classes/{classSourcedId}/teachers", "postTeacherForClass", Action::Write(Create(C::Enrollments, Teacher))),
+        ("/users", "postUser", Action::Write(Create(C::Users, In(None)))),
+        ("/users/{sourcedId}", "putUser", Action::Write(Put(C::Users, None))),
+        ("/users/{sourcedId}", "deleteUser", Action::Write(Delete(C::Users, None))),
+        ("/enrollments", "postEnrollment", Action::Write(Create(C::Enrollments, In(None)))),
+        ("/enrollments/{sourcedId}", "putEnrollment", Action::Write(Put(C::Enrollments, None))),
+        ("/enrollments/{sourcedId}", "deleteEnrollment", Action::Write(Delete(C::Enrollments, None))),
+        ("/demographics", "postDemographics", Action::Write(Create(C::Demographics, In(None)))),
+        ("/demographics/{sourcedId}", "putDemographics", Action::Write(Put(C::Demographics, None))),
+        ("/demographics/{sourcedId}", "deleteDemographics", Action::Write(Delete(C::Demographics, None))),
     ]
 };
 

@@ -5,6 +5,10 @@
 //! OneRoster 1.1 consumers ask for the 1.1 URIs (under [`V1P1_PREFIX`]): each of the seven is
 //! read as the 1.2 scope of the same name, so that a set of scopes, a client's record and a
 //! token only ever hold 1.2 URIs and every operation's 1.2 scope check covers 1.1 callers too.
+//!
+//! The provider's extension operations (rostering and resources writes) have scopes of their
+//! own under [`EXTENSION_PREFIX`] ([`EXTENSIONS`]): they are granted only to a client made with
+//! them named, never by [`Scopes::all`], which holds the standard's scopes alone.
 
 use std::collections::BTreeSet;
 
@@ -13,6 +17,15 @@ pub const PREFIX: &str = "https://purl.imsglobal.org/spec/or/v1p2/scope/";
 
 /// What every OneRoster 1.1 scope URI begins with.
 pub const V1P1_PREFIX: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/";
+
+/// What every extension scope URI begins with: the provider's namespace.
+pub const EXTENSION_PREFIX: &str = oneroster_openapi::extensions::SCOPE_PREFIX;
+
+/// The extension scopes, by short name.
+pub const EXTENSIONS: [&str; 4] = {
+    let scopes = &oneroster_openapi::extensions::SCOPES;
+    [scopes[0].0, scopes[1].0, scopes[2].0, scopes[3].0]
+};
 
 /// The 1.1 scopes, by short name: each is the 1.2 scope of the same name (1.1 has no POST, no
 /// assessments and no `-core` reads but roster's).
@@ -57,7 +70,7 @@ impl Scopes {
             .map(Self)
     }
 
-    /// Every scope.
+    /// Every scope of the standard (no extension scope: those are granted only when named).
     pub fn all() -> Self {
         Self(ALL.iter().map(|s| format!("{PREFIX}{s}")).collect())
     }
@@ -95,7 +108,10 @@ impl Scopes {
         let asked: BTreeSet<&str> = requested.split_whitespace().collect();
         let mut words = Vec::new();
         for scope in &self.0 {
-            let short = &scope[PREFIX.len()..];
+            let Some(short) = scope.strip_prefix(PREFIX) else {
+                words.push(scope.clone());
+                continue;
+            };
             let as_v1p1 = format!("{V1P1_PREFIX}{short}");
             let by_v1p1 = asked.contains(as_v1p1.as_str());
             if by_v1p1 {
@@ -109,8 +125,13 @@ impl Scopes {
     }
 }
 
-/// The 1.2 URI a word names: a 1.2 URI or short name, or a 1.1 URI of [`V1P1`].
+/// The 1.2 URI a word names: a 1.2 URI or short name, or a 1.1 URI of [`V1P1`]; or the
+/// extension URI an extension URI or short name names.
 fn canonical(word: &str) -> Option<String> {
+    let extension = word.strip_prefix(EXTENSION_PREFIX).unwrap_or(word);
+    if EXTENSIONS.contains(&extension) {
+        return Some(format!("{EXTENSION_PREFIX}{extension}"));
+    }
     let short = match word.strip_prefix(V1P1_PREFIX) {
         Some(short) => V1P1.contains(&short).then_some(short)?,
         None => word.strip_prefix(PREFIX).unwrap_or(word),
@@ -121,6 +142,17 @@ fn canonical(word: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extension_scopes_are_read_by_uri_or_short_name_and_never_granted_by_all() {
+        let by_short = Scopes::parse("roster.createput resource.delete").expect("scopes");
+        let by_uri = Scopes::parse(&format!("{EXTENSION_PREFIX}roster.createput {EXTENSION_PREFIX}resource.delete"));
+        assert_eq!(Ok(by_short.clone()), by_uri);
+        assert!(by_short.allows_any(&[format!("{EXTENSION_PREFIX}roster.createput")]));
+        assert!(!Scopes::all().allows_any(&EXTENSIONS.map(|s| format!("{EXTENSION_PREFIX}{s}"))));
+        assert_eq!(by_short.to_text_as_requested("roster.createput"), by_short.to_text());
+        assert!(Scopes::parse(&format!("{PREFIX}roster.createput")).is_err(), "not a scope of the standard");
+    }
 
     #[test]
     fn full_uris_and_short_names_are_the_same_scope() {

@@ -12,6 +12,7 @@ use oneroster_model::entities::{
     Enrollment, GradebookResult, GuidRef, LineItem, ObjectiveRow, Org, Resource, Role, ScoreScale, ScoreScaleValue,
     User, UserId, UserProfile, UserResource,
 };
+use oneroster_model::rules::{self, Broken, Violation};
 use oneroster_model::v1p1::{enrollment_role_from_v1p1, status_from_v1p1};
 use oneroster_model::vocab::{
     ClassType, EnrollmentRole, Importance, OrgType, ResourceRole, RoleName, RoleType, ScoreStatus, SessionType, Sex,
@@ -323,27 +324,16 @@ impl Row {
         let c = Target::Collection;
         let plain = |column, target, id| RowReference { column, target, kind: None, id };
         match self {
-            Row::Record(record) => {
-                let mut refs: Vec<RowReference<'_>> = record
-                    .references()
-                    .into_iter()
-                    .map(|r| RowReference {
-                        column: column_of(r.field),
-                        target: c(r.collection),
-                        kind: r.kind,
-                        id: r.id.as_str(),
-                    })
-                    .collect();
-                // A 1.1 user's roles come with its row (its orgSourcedIds), the first of them
-                // being its primaryOrg; a 1.2 user's come from roles.csv.
-                if let Record::User(user) = record {
-                    let others = user.roles.iter().filter(|role| user.primary_org.as_ref() != Some(&role.org));
-                    refs.extend(
-                        others.map(|role| plain("orgSourcedIds", c(Collection::Orgs), role.org.sourced_id.as_str())),
-                    );
-                }
-                refs
-            }
+            Row::Record(record) => record
+                .references()
+                .into_iter()
+                .map(|r| RowReference {
+                    column: column_of(r.field),
+                    target: c(r.collection),
+                    kind: r.kind,
+                    id: r.id.as_str(),
+                })
+                .collect(),
             Row::Role(r) => {
                 let mut refs = vec![
                     owner_reference(r),
@@ -396,6 +386,9 @@ fn column_of(field: &'static str) -> &'static str {
         "terms" => "termSourcedIds",
         "agents" => "agentSourcedIds",
         "primaryOrg" => "primaryOrgSourcedId",
+        // A 1.1 user's roles come with its row (its orgSourcedIds, the first of them its
+        // primaryOrg); a 1.2 user's come from roles.csv, so its row has none.
+        "roles" => "orgSourcedIds",
         "class" => "classSourcedId",
         "user" => "userSourcedId",
         "resource" => "resourceSourcedId",
@@ -510,10 +503,8 @@ fn session(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
     let end_date = row.required_date("endDate");
     let parent = row.optional_reference("parentSourcedId", Collection::AcademicSessions);
     let school_year = row.year("schoolYear");
-    if let (Some(start), Some(end)) = (start_date, end_date) {
-        if end < start {
-            row.fail("endDate", Code::BadDate, format!("endDate {end} is before startDate {start}"));
-        }
+    if let Some(violation) = start_date.zip(end_date).and_then(|(start, end)| rules::in_order(start, end)) {
+        fail(row, violation);
     }
     Some(Row::Record(Record::AcademicSession(AcademicSession {
         base: base?,
@@ -527,16 +518,21 @@ fn session(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
 }
 
 fn subjects(row: &mut RowReader<'_>) -> (Vec<String>, Vec<String>) {
-    let subjects = row.list("subjects");
-    let codes = row.list("subjectCodes");
-    if !subjects.is_empty() && !codes.is_empty() && subjects.len() != codes.len() {
-        row.fail(
-            "subjectCodes",
-            Code::BadValue,
-            format!("{} subject codes for {} subjects; the lists must be parallel", codes.len(), subjects.len()),
-        );
+    let (subjects, codes) = (row.list("subjects"), row.list("subjectCodes"));
+    if let Some(violation) = rules::parallel(&subjects, &codes) {
+        fail(row, violation);
     }
     (subjects, codes)
+}
+
+/// Reports a rule of [`rules`] the row breaks, at its column.
+fn fail(row: &mut RowReader<'_>, violation: Violation) {
+    let code = match violation.kind {
+        Broken::Date => Code::BadDate,
+        Broken::Value => Code::BadValue,
+        Broken::Required => Code::Required,
+    };
+    row.fail(violation.property, code, violation.reason);
 }
 
 fn course(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {

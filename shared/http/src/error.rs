@@ -76,6 +76,7 @@ impl ApiError {
                     }
                     WriteError::SetTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "invaliddata"),
                     WriteError::NotFound { .. } => (StatusCode::NOT_FOUND, "unknownobject"),
+                    WriteError::Referenced { .. } => (StatusCode::CONFLICT, "invaliddata"),
                     WriteError::Contended => (StatusCode::TOO_MANY_REQUESTS, "server_busy"),
                     WriteError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
                 },

@@ -14,7 +14,7 @@ use crate::trace::Returned;
 use crate::{ApiError, Endpoint};
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oneroster_query::{link_header, ListParams, PageLinks, QueryError, Selection};
 use oneroster_service::Listed;
@@ -147,6 +147,15 @@ pub fn one(
     let body = records_json(endpoint, std::slice::from_ref(record), selection, url)?;
     let mut response = envelope(&endpoint.envelope.key, body.iter().map(String::as_str), false, left_out);
     response.extensions_mut().insert(Returned(1));
+    Ok(response)
+}
+
+/// The record a write stored (its JSON as stored), in the operation's envelope with `status`:
+/// what an extension's PUT and enrolment answer.
+pub fn written(endpoint: &Endpoint, status: StatusCode, body: &str, url: &RequestUrl) -> Result<Response, ApiError> {
+    let record = endpoint.rendering.render_json(body, &Selection::default(), url.origin.as_deref())?;
+    let mut response = envelope(&endpoint.envelope.key, std::iter::once(record.as_str()), false, &[]);
+    *response.status_mut() = status;
     Ok(response)
 }
 

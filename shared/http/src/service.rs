@@ -62,8 +62,9 @@ struct Served {
 enum Serves {
     /// Reads, and renders in the operation's envelope with its fields.
     Read(Read, Box<Endpoint>),
-    /// Writes.
-    Write(Write),
+    /// Writes, and renders the record written in the operation's envelope when the operation
+    /// answers with it (the extensions' PUTs and enrolments).
+    Write(Write, Option<Box<Endpoint>>),
 }
 
 impl Serves {
@@ -71,7 +72,13 @@ impl Serves {
     fn new(version: Version, service: Service, operation_id: &str, action: Action) -> Self {
         match action {
             Action::Read(read) => Serves::Read(read, Box::new(Endpoint::new(version, service, operation_id))),
-            Action::Write(write) => Serves::Write(write),
+            Action::Write(write) => {
+                let answers_record =
+                    service.operation(operation_id).and_then(|operation| operation.envelope.as_ref()).is_some_and(
+                        |envelope| !envelope.is_list && oneroster_openapi::record_schema(&envelope.key).is_some(),
+                    );
+                Serves::Write(write, answers_record.then(|| Box::new(Endpoint::new(version, service, operation_id))))
+            }
         }
     }
 
@@ -79,7 +86,7 @@ impl Serves {
     fn action(&self) -> Action {
         match self {
             Serves::Read(read, _) => Action::Read(*read),
-            Serves::Write(write) => Action::Write(*write),
+            Serves::Write(write, _) => Action::Write(*write),
         }
     }
 }
@@ -207,7 +214,7 @@ fn discovery_paths(service: Service) -> [String; 2] {
 pub fn router(service: Service, routes: &'static [Route], store: Store, gate: Arc<Gate>) -> Router {
     let base = service.base_path();
     let discovery =
-        move || async move { ([(header::CONTENT_TYPE, "application/json")], service.document_text()).into_response() };
+        move || async move { ([(header::CONTENT_TYPE, "application/json")], service.discovery_text()).into_response() };
     let [bare, slashed] = discovery_paths(service);
     mount(Version::V1p2, base, &[(service, routes)], store, gate)
         .route(&bare, get(discovery))
@@ -280,7 +287,9 @@ async fn dispatch(
                 let answer = self::read(&app, &caller, *read, endpoint, &ids, query, &url);
                 tokio::time::timeout(budget, answer).await.unwrap_or(Err(ApiError::OverBudget(budget)))
             }
-            Serves::Write(write) => self::write(&app, &caller, *write, &ids, body).await,
+            Serves::Write(write, endpoint) => {
+                self::write(&app, &caller, *write, endpoint.as_deref(), &ids, body, &url).await
+            }
         }
     };
     let mut response = answer.await.unwrap_or_else(IntoResponse::into_response);
@@ -367,18 +376,21 @@ async fn read(
     }
 }
 
-/// Serves a write: PUT answers 201 when it created the record and 200 when it replaced it,
-/// DELETE 204, POST 201 with the `sourcedIdPairs`; the change goes on the audit event.
+/// Serves a write: PUT answers 201 when it created the record and 200 when it replaced it
+/// (with the record, when the operation's `endpoint` says so), DELETE 204, POST 201 with the
+/// `sourcedIdPairs` (or with the record it made); the change goes on the audit event.
 async fn write(
     app: &App,
     caller: &Caller,
     write: Write,
+    endpoint: Option<&Endpoint>,
     ids: &[String],
     body: Result<Bytes, BytesRejection>,
+    url: &RequestUrl,
 ) -> Result<Response, ApiError> {
     // The body is read (413 past the limit) before any record is: input first.
     let body = match write {
-        Write::Delete(_) => Bytes::new(),
+        Write::Delete(..) | Write::Link(_) | Write::Unlink(_) => Bytes::new(),
         _ => body.map_err(|rejection| match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge { limit: MAX_REQUEST_BODY_BYTES },
             status => ApiError::RequestBody(rejection.body_text(), status),
@@ -388,9 +400,13 @@ async fn write(
     let writer = Writer::new(&app.store, &tenant, Origin(caller.client().to_owned())).speaking(app.routes.version);
     let written = writer.write(write, ids, &body).await?;
     let described: Vec<String> = written.changes().iter().map(oneroster_writes::Change::describe).collect();
+    let with_record = |status: StatusCode, change: &oneroster_writes::Change| match (endpoint, &change.body) {
+        (Some(endpoint), Some(body)) => respond::written(endpoint, status, body, url),
+        _ => Ok(status.into_response()),
+    };
     let mut response = match written {
-        Written::Created(_) => StatusCode::CREATED.into_response(),
-        Written::Replaced(_) => StatusCode::OK.into_response(),
+        Written::Created(change) | Written::Made(change) => with_record(StatusCode::CREATED, &change)?,
+        Written::Replaced(change) => with_record(StatusCode::OK, &change)?,
         Written::Deleted(_) => StatusCode::NO_CONTENT.into_response(),
         Written::Posted { pairs, .. } => {
             let pairs: Vec<serde_json::Value> = pairs
@@ -425,7 +441,9 @@ pub fn route_drift(service: Service, routes: &[Route]) -> Vec<String> {
                 let method = method_of(service, id);
                 let fits = matches!(
                     (write, method),
-                    (Write::Put(_), "PUT") | (Write::Delete(_), "DELETE") | (Write::Post(..), "POST")
+                    (Write::Put(..) | Write::Link(_), "PUT")
+                        | (Write::Delete(..) | Write::Unlink(_), "DELETE")
+                        | (Write::Post(..) | Write::Create(..), "POST")
                 );
                 if !fits {
                     drift.push(format!("{id} ({path}) is a {method}, which {write:?} does not serve"));

@@ -11,6 +11,7 @@ pub mod collection;
 pub mod entities;
 pub mod ids;
 pub mod record;
+pub mod rules;
 pub mod tenancy;
 pub mod time;
 pub mod v1p1;

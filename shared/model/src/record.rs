@@ -267,6 +267,9 @@ impl Record {
             Record::User(u) => {
                 refs.extend(u.agents.iter().map(|a| one("agents", Users, a)));
                 refs.extend(u.primary_org.iter().map(|o| one("primaryOrg", Orgs, o)));
+                // Each role's org, once (the primary org's is checked as `primaryOrg`).
+                let others = u.roles.iter().filter(|role| u.primary_org.as_ref() != Some(&role.org));
+                refs.extend(others.map(|role| one("roles", Orgs, &role.org)));
             }
             Record::Enrollment(e) => {
                 refs.push(one("class", Classes, &e.class));

@@ -4,6 +4,7 @@
 //! catalog of each entity that `filter`, `sort` and `fields` are checked against, and the shape
 //! of each entity that write bodies are read by.
 
+pub mod extensions;
 mod fields;
 mod shape;
 pub mod v1p1;
@@ -74,6 +75,8 @@ pub struct Operation {
     pub scopes: Vec<String>,
     /// The success response's envelope, when it carries records.
     pub envelope: Option<Envelope>,
+    /// Whether the operation is this provider's extension ([`extensions`]), not the standard's.
+    pub extension: bool,
 }
 
 /// The shape of a success body: `{"users":[…]}` or `{"user":{…}}`.
@@ -133,16 +136,30 @@ impl Service {
         })
     }
 
-    /// A schema of `components.schemas` by name.
-    pub fn schema(self, name: &str) -> Option<&'static Value> {
-        self.document().pointer(&format!("/components/schemas/{name}"))
+    /// The discovery document: the OpenAPI file with the provider's [`extensions`] added, each
+    /// marked `x-provider-extension`.
+    pub fn discovery(self) -> &'static Value {
+        static DOCUMENTS: [OnceLock<Value>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        DOCUMENTS[self.index()].get_or_init(|| extensions::extend(self, self.document().clone()))
     }
 
-    /// Every operation of the service, in the file's order (read from the file once).
+    /// The discovery document as served.
+    pub fn discovery_text(self) -> &'static str {
+        static TEXTS: [OnceLock<String>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        TEXTS[self.index()].get_or_init(|| serde_json::to_string_pretty(self.discovery()).unwrap_or_default())
+    }
+
+    /// A schema of `components.schemas` by name (the extensions' included).
+    pub fn schema(self, name: &str) -> Option<&'static Value> {
+        self.discovery().pointer(&format!("/components/schemas/{name}"))
+    }
+
+    /// Every operation of the service, the extensions' included, in the discovery document's
+    /// order (read from it once).
     pub fn operations(self) -> &'static [Operation] {
         static OPERATIONS: [OnceLock<Vec<Operation>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
         OPERATIONS[self.index()].get_or_init(|| {
-            let Some(paths) = self.document()["paths"].as_object() else { return Vec::new() };
+            let Some(paths) = self.discovery()["paths"].as_object() else { return Vec::new() };
             let mut operations = Vec::new();
             for (path, methods) in paths {
                 for (method, operation) in methods.as_object().into_iter().flatten() {
@@ -152,6 +169,7 @@ impl Service {
                         operation_id: operation["operationId"].as_str().unwrap_or_default().to_owned(),
                         scopes: scopes_of(operation),
                         envelope: self.envelope_of(operation),
+                        extension: operation["x-provider-extension"] == true,
                     });
                 }
             }
@@ -262,7 +280,8 @@ mod tests {
 
     #[test]
     fn operations_count_81_across_the_services() {
-        let counts: Vec<usize> = Service::ALL.iter().map(|s| s.operations().len()).collect();
+        let counts: Vec<usize> =
+            Service::ALL.iter().map(|s| s.operations().iter().filter(|o| !o.extension).count()).collect();
         assert_eq!(counts, vec![41, 35, 5]);
         for service in Service::ALL {
             for operation in service.operations() {

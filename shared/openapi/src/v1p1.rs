@@ -39,11 +39,12 @@ const GRADEBOOK: [&str; 17] = [
 
 /// Whether 1.1 has the 1.2 operation `operation_id` of `service` (at the same path below
 /// [`BASE`]): every rostering read, the resources reads but `getResourcesForUser` (1.2 only),
-/// and the gradebook operations of [`GRADEBOOK`].
+/// and the gradebook operations of [`GRADEBOOK`]; none of the provider's extensions.
 pub fn has_operation(service: Service, operation_id: &str) -> bool {
+    let standard = service.operation(operation_id).is_some_and(|operation| !operation.extension);
     match service {
-        Service::Rostering => service.operation(operation_id).is_some(),
-        Service::Resources => service.operation(operation_id).is_some() && operation_id != "getResourcesForUser",
+        Service::Rostering => standard,
+        Service::Resources => standard && operation_id != "getResourcesForUser",
         Service::Gradebook => GRADEBOOK.contains(&operation_id),
     }
 }

@@ -20,5 +20,5 @@ pub mod write;
 
 pub use error::ServiceError;
 pub use read::{AsServed, ListRequest, Listed, Reader};
-pub use routes::{Action, Parent, PostUnder, Read, Write};
+pub use routes::{Action, Creates, Parent, PostUnder, Read, Write};
 pub use write::{Writer, Written};

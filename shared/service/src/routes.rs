@@ -46,6 +46,8 @@ pub const TERM: Parent = Parent::new(Collection::AcademicSessions, None, "term")
 pub const LINE_ITEM: Parent = Parent::new(Collection::LineItems, None, "lineItem");
 /// Any academic session (`/classes/{c}/academicSessions/{id}/…`).
 pub const SESSION: Parent = Parent::new(Collection::AcademicSessions, None, "academicSession");
+/// A resource (`/classes/{c}/resources/{id}`).
+pub const RESOURCE: Parent = Parent::new(Collection::Resources, None, "resource");
 /// Any user (`/users/{id}/…`).
 pub const USER: Parent = Parent::new(Collection::Users, None, "user");
 /// A user in the students view (`/students/{id}/…`).
@@ -74,12 +76,53 @@ pub enum Read {
 /// What a write operation writes, its ids taken from the path in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Write {
-    /// Creates or replaces one record (`PUT`).
-    Put(Collection),
-    /// Deletes one record (`DELETE`).
-    Delete(Collection),
-    /// Creates records under the parent(s) the path names (`POST`).
+    /// Creates or replaces one record (`PUT`), in the typed view when given (`/schools/{id}`).
+    Put(Collection, Option<View>),
+    /// Deletes one record (`DELETE`), in the typed view when given.
+    Delete(Collection, Option<View>),
+    /// Creates a set of records under the parent(s) the path names (`POST`, the gradebook's).
     Post(Collection, PostUnder),
+    /// Creates one record (`POST` of `{"class": {…}}`) where the path puts it.
+    Create(Collection, Creates),
+    /// Assigns the resource of the path's second id to the record of its first (`PUT
+    /// /classes/{c}/resources/{r}`): a link record of this collection.
+    Link(Collection),
+    /// Removes that assignment (`DELETE /classes/{c}/resources/{r}`).
+    Unlink(Collection),
+}
+
+/// Where a `POST` of one record puts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creates {
+    /// `POST /{collection}`, in the typed view when given (`/schools`).
+    In(Option<View>),
+    /// A grading period of the path's term (`/terms/{id}/gradingPeriods`).
+    GradingPeriodOfTerm,
+    /// A student's enrollment in the path's class (`/classes/{id}/students`).
+    Student,
+    /// A teacher's enrollment in the path's class (`/classes/{id}/teachers`).
+    Teacher,
+}
+
+impl Creates {
+    /// The parents the path names: each must exist before anything is written under it.
+    pub fn parents(self) -> &'static [Parent] {
+        match self {
+            Creates::In(_) => &[],
+            Creates::GradingPeriodOfTerm => &[TERM],
+            Creates::Student | Creates::Teacher => &[CLASS],
+        }
+    }
+}
+
+/// The owner a resource link's path names first, and the resource second: both must exist.
+pub fn link_parents(collection: Collection) -> [Parent; 2] {
+    let owner = match collection {
+        Collection::ClassResources => CLASS,
+        Collection::CourseResources => COURSE,
+        _ => USER,
+    };
+    [owner, RESOURCE]
 }
 
 /// Where a `POST` puts its records.
@@ -125,7 +168,7 @@ impl Action {
         for id in ids {
             if let Err(reason) = check_sourced_id(id) {
                 return Err(match self {
-                    Action::Write(Write::Put(_)) => {
+                    Action::Write(Write::Put(..)) => {
                         WriteError::Invalid { field: "sourcedId".to_owned(), reason: reason.to_string() }.into()
                     }
                     _ => ServiceError::BadId { id: id.clone(), reason: reason.to_string() },
@@ -219,9 +262,9 @@ mod tests {
             (Action::Read(Read::One(Collection::Users, None)), &["usr/0000000@lu"], None),
             (Action::Read(Read::One(Collection::Users, None)), &[&long], Some("bad id")),
             (Action::Read(Read::Pair(Relation::ClassStudentResults, CLASS, USER)), &["c-1", "a b"], Some("bad id")),
-            (Action::Write(Write::Delete(Collection::Results)), &[&long], Some("bad id")),
+            (Action::Write(Write::Delete(Collection::Results, None)), &[&long], Some("bad id")),
             (Action::Write(Write::Post(Collection::Results, PostUnder::LineItem)), &["a b"], Some("bad id")),
-            (Action::Write(Write::Put(Collection::Results)), &["a b"], Some("invalid")),
+            (Action::Write(Write::Put(Collection::Results, None)), &["a b"], Some("invalid")),
         ];
         for (action, path_ids, expected) in cases {
             let found = action.check_ids(&ids(path_ids)).err().map(|error| match error {

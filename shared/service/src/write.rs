@@ -4,12 +4,13 @@
 //! front end to answer and to audit.
 
 use crate::read::Reader;
-use crate::routes::{PostUnder, Write};
+use crate::routes::{link_parents, Creates, Parent, PostUnder, Write};
 use crate::ServiceError;
-use oneroster_model::Collection;
+use oneroster_model::vocab::EnrollmentRole;
+use oneroster_model::{Collection, View};
 use oneroster_openapi::Version;
 use oneroster_store::{Store, Tenant};
-use oneroster_writes::{Change, ChangeKind, Origin, Within};
+use oneroster_writes::{Change, ChangeKind, Origin, Placed, Within};
 
 /// What a write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,9 @@ pub enum Written {
     Replaced(Change),
     /// A DELETE left the record's tombstone.
     Deleted(Change),
+    /// A POST made the record where its path puts it (an enrollment in a class), answered
+    /// with the record.
+    Made(Change),
     /// A POST created records under its parents.
     Posted {
         /// Each record's sourcedId as supplied and as stored (`sourcedIdPairs`).
@@ -33,7 +37,7 @@ impl Written {
     /// Every record the write changed, for the audit trail.
     pub fn changes(&self) -> &[Change] {
         match self {
-            Written::Created(change) | Written::Replaced(change) | Written::Deleted(change) => {
+            Written::Created(change) | Written::Replaced(change) | Written::Deleted(change) | Written::Made(change) => {
                 std::slice::from_ref(change)
             }
             Written::Posted { changes, .. } => changes,
@@ -65,28 +69,74 @@ impl<'a> Writer<'a> {
     /// Does `write` with the path's `ids` (checked) and the request `body` (unread for a
     /// DELETE).
     pub async fn write(&self, write: Write, ids: &[String], body: &[u8]) -> Result<Written, ServiceError> {
-        let id = ids.first().map(String::as_str).unwrap_or_default();
+        let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
+        let (store, tenant, origin) = (self.store, self.tenant, &self.origin);
         match write {
-            Write::Put(collection) => self.put(collection, id, body).await,
-            Write::Delete(collection) => self.delete(collection, id).await,
+            Write::Put(collection, view) => self.put(collection, view, id(0), body).await,
+            Write::Delete(collection, view) => {
+                let change = oneroster_writes::delete(store, tenant, origin, collection, view, id(0)).await?;
+                Ok(Written::Deleted(change))
+            }
             Write::Post(collection, under) => self.post(collection, under, ids, body).await,
+            Write::Create(collection, creates) => self.create(collection, creates, ids, body).await,
+            Write::Link(collection) => {
+                self.parents(&link_parents(collection), ids).await?;
+                let change = oneroster_writes::link(store, tenant, origin, collection, id(0), id(1)).await?;
+                Ok(created_or_replaced(change))
+            }
+            Write::Unlink(collection) => {
+                self.parents(&link_parents(collection), ids).await?;
+                let change = oneroster_writes::unlink(store, tenant, origin, collection, id(0), id(1)).await?;
+                Ok(Written::Deleted(change))
+            }
         }
     }
 
-    /// Creates or replaces record `id` of `collection` from `body`.
-    pub async fn put(&self, collection: Collection, id: &str, body: &[u8]) -> Result<Written, ServiceError> {
+    /// Creates or replaces record `id` of `collection` (in `view`, when given) from `body`.
+    pub async fn put(
+        &self,
+        collection: Collection,
+        view: Option<View>,
+        id: &str,
+        body: &[u8],
+    ) -> Result<Written, ServiceError> {
         let (store, tenant, origin) = (self.store, self.tenant, &self.origin);
-        let change = oneroster_writes::put(store, tenant, origin, self.version, collection, id, body).await?;
-        Ok(match change.kind {
-            ChangeKind::Created => Written::Created(change),
-            _ => Written::Replaced(change),
+        let change = oneroster_writes::put(store, tenant, origin, self.version, collection, view, id, body).await?;
+        Ok(created_or_replaced(change))
+    }
+
+    /// Creates the one record of `body` where `creates` puts it, under the parents its path
+    /// names (`ids`), which must exist.
+    async fn create(
+        &self,
+        collection: Collection,
+        creates: Creates,
+        ids: &[String],
+        body: &[u8],
+    ) -> Result<Written, ServiceError> {
+        self.parents(creates.parents(), ids).await?;
+        let parent = ids.first().map(String::as_str).unwrap_or_default();
+        let placed = match creates {
+            Creates::In(view) => Placed::In(view),
+            Creates::GradingPeriodOfTerm => Placed::GradingPeriodOf(parent),
+            Creates::Student => Placed::EnrolledIn(parent, EnrollmentRole::Student),
+            Creates::Teacher => Placed::EnrolledIn(parent, EnrollmentRole::Teacher),
+        };
+        let (pair, change) =
+            oneroster_writes::create(self.store, self.tenant, &self.origin, collection, placed, body).await?;
+        Ok(match creates {
+            Creates::Student | Creates::Teacher => Written::Made(change),
+            _ => Written::Posted { pairs: vec![pair], changes: vec![change] },
         })
     }
 
-    /// Deletes record `id` of `collection` (a tombstone).
-    pub async fn delete(&self, collection: Collection, id: &str) -> Result<Written, ServiceError> {
-        let change = oneroster_writes::delete(self.store, self.tenant, &self.origin, collection, id).await?;
-        Ok(Written::Deleted(change))
+    /// Checks that each parent the path names exists (not found otherwise), in the path's order.
+    async fn parents(&self, parents: &[Parent], ids: &[String]) -> Result<(), ServiceError> {
+        let reader = Reader::new(self.store, self.tenant);
+        for (parent, id) in parents.iter().zip(ids) {
+            reader.get(parent.collection, parent.view, id, parent.name).await?;
+        }
+        Ok(())
     }
 
     /// Creates the records of `body` under the parents `under` names, whose ids are `ids` in the
@@ -99,10 +149,7 @@ impl<'a> Writer<'a> {
         body: &[u8],
     ) -> Result<Written, ServiceError> {
         let id = |i: usize| ids.get(i).map(String::as_str).unwrap_or_default();
-        let reader = Reader::new(self.store, self.tenant);
-        for (i, parent) in under.parents().iter().enumerate() {
-            reader.get(parent.collection, parent.view, id(i), parent.name).await?;
-        }
+        self.parents(under.parents(), ids).await?;
         let within = match under {
             PostUnder::Class => Within::Class(id(0)),
             PostUnder::School => Within::School(id(0)),
@@ -112,5 +159,13 @@ impl<'a> Writer<'a> {
         let (pairs, changes) =
             oneroster_writes::post(self.store, self.tenant, &self.origin, collection, within, body).await?;
         Ok(Written::Posted { pairs, changes })
+    }
+}
+
+/// A PUT's outcome: 201 when it created the record, 200 when it replaced it.
+fn created_or_replaced(change: Change) -> Written {
+    match change.kind {
+        ChangeKind::Created => Written::Created(change),
+        _ => Written::Replaced(change),
     }
 }

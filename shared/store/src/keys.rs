@@ -76,6 +76,12 @@ impl Key {
         Some((relation, parts.next()?.to_owned()))
     }
 
+    /// The record that makes a relation entry, from its sort key: the `via` of `{child}#{via}`,
+    /// else the child (which makes its own entry).
+    pub fn entry_maker(sort_key: &str) -> &str {
+        sort_key.split_once('#').map_or(sort_key, |(_, via)| via)
+    }
+
     /// The child id of a relation entry's sort key (`{child}` or `{child}#{via}`): listings of
     /// entries read sort keys alone, so this reads one without its key.
     pub fn entry_child(sort_key: &str) -> &str {
@@ -463,6 +469,8 @@ mod tests {
         for child in &ids {
             assert_eq!(Key::entry_child(&format!("{child}#e-1")), child, "{child} with a via");
             assert_eq!(Key::entry_child(child), child, "{child} alone");
+            assert_eq!(Key::entry_maker(&format!("{child}#e-1")), "e-1", "{child}'s via");
+            assert_eq!(Key::entry_maker(child), child, "{child} makes its own entry");
         }
     }
 

@@ -139,6 +139,20 @@ impl TenantLists<'_> {
         self.store.count(self.tenant, listing).await
     }
 
+    /// The first `limit` entries of `parent` in `relation`, each as its child and the record
+    /// that makes it (an enrollment for a class's students, the class itself for a school's
+    /// classes), and whether more follow: what deleting the parent deletes with it or is
+    /// refused over.
+    pub async fn makers(
+        &self,
+        relation: Relation,
+        parent: &str,
+        limit: usize,
+    ) -> Result<(Vec<(String, String)>, bool), StoreError> {
+        let listing = Listing::Related { relation, parent: parent.to_owned() };
+        self.store.entry_makers(self.tenant, &listing, limit).await
+    }
+
     /// The view of a relation's parent as its pack recorded it (`None`: no pack, or in no
     /// view), so that a route wanting its parent in a view checks it at no extra read.
     pub async fn parent_view(&self, relation: Relation, parent: &str) -> Result<Option<View>, StoreError> {

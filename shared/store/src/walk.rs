@@ -327,6 +327,27 @@ impl Store {
         Ok(if passed < offset { None } else { next })
     }
 
+    /// The first `limit` entries of a relation listing as (child, the record that makes the
+    /// entry: the `via` of `{child}#{via}`, else the child itself), and whether more entries
+    /// follow: what a deletion must delete with its parent (a class's enrollments) or refuses
+    /// over (a school's classes). Reads keys only.
+    pub(crate) async fn entry_makers(
+        &self,
+        tenant: &Tenant,
+        listing: &Listing,
+        limit: usize,
+    ) -> Result<(Vec<(String, String)>, bool), StoreError> {
+        let mut makers = Vec::new();
+        let walked = self
+            .walk(tenant, listing, limit, Cursor::start(), Some(attr::SK), |page| {
+                for sk in page.iter().filter_map(|entry| s(entry, attr::SK)) {
+                    makers.push((Key::entry_child(&sk).to_owned(), Key::entry_maker(&sk).to_owned()));
+                }
+            })
+            .await?;
+        Ok((makers, walked.next.is_some()))
+    }
+
     /// The distinct children of a relation's entries from `start` (entries of one child are
     /// adjacent: same shard, sort keys `{child}#{via}`), each with a cursor at an entry of it,
     /// up to `limit` of them; and whether entries may follow. Reads keys only.

@@ -30,7 +30,6 @@ use serde_json::{Map, Value};
 pub(crate) fn canonical(collection: Collection, value: Value, at: &str) -> Result<Map<String, Value>, WriteError> {
     let shape = oneroster_openapi::record_schema(collection.ref_type())
         .and_then(|(service, schema)| service.shape(schema))
-        .filter(|_| oneroster_store::layout::is_written_through_api(collection))
         .ok_or_else(|| invalid(at, format!("{} are not written through the API", collection.name())))?;
     let Value::Object(mut object) = value else { return Err(invalid(at, "must be an object")) };
     object.remove("status");
@@ -38,10 +37,30 @@ pub(crate) fn canonical(collection: Collection, value: Value, at: &str) -> Resul
     if object.get("sourcedId").is_some_and(Value::is_null) {
         object.remove("sourcedId");
     }
-    match canonical_value(Value::Object(object), &shape, at)? {
-        Value::Object(record) => Ok(record),
-        _ => Err(invalid(at, "must be an object")),
+    let Value::Object(record) = canonical_value(Value::Object(object), &shape, at)? else {
+        return Err(invalid(at, "must be an object"));
+    };
+    required(&record, &shape, at)?;
+    Ok(record)
+}
+
+/// Every property the schema requires is given (a required list with at least one item), so
+/// that the record is served as valid JSON: the JSON schema requires some the CSV binding
+/// leaves out (an org's `identifier`, a course's `courseCode`). The server's own (`sourcedId`,
+/// `status`, `dateLastModified`) it fills.
+fn required(record: &Map<String, Value>, shape: &Shape, at: &str) -> Result<(), WriteError> {
+    let Shape::Object(properties) = shape else { return Ok(()) };
+    let server = ["sourcedId", "status", "dateLastModified"];
+    for property in properties.iter().filter(|p| p.required && !server.contains(&p.name)) {
+        match record.get(property.name) {
+            None => return Err(invalid(&format!("{at}.{}", property.name), "a value is required")),
+            Some(Value::Array(items)) if items.is_empty() => {
+                return Err(invalid(&format!("{at}.{}", property.name), "at least one is required"))
+            }
+            Some(_) => {}
+        }
     }
+    Ok(())
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> WriteError {

@@ -24,9 +24,14 @@
 //!   ([`WriteError::TooLarge`]).
 
 mod body;
+mod delete;
 pub mod v1p1;
 
-use oneroster_model::{Collection, Record, SourcedId, Status, Timestamp};
+pub use delete::{delete, unlink};
+
+use oneroster_model::entities::{ClassResource, CourseResource, GuidRef, UserResource};
+use oneroster_model::vocab::EnrollmentRole;
+use oneroster_model::{pair_key, Collection, Record, SourcedId, Status, Timestamp, View};
 use oneroster_openapi::Version;
 use oneroster_store::{
     Action, Commit, Encoded, Mutation, Named, Store, StoreError, StoredRecord, Tenant, TenantRecords, Written,
@@ -61,6 +66,17 @@ pub enum WriteError {
         what: &'static str,
         /// The id it names.
         id: String,
+    },
+    /// Other records still refer to the record: deleting it would leave them pointing at
+    /// nothing.
+    #[error("{what} '{id}' is still referred to by {by}; delete or change them first")]
+    Referenced {
+        /// The kind of record.
+        what: &'static str,
+        /// Its sourcedId.
+        id: String,
+        /// What refers to it (`classes c-1, c-2 and more`).
+        by: String,
     },
     /// The record (or the parent named by the path) does not exist.
     #[error("{what} '{id}' was not found")]
@@ -121,6 +137,8 @@ pub struct Change {
     pub kind: ChangeKind,
     /// The top-level properties whose values changed.
     pub fields: Vec<String>,
+    /// The record as stored after the write (none after a deletion), for the answer.
+    pub body: Option<String>,
 }
 
 /// The kind of a [`Change`].
@@ -160,15 +178,29 @@ pub enum Within<'a> {
     ClassSession(&'a str, &'a str),
 }
 
-/// `PUT /{collection}/{id}`: creates or replaces the record from `body`, whose envelope key is
-/// `collection`'s single name (`{"lineItem": {…}}`), a record of `version` (1.1's put in 1.2's
-/// terms first: [`v1p1`]).
+/// Where a record made by a `POST` of one record goes: what its path puts in it.
+#[derive(Debug, Clone)]
+pub enum Placed<'a> {
+    /// `POST /{collection}`, in the typed view when given (`/schools`: an org of type school).
+    In(Option<View>),
+    /// A grading period of this term (`POST /terms/{id}/gradingPeriods`).
+    GradingPeriodOf(&'a str),
+    /// An enrollment in this class with this role (`POST /classes/{id}/students`): the class,
+    /// the role and the class's school come from the path.
+    EnrolledIn(&'a str, EnrollmentRole),
+}
+
+/// `PUT /{collection}/{id}` (in the typed view when given: `/schools/{id}`): creates or
+/// replaces the record from `body`, whose envelope key is `collection`'s single name
+/// (`{"lineItem": {…}}`), a record of `version` (1.1's put in 1.2's terms first: [`v1p1`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn put(
     store: &Store,
     tenant: &Tenant,
     origin: &Origin,
     version: Version,
     collection: Collection,
+    view: Option<View>,
     id: &str,
     body: &[u8],
 ) -> Result<Change, WriteError> {
@@ -177,7 +209,7 @@ pub async fn put(
         Version::V1p2 => value,
         Version::V1p1 => v1p1::as_v1p2(store, tenant, origin, collection, value).await?,
     };
-    put_value(store, tenant, origin, collection, id, value).await
+    put_value(store, tenant, origin, collection, view, id, value).await
 }
 
 /// [`put`] of the record `value`, in 1.2's terms.
@@ -186,14 +218,24 @@ async fn put_value(
     tenant: &Tenant,
     origin: &Origin,
     collection: Collection,
+    view: Option<View>,
     id: &str,
     value: Value,
 ) -> Result<Change, WriteError> {
-    let record = parse(collection, value, Some(id), collection.ref_type())?;
+    let at = collection.ref_type();
+    let record = parse(collection, value, Some(id), at)?;
+    keeps_rules(&record, view, at)?;
+    put_record(store, tenant, origin, record).await
+}
+
+/// Writes `record` (parsed, its rules kept) over whatever holds its id: its references checked,
+/// retried while other writers of the record get there first.
+async fn put_record(store: &Store, tenant: &Tenant, origin: &Origin, record: Record) -> Result<Change, WriteError> {
+    let (collection, id) = (record.collection(), record.base().sourced_id.to_string());
     let tenant_records = store.tenant(tenant).records();
     let references = check_references(tenant_records, &[&record], collection.ref_type()).await?;
     for _ in 0..ATTEMPTS {
-        let stored = tenant_records.get(collection, id).await?;
+        let stored = tenant_records.get(collection, &id).await?;
         if let Some(change) = write(tenant_records, origin, record.clone(), stored.as_ref(), &references).await? {
             return Ok(change);
         }
@@ -201,31 +243,168 @@ async fn put_value(
     Err(WriteError::Contended)
 }
 
-/// `DELETE /{collection}/{id}`: leaves a tombstone that only change feeds list.
-pub async fn delete(
+/// `POST` of one record (`{"class": {…}}`) where `placed` puts it: checked as a PUT is, then
+/// created under its supplied sourcedId, or under a new one when another record holds it.
+/// Returns (supplied, allocated) and what it did.
+pub async fn create(
     store: &Store,
     tenant: &Tenant,
     origin: &Origin,
     collection: Collection,
-    id: &str,
-) -> Result<Change, WriteError> {
+    placed: Placed<'_>,
+    body: &[u8],
+) -> Result<((String, String), Change), WriteError> {
+    let at = collection.ref_type();
+    let mut value = envelope(body, at)?;
+    let view = place(store, tenant, placed, &mut value, at).await?;
+    let record = parse(collection, value, None, at)?;
+    keeps_rules(&record, view, at)?;
     let tenant_records = store.tenant(tenant).records();
+    let references = check_references(tenant_records, &[&record], at).await?;
+    let supplied = record.base().sourced_id.to_string();
     for _ in 0..ATTEMPTS {
-        let stored = tenant_records
-            .get(collection, id)
-            .await?
-            .filter(|stored| !stored.gone)
-            .ok_or_else(|| WriteError::NotFound { what: collection.ref_type().to_owned(), id: id.to_owned() })?;
-        let record = Record::from_json(collection, &stored.body)
-            .map_err(|e| StoreError::BadItem(format!("a stored {}: {e}", collection.ref_type())))?;
-        // A tombstone sits under no parent: relation routes no longer list it.
-        let tombstone = Mutation::delete(record, &stored, &origin.0);
-        let committed = tenant_records.commit(Commit::Conditional(vec![(tombstone, Some(&stored))])).await?;
+        let mut record = record.clone();
+        if !tenant_records.existing_ids(collection, std::slice::from_ref(&supplied)).await?.is_empty() {
+            record.base_mut().sourced_id = fresh_id();
+        }
+        let (write, change) = prepare(origin, record, None, &references)?;
+        let placed_at = [(change.id.clone(), at.to_owned())];
+        let committed = tenant_records
+            .commit(Commit::Conditional(vec![(write, None)]))
+            .await
+            .map_err(|e| refused(e, &placed_at))?;
         if committed.written == Written::Done {
-            return Ok(Change { collection, id: id.to_owned(), kind: ChangeKind::Deleted, fields: Vec::new() });
+            return Ok(((supplied, change.id.clone()), change));
         }
     }
     Err(WriteError::Contended)
+}
+
+/// Puts in `value` what the path of `placed` says (a grading period's term and type, an
+/// enrollment's class, role and school), refusing a body that says otherwise; returns the view
+/// the record must be in.
+async fn place(
+    store: &Store,
+    tenant: &Tenant,
+    placed: Placed<'_>,
+    value: &mut Value,
+    at: &str,
+) -> Result<Option<View>, WriteError> {
+    let Value::Object(object) = value else { return Ok(None) };
+    let reference = |id: &str| serde_json::json!({"sourcedId": id});
+    match placed {
+        Placed::In(view) => Ok(view),
+        Placed::GradingPeriodOf(term) => {
+            from_path(object, "parent", reference(term), at)?;
+            from_path(object, "type", Value::from("gradingPeriod"), at)?;
+            Ok(Some(View::GradingPeriods))
+        }
+        Placed::EnrolledIn(class, ref role) => {
+            from_path(object, "class", reference(class), at)?;
+            from_path(object, "role", Value::from(role.as_str()), at)?;
+            if !object.contains_key("school") {
+                let stored = store.tenant(tenant).records().get(Collection::Classes, class).await?;
+                let school = stored
+                    .filter(|stored| !stored.gone)
+                    .and_then(|stored| Record::from_json(Collection::Classes, &stored.body).ok())
+                    .and_then(|record| match record {
+                        Record::Class(class) => Some(class.school.sourced_id.to_string()),
+                        _ => None,
+                    })
+                    .ok_or_else(|| WriteError::NotFound { what: "class".to_owned(), id: class.to_owned() })?;
+                object.insert("school".to_owned(), reference(&school));
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Sets `name` to what the path says, unless the body gives it already; a body that names
+/// another reference or term is refused.
+fn from_path(object: &mut serde_json::Map<String, Value>, name: &str, path: Value, at: &str) -> Result<(), WriteError> {
+    let Some(given) = object.get(name) else {
+        object.insert(name.to_owned(), path);
+        return Ok(());
+    };
+    let wanted = path.get("sourcedId").unwrap_or(&path);
+    let said = given.get("sourcedId").unwrap_or(given);
+    if said != wanted {
+        return Err(WriteError::Invalid {
+            field: format!("{at}.{name}"),
+            reason: format!("{said} differs from what the path says, {wanted}"),
+        });
+    }
+    Ok(())
+}
+
+/// `PUT /{classes|courses|users}/{owner}/resources/{resource}`: assigns the resource, by the link
+/// record of that pair (its sourcedId made from the pair; a link the SIS made under its own
+/// sourcedId is another record of the same assignment).
+pub async fn link(
+    store: &Store,
+    tenant: &Tenant,
+    origin: &Origin,
+    collection: Collection,
+    owner: &str,
+    resource: &str,
+) -> Result<Change, WriteError> {
+    let id = |text: &str| {
+        SourcedId::parse(text).map_err(|e| WriteError::Invalid { field: "sourcedId".to_owned(), reason: e.to_string() })
+    };
+    let (owner, resource) = (id(owner)?, id(resource)?);
+    let base = oneroster_model::entities::Base {
+        sourced_id: pair_key(&owner, &resource),
+        status: Status::Active,
+        date_last_modified: Timestamp::now(),
+        metadata: None,
+    };
+    let to = |collection: Collection, id: &SourcedId| GuidRef::to(collection, id.clone());
+    let resource = to(Collection::Resources, &resource);
+    let record = match collection {
+        Collection::ClassResources => {
+            Record::ClassResource(ClassResource { base, title: None, class: to(Collection::Classes, &owner), resource })
+        }
+        Collection::CourseResources => Record::CourseResource(CourseResource {
+            base,
+            title: None,
+            course: to(Collection::Courses, &owner),
+            resource,
+        }),
+        Collection::UserResources => {
+            let user = to(Collection::Users, &owner);
+            Record::UserResource(UserResource { base, user, org: None, class: None, resource })
+        }
+        other => {
+            return Err(WriteError::Invalid {
+                field: String::new(),
+                reason: format!("{} link no resources", other.name()),
+            })
+        }
+    };
+    put_record(store, tenant, origin, record).await
+}
+
+/// Refuses a record that breaks a rule of [`oneroster_model::rules`] (the CSV's too), or that is
+/// not in the typed view its path names (`PUT /schools/{id}` of an org of type district).
+fn keeps_rules(record: &Record, view: Option<View>, at: &str) -> Result<(), WriteError> {
+    if let Some(violation) = oneroster_model::rules::violations(record).into_iter().next() {
+        return Err(WriteError::Invalid { field: format!("{at}.{}", violation.property), reason: violation.reason });
+    }
+    if let Some(view) = view.filter(|view| record.view() != Some(*view)) {
+        let wanted = match view {
+            View::Schools => "school",
+            View::Terms => "term",
+            View::GradingPeriods => "gradingPeriod",
+            View::Students => "student",
+            View::Teachers => "teacher",
+        };
+        let field = if matches!(view, View::Students | View::Teachers) { "roles" } else { "type" };
+        return Err(WriteError::Invalid {
+            field: format!("{at}.{field}"),
+            reason: format!("must be '{wanted}' for a record written under /{}", view.name()),
+        });
+    }
+    Ok(())
 }
 
 /// `POST` of a set (`{"lineItems": […]}`) under the parent `within` names: every record is
@@ -333,12 +512,13 @@ fn prepare(
     let encoded = Encoded::new(record);
     let live = stored.filter(|stored| !stored.gone);
     let fields = changed_fields(live.map(|s| s.body.as_str()), encoded.body());
+    let body = Some(encoded.body().to_owned());
     let write = Mutation::put(encoded, references).over(stored).by(&origin.0);
     let kind = match write.action() {
         Action::Created => ChangeKind::Created,
         Action::Updated | Action::Deleted => ChangeKind::Replaced,
     };
-    let change = Change { collection, id: write.id().to_string(), kind, fields };
+    let change = Change { collection, id: write.id().to_string(), kind, fields, body };
     Ok((write, change))
 }
 
@@ -395,7 +575,17 @@ fn typed(collection: Collection, value: Value) -> Result<Record, (String, String
         Collection::Results => Record::Result(read(value)?),
         Collection::AssessmentLineItems => Record::AssessmentLineItem(read(value)?),
         Collection::AssessmentResults => Record::AssessmentResult(read(value)?),
-        other => return Err((String::new(), format!("{} are not written through the API", other.name()))),
+        Collection::Orgs => Record::Org(read(value)?),
+        Collection::AcademicSessions => Record::AcademicSession(read(value)?),
+        Collection::Courses => Record::Course(read(value)?),
+        Collection::Classes => Record::Class(read(value)?),
+        Collection::Users => Record::User(read(value)?),
+        Collection::Enrollments => Record::Enrollment(read(value)?),
+        Collection::Demographics => Record::Demographics(read(value)?),
+        Collection::Resources => Record::Resource(read(value)?),
+        Collection::ClassResources => Record::ClassResource(read(value)?),
+        Collection::CourseResources => Record::CourseResource(read(value)?),
+        Collection::UserResources => Record::UserResource(read(value)?),
     })
 }
 
