@@ -156,7 +156,8 @@ async fn tombstone(
         let committed = records.commit(Commit::Conditional(vec![(tombstone, Some(&stored))])).await?;
         if committed.written == Written::Done {
             let kind = ChangeKind::Deleted;
-            return Ok(Change { collection, id: id.to_owned(), kind, fields: Vec::new(), body: None });
+            let items = committed.items;
+            return Ok(Change { collection, id: id.to_owned(), kind, fields: Vec::new(), body: None, items });
         }
     }
     Err(WriteError::Contended)

@@ -139,6 +139,9 @@ pub struct Change {
     pub fields: Vec<String>,
     /// The record as stored after the write (none after a deletion), for the answer.
     pub body: Option<String>,
+    /// Items the write's transaction wrote or deleted (a POSTed set's on its first change):
+    /// what a write costs, for the audit event and the bench.
+    pub items: u64,
 }
 
 /// The kind of a [`Change`].
@@ -153,14 +156,14 @@ pub enum ChangeKind {
 }
 
 impl Change {
-    /// One line for the audit event: `replaced results/r-1 (score, scoreStatus)`.
+    /// One line for the audit event: `replaced results/r-1 (score, scoreStatus; 9 items)`.
     pub fn describe(&self) -> String {
         let kind = match self.kind {
             ChangeKind::Created => "created",
             ChangeKind::Replaced => "replaced",
             ChangeKind::Deleted => "deleted",
         };
-        format!("{kind} {}/{} ({})", self.collection.name(), self.id, self.fields.join(", "))
+        format!("{kind} {}/{} ({}; {} items)", self.collection.name(), self.id, self.fields.join(", "), self.items)
     }
 }
 
@@ -267,13 +270,7 @@ pub async fn create(
         if !tenant_records.existing_ids(collection, std::slice::from_ref(&supplied)).await?.is_empty() {
             record.base_mut().sourced_id = fresh_id();
         }
-        let (write, change) = prepare(origin, record, None, &references)?;
-        let placed_at = [(change.id.clone(), at.to_owned())];
-        let committed = tenant_records
-            .commit(Commit::Conditional(vec![(write, None)]))
-            .await
-            .map_err(|e| refused(e, &placed_at))?;
-        if committed.written == Written::Done {
+        if let Some(change) = write(tenant_records, origin, record, None, &references).await? {
             return Ok(((supplied, change.id.clone()), change));
         }
     }
@@ -457,8 +454,12 @@ pub async fn post(
             writes.push((write, None));
             changes.push(change);
         }
-        match tenant_records.commit(Commit::Conditional(writes)).await.map_err(|e| refused(e, &at))?.written {
+        let committed = tenant_records.commit(Commit::Conditional(writes)).await.map_err(|e| refused(e, &at))?;
+        match committed.written {
             Written::Done => {
+                if let Some(first) = changes.first_mut() {
+                    first.items = committed.items;
+                }
                 let pairs = supplied.into_iter().zip(&changes).map(|(s, change)| (s, change.id.clone())).collect();
                 return Ok((pairs, changes));
             }
@@ -490,10 +491,11 @@ async fn write(
     stored: Option<&StoredRecord>,
     references: &Named,
 ) -> Result<Option<Change>, WriteError> {
-    let (write, change) = prepare(origin, record, stored, references)?;
+    let (write, mut change) = prepare(origin, record, stored, references)?;
     let at = [(change.id.clone(), change.collection.ref_type().to_owned())];
     let committed =
         tenant_records.commit(Commit::Conditional(vec![(write, stored)])).await.map_err(|e| refused(e, &at))?;
+    change.items = committed.items;
     Ok((committed.written == Written::Done).then_some(change))
 }
 
@@ -518,7 +520,7 @@ fn prepare(
         Action::Created => ChangeKind::Created,
         Action::Updated | Action::Deleted => ChangeKind::Replaced,
     };
-    let change = Change { collection, id: write.id().to_string(), kind, fields, body };
+    let change = Change { collection, id: write.id().to_string(), kind, fields, body, items: 0 };
     Ok((write, change))
 }
 
