@@ -103,6 +103,15 @@ pub async fn client(
     admin::create_client(stack.store(), tenant, "test app", scopes).await.expect("a client")
 }
 
+/// Every scope of the standard and the provider's extension scopes.
+pub fn writer_scopes() -> oneroster_auth::Scopes {
+    let text = format!(
+        "{} roster.createput roster.delete resource.createput resource.delete",
+        oneroster_auth::Scopes::all().to_text()
+    );
+    oneroster_auth::Scopes::parse(&text).expect("the extension scopes")
+}
+
 /// A consumer of the API: requests go through the full router (routes, middleware, handlers)
 /// in process, as API Gateway would hand them to the function, with its bearer token.
 #[derive(Clone)]
@@ -133,6 +142,12 @@ impl Api {
     /// A client of `tenant` holding every scope, with a token from the token endpoint.
     pub async fn new(stack: &LocalStack, tenant: &TenantId) -> Self {
         Self::with_scopes(stack, tenant, &oneroster_auth::Scopes::all()).await
+    }
+
+    /// A client of `tenant` holding every scope of the standard and the provider's extension
+    /// scopes (which a client holds only when they are named: an SIS writing rosters).
+    pub async fn writer(stack: &LocalStack, tenant: &TenantId) -> Self {
+        Self::with_scopes(stack, tenant, &writer_scopes()).await
     }
 
     /// A client of `tenant` holding `scopes`, with a token from the token endpoint.

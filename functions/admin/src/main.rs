@@ -102,7 +102,9 @@ enum ClientCommand {
         /// A name for people (the app it is for).
         #[arg(long, default_value = "")]
         name: String,
-        /// Scopes it may be granted (short names or URIs, 1.2 or 1.1, space-separated); all by default.
+        /// Scopes it may be granted (short names or URIs, 1.2 or 1.1, space-separated); every
+        /// scope of the standard by default. The provider's extension scopes (`roster.createput`,
+        /// `roster.delete`, `resource.createput`, `resource.delete`) only when named here.
         #[arg(long)]
         scopes: Option<String>,
         /// Legacy, off by default: the client may also sign OAuth 1.0a requests (OneRoster 1.1

@@ -346,7 +346,12 @@ mod tests {
             href(at("https://api.example.org"), Collection::Classes, "a/b/c@d").as_deref(),
             Some("https://api.example.org/ims/oneroster/rostering/v1p2/classes/a%2Fb%2Fc@d")
         );
-        assert_eq!(href(at(""), Collection::ClassResources, "l-1"), None, "links are served nowhere");
+        assert_eq!(
+            href(at(""), Collection::ClassResources, "l-1").as_deref(),
+            Some("/ims/oneroster/resources/v1p2/classResources/l-1"),
+            "an association collection of the provider's extensions"
+        );
+        assert_eq!(href(at(""), Collection::UserResources, "l-1"), None, "user links are served nowhere");
     }
 
     #[test]

@@ -73,10 +73,12 @@ impl Serves {
         match action {
             Action::Read(read) => Serves::Read(read, Box::new(Endpoint::new(version, service, operation_id))),
             Action::Write(write) => {
-                let answers_record =
-                    service.operation(operation_id).and_then(|operation| operation.envelope.as_ref()).is_some_and(
-                        |envelope| !envelope.is_list && oneroster_openapi::record_schema(&envelope.key).is_some(),
-                    );
+                // A write answering one record (the extensions' PUTs and enrolments), not the
+                // sourcedId pairs of a POST nor nothing (the gradebook's PUTs).
+                let answers_record = service
+                    .operation(operation_id)
+                    .and_then(|operation| operation.envelope.as_ref())
+                    .is_some_and(|envelope| !envelope.is_list && envelope.body_schema != "GUIDPairSetDType");
                 Serves::Write(write, answers_record.then(|| Box::new(Endpoint::new(version, service, operation_id))))
             }
         }
@@ -390,7 +392,7 @@ async fn write(
 ) -> Result<Response, ApiError> {
     // The body is read (413 past the limit) before any record is: input first.
     let body = match write {
-        Write::Delete(..) | Write::Link(_) | Write::Unlink(_) => Bytes::new(),
+        Write::Delete(..) | Write::Unlink(_) => Bytes::new(),
         _ => body.map_err(|rejection| match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::BodyTooLarge { limit: MAX_REQUEST_BODY_BYTES },
             status => ApiError::RequestBody(rejection.body_text(), status),

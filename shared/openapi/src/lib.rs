@@ -234,6 +234,7 @@ pub fn record_schema(key: &str) -> Option<(Service, &'static str)> {
         service
             .operations()
             .iter()
+            .filter(|o| o.method == "GET")
             .filter_map(|o| o.envelope.as_ref())
             .find(|e| !e.is_list && e.key == key)
             .map(|e| (service, e.item_schema.as_str()))

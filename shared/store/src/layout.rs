@@ -14,9 +14,12 @@ pub struct Layout {
     pub shards: u64,
     /// Whether a pack of the children (their ids in listing order, rebuilt after each ingest)
     /// is kept, so that a page costs one read of the pack and one per record instead of one per
-    /// entry and one per record. Not for relations that API writes change (each write would
-    /// rebuild a pack, and concurrent writes would contend for it) nor for lookups (one child:
-    /// the entry is as cheap as a pack).
+    /// entry and one per record. Not for relations that API writes change all the time (the
+    /// gradebook's: each write would rebuild a pack, and concurrent writes would contend for
+    /// it) nor for lookups (one child: the entry is as cheap as a pack). A rostering write
+    /// through the API's extensions, which is rare beside the nightly feed, deletes the pack
+    /// heads it makes stale: those parents are listed from their entries until the next
+    /// ingest rebuilds their packs.
     pub packed: bool,
     /// Whether entries carry a copy of the child record, so that a page reads one item per
     /// record: the gradebook's relations, which are not packed and whose child makes its own
@@ -82,9 +85,12 @@ pub fn of(relation: Relation) -> &'static Layout {
     &LAYOUTS[relation as usize]
 }
 
-/// The collections API clients write (the Gradebook service's PUT, POST, DELETE), not only the
-/// ingest: their records change one at a time, at any moment, so none of their relations is
-/// packed and their modification times are not kept per collection.
+/// The collections API clients write all the time (the Gradebook service's PUT, POST, DELETE),
+/// not only the ingest: their records change one at a time, at any moment, so none of their
+/// relations is packed and their modification times are not kept per collection. (Rostering
+/// and resources records, which an SIS may also write through the API's extensions, change
+/// mostly through the ingest; a write of one drops its collection's kept times until the next
+/// ingest measures them again.)
 pub const WRITTEN_THROUGH_API: [Collection; 6] = [
     Collection::Categories,
     Collection::ScoreScales,

@@ -256,7 +256,9 @@ mod tests {
         let error = read(Collection::Results, result).unwrap_err();
         assert_eq!(error, "x.scoreDate: '12/04/2026' is not a date (YYYY-MM-DD) nor a date-time with a time zone");
         assert_eq!(read(Collection::LineItems, json!([])).unwrap_err(), "x: must be an object");
-        assert_eq!(read(Collection::Users, json!({})).unwrap_err(), "x: users are not written through the API");
+        assert_eq!(read(Collection::Users, json!({})).unwrap_err(), "x.enabledUser: a value is required");
+        let roleless = json!({"enabledUser": "true", "givenName": "A", "familyName": "B", "roles": []});
+        assert_eq!(read(Collection::Users, roleless).unwrap_err(), "x.roles: at least one is required");
     }
 
     #[test]
