@@ -97,7 +97,10 @@ async fn every_rostering_write_route_creates_reads_back_updates_and_deletes() {
         "startDate": "2026-08-15", "endDate": "2026-10-31T00:00:00Z", "schoolYear": "2027"}}),
     )
     .await;
-    assert_eq!(listed(&api, &r(&format!("/terms/{term}/gradingPeriods")), "academicSessions").await, vec![period.clone()]);
+    assert_eq!(
+        listed(&api, &r(&format!("/terms/{term}/gradingPeriods")), "academicSessions").await,
+        vec![period.clone()]
+    );
     assert!(has(&listed(&api, &r("/gradingPeriods"), "academicSessions").await, &period));
     let put = api
         .send_json(
@@ -172,7 +175,10 @@ async fn every_rostering_write_route_creates_reads_back_updates_and_deletes() {
     // At once, on every route that lists it.
     assert_eq!(listed(&api, &r(&format!("/classes/{class}/students")), "users").await, vec![student.clone()]);
     assert_eq!(listed(&api, &r(&format!("/students/{student}/classes")), "classes").await, vec![class.clone()]);
-    assert_eq!(listed(&api, &r(&format!("/schools/{school}/enrollments")), "enrollments").await, vec![enrollment.clone()]);
+    assert_eq!(
+        listed(&api, &r(&format!("/schools/{school}/enrollments")), "enrollments").await,
+        vec![enrollment.clone()]
+    );
     let feed = format!("/enrollments?filter=dateLastModified%3E%27{started}%27");
     assert_eq!(listed(&api, &r(&feed), "enrollments").await, vec![enrollment.clone()]);
     let taught = api
@@ -229,6 +235,62 @@ async fn every_rostering_write_route_creates_reads_back_updates_and_deletes() {
         )
         .await;
     assert_eq!((put.status, &put.body["demographics"]["birthDate"]), (200, &json!("2013-02-04")), "{}", put.body);
+
+    // A PUT creates (201) under the path's id, replaces (200), and its DELETE removes it, on
+    // every collection (the POSTs above made the records the references need).
+    let courses_of_school = format!("/schools/{school}/courses");
+    // (path, envelope key, body, a list that holds it, that list's key)
+    let puts = [
+        ("/orgs/api-org", "org", json!({"name": "Org", "type": "local", "identifier": "L-1"}), "/orgs", "orgs"),
+        (
+            "/academicSessions/api-session",
+            "academicSession",
+            json!({"title": "Summer", "type": "semester", "startDate": "2027-06-16", "endDate": "2027-08-01",
+                "schoolYear": "2027", "parent": {"sourcedId": year}}),
+            "/academicSessions",
+            "academicSessions",
+        ),
+        (
+            "/terms/api-term",
+            "academicSession",
+            json!({"title": "Spring", "type": "term", "startDate": "2027-01-16", "endDate": "2027-06-15",
+                "schoolYear": "2027", "parent": {"sourcedId": year}}),
+            "/terms",
+            "academicSessions",
+        ),
+        (
+            "/courses/api-course",
+            "course",
+            json!({"title": "Chess", "courseCode": "CH-1", "org": {"sourcedId": school}}),
+            courses_of_school.as_str(),
+            "courses",
+        ),
+        (
+            "/classes/api-class",
+            "class",
+            json!({"title": "Chess 1", "classType": "homeroom", "course": {"sourcedId": "api-course"},
+                "school": {"sourcedId": school}, "terms": [{"sourcedId": "api-term"}]}),
+            "/terms/api-term/classes",
+            "classes",
+        ),
+    ];
+    for (path, key, body, list, list_key) in &puts {
+        let id = path.rsplit('/').next().expect("an id");
+        let created = api.send_json("PUT", &r(path), &json!({ *key: body }).to_string()).await;
+        assert_eq!((created.status, &created.body[*key]["sourcedId"]), (201, &json!(id)), "{path}: {}", created.body);
+        assert!(has(&listed(&api, &r(list), list_key).await, id), "{list}");
+        let mut changed = body.clone();
+        let renamed = if *key == "org" { "name" } else { "title" };
+        changed[renamed] = json!("Renamed");
+        let replaced = api.send_json("PUT", &r(path), &json!({ *key: changed }).to_string()).await;
+        assert_eq!((replaced.status, &replaced.body[*key][renamed]), (200, &json!("Renamed")), "{path}");
+    }
+    for (path, _, _, list, list_key) in puts.iter().rev() {
+        let id = path.rsplit('/').next().expect("an id");
+        assert_eq!(api.delete(&r(path)).await.status, 204, "{path}");
+        assert_eq!(api.get(&r(path)).await.status, 404, "{path}");
+        assert!(!has(&listed(&api, &r(list), list_key).await, id), "{list}");
+    }
 
     // Deleting what others still refer to is refused, naming them.
     for (path, names) in [
