@@ -4,6 +4,13 @@
 //! little writes little. Bulk files mark the records they no longer carry `tobedeleted`;
 //! records that come back become active again.
 //!
+//! Who owns a record: a record an API client wrote (its `origin`) is left by a bulk file that
+//! lacks it, as are its roles by a bulk part file without rows of it. A row of the feed naming
+//! it, bulk or delta (or a part row of it: a user's role), takes it over, since the SIS is the
+//! source of truth: the record is written as the row says even when its content is the stored
+//! one, an API deletion's tombstone included, and is the feed's from then on (no origin). Such
+//! a row counts as `taken_over` in its file's counts, and nowhere else.
+//!
 //! Every write of one job carries the job's start time as `dateLastModified`, so a retried job
 //! writes exactly what the first attempt would have, and consumers syncing with
 //! `dateLastModified>` see each change at the time the provider made it.
@@ -11,7 +18,7 @@
 use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row, Version};
 use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
 use oneroster_model::{Collection, Record, Status, Timestamp};
-use oneroster_store::{Encoded, FileCounts, Mutation, Named, RecordStore, StoreError, StoredRecord};
+use oneroster_store::{Digest, Encoded, FileCounts, Mutation, Named, RecordStore, StoreError, StoredRecord};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -167,8 +174,21 @@ struct Applier<'a, S> {
 
 /// What is known of a record's stored state before deciding.
 struct Known {
-    /// Stored (hash, status) by id, from a digest read of the whole collection (bulk).
-    digests: Option<HashMap<String, (u64, Status, bool)>>,
+    /// Each stored record by id, from a digest read of the whole collection (bulk).
+    digests: Option<HashMap<String, Held>>,
+}
+
+/// A stored record as a bulk file's apply keeps it: what decides a write, whose it is, and
+/// whether the file carried it.
+struct Held {
+    /// Content hash.
+    hash: u64,
+    /// Status.
+    status: Status,
+    /// Whether an API client wrote it: a row takes it over, its absence leaves it.
+    api: bool,
+    /// Whether a row of the file named it.
+    seen: bool,
 }
 
 /// How one record of a chunk is composed before comparing: users fold their parts in.
@@ -236,15 +256,12 @@ impl<S: RecordStore> Applier<'_, S> {
         if !bulk {
             return Ok(Known { digests: None });
         }
-        // Records an API client wrote count as seen: a bulk file marks `tobedeleted` only what
-        // came from the SIS feed (a nightly lineItems.csv never deletes an LMS's line items).
         let digests = self.store.digests(collection).await?;
         if digests.is_empty() {
             self.first_records.insert(collection);
         }
-        Ok(Known {
-            digests: Some(digests.into_iter().map(|d| (d.id, (d.hash, d.status, d.origin.is_some()))).collect()),
-        })
+        let held = |d: Digest| (d.id, Held { hash: d.hash, status: d.status, api: d.origin.is_some(), seen: false });
+        Ok(Known { digests: Some(digests.into_iter().map(held).collect()) })
     }
 
     /// Applies a file whose rows are whole records.
@@ -288,9 +305,10 @@ impl<S: RecordStore> Applier<'_, S> {
             Some(stored) => stored,
             None => {
                 let digests = known.digests.as_ref();
+                // An API client's record is written whatever it holds: the row takes it over.
                 let changed = |p: &&Prepared| {
-                    let digest = digests.and_then(|d| d.get(p.id().as_str()));
-                    digest.is_some_and(|(hash, status, _)| *hash != p.encoded.hash() || *status != *p.status())
+                    let held = digests.and_then(|d| d.get(p.id().as_str()));
+                    held.is_some_and(|h| h.api || h.hash != p.encoded.hash() || h.status != *p.status())
                 };
                 let ids: Vec<String> = prepared.iter().filter(changed).map(|p| p.id().to_string()).collect();
                 self.stored(collection, &ids).await?
@@ -301,12 +319,13 @@ impl<S: RecordStore> Applier<'_, S> {
         for prepared in prepared {
             let id = prepared.id().as_str();
             let status = prepared.status();
+            // Stored (hash, status, written by an API client).
             let state = match known.digests.as_mut() {
-                Some(digests) => digests.get_mut(id).map(|(hash, status, seen)| {
-                    *seen = true;
-                    (*hash, status.clone())
+                Some(digests) => digests.get_mut(id).map(|held| {
+                    held.seen = true;
+                    (held.hash, held.status.clone(), held.api)
                 }),
-                None => stored.get(id).map(|p| (p.hash, p.status.clone())),
+                None => stored.get(id).map(|p| (p.hash, p.status.clone(), p.origin.is_some())),
             };
             match state {
                 None if *status == Status::ToBeDeleted => {
@@ -314,11 +333,14 @@ impl<S: RecordStore> Applier<'_, S> {
                     continue;
                 }
                 None => counts.created += 1,
-                Some((h, s)) if h == prepared.encoded.hash() && s == *status => {
+                // The feed is the source of truth: its row makes an API client's record (or
+                // tombstone) the feed's, as the row says, and the write clears the origin.
+                Some((_, _, true)) => counts.taken_over += 1,
+                Some((h, s, _)) if h == prepared.encoded.hash() && s == *status => {
                     counts.unchanged += 1;
                     continue;
                 }
-                Some((_, s)) if *status == Status::ToBeDeleted && s != Status::ToBeDeleted => counts.deleted += 1,
+                Some((_, s, _)) if *status == Status::ToBeDeleted && s != Status::ToBeDeleted => counts.deleted += 1,
                 Some(_) => counts.updated += 1,
             }
             changed.push(prepared);
@@ -338,6 +360,7 @@ impl<S: RecordStore> Applier<'_, S> {
         total.updated += counts.updated;
         total.deleted += counts.deleted;
         total.unchanged += counts.unchanged;
+        total.taken_over += counts.taken_over;
         Ok(())
     }
 
@@ -351,7 +374,9 @@ impl<S: RecordStore> Applier<'_, S> {
         Ok(stored.into_iter().map(|r| (r.id.clone(), r)).collect())
     }
 
-    /// After a bulk file: every active record it no longer carries becomes `tobedeleted`.
+    /// After a bulk file: every active record of the feed it no longer carries becomes
+    /// `tobedeleted`; an API client's stays (a nightly lineItems.csv never deletes an LMS's line
+    /// items).
     async fn tombstone_unseen(
         &mut self,
         kind: FileKind,
@@ -362,7 +387,7 @@ impl<S: RecordStore> Applier<'_, S> {
         let Some(digests) = known.digests else { return Ok(()) };
         let gone: Vec<String> = digests
             .into_iter()
-            .filter(|(_, (_, status, seen))| !seen && *status == Status::Active)
+            .filter(|(_, held)| !held.seen && !held.api && held.status == Status::Active)
             .map(|(id, _)| id)
             .collect();
         for ids in gone.chunks(CHUNK) {
@@ -439,10 +464,12 @@ impl<S: RecordStore> Applier<'_, S> {
             }
         }
         // Records changed only through their parts (and, when a part file is bulk but the
-        // record file is not, every stored record, since any of them may have lost a part).
+        // record file is not, every stored record of the feed, since any of them may have lost a
+        // part; an API client's record holds its roles in its body, which a part file without
+        // rows of it leaves).
         if parts_bulk && own != Some(Mode::Bulk) {
             if let Some(digests) = &known.digests {
-                touched.extend(digests.iter().filter(|(_, (_, _, seen))| !seen).map(|(id, _)| id.clone()));
+                touched.extend(digests.iter().filter(|(_, held)| !held.seen && !held.api).map(|(id, _)| id.clone()));
             }
         }
         let mut touched: Vec<String> = touched.into_iter().collect();

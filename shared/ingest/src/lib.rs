@@ -7,7 +7,9 @@
 //!   data can satisfy, the apply of a package without errors, and the saved job and report;
 //!   [`RetryLater`] for a run that may succeed when delivered again, [`Outcome`] otherwise;
 //! - [`apply`](mod@apply): a validated package diffed against the store and written through
-//!   its batched commit, part files folded into their records; over any
+//!   its batched commit, part files folded into their records; a record an API client wrote
+//!   is never tombstoned by a bulk file that lacks it, and a row of the feed naming it takes
+//!   it over (counted as `taken_over`); over any
 //!   [`RecordStore`](oneroster_store::RecordStore), so its unit tests run on the in-memory store;
 //! - [`settings`]: the caps on a package and the runs a job may take, from the environment;
 //! - [`uploads`]: the [`Upload`] a job is for and the upload bucket ([`Uploads`]): the zip

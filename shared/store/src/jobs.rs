@@ -28,8 +28,10 @@ pub enum JobState {
     Failed,
 }
 
-/// Counts for one file of a package.
+/// Counts for one file of a package. Each row is counted once: a row that takes over an API
+/// client's record counts as `takenOver` only, whatever it did to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FileCounts {
     /// `bulk` or `delta`.
     pub mode: String,
@@ -43,6 +45,11 @@ pub struct FileCounts {
     pub deleted: u64,
     /// Records left as they were (same content, no write).
     pub unchanged: u64,
+    /// Records an API client had written (or deleted) that a row of the feed took over: written
+    /// as the row says, even with the same content, and the feed's from then on. Absent from
+    /// jobs saved before take-overs were counted.
+    #[serde(default)]
+    pub taken_over: u64,
 }
 
 /// The record of one ingest: what was uploaded, what became of it. The full report (every
@@ -208,6 +215,16 @@ fn job_from(item: &crate::batch::Item) -> Result<Job, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_counts_name_take_overs_and_read_jobs_saved_before_them() {
+        let counts = FileCounts { mode: "delta".into(), rows: 2, taken_over: 1, unchanged: 1, ..Default::default() };
+        let json = serde_json::to_value(&counts).unwrap();
+        assert_eq!(json["takenOver"], 1, "{json}");
+        let saved_before = r#"{"mode":"bulk","rows":1,"created":1,"updated":0,"deleted":0,"unchanged":0}"#;
+        let read: FileCounts = serde_json::from_str(saved_before).unwrap();
+        assert_eq!((read.created, read.taken_over), (1, 0));
+    }
 
     #[test]
     fn a_job_of_the_worst_report_still_fits_an_item() {

@@ -481,6 +481,151 @@ async fn a_bulk_file_marks_tobedeleted_only_what_the_feed_wrote() {
     assert_eq!(district.record(Collection::Orgs, "s-api").origin.as_deref(), Some("lms"));
 }
 
+/// A district whose record `id` of `collection` an API client (`hub`) wrote last.
+async fn with_api_record(collection: Collection, id: &str) -> District {
+    let district = loaded().await;
+    district.write_as("hub", collection, id).await;
+    assert_eq!(district.record(collection, id).origin.as_deref(), Some("hub"));
+    district
+}
+
+/// [`district_files`] without the rows of `ids`.
+fn district_without(ids: &[&str]) -> Vec<File> {
+    district_files().into_iter().map(|file| file.without(ids)).collect()
+}
+
+#[tokio::test]
+async fn a_bulk_without_an_api_clients_record_keeps_it_and_one_with_it_takes_it_over() {
+    // The API's record in each collection the district has, and a bulk of the district without
+    // it (a user's role left out with the user; a file of one record holding another instead,
+    // a bulk file having rows).
+    type Case = (FileKind, Collection, &'static str, Change);
+    let cases: [Case; 6] = [
+        (FileKind::Orgs, Collection::Orgs, "s-1", || district_without(&["s-1"])),
+        (FileKind::AcademicSessions, Collection::AcademicSessions, "t-1", || district_without(&["t-1"])),
+        (FileKind::Courses, Collection::Courses, "c-1", || {
+            let mut files = district_files();
+            files[2] = bulk(FileKind::Courses, &[("c-2", course("Geometry", "s-1"))]);
+            files
+        }),
+        (FileKind::Classes, Collection::Classes, "k-1", || {
+            let mut files = district_files();
+            files[3] = bulk(FileKind::Classes, &[("k-2", class("Geometry 1", "c-1", "s-1", "t-1"))]);
+            files
+        }),
+        (FileKind::Users, Collection::Users, "u-3", || district_without(&["u-3", "r-3"])),
+        (FileKind::Enrollments, Collection::Enrollments, "e-3", || district_without(&["e-3"])),
+    ];
+    for (kind, collection, id, without) in cases {
+        let case = kind.file_name();
+        let mut district = with_api_record(collection, id).await;
+        let before = district.record(collection, id);
+        let applied = district.apply(&without()).await;
+        let counted = file_counts(&applied, kind);
+        assert_eq!((counted.deleted, counted.taken_over), (0, 0), "{case}: a bulk without it");
+        assert_eq!(district.record(collection, id), before, "{case}: the API's record is left as it was");
+
+        // The district's bulk again, which holds it as it is stored: written all the same, and
+        // the feed's now.
+        let applied = district.apply(&district_files()).await;
+        let counted = file_counts(&applied, kind);
+        assert_eq!((counted.taken_over, counted.created, counted.updated), (1, 0, 0), "{case}: taken over");
+        let after = district.record(collection, id);
+        assert_eq!((after.origin, after.status, after.modified), (None, Status::Active, district.now()), "{case}");
+        assert_eq!(after.hash, before.hash, "{case}: the same content");
+    }
+    // The API's user keeps its roles (in its body) through a bulk roles.csv without them.
+    let mut district = with_api_record(Collection::Users, "u-3").await;
+    district.apply(&district_without(&["u-3", "r-3"])).await;
+    assert_eq!(json(&district, Collection::Users, "u-3")["roles"].as_array().map(Vec::len), Some(1));
+    assert_eq!(district.children(Relation::SchoolStudents, "s-1"), ["u-2", "u-3"]);
+}
+
+#[tokio::test]
+async fn a_delta_row_takes_over_an_api_clients_record_whatever_it_says() {
+    // The delta naming the API's class k-1 (or user u-2), then the class's title and status.
+    type Case = (&'static str, Change, Collection, &'static str, Status);
+    let cases: [Case; 4] = [
+        (
+            "the same row",
+            || vec![delta(FileKind::Classes, &[("k-1", "active", class("Algebra 1", "c-1", "s-1", "t-1"))])],
+            Collection::Classes,
+            "k-1",
+            Status::Active,
+        ),
+        (
+            "a renaming row",
+            || vec![delta(FileKind::Classes, &[("k-1", "active", class("Algebra 2", "c-1", "s-1", "t-1"))])],
+            Collection::Classes,
+            "k-1",
+            Status::Active,
+        ),
+        (
+            "a deleting row",
+            || vec![delta(FileKind::Classes, &[("k-1", "tobedeleted", class("Algebra 1", "c-1", "s-1", "t-1"))])],
+            Collection::Classes,
+            "k-1",
+            Status::ToBeDeleted,
+        ),
+        (
+            "the same role row of the user",
+            || vec![delta(FileKind::Roles, &[("r-2", "active", role("u-2", "student", "s-1"))])],
+            Collection::Users,
+            "u-2",
+            Status::Active,
+        ),
+    ];
+    for (case, change, collection, id, status) in cases {
+        let mut district = with_api_record(collection, id).await;
+        let applied = district.apply(&change()).await;
+        let kind = if collection == Collection::Users { FileKind::Users } else { FileKind::Classes };
+        assert_eq!((counts(&applied, kind), file_counts(&applied, kind).taken_over), ((0, 0, 0, 0), 1), "{case}");
+        let after = district.record(collection, id);
+        assert_eq!((after.origin, after.status, after.modified), (None, status, district.now()), "{case}");
+    }
+}
+
+#[tokio::test]
+async fn a_row_takes_over_what_an_api_client_deleted() {
+    // After the API deleted class k-1 (a tombstone without entries): the next job, whether a
+    // row takes the class over (its entries back, listed as the row says), and its status.
+    type Case = (&'static str, Change, bool, Status);
+    let cases: [Case; 3] = [
+        ("a bulk carrying it", district_files, true, Status::Active),
+        (
+            "a delta deleting it",
+            || vec![delta(FileKind::Classes, &[("k-1", "tobedeleted", class("Algebra 1", "c-1", "s-1", "t-1"))])],
+            true,
+            Status::ToBeDeleted,
+        ),
+        (
+            "a bulk without it",
+            || {
+                let mut files = district_files();
+                files[3] = bulk(FileKind::Classes, &[("k-2", class("Geometry 1", "c-1", "s-1", "t-1"))]);
+                files
+            },
+            false,
+            Status::ToBeDeleted,
+        ),
+    ];
+    for (case, next, taken, status) in cases {
+        let mut district = loaded().await;
+        district.delete_as("hub", Collection::Classes, "k-1").await;
+        assert!(district.children(Relation::SchoolClasses, "s-1").is_empty(), "{case}: the tombstone has no entries");
+        let applied = district.apply(&next()).await;
+        let counted = file_counts(&applied, FileKind::Classes);
+        assert_eq!((counted.taken_over, counted.deleted), (u64::from(taken), 0), "{case}");
+        let class = district.record(Collection::Classes, "k-1");
+        let owner = if taken { None } else { Some("hub") };
+        assert_eq!((class.status, class.gone, class.origin.as_deref()), (status, !taken, owner), "{case}");
+        for (relation, parent) in [(Relation::SchoolClasses, "s-1"), (Relation::TermClasses, "t-1")] {
+            let listed = district.children(relation, parent).contains(&"k-1".to_owned());
+            assert_eq!(listed, taken, "{case}: k-1 under {parent}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_tombstone_keeps_its_content_parts_and_direct_entries() {
     let mut district = loaded().await;

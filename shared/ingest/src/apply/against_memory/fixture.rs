@@ -4,7 +4,7 @@
 use crate::apply::{apply, Applied, ApplyError};
 use oneroster_csv::{FileKind, Limits, Mode};
 use oneroster_model::{Collection, Record, Status, Timestamp};
-use oneroster_store::{FileCounts, MemoryStore, StoredRecord, Tenant, Upkeep};
+use oneroster_store::{Encoded, FileCounts, MemoryStore, Mutation, RecordStore, StoredRecord, Tenant, Upkeep};
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -22,6 +22,13 @@ impl File {
     /// The collection of the file's records (`None` for a part file).
     pub(super) fn collection(&self) -> Option<Collection> {
         self.kind.collection()
+    }
+
+    /// The same file without the rows of `ids` (sourcedIds are unique across a district's
+    /// files, so any file may be asked).
+    pub(super) fn without(mut self, ids: &[&str]) -> Self {
+        self.rows.retain(|row| !ids.iter().any(|id| row.starts_with(&format!("{id},"))));
+        self
     }
 }
 
@@ -175,6 +182,25 @@ impl District {
         self.records(collection).into_iter().map(|(id, r)| (id, r.status)).collect()
     }
 
+    /// Writes the stored record `id` of `collection` again, as it stands, as the API client
+    /// `origin` writes (no parts: a user's roles in its body).
+    pub(super) async fn write_as(&self, origin: &str, collection: Collection, id: &str) {
+        let (record, stored) = (self.model(collection, id), self.record(collection, id));
+        let store = self.store.tenant(&self.tenant);
+        let dependency = record.link_dependency().map(|(collection, id)| (collection, id.to_string()));
+        let named = store.get_named(dependency.into_iter().collect()).await.expect("read");
+        let write = Mutation::put(Encoded::new(record), &named).by(origin).over(Some(&stored));
+        store.commit_batched(vec![write]).await.expect("committed");
+    }
+
+    /// Deletes the stored record `id` of `collection` as the API client `origin` does: a
+    /// tombstone without entries.
+    pub(super) async fn delete_as(&self, origin: &str, collection: Collection, id: &str) {
+        let (record, stored) = (self.model(collection, id), self.record(collection, id));
+        let delete = Mutation::delete(record, &stored, origin);
+        self.store.tenant(&self.tenant).commit_batched(vec![delete]).await.expect("committed");
+    }
+
     /// The children of `parent` in `relation`, by their entries.
     pub(super) fn children(&self, relation: oneroster_model::Relation, parent: &str) -> Vec<String> {
         self.store.children(&self.tenant, relation, parent)
@@ -186,7 +212,11 @@ pub(super) type Counts = (u64, u64, u64, u64);
 
 /// What an apply did to `kind`'s records.
 pub(super) fn counts(applied: &Applied, kind: FileKind) -> Counts {
-    let FileCounts { created, updated, deleted, unchanged, .. } =
-        applied.files.get(kind.file_name()).cloned().unwrap_or_default();
+    let FileCounts { created, updated, deleted, unchanged, .. } = file_counts(applied, kind);
     (created, updated, deleted, unchanged)
+}
+
+/// `kind`'s counts in full (a file the package lacks counts nothing).
+pub(super) fn file_counts(applied: &Applied, kind: FileKind) -> FileCounts {
+    applied.files.get(kind.file_name()).cloned().unwrap_or_default()
 }
