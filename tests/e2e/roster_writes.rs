@@ -606,11 +606,14 @@ async fn the_sis_feed_keeps_what_the_api_wrote_until_a_row_of_its_own_takes_it_o
     ]);
     let job = e2e::ingest(&stack, &e2e::tenant("roster-writes-e"), "delta.zip", delta).await;
     assert_eq!(job.state, oneroster_store::JobState::Applied, "{:#?}", job.errors);
-    // TAKEN_OVER: assert_eq!(job.files["classes.csv"].taken_over, 1, "{:?}", job.files);
+    assert_eq!(job.files["classes.csv"].taken_over, 1, "{:?}", job.files);
     assert_eq!(api.get(&r("/classes/api-class")).await.body["class"]["title"], "From the SIS");
-    // Now the feed's: the next bulk without it marks it tobedeleted; the API's enrollment stays.
+    // Now the feed's: the next bulk without it marks it `tobedeleted` (as it does the feed's
+    // own records); the API's enrollment stays.
     let job = e2e::ingest(&stack, &e2e::tenant("roster-writes-e"), "bulk-3.zip", e2e::bulk_zip(&d)).await;
     assert_eq!(job.state, oneroster_store::JobState::Applied, "{:#?}", job.errors);
-    assert_eq!(api.get(&r("/classes/api-class")).await.status, 404, "taken over, then dropped by the SIS");
+    assert_eq!(job.files["classes.csv"].deleted, 1, "{:?}", job.files);
+    let dropped = api.get(&r("/classes/api-class")).await;
+    assert_eq!(dropped.body["class"]["status"], "tobedeleted", "taken over, then dropped by the SIS: {}", dropped.body);
     assert_eq!(api.get(&r("/enrollments/api-enrollment")).await.status, 200, "still the API's");
 }
