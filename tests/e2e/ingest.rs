@@ -209,6 +209,74 @@ async fn packs_found_by_walking_the_records_equal_packs_found_by_querying_the_en
     }
 }
 
+/// The stored class `id`.
+async fn class(store: &Store, tenant: &Tenant, id: &str) -> StoredRecord {
+    store.tenant(tenant).records().get(Collection::Classes, id).await.expect("read").expect("a stored class")
+}
+
+/// Classes an API client wrote and deleted, committed as the API commits them: a bulk without
+/// one leaves it; rows naming them take them over for the feed, counted in the job and report.
+#[tokio::test]
+async fn rows_of_the_feed_take_over_what_an_api_client_wrote_and_a_bulk_without_it_leaves() {
+    let stack = stack().await;
+    let store = stack.store();
+    let t = tenant("take-over");
+    let district = e2e::small_district();
+    let bulk = bulk_zip(&district);
+    let first = ingest(&stack, &t, "nightly/1.zip", bulk.clone()).await;
+    assert_eq!(first.state, JobState::Applied, "{:#?}", first.errors);
+
+    // The hub writes a class of its own and one of the feed's as it stands, and deletes another.
+    let (own, rewritten, deleted) = ("hub-class", district.class_id(0, 0), district.class_id(0, 1));
+    let (source, gone) = (class(store, &t, &rewritten).await, class(store, &t, &deleted).await);
+    let parse = |body: &str| Record::from_json(Collection::Classes, body).expect("a class");
+    let mut hubs = parse(&source.body);
+    hubs.base_mut().sourced_id = oneroster_model::SourcedId::parse(own).unwrap();
+    let writes = vec![
+        (Mutation::put(Encoded::new(hubs), &Named::new()).by("hub"), None),
+        (Mutation::put(Encoded::new(parse(&source.body)), &Named::new()).over(Some(&source)).by("hub"), Some(&source)),
+        (Mutation::delete(parse(&gone.body), &gone, "hub"), Some(&gone)),
+    ];
+    store.tenant(&t).records().commit(Commit::Conditional(writes)).await.unwrap();
+    let school = district.school_id(0);
+    assert!(!related(store, &t, Relation::SchoolClasses, &school).await.contains(&deleted));
+
+    // The same bulk: the hub's own class stays; the two it names are the feed's again.
+    let second = ingest(&stack, &t, "nightly/2.zip", bulk.clone()).await;
+    assert_eq!(second.state, JobState::Applied, "{:#?}", second.errors);
+    let classes = &second.files["classes.csv"];
+    assert_eq!((classes.taken_over, classes.deleted, classes.unchanged), (2, 0, classes.rows - 2), "{classes:?}");
+    let kept = class(store, &t, own).await;
+    assert_eq!((kept.status, kept.origin.as_deref()), (Status::Active, Some("hub")), "left by the bulk");
+    for id in [&rewritten, &deleted] {
+        let taken = class(store, &t, id).await;
+        assert_eq!(
+            (taken.status, taken.origin, taken.gone, taken.modified),
+            (Status::Active, None, false, second.started)
+        );
+    }
+    assert!(related(store, &t, Relation::SchoolClasses, &school).await.contains(&deleted), "back under its school");
+    let report = stack.report(second.report_key.as_deref().expect("a report key")).await.expect("the report");
+    assert_eq!(report["job"]["files"]["classes.csv"]["takenOver"], 2, "{}", report["job"]["files"]);
+
+    // A delta row naming the hub's class takes it over as it says; the next bulk without it
+    // then marks it `tobedeleted`, as any record of the feed.
+    let row = format!(
+        "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n\
+         {own},active,2026-01-01T00:00:00.000Z,Extra,,{course},,scheduled,,{school},sem-1,,,\n",
+        course = district.course_id(0, 0),
+    );
+    let manifest = district_gen::manifest(&[], &["classes"]);
+    let third = ingest(&stack, &t, "delta/1.zip", zip_of(&[("manifest.csv", &manifest), ("classes.csv", &row)])).await;
+    assert_eq!(third.state, JobState::Applied, "{:#?}", third.errors);
+    assert_eq!(third.files["classes.csv"].taken_over, 1, "{:?}", third.files);
+    let taken = class(store, &t, own).await;
+    assert_eq!((taken.origin.as_deref(), json(&taken)["title"].as_str()), (None, Some("Extra")));
+    let fourth = ingest(&stack, &t, "nightly/3.zip", bulk).await;
+    assert_eq!((fourth.files["classes.csv"].deleted, fourth.files["classes.csv"].taken_over), (1, 0));
+    assert_eq!(class(store, &t, own).await.status, Status::ToBeDeleted);
+}
+
 #[tokio::test]
 async fn a_redelivered_notification_is_applied_once() {
     let stack = stack().await;
