@@ -262,7 +262,7 @@ async fn every_access_is_audited_refused_ones_too() {
     assert_eq!(audit[1]["fields"]["status"], 401);
     // A write says what it changed (the properties, not their values).
     assert_eq!(audit[2]["fields"]["operation"], "putCategory");
-    assert_eq!(audit[2]["fields"]["change"], "created categories/audit-cat (title, weight)");
+    assert_eq!(audit[2]["fields"]["change"], "created categories/audit-cat (title, weight; 1 item)");
     assert!(!lines.iter().any(|line| line.to_string().contains("Ada")), "query values and bodies are not logged");
 }
 

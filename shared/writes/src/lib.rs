@@ -163,7 +163,8 @@ impl Change {
             ChangeKind::Replaced => "replaced",
             ChangeKind::Deleted => "deleted",
         };
-        format!("{kind} {}/{} ({}; {} items)", self.collection.name(), self.id, self.fields.join(", "), self.items)
+        let items = if self.items == 1 { "1 item".to_owned() } else { format!("{} items", self.items) };
+        format!("{kind} {}/{} ({}; {items})", self.collection.name(), self.id, self.fields.join(", "))
     }
 }
 
