@@ -2,7 +2,7 @@
 #   make run            install, start the local stack, load a demo district, serve the API on localhost
 #   make test           every test (unit, CSV samples, end-to-end against DynamoDB Local and moto),
 #                       the template's lint, security scan and drift test, restart-check.sh, the Lambda build
-#   make bench          ingest and API figures for a 100,000-student district (STUDENTS=… to change)
+#   make bench          ingest, API and rostering-write figures for a 100,000-student district (STUDENTS=… to change)
 #   make bench-gradebook  only the gradebook figures (10,000 students, 5 line items per class)
 #   make bench-ingest   only the ingest figures, with the ingest's phase timings (no API, no gradebook)
 #   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)

@@ -12,7 +12,10 @@
 //! 4. Peak RSS of the process up to the end of 2 (the ingest, not the raw writer of 3).
 //! 5. A second identical bulk: items written (target: under 1% of the first).
 //! 6. The API over that tenant (see [`api`]): latency, items read per item returned, and
-//!    requests/s of the local server under a loopback load.
+//!    requests/s of the local server under a loopback load; then the rostering writes on it
+//!    (see [`roster_writes`]): p50/p99 of a user PUT and of an enrollment POST, writes/s of
+//!    enrollment POSTs by several writers at once, and per write the items its transaction
+//!    wrote, store calls, their sequential rounds and items read.
 //! 7. The gradebook on a tenant of its own (see [`gradebook`]): result routes and result PUTs.
 //! 8. The zip bomb (see [`bomb`]), after 1 (and so with `--cpu-only` too): seconds to refuse it
 //!    and the peak RSS of a child process that only does that.
@@ -25,6 +28,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod api;
 mod bomb;
 mod gradebook;
+mod roster_writes;
 mod trips;
 mod v1p1;
 
@@ -35,6 +39,7 @@ use oneroster_csv::{read_rows, validate, FileKind, Limits, Package, Report, Row}
 use oneroster_model::Timestamp;
 use oneroster_store::{Commit, Encoded, JobState, Mutation, Named};
 use std::time::{Duration, Instant};
+use tracing_subscriber::prelude::*;
 
 /// Ingest benchmark.
 #[derive(Parser)]
@@ -69,12 +74,18 @@ fn cpu_seconds() -> f64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    // The ingest's phase timings (validation, each file, packs, counts) go under the figures.
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("oneroster_ingest=info,oneroster_store=info"))
-        .with_target(false)
-        .with_ansi(false)
-        .without_time()
+    // The ingest's phase timings (validation, each file, packs, counts) go under the figures;
+    // the API's audit events are counted for the write figures, not printed.
+    let audited = roster_writes::AuditedItems::default();
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_ansi(false)
+                .without_time()
+                .with_filter(tracing_subscriber::EnvFilter::new("oneroster_ingest=info,oneroster_store=info")),
+        )
+        .with(audited.layer())
         .init();
     if args.gradebook_only {
         return gradebook::run(&stack().await).await;
@@ -162,6 +173,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let before_delta = api::run(&local, &t, &district).await?;
         trips::run(&local, &t).await?;
         v1p1::run(&local, &t, before_delta).await?;
+        roster_writes::run(&local, &t, &district, &audited).await?;
         gradebook::run(&local).await?;
     }
 
