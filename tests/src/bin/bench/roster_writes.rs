@@ -12,7 +12,6 @@ use district_gen::District;
 use e2e::faults::{sequential_rounds, FaultyStore, Policy};
 use e2e::Api;
 use local_server::LocalStack;
-use oneroster_auth::Scopes;
 use oneroster_model::TenantId;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,7 +33,7 @@ const COUNTED: usize = 20;
 const LATENCY: Duration = Duration::from_millis(20);
 
 /// Counts the API's writes and the items their transactions wrote, from the audit event of each
-/// request (its `change` ends `; N items)`, one per change): what the API did, read where it
+/// request (its `change` ends `; N items)` or `; 1 item)`, one per change): what the API did, read where it
 /// says so. A tracing layer, installed once for the process.
 #[derive(Clone, Default)]
 pub struct AuditedItems {
@@ -67,7 +66,8 @@ impl Visit for &AuditedItems {
         if field.name() != "change" {
             return;
         }
-        let items: u64 = value.split(" items)").filter_map(|part| part.rsplit(' ').next()?.parse::<u64>().ok()).sum();
+        // `…; 1 item)` or `…; 9 items)`, once per change.
+        let items: u64 = value.split(" item").filter_map(|part| part.rsplit(' ').next()?.parse::<u64>().ok()).sum();
         self.counts.0.fetch_add(1, Ordering::Relaxed);
         self.counts.1.fetch_add(items, Ordering::Relaxed);
     }
@@ -163,8 +163,7 @@ pub async fn run(
     district: &District,
     audited: &AuditedItems,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let scopes = Scopes::parse(&format!("{} roster.createput roster.delete", Scopes::all().to_text()))?;
-    let api = Api::with_scopes(stack, tenant, &scopes).await;
+    let api = Api::writer(stack, tenant).await;
     let puts = user_puts(&api, district, 0..REQUESTS).await;
     let posts: Vec<Write> = (0..REQUESTS).map(|i| Write::enrollment(district, i)).collect();
     println!("rostering writes on the same tenant ({REQUESTS} requests each, by a client with the extension scopes):");
@@ -189,7 +188,7 @@ pub async fn run(
     let proxy = FaultyStore::start(&stack.config.dynamodb_endpoint, Policy::Slow(LATENCY)).await;
     let mut counted = stack.clone();
     counted.ingest.store = proxy.store(&stack.config.table, aws_config::retry::RetryConfig::standard()).await;
-    let api = Api::with_scopes(&counted, tenant, &scopes).await;
+    let api = Api::writer(&counted, tenant).await;
     println!(
         "store work per write, through a proxy holding each store call {} ms ({COUNTED} writes each):",
         LATENCY.as_millis()
