@@ -409,17 +409,20 @@ async fn invalid_bodies_are_refused_naming_the_property_and_change_nothing() {
     let t = oneroster_model::TenantId::parse("roster-writes-c").expect("a tenant");
     let api = sis(&stack, &t).await;
     let (school, class, course, student) = (d.school_id(0), d.class_id(0, 0), d.course_id(0, 0), d.student_id(0));
-    let user = |extra: Value| {
-        let mut body = json!({"username": "new.user", "enabledUser": "true", "givenName": "N", "familyName": "U",
-            "roles": [{"roleType": "primary", "role": "student", "org": {"sourcedId": school}}]});
+    // A valid body under `key` with the properties of `extra` in place of its own.
+    let changed = |key: &str, mut body: Value, extra: Value| {
         body.as_object_mut().expect("an object").extend(extra.as_object().expect("an object").clone());
-        json!({ "user": body })
+        json!({ key: body })
+    };
+    let user = |extra: Value| {
+        let body = json!({"username": "new.user", "enabledUser": "true", "givenName": "N", "familyName": "U",
+            "roles": [{"roleType": "primary", "role": "student", "org": {"sourcedId": school}}]});
+        changed("user", body, extra)
     };
     let class_body = |extra: Value| {
-        let mut body = json!({"title": "C", "classType": "scheduled", "course": {"sourcedId": course},
+        let body = json!({"title": "C", "classType": "scheduled", "course": {"sourcedId": course},
             "school": {"sourcedId": school}, "terms": [{"sourcedId": "sem-1"}]});
-        body.as_object_mut().expect("an object").extend(extra.as_object().expect("an object").clone());
-        json!({ "class": body })
+        changed("class", body, extra)
     };
     let cases: Vec<(&str, String, Value, &str)> = vec![
         ("POST", "/users".into(), user(json!({"givenName": null})), "user.givenName"),

@@ -9,7 +9,7 @@ use crate::ServiceError;
 use oneroster_model::vocab::EnrollmentRole;
 use oneroster_model::{Collection, View};
 use oneroster_openapi::Version;
-use oneroster_store::{Store, Tenant};
+use oneroster_store::{Store, StoredRecord, Tenant};
 use oneroster_writes::{Change, ChangeKind, Origin, Placed, Within};
 
 /// What a write did.
@@ -114,13 +114,17 @@ impl<'a> Writer<'a> {
         ids: &[String],
         body: &[u8],
     ) -> Result<Written, ServiceError> {
-        self.parents(creates.parents(), ids).await?;
+        let parents = self.parents(creates.parents(), ids).await?;
         let parent = ids.first().map(String::as_str).unwrap_or_default();
+        // The class an enrolment is made in, as the parent check read it (its school is the
+        // enrollment's).
+        let class =
+            || parents.first().ok_or_else(|| ServiceError::NotFound { what: "class".into(), id: parent.into() });
         let placed = match creates {
             Creates::In(view) => Placed::In(view),
             Creates::GradingPeriodOfTerm => Placed::GradingPeriodOf(parent),
-            Creates::Student => Placed::EnrolledIn(parent, EnrollmentRole::Student),
-            Creates::Teacher => Placed::EnrolledIn(parent, EnrollmentRole::Teacher),
+            Creates::Student => Placed::EnrolledIn(class()?, EnrollmentRole::Student),
+            Creates::Teacher => Placed::EnrolledIn(class()?, EnrollmentRole::Teacher),
         };
         let (pair, change) =
             oneroster_writes::create(self.store, self.tenant, &self.origin, collection, placed, body).await?;
@@ -130,13 +134,15 @@ impl<'a> Writer<'a> {
         })
     }
 
-    /// Checks that each parent the path names exists (not found otherwise), in the path's order.
-    async fn parents(&self, parents: &[Parent], ids: &[String]) -> Result<(), ServiceError> {
+    /// Checks that each parent the path names exists (not found otherwise), in the path's order;
+    /// returns them as read.
+    async fn parents(&self, parents: &[Parent], ids: &[String]) -> Result<Vec<StoredRecord>, ServiceError> {
         let reader = Reader::new(self.store, self.tenant);
+        let mut read = Vec::with_capacity(parents.len());
         for (parent, id) in parents.iter().zip(ids) {
-            reader.get(parent.collection, parent.view, id, parent.name).await?;
+            read.push(reader.get(parent.collection, parent.view, id, parent.name).await?);
         }
-        Ok(())
+        Ok(read)
     }
 
     /// Creates the records of `body` under the parents `under` names, whose ids are `ids` in the

@@ -7,7 +7,7 @@
 
 use crate::{Change, ChangeKind, Origin, WriteError, ATTEMPTS};
 use oneroster_model::{Collection, Record, Relation, View};
-use oneroster_store::{Commit, Mutation, Store, StoreError, Tenant, TenantStore, Written};
+use oneroster_store::{Commit, Mutation, Store, StoreError, StoredRecord, Tenant, TenantStore, Written};
 
 /// How many referring records a refusal names.
 const NAMED: usize = 5;
@@ -57,9 +57,9 @@ pub async fn delete(
 ) -> Result<Change, WriteError> {
     let tenant_store = store.tenant(tenant);
     let stored = tenant_store.records().get(collection, id).await?;
-    if !stored.is_some_and(|stored| !stored.gone && view.is_none_or(|view| stored.view == Some(view))) {
-        return Err(not_found(collection, id));
-    }
+    let stored = stored
+        .filter(|stored| !stored.gone && view.is_none_or(|view| stored.view == Some(view)))
+        .ok_or_else(|| not_found(collection, id))?;
     refuse_if_referenced(tenant_store, collection, id).await?;
     if let Some(relation) = enrollments_of(collection) {
         loop {
@@ -68,7 +68,7 @@ pub async fn delete(
             enrollments.dedup();
             let mut deleted = 0;
             for enrollment in &enrollments {
-                match tombstone(tenant_store, origin, Collection::Enrollments, enrollment).await {
+                match tombstone(tenant_store, origin, Collection::Enrollments, enrollment, None).await {
                     Ok(_) => deleted += 1,
                     // Deleted meanwhile by another writer.
                     Err(WriteError::NotFound { .. }) => {}
@@ -80,7 +80,8 @@ pub async fn delete(
             }
         }
     }
-    tombstone(tenant_store, origin, collection, id).await
+    // Deleting its enrollments left the record's item as it was read.
+    tombstone(tenant_store, origin, collection, id, Some(stored)).await
 }
 
 /// `DELETE /{classes|courses|users}/{owner}/resources/{resource}`: deletes every link record
@@ -103,7 +104,7 @@ pub async fn unlink(
     let links: Vec<String> = entries.into_iter().filter(|(child, _)| child == resource).map(|(_, link)| link).collect();
     let mut last = None;
     for link in &links {
-        last = Some(tombstone(tenant_store, origin, collection, link).await?);
+        last = Some(tombstone(tenant_store, origin, collection, link, None).await?);
     }
     last.ok_or_else(|| WriteError::NotFound {
         what: format!("{} of resource '{resource}' to", collection.ref_type()),
@@ -135,20 +136,25 @@ async fn refuse_if_referenced(
 }
 
 /// Leaves the tombstone of record `id` of `collection`, retried while other writers of it get
-/// there first.
+/// there first. `read`: the record as the caller read it already, for the first attempt (the
+/// commit is conditional on it, so a stale one only costs a second attempt).
 async fn tombstone(
     tenant_store: TenantStore<'_>,
     origin: &Origin,
     collection: Collection,
     id: &str,
+    mut read: Option<StoredRecord>,
 ) -> Result<Change, WriteError> {
     let records = tenant_store.records();
     for _ in 0..ATTEMPTS {
-        let stored = records
-            .get(collection, id)
-            .await?
-            .filter(|stored| !stored.gone)
-            .ok_or_else(|| not_found(collection, id))?;
+        let stored = match read.take() {
+            Some(stored) => stored,
+            None => records
+                .get(collection, id)
+                .await?
+                .filter(|stored| !stored.gone)
+                .ok_or_else(|| not_found(collection, id))?,
+        };
         let record = Record::from_json(collection, &stored.body)
             .map_err(|e| StoreError::BadItem(format!("a stored {}: {e}", collection.ref_type())))?;
         // A tombstone sits under no parent: relation routes no longer list it.

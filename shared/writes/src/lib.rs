@@ -189,9 +189,9 @@ pub enum Placed<'a> {
     In(Option<View>),
     /// A grading period of this term (`POST /terms/{id}/gradingPeriods`).
     GradingPeriodOf(&'a str),
-    /// An enrollment in this class with this role (`POST /classes/{id}/students`): the class,
-    /// the role and the class's school come from the path.
-    EnrolledIn(&'a str, EnrollmentRole),
+    /// An enrollment in this class (as the path's parent check read it) with this role (`POST
+    /// /classes/{id}/students`): the class, the role and the class's school come from the path.
+    EnrolledIn(&'a StoredRecord, EnrollmentRole),
 }
 
 /// `PUT /{collection}/{id}` (in the typed view when given: `/schools/{id}`): creates or
@@ -260,7 +260,7 @@ pub async fn create(
 ) -> Result<((String, String), Change), WriteError> {
     let at = collection.ref_type();
     let mut value = envelope(body, at)?;
-    let view = place(store, tenant, placed, &mut value, at).await?;
+    let view = place(placed, &mut value, at)?;
     let record = parse(collection, value, None, at)?;
     keeps_rules(&record, view, at)?;
     let tenant_records = store.tenant(tenant).records();
@@ -281,13 +281,7 @@ pub async fn create(
 /// Puts in `value` what the path of `placed` says (a grading period's term and type, an
 /// enrollment's class, role and school), refusing a body that says otherwise; returns the view
 /// the record must be in.
-async fn place(
-    store: &Store,
-    tenant: &Tenant,
-    placed: Placed<'_>,
-    value: &mut Value,
-    at: &str,
-) -> Result<Option<View>, WriteError> {
+fn place(placed: Placed<'_>, value: &mut Value, at: &str) -> Result<Option<View>, WriteError> {
     let Value::Object(object) = value else { return Ok(None) };
     let reference = |id: &str| serde_json::json!({"sourcedId": id});
     match placed {
@@ -298,19 +292,13 @@ async fn place(
             Ok(Some(View::GradingPeriods))
         }
         Placed::EnrolledIn(class, ref role) => {
-            from_path(object, "class", reference(class), at)?;
+            from_path(object, "class", reference(&class.id), at)?;
             from_path(object, "role", Value::from(role.as_str()), at)?;
             if !object.contains_key("school") {
-                let stored = store.tenant(tenant).records().get(Collection::Classes, class).await?;
-                let school = stored
-                    .filter(|stored| !stored.gone)
-                    .and_then(|stored| Record::from_json(Collection::Classes, &stored.body).ok())
-                    .and_then(|record| match record {
-                        Record::Class(class) => Some(class.school.sourced_id.to_string()),
-                        _ => None,
-                    })
-                    .ok_or_else(|| WriteError::NotFound { what: "class".to_owned(), id: class.to_owned() })?;
-                object.insert("school".to_owned(), reference(&school));
+                let Ok(Record::Class(stored)) = Record::from_json(Collection::Classes, &class.body) else {
+                    return Err(StoreError::BadItem(format!("the stored class '{}' is no class", class.id)).into());
+                };
+                object.insert("school".to_owned(), reference(stored.school.sourced_id.as_str()));
             }
             Ok(None)
         }
