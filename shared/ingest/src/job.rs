@@ -381,6 +381,7 @@ fn started(upload: &Upload) -> Job {
         errors: Vec::new(),
         attempts: 0,
         report_key: None,
+        hold: None,
     }
 }
 

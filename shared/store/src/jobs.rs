@@ -22,6 +22,11 @@ pub enum JobState {
     Rejected,
     /// Applied.
     Applied,
+    /// Valid, but not applied: the bulk would mark more of a collection `tobedeleted` than the
+    /// district allows, or misses what the district expects of every bulk ([`Hold`]). It waits
+    /// for an admin: approved, it runs again (revalidated against the data as it is then);
+    /// rejected, it is dropped for good.
+    Held,
     /// The ingest stopped without finishing: a failure trying again cannot get past, or runs
     /// that kept stopping. If it stopped while applying, part of the package may be applied;
     /// the report says so, and the next upload of the package finishes it.
@@ -98,6 +103,51 @@ pub struct Job {
     /// Where the full JSON report is in the upload bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_key: Option<String>,
+    /// Why a bulk was held, and what an admin decided (absent when it never was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
+}
+
+/// Why a valid bulk was held before applying, and the admin's decision on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hold {
+    /// The district's threshold when the bulk was held: the largest share, in percent, of a
+    /// rostering collection's active records a bulk may mark `tobedeleted` unheld.
+    pub threshold_percent: u32,
+    /// Per rostering collection the bulk carries: its active records and how many of them the
+    /// bulk would mark `tobedeleted` (every collection counted, not only those over).
+    pub deletions: BTreeMap<String, Deletions>,
+    /// The district's expectations the bulk misses, one sentence each (a file with fewer rows
+    /// than expected, a licensed school without classes or students).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmet: Vec<String>,
+    /// What an admin decided, once one has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+}
+
+/// A rostering collection's deletions as a held bulk would make them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deletions {
+    /// Active records stored before the bulk.
+    pub active: u64,
+    /// Active records the bulk would mark `tobedeleted` (those it lacks that the feed wrote, and
+    /// those its rows mark so).
+    pub deleting: u64,
+    /// Whether this collection is over the threshold (it holds the bulk).
+    pub over: bool,
+}
+
+/// An admin's decision on a held bulk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    /// Approved (applied, revalidated) or rejected (dropped for good).
+    pub approved: bool,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// Errors a job item keeps; the S3 report has them all.

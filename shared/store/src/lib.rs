@@ -84,7 +84,9 @@ mod walk;
 pub use clients::OAuthClient;
 pub use commit::{Changed, Commit, Committed, Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS};
 pub use failures::{Counted, Failures};
-pub use jobs::{FileCounts, Job, JobState, JOB_ERRORS_KEPT, JOB_LINE_BYTES, JOB_WARNINGS_KEPT};
+pub use jobs::{
+    Decision, Deletions, FileCounts, Hold, Job, JobState, JOB_ERRORS_KEPT, JOB_LINE_BYTES, JOB_WARNINGS_KEPT,
+};
 pub use listing::{Cursor, Listing, Page, PAGE_BYTES};
 #[cfg(feature = "memory")]
 pub use memory::{MemoryStore, MemoryTenant, Upkeep};
