@@ -7,6 +7,7 @@ mod auth;
 mod aws_contract;
 mod classroom;
 mod commit;
+mod district_ops;
 mod faults;
 mod gradebook;
 mod hostile_api;

@@ -7,7 +7,8 @@
 
 use oneroster_auth::oauth1::{SealError, SecretSealer};
 use oneroster_auth::{KeyError, KeyRing, Scopes};
-use oneroster_model::{TenantId, Timestamp};
+use oneroster_csv::FileKind;
+use oneroster_model::{DistrictSettings, SourcedId, TenantId, Timestamp, Timezone};
 use oneroster_secrets::{SecretError, SigningSecret};
 use oneroster_store::{Job, JobState, OAuthClient, PublishedKeys, Store, StoreError, Tenant, TenantRecord};
 use serde_json::Value;
@@ -52,6 +53,130 @@ pub enum AdminError {
     /// There are no signing keys to rotate or retire yet.
     #[error("there are no signing keys yet (oneroster-admin keys init)")]
     NoKeys,
+    /// A district setting's value is not one it takes.
+    #[error("--{setting}: {reason}")]
+    BadSetting {
+        /// The option.
+        setting: &'static str,
+        /// Why the value is refused, with what is taken.
+        reason: String,
+    },
+}
+
+/// A change to a district's settings, as an operator gives it: each `Some` replaces its
+/// setting, each `None` leaves it (`tenant set`).
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChange {
+    /// An IANA timezone name.
+    pub timezone: Option<String>,
+    /// The school year (`2026`), or `none`.
+    pub school_year: Option<String>,
+    /// Licensed schools' sourcedIds, comma-separated, or `all`.
+    pub licensed_schools: Option<String>,
+    /// The mass-deletion threshold, in percent (0 to 100).
+    pub deletion_threshold: Option<u32>,
+    /// Days deleted records are kept, or `forever`.
+    pub retention_days: Option<String>,
+    /// Rows expected of bulk files, each `file=rows` (`users=1000`, `users.csv=1000`); 0 drops
+    /// the expectation.
+    pub expect_rows: Vec<String>,
+    /// Whether every licensed school must have classes and students in a bulk.
+    pub expect_school_rosters: Option<bool>,
+}
+
+impl SettingsChange {
+    /// `settings` with this change made, every value checked first.
+    pub fn apply_to(self, mut settings: DistrictSettings) -> Result<DistrictSettings, AdminError> {
+        let bad = |setting, reason: String| AdminError::BadSetting { setting, reason };
+        if let Some(zone) = self.timezone {
+            settings.timezone = Timezone::parse(&zone).map_err(|e| bad("timezone", e.to_string()))?;
+        }
+        if let Some(year) = self.school_year {
+            settings.school_year = match year.as_str() {
+                "none" => None,
+                y if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => Some(year),
+                _ => return Err(bad("school-year", format!("'{year}' is not a year (2026 for 2025-26) or 'none'"))),
+            };
+        }
+        if let Some(schools) = self.licensed_schools {
+            settings.licensed_schools = match schools.as_str() {
+                "all" => None,
+                list => Some(
+                    list.split(',')
+                        .map(|id| SourcedId::parse(id.trim()).map_err(|e| bad("licensed-schools", e.to_string())))
+                        .collect::<Result<_, _>>()?,
+                ),
+            };
+        }
+        if let Some(percent) = self.deletion_threshold {
+            if percent > 100 {
+                return Err(bad("deletion-threshold", format!("{percent} is not a percentage (0 to 100)")));
+            }
+            settings.deletion_threshold_percent = percent;
+        }
+        if let Some(days) = self.retention_days {
+            settings.retention_days = match days.as_str() {
+                "forever" => None,
+                d => Some(d.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
+                    bad("retention-days", format!("'{d}' is not a number of days above 0, or 'forever'"))
+                })?),
+            };
+        }
+        for expectation in self.expect_rows {
+            let (file, rows) = expectation
+                .split_once('=')
+                .and_then(|(file, rows)| Some((file.trim(), rows.trim().parse::<u64>().ok()?)))
+                .ok_or_else(|| bad("expect-rows", format!("'{expectation}' is not file=rows (users.csv=1000)")))?;
+            let name = if file.ends_with(".csv") { file.to_owned() } else { format!("{file}.csv") };
+            if !FileKind::ALL.iter().any(|kind| kind.file_name() == name) {
+                return Err(bad(
+                    "expect-rows",
+                    format!("'{file}' is not a file of the CSV binding (users.csv, classes.csv, …)"),
+                ));
+            }
+            match rows {
+                0 => settings.expected_rows.remove(&name),
+                rows => settings.expected_rows.insert(name, rows),
+            };
+        }
+        if let Some(expect) = self.expect_school_rosters {
+            settings.expect_school_rosters = expect;
+        }
+        Ok(settings)
+    }
+}
+
+/// Changes a registered tenant's settings; returns them as they now are (in effect from the
+/// next request or upload).
+pub async fn set_settings(
+    store: &Store,
+    tenant: &TenantId,
+    change: SettingsChange,
+) -> Result<DistrictSettings, AdminError> {
+    store.get_tenant(tenant).await?.ok_or_else(|| AdminError::UnknownTenant(tenant.to_string()))?;
+    let operator = operator(tenant);
+    let settings = change.apply_to(store.tenant(&operator).settings().await?)?;
+    store.tenant(&operator).put_settings(&settings).await?;
+    Ok(settings)
+}
+
+/// A tenant as registered, with its settings (the defaults shown where none were set).
+pub async fn show_tenant(store: &Store, tenant: &TenantId) -> Result<Value, AdminError> {
+    let record = store.get_tenant(tenant).await?.ok_or_else(|| AdminError::UnknownTenant(tenant.to_string()))?;
+    let settings = store.tenant(&operator(tenant)).settings().await?;
+    let mut shown = serde_json::to_value(record).map_err(StoreError::from)?;
+    let mut settings = serde_json::to_value(settings).map_err(StoreError::from)?;
+    // Every setting shown, those left to their defaults in words.
+    for (name, default) in [
+        ("schoolYear", Value::Null),
+        ("licensedSchools", "all".into()),
+        ("retentionDays", "forever".into()),
+        ("expectedRows", serde_json::json!({})),
+    ] {
+        settings.as_object_mut().map(|o| o.entry(name).or_insert(default));
+    }
+    shown["settings"] = settings;
+    Ok(shown)
 }
 
 /// The tenant an operator names: this CLI acts for any tenant.

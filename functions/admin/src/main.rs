@@ -8,9 +8,10 @@
 use admin::AdminError;
 use clap::{Parser, Subcommand};
 use oneroster_auth::Scopes;
+use oneroster_ingest::{Ingest, Outcome, Uploads};
 use oneroster_model::TenantId;
 use oneroster_secrets::{KmsSealer, SigningSecret};
-use oneroster_store::{JobState, Store};
+use oneroster_store::{Job, JobState, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,8 +36,9 @@ enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
-    /// Upload a OneRoster zip for a tenant, wait for its ingest job and print its summary
-    /// (exits 1 if the package was rejected or the job failed).
+    /// Upload a OneRoster zip for a tenant, wait for its ingest job and print its summary.
+    /// Exits 0 when applied, 1 when rejected or failed, 2 on a usage error, 3 when the bulk is
+    /// held for an admin (`jobs approve` or `jobs reject`).
     Upload {
         /// The zip.
         zip: PathBuf,
@@ -85,6 +87,39 @@ enum TenantCommand {
     },
     /// List the tenants.
     List,
+    /// Show a tenant with its settings (defaults included).
+    Show {
+        /// Its id.
+        id: String,
+    },
+    /// Change a tenant's settings; those not given stay as they are. In effect from the next
+    /// request or upload.
+    Set {
+        /// Its id.
+        id: String,
+        /// IANA timezone (America/Chicago): a date-only value is the start of that day there.
+        #[arg(long)]
+        timezone: Option<String>,
+        /// The current school year (2026 for 2025-26), or `none`.
+        #[arg(long)]
+        school_year: Option<String>,
+        /// The licensed schools' sourcedIds, comma-separated, or `all`.
+        #[arg(long)]
+        licensed_schools: Option<String>,
+        /// Hold a bulk that would mark more than this percentage of a rostering collection
+        /// (of at least 50 active records) `tobedeleted` (default 10).
+        #[arg(long)]
+        deletion_threshold: Option<u32>,
+        /// Days deleted records are kept, or `forever` (the default).
+        #[arg(long)]
+        retention_days: Option<String>,
+        /// Hold a bulk with fewer rows in a file: `users.csv=1000` (repeatable; `=0` drops it).
+        #[arg(long)]
+        expect_rows: Vec<String>,
+        /// Hold a bulk in which a licensed school has no classes or no enrolled students.
+        #[arg(long)]
+        expect_school_rosters: Option<bool>,
+    },
     /// Disable a tenant and all of its clients.
     Disable {
         /// Its id.
@@ -152,6 +187,33 @@ enum JobsCommand {
         /// The job id.
         id: String,
     },
+    /// Approve a held bulk: it is revalidated against the data as it is now and applied, here
+    /// and now; prints the job and exits as `upload` does.
+    Approve {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The held job's id.
+        id: String,
+    },
+    /// Reject a held bulk: it is dropped for good, nothing of it applied.
+    Reject {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The held job's id.
+        id: String,
+    },
+}
+
+/// How a command that ends with a job exits: 0 applied, 3 held for an admin, 1 otherwise (2 is
+/// clap's, for usage errors).
+fn exit_for(job: &Job) -> ExitCode {
+    match job.state {
+        JobState::Applied => ExitCode::SUCCESS,
+        JobState::Held => ExitCode::from(3),
+        _ => ExitCode::FAILURE,
+    }
 }
 
 fn print(value: &serde_json::Value) {
@@ -188,12 +250,42 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let endpoint = std::env::var("KMS_ENDPOINT").ok();
         KmsSealer::new(&aws, endpoint.as_deref(), var("OAUTH1_KEY", "alias/oneroster-local"))
     };
+    let ingest = || Ingest::new(store.clone(), Uploads::new(s3.clone()));
     match args.command {
         Command::Tenant { command: TenantCommand::Create { id, name } } => {
             let record = admin::create_tenant(&store, &TenantId::parse(&id)?, &name).await?;
             print(&serde_json::to_value(record)?);
         }
         Command::Tenant { command: TenantCommand::List } => print(&serde_json::to_value(store.list_tenants().await?)?),
+        Command::Tenant { command: TenantCommand::Show { id } } => {
+            print(&admin::show_tenant(&store, &TenantId::parse(&id)?).await?)
+        }
+        Command::Tenant {
+            command:
+                TenantCommand::Set {
+                    id,
+                    timezone,
+                    school_year,
+                    licensed_schools,
+                    deletion_threshold,
+                    retention_days,
+                    expect_rows,
+                    expect_school_rosters,
+                },
+        } => {
+            let change = admin::SettingsChange {
+                timezone,
+                school_year,
+                licensed_schools,
+                deletion_threshold,
+                retention_days,
+                expect_rows,
+                expect_school_rosters,
+            };
+            let tenant = TenantId::parse(&id)?;
+            admin::set_settings(&store, &tenant, change).await?;
+            print(&admin::show_tenant(&store, &tenant).await?);
+        }
         Command::Tenant { command: TenantCommand::Disable { id } } => {
             let clients = admin::disable_tenant(&store, &TenantId::parse(&id)?).await?;
             println!("tenant {id} disabled, with {clients} clients");
@@ -243,9 +335,18 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             spinner.finish_and_clear();
             let job = job?;
             print(&serde_json::to_value(&job)?);
-            if job.state != JobState::Applied {
-                return Ok(ExitCode::FAILURE);
-            }
+            return Ok(exit_for(&job));
+        }
+        Command::Jobs { command: JobsCommand::Approve { tenant, id } } => {
+            let job = match ingest().approve(&admin::operator(&TenantId::parse(&tenant)?), &id).await? {
+                Outcome::Finished(job) | Outcome::AlreadyDone(job) => job,
+            };
+            print(&serde_json::to_value(&job)?);
+            return Ok(exit_for(&job));
+        }
+        Command::Jobs { command: JobsCommand::Reject { tenant, id } } => {
+            let job = ingest().reject(&admin::operator(&TenantId::parse(&tenant)?), &id).await?;
+            print(&serde_json::to_value(&job)?);
         }
         Command::Jobs { command: JobsCommand::List { tenant } } => {
             let jobs = store.tenant(&admin::operator(&TenantId::parse(&tenant)?)).jobs().list().await?;

@@ -79,24 +79,14 @@ pub async fn apply<S: RecordStore>(
     now: Timestamp,
     resumed: bool,
 ) -> Result<Applied, ApplyError> {
-    let (modes, version, wanted) = {
-        let mut scratch = Report::default();
-        let mut package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, limits, &mut scratch)?;
-        let modes: HashMap<FileKind, Mode> = package.files().map(|(kind, _, mode)| (kind, mode)).collect();
-        (modes, package.version(), package.v1p1_wanted()?)
-    };
-    // What a 1.1 package's rows need of stored records, read once for every file's reading.
-    let learned = match wanted.is_empty() {
-        true => Vec::new(),
-        false => store.get_named(wanted).await?.into_values().collect(),
-    };
+    let Opened { modes, version, learned } = open(store, path, limits).await?;
     let mut applier = Applier {
         store,
         now,
         path: path.to_owned(),
         limits: *limits,
         version,
-        learned: Arc::new(learned),
+        learned,
         modes,
         applied: Applied::default(),
         touched: BTreeSet::new(),
@@ -148,6 +138,32 @@ pub async fn apply<S: RecordStore>(
     Ok(applier.applied)
 }
 
+/// What reading a validated package's rows needs to know first.
+pub(crate) struct Opened {
+    /// Each file's mode.
+    pub(crate) modes: HashMap<FileKind, Mode>,
+    /// The package's OneRoster version.
+    pub(crate) version: Version,
+    /// The stored records a 1.1 package's rows need ([`Package::learn`]), read once for every
+    /// file's reading.
+    pub(crate) learned: Arc<Vec<Record>>,
+}
+
+/// Opens the validated package at `path` for reading its rows again.
+pub(crate) async fn open<S: RecordStore>(store: &S, path: &Path, limits: &Limits) -> Result<Opened, ApplyError> {
+    let (modes, version, wanted) = {
+        let mut scratch = Report::default();
+        let mut package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, limits, &mut scratch)?;
+        let modes: HashMap<FileKind, Mode> = package.files().map(|(kind, _, mode)| (kind, mode)).collect();
+        (modes, package.version(), package.v1p1_wanted()?)
+    };
+    let learned = match wanted.is_empty() {
+        true => Vec::new(),
+        false => store.get_named(wanted).await?.into_values().collect(),
+    };
+    Ok(Opened { modes, version, learned: Arc::new(learned) })
+}
+
 /// Milliseconds since `started`, for the phase timings the apply logs.
 pub(crate) fn millis(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
@@ -196,7 +212,7 @@ type Compose<'c> = dyn Fn(&mut Record, Option<&StoredRecord>) -> Result<Option<S
 
 /// Streams the rows of `kind` from a blocking thread in chunks, a 1.1 package's mapped with
 /// the `learned` stored records.
-fn stream_rows(
+pub(crate) fn stream_rows(
     path: PathBuf,
     limits: Limits,
     kind: FileKind,

@@ -5,12 +5,13 @@
 //! "running".
 
 use crate::apply::{apply, ApplyError};
+use crate::hold::forecast;
 use crate::settings::Settings;
 use crate::uploads::{Upload, UploadError, Uploads};
 use oneroster_csv::package::ZIP;
 use oneroster_csv::{validate, Code, Diagnostic, Package, PackageError, Report, StoredReference, Target, Validation};
 use oneroster_model::{Collection, Timestamp};
-use oneroster_store::{FileCounts, Job, JobState, Store, StoreError, TenantStore};
+use oneroster_store::{Decision, FileCounts, Hold, Job, JobState, Store, StoreError, Tenant, TenantStore};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
@@ -52,12 +53,37 @@ impl RetryLater {
     }
 }
 
+/// Why an admin's decision on a held job was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    /// No such job.
+    #[error("job '{0}' was not found")]
+    UnknownJob(String),
+    /// The job is not held (or was decided already).
+    #[error("job '{job}' is {state}, not held for a decision: only a held bulk is approved or rejected, once")]
+    NotHeld {
+        /// The job id.
+        job: String,
+        /// Its state, as the job shows it.
+        state: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The approved job's run could not finish now (another upload of the tenant being
+    /// ingested, the store throttled): approve it again to run it.
+    #[error("the approved job could not run now ({0}); approve it again to run it")]
+    Run(#[from] RetryLater),
+}
+
 /// How a finished job ended.
 enum Verdict {
     /// Applied, with the counts of each file.
     Applied(std::collections::BTreeMap<String, FileCounts>),
     /// Refused or invalid: nothing was changed.
     Rejected,
+    /// Valid, but held for an admin: nothing was changed.
+    Held(Hold),
     /// Stopped without finishing.
     Failed,
 }
@@ -70,6 +96,10 @@ impl Verdict {
         (job.state, job.files) = match self {
             Verdict::Applied(files) => (JobState::Applied, files),
             Verdict::Rejected => (JobState::Rejected, Default::default()),
+            Verdict::Held(hold) => {
+                job.hold = Some(hold);
+                (JobState::Held, Default::default())
+            }
             Verdict::Failed => (JobState::Failed, Default::default()),
         };
         job.finished = Some(Timestamp::now());
@@ -121,11 +151,60 @@ impl Ingest {
         self.store.tenant(&upload.tenant)
     }
 
+    /// An admin's approval of a held bulk: the decision is saved and the job runs now, as a new
+    /// import (its changes carry this time), revalidated against the data as it is now and not
+    /// held again. A job approved whose run did not finish runs again.
+    pub async fn approve(&self, tenant: &Tenant, job_id: &str) -> Result<Outcome, DecisionError> {
+        let mut job = self.held(tenant, job_id, true).await?;
+        if let Some(hold) = job.hold.as_mut().filter(|hold| hold.decision.is_none()) {
+            hold.decision = Some(Decision { approved: true, at: Timestamp::now() });
+            (job.started, job.attempts, job.finished) = (Timestamp::now(), 0, None);
+            self.store.tenant(tenant).jobs().put(&job).await?;
+        }
+        let upload = Upload { bucket: job.bucket, key: job.key, tenant: tenant.clone(), job_id: job.id };
+        // Boxed, as a run's future is large (see `run_locked`).
+        Ok(Box::pin(self.run(&upload)).await?)
+    }
+
+    /// An admin's rejection of a held bulk: dropped for good (the job is rejected, and a
+    /// redelivery of the upload finds it finished).
+    pub async fn reject(&self, tenant: &Tenant, job_id: &str) -> Result<Job, DecisionError> {
+        let mut job = self.held(tenant, job_id, false).await?;
+        if let Some(hold) = job.hold.as_mut() {
+            hold.decision = Some(Decision { approved: false, at: Timestamp::now() });
+        }
+        (job.state, job.finished) = (JobState::Rejected, Some(Timestamp::now()));
+        self.store.tenant(tenant).jobs().put(&job).await?;
+        info!(tenant = %tenant, job = job_id, "held bulk rejected by an admin");
+        Ok(job)
+    }
+
+    /// The held job `job_id`, undecided (or, `approved_too`, approved and not yet applied).
+    async fn held(&self, tenant: &Tenant, job_id: &str, approved_too: bool) -> Result<Job, DecisionError> {
+        let job = self.store.tenant(tenant).jobs().get(job_id).await?;
+        let job = job.ok_or_else(|| DecisionError::UnknownJob(job_id.to_owned()))?;
+        let undecided = job.state == JobState::Held && job.hold.as_ref().is_some_and(|h| h.decision.is_none());
+        // An approved run that stopped (the admin's process ended) is found held or running.
+        let unfinished =
+            job.hold.as_ref().is_some_and(Hold::approved) && matches!(job.state, JobState::Held | JobState::Running);
+        if undecided || (approved_too && unfinished) {
+            return Ok(job);
+        }
+        let state = match job.hold.as_ref().and_then(|h| h.decision.as_ref()) {
+            Some(d) if d.approved => "approved already".to_owned(),
+            Some(_) => "rejected already".to_owned(),
+            None => {
+                serde_json::to_value(job.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+            }
+        };
+        Err(DecisionError::NotHeld { job: job_id.to_owned(), state })
+    }
+
     /// Runs the job of one upload.
     #[tracing::instrument(skip_all, fields(tenant = %upload.tenant, job = %upload.job_id))]
     pub async fn run(&self, upload: &Upload) -> Result<Outcome, RetryLater> {
         let existing = self.tenant(upload).jobs().get(&upload.job_id).await?;
-        if let Some(job) = existing.as_ref().filter(|j| j.state != JobState::Running) {
+        if let Some(job) = existing.as_ref().filter(|j| j.state != JobState::Running && !j.awaits_its_run()) {
             info!(state = ?job.state, "duplicate delivery of a finished upload; nothing to do");
             return Ok(Outcome::AlreadyDone(job.clone()));
         }
@@ -163,6 +242,8 @@ impl Ingest {
             return self.finish(upload, job, report, Verdict::Failed).await;
         }
         job.attempts += 1;
+        // An approved held job runs from here as any other: found running, it was interrupted.
+        job.state = JobState::Running;
         self.tenant(upload).jobs().put(&job).await?;
         let counted = job.clone();
         // Boxed: a run's future is large (validation, apply, report), and callers nest it.
@@ -228,6 +309,14 @@ impl Ingest {
             return self.finish(upload, job, report, Verdict::Rejected).await;
         }
         let limits = &self.settings.limits;
+        if !job.hold.as_ref().is_some_and(Hold::approved) {
+            let settings = self.tenant(upload).settings().await?;
+            let (path, files) = (local.path(), &report.files);
+            if let Some(hold) = forecast(&self.tenant(upload), path, limits, job.started, &settings, files).await? {
+                info!(unmet = hold.unmet.len(), "bulk held for an admin");
+                return self.finish(upload, job, report, Verdict::Held(hold)).await;
+            }
+        }
         let applied = apply(&self.tenant(upload), local.path(), limits, job.started, resumed).await?;
         job.items_written = applied.items_written;
         self.finish(upload, job, report, Verdict::Applied(applied.files)).await

@@ -11,6 +11,8 @@
 //!   is never tombstoned by a bulk file that lacks it, and a row of the feed naming it takes
 //!   it over (counted as `taken_over`); over any
 //!   [`RecordStore`](oneroster_store::RecordStore), so its unit tests run on the in-memory store;
+//! - [`hold`]: the mass-deletion hold: a valid bulk that would mark too much of a rostering
+//!   collection `tobedeleted`, or misses what the district expects, is held for an admin;
 //! - [`settings`]: the caps on a package and the runs a job may take, from the environment;
 //! - [`uploads`]: the [`Upload`] a job is for and the upload bucket ([`Uploads`]): the zip
 //!   fetched to a local file, the report written beside it.
@@ -19,10 +21,11 @@
 //! (an S3 notification in an SQS message) is the function's concern.
 
 pub mod apply;
+pub mod hold;
 pub mod job;
 pub mod settings;
 pub mod uploads;
 
-pub use job::{Ingest, Outcome, RetryLater};
+pub use job::{DecisionError, Ingest, Outcome, RetryLater};
 pub use settings::Settings;
 pub use uploads::{Upload, UploadError, Uploads};

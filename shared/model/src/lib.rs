@@ -8,6 +8,7 @@
 mod table;
 
 pub mod collection;
+pub mod district;
 pub mod entities;
 pub mod ids;
 pub mod record;
@@ -18,6 +19,7 @@ pub mod v1p1;
 pub mod vocab;
 
 pub use collection::{lookup_key, pair_key, Collection, Link, Relation, View};
+pub use district::{DistrictSettings, Timezone};
 pub use ids::{SourcedId, TenantId};
 pub use record::{Kind, Kinds, Record, Reference};
 pub use tenancy::Tenant;

@@ -127,6 +127,26 @@ pub struct Hold {
     pub decision: Option<Decision>,
 }
 
+impl Hold {
+    /// Whether an admin approved the bulk (it is applied, not held again).
+    pub fn approved(&self) -> bool {
+        self.decision.as_ref().is_some_and(|d| d.approved)
+    }
+
+    /// Keeps the first [`HOLD_UNMET_KEPT`] unmet expectations, each cut to [`JOB_LINE_BYTES`],
+    /// and how many more there were (a district licensing hundreds of schools, none rostered).
+    pub fn keep_unmet(&mut self, unmet: Vec<String>) {
+        let more = unmet.len().saturating_sub(HOLD_UNMET_KEPT);
+        self.unmet = unmet.into_iter().take(HOLD_UNMET_KEPT).map(cut_line).collect();
+        if more > 0 {
+            self.unmet.push(format!("… and {more} more"));
+        }
+    }
+}
+
+/// Unmet expectations a held job keeps.
+pub const HOLD_UNMET_KEPT: usize = 20;
+
 /// A rostering collection's deletions as a held bulk would make them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -163,6 +183,11 @@ pub const JOB_WARNINGS_KEPT: usize = 50;
 pub const JOB_LINE_BYTES: usize = 1000;
 
 impl Job {
+    /// Whether the job is held and approved, but not yet applied: its next run applies it.
+    pub fn awaits_its_run(&self) -> bool {
+        self.state == JobState::Held && self.hold.as_ref().is_some_and(Hold::approved)
+    }
+
     /// Keeps the head of a report in the job: the first [`JOB_ERRORS_KEPT`] errors and
     /// [`JOB_WARNINGS_KEPT`] warnings, each cut to [`JOB_LINE_BYTES`].
     pub fn keep_lines(&mut self, errors: impl IntoIterator<Item = String>, warnings: impl IntoIterator<Item = String>) {
@@ -295,7 +320,14 @@ mod tests {
             errors: Vec::new(),
             attempts: 3,
             report_key: Some("k".repeat(1100)),
+            hold: Some(Hold {
+                threshold_percent: 100,
+                deletions: (0..7).map(|i| (format!("collection{i}"), Deletions::default())).collect(),
+                ..Default::default()
+            }),
         };
+        job.hold.as_mut().unwrap().keep_unmet(std::iter::repeat_n(huge.clone(), 5000).collect());
+        assert_eq!(job.hold.as_ref().unwrap().unmet.len(), HOLD_UNMET_KEPT + 1);
         job.keep_lines(std::iter::repeat_n(huge.clone(), 5000), std::iter::repeat_n(huge, 5000));
         assert_eq!((job.errors.len(), job.warnings.len()), (JOB_ERRORS_KEPT, JOB_WARNINGS_KEPT));
         let item = serde_json::to_string(&job).unwrap();

@@ -228,6 +228,11 @@ pub fn lock_key(tenant: &TenantId) -> Key {
     Key::new(format!("{tenant}#lock"), "ingest")
 }
 
+/// The district's settings (timezone, licensed schools, the hold's threshold, …): one item.
+pub fn settings_key(tenant: &TenantId) -> Key {
+    Key::new(format!("{tenant}#settings"), "district")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

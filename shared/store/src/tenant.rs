@@ -12,11 +12,12 @@
 //! the crate.
 
 use crate::commit::{Commit, Committed};
+use crate::keys::settings_key;
 use crate::listing::{Cursor, Listing, Page};
 use crate::record_store::RecordStore;
 use crate::records::{Digest, StoredRecord};
 use crate::{Named, Store, StoreError, Tenant};
-use oneroster_model::{Collection, Record, Relation, TenantId, View};
+use oneroster_model::{Collection, DistrictSettings, Record, Relation, TenantId, View};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One tenant's part of the table (see the module docs). Cheap to copy: a store and a tenant
@@ -59,6 +60,20 @@ impl<'a> TenantStore<'a> {
     /// What the ingest keeps up after writing: packs and kept counts.
     pub fn upkeep(self) -> TenantUpkeep<'a> {
         TenantUpkeep { store: self.store, tenant: self.tenant }
+    }
+
+    /// The district's settings; the defaults when none were ever set. Read at each upload and at
+    /// each request that needs one, so a change takes effect at the next.
+    pub async fn settings(self) -> Result<DistrictSettings, StoreError> {
+        match self.store.get_item(settings_key(self.tenant)).await? {
+            Some(item) => crate::records::from_json_body(&item, "a district's settings"),
+            None => Ok(DistrictSettings::default()),
+        }
+    }
+
+    /// Saves the district's settings (an operator's change).
+    pub async fn put_settings(self, settings: &DistrictSettings) -> Result<(), StoreError> {
+        self.store.put_json(settings_key(self.tenant), settings).await
     }
 }
 

@@ -1,0 +1,192 @@
+//! A district's own settings: what differs from one tenant to the next without a redeploy (its
+//! timezone, its school year, the schools it licensed, how much a bulk may delete unheld, how
+//! long deleted records are kept, and what it expects of every bulk). Kept in the store, set by
+//! an operator (`oneroster-admin tenant set`), read by the ingest at each upload and by the API
+//! at each request that needs one; every setting has a default, so a tenant never set behaves as
+//! every tenant did before settings existed.
+
+use crate::time::{Date, Timestamp};
+use crate::SourcedId;
+use chrono::{LocalResult, NaiveTime, TimeZone, Timelike};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The share of a rostering collection a bulk may mark `tobedeleted` before it is held, in
+/// percent, when a district has not set its own.
+pub const DEFAULT_DELETION_THRESHOLD_PERCENT: u32 = 10;
+
+/// The fewest active records a collection must hold for the threshold to apply: below it, a
+/// small district's ordinary changes (a class of 12 ending) would be held every night.
+pub const HOLD_MIN_ACTIVE: u64 = 50;
+
+/// A district's settings (see the module docs). Stored as this JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DistrictSettings {
+    /// Where the district is: a date-only value (a CSV date where a date-time is wanted, a write
+    /// body's, a `dateLastModified>'2026-01-15'` filter's) is the start of that day there.
+    #[serde(default)]
+    pub timezone: Timezone,
+    /// The current school year, as OneRoster writes it (`2026` for 2025–26); none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_year: Option<String>,
+    /// The schools the district licensed; `None`: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licensed_schools: Option<BTreeSet<SourcedId>>,
+    /// The largest share, in percent, of a rostering collection holding at least
+    /// [`HOLD_MIN_ACTIVE`] active records that a bulk may mark `tobedeleted` without being held.
+    #[serde(default = "default_threshold")]
+    pub deletion_threshold_percent: u32,
+    /// How many days a deleted (`tobedeleted`) record is kept; `None`: kept for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+    /// The fewest data rows each named file of a bulk must have (`users.csv` → 1000); a bulk
+    /// with fewer, or without the file, is held.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expected_rows: BTreeMap<String, u64>,
+    /// Whether every licensed school (every school of the bulk when all are licensed) must have
+    /// classes and enrolled students in a bulk that carries classes and enrollments; one without
+    /// is held.
+    #[serde(default)]
+    pub expect_school_rosters: bool,
+}
+
+fn default_threshold() -> u32 {
+    DEFAULT_DELETION_THRESHOLD_PERCENT
+}
+
+impl Default for DistrictSettings {
+    fn default() -> Self {
+        Self {
+            timezone: Timezone::default(),
+            school_year: None,
+            licensed_schools: None,
+            deletion_threshold_percent: DEFAULT_DELETION_THRESHOLD_PERCENT,
+            retention_days: None,
+            expected_rows: BTreeMap::new(),
+            expect_school_rosters: false,
+        }
+    }
+}
+
+impl DistrictSettings {
+    /// Whether `school` is licensed (every school is, when the district named none).
+    pub fn licenses(&self, school: &str) -> bool {
+        self.licensed_schools.as_ref().is_none_or(|schools| schools.iter().any(|s| s.as_str() == school))
+    }
+
+    /// Whether `deleting` of `active` records is more than the district lets a bulk delete.
+    pub fn too_many_deletions(&self, active: u64, deleting: u64) -> bool {
+        active >= HOLD_MIN_ACTIVE && deleting * 100 > u64::from(self.deletion_threshold_percent) * active
+    }
+}
+
+/// An IANA timezone (`America/Chicago`), UTC by default; stored and shown by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timezone(chrono_tz::Tz);
+
+/// A timezone name that is not in the IANA database.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an IANA timezone name (America/Chicago, Europe/London, UTC)")]
+pub struct UnknownTimezone(pub String);
+
+impl Timezone {
+    /// The zone named `name` (IANA, case as the database writes it).
+    pub fn parse(name: &str) -> Result<Self, UnknownTimezone> {
+        name.parse::<chrono_tz::Tz>().map(Self).map_err(|_| UnknownTimezone(name.to_owned()))
+    }
+
+    /// Its IANA name.
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The instant `date` begins in this zone: its midnight, or where a clock change skips
+    /// midnight (Santiago, Havana), the first minute that exists that day.
+    pub fn start_of(&self, date: Date) -> Timestamp {
+        let mut time = NaiveTime::MIN;
+        loop {
+            match self.0.from_local_datetime(&date.0.and_time(time)) {
+                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+                    return Timestamp::from_millis(t.timestamp_millis())
+                }
+                // Skipped by a clock change: no zone skips more than a few hours.
+                LocalResult::None if time.hour() < 23 => time += chrono::Duration::minutes(15),
+                LocalResult::None => return Timestamp::start_of(date),
+            }
+        }
+    }
+}
+
+impl Serialize for Timezone {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timezone {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_day_starts_at_the_districts_midnight() {
+        for (zone, day, start) in [
+            ("UTC", "2026-01-15", "2026-01-15T00:00:00.000Z"),
+            ("America/Chicago", "2026-01-15", "2026-01-15T06:00:00.000Z"),
+            ("America/Chicago", "2026-07-15", "2026-07-15T05:00:00.000Z"),
+            ("Asia/Kolkata", "2026-01-15", "2026-01-14T18:30:00.000Z"),
+            // Santiago's clocks go from 00:00 to 01:00 on the first Sunday of September.
+            ("America/Santiago", "2026-09-06", "2026-09-06T04:00:00.000Z"),
+        ] {
+            let zone = Timezone::parse(zone).unwrap();
+            assert_eq!(zone.start_of(date(day)).to_string(), start, "{}", zone.name());
+        }
+    }
+
+    #[test]
+    fn a_zone_is_kept_by_its_name_and_an_unknown_one_is_refused() {
+        let settings: DistrictSettings = serde_json::from_str(r#"{"timezone": "America/New_York"}"#).unwrap();
+        assert_eq!(settings.timezone.name(), "America/New_York");
+        assert_eq!(serde_json::to_value(&settings).unwrap()["timezone"], "America/New_York");
+        for bad in ["Mars/Olympus", "", "america/chicago"] {
+            assert_eq!(Timezone::parse(bad), Err(UnknownTimezone(bad.to_owned())));
+        }
+    }
+
+    #[test]
+    fn every_setting_has_a_default() {
+        let settings: DistrictSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(settings, DistrictSettings::default());
+        assert_eq!((settings.timezone.name(), settings.deletion_threshold_percent), ("UTC", 10));
+        assert!(settings.licenses("any-school"));
+    }
+
+    #[test]
+    fn only_the_named_schools_are_licensed() {
+        let settings =
+            DistrictSettings { licensed_schools: Some([SourcedId::parse("s1").unwrap()].into()), ..Default::default() };
+        assert!(settings.licenses("s1"));
+        assert!(!settings.licenses("s2"));
+    }
+
+    #[test]
+    fn a_bulk_is_held_past_the_threshold_of_a_collection_large_enough() {
+        let settings = DistrictSettings::default();
+        for (active, deleting, held) in
+            [(100, 10, false), (100, 11, true), (49, 40, false), (50, 6, true), (1000, 100, false)]
+        {
+            assert_eq!(settings.too_many_deletions(active, deleting), held, "{deleting} of {active}");
+        }
+    }
+}

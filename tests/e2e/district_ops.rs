@@ -1,0 +1,158 @@
+//! District operations as an operator runs them: settings set with `oneroster-admin tenant set`
+//! change the next upload, and a bulk that would delete a large share of the roster is held
+//! until an admin approves or rejects it.
+
+use district_gen::District;
+use e2e::{bulk_zip, ingest, small_district, stack, tenant, Api};
+use oneroster_ingest::{DecisionError, Outcome};
+use oneroster_store::{Job, JobState};
+
+/// The small district less 36 of its 120 students: its bulk marks about a quarter of the users
+/// (and more of the enrollments) `tobedeleted`.
+fn shrunk() -> District {
+    District { students: 84, ..small_district() }
+}
+
+/// The tenant's items but its jobs, lock and settings: what an upload that is not applied must
+/// leave as it was.
+async fn records(stack: &local_server::LocalStack, t: &oneroster_model::TenantId) -> Vec<String> {
+    let kept = ["#job\"", "#lock\"", "#settings\""].map(|partition| format!("pk=S(\"{}{partition})", t.as_str()));
+    let items = e2e::tenant_items(stack, t).await;
+    items.into_iter().filter(|item| !kept.iter().any(|k| item.contains(k.as_str()))).collect()
+}
+
+async fn user_ids(api: &Api) -> Vec<String> {
+    let mut ids = e2e::ids(&api.walk("/ims/oneroster/rostering/v1p2/users?limit=500", "users").await);
+    ids.sort();
+    ids
+}
+
+/// Uploads the bulk of `district` and waits for its job (boxed: an ingest's future is large,
+/// and a test holds several).
+async fn bulk(stack: &local_server::LocalStack, t: &oneroster_model::TenantId, name: &str, district: &District) -> Job {
+    Box::pin(ingest(stack, t, name, bulk_zip(district))).await
+}
+
+fn finished(outcome: Outcome) -> Job {
+    match outcome {
+        Outcome::Finished(job) | Outcome::AlreadyDone(job) => job,
+    }
+}
+
+#[tokio::test]
+async fn a_bulk_dropping_a_quarter_of_the_users_is_held_until_an_admin_decides() {
+    let stack = stack().await;
+    let t = tenant("held-district");
+    let full = bulk(&stack, &t, "full.zip", &small_district()).await;
+    assert_eq!(full.state, JobState::Applied, "{:?}", full.errors);
+    let api = Api::new(&stack, &t).await;
+    let (users, items) = (user_ids(&api).await, records(&stack, &t).await);
+
+    // Held: validated and reported, nothing applied.
+    let held = bulk(&stack, &t, "shrunk.zip", &shrunk()).await;
+    assert_eq!(held.state, JobState::Held, "{:?}", held.errors);
+    let hold = held.hold.clone().expect("the hold is recorded");
+    assert_eq!(hold.threshold_percent, 10);
+    let deleted_users = hold.deletions["users"];
+    assert_eq!((deleted_users.active, deleted_users.deleting), (users.len() as u64, 36));
+    assert!(deleted_users.over && hold.deletions["enrollments"].over);
+    assert!(!hold.deletions["orgs"].over, "no org is dropped");
+    assert!(hold.decision.is_none() && held.items_written == 0);
+    assert_eq!(records(&stack, &t).await, items, "a held bulk changes nothing");
+    let report = stack.report(held.report_key.as_deref().expect("a report")).await.expect("the report");
+    assert_eq!(report["job"]["state"], "held");
+    assert_eq!(report["job"]["hold"]["deletions"]["users"]["deleting"], 36);
+
+    // A redelivery of the held upload finds it held; a decision on it is taken once.
+    let again = Box::pin(stack.ingest.run(&upload_of(&held))).await.expect("a redelivery");
+    assert!(matches!(again, Outcome::AlreadyDone(ref j) if j.state == JobState::Held));
+
+    // Approved: applied now, as a new import, against the data as it is.
+    let approved = finished(stack.ingest.approve(&t, &held.id).await.expect("approve"));
+    assert_eq!(approved.state, JobState::Applied, "{:?}", approved.errors);
+    assert!(approved.started > held.started, "its changes carry the time it was approved");
+    assert!(approved.hold.as_ref().is_some_and(|h| h.approved()));
+    assert_eq!(approved.files["users.csv"].deleted, 36);
+    let active = api.get("/ims/oneroster/rostering/v1p2/users?filter=status%3D%27active%27").await;
+    assert_eq!(active.total_count(), users.len() as u64 - 36);
+    let changed = api.get("/ims/oneroster/rostering/v1p2/users?filter=status%3D%27tobedeleted%27").await;
+    assert_eq!(changed.total_count(), 36, "the dropped students are tombstoned");
+    assert!(matches!(
+        stack.ingest.approve(&t, &held.id).await,
+        Err(DecisionError::NotHeld { ref state, .. }) if state == "approved already"
+    ));
+
+    // The full roster back (nothing deleted: applied), then the shrunk bulk again, rejected.
+    assert_eq!(bulk(&stack, &t, "full-again.zip", &small_district()).await.state, JobState::Applied);
+    let items = records(&stack, &t).await;
+    let held = bulk(&stack, &t, "shrunk-again.zip", &shrunk()).await;
+    assert_eq!(held.state, JobState::Held);
+    let rejected = stack.ingest.reject(&t, &held.id).await.expect("reject");
+    assert_eq!(rejected.state, JobState::Rejected);
+    assert!(rejected.hold.as_ref().and_then(|h| h.decision.as_ref()).is_some_and(|d| !d.approved));
+    assert_eq!(records(&stack, &t).await, items, "a rejected bulk changes nothing");
+    assert!(matches!(stack.ingest.approve(&t, &held.id).await, Err(DecisionError::NotHeld { .. })));
+    assert!(matches!(
+        Box::pin(stack.ingest.run(&upload_of(&held))).await,
+        Ok(Outcome::AlreadyDone(ref j)) if j.state == JobState::Rejected
+    ));
+    assert_eq!(user_ids(&api).await, users);
+
+    // The district raises its threshold: the next upload of the same bulk is applied.
+    let change = admin::SettingsChange { deletion_threshold: Some(50), ..Default::default() };
+    assert_eq!(admin::set_settings(stack.store(), &t, change).await.expect("set").deletion_threshold_percent, 50);
+    let applied = bulk(&stack, &t, "shrunk-allowed.zip", &shrunk()).await;
+    assert_eq!(applied.state, JobState::Applied);
+    assert!(applied.hold.is_none());
+}
+
+#[tokio::test]
+async fn a_bulk_short_of_what_the_district_expects_is_held() {
+    let stack = stack().await;
+    let t = tenant("expecting-district");
+    e2e::register(&stack, &t).await;
+    let district = small_district();
+    let change = admin::SettingsChange {
+        expect_rows: vec!["users=1000".into(), "classes.csv=10".into()],
+        expect_school_rosters: Some(true),
+        licensed_schools: Some(format!("{},{}", district.school_id(0), "school-without-roster")),
+        ..Default::default()
+    };
+    admin::set_settings(stack.store(), &t, change).await.expect("settings");
+    let shown = admin::show_tenant(stack.store(), &t).await.expect("show");
+    assert_eq!(shown["settings"]["expectedRows"]["users.csv"], 1000);
+    assert_eq!(shown["settings"]["timezone"], "UTC");
+    assert_eq!(shown["settings"]["retentionDays"], "forever");
+
+    // A first load deletes nothing, but misses the expectations.
+    let held = bulk(&stack, &t, "bulk.zip", &district).await;
+    assert_eq!(held.state, JobState::Held, "{:?}", held.errors);
+    let users = district.write_bulk(std::io::Cursor::new(Vec::new())).expect("a package").of("users.csv");
+    assert_eq!(
+        held.hold.expect("a hold").unmet,
+        [
+            format!("users.csv has {users} rows; the district expects at least 1000"),
+            "school school-without-roster has no classes and no enrolled students in this bulk".to_owned(),
+        ]
+    );
+    assert!(records(&stack, &t).await.is_empty(), "nothing is written");
+
+    for (change, problem) in [
+        (admin::SettingsChange { timezone: Some("Mars/Olympus".into()), ..Default::default() }, "timezone"),
+        (admin::SettingsChange { deletion_threshold: Some(101), ..Default::default() }, "deletion-threshold"),
+        (admin::SettingsChange { expect_rows: vec!["pupils=3".into()], ..Default::default() }, "expect-rows"),
+        (admin::SettingsChange { school_year: Some("25-26".into()), ..Default::default() }, "school-year"),
+    ] {
+        let refused = admin::set_settings(stack.store(), &t, change).await.expect_err("refused");
+        assert!(refused.to_string().starts_with(&format!("--{problem}: ")), "{refused}");
+    }
+}
+
+fn upload_of(job: &Job) -> oneroster_ingest::Upload {
+    oneroster_ingest::Upload {
+        bucket: job.bucket.clone(),
+        key: job.key.clone(),
+        tenant: oneroster_store::Tenant::by_operator(job.tenant.clone()),
+        job_id: job.id.clone(),
+    }
+}
