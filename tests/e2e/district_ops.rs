@@ -156,3 +156,45 @@ fn upload_of(job: &Job) -> oneroster_ingest::Upload {
         job_id: job.id.clone(),
     }
 }
+
+#[tokio::test]
+async fn the_districts_timezone_decides_where_a_day_given_alone_starts() {
+    let stack = stack().await;
+    let t = tenant("zoned-district");
+    let district = small_district();
+    assert_eq!(bulk(&stack, &t, "bulk.zip", &district).await.state, JobState::Applied);
+    let api = Api::writer(&stack, &t).await;
+    let users = "/ims/oneroster/rostering/v1p2/users";
+    let user = api.get(&format!("{users}/{}", district.student_id(0))).await;
+    let modified = oneroster_model::Timestamp::parse(user.body["user"]["dateLastModified"].as_str().unwrap()).unwrap();
+    let day = modified.date().0;
+    // A day that starts after the ingest in UTC but before it in a zone far east (or, for an
+    // ingest before 10:00 UTC, far west): the same filter then answers every user.
+    let (filter, zone) = match chrono::Timelike::hour(&modified.0) >= 10 {
+        true => (format!("dateLastModified>='{}'", day.succ_opt().unwrap()), "Pacific/Kiritimati"),
+        false => (format!("dateLastModified<'{day}'"), "Etc/GMT+12"),
+    };
+    let target = format!("{users}?filter={}", filter.replace('\'', "%27").replace('<', "%3C").replace('>', "%3E"));
+    let all = api.get(users).await.total_count();
+    assert_eq!(api.get(&target).await.total_count(), 0, "midnight UTC by default");
+    let change = admin::SettingsChange { timezone: Some(zone.into()), ..Default::default() };
+    admin::set_settings(stack.store(), &t, change).await.expect("set");
+    let zoned = api.get(&target).await;
+    assert_eq!((zoned.status, zoned.total_count()), (200, all), "the next request starts the day in {zone}");
+    let next = zoned.link("next").expect("a next page");
+    assert_eq!(api.get(&next).await.status, 200, "its cursor is for the same listing");
+
+    // A write body's date alone for a date-time starts the day there too.
+    let change = admin::SettingsChange { timezone: Some("America/Chicago".into()), ..Default::default() };
+    admin::set_settings(stack.store(), &t, change).await.expect("set");
+    let item = serde_json::json!({"lineItem": {
+        "title": "Essay", "assignDate": "2026-12-04", "dueDate": "2026-12-11T17:00:00-06:00",
+        "class": {"sourcedId": district.class_id(0, 0)}, "school": {"sourcedId": district.school_id(0)},
+        "category": {"sourcedId": District::CATEGORIES[0].0}, "resultValueMin": 0, "resultValueMax": 10
+    }});
+    let path = "/ims/oneroster/gradebook/v1p2/lineItems/li-zoned";
+    assert_eq!(api.send_json("PUT", path, &item.to_string()).await.status, 201);
+    let stored = api.get(path).await;
+    assert_eq!(stored.body["lineItem"]["assignDate"], "2026-12-04T06:00:00.000Z");
+    assert_eq!(stored.body["lineItem"]["dueDate"], "2026-12-11T23:00:00.000Z");
+}

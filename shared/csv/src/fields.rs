@@ -5,7 +5,7 @@ use crate::report::{quote, quoting, Code, Diagnostic, Report};
 use oneroster_model::entities::{GuidRef, Metadata};
 use oneroster_model::time::check_year;
 use oneroster_model::vocab::{Flag, VocabularyError};
-use oneroster_model::{Collection, Date, SourcedId, Timestamp};
+use oneroster_model::{Collection, Date, SourcedId, Timestamp, Timezone};
 use std::cell::Cell;
 
 /// A row being read, with where it is and where its problems go.
@@ -32,6 +32,8 @@ pub struct RowReader<'a> {
     pub cut: Option<&'static str>,
     /// Where the columns were found in earlier rows of the file.
     pub places: &'a ColumnPlaces,
+    /// The district's timezone, where a date alone starts a date-time.
+    pub zone: Timezone,
 }
 
 /// The most characters of a text cell that is kept: longer text is cut, with a warning. The
@@ -190,11 +192,12 @@ impl<'a> RowReader<'a> {
     }
 
     /// A required date that JSON carries as a date-time (a line item's `assignDate`): the
-    /// binding's `YYYY-MM-DD` is the start of that day, UTC; a full date-time is taken as is.
+    /// binding's `YYYY-MM-DD` is the start of that day in the district; a full date-time is
+    /// taken as is.
     pub fn required_day_start(&mut self, column: &'static str) -> Option<Timestamp> {
         let text = self.required(column)?;
         match Date::parse(text) {
-            Ok(date) => Some(Timestamp::start_of(date)),
+            Ok(date) => Some(self.zone.start_of(date)),
             Err(e) => {
                 Timestamp::parse(text).map_err(|_| self.fail(column, Code::BadDate, quoting(e.to_string(), text))).ok()
             }

@@ -5,7 +5,7 @@
 use crate::limits::{Breach, Guarded, Limits, RATIO_GRACE_BYTES};
 use crate::report::{cut, quote, Code, Diagnostic, Report, QUOTE_CHARS};
 use crate::v1p1::Context;
-use oneroster_model::{Collection, Record};
+use oneroster_model::{Collection, Record, Timezone};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -228,6 +228,8 @@ pub struct Package {
     context: Option<Arc<Context>>,
     /// What stored records said of them ([`Package::learn`]), for the context once read.
     stored: Context,
+    /// The district's timezone: a date alone where a date-time is wanted starts there.
+    zone: Timezone,
     limits: Limits,
     /// Bytes inflated from the package so far, every file read counted each time it is read.
     inflated: u64,
@@ -456,6 +458,7 @@ impl Package {
             version,
             context: None,
             stored: Context::default(),
+            zone: Timezone::default(),
             limits: *limits,
             inflated: 0,
             length,
@@ -465,6 +468,17 @@ impl Package {
     /// The OneRoster version the package is written in.
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// Reads a date alone where a date-time is wanted (a line item's `assignDate`, a 1.1 delta's
+    /// `dateLastModified`) as the start of that day in the district's `zone` (UTC until set).
+    pub fn set_timezone(&mut self, zone: Timezone) {
+        self.zone = zone;
+    }
+
+    /// The district's timezone the rows are read in.
+    pub fn timezone(&self) -> Timezone {
+        self.zone
     }
 
     /// What a 1.1 package's rows need of other records ([`Context`]): read from its

@@ -41,6 +41,7 @@ pub fn read_rows(
     };
     let v1p1: Option<&Context> = context.as_deref();
     let cells = package.limits().cells;
+    let zone = package.timezone();
     let (bom, crlf) = package.sniff(kind)?;
     let outcome = package.with_file(kind, |text, name| {
         let name = name.to_owned();
@@ -136,6 +137,7 @@ pub fn read_rows(
                 inactive: false,
                 cut: None,
                 places: &places,
+                zone,
             };
             let mapped = map_row(kind, mode, &mut reader, now, v1p1);
             loose_booleans |= reader.loose_booleans;

@@ -523,6 +523,13 @@ mod tests {
         let Row::Record(Record::LineItem(item)) = &rows[0] else { panic!("{rows:?}") };
         assert_eq!(item.school.sourced_id.as_str(), "s-7");
         assert_eq!(item.base.date_last_modified, Timestamp::parse("2025-09-01T00:00:00.000Z").unwrap(), "a bare date");
+        // In a district in New York, the day starts there.
+        package.set_timezone(oneroster_model::Timezone::parse("America/New_York").unwrap());
+        let mut rows = Vec::new();
+        read_rows(&mut package, FileKind::LineItems, Timestamp::now(), &mut report, |row, _, _| rows.push(row))
+            .unwrap();
+        let Row::Record(Record::LineItem(item)) = &rows[0] else { panic!("{rows:?}") };
+        assert_eq!(item.base.date_last_modified.to_string(), "2025-09-01T04:00:00.000Z", "a bare date, New York's");
     }
 
     #[test]

@@ -285,7 +285,7 @@ async fn dispatch(
         served.serves.action().check_ids(&ids)?;
         match &served.serves {
             Serves::Read(read, endpoint) => {
-                let query = Query::parse(*read, &ids, endpoint, &url)?;
+                let query = Query::parse(&app.store, &caller, *read, &ids, endpoint, &url).await?;
                 let answer = self::read(&app, &caller, *read, endpoint, &ids, query, &url);
                 tokio::time::timeout(budget, answer).await.unwrap_or(Err(ApiError::OverBudget(budget)))
             }
@@ -323,7 +323,17 @@ enum Query {
 }
 
 impl Query {
-    fn parse(read: Read, ids: &[String], endpoint: &Endpoint, url: &RequestUrl) -> Result<Self, ApiError> {
+    /// Parses and checks the query; a date given alone for a date-time field (`dateLastModified>
+    /// '2026-01-15'`) is the start of that day in the caller's district (its settings read
+    /// for that, and only then), before the cursor is checked against the listing it names.
+    async fn parse(
+        store: &Store,
+        caller: &Caller,
+        read: Read,
+        ids: &[String],
+        endpoint: &Endpoint,
+        url: &RequestUrl,
+    ) -> Result<Self, ApiError> {
         let query = url.query.as_deref();
         if let Read::One(collection, view) = read {
             let (selection, warnings) = Selection::parse(query, &endpoint.fields)?;
@@ -331,7 +341,11 @@ impl Query {
         }
         // Every other read lists; its ids were checked.
         let request = read.list_request(ids).ok_or_else(|| ApiError::NoRoute(url.url.clone()))?;
-        let params = ListParams::parse(query, &endpoint.fields)?;
+        let mut params = ListParams::parse(query, &endpoint.fields)?;
+        if params.names_a_day() {
+            let zone = store.tenant(&caller.tenant()).settings().await?.timezone;
+            params.start_days(|day| zone.start_of(oneroster_model::Date(day)).0);
+        }
         request.check_cursor(&params)?;
         Ok(Query::List(request, params))
     }

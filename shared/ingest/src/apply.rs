@@ -17,7 +17,7 @@
 
 use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row, Version};
 use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
-use oneroster_model::{Collection, Record, Status, Timestamp};
+use oneroster_model::{Collection, Record, Status, Timestamp, Timezone};
 use oneroster_store::{Digest, Encoded, FileCounts, Mutation, Named, RecordStore, StoreError, StoredRecord};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -67,8 +67,8 @@ type Parts = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 /// The rows of one part file, by the sourcedId of the record they belong to.
 type PartRows = HashMap<String, Vec<Part<serde_json::Value>>>;
 
-/// Applies the package at `path` (already validated under `limits`) to the records of one tenant
-/// (`store`), with `now` as the time of every change. A `resumed` job (one an earlier attempt
+/// Applies the package at `path` (already validated under `limits`, in the district's `zone`)
+/// to the records of one tenant (`store`), with `now` as the time of every change. A `resumed` job (one an earlier attempt
 /// left running) recounts every collection of the package: the attempt may have written records
 /// and died before recounting, and this one finds those records unchanged. Any [`RecordStore`]:
 /// the tenant's part of the table in a deployment, the in-memory store in unit tests.
@@ -77,16 +77,15 @@ pub async fn apply<S: RecordStore>(
     path: &Path,
     limits: &Limits,
     now: Timestamp,
+    zone: Timezone,
     resumed: bool,
 ) -> Result<Applied, ApplyError> {
-    let Opened { modes, version, learned } = open(store, path, limits).await?;
+    let Opened { modes, version, reading } = open(store, path, limits, now, zone).await?;
     let mut applier = Applier {
         store,
         now,
-        path: path.to_owned(),
-        limits: *limits,
+        reading,
         version,
-        learned,
         modes,
         applied: Applied::default(),
         touched: BTreeSet::new(),
@@ -138,19 +137,40 @@ pub async fn apply<S: RecordStore>(
     Ok(applier.applied)
 }
 
-/// What reading a validated package's rows needs to know first.
+/// A validated package opened to read its rows again.
 pub(crate) struct Opened {
     /// Each file's mode.
     pub(crate) modes: HashMap<FileKind, Mode>,
     /// The package's OneRoster version.
     pub(crate) version: Version,
+    /// How its files' rows are read.
+    pub(crate) reading: Reading,
+}
+
+/// How the rows of a validated package are read again, file by file, as validation read them.
+#[derive(Clone)]
+pub(crate) struct Reading {
+    /// The package.
+    path: PathBuf,
+    /// The caps it was validated under.
+    limits: Limits,
+    /// The job's time, which its rows carry.
+    now: Timestamp,
     /// The stored records a 1.1 package's rows need ([`Package::learn`]), read once for every
     /// file's reading.
-    pub(crate) learned: Arc<Vec<Record>>,
+    learned: Arc<Vec<Record>>,
+    /// The district's timezone: where a date alone starts a date-time.
+    zone: Timezone,
 }
 
 /// Opens the validated package at `path` for reading its rows again.
-pub(crate) async fn open<S: RecordStore>(store: &S, path: &Path, limits: &Limits) -> Result<Opened, ApplyError> {
+pub(crate) async fn open<S: RecordStore>(
+    store: &S,
+    path: &Path,
+    limits: &Limits,
+    now: Timestamp,
+    zone: Timezone,
+) -> Result<Opened, ApplyError> {
     let (modes, version, wanted) = {
         let mut scratch = Report::default();
         let mut package = Package::open(std::fs::File::open(path).map_err(PackageError::Io)?, limits, &mut scratch)?;
@@ -161,7 +181,8 @@ pub(crate) async fn open<S: RecordStore>(store: &S, path: &Path, limits: &Limits
         true => Vec::new(),
         false => store.get_named(wanted).await?.into_values().collect(),
     };
-    Ok(Opened { modes, version, learned: Arc::new(learned) })
+    let reading = Reading { path: path.to_owned(), limits: *limits, now, learned: Arc::new(learned), zone };
+    Ok(Opened { modes, version, reading })
 }
 
 /// Milliseconds since `started`, for the phase timings the apply logs.
@@ -172,12 +193,10 @@ pub(crate) fn millis(started: Instant) -> u64 {
 struct Applier<'a, S> {
     store: &'a S,
     now: Timestamp,
-    path: PathBuf,
-    limits: Limits,
+    /// How the package's rows are read.
+    reading: Reading,
     /// The package's OneRoster version: a 1.1 user's row holds its roles.
     version: Version,
-    /// The stored records a 1.1 package's rows need ([`Package::learn`]).
-    learned: Arc<Vec<Record>>,
     modes: HashMap<FileKind, Mode>,
     applied: Applied,
     /// Collections written to, whose kept counts are refreshed at the end.
@@ -210,15 +229,15 @@ struct Held {
 /// How one record of a chunk is composed before comparing: users fold their parts in.
 type Compose<'c> = dyn Fn(&mut Record, Option<&StoredRecord>) -> Result<Option<String>, ApplyError> + Sync + 'c;
 
-/// Streams the rows of `kind` from a blocking thread in chunks, a 1.1 package's mapped with
-/// the `learned` stored records.
-pub(crate) fn stream_rows(
-    path: PathBuf,
-    limits: Limits,
-    kind: FileKind,
-    now: Timestamp,
-    learned: Arc<Vec<Record>>,
-) -> mpsc::Receiver<Result<Vec<Row>, ApplyError>> {
+impl Reading {
+    /// Streams the rows of `kind` from a blocking thread in chunks.
+    pub(crate) fn rows(&self, kind: FileKind) -> mpsc::Receiver<Result<Vec<Row>, ApplyError>> {
+        stream_rows(self.clone(), kind)
+    }
+}
+
+fn stream_rows(reading: Reading, kind: FileKind) -> mpsc::Receiver<Result<Vec<Row>, ApplyError>> {
+    let Reading { path, limits, now, learned, zone } = reading;
     let (tx, rx) = mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
         let mut scratch = Report::default();
@@ -226,6 +245,7 @@ pub(crate) fn stream_rows(
             let file = std::fs::File::open(&path).map_err(PackageError::Io)?;
             let mut package = Package::open(file, &limits, &mut scratch)?;
             package.learn(learned.iter());
+            package.set_timezone(zone);
             let mut chunk = Vec::with_capacity(CHUNK);
             oneroster_csv::read_rows(&mut package, kind, now, &mut scratch, |row, _, _| {
                 chunk.push(row);
@@ -284,7 +304,7 @@ impl<S: RecordStore> Applier<'_, S> {
     async fn apply_file(&mut self, kind: FileKind, collection: Collection) -> Result<(), ApplyError> {
         let Some(mode) = self.modes.get(&kind).copied() else { return Ok(()) };
         let mut known = self.known(collection, mode == Mode::Bulk).await?;
-        let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now, self.learned.clone());
+        let mut rows = self.reading.rows(kind);
         while let Some(chunk) = rows.recv().await {
             let records = chunk?.into_iter().filter_map(Row::into_record).collect();
             self.apply_chunk(kind, collection, records, &mut known, false, &|_, _| Ok(None)).await?;
@@ -470,7 +490,7 @@ impl<S: RecordStore> Applier<'_, S> {
 
         let mut known = self.known(collection, own == Some(Mode::Bulk) || parts_bulk).await?;
         if own.is_some() {
-            let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now, self.learned.clone());
+            let mut rows = self.reading.rows(kind);
             while let Some(chunk) = rows.recv().await {
                 let records: Vec<Record> = chunk?.into_iter().filter_map(Row::into_record).collect();
                 for r in &records {
@@ -519,7 +539,7 @@ impl<S: RecordStore> Applier<'_, S> {
         if !self.modes.contains_key(&kind) {
             return Ok(by_owner);
         }
-        let mut rows = stream_rows(self.path.clone(), self.limits, kind, self.now, self.learned.clone());
+        let mut rows = self.reading.rows(kind);
         while let Some(chunk) = rows.recv().await {
             for part in chunk?.into_iter().filter_map(Row::into_part) {
                 by_owner.entry(part.owner.to_string()).or_default().push(part);

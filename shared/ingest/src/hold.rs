@@ -8,7 +8,7 @@
 //! Deltas are never held: they name each deletion row by row. The forecast reads what the apply
 //! would read (the stored digests of the collection, the file's rows), and nothing is written.
 
-use crate::apply::{open, stream_rows, ApplyError, Opened};
+use crate::apply::{open, ApplyError, Opened};
 use oneroster_csv::report::FileSummary;
 use oneroster_csv::{FileKind, Limits, Mode, Row};
 use oneroster_model::district::HOLD_MIN_ACTIVE;
@@ -71,7 +71,7 @@ pub async fn forecast<S: RecordStore>(
     settings: &DistrictSettings,
     files: &[FileSummary],
 ) -> Result<Option<Hold>, ApplyError> {
-    let Opened { modes, learned, .. } = open(store, path, limits).await?;
+    let Opened { modes, reading, .. } = open(store, path, limits, now, settings.timezone).await?;
     if !modes.values().any(|mode| *mode == Mode::Bulk) {
         return Ok(None);
     }
@@ -101,7 +101,7 @@ pub async fn forecast<S: RecordStore>(
             continue;
         }
         let mut deleting = 0;
-        let mut rows = stream_rows(path.to_owned(), *limits, kind, now, learned.clone());
+        let mut rows = reading.rows(kind);
         while let Some(chunk) = rows.recv().await {
             for row in chunk? {
                 let Row::Record(record) = row else { continue };

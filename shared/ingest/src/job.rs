@@ -10,7 +10,7 @@ use crate::settings::Settings;
 use crate::uploads::{Upload, UploadError, Uploads};
 use oneroster_csv::package::ZIP;
 use oneroster_csv::{validate, Code, Diagnostic, Package, PackageError, Report, StoredReference, Target, Validation};
-use oneroster_model::{Collection, Timestamp};
+use oneroster_model::{Collection, Timestamp, Timezone};
 use oneroster_store::{Decision, FileCounts, Hold, Job, JobState, Store, StoreError, Tenant, TenantStore};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -299,8 +299,10 @@ impl Ingest {
             }
             Err(e) => return Err(e.into()),
         };
+        // Read now, once: the settings this run goes by, whatever an operator changes meanwhile.
+        let settings = self.tenant(upload).settings().await?;
         let validating = Instant::now();
-        let (mut report, validation) = self.validate(upload, local.path(), job.started).await?;
+        let (mut report, validation) = self.validate(upload, local.path(), job.started, settings.timezone).await?;
         if let Some(validation) = &validation {
             self.check_stored_references(upload, &validation.stored_references, &mut report).await?;
         }
@@ -310,26 +312,28 @@ impl Ingest {
         }
         let limits = &self.settings.limits;
         if !job.hold.as_ref().is_some_and(Hold::approved) {
-            let settings = self.tenant(upload).settings().await?;
             let (path, files) = (local.path(), &report.files);
             if let Some(hold) = forecast(&self.tenant(upload), path, limits, job.started, &settings, files).await? {
                 info!(unmet = hold.unmet.len(), "bulk held for an admin");
                 return self.finish(upload, job, report, Verdict::Held(hold)).await;
             }
         }
-        let applied = apply(&self.tenant(upload), local.path(), limits, job.started, resumed).await?;
+        let zone = settings.timezone;
+        let applied = apply(&self.tenant(upload), local.path(), limits, job.started, zone, resumed).await?;
         job.items_written = applied.items_written;
         self.finish(upload, job, report, Verdict::Applied(applied.files)).await
     }
 
     /// Opens and validates the package at `path` (on blocking threads: it is read from disk),
     /// with what a OneRoster 1.1 package's rows need of stored records read from the store
-    /// between the two (the orgs of its administrators, the classes of its line items).
+    /// between the two (the orgs of its administrators, the classes of its line items), its
+    /// dates alone for date-times starting in the district's `zone`.
     async fn validate(
         &self,
         upload: &Upload,
         path: &std::path::Path,
         started: Timestamp,
+        zone: Timezone,
     ) -> Result<(Report, Option<Validation>), RetryLater> {
         async fn blocking<T: Send + 'static>(
             work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
@@ -365,6 +369,7 @@ impl Ingest {
         blocking(move || {
             let mut report = report;
             package.learn(stored.values());
+            package.set_timezone(zone);
             Ok(match validate(&mut package, started, &mut report) {
                 Ok(validation) => (report, Some(validation)),
                 Err(e) => unreadable(report, e),

@@ -5,8 +5,9 @@
 //! - A chain uses one logical operator; mixing `AND` and `OR` is refused as ambiguous.
 //! - Fields are checked against the catalog; dotted paths reach nested objects and arrays
 //!   (`roles.role='teacher'` holds when any role is a teacher).
-//! - Dates and date-times compare as instants (a date alone is its midnight UTC), numbers as
-//!   numbers, everything else as Unicode text. A record without the field matches only `!=`,
+//! - Dates and date-times compare as instants (a date alone is its midnight UTC; given for a
+//!   date-time field, it is the start of that day in the district's timezone once
+//!   [`Filter::start_days`] has been told the zone), numbers as numbers, everything else as Unicode text. A record without the field matches only `!=`,
 //!   which is the negation of `=`.
 
 use crate::error::shown;
@@ -75,6 +76,9 @@ pub struct Predicate {
 enum Operand {
     Text(String),
     Instant(DateTime<Utc>),
+    /// A date alone for a date-time field: the day and the instant it starts (midnight UTC until
+    /// [`Filter::start_days`] says where the district is).
+    Day(NaiveDate, DateTime<Utc>),
     Number(f64),
 }
 
@@ -102,6 +106,22 @@ impl Filter {
         Ok(Self { join: join.unwrap_or(Join::And), predicates })
     }
 
+    /// Whether a predicate gives a date alone for a date-time field (`dateLastModified>'2026-01-15'`),
+    /// whose instant depends on the district's timezone.
+    pub fn names_a_day(&self) -> bool {
+        self.predicates.iter().any(|p| matches!(p.operand, Operand::Day(..)))
+    }
+
+    /// Makes each date given alone for a date-time field start at `start_of` that day (the
+    /// district's midnight).
+    pub fn start_days(&mut self, start_of: impl Fn(NaiveDate) -> DateTime<Utc>) {
+        for predicate in &mut self.predicates {
+            if let Operand::Day(day, instant) = &mut predicate.operand {
+                *instant = start_of(*day);
+            }
+        }
+    }
+
     /// Whether a record (its JSON) matches.
     pub fn matches(&self, record: &Value) -> bool {
         match self.join {
@@ -125,7 +145,7 @@ impl Predicate {
     /// The instant of a `dateLastModified` predicate, for the store's time index.
     pub fn instant(&self) -> Option<DateTime<Utc>> {
         match self.operand {
-            Operand::Instant(instant) => Some(instant),
+            Operand::Instant(instant) | Operand::Day(_, instant) => Some(instant),
             _ => None,
         }
     }
@@ -142,7 +162,7 @@ impl Predicate {
         }
         let ordering = match &self.operand {
             Operand::Text(expected) => Some(text.as_str().cmp(expected.as_str())),
-            Operand::Instant(expected) => instant(&text).map(|actual| actual.cmp(expected)),
+            Operand::Instant(expected) | Operand::Day(_, expected) => instant(&text).map(|actual| actual.cmp(expected)),
             Operand::Number(expected) => text.trim().parse::<f64>().ok().and_then(|a| a.partial_cmp(expected)),
         };
         let Some(ordering) = ordering else { return false };
@@ -163,7 +183,17 @@ pub(crate) fn instant(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(date_time) = DateTime::parse_from_rfc3339(text) {
         return Some(date_time.with_timezone(&Utc));
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc())
+    day(text).map(start_utc)
+}
+
+/// Reads a date alone (`2026-01-15`).
+fn day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// The instant `day` starts, UTC.
+fn start_utc(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 /// Collects the values at a dotted path, through arrays at any level.
@@ -296,6 +326,10 @@ impl Parser<'_> {
 }
 
 fn operand(field: &str, kind: FieldKind, value: &str) -> Result<Operand, QueryError> {
+    // A date alone for a date-time: which instant depends on where the district is.
+    if let (FieldKind::DateTime, Some(day)) = (kind, day(value)) {
+        return Ok(Operand::Day(day, start_utc(day)));
+    }
     Ok(match kind {
         FieldKind::Date | FieldKind::DateTime => Operand::Instant(instant(value).ok_or_else(|| {
             QueryError::Filter(format!(
@@ -362,6 +396,26 @@ mod tests {
         assert!(holds("dateLastModified>='2026-01-15T11:00:00+01:00'"));
         assert!(holds("dateLastModified<'2026-01-16'"));
         assert_eq!(parse("dateLastModified>'yesterday'").expect_err("not a date").code_minor(), "invalid_filter_field");
+    }
+
+    #[test]
+    fn a_day_given_for_a_date_time_starts_where_the_district_is() {
+        // The user changed at 10:00 UTC on the 15th: 21:00 on the 15th in Sydney (UTC+11).
+        let mut filter = parse("dateLastModified>='2026-01-16' OR dateLastModified='2026-01-15T10:00:00Z'").unwrap();
+        assert!(filter.names_a_day() && filter.matches(&user()), "midnight UTC until told");
+        let sydney = |day: NaiveDate| day.and_hms_opt(0, 0, 0).unwrap().and_utc() - chrono::Duration::hours(11);
+        filter.start_days(sydney);
+        assert_eq!(filter.predicates[0].instant().unwrap().to_rfc3339(), "2026-01-15T13:00:00+00:00");
+        assert_eq!(
+            filter.predicates[1].instant().unwrap().to_rfc3339(),
+            "2026-01-15T10:00:00+00:00",
+            "a date-time stays"
+        );
+        let mut after = parse("dateLastModified>='2026-01-16'").unwrap();
+        after.start_days(sydney);
+        assert!(!after.matches(&user()), "the 15th in Sydney is before the 16th there");
+        assert!(!parse("dateLastModified>'2026-01-15T00:00:00Z'").unwrap().names_a_day());
+        assert!(!parse("email='2026-01-15'").unwrap().names_a_day(), "a date-looking text is text");
     }
 
     #[test]

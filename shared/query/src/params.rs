@@ -86,6 +86,22 @@ pub struct ListParams {
     pub echo: String,
 }
 
+impl ListParams {
+    /// Whether the filter gives a date alone for a date-time field, whose instant is the start of
+    /// that day where the district is ([`ListParams::start_days`]).
+    pub fn names_a_day(&self) -> bool {
+        self.filter.as_ref().is_some_and(Filter::names_a_day)
+    }
+
+    /// Makes each date the filter gives alone for a date-time field start at `start_of` that
+    /// day.
+    pub fn start_days(&mut self, start_of: impl Fn(chrono::NaiveDate) -> chrono::DateTime<chrono::Utc>) {
+        if let Some(filter) = self.filter.as_mut() {
+            filter.start_days(start_of);
+        }
+    }
+}
+
 /// The parameters of a query string, decoded (`+` is a space, as in HTML forms).
 fn pairs(query: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()

@@ -21,13 +21,19 @@
 //! else the schema rules out. Tolerance is for forms whose meaning is certain, never a guess.
 
 use crate::WriteError;
-use oneroster_model::{Collection, Date, SourcedId, Timestamp};
+use oneroster_model::{Collection, Date, SourcedId, Timestamp, Timezone};
 use oneroster_openapi::Shape;
 use serde_json::{Map, Value};
 
 /// The record `value` of `collection` in canonical form, or its first problem, named by its
-/// path below `at` (`lineItem.class`).
-pub(crate) fn canonical(collection: Collection, value: Value, at: &str) -> Result<Map<String, Value>, WriteError> {
+/// path below `at` (`lineItem.class`); a date given alone for a date-time is the start of that
+/// day in the district's `zone`.
+pub(crate) fn canonical(
+    collection: Collection,
+    value: Value,
+    at: &str,
+    zone: Timezone,
+) -> Result<Map<String, Value>, WriteError> {
     let shape = oneroster_openapi::record_schema(collection.ref_type())
         .and_then(|(service, schema)| service.shape(schema))
         .ok_or_else(|| invalid(at, format!("{} are not written through the API", collection.name())))?;
@@ -37,7 +43,7 @@ pub(crate) fn canonical(collection: Collection, value: Value, at: &str) -> Resul
     if object.get("sourcedId").is_some_and(Value::is_null) {
         object.remove("sourcedId");
     }
-    let Value::Object(record) = canonical_value(Value::Object(object), &shape, at)? else {
+    let Value::Object(record) = canonical_value(Value::Object(object), &shape, at, zone)? else {
         return Err(invalid(at, "must be an object"));
     };
     required(&record, &shape, at)?;
@@ -67,7 +73,7 @@ fn invalid(field: &str, reason: impl Into<String>) -> WriteError {
     WriteError::Invalid { field: field.to_owned(), reason: reason.into() }
 }
 
-fn canonical_value(value: Value, shape: &Shape, at: &str) -> Result<Value, WriteError> {
+fn canonical_value(value: Value, shape: &Shape, at: &str, zone: Timezone) -> Result<Value, WriteError> {
     Ok(match (shape, value) {
         (Shape::Object(properties), Value::Object(object)) => {
             let mut kept = Map::with_capacity(object.len());
@@ -76,7 +82,7 @@ fn canonical_value(value: Value, shape: &Shape, at: &str) -> Result<Value, Write
                 if value.is_null() && !property.required {
                     continue;
                 }
-                let value = canonical_value(value, &property.shape, &format!("{at}.{name}"))?;
+                let value = canonical_value(value, &property.shape, &format!("{at}.{name}"), zone)?;
                 kept.insert(name, value);
             }
             Value::Object(kept)
@@ -85,7 +91,7 @@ fn canonical_value(value: Value, shape: &Shape, at: &str) -> Result<Value, Write
             items
                 .into_iter()
                 .enumerate()
-                .map(|(i, value)| canonical_value(value, item, &format!("{at}[{i}]")))
+                .map(|(i, value)| canonical_value(value, item, &format!("{at}[{i}]"), zone))
                 .collect::<Result<_, _>>()?,
         ),
         (Shape::Reference(ref_type), value) => reference(value, ref_type, at)?,
@@ -100,7 +106,7 @@ fn canonical_value(value: Value, shape: &Shape, at: &str) -> Result<Value, Write
         },
         (Shape::DateTime, Value::String(text)) => {
             let instant = match Date::parse(&text) {
-                Ok(date) => Timestamp::start_of(date),
+                Ok(date) => zone.start_of(date),
                 Err(_) => instant(&text).ok_or_else(|| {
                     invalid(
                         at,
@@ -154,7 +160,7 @@ mod tests {
     use serde_json::json;
 
     fn read(collection: Collection, value: Value) -> Result<Value, String> {
-        canonical(collection, value, "x").map(Value::Object).map_err(|e| e.to_string())
+        canonical(collection, value, "x", Timezone::default()).map(Value::Object).map_err(|e| e.to_string())
     }
 
     /// Google Classroom's line item, as its acceptance notebook sends it.
@@ -202,6 +208,11 @@ mod tests {
         let item = read(Collection::LineItems, item).unwrap();
         assert_eq!(item["assignDate"], "2026-12-04T00:00:00.000Z", "a date: that day's start, UTC");
         assert_eq!(item["dueDate"], "2026-12-04T17:44:37.123Z");
+        let mut item = classroom_line_item();
+        item["assignDate"] = json!("2026-12-04");
+        let chicago = Timezone::parse("America/Chicago").unwrap();
+        let item = canonical(Collection::LineItems, item, "x", chicago).unwrap();
+        assert_eq!(item["assignDate"], "2026-12-04T06:00:00.000Z", "a date: that day's start in the district");
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use delete::{delete, unlink};
 
 use oneroster_model::entities::{ClassResource, CourseResource, GuidRef, UserResource};
 use oneroster_model::vocab::EnrollmentRole;
-use oneroster_model::{pair_key, Collection, Record, SourcedId, Status, Timestamp, View};
+use oneroster_model::{pair_key, Collection, Record, SourcedId, Status, Timestamp, Timezone, View};
 use oneroster_openapi::Version;
 use oneroster_store::{
     Action, Commit, Encoded, Mutation, Named, Store, StoreError, StoredRecord, Tenant, TenantRecords, Written,
@@ -213,10 +213,31 @@ pub async fn put(
         Version::V1p2 => value,
         Version::V1p1 => v1p1::as_v1p2(store, tenant, origin, collection, value).await?,
     };
-    put_value(store, tenant, origin, collection, view, id, value).await
+    let zone = district_zone(store, tenant, body).await?;
+    put_value(store, tenant, origin, collection, view, id, value, zone).await
 }
 
-/// [`put`] of the record `value`, in 1.2's terms.
+/// The district's timezone when `body` may give a date alone (a string `"YYYY-MM-DD"`), which
+/// a date-time property takes as the start of that day there; UTC otherwise, without reading
+/// the settings.
+async fn district_zone(store: &Store, tenant: &Tenant, body: &[u8]) -> Result<Timezone, WriteError> {
+    match may_give_a_day(body) {
+        true => Ok(store.tenant(tenant).settings().await?.timezone),
+        false => Ok(Timezone::default()),
+    }
+}
+
+/// Whether a JSON body holds a string that looks like a date alone (`"2026-01-15"`).
+fn may_give_a_day(body: &[u8]) -> bool {
+    body.windows(12).any(|w| {
+        let digits = |range: std::ops::Range<usize>| w[range].iter().all(u8::is_ascii_digit);
+        w[0] == b'"' && w[5] == b'-' && w[8] == b'-' && w[11] == b'"' && digits(1..5) && digits(6..8) && digits(9..11)
+    })
+}
+
+/// [`put`] of the record `value`, in 1.2's terms, a date given alone for a date-time starting in
+/// `zone`.
+#[allow(clippy::too_many_arguments)]
 async fn put_value(
     store: &Store,
     tenant: &Tenant,
@@ -225,9 +246,10 @@ async fn put_value(
     view: Option<View>,
     id: &str,
     value: Value,
+    zone: Timezone,
 ) -> Result<Change, WriteError> {
     let at = collection.ref_type();
-    let record = parse(collection, value, Some(id), at)?;
+    let record = parse(collection, value, Some(id), at, zone)?;
     keeps_rules(&record, view, at)?;
     put_record(store, tenant, origin, record).await
 }
@@ -261,7 +283,7 @@ pub async fn create(
     let at = collection.ref_type();
     let mut value = envelope(body, at)?;
     let view = place(placed, &mut value, at)?;
-    let record = parse(collection, value, None, at)?;
+    let record = parse(collection, value, None, at, district_zone(store, tenant, body).await?)?;
     keeps_rules(&record, view, at)?;
     let tenant_records = store.tenant(tenant).records();
     let references = check_references(tenant_records, &[&record], at).await?;
@@ -413,9 +435,10 @@ pub async fn post(
     if items.len() > MAX_TRANSACTION_ITEMS {
         return Err(WriteError::SetTooLarge { records: items.len(), items: items.len(), bytes: body.len() });
     }
+    let zone = district_zone(store, tenant, body).await?;
     let mut records = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        records.push(parse(collection, item, None, &format!("{key}[{i}]"))?);
+        records.push(parse(collection, item, None, &format!("{key}[{i}]"), zone)?);
     }
     let refs: Vec<&Record> = records.iter().collect();
     let tenant_records = store.tenant(tenant).records();
@@ -530,9 +553,15 @@ fn envelope(body: &[u8], key: &str) -> Result<Value, WriteError> {
 /// Reads one record of `collection` from its JSON, through the one body reader ([`body`]).
 /// The path's `id` (PUT) stands in for a missing `sourcedId` and must equal a given one;
 /// `status` and `dateLastModified` are the server's to set (filled here, replaced when written).
-fn parse(collection: Collection, value: Value, id: Option<&str>, at: &str) -> Result<Record, WriteError> {
+fn parse(
+    collection: Collection,
+    value: Value,
+    id: Option<&str>,
+    at: &str,
+    zone: Timezone,
+) -> Result<Record, WriteError> {
     let invalid = |field: &str, reason: String| WriteError::Invalid { field: format!("{at}.{field}"), reason };
-    let mut object = body::canonical(collection, value, at)?;
+    let mut object = body::canonical(collection, value, at, zone)?;
     match (object.get("sourcedId"), id) {
         (Some(Value::String(given)), Some(id)) if given != id => {
             return Err(invalid("sourcedId", format!("'{given}' differs from the sourcedId of the path, '{id}'")))
@@ -681,15 +710,34 @@ mod tests {
     }
 
     #[test]
+    fn only_a_body_with_a_date_alone_needs_the_districts_timezone() {
+        for (body, gives) in [
+            (r#"{"lineItem": {"assignDate": "2026-12-04"}}"#, true),
+            (r#"{"lineItem": {"assignDate": "2026-12-04T00:00:00Z"}}"#, false),
+            (r#"{"lineItem": {"title": "2026-12-04 review", "id": "x2026-12-04"}}"#, false),
+            (r#"{"class": {}}"#, false),
+        ] {
+            assert_eq!(may_give_a_day(body.as_bytes()), gives, "{body}");
+        }
+    }
+
+    #[test]
     fn a_body_without_sourced_id_status_or_time_takes_them_from_the_path_and_the_server() {
-        let record = parse(Collection::LineItems, line_item(serde_json::json!({})), Some("li-1"), "lineItem").unwrap();
+        let record = parse(
+            Collection::LineItems,
+            line_item(serde_json::json!({})),
+            Some("li-1"),
+            "lineItem",
+            Timezone::default(),
+        )
+        .unwrap();
         assert_eq!(record.base().sourced_id.as_str(), "li-1");
         assert_eq!(record.base().status, Status::Active);
     }
 
     #[test]
     fn problems_name_the_property() {
-        let at = |extra, id| match parse(Collection::LineItems, line_item(extra), id, "lineItem") {
+        let at = |extra, id| match parse(Collection::LineItems, line_item(extra), id, "lineItem", Timezone::default()) {
             Err(WriteError::Invalid { field, reason }) => format!("{field}: {reason}"),
             other => panic!("{other:?}"),
         };
@@ -697,14 +745,17 @@ mod tests {
         assert!(at(serde_json::json!({"dueDate": "next week"}), Some("li-1")).starts_with("lineItem.dueDate:"));
         let mut missing = line_item(serde_json::json!({}));
         missing.as_object_mut().unwrap().remove("title");
-        let err = parse(Collection::LineItems, missing, Some("li-1"), "lineItem").unwrap_err().to_string();
+        let err = parse(Collection::LineItems, missing, Some("li-1"), "lineItem", Timezone::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("title"), "{err}");
         let result = serde_json::json!({
             "lineItem": {"href": "/l", "sourcedId": "li-1", "type": "lineItem"},
             "student": {"href": "/u", "sourcedId": "u-1", "type": "user"},
             "scoreStatus": "graded", "scoreDate": "2026-09-09",
         });
-        let err = parse(Collection::Results, result, Some("r-1"), "result").unwrap_err().to_string();
+        let err =
+            parse(Collection::Results, result, Some("r-1"), "result", Timezone::default()).unwrap_err().to_string();
         assert!(err.starts_with("result.scoreStatus:"), "{err}");
     }
 

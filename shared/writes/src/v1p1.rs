@@ -74,5 +74,8 @@ async fn default_category(store: &Store, tenant: &Tenant, origin: &Origin) -> Re
         return Ok(());
     }
     let category = json!({"sourcedId": DEFAULT_CATEGORY, "title": DEFAULT_CATEGORY_TITLE});
-    crate::put_value(store, tenant, origin, Collection::Categories, None, DEFAULT_CATEGORY, category).await.map(drop)
+    let zone = oneroster_model::Timezone::default();
+    crate::put_value(store, tenant, origin, Collection::Categories, None, DEFAULT_CATEGORY, category, zone)
+        .await
+        .map(drop)
 }
