@@ -237,6 +237,24 @@ pub struct Package {
     length: u64,
 }
 
+/// The binding's file whose entity a `.csv` file name begins with, case-insensitively, the
+/// longest entity winning (`lineItemScoreScales_2.csv` is lineItemScoreScales.csv, not
+/// lineItems.csv): exports dated or numbered in their names (`attendance_20220301.csv`).
+fn by_entity(base: &str) -> Option<&'static str> {
+    let lower = base.to_ascii_lowercase();
+    if !lower.ends_with(".csv") {
+        return None;
+    }
+    FileKind::ALL
+        .iter()
+        .map(|kind| kind.file_name())
+        .filter(|file| {
+            let entity = file.trim_end_matches(".csv").to_ascii_lowercase();
+            lower.len() > file.len() && lower.starts_with(&entity)
+        })
+        .max_by_key(|file| file.len())
+}
+
 /// The bytes an entry is stored in, for the ratio cap: what the zip declares, but never more
 /// than what follows the entry's header in the file (a declared size is the uploader's word).
 fn stored_size(declared: u64, header_start: u64, length: u64) -> u64 {
@@ -294,12 +312,14 @@ impl Package {
             return Err(PackageError::Refused);
         }
 
-        // Which binding file each entry is, by its base name, case-insensitively.
+        // Which binding file each entry is, by its base name, case-insensitively; else by the
+        // entity its name begins with (`users_20260301.csv`).
         let mut found: BTreeMap<&'static str, (usize, String)> = BTreeMap::new();
         let known: Vec<&'static str> = FileKind::ALL.iter().map(|k| k.file_name()).chain([MANIFEST]).collect();
         for Entry { index, name } in &names {
             let base = name.rsplit('/').next().unwrap_or(name);
-            let Some(canonical) = known.iter().copied().find(|k| k.eq_ignore_ascii_case(base)) else {
+            let exact = known.iter().copied().find(|k| k.eq_ignore_ascii_case(base));
+            let Some(canonical) = exact.or_else(|| by_entity(base)) else {
                 report.warn(format!(
                     "{}: not a file of the OneRoster CSV binding (1.2 or 1.1); ignored",
                     cut(name, QUOTE_CHARS)
@@ -309,7 +329,10 @@ impl Package {
             if name.contains('/') {
                 report.warn(format!("{name}: read from a sub-folder of the zip"));
             }
-            if base != canonical {
+            if exact.is_none() {
+                let entity = canonical.trim_end_matches(".csv");
+                report.warn(format!("{name}: taken as {canonical} (its name begins with {entity})"));
+            } else if base != canonical {
                 report.warn(format!("{name}: file name taken as {canonical} (the binding spells it so)"));
             }
             if let Some((_, first)) = found.get(canonical) {
@@ -821,6 +844,31 @@ pub(crate) mod tests {
         assert_eq!(report.errors[0].code, Code::TooManyEntries);
         assert_eq!(report.errors[0].reason, "the zip has 101 entries; a package may have at most 100");
         assert_eq!(declared_entries(&mut zip_file(&files)).unwrap(), Some(101));
+    }
+
+    #[test]
+    fn a_file_named_for_the_entity_it_begins_with_is_that_entitys_with_a_warning() {
+        for (base, file) in [
+            ("users_20260301.csv", Some("users.csv")),
+            ("Orgs-2.CSV", Some("orgs.csv")),
+            ("lineItemScoreScales_2.csv", Some("lineItemScoreScales.csv")),
+            ("lineItems_2.csv", Some("lineItems.csv")),
+            ("classResources-final.csv", Some("classResources.csv")),
+            ("users.csv", None),
+            ("users_2026.txt", None),
+            ("roster_users.csv", None),
+        ] {
+            assert_eq!(by_entity(base), file, "{base}");
+        }
+        let mut report = Report::default();
+        let package = Package::open(zip_file(&[("orgs_20260301.csv", ORGS)]), &Limits::default(), &mut report).unwrap();
+        assert_eq!(
+            package.files().map(|(kind, name, _)| (kind, name.to_owned())).collect::<Vec<_>>(),
+            [(FileKind::Orgs, "orgs_20260301.csv".to_owned())]
+        );
+        assert!(report
+            .warnings
+            .contains(&"orgs_20260301.csv: taken as orgs.csv (its name begins with orgs)".to_owned()));
     }
 
     #[test]
