@@ -17,6 +17,7 @@ mod infra;
 mod ingest;
 mod interop;
 mod lambda_events;
+mod loose_files;
 mod oauth1;
 mod page_costs;
 mod resources;

@@ -376,22 +376,118 @@ pub async fn upload(
     bytes: Vec<u8>,
     progress: impl Fn(u64),
 ) -> Result<String, AdminError> {
-    const PART: usize = 8 * 1024 * 1024;
-    let stamp = Timestamp::now().to_string().replace(':', "-");
     // S3 notifies the ingest of the endings it takes as written; `.Zip` would never arrive.
     let name = match name.len().checked_sub(4).filter(|at| name.is_char_boundary(*at)) {
         Some(at) if name[at..].eq_ignore_ascii_case(".zip") => format!("{}.zip", &name[..at]),
         _ => name.to_owned(),
     };
-    let key = format!("{tenant}/uploads/{stamp}/{name}");
+    let key = format!("{}{name}", new_upload_folder(tenant));
+    put_object(s3, bucket, &key, bytes, progress).await?;
+    Ok(key)
+}
+
+/// What an operator hands `upload`: one zip, or loose CSV files (a folder's, or named one by one).
+#[derive(Debug)]
+pub enum Delivery {
+    /// A zip: its file name and bytes.
+    Zip(String, Vec<u8>),
+    /// CSV files: each file's name and bytes.
+    Loose(Vec<(String, Vec<u8>)>),
+}
+
+impl Delivery {
+    /// Reads what `paths` name: a single `.zip`, or folders (their `.csv` files, not their
+    /// sub-folders') and `.csv` files.
+    pub fn read(paths: &[std::path::PathBuf]) -> Result<Self, AdminError> {
+        let bad = |reason: String| AdminError::Upload(reason);
+        let name_of = |path: &std::path::Path| path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let is = |path: &std::path::Path, ending: &str| {
+            name_of(path).is_some_and(|n| n.to_ascii_lowercase().ends_with(ending))
+        };
+        if let [path] = paths {
+            if is(path, ".zip") {
+                let name = name_of(path).unwrap_or_default();
+                return Ok(Delivery::Zip(
+                    name,
+                    std::fs::read(path).map_err(|e| bad(format!("{}: {e}", path.display())))?,
+                ));
+            }
+        }
+        let mut files = Vec::new();
+        for path in paths {
+            let listed: Vec<std::path::PathBuf> = if path.is_dir() {
+                let entries = std::fs::read_dir(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+                entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is(p, ".csv")).collect()
+            } else if is(path, ".csv") {
+                vec![path.clone()]
+            } else {
+                return Err(bad(format!("{}: not a .zip, a .csv file or a folder of them", path.display())));
+            };
+            for file in listed {
+                let bytes = std::fs::read(&file).map_err(|e| bad(format!("{}: {e}", file.display())))?;
+                files.push((name_of(&file).unwrap_or_default(), bytes));
+            }
+        }
+        if files.is_empty() {
+            return Err(bad("no .csv file to upload".to_owned()));
+        }
+        Ok(Delivery::Loose(files))
+    }
+
+    /// Bytes to send.
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Delivery::Zip(_, bytes) => bytes.len() as u64,
+            Delivery::Loose(files) => files.iter().map(|(_, bytes)| bytes.len() as u64).sum(),
+        }
+    }
+}
+
+/// A new folder for an upload, `<tenant>/uploads/<time>/`.
+fn new_upload_folder(tenant: &TenantId) -> String {
+    format!("{tenant}/uploads/{}/", Timestamp::now().to_string().replace(':', "-"))
+}
+
+/// Puts loose CSV files (name, bytes) into a new batch folder `<tenant>/uploads/<time>/` as one
+/// package, reporting the bytes sent to `progress`: every file, a `manifest.csv` last of them
+/// (it completes the folder for the ingest as well), then the empty `_ready` marker. Returns
+/// the folder, the key of its job.
+pub async fn upload_batch(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    tenant: &TenantId,
+    mut files: Vec<(String, Vec<u8>)>,
+    progress: impl Fn(u64),
+) -> Result<String, AdminError> {
+    let folder = new_upload_folder(tenant);
+    files.sort_by_key(|(name, _)| name.eq_ignore_ascii_case("manifest.csv"));
+    let mut sent = 0;
+    for (name, bytes) in files {
+        let length = bytes.len() as u64;
+        put_object(s3, bucket, &format!("{folder}{name}"), bytes, |part| progress(sent + part)).await?;
+        sent += length;
+    }
+    put_object(s3, bucket, &format!("{folder}_ready"), Vec::new(), |_| {}).await?;
+    Ok(folder)
+}
+
+/// Puts `bytes` at `key`, multipart in 8 MiB parts for big files, reporting bytes sent.
+async fn put_object(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    bytes: Vec<u8>,
+    progress: impl Fn(u64),
+) -> Result<(), AdminError> {
+    const PART: usize = 8 * 1024 * 1024;
     let failed = |e: &dyn std::fmt::Display| AdminError::Upload(e.to_string());
     if bytes.len() <= PART {
         let length = bytes.len() as u64;
-        s3.put_object().bucket(bucket).key(&key).body(bytes.into()).send().await.map_err(|e| failed(&e))?;
+        s3.put_object().bucket(bucket).key(key).body(bytes.into()).send().await.map_err(|e| failed(&e))?;
         progress(length);
-        return Ok(key);
+        return Ok(());
     }
-    let started = s3.create_multipart_upload().bucket(bucket).key(&key).send().await.map_err(|e| failed(&e))?;
+    let started = s3.create_multipart_upload().bucket(bucket).key(key).send().await.map_err(|e| failed(&e))?;
     let upload_id = started.upload_id.unwrap_or_default();
     let mut parts = Vec::new();
     let mut sent = 0u64;
@@ -400,7 +496,7 @@ pub async fn upload(
         let part = s3
             .upload_part()
             .bucket(bucket)
-            .key(&key)
+            .key(key)
             .upload_id(&upload_id)
             .part_number(number)
             .body(chunk.to_vec().into())
@@ -414,13 +510,13 @@ pub async fn upload(
     let completed = aws_sdk_s3::types::CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
     s3.complete_multipart_upload()
         .bucket(bucket)
-        .key(&key)
+        .key(key)
         .upload_id(&upload_id)
         .multipart_upload(completed)
         .send()
         .await
         .map_err(|e| failed(&e))?;
-    Ok(key)
+    Ok(())
 }
 
 /// Waits for the job of the upload at `key`, polling every half second.

@@ -36,12 +36,14 @@ enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
-    /// Upload a OneRoster zip for a tenant, wait for its ingest job and print its summary.
-    /// Exits 0 when applied, 1 when rejected or failed, 2 on a usage error, 3 when the bulk is
-    /// held for an admin (`jobs approve` or `jobs reject`).
+    /// Upload a OneRoster package for a tenant (a zip, or loose CSV files: a folder of them or
+    /// the files themselves, sent as one batch folder with its `_ready` marker last), wait for
+    /// its ingest job and print its summary. Exits 0 when applied, 1 when rejected or failed, 2
+    /// on a usage error, 3 when the bulk is held for an admin (`jobs approve` or `jobs reject`).
     Upload {
-        /// The zip.
-        zip: PathBuf,
+        /// The zip, or the folder or CSV files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
         /// The tenant.
         #[arg(long)]
         tenant: String,
@@ -319,15 +321,20 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             admin::revoke_client(&store, &id).await?;
             println!("client {id} revoked");
         }
-        Command::Upload { zip, tenant, wait } => {
+        Command::Upload { paths, tenant, wait } => {
             let tenant = TenantId::parse(&tenant)?;
-            let bytes = std::fs::read(&zip)?;
-            let name = zip.file_name().map_or_else(|| "upload.zip".into(), |n| n.to_string_lossy().into_owned());
-            let bar = indicatif::ProgressBar::new(bytes.len() as u64).with_style(
+            let delivery = admin::Delivery::read(&paths)?;
+            let bar = indicatif::ProgressBar::new(delivery.bytes()).with_style(
                 indicatif::ProgressStyle::with_template("uploading {bar:30} {bytes}/{total_bytes}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let key = admin::upload(&s3, &bucket, &tenant, &name, bytes, |sent| bar.set_position(sent)).await?;
+            let progress = |sent| bar.set_position(sent);
+            let key = match delivery {
+                admin::Delivery::Zip(name, bytes) => {
+                    admin::upload(&s3, &bucket, &tenant, &name, bytes, progress).await?
+                }
+                admin::Delivery::Loose(files) => admin::upload_batch(&s3, &bucket, &tenant, files, progress).await?,
+            };
             bar.finish();
             let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("ingesting s3://{bucket}/{key}"));
             spinner.enable_steady_tick(Duration::from_millis(120));

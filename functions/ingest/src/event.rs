@@ -10,8 +10,14 @@ use xxhash_rust::xxh3::xxh3_128;
 
 /// The endings of the keys that are uploads: S3's notification filter matches a suffix as
 /// written, case and all, so the template notifies the queue of exactly these (a test checks),
-/// and a key ending otherwise (`.Zip`) is skipped here too, locally as in AWS.
-pub const UPLOAD_SUFFIXES: [&str; 2] = [".zip", ".ZIP"];
+/// and a key ending otherwise (`.Zip`) is skipped here too, locally as in AWS. A zip, or the
+/// marker that a batch folder of loose CSV files is complete ([`FOLDER_MARKERS`]).
+pub const UPLOAD_SUFFIXES: [&str; 4] = [".zip", ".ZIP", "/_ready", "/manifest.csv"];
+
+/// The objects whose arrival completes a batch folder `<tenant>/<batch>/` of loose CSV files:
+/// an empty `_ready`, or the `manifest.csv` of an uploader that sends it last. The folder is
+/// one package, and one job whichever marker arrives (its id is the folder's).
+pub const FOLDER_MARKERS: [&str; 2] = ["_ready", "manifest.csv"];
 
 /// Why a notification record is not an upload to ingest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,8 +25,9 @@ pub enum Skip {
     /// Not an object-created event (or S3's test event).
     #[error("not an object-created notification")]
     NotCreated,
-    /// Not a `.zip` (the ingest's own reports land in the same bucket).
-    #[error("'{0}' is not a .zip")]
+    /// Not a `.zip` nor a batch folder's marker (the ingest's own reports land in the same
+    /// bucket).
+    #[error("'{0}' is not a .zip nor the marker of a batch folder below the tenant's")]
     NotZip(String),
     /// The key's first segment is not a valid tenant id.
     #[error("key '{key}': {reason}")]
@@ -69,6 +76,13 @@ struct Object {
     sequencer: Option<String>,
 }
 
+/// The batch folder a marker's key completes (`springfield/batch-7/_ready` →
+/// `springfield/batch-7/`): a folder below the tenant's, never the tenant's own.
+fn batch_folder(key: &str) -> Option<&str> {
+    let folder = FOLDER_MARKERS.iter().find_map(|marker| key.strip_suffix(marker))?;
+    (folder.ends_with('/') && folder.trim_end_matches('/').contains('/')).then_some(folder)
+}
+
 /// Decodes an S3 notification key: `+` is a space, then percent-decoding.
 pub fn decode_key(key: &str) -> String {
     percent_decode_str(&key.replace('+', " ")).decode_utf8_lossy().into_owned()
@@ -86,10 +100,16 @@ fn upload(record: NotificationRecord) -> Result<Upload, Skip> {
         return Err(Skip::NotCreated);
     }
     let key = decode_key(&record.s3.object.key);
-    if !UPLOAD_SUFFIXES.iter().any(|suffix| key.ends_with(suffix)) {
+    let zip = [".zip", ".ZIP"].iter().any(|suffix| key.ends_with(suffix));
+    if !zip && batch_folder(&key).is_none() {
         return Err(Skip::NotZip(key));
     }
     let tenant = Tenant::of_upload_key(&key).map_err(|e| Skip::NoTenant { key: key.clone(), reason: e.to_string() })?;
+    if let Some(folder) = batch_folder(&key) {
+        let identity = format!("{}\n{folder}", record.s3.bucket.name);
+        let job_id = format!("{:032x}", xxh3_128(identity.as_bytes()));
+        return Ok(Upload { bucket: record.s3.bucket.name, job_id, key: folder.to_owned(), tenant });
+    }
     let object = &record.s3.object;
     let identity = format!(
         "{}\n{}\n{}\n{}\n{}",
@@ -126,6 +146,19 @@ mod tests {
         assert_eq!(first.key, "district-9/bulk/roster (1).zip");
         let other = AWS_EVENT.replace("0055AED6DCD90281E5", "0055AED6DCD90281E6");
         assert_ne!(uploads(&other).unwrap().remove(0).unwrap().job_id, first.job_id);
+    }
+
+    #[test]
+    fn a_batch_folders_marker_is_the_folder_one_job_whichever_marker() {
+        let ready = MOTO_EVENT.replace("nightly%2F2026+11+24.zip", "batch-7%2F_ready");
+        let ready = uploads(&ready).unwrap().remove(0).unwrap();
+        assert_eq!((ready.key.as_str(), ready.tenant.as_str()), ("springfield/batch-7/", "springfield"));
+        let manifest = MOTO_EVENT.replace("nightly%2F2026+11+24.zip", "batch-7%2Fmanifest.csv");
+        assert_eq!(uploads(&manifest).unwrap().remove(0).unwrap().job_id, ready.job_id);
+        for not_a_batch in ["_ready", "batch-7%2Fusers.csv", "batch-7%2FMANIFEST.csv", "batch-7%2Fx_ready"] {
+            let event = MOTO_EVENT.replace("nightly%2F2026+11+24.zip", not_a_batch);
+            assert!(matches!(uploads(&event).unwrap()[0], Err(Skip::NotZip(_))), "{not_a_batch}");
+        }
     }
 
     #[test]

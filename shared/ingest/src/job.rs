@@ -134,9 +134,12 @@ pub struct Ingest {
     pub settings: Settings,
 }
 
-/// Where the full report of an upload goes: beside it.
+/// Where the full report of an upload goes: beside it (in a batch folder, inside it).
 pub fn report_key(upload_key: &str) -> String {
-    format!("{upload_key}.report.json")
+    match upload_key.ends_with('/') {
+        true => format!("{upload_key}report.json"),
+        false => format!("{upload_key}.report.json"),
+    }
 }
 
 impl Ingest {
@@ -290,11 +293,16 @@ impl Ingest {
             return self.finish(upload, job, report, Verdict::Rejected).await;
         }
 
-        let local = match self.uploads.fetch(&upload.bucket, &upload.key).await {
+        let local = match self.uploads.fetch(&upload.bucket, &upload.key, &self.settings.limits).await {
             Ok(local) => local,
             Err(UploadError::Missing { .. }) => {
                 let mut report = Report::default();
                 report.file_error(&upload.key, Code::Refused, "the upload was deleted before it could be read");
+                return self.finish(upload, job, report, Verdict::Rejected).await;
+            }
+            Err(UploadError::Refused(reason)) => {
+                let mut report = Report::default();
+                report.file_error(&upload.key, Code::Refused, reason);
                 return self.finish(upload, job, report, Verdict::Rejected).await;
             }
             Err(e) => return Err(e.into()),
@@ -534,6 +542,7 @@ mod tests {
         for (key, expected) in [
             ("springfield/a.zip", "springfield/a.zip.report.json"),
             ("d-9/bulk/roster (1).ZIP", "d-9/bulk/roster (1).ZIP.report.json"),
+            ("d-9/batch-7/", "d-9/batch-7/report.json"),
         ] {
             assert_eq!(report_key(key), expected);
         }

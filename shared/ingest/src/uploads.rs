@@ -1,8 +1,10 @@
 //! The upload a job is for, and the upload bucket: fetching an uploaded zip to a local file
-//! (streamed, never whole in memory) and writing the job's report beside it.
+//! (streamed, never whole in memory), or the loose CSV files of a batch folder into one zip, and
+//! writing the job's report beside it.
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
+use oneroster_csv::Limits;
 use oneroster_store::Tenant;
 use std::io::Write;
 
@@ -12,7 +14,8 @@ use std::io::Write;
 pub struct Upload {
     /// The bucket.
     pub bucket: String,
-    /// The decoded object key, `<tenant>/…/file.zip`.
+    /// The decoded object key, `<tenant>/…/file.zip`, or a batch folder of loose CSV files,
+    /// `<tenant>/<batch>/` (ending in `/`).
     pub key: String,
     /// The tenant: the key's first segment.
     pub tenant: Tenant,
@@ -35,6 +38,9 @@ pub enum UploadError {
     /// S3 answered with an error or could not be reached.
     #[error("S3: {0}")]
     S3(String),
+    /// A batch folder that is no package (no CSV file, or past the caps): refused, not retried.
+    #[error("{0}")]
+    Refused(String),
     /// Writing the local copy failed.
     #[error("writing the local copy: {0}")]
     Io(#[from] std::io::Error),
@@ -62,8 +68,26 @@ impl Uploads {
         Self::new(Client::from_conf(builder.build()))
     }
 
-    /// Streams the object to a new temporary file and returns it (deleted when dropped).
-    pub async fn fetch(&self, bucket: &str, key: &str) -> Result<tempfile::NamedTempFile, UploadError> {
+    /// Streams the upload to a new temporary zip file and returns it (deleted when dropped): the
+    /// object itself, or for a batch folder (a key ending in `/`) its CSV files, each stored in
+    /// one zip by its name, refused past `limits` (entries, bytes) before any is fetched.
+    pub async fn fetch(
+        &self,
+        bucket: &str,
+        key: &str,
+        limits: &Limits,
+    ) -> Result<tempfile::NamedTempFile, UploadError> {
+        if key.ends_with('/') {
+            return self.fetch_folder(bucket, key, limits).await;
+        }
+        let mut file = tempfile::NamedTempFile::new()?;
+        self.copy(bucket, key, &mut file).await?;
+        file.flush()?;
+        Ok(file)
+    }
+
+    /// Streams the object at `key` into `out`.
+    async fn copy(&self, bucket: &str, key: &str, out: &mut impl Write) -> Result<(), UploadError> {
         let output = self.client.get_object().bucket(bucket).key(key).send().await.map_err(|e| {
             if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
                 UploadError::Missing { bucket: bucket.to_owned(), key: key.to_owned() }
@@ -71,11 +95,60 @@ impl Uploads {
                 UploadError::S3(aws_sdk_s3::Error::from(e).to_string())
             }
         })?;
-        let mut file = tempfile::NamedTempFile::new()?;
         let mut body = output.body;
         while let Some(chunk) = body.try_next().await.map_err(|e| UploadError::S3(e.to_string()))? {
-            file.write_all(&chunk)?;
+            out.write_all(&chunk)?;
         }
+        Ok(())
+    }
+
+    /// The CSV files directly in `folder` (not in its sub-folders), as one zip.
+    async fn fetch_folder(
+        &self,
+        bucket: &str,
+        folder: &str,
+        limits: &Limits,
+    ) -> Result<tempfile::NamedTempFile, UploadError> {
+        let mut files: Vec<(String, u64)> = Vec::new();
+        let mut pages = self.client.list_objects_v2().bucket(bucket).prefix(folder).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| UploadError::S3(aws_sdk_s3::Error::from(e).to_string()))?;
+            for object in page.contents() {
+                let name = object.key().and_then(|key| key.strip_prefix(folder)).unwrap_or_default();
+                if !name.contains('/') && name.to_ascii_lowercase().ends_with(".csv") {
+                    files.push((name.to_owned(), object.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0)));
+                }
+            }
+            if files.len() as u64 > limits.entries {
+                return Err(UploadError::Refused(format!(
+                    "the folder holds more than {} CSV files; a package may have at most {}",
+                    limits.entries, limits.entries
+                )));
+            }
+        }
+        let bytes: u64 = files.iter().map(|(_, size)| size).sum();
+        if files.is_empty() {
+            return Err(UploadError::Refused(
+                "the folder holds no CSV file (orgs.csv, users.csv, …) beside its marker; nothing to import".into(),
+            ));
+        }
+        if bytes > limits.inflated_bytes {
+            return Err(UploadError::Refused(format!(
+                "the folder's CSV files hold {bytes} bytes; a package may hold at most {}",
+                limits.inflated_bytes
+            )));
+        }
+        let mut zip = zip::ZipWriter::new(tempfile::NamedTempFile::new()?);
+        // Stored, not deflated: the zip is read once, from the local disk, and the caps read
+        // what it declares (a stored entry's ratio is 1).
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(true);
+        for (name, _) in &files {
+            zip.start_file(name.as_str(), options).map_err(std::io::Error::other)?;
+            self.copy(bucket, &format!("{folder}{name}"), &mut zip).await?;
+        }
+        let mut file = zip.finish().map_err(std::io::Error::other)?;
         file.flush()?;
         Ok(file)
     }
