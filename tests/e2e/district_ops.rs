@@ -198,3 +198,60 @@ async fn the_districts_timezone_decides_where_a_day_given_alone_starts() {
     assert_eq!(stored.body["lineItem"]["assignDate"], "2026-12-04T06:00:00.000Z");
     assert_eq!(stored.body["lineItem"]["dueDate"], "2026-12-11T23:00:00.000Z");
 }
+
+#[tokio::test]
+async fn only_licensed_schools_are_stored_and_a_licence_brings_a_school_in_or_takes_it_out() {
+    let stack = stack().await;
+    let t = tenant("licensed-district");
+    e2e::register(&stack, &t).await;
+    let district = small_district();
+    let (east, west) = (district.school_id(0), district.school_id(1));
+    let license =
+        |schools: &str| admin::SettingsChange { licensed_schools: Some(schools.into()), ..Default::default() };
+    admin::set_settings(stack.store(), &t, license(&east)).await.expect("settings");
+
+    let job = bulk(&stack, &t, "bulk.zip", &district).await;
+    assert_eq!(job.state, JobState::Applied, "{:?}", job.errors);
+    let left_out = |file: &str| job.files[file].left_out;
+    assert_eq!((left_out("orgs.csv"), left_out("classes.csv")), (1, 12), "the west school and its classes");
+    assert!(left_out("enrollments.csv") > 0 && left_out("users.csv") > 0 && left_out("lineItems.csv") > 0);
+    assert!(job.warnings.contains(&format!(
+        "classes.csv: 12 rows left out by the district's licensed schools: {}",
+        "they belong to schools the district has not licensed, or to users or classes left out"
+    )));
+    let api = Api::new(&stack, &t).await;
+    let rostering = "/ims/oneroster/rostering/v1p2";
+    assert_eq!(e2e::ids(&api.walk(&format!("{rostering}/schools"), "orgs").await), std::slice::from_ref(&east));
+    assert_eq!(api.get(&format!("{rostering}/schools/{west}")).await.status, 404);
+    let classes = api.walk(&format!("{rostering}/classes"), "classes").await;
+    assert_eq!(classes.len(), 12);
+    assert!(classes.iter().all(|c| c["school"]["sourcedId"] == east.as_str()));
+    let westerner = (0..district.students).find(|s| district.school_of_student(*s) == 1).expect("a west student");
+    assert_eq!(api.get(&format!("{rostering}/users/{}", district.student_id(westerner))).await.status, 404);
+    let students = (0..district.students).filter(|s| district.school_of_student(*s) == 0).count() as u64;
+    assert_eq!(api.get(&format!("{rostering}/students")).await.total_count(), students);
+
+    // Licensed: the next upload brings the school's records in.
+    admin::set_settings(stack.store(), &t, license("all")).await.expect("settings");
+    let job = bulk(&stack, &t, "bulk-all.zip", &district).await;
+    assert_eq!(
+        (job.state, job.files["classes.csv"].created, job.files["classes.csv"].left_out),
+        (JobState::Applied, 12, 0)
+    );
+    assert_eq!(api.get(&format!("{rostering}/classes")).await.total_count(), 24);
+    assert_eq!(api.get(&format!("{rostering}/users/{}", district.student_id(westerner))).await.status, 200);
+
+    // The east school's licence ends: half the enrollments would go, so the bulk is held;
+    // approved, the east school's records are marked `tobedeleted`, as if the SIS had dropped them.
+    admin::set_settings(stack.store(), &t, license(&west)).await.expect("settings");
+    let held = bulk(&stack, &t, "bulk-west.zip", &district).await;
+    assert_eq!(held.state, JobState::Held, "{:?}", held.errors);
+    let enrollments = held.hold.as_ref().expect("a hold").deletions["enrollments"];
+    assert!(enrollments.over && enrollments.deleting * 3 > enrollments.active, "{enrollments:?}");
+    let job = finished(stack.ingest.approve(&t, &held.id).await.expect("approve"));
+    assert_eq!((job.state, job.files["classes.csv"].deleted), (JobState::Applied, 12));
+    let active = api.walk(&format!("{rostering}/classes?filter=status%3D%27active%27"), "classes").await;
+    assert!(active.len() == 12 && active.iter().all(|c| c["school"]["sourcedId"] == west.as_str()));
+    let school = api.get(&format!("{rostering}/schools/{east}")).await;
+    assert_eq!(school.body["org"]["status"], "tobedeleted");
+}

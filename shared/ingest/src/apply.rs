@@ -15,9 +15,10 @@
 //! writes exactly what the first attempt would have, and consumers syncing with
 //! `dateLastModified>` see each change at the time the provider made it.
 
+use crate::licence::LeftOut;
 use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row, Version};
 use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
-use oneroster_model::{Collection, Record, Status, Timestamp, Timezone};
+use oneroster_model::{Collection, DistrictSettings, Record, Status, Timestamp, Timezone};
 use oneroster_store::{Digest, Encoded, FileCounts, Mutation, Named, RecordStore, StoreError, StoredRecord};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -67,8 +68,9 @@ type Parts = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 /// The rows of one part file, by the sourcedId of the record they belong to.
 type PartRows = HashMap<String, Vec<Part<serde_json::Value>>>;
 
-/// Applies the package at `path` (already validated under `limits`, in the district's `zone`)
-/// to the records of one tenant (`store`), with `now` as the time of every change. A `resumed` job (one an earlier attempt
+/// Applies the package at `path` (already validated under `limits`, in the district's timezone)
+/// to the records of one tenant (`store`), with `now` as the time of every change, leaving out
+/// what the district's licence does ([`crate::licence`]). A `resumed` job (one an earlier attempt
 /// left running) recounts every collection of the package: the attempt may have written records
 /// and died before recounting, and this one finds those records unchanged. Any [`RecordStore`]:
 /// the tenant's part of the table in a deployment, the in-memory store in unit tests.
@@ -77,15 +79,18 @@ pub async fn apply<S: RecordStore>(
     path: &Path,
     limits: &Limits,
     now: Timestamp,
-    zone: Timezone,
+    settings: &DistrictSettings,
     resumed: bool,
 ) -> Result<Applied, ApplyError> {
-    let Opened { modes, version, reading } = open(store, path, limits, now, zone).await?;
+    let opened = open(store, path, limits, now, settings.timezone).await?;
+    let left_out = crate::licence::left_out(store, &opened, settings).await?;
+    let Opened { modes, version, reading } = opened;
     let mut applier = Applier {
         store,
         now,
         reading,
         version,
+        left_out,
         modes,
         applied: Applied::default(),
         touched: BTreeSet::new(),
@@ -197,6 +202,8 @@ struct Applier<'a, S> {
     reading: Reading,
     /// The package's OneRoster version: a 1.1 user's row holds its roles.
     version: Version,
+    /// The records the district's licence leaves out.
+    left_out: LeftOut,
     modes: HashMap<FileKind, Mode>,
     applied: Applied,
     /// Collections written to, whose kept counts are refreshed at the end.
@@ -332,7 +339,13 @@ impl<S: RecordStore> Applier<'_, S> {
             None
         };
         let mut prepared = Vec::with_capacity(records.len());
+        let mut left_out = 0;
         for mut record in records {
+            // As if the file lacked it: a bulk marks it `tobedeleted` if it was stored.
+            if self.left_out.leaves_out(&record) {
+                left_out += 1;
+                continue;
+            }
             let previous = stored.as_ref().and_then(|s| s.get(record.base().sourced_id.as_str()));
             let parts = compose(&mut record, previous)?;
             prepared.push(Prepared::new(record, self.now, parts));
@@ -351,7 +364,7 @@ impl<S: RecordStore> Applier<'_, S> {
             }
         };
         let mut changed = Vec::new();
-        let mut counts = FileCounts::default();
+        let mut counts = FileCounts { left_out, ..Default::default() };
         for prepared in prepared {
             let id = prepared.id().as_str();
             let status = prepared.status();
@@ -397,6 +410,7 @@ impl<S: RecordStore> Applier<'_, S> {
         total.deleted += counts.deleted;
         total.unchanged += counts.unchanged;
         total.taken_over += counts.taken_over;
+        total.left_out += counts.left_out;
         Ok(())
     }
 

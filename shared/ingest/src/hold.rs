@@ -6,7 +6,8 @@
 //! the usual cause; applying it would drop every app's rosters for those students overnight.
 //!
 //! Deltas are never held: they name each deletion row by row. The forecast reads what the apply
-//! would read (the stored digests of the collection, the file's rows), and nothing is written.
+//! would read (the stored digests of the collection, the file's rows, what the district's
+//! licence leaves out), and nothing is written.
 
 use crate::apply::{open, ApplyError, Opened};
 use oneroster_csv::report::FileSummary;
@@ -71,7 +72,10 @@ pub async fn forecast<S: RecordStore>(
     settings: &DistrictSettings,
     files: &[FileSummary],
 ) -> Result<Option<Hold>, ApplyError> {
-    let Opened { modes, reading, .. } = open(store, path, limits, now, settings.timezone).await?;
+    let opened = open(store, path, limits, now, settings.timezone).await?;
+    // What the licence leaves out is as if the bulk lacked it: deleted where stored.
+    let left_out = crate::licence::left_out(store, &opened, settings).await?;
+    let Opened { modes, reading, .. } = opened;
     if !modes.values().any(|mode| *mode == Mode::Bulk) {
         return Ok(None);
     }
@@ -105,6 +109,9 @@ pub async fn forecast<S: RecordStore>(
         while let Some(chunk) = rows.recv().await {
             for row in chunk? {
                 let Row::Record(record) = row else { continue };
+                if left_out.leaves_out(&record) {
+                    continue;
+                }
                 rosters.note(&record);
                 if let Some((_, seen)) = stored.get_mut(record.base().sourced_id.as_str()) {
                     *seen = true;

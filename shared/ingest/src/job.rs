@@ -326,9 +326,12 @@ impl Ingest {
                 return self.finish(upload, job, report, Verdict::Held(hold)).await;
             }
         }
-        let zone = settings.timezone;
-        let applied = apply(&self.tenant(upload), local.path(), limits, job.started, zone, resumed).await?;
+        let applied = apply(&self.tenant(upload), local.path(), limits, job.started, &settings, resumed).await?;
         job.items_written = applied.items_written;
+        for (file, counts) in applied.files.iter().filter(|(_, counts)| counts.left_out > 0) {
+            let (n, reason) = (counts.left_out, crate::licence::reason(file));
+            report.warn(format!("{file}: {n} rows left out by the district's licensed schools: {reason}"));
+        }
         self.finish(upload, job, report, Verdict::Applied(applied.files)).await
     }
 

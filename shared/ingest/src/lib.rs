@@ -23,6 +23,7 @@
 pub mod apply;
 pub mod hold;
 pub mod job;
+mod licence;
 pub mod settings;
 pub mod uploads;
 

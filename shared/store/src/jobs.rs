@@ -55,6 +55,10 @@ pub struct FileCounts {
     /// jobs saved before take-overs were counted.
     #[serde(default)]
     pub taken_over: u64,
+    /// Rows the district's licence left out (records of schools it has not licensed), stored as
+    /// if the file lacked them.
+    #[serde(default)]
+    pub left_out: u64,
 }
 
 /// The record of one ingest: what was uploaded, what became of it. The full report (every
