@@ -530,3 +530,35 @@ pub async fn wait_for_job(store: &Store, tenant: &TenantId, key: &str, timeout: 
     }
     Err(AdminError::Timeout(key.to_owned(), timeout))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delivery_is_one_zip_or_loose_csv_files_from_folders_and_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        std::fs::write(path("bulk.ZIP"), b"PK").unwrap();
+        std::fs::create_dir(path("export")).unwrap();
+        std::fs::write(path("export/users_2026.csv"), b"u").unwrap();
+        std::fs::write(path("export/notes.txt"), b"n").unwrap();
+        std::fs::create_dir(path("export/old")).unwrap();
+        std::fs::write(path("export/old/users.csv"), b"old").unwrap();
+        std::fs::write(path("orgs.csv"), b"o").unwrap();
+
+        assert!(matches!(Delivery::read(&[path("bulk.ZIP")]), Ok(Delivery::Zip(name, _)) if name == "bulk.ZIP"));
+        let Ok(Delivery::Loose(mut files)) = Delivery::read(&[path("export"), path("orgs.csv")]) else { panic!() };
+        files.sort();
+        assert_eq!(files, [("orgs.csv".to_owned(), b"o".to_vec()), ("users_2026.csv".to_owned(), b"u".to_vec())]);
+        for refused in
+            [vec![path("export/notes.txt")], vec![path("bulk.ZIP"), path("orgs.csv")], vec![path("export/old/x")]]
+        {
+            assert!(matches!(Delivery::read(&refused), Err(AdminError::Upload(_))), "{refused:?}");
+        }
+        std::fs::create_dir(path("empty")).unwrap();
+        assert!(
+            matches!(Delivery::read(&[path("empty")]), Err(AdminError::Upload(reason)) if reason.contains("no .csv"))
+        );
+    }
+}
