@@ -142,6 +142,13 @@ pub fn report_key(upload_key: &str) -> String {
     }
 }
 
+/// Where the report a district admin reads ([`report_html`](crate::report_html)) goes: beside
+/// the JSON one, named as it is but for the ending.
+pub fn report_html_key(upload_key: &str) -> String {
+    let json = report_key(upload_key);
+    format!("{}.html", json.strip_suffix(".json").unwrap_or(&json))
+}
+
 impl Ingest {
     /// The ingest over `store` and `uploads`, with the default [`Settings`] (the local server,
     /// tests).
@@ -445,7 +452,8 @@ impl Ingest {
         Ok(())
     }
 
-    /// Ends the job: its report written beside the upload, then the job saved.
+    /// Ends the job: its reports (JSON, and the page an admin reads) written beside the upload,
+    /// then the job saved.
     async fn finish(
         &self,
         upload: &Upload,
@@ -457,6 +465,8 @@ impl Ingest {
         let key = report_key(&job.key);
         let document = serde_json::json!({ "job": &job, "report": &report });
         self.uploads.put_json(&job.bucket, &key, serde_json::to_vec_pretty(&document).unwrap_or_default()).await?;
+        let page = crate::report_html::render(&job, &report);
+        self.uploads.put_html(&job.bucket, &report_html_key(&job.key), page).await?;
         job.report_key = Some(key);
         self.tenant(upload).jobs().put(&job).await?;
         info!(state = ?job.state, errors = job.error_count, items_written = job.items_written, "ingest job finished");
@@ -545,6 +555,7 @@ mod tests {
             ("d-9/batch-7/", "d-9/batch-7/report.json"),
         ] {
             assert_eq!(report_key(key), expected);
+            assert_eq!(report_html_key(key), expected.replace(".json", ".html"));
         }
     }
 
