@@ -214,11 +214,7 @@ fn held_because(hold: &Hold) -> String {
         .map(|(collection, d)| format!("{} of {collection}", percent(d.deleting, d.active)))
         .collect();
     if !over.is_empty() {
-        return format!(
-            "this bulk would mark {} tobedeleted (threshold {}%)",
-            over.join(" and "),
-            hold.threshold_percent
-        );
+        return format!("this bulk would mark {} tobedeleted (threshold {}%)", listed(&over), hold.threshold_percent);
     }
     match hold.unmet.len() {
         0 => "this bulk waits for an admin".to_owned(),
@@ -226,6 +222,15 @@ fn held_because(hold: &Hold) -> String {
             "this bulk misses {} the district has of every bulk",
             counted(n as u64, "expectation", "expectations")
         ),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [head @ .., last] => format!("{} and {last}", head.join(", ")),
     }
 }
 
@@ -758,6 +763,11 @@ mod tests {
         for (n, text) in [(0, "0"), (999, "999"), (1000, "1,000"), (1_204, "1,204"), (1_234_567, "1,234,567")] {
             assert_eq!(number(n), text);
         }
+        let words = |w: &[&str]| listed(&w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            (words(&["a"]), words(&["a", "b"]), words(&["a", "b", "c"])),
+            ("a".into(), "a and b".into(), "a, b and c".into())
+        );
         for (part, whole, text) in [(0, 0, "0%"), (300, 1000, "30%"), (1, 40, "2.5%"), (1, 3, "33.3%"), (2, 3, "66.7%")]
         {
             assert_eq!(percent(part, whole), text);
