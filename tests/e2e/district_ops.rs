@@ -90,6 +90,13 @@ async fn a_bulk_dropping_a_quarter_of_the_users_is_held_until_an_admin_decides()
     let rejected = stack.ingest.reject(&t, &held.id).await.expect("reject");
     assert_eq!(rejected.state, JobState::Rejected);
     assert!(rejected.hold.as_ref().and_then(|h| h.decision.as_ref()).is_some_and(|d| !d.approved));
+    let report = stack.report(rejected.report_key.as_deref().expect("a report")).await.expect("the report");
+    assert_eq!(report["job"]["state"], "rejected", "the report says what the admin decided");
+    assert_eq!(report["job"]["hold"]["decision"]["approved"], false);
+    assert!(
+        report["report"]["files"].as_array().is_some_and(|files| !files.is_empty()),
+        "the validation's report kept"
+    );
     assert_eq!(records(&stack, &t).await, items, "a rejected bulk changes nothing");
     assert!(matches!(stack.ingest.approve(&t, &held.id).await, Err(DecisionError::NotHeld { .. })));
     assert!(matches!(

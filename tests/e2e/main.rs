@@ -20,6 +20,7 @@ mod lambda_events;
 mod loose_files;
 mod oauth1;
 mod page_costs;
+mod report_html;
 mod resources;
 mod roster_writes;
 mod rostering;

@@ -342,6 +342,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             spinner.finish_and_clear();
             let job = job?;
             print(&serde_json::to_value(&job)?);
+            eprintln!("report: s3://{bucket}/{}", oneroster_ingest::job::report_html_key(&job.key));
             return Ok(exit_for(&job));
         }
         Command::Jobs { command: JobsCommand::Approve { tenant, id } } => {

@@ -74,6 +74,9 @@ pub enum DecisionError {
     /// ingested, the store throttled): approve it again to run it.
     #[error("the approved job could not run now ({0}); approve it again to run it")]
     Run(#[from] RetryLater),
+    /// The rejected job is saved, but its reports could not be rewritten to say so.
+    #[error("the job is rejected, but its reports still say it is held: {0}")]
+    Reports(#[from] UploadError),
 }
 
 /// How a finished job ended.
@@ -142,6 +145,13 @@ pub fn report_key(upload_key: &str) -> String {
     }
 }
 
+/// Where the report a district admin reads ([`report_html`](crate::report_html)) goes: beside
+/// the JSON one, named as it is but for the ending.
+pub fn report_html_key(upload_key: &str) -> String {
+    let json = report_key(upload_key);
+    format!("{}.html", json.strip_suffix(".json").unwrap_or(&json))
+}
+
 impl Ingest {
     /// The ingest over `store` and `uploads`, with the default [`Settings`] (the local server,
     /// tests).
@@ -179,6 +189,9 @@ impl Ingest {
         (job.state, job.finished) = (JobState::Rejected, Some(Timestamp::now()));
         self.store.tenant(tenant).jobs().put(&job).await?;
         info!(tenant = %tenant, job = job_id, "held bulk rejected by an admin");
+        // The reports say so too (they said it was held).
+        let report = self.written_report(&job).await;
+        self.write_reports(&job, &report).await?;
         Ok(job)
     }
 
@@ -448,7 +461,29 @@ impl Ingest {
         Ok(())
     }
 
-    /// Ends the job: its report written beside the upload, then the job saved.
+    /// Writes the job's reports beside its upload, the JSON and the page; returns the JSON's key.
+    async fn write_reports(&self, job: &Job, report: &Report) -> Result<String, UploadError> {
+        let key = report_key(&job.key);
+        let document = serde_json::json!({ "job": job, "report": report });
+        self.uploads.put_json(&job.bucket, &key, serde_json::to_vec_pretty(&document).unwrap_or_default()).await?;
+        let page = crate::report_html::render(job, report);
+        self.uploads.put_html(&job.bucket, &report_html_key(&job.key), page).await?;
+        Ok(key)
+    }
+
+    /// The validation report a finished job wrote (empty if it cannot be read back).
+    async fn written_report(&self, job: &Job) -> Report {
+        let Ok(file) = self.uploads.fetch(&job.bucket, &report_key(&job.key), &self.settings.limits).await else {
+            return Report::default();
+        };
+        let document: Option<serde_json::Value> = std::fs::File::open(file.path())
+            .ok()
+            .and_then(|f| serde_json::from_reader(std::io::BufReader::new(f)).ok());
+        document.and_then(|mut d| serde_json::from_value(d["report"].take()).ok()).unwrap_or_default()
+    }
+
+    /// Ends the job: its reports (JSON, and the page an admin reads) written beside the upload,
+    /// then the job saved.
     async fn finish(
         &self,
         upload: &Upload,
@@ -457,10 +492,7 @@ impl Ingest {
         verdict: Verdict,
     ) -> Result<Outcome, RetryLater> {
         verdict.settle(&mut job, &report);
-        let key = report_key(&job.key);
-        let document = serde_json::json!({ "job": &job, "report": &report });
-        self.uploads.put_json(&job.bucket, &key, serde_json::to_vec_pretty(&document).unwrap_or_default()).await?;
-        job.report_key = Some(key);
+        job.report_key = Some(self.write_reports(&job, &report).await?);
         self.tenant(upload).jobs().put(&job).await?;
         info!(state = ?job.state, errors = job.error_count, items_written = job.items_written, "ingest job finished");
         Ok(Outcome::Finished(job))
@@ -548,6 +580,7 @@ mod tests {
             ("d-9/batch-7/", "d-9/batch-7/report.json"),
         ] {
             assert_eq!(report_key(key), expected);
+            assert_eq!(report_html_key(key), expected.replace(".json", ".html"));
         }
     }
 

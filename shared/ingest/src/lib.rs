@@ -13,6 +13,11 @@
 //!   [`RecordStore`](oneroster_store::RecordStore), so its unit tests run on the in-memory store;
 //! - [`hold`]: the mass-deletion hold: a valid bulk that would mark too much of a rostering
 //!   collection `tobedeleted`, or misses what the district expects, is held for an admin;
+//! - `licence`: what the district's licensed schools leave out of a package's apply (and of
+//!   the hold's forecast);
+//! - [`report_html`]: the report as a page a district admin reads (on a phone too): the
+//!   verdict in one sentence, the package, counts per file, errors by file and reason, the
+//!   warnings, a held bulk's decision; written beside the JSON report;
 //! - [`settings`]: the caps on a package and the runs a job may take, from the environment;
 //! - [`uploads`]: the [`Upload`] a job is for and the upload bucket ([`Uploads`]): the zip
 //!   fetched to a local file, the report written beside it.
@@ -24,6 +29,7 @@ pub mod apply;
 pub mod hold;
 pub mod job;
 mod licence;
+pub mod report_html;
 pub mod settings;
 pub mod uploads;
 

@@ -1,6 +1,6 @@
 //! The upload a job is for, and the upload bucket: fetching an uploaded zip to a local file
 //! (streamed, never whole in memory), or the loose CSV files of a batch folder into one zip, and
-//! writing the job's report beside it.
+//! writing the job's reports (JSON, and the page an admin reads) beside it.
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
@@ -155,12 +155,22 @@ impl Uploads {
 
     /// Writes a JSON document to `key`.
     pub async fn put_json(&self, bucket: &str, key: &str, json: Vec<u8>) -> Result<(), UploadError> {
+        self.put(bucket, key, "application/json", json).await
+    }
+
+    /// Writes an HTML page to `key`, served as UTF-8 HTML when opened from the bucket.
+    pub async fn put_html(&self, bucket: &str, key: &str, html: String) -> Result<(), UploadError> {
+        self.put(bucket, key, "text/html; charset=utf-8", html.into_bytes()).await
+    }
+
+    /// Writes `body` to `key` as `content_type`.
+    async fn put(&self, bucket: &str, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), UploadError> {
         self.client
             .put_object()
             .bucket(bucket)
             .key(key)
-            .content_type("application/json")
-            .body(ByteStream::from(json))
+            .content_type(content_type)
+            .body(ByteStream::from(body))
             .send()
             .await
             .map_err(|e| UploadError::S3(aws_sdk_s3::Error::from(e).to_string()))?;
