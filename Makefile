@@ -88,7 +88,7 @@ deploy: build-lambdas
 	infra/deploy.sh
 
 test: stack-up tools
-	@eval "$$($(STACK) env)"; mkdir -p .local; : > .local/test.log; \
+	@$(STACK) browser; eval "$$($(STACK) env)"; mkdir -p .local; : > .local/test.log; \
 	cargo fmt --all -- --check && $(MAKE) --no-print-directory lint-infra && \
 	cargo test --workspace 2>&1 | tee .local/test.log; rc=$${PIPESTATUS[0]}; \
 	$(STACK) down; \

