@@ -36,6 +36,7 @@ async fn every_list_page_costs_at_most_two_rounds_of_calls() {
         (format!("{ROSTERING}/enrollments?limit=100"), "enrollments", true),
         (format!("{ROSTERING}/users?limit=40&filter=status%3D%27active%27"), "users", false),
         (format!("{ROSTERING}/users?limit=40&filter=dateLastModified%3E%272000-01-01%27"), "users", true),
+        (format!("{ROSTERING}/users?limit=40&filter=dateLastModified%3E%272000-01-01T00%3A00%3A00Z%27"), "users", true),
         (format!("{ROSTERING}/users?limit=40&filter=dateLastModified%3E%272000-01-01%27%20AND%20status%3D%27active%27"), "users", true),
         (format!("{ROSTERING}/classes/{}/students?limit=5", district.class_id(0, 0)), "users", false),
         (format!("{ROSTERING}/schools/{}/classes?limit=5", district.school_id(1)), "classes", false),
@@ -44,7 +45,10 @@ async fn every_list_page_costs_at_most_two_rounds_of_calls() {
     for (start, key, one_read_per_record) in &listings {
         let costs = counted.costs(start, key, 6).await;
         assert!(costs.records > 0, "{start}: {costs:?}");
-        assert!(costs.max_rounds <= 2, "{start}: {costs:?}");
+        // A day given alone for a date-time starts where the district is: its settings are
+        // read first, one round more.
+        let rounds = if start.contains("%272000-01-01%27") { 3 } else { 2 };
+        assert!(costs.max_rounds <= rounds, "{start}: {costs:?}");
         if *one_read_per_record {
             // The stats item, once a page, is the rest.
             assert!(costs.reads_per_record() <= 1.1, "{start}: {costs:?}");

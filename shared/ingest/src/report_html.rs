@@ -503,13 +503,12 @@ fn held(job: &Job, hold: &Hold) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oneroster_model::TenantId;
-    use oneroster_store::{Decision, Deletions};
+    use oneroster_store::{Decision, Deletions, Tenant};
 
     fn job(state: JobState) -> Job {
         Job {
             id: "0123abcd".into(),
-            tenant: TenantId::parse("springfield").unwrap(),
+            tenant: Tenant::of_upload_key("springfield/nightly/roster.zip").unwrap().id().clone(),
             bucket: "uploads".into(),
             key: "springfield/nightly/roster.zip".into(),
             state,
