@@ -64,23 +64,31 @@ pub enum AdminError {
 }
 
 /// A change to a district's settings, as an operator gives it: each `Some` replaces its
-/// setting, each `None` leaves it (`tenant set`).
-#[derive(Debug, Clone, Default)]
+/// setting, each `None` leaves it (`tenant set`, whose options these are).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct SettingsChange {
-    /// An IANA timezone name.
+    /// IANA timezone (America/Chicago): a date-only value is the start of that day there.
+    #[arg(long)]
     pub timezone: Option<String>,
-    /// The school year (`2026`), or `none`.
+    /// The current school year (2026 for 2025-26), or `none`.
+    #[arg(long)]
     pub school_year: Option<String>,
-    /// Licensed schools' sourcedIds, comma-separated, or `all`.
+    /// The licensed schools' sourcedIds, comma-separated, or `all`.
+    #[arg(long)]
     pub licensed_schools: Option<String>,
-    /// The mass-deletion threshold, in percent (0 to 100).
+    /// Hold a bulk that would mark more than this percentage of a rostering collection (of at
+    /// least 50 active records) `tobedeleted` (default 10).
+    #[arg(long)]
     pub deletion_threshold: Option<u32>,
-    /// Days deleted records are kept, or `forever`.
+    /// Days deleted records are kept, or `forever` (the default).
+    #[arg(long)]
     pub retention_days: Option<String>,
-    /// Rows expected of bulk files, each `file=rows` (`users=1000`, `users.csv=1000`); 0 drops
-    /// the expectation.
+    /// Hold a bulk with fewer rows in a file: `users.csv=1000` (`users=1000` too; repeatable;
+    /// `=0` drops it).
+    #[arg(long)]
     pub expect_rows: Vec<String>,
-    /// Whether every licensed school must have classes and students in a bulk.
+    /// Hold a bulk in which a licensed school has no classes or no enrolled students.
+    #[arg(long)]
     pub expect_school_rosters: Option<bool>,
 }
 

@@ -99,28 +99,8 @@ enum TenantCommand {
     Set {
         /// Its id.
         id: String,
-        /// IANA timezone (America/Chicago): a date-only value is the start of that day there.
-        #[arg(long)]
-        timezone: Option<String>,
-        /// The current school year (2026 for 2025-26), or `none`.
-        #[arg(long)]
-        school_year: Option<String>,
-        /// The licensed schools' sourcedIds, comma-separated, or `all`.
-        #[arg(long)]
-        licensed_schools: Option<String>,
-        /// Hold a bulk that would mark more than this percentage of a rostering collection
-        /// (of at least 50 active records) `tobedeleted` (default 10).
-        #[arg(long)]
-        deletion_threshold: Option<u32>,
-        /// Days deleted records are kept, or `forever` (the default).
-        #[arg(long)]
-        retention_days: Option<String>,
-        /// Hold a bulk with fewer rows in a file: `users.csv=1000` (repeatable; `=0` drops it).
-        #[arg(long)]
-        expect_rows: Vec<String>,
-        /// Hold a bulk in which a licensed school has no classes or no enrolled students.
-        #[arg(long)]
-        expect_school_rosters: Option<bool>,
+        #[command(flatten)]
+        change: admin::SettingsChange,
     },
     /// Disable a tenant and all of its clients.
     Disable {
@@ -262,28 +242,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Tenant { command: TenantCommand::Show { id } } => {
             print(&admin::show_tenant(&store, &TenantId::parse(&id)?).await?)
         }
-        Command::Tenant {
-            command:
-                TenantCommand::Set {
-                    id,
-                    timezone,
-                    school_year,
-                    licensed_schools,
-                    deletion_threshold,
-                    retention_days,
-                    expect_rows,
-                    expect_school_rosters,
-                },
-        } => {
-            let change = admin::SettingsChange {
-                timezone,
-                school_year,
-                licensed_schools,
-                deletion_threshold,
-                retention_days,
-                expect_rows,
-                expect_school_rosters,
-            };
+        Command::Tenant { command: TenantCommand::Set { id, change } } => {
             let tenant = TenantId::parse(&id)?;
             admin::set_settings(&store, &tenant, change).await?;
             print(&admin::show_tenant(&store, &tenant).await?);
