@@ -21,6 +21,11 @@ export RUN_DIR ?= .local/run
 DEMO_DIR ?= .local/demo
 API := http://127.0.0.1:$(PORT)/ims/oneroster/rostering/v1p2
 ADMIN := ./target/debug/oneroster-admin
+# The demo client's scopes: the standard's (what a client gets by default) and the attendance
+# extension's read, which a client holds only when named.
+DEMO_SCOPES := roster.readonly roster-core.readonly roster-demographics.readonly gradebook.readonly \
+	gradebook-core.readonly gradebook.createput gradebook.createpost gradebook.delete assessment.readonly \
+	assessment.createput assessment.delete resource.readonly resource-core.readonly attendance.readonly
 TOOLS := .local/tools
 LAMBDAS := auth ingest rostering resources gradebook v1p2
 
@@ -39,26 +44,27 @@ stop:
 run: stack-up build
 	@eval "$$($(STACK) env)"; \
 	mkdir -p $(DEMO_DIR) $(RUN_DIR); \
-	./target/debug/district-gen --students $(DEMO_STUDENTS) --line-items 2 --out $(DEMO_DIR)/bulk.zip --delta $(DEMO_DIR)/delta.zip; \
+	./target/debug/district-gen --students $(DEMO_STUDENTS) --line-items 2 --attendance-days 5 --out $(DEMO_DIR)/bulk.zip --delta $(DEMO_DIR)/delta.zip; \
 	$(STACK) stop $(RUN_DIR)/local-server.pid $(PORT) || exit 1; \
 	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) > $(RUN_DIR)/local-server.log 2>&1 & echo $$! > $(RUN_DIR)/local-server.pid; \
 	for i in $$(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$(PORT)/.well-known/jwks.json && break; sleep 0.2; done; \
 	$(ADMIN) tenant create $(TENANT) --name "Demo District" > /dev/null && \
 	$(ADMIN) upload $(DEMO_DIR)/bulk.zip --tenant $(TENANT) > $(RUN_DIR)/demo-job.json && \
 	echo "Demo district '$(TENANT)' loaded ($(DEMO_STUDENTS) students; job report in $(RUN_DIR)/demo-job.json)." && \
-	$(ADMIN) client create --tenant $(TENANT) --name "make run demo" > $(RUN_DIR)/demo-client.json && \
+	$(ADMIN) client create --tenant $(TENANT) --name "make run demo" --scopes "$(DEMO_SCOPES)" > $(RUN_DIR)/demo-client.json && \
 	id=$$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["client_id"])' $(RUN_DIR)/demo-client.json) && \
 	secret=$$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["client_secret"])' $(RUN_DIR)/demo-client.json) && \
 	token=$$(curl -sf -u "$$id:$$secret" -d grant_type=client_credentials http://127.0.0.1:$(PORT)/oauth/token | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])') && \
 	curl -sf -H "Authorization: Bearer $$token" "$(API)/users?limit=1" > /dev/null && \
 	echo && echo "OneRoster API:  $(API)   (stop everything with: make stop)" && \
-	echo "  Demo client (all scopes; also in $(RUN_DIR)/demo-client.json): $$id / $$secret" && \
+	echo "  Demo client (the standard's read and gradebook scopes and attendance.readonly; also in $(RUN_DIR)/demo-client.json): $$id / $$secret" && \
 	echo "  Get a token and read students:" && \
 	echo "    TOKEN=\$$(curl -s -u '$$id:$$secret' -d grant_type=client_credentials http://127.0.0.1:$(PORT)/oauth/token | python3 -c 'import json,sys;print(json.load(sys.stdin)[\"access_token\"])')" && \
 	echo "    curl -s -H \"Authorization: Bearer \$$TOKEN\" '$(API)/students?limit=2&fields=sourcedId,givenName,familyName'" && \
 	echo "  Discovery document: $(API)/discovery/" && \
 	echo "  Resources service:  http://127.0.0.1:$(PORT)/ims/oneroster/resources/v1p2/classes/cls-0000-0000/resources" && \
 	echo "  Gradebook service:  http://127.0.0.1:$(PORT)/ims/oneroster/gradebook/v1p2/classes/cls-0000-0000/results" && \
+	echo "  Attendance (OneRoster+): http://127.0.0.1:$(PORT)/ims/oneroster/attendance/v1p2/attendance?filter=date%3D%272026-03-02%27" && \
 	echo "  All three under the pre-split base: http://127.0.0.1:$(PORT)/ims/oneroster/v1p2/…" && \
 	echo "  DynamoDB Local $$DYNAMODB_ENDPOINT, S3/SQS (moto) $$S3_ENDPOINT, table oneroster, bucket oneroster-uploads" && \
 	echo "  Admin CLI (with: eval \"\$$($(STACK) env)\"):  $(ADMIN) tenant|client|upload|jobs --help" && \

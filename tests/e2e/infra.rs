@@ -20,7 +20,7 @@ fn served_by_code() -> BTreeMap<&'static str, Vec<(&'static str, String)>> {
     let own = |service: Service, routes| served(Version::V1p2, service.base_path(), &[(service, routes)]);
     BTreeMap::from([
         ("AuthFunction", auth::served()),
-        ("RosteringFunction", own(Service::Rostering, &rostering::ROUTES)),
+        ("RosteringFunction", rostering::served()),
         ("ResourcesFunction", own(Service::Resources, &resources::ROUTES)),
         ("GradebookFunction", own(Service::Gradebook, &gradebook::ROUTES)),
         ("V1p2Function", v1p2::served()),

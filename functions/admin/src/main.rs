@@ -121,7 +121,8 @@ enum ClientCommand {
         name: String,
         /// Scopes it may be granted (short names or URIs, 1.2 or 1.1, space-separated); every
         /// scope of the standard by default. The provider's extension scopes (`roster.createput`,
-        /// `roster.delete`, `resource.createput`, `resource.delete`) only when named here.
+        /// `roster.delete`, `resource.createput`, `resource.delete`, `attendance.readonly`) only
+        /// when named here.
         #[arg(long)]
         scopes: Option<String>,
         /// Legacy, off by default: the client may also sign OAuth 1.0a requests (OneRoster 1.1

@@ -4,13 +4,16 @@
 //! writes. Served under the service's base path, under the pre-split
 //! `/ims/oneroster/v1p2` base some products document, and with the OpenAPI file under
 //! `{base}/discovery/`. Routing, query semantics, errors and envelopes come from
-//! `oneroster-http`.
+//! `oneroster-http`. The function also serves the provider's read-only [`attendance`] service
+//! under its own base.
+
+pub mod attendance;
 
 use axum::Router;
 use oneroster_http::service::{self, Route};
 use oneroster_http::Gate;
 use oneroster_model::{Collection, Relation, View};
-use oneroster_openapi::Service;
+use oneroster_openapi::{Service, Version};
 use oneroster_service::routes::{Action, Creates, Read, Write, CLASS, COURSE, SCHOOL, STUDENT, TEACHER, TERM, USER};
 use oneroster_store::Store;
 use std::sync::Arc;
@@ -173,9 +176,26 @@ pub const ROUTES: [Route; 73] = {
     ]
 };
 
-/// The service's router (see [`service::router`]).
+/// The function's router: the rostering service and the attendance service, each under its
+/// own base (see [`service::router`]).
 pub fn router(store: Store, gate: Arc<Gate>) -> Router {
-    service::router(Service::Rostering, &ROUTES, store, gate)
+    service::router(Service::Rostering, &ROUTES, store.clone(), gate.clone()).merge(service::router(
+        Service::Attendance,
+        &attendance::ROUTES,
+        store,
+        gate,
+    ))
+}
+
+/// Every method and path the function serves, both bases (for the check that the template
+/// routes them).
+pub fn served() -> Vec<(&'static str, String)> {
+    let own = |service: Service, routes: &'static [Route]| {
+        service::served(Version::V1p2, service.base_path(), &[(service, routes)])
+    };
+    let mut served = own(Service::Rostering, &ROUTES);
+    served.extend(own(Service::Attendance, &attendance::ROUTES));
+    served
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub struct RowReader<'a> {
     /// The file's name in the zip.
     pub file: &'a str,
     /// The header of the file's layout.
-    pub columns: &'static [&'static str],
+    pub columns: &'a [&'static str],
     /// The row.
     pub record: &'a csv::StringRecord,
     /// Extension columns to the right of the defined ones (`metadata.*`), by position.

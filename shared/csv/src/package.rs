@@ -57,6 +57,10 @@ oneroster_model::listed_enum! {
         ResultLearningObjectiveIds,
         /// resultScoreScales.csv (folded into results)
         ResultScoreScales,
+        /// absenceCodes.csv (OneRoster+ attendance)
+        AbsenceCodes,
+        /// attendance.csv (OneRoster+ attendance)
+        Attendance,
     }
     /// Every imported file, in validation and apply order (referenced before referencing).
     ALL;
@@ -126,6 +130,26 @@ impl FileKind {
             FileKind::Results => &[FileKind::ResultLearningObjectiveIds, FileKind::ResultScoreScales],
             _ => &[],
         }
+    }
+
+    /// Whether the file's columns are matched by name, in any order, its optional ones blank or
+    /// left out: the OneRoster+ attendance files, whose published layout lists its columns
+    /// only in part, so that exports differ in order and extent. The binding's own files keep
+    /// their exact headers.
+    pub fn matched_by_name(self) -> bool {
+        matches!(self, FileKind::AbsenceCodes | FileKind::Attendance)
+    }
+
+    /// The columns a file matched by name must have in its header (the rows' required values),
+    /// and, in delta, `status` and `dateLastModified` too.
+    pub fn required_columns(self, mode: Mode) -> Vec<&'static str> {
+        let own: &[&str] = match self {
+            FileKind::AbsenceCodes => &["title", "absent"],
+            FileKind::Attendance => &["userSourcedId", "date", "absenceCodeSourcedId"],
+            _ => &[],
+        };
+        let delta: &[&str] = if mode == Mode::Delta { &["status", "dateLastModified"] } else { &[] };
+        ["sourcedId"].iter().chain(delta).chain(own).copied().collect()
     }
 
     /// Under which name a part file's rows are kept beside their record.
@@ -812,7 +836,8 @@ pub(crate) mod tests {
             assert!(owner.parts().contains(&part), "{part:?}");
             assert!(owner < part, "{part:?} is applied after {owner:?}");
         }
-        assert_eq!(FileKind::ALL.len(), 21);
+        // The binding's 21 imported files and OneRoster+'s two attendance files.
+        assert_eq!(FileKind::ALL.len(), 23);
     }
 
     /// A zip of `files` (name, bytes) in a temporary file, read from its start.

@@ -54,7 +54,10 @@ pub fn read_rows(
         let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
         let mut record = csv::StringRecord::new();
         let expected = version.columns(kind);
-        let extensions = match csv.read_record(&mut record) {
+        let header = match csv.read_record(&mut record) {
+            Ok(true) if kind.matched_by_name() => {
+                header_by_name(&name, expected, &kind.required_columns(mode), &record, report)
+            }
             Ok(true) => check_header(&name, expected, &record, report),
             Ok(false) => {
                 report.file_error(&name, Code::EmptyFile, "the file is empty; the header row is required");
@@ -75,8 +78,8 @@ pub fn read_rows(
             ));
             return 0;
         }
-        let Some(extensions) = extensions else { return 0 };
-        let width = expected.len() + extensions.len();
+        let Some(Header { columns, extensions }) = header else { return 0 };
+        let width = columns.len();
         let mut rows = 0u64;
         let mut loose_booleans = false;
         let mut inactive = false;
@@ -127,7 +130,7 @@ pub fn read_rows(
             }
             let mut reader = RowReader {
                 file: &name,
-                columns: expected,
+                columns: &columns,
                 record: &record,
                 extensions: &extensions,
                 line,
@@ -201,14 +204,21 @@ fn csv_error(file: &str, line: u64, error: &csv::Error) -> Diagnostic {
     Diagnostic::at(file, line, None, code, reason)
 }
 
-/// Checks the header row; returns the extension columns (position, metadata key) when the
-/// header is usable, `None` when it is not (its problems are reported).
+/// A usable header: the layout's name of each column by position (blank for a column the rows
+/// are not read from), and the `metadata.*` extension columns (position, key).
+struct Header {
+    columns: Vec<&'static str>,
+    extensions: Vec<(usize, String)>,
+}
+
+/// Checks the header row of a file of the binding: exactly `expected`, in order, then
+/// `metadata.*` columns; `None` when it is not usable (its problems are reported).
 fn check_header(
     file: &str,
-    expected: &[&str],
+    expected: &'static [&'static str],
     header: &csv::StringRecord,
     report: &mut Report,
-) -> Option<Vec<(usize, String)>> {
+) -> Option<Header> {
     let mut ok = true;
     let mut fail = |column: &str, reason: String| {
         ok = false;
@@ -224,8 +234,10 @@ fn check_header(
             None => fail(want, format!("the header lacks column {} '{want}'", i + 1)),
         }
     }
+    let mut columns = expected.to_vec();
     let mut extensions = Vec::new();
     for (i, got) in header.iter().enumerate().skip(expected.len()) {
+        columns.push("");
         match got.strip_prefix("metadata.") {
             Some(key) if !key.is_empty() => extensions.push((i, key.to_owned())),
             _ => fail(
@@ -237,5 +249,109 @@ fn check_header(
             ),
         }
     }
-    ok.then_some(extensions)
+    ok.then_some(Header { columns, extensions })
+}
+
+/// Checks the header row of a file whose columns are matched by name
+/// ([`FileKind::matched_by_name`]): each of `known` at most once, in any order, `required`
+/// ones present, `metadata.*` columns anywhere; a column the layout does not know is left
+/// unread, with a warning. `None` when it is not usable (its problems are reported).
+fn header_by_name(
+    file: &str,
+    known: &'static [&'static str],
+    required: &[&'static str],
+    header: &csv::StringRecord,
+    report: &mut Report,
+) -> Option<Header> {
+    let mut ok = true;
+    let (mut columns, mut extensions, mut ignored) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, got) in header.iter().enumerate() {
+        let name = known.iter().find(|name| **name == got);
+        if let Some(name) = name {
+            if columns.contains(name) {
+                ok = false;
+                report.error(Diagnostic::at(
+                    file,
+                    1,
+                    Some(name),
+                    Code::Header,
+                    format!("column '{name}' is named twice"),
+                ));
+            }
+        }
+        match (name, got.strip_prefix("metadata.")) {
+            (Some(name), _) => columns.push(*name),
+            (None, Some(key)) if !key.is_empty() => {
+                extensions.push((i, key.to_owned()));
+                columns.push("");
+            }
+            (None, _) => {
+                match known.iter().find(|name| name.eq_ignore_ascii_case(got)) {
+                    Some(name) => {
+                        ok = false;
+                        let reason =
+                            format!("header {} must be spelt '{name}' (headers are case-sensitive)", quote(got));
+                        report.error(Diagnostic::at(file, 1, Some(name), Code::Header, reason));
+                    }
+                    None => ignored.push(quote(got)),
+                }
+                columns.push("");
+            }
+        }
+    }
+    for want in required.iter().filter(|want| !columns.contains(want)) {
+        ok = false;
+        report.error(Diagnostic::at(file, 1, Some(want), Code::Header, format!("the header lacks column '{want}'")));
+    }
+    if !ignored.is_empty() {
+        report.warn(format!(
+            "{file}: column(s) {} are not columns of the file (it has {}); left unread",
+            ignored.join(", "),
+            known.join(", ")
+        ));
+    }
+    ok.then_some(Header { columns, extensions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::Mode;
+
+    fn header(cells: &[&str]) -> csv::StringRecord {
+        csv::StringRecord::from(cells.to_vec())
+    }
+
+    fn by_name(kind: FileKind, mode: Mode, cells: &[&str]) -> (Option<Header>, Report) {
+        let mut report = Report::default();
+        let known = crate::rows::columns(kind);
+        let found = header_by_name(kind.file_name(), known, &kind.required_columns(mode), &header(cells), &mut report);
+        (found, report)
+    }
+
+    #[test]
+    fn attendance_columns_are_found_by_name_in_any_order_the_optional_ones_left_out() {
+        let cells = ["date", "userSourcedId", "metadata.room", "sourcedId", "absenceCodeSourcedId", "note"];
+        let (found, report) = by_name(FileKind::Attendance, Mode::Bulk, &cells);
+        let found = found.expect("usable");
+        assert_eq!(found.columns, ["date", "userSourcedId", "", "sourcedId", "absenceCodeSourcedId", ""]);
+        assert_eq!(found.extensions, [(2, "room".to_owned())]);
+        assert!(report.is_valid(), "{:?}", report.errors);
+        assert!(report.warnings.iter().any(|w| w.contains("'note'") && w.contains("left unread")), "{:?}", report);
+    }
+
+    #[test]
+    fn a_header_matched_by_name_lacking_a_required_column_or_naming_one_twice_is_refused() {
+        let (found, report) = by_name(FileKind::Attendance, Mode::Delta, &["sourcedId", "userSourcedId", "date"]);
+        assert!(found.is_none());
+        let lacking: Vec<_> = report.errors.iter().filter_map(|e| e.column.as_deref()).collect();
+        assert_eq!(lacking, ["status", "dateLastModified", "absenceCodeSourcedId"]);
+        assert!(report.errors.iter().all(|e| e.line == Some(1) && e.code == Code::Header));
+
+        let (found, report) = by_name(FileKind::AbsenceCodes, Mode::Bulk, &["sourcedId", "title", "Absent", "title"]);
+        assert!(found.is_none());
+        let reasons: Vec<_> = report.errors.iter().map(|e| e.reason.as_str()).collect();
+        assert!(reasons.contains(&"column 'title' is named twice"), "{reasons:?}");
+        assert!(reasons.iter().any(|r| r.contains("must be spelt 'absent'")), "{reasons:?}");
+    }
 }

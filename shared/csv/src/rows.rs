@@ -8,15 +8,15 @@ use crate::package::{FileKind, Mode};
 use crate::report::{quote, quoting, Code};
 use crate::v1p1::Context;
 use oneroster_model::entities::{
-    AcademicSession, Base, Category, Class, ClassResource, Course, CourseResource, Credential, Demographics,
-    Enrollment, GradebookResult, GuidRef, LineItem, ObjectiveRow, Org, Resource, Role, ScoreScale, ScoreScaleValue,
-    User, UserId, UserProfile, UserResource,
+    AbsenceCode, AcademicSession, Attendance, Base, Category, Class, ClassResource, Course, CourseResource, Credential,
+    Demographics, Enrollment, GradebookResult, GuidRef, LineItem, ObjectiveRow, Org, Resource, Role, ScoreScale,
+    ScoreScaleValue, User, UserId, UserProfile, UserResource,
 };
 use oneroster_model::rules::{self, Broken, Violation};
 use oneroster_model::v1p1::{enrollment_role_from_v1p1, status_from_v1p1};
 use oneroster_model::vocab::{
-    ClassType, EnrollmentRole, Importance, OrgType, ResourceRole, RoleName, RoleType, ScoreStatus, SessionType, Sex,
-    Status,
+    ClassType, EnrollmentRole, Flag, Importance, OrgType, ResourceRole, RoleName, RoleType, ScoreStatus, SessionType,
+    Sex, Status,
 };
 use oneroster_model::{Collection, Kind, Record, SourcedId, Timestamp};
 
@@ -231,6 +231,22 @@ pub fn columns(kind: FileKind) -> &'static [&'static str] {
         FileKind::ResultScoreScales => {
             &["sourcedId", "status", "dateLastModified", "title", "resultSourcedId", "scoreScaleSourcedId"]
         }
+        // OneRoster+ (docs.kinvolved.com/attendance), matched by name: FileKind::matched_by_name.
+        FileKind::AbsenceCodes => {
+            &["sourcedId", "status", "dateLastModified", "title", "absent", "excused", "description"]
+        }
+        FileKind::Attendance => &[
+            "sourcedId",
+            "status",
+            "dateLastModified",
+            "classSourcedId",
+            "schoolSourcedId",
+            "userSourcedId",
+            "date",
+            "absenceCodeSourcedId",
+            "period",
+            "comment",
+        ],
     }
 }
 
@@ -328,7 +344,7 @@ impl Row {
                 .references()
                 .into_iter()
                 .map(|r| RowReference {
-                    column: column_of(r.field),
+                    column: column_of(record.collection(), r.field),
                     target: c(r.collection),
                     kind: r.kind,
                     id: r.id.as_str(),
@@ -373,10 +389,13 @@ fn owner_reference<T>(part: &Part<T>) -> RowReference<'_> {
     RowReference { column, target: Target::Collection(part.of), kind: None, id: part.owner.as_str() }
 }
 
-/// The CSV column of a JSON reference property (binding §2: a GUIDRef `class` becomes
-/// `classSourcedId`, a list `terms` becomes `termSourcedIds`).
-fn column_of(field: &'static str) -> &'static str {
+/// The CSV column of a JSON reference property of a record of `collection` (binding §2: a
+/// GUIDRef `class` becomes `classSourcedId`, a list `terms` becomes `termSourcedIds`).
+fn column_of(collection: Collection, field: &'static str) -> &'static str {
     match field {
+        // attendance.csv names its student as enrollments.csv names a user.
+        "student" if collection == Collection::Attendance => "userSourcedId",
+        "absenceCode" => "absenceCodeSourcedId",
         "sourcedId" => "sourcedId",
         "parent" => "parentSourcedId",
         "schoolYear" => "schoolYearSourcedId",
@@ -436,6 +455,8 @@ pub(crate) fn map_row(
         FileKind::ResultLearningObjectiveIds => objective(row, base, Collection::Results),
         FileKind::LineItemScoreScales => part_score_scale(row, base, Collection::LineItems),
         FileKind::ResultScoreScales => part_score_scale(row, base, Collection::Results),
+        FileKind::AbsenceCodes => absence_code(row, base),
+        FileKind::Attendance => attendance(row, base),
     };
     if row.failed {
         None
@@ -790,6 +811,37 @@ fn user_resource(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
     let class = row.optional_reference("classSourcedId", Collection::Classes);
     let resource = row.reference("resourceSourcedId", Collection::Resources);
     Some(Row::Record(Record::UserResource(UserResource { base: base?, user: user?, org, class, resource: resource? })))
+}
+
+fn absence_code(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let title = row.required_string("title");
+    let absent = row.required_flag("absent");
+    let excused = row.flag("excused");
+    Some(Row::Record(Record::AbsenceCode(AbsenceCode {
+        base: base?,
+        title: title?,
+        absent: absent? == Flag::True,
+        excused: excused.map(|flag| flag == Flag::True),
+        description: row.string("description"),
+    })))
+}
+
+fn attendance(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {
+    let class = row.optional_reference("classSourcedId", Collection::Classes);
+    let school = row.optional_reference("schoolSourcedId", Collection::Orgs);
+    let student = row.reference("userSourcedId", Collection::Users);
+    let date = row.required_date("date");
+    let absence_code = row.reference("absenceCodeSourcedId", Collection::AbsenceCodes);
+    Some(Row::Record(Record::Attendance(Attendance {
+        base: base?,
+        class,
+        school,
+        student: student?,
+        date: date?,
+        absence_code: absence_code?,
+        period: row.string("period"),
+        comment: row.string("comment"),
+    })))
 }
 
 fn category(row: &mut RowReader<'_>, base: Option<Base>) -> Option<Row> {

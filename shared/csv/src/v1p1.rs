@@ -20,7 +20,8 @@ use std::io::BufRead;
 
 /// The files of the 1.1 binding, in apply order; 1.2's others (roles, user profiles, user
 /// resources, score scales, the learning objective and score scale part files) are 1.2's own.
-pub const FILES: [FileKind; 13] = [
+/// The OneRoster+ attendance files come beside either version (Kinvolved's take 1.1 packages).
+pub const FILES: [FileKind; 15] = [
     FileKind::Orgs,
     FileKind::AcademicSessions,
     FileKind::Courses,
@@ -34,6 +35,8 @@ pub const FILES: [FileKind; 13] = [
     FileKind::Categories,
     FileKind::LineItems,
     FileKind::Results,
+    FileKind::AbsenceCodes,
+    FileKind::Attendance,
 ];
 
 /// The exact 1.1 header of `kind` (§6.2), which is 1.2's but for four files.

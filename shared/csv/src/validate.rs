@@ -53,6 +53,11 @@ pub struct StoredReference {
     pub id: String,
     /// For a user profile: the user whose profiles must hold it.
     pub owner: Option<String>,
+    /// The schools of the rows that refer to it (their `schoolSourcedId`), `None` when any of
+    /// them names no school: a district that has licensed none of them has those rows left
+    /// out, so what they refer to need not be stored (a student of such a school, never
+    /// stored either).
+    pub schools: Option<Vec<String>>,
     /// Where the reference was first seen.
     pub at: Diagnostic,
 }
@@ -113,6 +118,19 @@ struct Pending {
 /// A reference left for the store, once per (what, kind, id, owner).
 type StoredKey = (Target, Option<Kind>, Box<str>, Option<Box<str>>);
 
+/// Where a reference left for the store was first seen, and the schools of the rows naming it
+/// (`None` once a row names none: see [`StoredReference::schools`]).
+type StoredSeen = (Seen, Option<Vec<Box<str>>>);
+
+/// Notes that a row of `school` (or of none) names a reference left for the store.
+fn note_school(schools: &mut Option<Vec<Box<str>>>, school: Option<&str>) {
+    match (schools.as_mut(), school) {
+        (Some(known), Some(school)) if !known.iter().any(|s| &**s == school) => known.push(school.into()),
+        (Some(_), None) => *schools = None,
+        _ => {}
+    }
+}
+
 /// Reads the whole package once and reports every problem. `now` is the import time.
 pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> Result<Validation, PackageError> {
     let mut validation = Validation::default();
@@ -122,7 +140,7 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
     // The narrower kinds (an org of type school) of the records that are of one.
     let mut kinds: IdMap<Kinds> = IdMap::default();
     let mut users_with_roles = IdSet::default();
-    let mut stored: HashMap<StoredKey, Seen> = HashMap::new();
+    let mut stored: HashMap<StoredKey, StoredSeen> = HashMap::new();
 
     let files: Vec<(FileKind, String, Mode)> = package.files().map(|(k, n, m)| (k, n.to_owned(), m)).collect();
     let names: HashMap<FileKind, String> = files.iter().map(|(k, n, _)| (*k, n.clone())).collect();
@@ -170,7 +188,9 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
                 Row::Role(role) => Some(role.owner.as_str()),
                 _ => None,
             };
-            for reference in row.references() {
+            let references = row.references();
+            let school = references.iter().find(|r| r.kind == Some(Kind::School)).map(|r| r.id);
+            for reference in references.iter().copied() {
                 let (target, required, id) = (reference.target, reference.kind, reference.id);
                 // A 1.1 row's references are named by the 1.1 file's columns.
                 let column = match version {
@@ -212,7 +232,9 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
                     ));
                 } else {
                     let owner = owner.filter(|_| target == Target::Profile).map(Box::from);
-                    stored.entry((target, required, id.into(), owner)).or_insert(seen);
+                    let (_, schools) =
+                        stored.entry((target, required, id.into(), owner)).or_insert((seen, Some(Vec::new())));
+                    note_school(schools, school);
                 }
             }
         })?;
@@ -227,7 +249,7 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
                 (true, Some(required)) => report.error(at(Code::WrongKind, required.mismatch(&p.id))),
                 (false, _) if mode == Mode::Bulk => report.error(at(Code::UnknownReference, not_in(&p.id, kind))),
                 (false, _) => {
-                    stored.entry((p.target, p.kind, p.id, None)).or_insert(p.seen);
+                    stored.entry((p.target, p.kind, p.id, None)).or_insert((p.seen, None)).1 = None;
                 }
             }
         }
@@ -266,13 +288,14 @@ pub fn validate(package: &mut Package, now: Timestamp, report: &mut Report) -> R
 
     validation.stored_references = stored
         .into_iter()
-        .map(|((target, kind, id, owner), seen)| {
+        .map(|((target, kind, id, owner), (seen, schools))| {
             let file = names.get(&seen.file).map_or(seen.file.file_name(), String::as_str);
             StoredReference {
                 target,
                 kind,
                 id: id.into(),
                 owner: owner.map(String::from),
+                schools: schools.map(|schools| schools.into_iter().map(String::from).collect()),
                 at: Diagnostic::at(file, seen.line, Some(seen.column), Code::UnknownReference, String::new()),
             }
         })

@@ -4,9 +4,12 @@
 //!
 //! Ratios follow a typical US district: 500 students a school, one teacher for 16 students,
 //! 20 courses a school, six classes a student of 25 students each (one teacher each), a parent
-//! for every fourth student, a school year with two terms of two grading periods each.
-//! Everything is a pure function of the student count, so tests can compute what a package
-//! holds (`District::class_students`, …) without reading it back.
+//! for every fourth student, a school year with two terms of two grading periods each; on
+//! request, school days of attendance (OneRoster+: a daily mark and a first-class mark for each
+//! student and day, [`District::write_bulk_with_attendance`]).
+//! Everything is a pure function of the student count (and the days), so tests can compute
+//! what a package holds (`District::class_students`, `District::attendance`, …) without
+//! reading it back.
 
 use std::io::{Seek, Write};
 use zip::write::SimpleFileOptions;
@@ -331,6 +334,19 @@ impl District {
 
     /// Writes the bulk package in `binding`: the same district in either version.
     pub fn write_bulk_as<W: Write + Seek>(&self, out: W, binding: Binding) -> std::io::Result<Rows> {
+        self.write_bulk_with_attendance(out, binding, 0)
+    }
+
+    /// Writes the bulk package in `binding` with `days` school days of attendance (none when
+    /// 0): absenceCodes.csv and attendance.csv (OneRoster+), declared bulk by the manifest. An
+    /// argument rather than a field of `District`, so that the districts callers spell out
+    /// field by field stay as they are.
+    pub fn write_bulk_with_attendance<W: Write + Seek>(
+        &self,
+        out: W,
+        binding: Binding,
+        days: usize,
+    ) -> std::io::Result<Rows> {
         let v1p2 = binding == Binding::V1p2;
         let mut zip = zip::ZipWriter::new(out);
         let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
@@ -359,8 +375,11 @@ impl District {
             "resultScoreScales",
             "scoreScales",
         ];
-        let bulk: Vec<&str> =
-            bulk.into_iter().chain(gradebook.into_iter().filter(|_| self.line_items_per_class > 0)).collect();
+        let bulk: Vec<&str> = bulk
+            .into_iter()
+            .chain(gradebook.into_iter().filter(|_| self.line_items_per_class > 0))
+            .chain(ATTENDANCE_FILES.into_iter().filter(|_| days > 0))
+            .collect();
         zip.start_file("manifest.csv", options)?;
         zip.write_all(manifest_as(binding, &bulk, &[]).as_bytes())?;
 
@@ -615,6 +634,9 @@ impl District {
         if self.line_items_per_class > 0 {
             self.write_gradebook(binding, &mut |name, header, body| file(&mut zip, name, header, body))?;
         }
+        if days > 0 {
+            self.write_attendance(days, &mut |name, header, body| file(&mut zip, name, header, body))?;
+        }
         zip.finish()?;
         Ok(rows)
     }
@@ -784,6 +806,109 @@ impl District {
         )
     }
 
+    /// absenceCodes.csv and attendance.csv: the same in either binding (OneRoster+ is written
+    /// against both).
+    fn write_attendance(
+        &self,
+        days: usize,
+        file: &mut dyn FnMut(&'static str, &str, &mut RowWriter<'_>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        file("absenceCodes.csv", "sourcedId,status,dateLastModified,title,absent,excused,description", &mut |w| {
+            for (id, title, absent, excused, description) in Self::ABSENCE_CODES {
+                let excused = excused.map(|e| e.to_string()).unwrap_or_default();
+                writeln!(w, "{id},,,{title},{absent},{excused},{description}")?;
+            }
+            Ok(Self::ABSENCE_CODES.len() as u64)
+        })?;
+        file(
+            "attendance.csv",
+            "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,date,absenceCodeSourcedId,period,comment",
+            &mut |w| {
+                let mut n = 0;
+                for row in self.attendance(days) {
+                    let AttendanceRow { id, class, school, student, date, absence_code, period, comment } = row;
+                    let (class, period) = (class.unwrap_or_default(), period.unwrap_or_default());
+                    let comment = comment.unwrap_or_default();
+                    writeln!(w, "{id},,,{class},{school},{student},{date},{absence_code},{period},{comment}")?;
+                    n += 1;
+                }
+                Ok(n)
+            },
+        )
+    }
+
+    /// The absence codes of absenceCodes.csv (id, title, absent, excused, description): present
+    /// (excused left blank), absent unexcused, absent excused, tardy.
+    pub const ABSENCE_CODES: [(&'static str, &'static str, bool, Option<bool>, &'static str); 4] = [
+        ("ac-present", "Present", false, None, ""),
+        ("ac-absent", "Absent", true, Some(false), "Absent without an excuse"),
+        ("ac-excused", "Excused absence", true, Some(true), "Absent with a note from a parent or guardian"),
+        ("ac-tardy", "Tardy", false, Some(false), "Arrived after the bell"),
+    ];
+
+    /// The date of school day `day` of the attendance files (`YYYY-MM-DD`): weekdays from
+    /// Monday 2 March 2026.
+    pub fn attendance_date(day: usize) -> String {
+        /// 2026-03-02 (a Monday), in days since 1970-01-01.
+        const START: usize = 20_514;
+        civil_date(START + day / 5 * 7 + day % 5)
+    }
+
+    /// The id of a student's daily attendance on school day `day`.
+    pub fn daily_attendance_id(&self, student: usize, day: usize) -> String {
+        format!("att-{}-{}", Self::attendance_date(day), self.student_id(student))
+    }
+
+    /// The id of a student's attendance in their first class on school day `day`.
+    pub fn class_attendance_id(&self, student: usize, day: usize) -> String {
+        format!("{}-p", self.daily_attendance_id(student, day))
+    }
+
+    /// The absence code of a student on school day `day` (in their first class as in the day):
+    /// present mostly, one day in eight each absent, excused and tardy.
+    pub fn absence_code(student: usize, day: usize) -> &'static str {
+        let code = match (student + 3 * day) % 8 {
+            0 => 1,
+            1 => 2,
+            2 => 3,
+            _ => 0,
+        };
+        Self::ABSENCE_CODES[code].0
+    }
+
+    /// The rows of attendance.csv for `days` school days, in the order written: for each day
+    /// and student, the daily row (the student's school, no class) and the row of the student's
+    /// first class (its school, and its period as classes.csv gives it); tardy rows carry a
+    /// comment.
+    pub fn attendance(&self, days: usize) -> impl Iterator<Item = AttendanceRow> + '_ {
+        (0..days).flat_map(move |day| {
+            let date = Self::attendance_date(day);
+            (0..self.students).flat_map(move |student| {
+                let school = self.school_id(self.school_of_student(student));
+                let class = self.classes_of_student(student)[0];
+                let absence_code = Self::absence_code(student, day);
+                let comment = (absence_code == Self::ABSENCE_CODES[3].0).then_some("Arrived 10 minutes late");
+                let daily = AttendanceRow {
+                    id: self.daily_attendance_id(student, day),
+                    class: None,
+                    school: school.clone(),
+                    student: self.student_id(student),
+                    date: date.clone(),
+                    absence_code,
+                    period: None,
+                    comment,
+                };
+                let in_class = AttendanceRow {
+                    id: self.class_attendance_id(student, day),
+                    class: Some(self.class_id(self.school_of_student(student), class)),
+                    period: Some((1 + class % 7).to_string()),
+                    ..daily.clone()
+                };
+                [daily, in_class]
+            })
+        })
+    }
+
     /// Writes a delta package against the bulk one: `changed` students get a new e-mail, the
     /// first enrollment of the first student is dropped (`tobedeleted`), one new student
     /// arrives with a role and an enrollment in class 0 of school 0, and class 0 of school 0
@@ -872,6 +997,46 @@ impl District {
     }
 }
 
+/// The files of OneRoster+ attendance, by their manifest names.
+const ATTENDANCE_FILES: [&str; 2] = ["absenceCodes", "attendance"];
+
+/// One row of attendance.csv, as [`District::attendance`] writes it: what tests compare the
+/// served record with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendanceRow {
+    /// `sourcedId`.
+    pub id: String,
+    /// `classSourcedId` (none for daily attendance).
+    pub class: Option<String>,
+    /// `schoolSourcedId`.
+    pub school: String,
+    /// `userSourcedId`.
+    pub student: String,
+    /// `date`.
+    pub date: String,
+    /// `absenceCodeSourcedId`.
+    pub absence_code: &'static str,
+    /// `period` (class attendance only).
+    pub period: Option<String>,
+    /// `comment`.
+    pub comment: Option<&'static str>,
+}
+
+/// The date `days` days after 1970-01-01, as `YYYY-MM-DD` (the proleptic Gregorian calendar;
+/// Howard Hinnant's `civil_from_days`, for days since the epoch).
+fn civil_date(days: usize) -> String {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + usize::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// Writes the data rows of one file and says how many it wrote.
 type RowWriter<'w> = dyn FnMut(&mut dyn Write) -> std::io::Result<u64> + 'w;
 
@@ -881,7 +1046,8 @@ pub fn manifest(bulk: &[&str], delta: &[&str]) -> String {
 }
 
 /// A manifest of `binding` declaring `bulk` and `delta` files (those of the binding: a 1.1
-/// manifest names none of 1.2's own files); every other file of the binding is absent.
+/// manifest names none of 1.2's own files); every other file of the binding is absent. The
+/// attendance files (`absenceCodes`, `attendance`) are named when declared, in either binding.
 pub fn manifest_as(binding: Binding, bulk: &[&str], delta: &[&str]) -> String {
     /// The files 1.2 added.
     const V1P2_ONLY: [&str; 8] = [
@@ -924,16 +1090,98 @@ pub fn manifest_as(binding: Binding, bulk: &[&str], delta: &[&str]) -> String {
     };
     let mut text = format!("propertyName,value\nmanifest.version,1.0\noneroster.version,{version}\n");
     let in_binding = |file: &&&str| binding == Binding::V1p2 || !V1P2_ONLY.contains(file);
-    for file in FILES.iter().filter(|f| **f != "manifest").filter(in_binding) {
-        let mode = if bulk.contains(file) {
-            "bulk"
-        } else if delta.contains(file) {
-            "delta"
+    let declared = |file: &str| {
+        if bulk.contains(&file) {
+            Some("bulk")
+        } else if delta.contains(&file) {
+            Some("delta")
         } else {
-            "absent"
-        };
-        text.push_str(&format!("file.{file},{mode}\n"));
+            None
+        }
+    };
+    for file in FILES.iter().filter(|f| **f != "manifest").filter(in_binding) {
+        text.push_str(&format!("file.{file},{}\n", declared(file).unwrap_or("absent")));
+    }
+    // OneRoster+'s files are declared by the packages that hold them only, so that every other
+    // manifest reads as the binding's own.
+    for file in ATTENDANCE_FILES {
+        if let Some(mode) = declared(file) {
+            text.push_str(&format!("file.{file},{mode}\n"));
+        }
     }
     text.push_str("source.systemName,district-gen\nsource.systemCode,synthetic\n");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// The text of each file of a package, by name.
+    fn files(zip: Vec<u8>) -> std::collections::BTreeMap<String, String> {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).expect("a zip");
+        (0..archive.len())
+            .map(|i| {
+                let mut entry = archive.by_index(i).expect("an entry");
+                let mut text = String::new();
+                entry.read_to_string(&mut text).expect("text");
+                (entry.name().expect("a name").into_owned(), text)
+            })
+            .collect()
+    }
+
+    fn package(
+        district: &District,
+        binding: Binding,
+        days: usize,
+    ) -> (Rows, std::collections::BTreeMap<String, String>) {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let rows = district.write_bulk_with_attendance(&mut out, binding, days).expect("a package");
+        (rows, files(out.into_inner()))
+    }
+
+    #[test]
+    fn school_days_are_weekdays_across_months_and_leap_days() {
+        let dates: Vec<String> = [0, 4, 5, 21, 22].into_iter().map(District::attendance_date).collect();
+        assert_eq!(dates, ["2026-03-02", "2026-03-06", "2026-03-09", "2026-03-31", "2026-04-01"]);
+        assert_eq!((civil_date(0), civil_date(21_243)), ("1970-01-01".to_owned(), "2028-02-29".to_owned()));
+    }
+
+    #[test]
+    fn attendance_is_written_in_either_binding_only_when_asked_for() {
+        let district = District::new(30);
+        for binding in [Binding::V1p2, Binding::V1p1] {
+            let (rows, files) = package(&district, binding, 3);
+            assert!(files["manifest.csv"].contains("file.absenceCodes,bulk\nfile.attendance,bulk\n"));
+            assert_eq!(rows.of("absenceCodes.csv"), 4);
+            assert_eq!(rows.of("attendance.csv"), 2 * 30 * 3, "a daily and a class row per student and day");
+            let attendance = &files["attendance.csv"];
+            assert_eq!(attendance.lines().count() as u64, 1 + rows.of("attendance.csv"));
+            let written: Vec<AttendanceRow> = district.attendance(3).collect();
+            let tardy = written.iter().find(|r| r.absence_code == "ac-tardy" && r.class.is_some()).expect("a tardy");
+            let line = format!(
+                "{},,,{},{},{},{},ac-tardy,{},Arrived 10 minutes late",
+                tardy.id,
+                tardy.class.as_deref().unwrap_or_default(),
+                tardy.school,
+                tardy.student,
+                tardy.date,
+                tardy.period.as_deref().unwrap_or_default()
+            );
+            assert!(attendance.lines().any(|l| l == line), "{line}");
+            assert!(attendance
+                .contains(&format!("\n{},,,,sch-0000,stu-0000000,2026-03-02,", district.daily_attendance_id(0, 0))));
+            assert!(
+                files["absenceCodes.csv"].contains("\nac-present,,,Present,false,,\nac-absent,,,Absent,true,false,")
+            );
+            let codes: std::collections::BTreeSet<&str> = written.iter().map(|r| r.absence_code).collect();
+            assert_eq!(codes.len(), District::ABSENCE_CODES.len(), "every code is used");
+
+            let (rows, files) = package(&district, binding, 0);
+            assert!(!files.contains_key("attendance.csv") && !files.contains_key("absenceCodes.csv"));
+            assert!(!files["manifest.csv"].contains("attendance") && !files["manifest.csv"].contains("absenceCodes"));
+            assert_eq!(rows.of("attendance.csv"), 0);
+        }
+    }
 }

@@ -1,5 +1,5 @@
-//! `district-gen --students N --out bulk.zip [--delta delta.zip] [--line-items K] [--v1p1]`:
-//! writes a synthetic district.
+//! `district-gen --students N --out bulk.zip [--delta delta.zip] [--line-items K]
+//! [--attendance-days D] [--v1p1]`: writes a synthetic district.
 
 use clap::Parser;
 use district_gen::{Binding, District};
@@ -24,6 +24,9 @@ struct Args {
     /// Line items per class; with any, the package carries the gradebook files too.
     #[arg(long, default_value_t = 0)]
     line_items: usize,
+    /// School days of attendance (absenceCodes.csv and attendance.csv) in the bulk package.
+    #[arg(long, default_value_t = 0)]
+    attendance_days: usize,
     /// Write OneRoster 1.1 packages of the same district instead of 1.2.
     #[arg(long)]
     v1p1: bool,
@@ -33,7 +36,7 @@ fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let district = District { line_items_per_class: args.line_items, ..District::new(args.students) };
     let binding = if args.v1p1 { Binding::V1p1 } else { Binding::V1p2 };
-    let rows = district.write_bulk_as(File::create(&args.out)?, binding)?;
+    let rows = district.write_bulk_with_attendance(File::create(&args.out)?, binding, args.attendance_days)?;
     println!("{}: {} rows ({:?})", args.out.display(), rows.total(), rows.files);
     if let Some(delta) = args.delta {
         let rows = district.write_delta_as(File::create(&delta)?, args.changed, "2026-11-25T00:00:00.000Z", binding)?;

@@ -371,6 +371,8 @@ mod tests {
             ("result", format!("{GRADEBOOK}/results/x")),
             ("assessmentLineItem", format!("{GRADEBOOK}/assessmentLineItems/x")),
             ("assessmentResult", format!("{GRADEBOOK}/assessmentResults/x")),
+            ("absenceCode", "/ims/oneroster/attendance/v1p2/absenceCodes/x".to_owned()),
+            ("attendance", "/ims/oneroster/attendance/v1p2/attendance/x".to_owned()),
         ];
         for (ref_type, expected) in cases {
             let collection = Collection::from_ref_type(ref_type).expect(ref_type);
@@ -407,6 +409,7 @@ mod tests {
             }
         }
         let expected = [
+            "absenceCode",
             "academicSession",
             "assessmentLineItem",
             "category",

@@ -10,7 +10,7 @@ use crate::settings::Settings;
 use crate::uploads::{Upload, UploadError, Uploads};
 use oneroster_csv::package::ZIP;
 use oneroster_csv::{validate, Code, Diagnostic, Package, PackageError, Report, StoredReference, Target, Validation};
-use oneroster_model::{Collection, Timestamp, Timezone};
+use oneroster_model::{Collection, DistrictSettings, Timestamp, Timezone};
 use oneroster_store::{Decision, FileCounts, Hold, Job, JobState, Store, StoreError, Tenant, TenantStore};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -325,7 +325,8 @@ impl Ingest {
         let validating = Instant::now();
         let (mut report, validation) = self.validate(upload, local.path(), job.started, settings.timezone).await?;
         if let Some(validation) = &validation {
-            self.check_stored_references(upload, &validation.stored_references, &mut report).await?;
+            let refs = validation.stored_references.iter().filter(|r| !excused_by_licence(&settings, r));
+            self.check_stored_references(upload, refs.collect(), &mut report).await?;
         }
         info!(errors = report.error_count, ms = crate::apply::millis(validating), "package validated");
         if !report.is_valid() {
@@ -406,7 +407,7 @@ impl Ingest {
     async fn check_stored_references(
         &self,
         upload: &Upload,
-        refs: &[StoredReference],
+        refs: Vec<&StoredReference>,
         report: &mut Report,
     ) -> Result<(), StoreError> {
         let mut by_collection: HashMap<Collection, Vec<&StoredReference>> = HashMap::new();
@@ -520,6 +521,14 @@ fn started(upload: &Upload) -> Job {
         report_key: None,
         hold: None,
     }
+}
+
+/// Whether `reference` comes only from rows of schools the district has not licensed: those
+/// rows are left out of the apply ([`crate::licence`]), so what they name need not be stored
+/// (the schools and their students were left out too).
+fn excused_by_licence(settings: &DistrictSettings, reference: &StoredReference) -> bool {
+    let schools = reference.schools.as_deref().unwrap_or_default();
+    !schools.is_empty() && schools.iter().all(|school| !settings.licenses(school))
 }
 
 /// Reports a reference found neither in the package nor among the stored `what`.

@@ -2,7 +2,7 @@
 //! belong only to the others left out of what is stored, as if its SIS had not sent them: the
 //! unlicensed schools themselves, their courses, classes and enrollments, the users whose every
 //! role is in one of them, and what hangs off those (demographics, line items and results,
-//! resource links). A bulk that leaves out a record stored before (the school lost its licence)
+//! resource links, attendance). A bulk that leaves out a record stored before (the school lost its licence)
 //! marks it `tobedeleted`, as a bulk does with every record it lacks; licensing a school later
 //! brings its records in with the next upload that carries them.
 //!
@@ -93,7 +93,7 @@ pub(crate) async fn left_out<S: RecordStore>(
                     Row::Record(record) if record.collection() == Collection::Orgs => {
                         note_school(&mut out, settings, &record)
                     }
-                    Row::Record(record) if depends_on_left_out(&out, &record) => {
+                    Row::Record(record) if depends_on_left_out(&out, settings, &record) => {
                         out.insert(record.collection(), record.base().sourced_id.as_str())
                     }
                     _ => {}
@@ -131,8 +131,10 @@ fn note_school(out: &mut LeftOut, settings: &DistrictSettings, record: &Record) 
     }
 }
 
-/// Whether `record` belongs to a school, user, class, course or line item left out.
-fn depends_on_left_out(out: &LeftOut, record: &Record) -> bool {
+/// Whether `record` belongs to a school, user, class, course or line item left out. An
+/// attendance mark's school is the district's to license whether or not it was ever stored
+/// (a delivery of attendance alone carries no orgs).
+fn depends_on_left_out(out: &LeftOut, settings: &DistrictSettings, record: &Record) -> bool {
     let named = |collection, id: &oneroster_model::SourcedId| out.contains(collection, id.as_str());
     match record {
         Record::Course(course) => named(Collection::Orgs, &course.org.sourced_id),
@@ -151,6 +153,11 @@ fn depends_on_left_out(out: &LeftOut, record: &Record) -> bool {
         Record::ClassResource(link) => named(Collection::Classes, &link.class.sourced_id),
         Record::CourseResource(link) => named(Collection::Courses, &link.course.sourced_id),
         Record::UserResource(link) => named(Collection::Users, &link.user.sourced_id),
+        Record::Attendance(mark) => {
+            mark.school.as_ref().is_some_and(|school| !settings.licenses(school.sourced_id.as_str()))
+                || mark.class.as_ref().is_some_and(|class| named(Collection::Classes, &class.sourced_id))
+                || named(Collection::Users, &mark.student.sourced_id)
+        }
         _ => false,
     }
 }

@@ -144,6 +144,16 @@ crate::named_enum! {
         /// Results of one student in one class (`/classes/{c}/students/{s}/results`): the parent is
         /// the [`pair_key`] of class and student.
         ClassStudentResults => "class-student-results",
+        /// Attendance marks of a student (`/students/{id}/attendance`).
+        StudentAttendance => "student-attendance",
+        /// Attendance marks taken in a class (`/classes/{id}/attendance`).
+        ClassAttendance => "class-attendance",
+        /// Attendance marks of a school (`/schools/{id}/attendance`).
+        SchoolAttendance => "school-attendance",
+        /// Attendance marks by day, for `filter=date='…'` on `/attendance`: an index whose
+        /// parent is the [`lookup_key`] of the day, so that one day of a district pages in
+        /// O(page) instead of a scan of every mark ever taken.
+        AttendanceByDate => "attendance-by-date",
     }
     /// Every relation.
     ALL;
@@ -152,12 +162,14 @@ crate::named_enum! {
 }
 
 impl Relation {
-    /// The lookup that indexes a users' field (`email`, `username`, `identifier`) by value.
-    pub fn lookup(field: &str) -> Option<Self> {
-        match field {
-            "email" => Some(Relation::UsersByEmail),
-            "username" => Some(Relation::UsersByUsername),
-            "identifier" => Some(Relation::UsersByIdentifier),
+    /// The index of a field of `collection` by value, whose parents are [`lookup_key`]s of the
+    /// values: a users' `email`, `username` or `identifier`, an attendance mark's `date`.
+    pub fn lookup(collection: Collection, field: &str) -> Option<Self> {
+        match (collection, field) {
+            (Collection::Users, "email") => Some(Relation::UsersByEmail),
+            (Collection::Users, "username") => Some(Relation::UsersByUsername),
+            (Collection::Users, "identifier") => Some(Relation::UsersByIdentifier),
+            (Collection::Attendance, "date") => Some(Relation::AttendanceByDate),
             _ => None,
         }
     }
@@ -168,6 +180,10 @@ impl Relation {
         use Relation::*;
         match self {
             UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
+            AttendanceByDate => Collection::Attendance,
+            StudentAttendance => Collection::Users,
+            SchoolAttendance => Collection::Orgs,
+            ClassAttendance => Collection::Classes,
             OrgCourses | SchoolClasses | SchoolTerms | SchoolEnrollments | SchoolStudents | SchoolTeachers
             | SchoolScoreScales => Collection::Orgs,
             SessionChildren | TermClasses => Collection::AcademicSessions,
@@ -194,6 +210,7 @@ impl Relation {
             ClassCategories => Collection::Categories,
             ClassScoreScales | SchoolScoreScales => Collection::ScoreScales,
             ClassResults | LineItemResults | ClassStudentResults => Collection::Results,
+            StudentAttendance | ClassAttendance | SchoolAttendance | AttendanceByDate => Collection::Attendance,
         }
     }
 
@@ -234,6 +251,7 @@ impl Relation {
             ClassLineItems | ClassCategories => Collection::LineItems,
             ClassScoreScales | SchoolScoreScales => Collection::ScoreScales,
             ClassResults | LineItemResults | ClassStudentResults => Collection::Results,
+            StudentAttendance | ClassAttendance | SchoolAttendance | AttendanceByDate => Collection::Attendance,
         }
     }
 
@@ -311,7 +329,7 @@ mod tests {
         for (names, first, last) in [
             (&collections, "orgs", "assessmentResults"),
             (&ref_types, "org", "assessmentResult"),
-            (&relations, "org-courses", "class-student-results"),
+            (&relations, "org-courses", "attendance-by-date"),
         ] {
             assert_eq!((names[0], names[names.len() - 1]), (first, last));
         }

@@ -786,6 +786,56 @@ pub struct AssessmentResult {
     pub missing: Option<Flag>,
 }
 
+/// A code an attendance record takes (an absenceCodes.csv row of OneRoster+, the attendance
+/// extension Kinvolved publishes): what the SIS calls the mark, and whether it counts as an
+/// absence and as excused, so that apps can count absences without knowing each SIS's codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AbsenceCode {
+    /// Common properties.
+    #[serde(flatten)]
+    pub base: Base,
+    /// The code's name (`Absent`, `Tardy`, `Field trip`).
+    pub title: String,
+    /// Whether a mark with this code counts as an absence.
+    pub absent: bool,
+    /// Whether the absence was approved by a parent or guardian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excused: Option<bool>,
+    /// What the code means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// One student's attendance mark on one day (an attendance.csv row of OneRoster+): daily
+/// attendance names no class; period attendance names the class and, where the SIS keeps
+/// periods, the period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attendance {
+    /// Common properties.
+    #[serde(flatten)]
+    pub base: Base,
+    /// The class, for period attendance (absent for daily attendance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<GuidRef>,
+    /// The school.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school: Option<GuidRef>,
+    /// The student.
+    pub student: GuidRef,
+    /// The day.
+    pub date: Date,
+    /// The mark.
+    pub absence_code: GuidRef,
+    /// The period of the day, as the SIS names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// A note on the mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

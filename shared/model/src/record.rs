@@ -322,6 +322,13 @@ impl Record {
                 );
                 refs.extend(item.score_scale.iter().map(|s| one("scoreScale", ScoreScales, s)));
             }
+            Record::AbsenceCode(_) => {}
+            Record::Attendance(mark) => {
+                refs.extend(mark.class.iter().map(|k| one("class", Classes, k)));
+                refs.extend(mark.school.iter().map(|o| of("school", Kind::School, o)));
+                refs.push(one("student", Users, &mark.student));
+                refs.push(one("absenceCode", AbsenceCodes, &mark.absence_code));
+            }
             Record::AssessmentResult(result) => {
                 refs.push(one("assessmentLineItem", AssessmentLineItems, &result.assessment_line_item));
                 refs.push(one("student", Users, &result.student));
@@ -384,7 +391,7 @@ impl Record {
                 for (field, value) in
                     [("email", &user.email), ("username", &user.username), ("identifier", &user.identifier)]
                 {
-                    if let (Some(relation), Some(value)) = (Relation::lookup(field), value) {
+                    if let (Some(relation), Some(value)) = (Relation::lookup(Collection::Users, field), value) {
                         links.push(direct(relation, &lookup_key(value)));
                     }
                 }
@@ -440,7 +447,15 @@ impl Record {
                     links.push(direct(Relation::ClassStudentResults, &pair_key(class, &result.student.sourced_id)));
                 }
             }
+            Record::Attendance(mark) => {
+                links.push(direct(Relation::StudentAttendance, &mark.student.sourced_id));
+                links.extend(mark.class.iter().map(|class| direct(Relation::ClassAttendance, &class.sourced_id)));
+                links.extend(mark.school.iter().map(|school| direct(Relation::SchoolAttendance, &school.sourced_id)));
+                // As `filter=date='…'` names it: the day as the record's JSON writes it.
+                links.push(direct(Relation::AttendanceByDate, &lookup_key(&mark.date.to_string())));
+            }
             Record::Org(_)
+            | Record::AbsenceCode(_)
             | Record::Demographics(_)
             | Record::Resource(_)
             | Record::Category(_)

@@ -87,6 +87,18 @@ macro_rules! collections {
                 LineItems { name: "lineItems", ref_type: "lineItem", record: LineItem($crate::entities::LineItem) },
                 /// results.csv, `/results`.
                 Results { name: "results", ref_type: "result", record: Result($crate::entities::GradebookResult) },
+                /// absenceCodes.csv (OneRoster+ attendance), `/absenceCodes` (Attendance extension).
+                AbsenceCodes {
+                    name: "absenceCodes",
+                    ref_type: "absenceCode",
+                    record: AbsenceCode($crate::entities::AbsenceCode),
+                },
+                /// attendance.csv (OneRoster+ attendance), `/attendance`.
+                Attendance {
+                    name: "attendance",
+                    ref_type: "attendance",
+                    record: Attendance($crate::entities::Attendance),
+                },
             }
             api_only {
                 /// `/assessmentLineItems` (written through the API only; the binding has no file).

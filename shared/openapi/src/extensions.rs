@@ -16,11 +16,12 @@ use serde_json::{json, Map, Value};
 pub const SCOPE_PREFIX: &str = "https://oneroster-provider.example.org/spec/or/ext/scope/";
 
 /// The extension scopes, by short name, with what each grants.
-pub const SCOPES: [(&str, &str); 4] = [
+pub const SCOPES: [(&str, &str); 5] = [
     ("roster.createput", "Create and replace rostering records (POST, PUT): an extension of this provider."),
     ("roster.delete", "Delete rostering records: an extension of this provider."),
     ("resource.createput", "Create and replace resources and their links: an extension of this provider."),
     ("resource.delete", "Delete resources and their links: an extension of this provider."),
+    ("attendance.readonly", "Read attendance and absence codes: an extension of this provider."),
 ];
 
 /// What a successful extension operation answers.
@@ -220,7 +221,7 @@ fn schemas(service: Service) -> Map<String, Value> {
     let gradebook = |name: &str| Service::Gradebook.schema(name).cloned().unwrap_or_default();
     let rostering = |name: &str| Service::Rostering.schema(name).cloned().unwrap_or_default();
     let mut schemas = Map::new();
-    if service != Service::Gradebook {
+    if matches!(service, Service::Rostering | Service::Resources) {
         for name in ["GUIDPairDType", "GUIDPairSetDType"] {
             schemas.insert(name.to_owned(), gradebook(name));
         }
@@ -292,7 +293,8 @@ fn operations(service: Service) -> &'static [Extension] {
     match service {
         Service::Rostering => &ROSTERING,
         Service::Resources => &RESOURCES,
-        Service::Gradebook => &[],
+        // The attendance service's file is the provider's own: its operations are in it.
+        Service::Gradebook | Service::Attendance => &[],
     }
 }
 

@@ -1,5 +1,6 @@
-//! The official OneRoster 1.2 OpenAPI files (vendored, byte-identical; see `spec/SOURCES.md`)
-//! and what the services read out of them, so that the contract is written down once: the
+//! The official OneRoster 1.2 OpenAPI files (vendored, byte-identical; see `spec/SOURCES.md`),
+//! the provider's own file of its attendance service (`spec/provider/`, written in their
+//! style), and what the services read out of them, so that the contract is written down once: the
 //! discovery documents, every operation with its scopes and response envelope, the field
 //! catalog of each entity that `filter`, `sort` and `fields` are checked against, and the shape
 //! of each entity that write bodies are read by.
@@ -15,7 +16,7 @@ pub use shape::{Property, Shape};
 use serde_json::Value;
 use std::sync::OnceLock;
 
-/// One of the three OneRoster 1.2 REST services.
+/// One of the three OneRoster 1.2 REST services, or the provider's attendance service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Service {
     /// Rostering: orgs, sessions, courses, classes, users, enrollments, demographics.
@@ -24,6 +25,9 @@ pub enum Service {
     Gradebook,
     /// Resources.
     Resources,
+    /// Attendance and absence codes (OneRoster+ files), read only: the provider's extension,
+    /// with an OpenAPI file of its own in the standard's style (every operation an extension).
+    Attendance,
 }
 
 /// A version of the REST binding served from the same stored records: 1.2, whose files these
@@ -94,14 +98,15 @@ pub struct Envelope {
 
 impl Service {
     /// Every service.
-    pub const ALL: [Service; 3] = [Service::Rostering, Service::Gradebook, Service::Resources];
+    pub const ALL: [Service; 4] = [Service::Rostering, Service::Gradebook, Service::Resources, Service::Attendance];
 
-    /// The service's name (`rostering`, `gradebook`, `resources`).
+    /// The service's name (`rostering`, `gradebook`, `resources`, `attendance`).
     pub fn name(self) -> &'static str {
         match self {
             Service::Rostering => "rostering",
             Service::Gradebook => "gradebook",
             Service::Resources => "resources",
+            Service::Attendance => "attendance",
         }
     }
 
@@ -116,21 +121,24 @@ impl Service {
             Service::Rostering => "/ims/oneroster/rostering/v1p2",
             Service::Gradebook => "/ims/oneroster/gradebook/v1p2",
             Service::Resources => "/ims/oneroster/resources/v1p2",
+            Service::Attendance => "/ims/oneroster/attendance/v1p2",
         }
     }
 
-    /// The OpenAPI file, as published (served under `{base}/discovery/`).
+    /// The OpenAPI file, as published (served under `{base}/discovery/`); the attendance
+    /// service's is the provider's own.
     pub fn document_text(self) -> &'static str {
         match self {
             Service::Rostering => include_str!("../spec/onerosterv1p2rostersservice_openapi3_v1p0.json"),
             Service::Gradebook => include_str!("../spec/onerosterv1p2gradebookservice_openapi3_v1p0.json"),
             Service::Resources => include_str!("../spec/onerosterv1p2resourcesservice_openapi3_v1p0.json"),
+            Service::Attendance => include_str!("../spec/provider/onerosterv1p2attendanceservice_openapi3.json"),
         }
     }
 
     /// The OpenAPI file, parsed once.
     pub fn document(self) -> &'static Value {
-        static DOCUMENTS: [OnceLock<Value>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static DOCUMENTS: [OnceLock<Value>; 4] = [const { OnceLock::new() }; 4];
         DOCUMENTS[self.index()].get_or_init(|| {
             serde_json::from_str(self.document_text()).unwrap_or_else(|e| panic!("the vendored {self:?} OpenAPI: {e}"))
         })
@@ -139,13 +147,13 @@ impl Service {
     /// The discovery document: the OpenAPI file with the provider's [`extensions`] added, each
     /// marked `x-provider-extension`.
     pub fn discovery(self) -> &'static Value {
-        static DOCUMENTS: [OnceLock<Value>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static DOCUMENTS: [OnceLock<Value>; 4] = [const { OnceLock::new() }; 4];
         DOCUMENTS[self.index()].get_or_init(|| extensions::extend(self, self.document().clone()))
     }
 
     /// The discovery document as served.
     pub fn discovery_text(self) -> &'static str {
-        static TEXTS: [OnceLock<String>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static TEXTS: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
         TEXTS[self.index()].get_or_init(|| serde_json::to_string_pretty(self.discovery()).unwrap_or_default())
     }
 
@@ -157,7 +165,7 @@ impl Service {
     /// Every operation of the service, the extensions' included, in the discovery document's
     /// order (read from it once).
     pub fn operations(self) -> &'static [Operation] {
-        static OPERATIONS: [OnceLock<Vec<Operation>>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static OPERATIONS: [OnceLock<Vec<Operation>>; 4] = [const { OnceLock::new() }; 4];
         OPERATIONS[self.index()].get_or_init(|| {
             let Some(paths) = self.discovery()["paths"].as_object() else { return Vec::new() };
             let mut operations = Vec::new();
@@ -283,7 +291,7 @@ mod tests {
     fn operations_count_81_across_the_services() {
         let counts: Vec<usize> =
             Service::ALL.iter().map(|s| s.operations().iter().filter(|o| !o.extension).count()).collect();
-        assert_eq!(counts, vec![41, 35, 5]);
+        assert_eq!(counts, vec![41, 35, 5, 0]);
         for service in Service::ALL {
             for operation in service.operations() {
                 assert!(!operation.scopes.is_empty(), "{}", operation.operation_id);

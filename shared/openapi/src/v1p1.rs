@@ -46,6 +46,7 @@ pub fn has_operation(service: Service, operation_id: &str) -> bool {
         Service::Rostering => standard,
         Service::Resources => standard && operation_id != "getResourcesForUser",
         Service::Gradebook => GRADEBOOK.contains(&operation_id),
+        Service::Attendance => false,
     }
 }
 

@@ -11,7 +11,9 @@
 //!   `Select=COUNT` query.
 //! - **Looked up** (O(result) reads): `email`, `username` or `identifier` `='…'` on users,
 //!   students or teachers, alone or in an `AND` chain: the store's lookup entries name the
-//!   matching users, and the rest of the filter is applied to them.
+//!   matching users, and the rest of the filter is applied to them. `date='…'` on attendance
+//!   alone pages that day's index (O(`limit`): a district marks every student every day);
+//!   in an `AND` chain, the day's marks are read and the rest of the filter applied to them.
 //! - **Scanned** (reads the whole listing): any other filter or a sort. The answer is the same,
 //!   only slower for big listings; an `AND` chain holding `dateLastModified>` scans only the
 //!   records changed since then.
@@ -95,9 +97,10 @@ fn is_active_status(predicate: &Predicate) -> bool {
     predicate.field == "status" && predicate.op == Op::Eq && predicate.value == Status::Active.as_str()
 }
 
-/// The lookup listing of a users' identity predicate (`email='…'`, `username`, `identifier`).
-fn lookup(predicate: &Predicate) -> Option<Listing> {
-    let relation = Relation::lookup(&predicate.field).filter(|_| predicate.op == Op::Eq)?;
+/// The lookup listing of a predicate on an indexed field of `collection` (a users'
+/// `email='…'`, `username`, `identifier`; an attendance mark's `date`).
+fn lookup(collection: Collection, predicate: &Predicate) -> Option<Listing> {
+    let relation = Relation::lookup(collection, &predicate.field).filter(|_| predicate.op == Op::Eq)?;
     Some(Listing::Related { relation, parent: lookup_key(&predicate.value).to_string() })
 }
 
@@ -117,10 +120,11 @@ pub fn plan(request: &ListRequest, params: &ListParams) -> Plan {
         Listing::View(view) => (view.collection(), Some(view)),
         _ => return scan,
     };
-    if collection == Collection::Users {
-        if let Some(found) = filter.predicates.iter().find_map(lookup) {
-            return Plan::Scan(found, view);
-        }
+    if let Some(found) = filter.predicates.iter().find_map(|p| lookup(collection, p)) {
+        // One predicate alone is the whole filter: its index pages (one user, or one day's
+        // marks of a whole district); with others, its entries are read and filtered.
+        let alone = filter.predicates.len() == 1 && params.order.is_none() && view.is_none();
+        return if alone { Plan::Paged(found) } else { Plan::Scan(found, view) };
     }
     let times: Vec<Listing> = filter.predicates.iter().filter_map(|p| modified_since(collection, p)).collect();
     let actives = filter.predicates.iter().filter(|p| is_active_status(p)).count();
@@ -549,10 +553,10 @@ mod tests {
                 Plan::Scan(looked_up(Relation::UsersByEmail, "a@b.org"), Some(View::Teachers)),
             ),
             (
-                "a username is looked up",
+                "a username alone pages its lookup",
                 USERS.into(),
                 "filter=username%3D'jo'",
-                Plan::Scan(looked_up(Relation::UsersByUsername, "jo"), None),
+                Plan::Paged(looked_up(Relation::UsersByUsername, "jo")),
             ),
             ("a partial e-mail scans", USERS.into(), "filter=email~'b.org'", Plan::Scan(USERS, None)),
             ("a relation pages", class.clone().into(), "", Plan::Paged(class.clone())),
@@ -561,6 +565,22 @@ mod tests {
         ];
         for (what, request, query, expected) in cases {
             assert_eq!(plan(&request, &params(query)), expected, "{what}: {query}");
+        }
+    }
+
+    #[test]
+    fn a_day_of_attendance_pages_its_index_and_a_range_of_days_scans() {
+        let marks = RecordFields::of(Version::V1p2, Service::Attendance, "AttendanceDType").expect("attendance");
+        let all = Listing::Collection(Collection::Attendance);
+        let day = looked_up(Relation::AttendanceByDate, "2026-03-02");
+        for (query, expected) in [
+            ("filter=date%3D'2026-03-02'", Plan::Paged(day.clone())),
+            ("filter=date%3D'2026-03-02' AND status%3D'active'", Plan::Scan(day.clone(), None)),
+            ("filter=date%3D'2026-03-02'&sort=sourcedId", Plan::Scan(day, None)),
+            ("filter=date>%3D'2026-03-02'", Plan::Scan(all.clone(), None)),
+        ] {
+            let params = ListParams::parse(Some(query), &marks).expect("parses");
+            assert_eq!(plan(&all.clone().into(), &params), expected, "{query}");
         }
     }
 

@@ -608,6 +608,7 @@ mod tests {
                     (SchoolTeachers, "s-1"),
                     (UserClasses, "u-1"),
                     (UserResources, "u-1"),
+                    (StudentAttendance, "u-1"),
                 ]),
                 vec![count("students", 1, Some(1)), count("teachers", -1, Some(-1))],
             ),

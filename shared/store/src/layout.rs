@@ -48,7 +48,7 @@ const fn with_bodies(relation: Relation) -> Layout {
 }
 
 /// Every relation's layout, in the order of [`Relation::ALL`] (a test checks).
-pub const LAYOUTS: [Layout; 26] = {
+pub const LAYOUTS: [Layout; 30] = {
     use Relation::*;
     [
         wide(OrgCourses),
@@ -77,6 +77,10 @@ pub const LAYOUTS: [Layout; 26] = {
         Layout { counted: true, ..with_bodies(ClassResults) },
         with_bodies(LineItemResults),
         with_bodies(ClassStudentResults),
+        packed(StudentAttendance),
+        packed(ClassAttendance),
+        wide(SchoolAttendance),
+        wide(AttendanceByDate),
     ]
 };
 
@@ -140,7 +144,16 @@ mod tests {
     #[test]
     fn wide_relations_spread_each_parent_and_the_rest_keep_one_partition() {
         use Relation::*;
-        let wide = [OrgCourses, SchoolClasses, SchoolEnrollments, SchoolStudents, SchoolTeachers, TermClasses];
+        let wide = [
+            OrgCourses,
+            SchoolClasses,
+            SchoolEnrollments,
+            SchoolStudents,
+            SchoolTeachers,
+            TermClasses,
+            SchoolAttendance,
+            AttendanceByDate,
+        ];
         for relation in Relation::ALL {
             let expected = if wide.contains(&relation) { WIDE_RELATION_SHARDS } else { 1 };
             assert_eq!(of(relation).shards, expected, "{relation:?}");
@@ -149,7 +162,9 @@ mod tests {
 
     /// Whether `relation` indexes a users' field by value (one child per parent).
     fn is_lookup(relation: Relation) -> bool {
-        ["email", "username", "identifier"].into_iter().any(|field| Relation::lookup(field) == Some(relation))
+        ["email", "username", "identifier"]
+            .into_iter()
+            .any(|field| Relation::lookup(Collection::Users, field) == Some(relation))
     }
 
     #[test]

@@ -468,19 +468,27 @@ mod tests {
         let packs = |relations: &[Relation], parent: &str| -> Vec<(Relation, String)> {
             relations.iter().map(|r| (*r, parent.to_owned())).collect()
         };
-        let school_packs = [OrgCourses, SchoolClasses, SchoolTerms, SchoolEnrollments, SchoolStudents, SchoolTeachers];
+        let school_packs = [
+            OrgCourses,
+            SchoolClasses,
+            SchoolTerms,
+            SchoolEnrollments,
+            SchoolStudents,
+            SchoolTeachers,
+            SchoolAttendance,
+        ];
         let cases = [
             ("a new user", over(user("u-1", &[("student", "s-1")]), None), vec![]),
             ("same view", over(user("u-1", &[("student", "s-1")]), Some(user("u-1", &[("student", "s-2")]))), vec![]),
             (
                 "teacher turned student",
                 over(user("u-1", &[("student", "s-1")]), Some(user("u-1", &[("teacher", "s-1")]))),
-                packs(&[UserClasses, UserResources], "u-1"),
+                packs(&[UserClasses, UserResources, StudentAttendance], "u-1"),
             ),
             (
                 "student turned aide",
                 over(user("u-1", &[("aide", "s-1")]), Some(user("u-1", &[("student", "s-1")]))),
-                packs(&[UserClasses, UserResources], "u-1"),
+                packs(&[UserClasses, UserResources, StudentAttendance], "u-1"),
             ),
             (
                 "district turned school",

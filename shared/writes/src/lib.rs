@@ -606,6 +606,8 @@ fn typed(collection: Collection, value: Value) -> Result<Record, (String, String
         Collection::ClassResources => Record::ClassResource(read(value)?),
         Collection::CourseResources => Record::CourseResource(read(value)?),
         Collection::UserResources => Record::UserResource(read(value)?),
+        Collection::AbsenceCodes => Record::AbsenceCode(read(value)?),
+        Collection::Attendance => Record::Attendance(read(value)?),
     })
 }
 

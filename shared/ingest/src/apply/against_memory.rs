@@ -420,6 +420,7 @@ async fn upkeep_rebuilds_the_packs_of_changed_parents_and_recounts_written_colle
                 (Relation::SchoolTeachers, "s-1"),
                 (Relation::UserClasses, "u-2"),
                 (Relation::UserResources, "u-2"),
+                (Relation::StudentAttendance, "u-2"),
             ],
             [Collection::Users].into(),
             BTreeSet::new(),
