@@ -1,16 +1,18 @@
 //! What a page costs in store calls: a list of a small collection and of a large one, a typed
-//! view and a collection the API writes to, each in at most two sequential rounds of calls
+//! view, a collection the API writes to and the attendance routes (a day of the whole district
+//! among them), each in at most two sequential rounds of calls
 //! whatever the shard count, reading about one item per record returned (counted by a proxy in
 //! front of DynamoDB Local).
 
 use e2e::trips::CountedApi;
-use e2e::{bulk_zip, delta_zip, ingest, small_district, stack_with, tenant, Api};
+use e2e::{delta_zip, ingest, small_district, stack_with, tenant, Api};
 use oneroster_model::Timestamp;
 use oneroster_store::JobState;
 use std::time::Duration;
 
 const ROSTERING: &str = "/ims/oneroster/rostering/v1p2";
 const GRADEBOOK: &str = "/ims/oneroster/gradebook/v1p2";
+const ATTENDANCE: &str = "/ims/oneroster/attendance/v1p2";
 
 #[tokio::test]
 async fn every_list_page_costs_at_most_two_rounds_of_calls() {
@@ -19,7 +21,9 @@ async fn every_list_page_costs_at_most_two_rounds_of_calls() {
     let stack = stack_with(Duration::from_secs(60)).await;
     let tenant = tenant("page-costs");
     let district = small_district();
-    let job = ingest(&stack, &tenant, "bulk.zip", bulk_zip(&district)).await;
+    let mut bulk = std::io::Cursor::new(Vec::new());
+    district.write_bulk_with_attendance(&mut bulk, district_gen::Binding::V1p2, 3).expect("a bulk");
+    let job = Box::pin(ingest(&stack, &tenant, "bulk.zip", bulk.into_inner())).await;
     assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
     let counted = CountedApi::start(&stack, tenant.id()).await;
     #[rustfmt::skip]
@@ -41,6 +45,11 @@ async fn every_list_page_costs_at_most_two_rounds_of_calls() {
         (format!("{ROSTERING}/classes/{}/students?limit=5", district.class_id(0, 0)), "users", false),
         (format!("{ROSTERING}/schools/{}/classes?limit=5", district.school_id(1)), "classes", false),
         (format!("{GRADEBOOK}/classes/{}/results?limit=5", district.class_id(0, 1)), "results", false),
+        (format!("{ATTENDANCE}/attendance?limit=50"), "attendance", true),
+        (format!("{ATTENDANCE}/attendance?limit=40&filter=date%3D%272026-03-03%27"), "attendance", false),
+        (format!("{ATTENDANCE}/students/{}/attendance?limit=2", district.student_id(0)), "attendance", false),
+        (format!("{ATTENDANCE}/schools/{}/attendance?limit=40", district.school_id(1)), "attendance", false),
+        (format!("{ATTENDANCE}/classes/{}/attendance?limit=5", district.class_id(0, 0)), "attendance", false),
     ];
     for (start, key, one_read_per_record) in &listings {
         let costs = counted.costs(start, key, 6).await;

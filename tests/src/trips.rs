@@ -54,7 +54,10 @@ impl CountedApi {
         let mut counted = stack.clone();
         counted.ingest.store = proxy.store(&stack.config.table, RetryConfig::standard()).await;
         let store = counted.store().clone();
-        let api = Api::new(&counted, tenant).await;
+        // The standard's scopes and the attendance extension's read.
+        let scopes = format!("{} attendance.readonly", oneroster_auth::Scopes::all().to_text());
+        let scopes = oneroster_auth::Scopes::parse(&scopes).expect("scopes");
+        let api = Api::with_scopes(&counted, tenant, &scopes).await;
         Self { proxy, store, api }
     }
 

@@ -9,7 +9,7 @@
 //! projected: `by_modified` (partition `pk`, sort `mod`) and the sparse `by_view` (partition
 //! `vpk`, sort `sk`; only records of a typed view carry `vpk`). Item shapes are in [`keys`].
 //!
-//! # Access patterns (all 81 endpoints of OneRoster 1.2 reduce to these)
+//! # Access patterns (all 81 endpoints of OneRoster 1.2, and the extensions' reads, reduce to these)
 //! | pattern | endpoints | how | cost of a page of `limit` |
 //! |---|---|---|---|
 //! | get by sourcedId | `GET /{collection}/{id}`, typed views (`/students/{id}`, `/schools/{id}`, …) | `GetItem` on the record key | 1 read |
@@ -29,6 +29,8 @@
 //! | line items / results of a class, results of a line item / of a student in a class, score scales of a class / school | gradebook routes | entries carrying a copy of their record (`class-line-items`, `line-item-results`, `class-student-results` keyed by the pair, …), rewritten with every write of the record: API writes change them one at a time, so they are not packed | `limit` items; a class's results keep their count |
 //! | categories of a class | `/classes/{id}/categories` | `class-categories` (made by line items) | `limit` entries + `limit` records |
 //! | a user by e-mail, username or identifier | `filter=email='…'` | lookup entries keyed by a digest of the value | 1 entry + 1 record |
+//! | attendance of a student / class / school (the attendance extension) | `/students|classes|schools/{id}/attendance` | `student-attendance`, `class-attendance`, `school-attendance` (made by attendance marks; a school's spread over 8 shards) | as a relation route |
+//! | one day's attendance of the district | `/attendance?filter=date='…'` alone | `attendance-by-date`, a wide packed relation whose parent is a digest of the day, as lookups are keyed | as a relation route |
 //!
 //! Relation routes read the parent's pack ([`packs`]: its children's ids in listing order, rebuilt
 //! by the ingest for every parent whose entries changed: by a query of its entries, or, for the
