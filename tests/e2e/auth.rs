@@ -200,7 +200,7 @@ fn header_of(token: &str) -> String {
 
 /// Collects what a JSON `tracing` subscriber writes.
 #[derive(Clone, Default)]
-struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+pub(crate) struct Log(pub(crate) std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for Log {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -215,7 +215,7 @@ impl std::io::Write for Log {
 /// Every log line of the test process, as the JSON subscriber of a Lambda writes it. One
 /// process-wide subscriber: a per-thread one misses events whose callsites other test threads
 /// registered first.
-fn process_log() -> &'static Log {
+pub(crate) fn process_log() -> &'static Log {
     static LOG: std::sync::OnceLock<Log> = std::sync::OnceLock::new();
     LOG.get_or_init(|| {
         let log = Log::default();

@@ -3,6 +3,7 @@
 //! through the API router, as a consumer reads it.
 
 mod admin;
+mod api_keys;
 mod attendance;
 mod auth;
 mod aws_contract;

@@ -5,12 +5,13 @@
 //! `oneroster-admin` binary is a thin command line over these; the local server and the tests
 //! use them too.
 
+use oneroster_auth::api_key::ApiKeyText;
 use oneroster_auth::oauth1::{SealError, SecretSealer};
 use oneroster_auth::{KeyError, KeyRing, Scopes};
 use oneroster_csv::FileKind;
 use oneroster_model::{DistrictSettings, SourcedId, TenantId, Timestamp, Timezone};
 use oneroster_secrets::{SecretError, SigningSecret};
-use oneroster_store::{Job, JobState, OAuthClient, PublishedKeys, Store, StoreError, Tenant, TenantRecord};
+use oneroster_store::{ApiKey, Job, JobState, OAuthClient, PublishedKeys, Store, StoreError, Tenant, TenantRecord};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ pub enum AdminError {
     /// No such client.
     #[error("client '{0}' was not found")]
     UnknownClient(String),
+    /// No such API key.
+    #[error("API key '{0}' was not found (api-key list --tenant …)")]
+    UnknownApiKey(String),
     /// No such job.
     #[error("job '{0}' was not found")]
     UnknownJob(String),
@@ -296,11 +300,7 @@ async fn new_client(
     scopes: &Scopes,
     sealer: Option<&dyn SecretSealer>,
 ) -> Result<(OAuthClient, String), AdminError> {
-    match store.get_tenant(tenant).await? {
-        None => return Err(AdminError::UnknownTenant(tenant.to_string())),
-        Some(record) if !record.enabled => return Err(AdminError::DisabledTenant(tenant.to_string())),
-        Some(_) => {}
-    }
+    check_enabled(store, tenant).await?;
     let (secret, secret_hash) = oneroster_auth::secret::generate();
     let id = oneroster_auth::new_client_id(tenant);
     let sealed_secret = match sealer {
@@ -321,6 +321,57 @@ async fn new_client(
     };
     store.tenant(&operator(tenant)).clients().put(&client).await?;
     Ok((client, secret.expose().to_owned()))
+}
+
+/// Refuses a tenant that is not registered or is disabled: nothing may be granted access to it.
+async fn check_enabled(store: &Store, tenant: &TenantId) -> Result<(), AdminError> {
+    match store.get_tenant(tenant).await? {
+        None => Err(AdminError::UnknownTenant(tenant.to_string())),
+        Some(record) if !record.enabled => Err(AdminError::DisabledTenant(tenant.to_string())),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Makes a static API key of `tenant` holding `scopes`, for a server-to-server integration
+/// that cannot run the client-credentials flow: its record (only a hash of the key is kept)
+/// and the key itself, to show this once.
+pub async fn create_api_key(
+    store: &Store,
+    tenant: &TenantId,
+    name: &str,
+    scopes: &Scopes,
+) -> Result<(ApiKey, ApiKeyText), AdminError> {
+    check_enabled(store, tenant).await?;
+    let (id, text, hash) = oneroster_auth::api_key::mint(tenant);
+    let key = ApiKey {
+        id,
+        tenant: tenant.clone(),
+        name: name.to_owned(),
+        scopes: scopes.to_text(),
+        hash,
+        created: Timestamp::now(),
+        revoked: None,
+    };
+    store.tenant(&operator(tenant)).clients().put_key(&key).await?;
+    Ok((key, text))
+}
+
+/// Revokes the API key `id` (its id begins with its tenant): the API refuses it within its
+/// recheck interval (a minute). Revoking a revoked key keeps the time it was first revoked.
+pub async fn revoke_api_key(store: &Store, id: &str) -> Result<ApiKey, AdminError> {
+    let unknown = || AdminError::UnknownApiKey(id.to_owned());
+    let tenant = Tenant::of_client_id(id).ok_or_else(unknown)?;
+    let keys = store.tenant(&tenant).clients();
+    let mut key = keys.get_key(id).await?.ok_or_else(unknown)?;
+    key.revoked.get_or_insert_with(Timestamp::now);
+    keys.put_key(&key).await?;
+    Ok(key)
+}
+
+/// What an operator is shown of an API key: never the key or its hash.
+pub fn shown_key(key: &ApiKey) -> Value {
+    serde_json::json!({"key_id": key.id, "name": key.name, "scope": key.scopes, "created": key.created,
+                       "revoked": key.revoked})
 }
 
 /// A client by id.

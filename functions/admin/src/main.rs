@@ -36,6 +36,12 @@ enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// Static API keys of a tenant, for server-to-server integrations (requests send
+    /// `X-API-Key: <key>` or `Authorization: ApiKey <key>`).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Upload a OneRoster package for a tenant (a zip, or loose CSV files: a folder of them or
     /// the files themselves, sent as one batch folder with its `_ready` marker last), wait for
     /// its ingest job and print its summary. Exits 0 when applied, 1 when rejected or failed, 2
@@ -109,22 +115,46 @@ enum TenantCommand {
     },
 }
 
+/// Whom a client or an API key is made for, and what it may read and write.
+#[derive(clap::Args)]
+struct Grantee {
+    /// The tenant.
+    #[arg(long)]
+    tenant: String,
+    /// A name for people (the app or integration it is for).
+    #[arg(long, default_value = "")]
+    name: String,
+    /// Scopes it may be granted (short names or URIs, 1.2 or 1.1, space-separated); every
+    /// scope of the standard by default. The provider's extension scopes (`roster.createput`,
+    /// `roster.delete`, `resource.createput`, `resource.delete`, `attendance.readonly`) only
+    /// when named here.
+    #[arg(long)]
+    scopes: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key; prints its id and the key (shown only this once: only a hash is kept).
+    Create(Grantee),
+    /// List a tenant's keys (never the keys themselves), revoked ones included.
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke a key by its id: refused by the API within a minute.
+    Revoke {
+        /// The key's id (`key_id` of `create` or `list`).
+        id: String,
+    },
+}
+
 #[derive(Subcommand)]
 enum ClientCommand {
     /// Create a client; prints its id and secret (the secret is shown only this once).
     Create {
-        /// The tenant.
-        #[arg(long)]
-        tenant: String,
-        /// A name for people (the app it is for).
-        #[arg(long, default_value = "")]
-        name: String,
-        /// Scopes it may be granted (short names or URIs, 1.2 or 1.1, space-separated); every
-        /// scope of the standard by default. The provider's extension scopes (`roster.createput`,
-        /// `roster.delete`, `resource.createput`, `resource.delete`, `attendance.readonly`) only
-        /// when named here.
-        #[arg(long)]
-        scopes: Option<String>,
+        #[command(flatten)]
+        grantee: Grantee,
         /// Legacy, off by default: the client may also sign OAuth 1.0a requests (OneRoster 1.1
         /// consumers such as SDS, Canvas, Infinite Campus), so its secret is kept sealed under
         /// the deployment's KMS key (`OAUTH1_KEY`) as well as hashed.
@@ -199,6 +229,15 @@ fn exit_for(job: &Job) -> ExitCode {
     }
 }
 
+/// The scopes a client or API key is given: those named (short names or URIs), or every scope
+/// of the standard.
+fn parse_scopes(named: Option<String>) -> Result<Scopes, String> {
+    match named {
+        Some(text) => Scopes::parse(&text).map_err(|word| format!("unknown scope '{word}'")),
+        None => Ok(Scopes::all()),
+    }
+}
+
 fn print(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
@@ -252,11 +291,8 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let clients = admin::disable_tenant(&store, &TenantId::parse(&id)?).await?;
             println!("tenant {id} disabled, with {clients} clients");
         }
-        Command::Client { command: ClientCommand::Create { tenant, name, scopes, oauth1 } } => {
-            let scopes = match scopes {
-                Some(text) => Scopes::parse(&text).map_err(|word| format!("unknown scope '{word}'"))?,
-                None => Scopes::all(),
-            };
+        Command::Client { command: ClientCommand::Create { grantee: Grantee { tenant, name, scopes }, oauth1 } } => {
+            let scopes = parse_scopes(scopes)?;
             let tenant = TenantId::parse(&tenant)?;
             let (client, secret) = if oauth1 {
                 admin::create_signing_client(&store, &sealer(), &tenant, &name, &scopes).await?
@@ -265,6 +301,20 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             print(&serde_json::json!({"client_id": client.id, "client_secret": secret, "scope": client.scopes,
                                       "oauth1": client.can_sign()}));
+        }
+        Command::ApiKey { command: ApiKeyCommand::Create(Grantee { tenant, name, scopes }) } => {
+            let scopes = parse_scopes(scopes)?;
+            let (key, text) = admin::create_api_key(&store, &TenantId::parse(&tenant)?, &name, &scopes).await?;
+            let mut shown = admin::shown_key(&key);
+            shown["api_key"] = serde_json::Value::String(text.expose().to_owned());
+            print(&shown);
+        }
+        Command::ApiKey { command: ApiKeyCommand::List { tenant } } => {
+            let keys = store.tenant(&admin::operator(&TenantId::parse(&tenant)?)).clients().list_keys().await?;
+            print(&serde_json::Value::Array(keys.iter().map(admin::shown_key).collect()));
+        }
+        Command::ApiKey { command: ApiKeyCommand::Revoke { id } } => {
+            print(&admin::shown_key(&admin::revoke_api_key(&store, &id).await?))
         }
         Command::Client { command: ClientCommand::Show { id } } => {
             print(&admin::shown(&admin::get_client(&store, &id).await?))

@@ -11,11 +11,14 @@
 //!   verified into the same [`Grant`] as a token;
 //! - [`secret`]: client secrets, generated at random and kept only as argon2id hashes; every
 //!   random byte (secrets, salts, ids, keys) comes from one place, which stops the process if
-//!   the system's generator fails.
+//!   the system's generator fails;
+//! - [`api_key`]: static API keys for server-to-server integrations, kept as SHA-256 hashes
+//!   of their 256 random bits (checked in microseconds) and read into the same [`Grant`].
 //!
 //! Types that hold a private key or a secret ([`KeyRing`], [`Issuer`],
 //! [`ClientSecret`](secret::ClientSecret)) print `[redacted]` in `Debug`.
 
+pub mod api_key;
 mod keys;
 pub mod oauth1;
 pub mod scope;

@@ -14,6 +14,12 @@
 //! secret are cached as the enabled flag is, and opened again only when the sealed text changed.
 //! Parameters sent in the query string are taken out of it before the request is served.
 //!
+//! A request may present a static API key instead (`X-API-Key: <key>`, or `Authorization:
+//! ApiKey <key>`; [`oneroster_auth::api_key`]): its record is looked up and cached as a
+//! client's (a revoked key stops working within `recheck`), and the key checked against the
+//! record's hash, a SHA-256: microseconds, no argon2 run per request. Its grant names the key's
+//! id as the client, so the audit trail names the key.
+//!
 //! A gate that reads the public keys from the table reads them again every [`KEYS_REFRESH`]
 //! (a key retired or withdrawn stops verifying within that time) and when a token names a key
 //! it does not know (a key rotated in), at most every [`KEYS_REREAD`].
@@ -25,10 +31,11 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use oneroster_auth::api_key::Presented;
 use oneroster_auth::oauth1::{self, Oauth1Error, SecretSealer, Signed};
 use oneroster_auth::{AuthError, ClientSecret, Grant, Scopes, Verifier};
 use oneroster_model::TenantId;
-use oneroster_store::{OAuthClient, Store, Tenant};
+use oneroster_store::{ApiKey, OAuthClient, Store, Tenant};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -108,6 +115,8 @@ pub struct Checked {
     sealed: Option<String>,
     /// That secret opened (once per sealed text; `None` until a signed request needs it).
     opened: Option<Arc<ClientSecret>>,
+    /// For an API key: the hash of its random part.
+    key_hash: Option<String>,
 }
 
 impl Checked {
@@ -121,6 +130,21 @@ impl Checked {
             scopes: client.as_ref().and_then(|c| Scopes::parse(&c.scopes).ok()).unwrap_or_default(),
             sealed: client.and_then(|c| c.sealed_secret),
             opened: None,
+            key_hash: None,
+        }
+    }
+
+    /// What the API key `key` (as read from the tenant's partition `tenant`; `None` when there
+    /// is none) says, as of now: enabled until revoked.
+    fn of_key(tenant: &TenantId, key: Option<ApiKey>) -> Self {
+        let key = key.filter(|k| &k.tenant == tenant);
+        Self {
+            at: Instant::now(),
+            enabled: key.as_ref().is_some_and(|k| k.revoked.is_none()),
+            scopes: key.as_ref().and_then(|k| Scopes::parse(&k.scopes).ok()).unwrap_or_default(),
+            sealed: None,
+            opened: None,
+            key_hash: key.map(|k| k.hash),
         }
     }
 }
@@ -272,6 +296,33 @@ impl Gate {
         Ok(checked)
     }
 
+    /// The grant of a request presenting the API key `text`: the key's record (cached as a
+    /// client's), not revoked, its hash the key's.
+    async fn admit_key(&self, text: &str) -> Result<Grant, ApiError> {
+        let presented = Presented::read(text).ok_or(ApiError::Unauthorised)?;
+        let tenant = Tenant::of_client_id(presented.id()).ok_or(ApiError::Unauthorised)?;
+        let checked = match self.clients.get(&tenant, presented.id(), self.recheck) {
+            Some(checked) => checked,
+            None => {
+                let record = self.store.tenant(&tenant).clients().get_key(presented.id()).await?;
+                let found = record.is_some();
+                let checked = Checked::of_key(&tenant, record);
+                if found {
+                    self.clients.insert(&tenant, presented.id(), checked.clone());
+                }
+                checked
+            }
+        };
+        let grant = match (checked.enabled, checked.key_hash) {
+            (true, Some(hash)) => presented.check(&hash, checked.scopes),
+            _ => None,
+        };
+        grant.ok_or_else(|| {
+            tracing::info!(key = %presented.id(), "API key refused (unknown, revoked or not the key stored)");
+            ApiError::Unauthorised
+        })
+    }
+
     /// The opened secret of a client that can sign: the cached one while its sealed text is
     /// the same, else opened (one call to the key service) and cached.
     async fn secret(&self, tenant: &Tenant, client: &str, checked: Checked) -> Result<Arc<ClientSecret>, ApiError> {
@@ -324,18 +375,21 @@ fn epoch_seconds() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// Middleware: admits a request with a valid bearer token or, with a gate that takes them,
-/// a valid OAuth 1.0a signature (attaching its [`Caller`]), or answers 401
+/// Middleware: admits a request with a valid bearer token, a valid API key or, with a gate
+/// that takes them, a valid OAuth 1.0a signature (attaching its [`Caller`]), or answers 401
 /// `unauthorisedrequest` (400 for a signed request whose parameters cannot be read).
 pub async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, next: Next) -> Response {
     let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let token = authorization
-        .as_deref()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
-    let admitted = match token {
-        Some(token) => gate.admit(token).await,
-        None => admit_signed(&gate, &mut request, authorization.as_deref()).await,
+    let after = |scheme: &str| {
+        let value = authorization.as_deref()?;
+        let (said, rest) = value.split_once(' ')?;
+        said.eq_ignore_ascii_case(scheme).then(|| rest.trim().to_owned())
+    };
+    let api_key = request.headers().get("x-api-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let admitted = match (after("Bearer"), api_key.or_else(|| after("ApiKey"))) {
+        (Some(token), _) => gate.admit(&token).await,
+        (None, Some(key)) => gate.admit_key(&key).await,
+        (None, None) => admit_signed(&gate, &mut request, authorization.as_deref()).await,
     };
     match admitted {
         Ok(grant) => {
@@ -420,6 +474,7 @@ mod tests {
             scopes: Scopes::all(),
             sealed: sealed.map(str::to_owned),
             opened: opened.map(|secret| Arc::new(ClientSecret::presented(secret))),
+            key_hash: None,
         };
         cache.insert(&a, client, checked(true, None, None));
         let minute = Duration::from_secs(60);

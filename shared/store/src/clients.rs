@@ -2,9 +2,10 @@
 //! its argon2id hash; a client made to sign OAuth 1.0a requests also keeps it sealed (an HMAC
 //! needs the secret itself). A client's id begins with its tenant (`springfield.3f9c…`), so
 //! the token endpoint finds the client's partition from the id alone. The nonces its signed
-//! requests used are kept beside, until their timestamps are stale.
+//! requests used are kept beside, until their timestamps are stale. A tenant's static API keys
+//! ([`ApiKey`]) are kept beside its clients, in a partition of their own.
 
-use crate::keys::{client_key, clients_partition, nonce_key};
+use crate::keys::{api_key_key, api_keys_partition, client_key, clients_partition, nonce_key};
 use crate::tenant::check_owner;
 use crate::{attr, StoreError, TenantClients};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -60,6 +61,42 @@ impl std::fmt::Debug for OAuthClient {
     }
 }
 
+/// A static API key of a tenant (`oneroster-admin api-key create`), for server-to-server
+/// integrations beside OAuth clients: its scopes as a client's, and only a SHA-256 of its
+/// random part (`oneroster_auth::api_key`). `Debug` prints the hash as `[redacted]`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// The key's id (`{tenant}.{32 hex}`), the front of the key itself.
+    pub id: String,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// A name for people (the integration it is for).
+    pub name: String,
+    /// The scopes it grants, space-separated URIs.
+    pub scopes: String,
+    /// SHA-256 of the key's random part, hex.
+    pub hash: String,
+    /// When it was made.
+    pub created: Timestamp,
+    /// When it was revoked (a revoked key is refused); `None` while it works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("id", &self.id)
+            .field("tenant", &self.tenant)
+            .field("name", &self.name)
+            .field("scopes", &self.scopes)
+            .field("hash", &format_args!("[redacted]"))
+            .field("created", &self.created)
+            .field("revoked", &self.revoked)
+            .finish()
+    }
+}
+
 impl TenantClients<'_> {
     /// Saves a client (create or update); refused when it names another tenant.
     pub async fn put(&self, client: &OAuthClient) -> Result<(), StoreError> {
@@ -78,6 +115,25 @@ impl TenantClients<'_> {
         let (client, table) = (&self.store.client, &self.store.table);
         let items = crate::records::query_partition(client, table, clients_partition(self.tenant), None).await?;
         items.iter().map(client_from).collect()
+    }
+
+    /// Saves an API key (create, or revoke); refused when it names another tenant.
+    pub async fn put_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        check_owner(self.tenant, &key.tenant)?;
+        self.store.put_json(api_key_key(self.tenant, &key.id), key).await
+    }
+
+    /// An API key by id.
+    pub async fn get_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {
+        let item = self.store.get_item(api_key_key(self.tenant, id)).await?;
+        item.as_ref().map(|item| crate::records::from_json_body(item, "an API key")).transpose()
+    }
+
+    /// Every API key, revoked ones included.
+    pub async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let (client, table) = (&self.store.client, &self.store.table);
+        let items = crate::records::query_partition(client, table, api_keys_partition(self.tenant), None).await?;
+        items.iter().map(|item| crate::records::from_json_body(item, "an API key")).collect()
     }
 
     /// Records that `client` used `nonce` with `timestamp`, unless it did before: one
@@ -120,7 +176,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_client_never_prints_its_secret_hash() {
+    fn a_client_or_api_key_never_prints_its_secret_hash() {
         let now = Timestamp::now();
         let client = OAuthClient {
             id: "district-7.00112233aabbccdd".into(),
@@ -136,5 +192,16 @@ mod tests {
         let shown = format!("{client:?}");
         assert!(shown.contains("[redacted]") && shown.contains("district-7.00112233aabbccdd"), "{shown}");
         assert!(!shown.contains("argon2id") && !shown.contains("c2VhbGVk"), "{shown}");
+        let key = ApiKey {
+            id: "district-7.00112233aabbccdd00112233aabbccdd".into(),
+            tenant: client.tenant.clone(),
+            name: "export".into(),
+            scopes: String::new(),
+            hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            created: now,
+            revoked: None,
+        };
+        let shown = format!("{key:?}");
+        assert!(shown.contains("[redacted]") && !shown.contains("9f86d081"), "{shown}");
     }
 }

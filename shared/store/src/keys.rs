@@ -207,6 +207,16 @@ pub fn clients_partition(tenant: &TenantId) -> String {
     format!("{tenant}#client")
 }
 
+/// The partition of a tenant's API keys (`oneroster_auth::api_key`), beside its clients.
+pub fn api_keys_partition(tenant: &TenantId) -> String {
+    format!("{tenant}#api-key")
+}
+
+/// The key of one API key of a tenant.
+pub fn api_key_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(api_keys_partition(tenant), id)
+}
+
 /// The key of one OAuth client of a tenant.
 pub fn client_key(tenant: &TenantId, id: &str) -> Key {
     Key::new(clients_partition(tenant), id)

@@ -83,7 +83,7 @@ pub mod tenant;
 pub mod tenants;
 mod walk;
 
-pub use clients::OAuthClient;
+pub use clients::{ApiKey, OAuthClient};
 pub use commit::{Changed, Commit, Committed, Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS};
 pub use failures::{Counted, Failures};
 pub use jobs::{
