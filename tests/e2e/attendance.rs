@@ -320,6 +320,56 @@ async fn attendance_files_alone_leave_the_roster_and_a_dropped_row_is_tombstoned
     assert_eq!(active.total_count(), all.len() as u64 - 1);
 }
 
+#[tokio::test]
+async fn a_delta_of_attendance_changes_and_tombstones_the_marks_it_names() {
+    let (stack, t, api, d) = loaded("attendance-delta").await;
+    let (changed, dropped) = (d.daily_attendance_id(0, 0), d.class_attendance_id(1, 0));
+    let row = |id: &str| d.attendance(DAYS).find(|r| r.id == id).expect("a row of the bulk");
+    let (was, gone) = (row(&changed), row(&dropped));
+    let when = "2026-03-03T15:00:00.000Z";
+    // Columns matched by name: a delta in its own order, with only what it needs.
+    let delta = format!(
+        "status,sourcedId,dateLastModified,userSourcedId,classSourcedId,schoolSourcedId,date,absenceCodeSourcedId,comment\n\
+         active,{changed},{when},{},,{},{},ac-excused,Note from home\n\
+         tobedeleted,{dropped},{when},{},{},{},{},{},\n",
+        was.student,
+        was.school,
+        was.date,
+        gone.student,
+        gone.class.as_deref().unwrap_or_default(),
+        gone.school,
+        gone.date,
+        gone.absence_code,
+    );
+    let manifest = district_gen::manifest(&[], &["attendance"]);
+    let job = upload(&stack, &t, "delta.zip", zip_of(&[("manifest.csv", &manifest), ("attendance.csv", &delta)])).await;
+    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    let counts = &job.files["attendance.csv"];
+    assert_eq!((counts.updated, counts.deleted, counts.created), (1, 1, 0), "{counts:?}");
+    let one = api.call(Service::Attendance, "getAttendance", &format!("/attendance/{changed}")).await;
+    let mark = &one.body["attendance"];
+    assert_eq!((&mark["absenceCode"]["sourcedId"], &mark["comment"]), (&json!("ac-excused"), &json!("Note from home")));
+    // Stamped with the import's time, as every change the provider sees.
+    assert_eq!(mark["dateLastModified"], json!(job.started));
+    let two = api.call(Service::Attendance, "getAttendance", &format!("/attendance/{dropped}")).await;
+    assert_eq!(two.body["attendance"]["status"], "tobedeleted");
+    // Still under its class and student, marked, as a tombstone is.
+    let class = gone.class.as_deref().expect("a class mark");
+    let listed = api.get(&format!("{BASE}/classes/{class}/attendance?filter=status%3D'tobedeleted'")).await;
+    assert_eq!(listed.ids("attendance"), std::slice::from_ref(&dropped));
+
+    // A delta row without its status is refused where it stands.
+    let bare = format!(
+        "sourcedId,dateLastModified,userSourcedId,date,absenceCodeSourcedId\n{changed},{when},{},{},ac-absent\n",
+        was.student, was.date
+    );
+    let job =
+        upload(&stack, &t, "no-status.zip", zip_of(&[("manifest.csv", &manifest), ("attendance.csv", &bare)])).await;
+    assert_eq!(job.state, JobState::Rejected);
+    assert!(job.errors.iter().any(|e| e.starts_with("attendance.csv:1 status:")), "{:#?}", job.errors);
+    assert_eq!(api.call(Service::Attendance, "getAttendance", &format!("/attendance/{changed}")).await.body, one.body);
+}
+
 /// attendance.csv's header, in the order the generator writes it.
 const ATTENDANCE_HEADER: &str = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,date,absenceCodeSourcedId,period,comment";
 
