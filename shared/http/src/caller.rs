@@ -282,16 +282,32 @@ impl Gate {
     /// anything is verified, so ids of no client are not kept: the cache stays as small as
     /// the tenants' clients).
     async fn client(&self, tenant: &Tenant, client: &str) -> Result<Checked, ApiError> {
-        if let Some(checked) = self.clients.get(tenant, client, self.recheck) {
+        self.cached(tenant, client, async {
+            let record = self.store.tenant(tenant).clients().get(client).await?;
+            let found = record.is_some();
+            let mut checked = Checked::of(tenant, record);
+            // A secret opened before stays opened while its sealed text is the same.
+            checked.opened = checked.sealed.as_deref().and_then(|sealed| self.clients.opened(tenant, client, sealed));
+            Ok((found, checked))
+        })
+        .await
+    }
+
+    /// What the client or API key `id` of `tenant` is: from the cache when checked less than
+    /// `recheck` ago, else `look_up` (whether its record exists, and what it says), cached only
+    /// when it exists, so that ids of nothing never fill the cache.
+    async fn cached(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        look_up: impl std::future::Future<Output = Result<(bool, Checked), ApiError>>,
+    ) -> Result<Checked, ApiError> {
+        if let Some(checked) = self.clients.get(tenant, id, self.recheck) {
             return Ok(checked);
         }
-        let record = self.store.tenant(tenant).clients().get(client).await?;
-        let found = record.is_some();
-        let mut checked = Checked::of(tenant, record);
-        // A secret opened before stays opened while its sealed text is the same.
-        checked.opened = checked.sealed.as_deref().and_then(|sealed| self.clients.opened(tenant, client, sealed));
+        let (found, checked) = look_up.await?;
         if found {
-            self.clients.insert(tenant, client, checked.clone());
+            self.clients.insert(tenant, id, checked.clone());
         }
         Ok(checked)
     }
@@ -301,18 +317,12 @@ impl Gate {
     async fn admit_key(&self, text: &str) -> Result<Grant, ApiError> {
         let presented = Presented::read(text).ok_or(ApiError::Unauthorised)?;
         let tenant = Tenant::of_client_id(presented.id()).ok_or(ApiError::Unauthorised)?;
-        let checked = match self.clients.get(&tenant, presented.id(), self.recheck) {
-            Some(checked) => checked,
-            None => {
+        let checked = self
+            .cached(&tenant, presented.id(), async {
                 let record = self.store.tenant(&tenant).clients().get_key(presented.id()).await?;
-                let found = record.is_some();
-                let checked = Checked::of_key(&tenant, record);
-                if found {
-                    self.clients.insert(&tenant, presented.id(), checked.clone());
-                }
-                checked
-            }
-        };
+                Ok((record.is_some(), Checked::of_key(&tenant, record)))
+            })
+            .await?;
         let grant = match (checked.enabled, checked.key_hash) {
             (true, Some(hash)) => presented.check(&hash, checked.scopes),
             _ => None,
