@@ -7,7 +7,7 @@
 #   make bench-ingest   only the ingest figures, with the ingest's phase timings (no API, no gradebook)
 #   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)
 #   make stop           stop the local stack and the API server, and wait until they have exited
-#   make build-lambdas  the six Lambda functions for x86_64, as zips in target/lambda/
+#   make build-lambdas  the seven Lambda functions for x86_64, as zips in target/lambda/
 #   make deploy         build and deploy to AWS with SAM (STACK_NAME=, STAGE=; README)
 
 SHELL := /bin/bash
@@ -27,7 +27,7 @@ DEMO_SCOPES := roster.readonly roster-core.readonly roster-demographics.readonly
 	gradebook-core.readonly gradebook.createput gradebook.createpost gradebook.delete assessment.readonly \
 	assessment.createput assessment.delete resource.readonly resource-core.readonly attendance.readonly
 TOOLS := .local/tools
-LAMBDAS := auth ingest rostering resources gradebook v1p2
+LAMBDAS := auth ingest rostering resources gradebook v1p2 purge
 
 .PHONY: run test bench bench-ingest bench-gradebook bench-cpu stop stack-up lint lint-infra tools build build-lambdas deploy
 
@@ -46,7 +46,7 @@ run: stack-up build
 	mkdir -p $(DEMO_DIR) $(RUN_DIR); \
 	./target/debug/district-gen --students $(DEMO_STUDENTS) --line-items 2 --attendance-days 5 --out $(DEMO_DIR)/bulk.zip --delta $(DEMO_DIR)/delta.zip; \
 	$(STACK) stop $(RUN_DIR)/local-server.pid $(PORT) || exit 1; \
-	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) > $(RUN_DIR)/local-server.log 2>&1 & echo $$! > $(RUN_DIR)/local-server.pid; \
+	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) --audit-log $(RUN_DIR)/audit.log > $(RUN_DIR)/local-server.log 2>&1 & echo $$! > $(RUN_DIR)/local-server.pid; \
 	for i in $$(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$(PORT)/.well-known/jwks.json && break; sleep 0.2; done; \
 	$(ADMIN) tenant create $(TENANT) --name "Demo District" > /dev/null && \
 	$(ADMIN) upload $(DEMO_DIR)/bulk.zip --tenant $(TENANT) > $(RUN_DIR)/demo-job.json && \

@@ -483,8 +483,16 @@ fn the_template_keeps_auth_items_from_the_writing_roles_and_pins_the_kms_account
     let registry = keys::tenant_registry_key(&district).pk;
     let failures = keys::auth_failures_key("client", "district-1.00112233aabbccdd").pk;
     let api_keys = keys::api_keys_partition(&district);
-    let protected =
-        [keys_partition.as_str(), registry.as_str(), failures.as_str(), client_partition.as_str(), api_keys.as_str()];
+    // Audit events (erasures, purges): written by the operators' tool and the purge alone.
+    let audit = keys::audit_partition(&district);
+    let protected = [
+        keys_partition.as_str(),
+        registry.as_str(),
+        failures.as_str(),
+        client_partition.as_str(),
+        api_keys.as_str(),
+        audit.as_str(),
+    ];
     // What the ingest and the API's writers write, a parent named `client` included.
     let client_id = oneroster_model::SourcedId::parse("client").expect("an id");
     let entry = oneroster_model::Link {

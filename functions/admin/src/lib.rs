@@ -5,11 +5,13 @@
 //! `oneroster-admin` binary is a thin command line over these; the local server and the tests
 //! use them too.
 
+pub mod audit;
+
 use oneroster_auth::api_key::ApiKeyText;
 use oneroster_auth::oauth1::{SealError, SecretSealer};
 use oneroster_auth::{KeyError, KeyRing, Scopes};
 use oneroster_csv::FileKind;
-use oneroster_model::{DistrictSettings, SourcedId, TenantId, Timestamp, Timezone};
+use oneroster_model::{DistrictSettings, Sharing, SourcedId, TenantId, Timestamp, Timezone, Under13};
 use oneroster_secrets::{SecretError, SigningSecret};
 use oneroster_store::{ApiKey, Job, JobState, OAuthClient, PublishedKeys, Store, StoreError, Tenant, TenantRecord};
 use serde_json::Value;
@@ -24,6 +26,12 @@ pub enum AdminError {
     /// The tenant is not registered.
     #[error("tenant '{0}' is not registered (oneroster-admin tenant create {0})")]
     UnknownTenant(String),
+    /// An erasure or a purge failed (run it again to finish it).
+    #[error(transparent)]
+    Privacy(#[from] oneroster_privacy::PrivacyError),
+    /// The user id to erase is not a sourcedId.
+    #[error("'{0}' is not a sourcedId")]
+    BadUserId(String),
     /// The tenant is disabled.
     #[error("tenant '{0}' is disabled")]
     DisabledTenant(String),
@@ -84,7 +92,8 @@ pub struct SettingsChange {
     /// least 50 active records) `tobedeleted` (default 10).
     #[arg(long)]
     pub deletion_threshold: Option<u32>,
-    /// Days deleted records are kept, or `forever` (the default).
+    /// Days deleted records are kept before they are purged for good (365 by default), or
+    /// `forever`.
     #[arg(long)]
     pub retention_days: Option<String>,
     /// Hold a bulk with fewer rows in a file: `users.csv=1000` (`users=1000` too; repeatable;
@@ -179,16 +188,42 @@ pub async fn show_tenant(store: &Store, tenant: &TenantId) -> Result<Value, Admi
     let mut shown = serde_json::to_value(record).map_err(StoreError::from)?;
     let mut settings = serde_json::to_value(settings).map_err(StoreError::from)?;
     // Every setting shown, those left to their defaults in words.
-    for (name, default) in [
-        ("schoolYear", Value::Null),
-        ("licensedSchools", "all".into()),
-        ("retentionDays", "forever".into()),
-        ("expectedRows", serde_json::json!({})),
-    ] {
+    for (name, default) in
+        [("schoolYear", Value::Null), ("licensedSchools", "all".into()), ("expectedRows", serde_json::json!({}))]
+    {
         settings.as_object_mut().map(|o| o.entry(name).or_insert(default));
+    }
+    if settings["retentionDays"].is_null() {
+        settings["retentionDays"] = "forever".into();
     }
     shown["settings"] = settings;
     Ok(shown)
+}
+
+/// Erases `user` of a registered tenant on request of `by`, at `now` (`oneroster-admin erase`;
+/// see [`oneroster_privacy::erasure`]): the user and every record only about them, each leaving
+/// a tombstone holding only its sourcedId; an audit event names who erased whom.
+pub async fn erase_user(
+    store: &Store,
+    tenant: &TenantId,
+    user: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<oneroster_privacy::Erasure, AdminError> {
+    store.get_tenant(tenant).await?.ok_or_else(|| AdminError::UnknownTenant(tenant.to_string()))?;
+    let user = SourcedId::parse(user).map_err(|_| AdminError::BadUserId(user.to_owned()))?;
+    Ok(oneroster_privacy::erase(store, &operator(tenant), &user, by, now).await?)
+}
+
+/// Purges a registered tenant's deleted records past its retention period at `now`
+/// (`oneroster-admin purge`; the scheduled function does every tenant daily).
+pub async fn purge_tenant(
+    store: &Store,
+    tenant: &TenantId,
+    now: Timestamp,
+) -> Result<oneroster_privacy::Purge, AdminError> {
+    store.get_tenant(tenant).await?.ok_or_else(|| AdminError::UnknownTenant(tenant.to_string()))?;
+    Ok(oneroster_privacy::purge(store, &operator(tenant), now).await?)
 }
 
 /// The tenant an operator names: this CLI acts for any tenant.
@@ -318,6 +353,7 @@ async fn new_client(
         created: now,
         rotated: now,
         sealed_secret,
+        sharing: Sharing::default(),
     };
     store.tenant(&operator(tenant)).clients().put(&client).await?;
     Ok((client, secret.expose().to_owned()))
@@ -351,6 +387,7 @@ pub async fn create_api_key(
         hash,
         created: Timestamp::now(),
         revoked: None,
+        sharing: Sharing::default(),
     };
     store.tenant(&operator(tenant)).clients().put_key(&key).await?;
     Ok((key, text))
@@ -371,7 +408,83 @@ pub async fn revoke_api_key(store: &Store, id: &str) -> Result<ApiKey, AdminErro
 /// What an operator is shown of an API key: never the key or its hash.
 pub fn shown_key(key: &ApiKey) -> Value {
     serde_json::json!({"key_id": key.id, "name": key.name, "scope": key.scopes, "created": key.created,
-                       "revoked": key.revoked})
+                       "revoked": key.revoked, "sharing": shown_sharing(&key.sharing)})
+}
+
+/// A change to what a client or API key is shared, as an operator gives it (`client create`,
+/// `client update`, `api-key create`): each rule given replaces that rule, each left out
+/// stays.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SharingChange {
+    /// Only the records of these schools (sourcedIds, comma-separated), or `all`.
+    #[arg(long)]
+    pub schools: Option<String>,
+    /// Field names left out of every record that has them (comma-separated), besides
+    /// `password` (always hidden), or `none`.
+    #[arg(long)]
+    pub hide_fields: Option<String>,
+    /// Only these collections (users,classes,…), or `all`.
+    #[arg(long)]
+    pub collections: Option<String>,
+    /// Students under 13: `shared`, `withheld` (no email, phone, sms, username, userIds or
+    /// birth date) or `consented` (the district recorded consent for this app).
+    #[arg(long)]
+    pub under_13: Option<String>,
+}
+
+impl SharingChange {
+    /// `sharing` with the change made, checked.
+    pub fn apply(self, mut sharing: Sharing) -> Result<Sharing, AdminError> {
+        let bad = |setting, reason: String| AdminError::BadSetting { setting, reason };
+        if let Some(schools) = self.schools {
+            sharing.schools = match schools.trim() {
+                "all" => None,
+                list => {
+                    let ids = Sharing::parse_fields(list);
+                    if ids.is_empty() {
+                        return Err(bad("schools", "give at least one school's sourcedId, or 'all'".into()));
+                    }
+                    let ids = ids.iter().map(|id| SourcedId::parse(id)).collect::<Result<_, _>>();
+                    Some(ids.map_err(|e| bad("schools", e.to_string()))?)
+                }
+            };
+        }
+        if let Some(fields) = self.hide_fields {
+            sharing.hidden_fields =
+                if fields.trim() == "none" { Default::default() } else { Sharing::parse_fields(&fields) };
+        }
+        if let Some(collections) = self.collections {
+            sharing.collections = match collections.trim() {
+                "all" => None,
+                list => Some(Sharing::parse_collections(list).map_err(|e| bad("collections", e.to_string()))?),
+            };
+        }
+        if let Some(under_13) = self.under_13 {
+            sharing.under_13 = Under13::parse(under_13.trim())
+                .ok_or_else(|| bad("under-13", format!("'{under_13}' is not shared, withheld or consented")))?;
+        }
+        sharing.check().map_err(|e| bad("hide-fields", e.to_string()))?;
+        Ok(sharing)
+    }
+}
+
+/// Changes what the client `id` is shared; the API applies it within its recheck interval.
+pub async fn share_with_client(store: &Store, id: &str, change: SharingChange) -> Result<OAuthClient, AdminError> {
+    let client = get_client(store, id).await?;
+    let client = OAuthClient { sharing: change.apply(client.sharing.clone())?, ..client };
+    store.tenant(&operator(&client.tenant)).clients().put(&client).await?;
+    Ok(client)
+}
+
+/// Changes what the API key `id` is shared; the API applies it within its recheck interval.
+pub async fn share_with_key(store: &Store, id: &str, change: SharingChange) -> Result<ApiKey, AdminError> {
+    let unknown = || AdminError::UnknownApiKey(id.to_owned());
+    let tenant = Tenant::of_client_id(id).ok_or_else(unknown)?;
+    let keys = store.tenant(&tenant).clients();
+    let key = keys.get_key(id).await?.ok_or_else(unknown)?;
+    let key = ApiKey { sharing: change.apply(key.sharing.clone())?, ..key };
+    keys.put_key(&key).await?;
+    Ok(key)
 }
 
 /// A client by id.
@@ -385,7 +498,18 @@ pub async fn get_client(store: &Store, id: &str) -> Result<OAuthClient, AdminErr
 /// says whether it can sign OAuth 1.0a requests.
 pub fn shown(client: &OAuthClient) -> Value {
     serde_json::json!({"client_id": client.id, "name": client.name, "scope": client.scopes, "enabled": client.enabled,
-                       "oauth1": client.can_sign(), "created": client.created, "rotated": client.rotated})
+                       "oauth1": client.can_sign(), "created": client.created, "rotated": client.rotated,
+                       "sharing": shown_sharing(&client.sharing)})
+}
+
+/// A client's or key's sharing rules as an operator reads them: the defaults spelt out.
+fn shown_sharing(sharing: &Sharing) -> Value {
+    serde_json::json!({
+        "schools": sharing.schools.as_ref().map_or(serde_json::json!("all"), |s| serde_json::json!(s)),
+        "hiddenFields": sharing.hidden().collect::<Vec<_>>(),
+        "collections": sharing.collections.as_ref().map_or(serde_json::json!("all"), |c| serde_json::json!(c)),
+        "under13": sharing.under_13,
+    })
 }
 
 /// Saves a client changed by `change`, reading it first (a client's id begins with its tenant).

@@ -5,11 +5,11 @@
 //! deployment's table, bucket and secret; `make deploy` prints them; `OAUTH1_KEY` names the KMS
 //! key that OAuth 1.0a clients' secrets are sealed under, `alias/oneroster-<stage>`).
 
-use admin::AdminError;
+use admin::{AdminError, SharingChange};
 use clap::{Parser, Subcommand};
 use oneroster_auth::Scopes;
 use oneroster_ingest::{Ingest, Outcome, Uploads};
-use oneroster_model::TenantId;
+use oneroster_model::{TenantId, Timestamp};
 use oneroster_secrets::{KmsSealer, SigningSecret};
 use oneroster_store::{Job, JobState, Store};
 use std::path::PathBuf;
@@ -62,10 +62,63 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Erase a user on request: the user and every record only about them (enrollments,
+    /// demographics, results, resource links, attendance) become tombstones holding only their
+    /// sourcedIds, which change feeds list so that apps delete their copies; an audit event
+    /// names who erased whom. Prints what was erased as JSON; erasing again does nothing.
+    Erase {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The user's sourcedId.
+        #[arg(long)]
+        user: String,
+        /// Who asks for it, for the audit event (a name or a ticket, no personal data).
+        #[arg(long, default_value = "operator")]
+        by: String,
+    },
+    /// Purge a tenant's deleted records older than its retention period (`tenant set
+    /// --retention-days`), as the scheduled purge does daily; prints what it removed per
+    /// collection as JSON.
+    Purge {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
     /// The keys that sign access tokens (private in the secret, public in the table).
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Which app read which of a tenant's collections, how many records, when: the API's audit
+    /// events added up per client and collection (requests, records returned, refused, first
+    /// and last time). From the local server's audit log, or with `--log-group` or `--stack`
+    /// from the deployment's logs by a CloudWatch Logs Insights query.
+    Audit {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Only this client's (or API key's) requests.
+        #[arg(long)]
+        client: Option<String>,
+        /// Only requests from then on: an RFC 3339 time (2026-03-02T08:00:00Z) or a date
+        /// (2026-03-02, from midnight UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// `table` (aligned columns) or `csv`.
+        #[arg(long, value_enum, default_value = "table")]
+        format: admin::audit::Format,
+        /// The local server's audit log (default: `$RUN_DIR/audit.log`, `RUN_DIR` being
+        /// `.local/run` unless set).
+        #[arg(long, conflicts_with_all = ["log_group", "stack"])]
+        log: Option<PathBuf>,
+        /// A log group of the deployment's API functions to query (repeat for each).
+        #[arg(long, conflicts_with = "stack")]
+        log_group: Vec<String>,
+        /// The deployment's stack: its API functions' log groups are queried
+        /// (`<stack>-RosteringLogs-…`, `-ResourcesLogs-`, `-GradebookLogs-`, `-V1p2Logs-`).
+        #[arg(long)]
+        stack: Option<String>,
     },
 }
 
@@ -130,6 +183,10 @@ struct Grantee {
     /// when named here.
     #[arg(long)]
     scopes: Option<String>,
+    /// What the district shares with it beyond its scopes (schools, fields, collections,
+    /// students under 13); everything but passwords by default.
+    #[command(flatten)]
+    sharing: SharingChange,
 }
 
 #[derive(Subcommand)]
@@ -141,6 +198,13 @@ enum ApiKeyCommand {
         /// The tenant.
         #[arg(long)]
         tenant: String,
+    },
+    /// Change what a key is shared (the API applies it within a minute).
+    Update {
+        /// The key's id.
+        id: String,
+        #[command(flatten)]
+        sharing: SharingChange,
     },
     /// Revoke a key by its id: refused by the API within a minute.
     Revoke {
@@ -161,7 +225,15 @@ enum ClientCommand {
         #[arg(long)]
         oauth1: bool,
     },
-    /// Show a client (never its secret): name, scopes, enabled, whether it can sign OAuth 1.0a.
+    /// Change what a client is shared (the API applies it within a minute).
+    Update {
+        /// The client id.
+        id: String,
+        #[command(flatten)]
+        sharing: SharingChange,
+    },
+    /// Show a client (never its secret): name, scopes, enabled, whether it can sign OAuth 1.0a,
+    /// what it is shared.
     Show {
         /// The client id.
         id: String,
@@ -291,20 +363,34 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let clients = admin::disable_tenant(&store, &TenantId::parse(&id)?).await?;
             println!("tenant {id} disabled, with {clients} clients");
         }
-        Command::Client { command: ClientCommand::Create { grantee: Grantee { tenant, name, scopes }, oauth1 } } => {
+        Command::Client {
+            command: ClientCommand::Create { grantee: Grantee { tenant, name, scopes, sharing }, oauth1 },
+        } => {
             let scopes = parse_scopes(scopes)?;
             let tenant = TenantId::parse(&tenant)?;
+            // Checked before anything is made.
+            sharing.clone().apply(Default::default())?;
             let (client, secret) = if oauth1 {
                 admin::create_signing_client(&store, &sealer(), &tenant, &name, &scopes).await?
             } else {
                 admin::create_client(&store, &tenant, &name, &scopes).await?
             };
-            print(&serde_json::json!({"client_id": client.id, "client_secret": secret, "scope": client.scopes,
-                                      "oauth1": client.can_sign()}));
+            let client = admin::share_with_client(&store, &client.id, sharing).await?;
+            let mut shown = admin::shown(&client);
+            shown["client_secret"] = secret.into();
+            print(&shown);
         }
-        Command::ApiKey { command: ApiKeyCommand::Create(Grantee { tenant, name, scopes }) } => {
+        Command::Client { command: ClientCommand::Update { id, sharing } } => {
+            print(&admin::shown(&admin::share_with_client(&store, &id, sharing).await?))
+        }
+        Command::ApiKey { command: ApiKeyCommand::Update { id, sharing } } => {
+            print(&admin::shown_key(&admin::share_with_key(&store, &id, sharing).await?))
+        }
+        Command::ApiKey { command: ApiKeyCommand::Create(Grantee { tenant, name, scopes, sharing }) } => {
             let scopes = parse_scopes(scopes)?;
+            sharing.clone().apply(Default::default())?;
             let (key, text) = admin::create_api_key(&store, &TenantId::parse(&tenant)?, &name, &scopes).await?;
+            let key = admin::share_with_key(&store, &key.id, sharing).await?;
             let mut shown = admin::shown_key(&key);
             shown["api_key"] = serde_json::Value::String(text.expose().to_owned());
             print(&shown);
@@ -375,6 +461,17 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 .collect();
             print(&serde_json::Value::Array(shown));
         }
+        Command::Erase { tenant, user, by } => {
+            let erasure = admin::erase_user(&store, &TenantId::parse(&tenant)?, &user, &by, Timestamp::now()).await?;
+            if erasure.already_erased {
+                eprintln!("user {user} was already erased at {}; nothing was done", erasure.at);
+            }
+            print(&serde_json::to_value(&erasure)?);
+        }
+        Command::Purge { tenant } => {
+            let purged = admin::purge_tenant(&store, &TenantId::parse(&tenant)?, Timestamp::now()).await?;
+            print(&serde_json::to_value(purged)?);
+        }
         Command::Keys { command } => {
             let jwks = match command {
                 KeysCommand::Init => admin::init_keys(&store, &secret()).await?,
@@ -382,6 +479,21 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 KeysCommand::Retire { keep } => admin::retire_keys(&store, &secret(), keep).await?,
             };
             print(&jwks);
+        }
+        Command::Audit { tenant, client, since, format, log, log_group, stack } => {
+            let scope = admin::audit::Scope::new(TenantId::parse(&tenant)?, client, since.as_deref())?;
+            let report = if log_group.is_empty() && stack.is_none() {
+                let log = log.unwrap_or_else(admin::audit::default_log_path);
+                admin::audit::Report::of_log_file(&log, &scope)?
+            } else {
+                let insights = admin::audit::Insights::new(aws_sdk_cloudwatchlogs::Client::new(&aws));
+                let groups = match stack {
+                    Some(stack) => insights.stack_log_groups(&stack).await?,
+                    None => log_group,
+                };
+                insights.report(&groups, &scope, chrono::Utc::now()).await?
+            };
+            print!("{}", report.render(format));
         }
         Command::Jobs { command: JobsCommand::Show { tenant, id } } => {
             match store.tenant(&admin::operator(&TenantId::parse(&tenant)?)).jobs().get(&id).await? {

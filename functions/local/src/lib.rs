@@ -108,6 +108,21 @@ fn sqs_error<E: std::fmt::Display>(e: E) -> LocalError {
     LocalError::Sqs(e.to_string())
 }
 
+/// The local server's audit log: each API request's audit event appended to `path` as a JSON
+/// line, in the shape the functions log it to CloudWatch
+/// ([`oneroster_http::trace::audit_log_layer`]), its folder made when missing, so that
+/// `oneroster-admin audit` reports on local requests as on a deployment's.
+pub fn audit_log<S>(path: &std::path::Path) -> std::io::Result<impl tracing_subscriber::Layer<S>>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    Ok(oneroster_http::trace::audit_log_layer(Arc::new(file)))
+}
+
 /// The signing keys kept in `file` (made and saved on first use), or fresh ones in memory.
 fn signing_keys(file: Option<&std::path::Path>) -> Result<KeyRing, LocalError> {
     let Some(file) = file else { return Ok(KeyRing::generate("local-1")?) };

@@ -5,6 +5,10 @@
 
 use clap::{Parser, Subcommand};
 use local_server::{LocalConfig, LocalStack};
+use std::path::PathBuf;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 /// Runs the OneRoster provider's functions against the local stack.
 #[derive(Parser)]
@@ -23,17 +27,27 @@ enum Command {
         /// The API's URL as its links name it (default: `http://` and the listen address).
         #[arg(long)]
         public_url: Option<String>,
+        /// Where the API's audit events are appended as JSON lines, as the functions log them
+        /// in AWS (default: `$RUN_DIR/audit.log`, `RUN_DIR` being `.local/run` unless set),
+        /// for `oneroster-admin audit`.
+        #[arg(long)]
+        audit_log: Option<PathBuf>,
     },
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
     let args = Args::parse();
+    let Command::Serve { listen, public_url, audit_log } = &args.command;
+    let audit_log = audit_log.clone().unwrap_or_else(admin::audit::default_log_path);
+    // Everything to stderr as text, at `RUST_LOG`'s level; the audit events also to their log,
+    // whatever that level.
+    let env_filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_filter(env_filter))
+        .with(local_server::audit_log(&audit_log)?)
+        .init();
     let mut config = LocalConfig::from_env();
-    let Command::Serve { listen, public_url } = &args.command;
     config.public_url = public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
     let stack = LocalStack::setup(config).await?;
     match args.command {
@@ -41,8 +55,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let api = stack.api();
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             println!(
-                "serving the API on http://{listen}; ingesting uploads to s3://{}/<tenant>/…zip",
-                stack.config.bucket
+                "serving the API on http://{listen}; ingesting uploads to s3://{}/<tenant>/…zip; audit log {}",
+                stack.config.bucket,
+                audit_log.display()
             );
             tokio::select! {
                 served = axum::serve(listener, api) => served?,

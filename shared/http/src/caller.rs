@@ -34,15 +34,19 @@ use axum::response::{IntoResponse, Response};
 use oneroster_auth::api_key::Presented;
 use oneroster_auth::oauth1::{self, Oauth1Error, SecretSealer, Signed};
 use oneroster_auth::{AuthError, ClientSecret, Grant, Scopes, Verifier};
-use oneroster_model::TenantId;
+use oneroster_model::{Sharing, TenantId};
 use oneroster_store::{ApiKey, OAuthClient, Store, Tenant};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-/// The verified caller of a request.
+/// The verified caller of a request: what its token (or key, or signature) grants, and what
+/// its district shares with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller(pub Grant);
+pub struct Caller {
+    grant: Grant,
+    sharing: Arc<Sharing>,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
@@ -53,19 +57,34 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 impl Caller {
+    /// The caller `grant` names, shared what its client's (or key's) record says.
+    fn new(grant: Grant, checked: &Checked) -> Self {
+        Self { grant, sharing: checked.sharing.clone() }
+    }
+
+    /// What was granted.
+    pub fn grant(&self) -> &Grant {
+        &self.grant
+    }
+
+    /// What the district shares with the caller, beyond its scopes.
+    pub fn sharing(&self) -> &Sharing {
+        &self.sharing
+    }
+
     /// The tenant the request acts for: the verified token's.
     pub fn tenant(&self) -> Tenant {
-        self.0.tenant_access()
+        self.grant.tenant_access()
     }
 
     /// The OAuth client the token was issued to: the author of what the request writes.
     pub fn client(&self) -> &str {
-        self.0.client()
+        self.grant.client()
     }
 
     /// Refuses the request (403) unless the token holds one of `scopes`.
     pub fn require_any(&self, scopes: &[String]) -> Result<(), ApiError> {
-        if self.0.scopes().allows_any(scopes) {
+        if self.grant.scopes().allows_any(scopes) {
             Ok(())
         } else {
             Err(ApiError::Forbidden)
@@ -117,6 +136,8 @@ pub struct Checked {
     opened: Option<Arc<ClientSecret>>,
     /// For an API key: the hash of its random part.
     key_hash: Option<String>,
+    /// What its district shares with it.
+    sharing: Arc<Sharing>,
 }
 
 impl Checked {
@@ -128,6 +149,7 @@ impl Checked {
             at: Instant::now(),
             enabled: client.as_ref().is_some_and(|c| c.enabled),
             scopes: client.as_ref().and_then(|c| Scopes::parse(&c.scopes).ok()).unwrap_or_default(),
+            sharing: Arc::new(client.as_ref().map(|c| c.sharing.clone()).unwrap_or_default()),
             sealed: client.and_then(|c| c.sealed_secret),
             opened: None,
             key_hash: None,
@@ -144,6 +166,7 @@ impl Checked {
             scopes: key.as_ref().and_then(|k| Scopes::parse(&k.scopes).ok()).unwrap_or_default(),
             sealed: None,
             opened: None,
+            sharing: Arc::new(key.as_ref().map(|k| k.sharing.clone()).unwrap_or_default()),
             key_hash: key.map(|k| k.hash),
         }
     }
@@ -257,7 +280,7 @@ impl Gate {
         Ok(true)
     }
 
-    async fn admit(&self, token: &str) -> Result<Grant, ApiError> {
+    async fn admit(&self, token: &str) -> Result<Caller, ApiError> {
         // A failed timed read keeps the keys in use: the table may be briefly unreachable.
         if let Err(error) = self.reread_keys(|p| p.on_timer.due()).await {
             tracing::warn!(%error, "re-reading the published keys failed; the keys in use stay");
@@ -270,11 +293,12 @@ impl Gate {
             tracing::info!(reason = %e, "token refused");
             ApiError::Unauthorised
         })?;
-        if !self.client(&grant.tenant_access(), grant.client()).await?.enabled {
+        let checked = self.client(&grant.tenant_access(), grant.client()).await?;
+        if !checked.enabled {
             tracing::info!(client = %grant.client(), "token of a disabled or unknown client refused");
             return Err(ApiError::Unauthorised);
         }
-        Ok(grant)
+        Ok(Caller::new(grant, &checked))
     }
 
     /// What `client` of `tenant` is: from the cache when checked less than `recheck` ago, else
@@ -314,7 +338,7 @@ impl Gate {
 
     /// The grant of a request presenting the API key `text`: the key's record (cached as a
     /// client's), not revoked, its hash the key's.
-    async fn admit_key(&self, text: &str) -> Result<Grant, ApiError> {
+    async fn admit_key(&self, text: &str) -> Result<Caller, ApiError> {
         let presented = Presented::read(text).ok_or(ApiError::Unauthorised)?;
         let tenant = Tenant::of_client_id(presented.id()).ok_or(ApiError::Unauthorised)?;
         let checked = self
@@ -323,11 +347,11 @@ impl Gate {
                 Ok((record.is_some(), Checked::of_key(&tenant, record)))
             })
             .await?;
-        let grant = match (checked.enabled, checked.key_hash) {
-            (true, Some(hash)) => presented.check(&hash, checked.scopes),
+        let grant = match (checked.enabled, &checked.key_hash) {
+            (true, Some(hash)) => presented.check(hash, checked.scopes.clone()),
             _ => None,
         };
-        grant.ok_or_else(|| {
+        grant.map(|grant| Caller::new(grant, &checked)).ok_or_else(|| {
             tracing::info!(key = %presented.id(), "API key refused (unknown, revoked or not the key stored)");
             ApiError::Unauthorised
         })
@@ -356,7 +380,7 @@ impl Gate {
         method: &str,
         origin: Option<&str>,
         path: &str,
-    ) -> Result<Grant, ApiError> {
+    ) -> Result<Caller, ApiError> {
         signed.check_time(epoch_seconds()).map_err(ApiError::Oauth1)?;
         let key = signed.consumer_key();
         let tenant = Tenant::of_client_id(key).ok_or(ApiError::Oauth1(Oauth1Error::UnknownKey))?;
@@ -365,6 +389,7 @@ impl Gate {
             return Err(ApiError::Oauth1(Oauth1Error::UnknownKey));
         }
         let scopes = checked.scopes.clone();
+        let sharing = checked.sharing.clone();
         let secret = self.secret(&tenant, key, checked).await?;
         // No origin (a router served without a deployment's): nothing to rebuild the URI from.
         let origin = origin.ok_or(ApiError::Oauth1(Oauth1Error::BadSignature))?;
@@ -376,7 +401,7 @@ impl Gate {
         if !clients.use_nonce(key, signed.timestamp(), signed.nonce(), signed.keep_nonce_until()).await? {
             return Err(ApiError::Oauth1(Oauth1Error::Replayed));
         }
-        Ok(grant)
+        Ok(Caller { grant, sharing })
     }
 }
 
@@ -402,8 +427,7 @@ pub async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, n
         (None, None) => admit_signed(&gate, &mut request, authorization.as_deref()).await,
     };
     match admitted {
-        Ok(grant) => {
-            let caller = Caller(grant);
+        Ok(caller) => {
             crate::trace::record_caller(&caller);
             request.extensions_mut().insert(caller);
             next.run(request).await
@@ -419,17 +443,17 @@ pub async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, n
 
 /// The grant of a request signed with OAuth 1.0a (401 when it is not signed either), its
 /// protocol parameters taken out of its query string once admitted.
-async fn admit_signed(gate: &Gate, request: &mut Request, authorization: Option<&str>) -> Result<Grant, ApiError> {
+async fn admit_signed(gate: &Gate, request: &mut Request, authorization: Option<&str>) -> Result<Caller, ApiError> {
     let uri = request.extensions().get::<OriginalUri>().map_or_else(|| request.uri().clone(), |o| o.0.clone());
     let signed = Signed::read(authorization, uri.query()).map_err(ApiError::Oauth1)?.ok_or(ApiError::Unauthorised)?;
     let raw = lambda_http::RequestExt::raw_http_path(request.extensions());
     let path = if raw.is_empty() { uri.path().to_owned() } else { raw.to_owned() };
     let origin = crate::serving::origin(request.extensions());
-    let grant = gate.admit_signed(&signed, request.method().as_str(), origin.as_deref(), &path).await?;
+    let caller = gate.admit_signed(&signed, request.method().as_str(), origin.as_deref(), &path).await?;
     if signed.in_query() {
         forget_oauth_params(request);
     }
-    Ok(grant)
+    Ok(caller)
 }
 
 /// Takes the `oauth_` parameters out of the request's query string (and its original URI),
@@ -485,6 +509,7 @@ mod tests {
             sealed: sealed.map(str::to_owned),
             opened: opened.map(|secret| Arc::new(ClientSecret::presented(secret))),
             key_hash: None,
+            sharing: Arc::default(),
         };
         cache.insert(&a, client, checked(true, None, None));
         let minute = Duration::from_secs(60);

@@ -18,7 +18,8 @@
 //! - [`paths`]: matching a path to its route by the route's fixed words (ids may hold `/`);
 //! - [`trace`]: a span per request carrying its id and tenant, never its payload;
 //! - [`lambda`]: running a router in Lambda with JSON logs;
-//! - [`pace`]: doing something at most once per period (re-reading rotated keys).
+//! - [`pace`]: doing something at most once per period (re-reading rotated keys);
+//! - [`redact`]: what a caller's district does not share with it, taken out of every body.
 
 mod caller;
 mod endpoint;
@@ -26,6 +27,7 @@ pub mod error;
 pub mod lambda;
 pub mod pace;
 pub mod paths;
+pub mod redact;
 pub mod render;
 pub mod respond;
 pub mod service;

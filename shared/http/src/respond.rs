@@ -10,6 +10,7 @@
 //! `Link` `next` resumes right after the last one ([`Listed::cut`]) and `X-Total-Count` stays
 //! exact.
 
+use crate::redact::Redaction;
 use crate::trace::Returned;
 use crate::{ApiError, Endpoint};
 use axum::extract::{FromRequestParts, OriginalUri};
@@ -48,14 +49,16 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestUrl {
 }
 
 /// Answers a list request (`GET /users`, `GET /classes/{id}/students`, …) with what was
-/// listed and its parsed parameters: the page cut to what one body carries.
+/// listed and its parsed parameters: the page cut to what one body carries, without what the
+/// caller is not shared.
 pub fn list(
     endpoint: &Endpoint,
     mut listed: Listed,
     params: &ListParams,
     url: &RequestUrl,
+    redaction: &Redaction,
 ) -> Result<Response, ApiError> {
-    let mut records = records_json(endpoint, &listed.records, &params.selection, url)?;
+    let mut records = records_json(endpoint, &listed.records, &params.selection, url, redaction)?;
     if fit_body(&mut records) {
         listed.cut(records.len());
     }
@@ -97,16 +100,21 @@ fn fit_body(records: &mut Vec<String>) -> bool {
     cut
 }
 
-/// The records' JSON as served: projected to the selection, rendered on the deployment's origin.
+/// The records' JSON as served: projected to the selection, rendered on the deployment's
+/// origin, without what the caller is not shared.
 fn records_json(
     endpoint: &Endpoint,
     records: &[StoredRecord],
     selection: &Selection,
     url: &RequestUrl,
+    redaction: &Redaction,
 ) -> Result<Vec<String>, ApiError> {
     records
         .iter()
-        .map(|record| Ok(endpoint.rendering.render_json(&record.body, selection, url.origin.as_deref())?))
+        .map(|record| {
+            let rendered = endpoint.rendering.render_json(&record.body, selection, url.origin.as_deref())?;
+            Ok(redaction.apply(&record.id, rendered)?)
+        })
         .collect()
 }
 
@@ -136,24 +144,33 @@ fn envelope<'a>(key: &str, records: impl Iterator<Item = &'a str>, is_list: bool
 }
 
 /// Answers a single-record request (`GET /users/{id}`, `GET /schools/{id}`) with the record
-/// read, its parsed `fields` and what they named that was left out.
+/// read, its parsed `fields` and what they named that was left out, without what the caller is
+/// not shared.
 pub fn one(
     endpoint: &Endpoint,
     record: &StoredRecord,
     selection: &Selection,
     left_out: &[QueryError],
     url: &RequestUrl,
+    redaction: &Redaction,
 ) -> Result<Response, ApiError> {
-    let body = records_json(endpoint, std::slice::from_ref(record), selection, url)?;
+    let body = records_json(endpoint, std::slice::from_ref(record), selection, url, redaction)?;
     let mut response = envelope(&endpoint.envelope.key, body.iter().map(String::as_str), false, left_out);
     response.extensions_mut().insert(Returned(1));
     Ok(response)
 }
 
 /// The record a write stored (its JSON as stored), in the operation's envelope with `status`:
-/// what an extension's PUT and enrolment answer.
-pub fn written(endpoint: &Endpoint, status: StatusCode, body: &str, url: &RequestUrl) -> Result<Response, ApiError> {
+/// what an extension's PUT and enrolment answer, without the fields the caller is not shared.
+pub fn written(
+    endpoint: &Endpoint,
+    status: StatusCode,
+    body: &str,
+    url: &RequestUrl,
+    redaction: &Redaction,
+) -> Result<Response, ApiError> {
     let record = endpoint.rendering.render_json(body, &Selection::default(), url.origin.as_deref())?;
+    let record = redaction.apply("", record)?;
     let mut response = envelope(&endpoint.envelope.key, std::iter::once(record.as_str()), false, &[]);
     *response.status_mut() = status;
     Ok(response)

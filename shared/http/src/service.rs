@@ -12,9 +12,10 @@
 //! first too (`usr%2F001` is `usr/001`), so that both spellings are served alike, as in AWS.
 
 use crate::paths::{Paths, Template};
+use crate::redact::{self, Redaction};
 use crate::respond::{self, RequestUrl};
 use crate::serving::ReadBudget;
-use crate::trace::{Changed, Operation};
+use crate::trace::{Changed, Operation, RecordsOf};
 use crate::{ApiError, Caller, Endpoint, Gate};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -24,11 +25,12 @@ use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
-use oneroster_model::{Collection, View};
+use oneroster_model::{Collection, Timestamp, View};
 use oneroster_openapi::{Service, Version};
 use oneroster_query::{check_query_length, ListParams, QueryError, Selection};
+use oneroster_service::schools::Schools;
 use oneroster_service::{Action, AsServed, ListRequest, Read, Reader, Write, Writer, Written};
-use oneroster_store::Store;
+use oneroster_store::{Store, StoredRecord};
 use oneroster_writes::Origin;
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
@@ -265,7 +267,8 @@ pub async fn no_route(url: RequestUrl) -> ApiError {
 /// Serves every request below a base: finds the route (404 when none, 405 when it has no
 /// such method), checks the operation's scopes, then the request's input (the query string's
 /// length, the path's ids, the query's parameters) before anything is read, then reads (within
-/// the read budget: 503 past it) or writes; the operation goes on the audit event.
+/// the read budget: 503 past it) or writes; the operation and its collection go on the audit
+/// event.
 async fn dispatch(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -281,6 +284,9 @@ async fn dispatch(
     };
     let answer = async {
         caller.require_any(&served.scopes)?;
+        if !caller.sharing().reaches(served.serves.action().collection()) {
+            return Err(ApiError::Forbidden);
+        }
         check_query_length(url.query.as_deref())?;
         served.serves.action().check_ids(&ids)?;
         match &served.serves {
@@ -296,6 +302,7 @@ async fn dispatch(
     };
     let mut response = answer.await.unwrap_or_else(IntoResponse::into_response);
     response.extensions_mut().insert(Operation(served.operation_id));
+    response.extensions_mut().insert(RecordsOf(served.serves.action().collection().name()));
     response
 }
 
@@ -335,13 +342,19 @@ impl Query {
         url: &RequestUrl,
     ) -> Result<Self, ApiError> {
         let query = url.query.as_deref();
+        // What the caller is not shared, it cannot name either.
+        let narrowed = endpoint.fields.without(caller.sharing().hidden());
+        let fields = narrowed.as_ref().unwrap_or(&endpoint.fields);
         if let Read::One(collection, view) = read {
-            let (selection, warnings) = Selection::parse(query, &endpoint.fields)?;
+            let (selection, warnings) = Selection::parse(query, fields)?;
             return Ok(Query::One { collection, view, selection, warnings });
         }
         // Every other read lists; its ids were checked.
         let request = read.list_request(ids).ok_or_else(|| ApiError::NoRoute(url.url.clone()))?;
-        let mut params = ListParams::parse(query, &endpoint.fields)?;
+        // A client of one school lists the district's classes (…) from that school's listing.
+        let schools = caller.sharing().schools.as_ref().map(Schools);
+        let request = schools.and_then(|schools| schools.narrow(&request)).unwrap_or(request);
+        let mut params = ListParams::parse(query, fields)?;
         if params.names_a_day() {
             let zone = store.tenant(&caller.tenant()).settings().await?.timezone;
             params.start_days(|day| zone.start_of(oneroster_model::Date(day)).0);
@@ -373,23 +386,53 @@ async fn read(
     };
     let reads_served =
         |field: &str| field.ends_with(".href") || derived.contains(&field.split('.').next().unwrap_or_default());
+    let reader = Reader::new(&store, &tenant).limited_to(caller.sharing().schools.as_ref());
     let reader = match &query {
-        Query::List(_, params) if params.fields_read().any(reads_served) => {
-            Reader::new(&store, &tenant).serving(AsServed(&as_served))
-        }
-        _ => Reader::new(&store, &tenant),
+        Query::List(_, params) if params.fields_read().any(reads_served) => reader.serving(AsServed(&as_served)),
+        _ => reader,
     };
+    let collection = Action::Read(read).collection();
     match query {
         Query::One { collection, view, selection, warnings } => {
             let id = ids.first().map(String::as_str).unwrap_or_default();
             let record = reader.get(collection, view, id, &endpoint.envelope.key).await?;
-            respond::one(endpoint, &record, &selection, &warnings, url)
+            let redaction = Box::pin(redaction(&app.store, caller, collection, std::slice::from_ref(&record))).await?;
+            respond::one(endpoint, &record, &selection, &warnings, url, &redaction)
         }
         Query::List(request, params) => {
             let listed = reader.list_route(read, ids, &request, &params).await?;
-            respond::list(endpoint, listed, &params, url)
+            let redaction = Box::pin(redaction(&app.store, caller, collection, &listed.records)).await?;
+            respond::list(endpoint, listed, &params, url, &redaction)
         }
     }
+}
+
+/// What `caller` is not shared of `records` (of `collection`): its hidden fields and, when it
+/// is not shared those of children, the under-13 fields of the students under 13 among them
+/// (their birth dates read from their demographics, one batch per page, on the day it is
+/// in the district's timezone).
+async fn redaction(
+    store: &Store,
+    caller: &Caller,
+    collection: Collection,
+    records: &[StoredRecord],
+) -> Result<Redaction, ApiError> {
+    let redaction = Redaction::of(caller.sharing());
+    if !caller.sharing().under_13.withholds() || !redact::holds_people(collection) || records.is_empty() {
+        return Ok(redaction);
+    }
+    let tenant = caller.tenant();
+    let district = store.tenant(&tenant);
+    let zone = district.settings().await?.timezone;
+    let demographics = match collection {
+        Collection::Users => {
+            let ids: Vec<String> = records.iter().map(|record| record.id.clone()).collect();
+            district.records().get_many(Collection::Demographics, &ids).await?
+        }
+        _ => Vec::new(),
+    };
+    let minors = redact::minors(collection, records, &demographics, Timestamp::now(), zone);
+    Ok(redaction.withholding(minors))
 }
 
 /// Serves a write: PUT answers 201 when it created the record and 200 when it replaced it
@@ -417,7 +460,7 @@ async fn write(
     let written = writer.write(write, ids, &body).await?;
     let described: Vec<String> = written.changes().iter().map(oneroster_writes::Change::describe).collect();
     let with_record = |status: StatusCode, change: &oneroster_writes::Change| match (endpoint, &change.body) {
-        (Some(endpoint), Some(body)) => respond::written(endpoint, status, body, url),
+        (Some(endpoint), Some(body)) => respond::written(endpoint, status, body, url, &Redaction::of(caller.sharing())),
         _ => Ok(status.into_response()),
     };
     let mut response = match written {

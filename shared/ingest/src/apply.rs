@@ -58,6 +58,9 @@ pub struct Applied {
     pub files: BTreeMap<String, FileCounts>,
     /// Items written or deleted in the table.
     pub items_written: u64,
+    /// Records erased on request that rows of this package wrote again, by file: the SIS still
+    /// carries them, so they are back, which the report says (by sourcedId).
+    pub restored: BTreeMap<String, Vec<String>>,
 }
 
 /// The part rows kept beside a record, by part file ([`FileKind::part_key`]: a user's `roles`
@@ -229,6 +232,8 @@ struct Held {
     status: Status,
     /// Whether an API client wrote it: a row takes it over, its absence leaves it.
     api: bool,
+    /// Whether it was erased on request: a row bringing it back is reported.
+    erased: bool,
     /// Whether a row of the file named it.
     seen: bool,
 }
@@ -303,7 +308,10 @@ impl<S: RecordStore> Applier<'_, S> {
         if digests.is_empty() {
             self.first_records.insert(collection);
         }
-        let held = |d: Digest| (d.id, Held { hash: d.hash, status: d.status, api: d.origin.is_some(), seen: false });
+        let held = |d: Digest| {
+            let api = d.origin.is_some();
+            (d.id, Held { hash: d.hash, status: d.status, api, erased: d.erased, seen: false })
+        };
         Ok(Known { digests: Some(digests.into_iter().map(held).collect()) })
     }
 
@@ -364,18 +372,25 @@ impl<S: RecordStore> Applier<'_, S> {
             }
         };
         let mut changed = Vec::new();
+        let mut restored = Vec::new();
         let mut counts = FileCounts { left_out, ..Default::default() };
         for prepared in prepared {
             let id = prepared.id().as_str();
             let status = prepared.status();
-            // Stored (hash, status, written by an API client).
-            let state = match known.digests.as_mut() {
-                Some(digests) => digests.get_mut(id).map(|held| {
+            // Stored (hash, status, written by an API client), and whether it was erased.
+            let (state, erased) = match known.digests.as_mut() {
+                Some(digests) => digests.get_mut(id).map_or((None, false), |held| {
                     held.seen = true;
-                    (held.hash, held.status.clone(), held.api)
+                    (Some((held.hash, held.status.clone(), held.api)), held.erased)
                 }),
-                None => stored.get(id).map(|p| (p.hash, p.status.clone(), p.origin.is_some())),
+                None => stored.get(id).map_or((None, false), |p| {
+                    (Some((p.hash, p.status.clone(), p.origin.is_some())), p.erased.is_some())
+                }),
             };
+            // An erasure's tombstone holds no content: any row naming the record writes it again.
+            if erased {
+                restored.push(id.to_owned());
+            }
             match state {
                 None if *status == Status::ToBeDeleted => {
                     counts.unchanged += 1;
@@ -411,6 +426,9 @@ impl<S: RecordStore> Applier<'_, S> {
         total.unchanged += counts.unchanged;
         total.taken_over += counts.taken_over;
         total.left_out += counts.left_out;
+        if !restored.is_empty() {
+            self.applied.restored.entry(kind.file_name().to_owned()).or_default().extend(restored);
+        }
         Ok(())
     }
 

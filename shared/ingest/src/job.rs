@@ -346,6 +346,9 @@ impl Ingest {
             let (n, reason) = (counts.left_out, crate::licence::reason(file));
             report.warn(format!("{file}: {n} rows left out by the district's licensed schools: {reason}"));
         }
+        for (file, ids) in &applied.restored {
+            report.warn(restored_warning(file, ids));
+        }
         self.finish(upload, job, report, Verdict::Applied(applied.files)).await
     }
 
@@ -539,6 +542,23 @@ fn missing(report: &mut Report, reference: &StoredReference, what: &str) {
     report.error(diagnostic);
 }
 
+/// Records named in a warning that records erased on request are back, at most.
+const RESTORED_NAMED: usize = 20;
+
+/// The warning that rows of `file` brought back records erased on request (`ids`): the SIS
+/// still carries them, so whoever asked for the erasure should know (and the SIS be fixed).
+fn restored_warning(file: &str, ids: &[String]) -> String {
+    let named = ids.iter().take(RESTORED_NAMED).map(String::as_str).collect::<Vec<_>>().join(", ");
+    let more = match ids.len().saturating_sub(RESTORED_NAMED) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    format!(
+        "{file}: {} records erased on request are back, as this upload still carries them: {named}{more}",
+        ids.len()
+    )
+}
+
 /// One error as a line: `users.csv:12 email: reason`.
 pub fn describe(d: &Diagnostic) -> String {
     let line = d.line.map(|l| format!(":{l}")).unwrap_or_default();
@@ -567,6 +587,18 @@ mod tests {
             code: Code::UnknownReference,
             reason: "'x' is not known".into(),
         }
+    }
+
+    #[test]
+    fn a_warning_names_the_erased_records_brought_back_up_to_a_bound() {
+        let ids = |n: usize| (0..n).map(|i| format!("u-{i}")).collect::<Vec<_>>();
+        assert_eq!(
+            restored_warning("users.csv", &ids(2)),
+            "users.csv: 2 records erased on request are back, as this upload still carries them: u-0, u-1"
+        );
+        let many = restored_warning("users.csv", &ids(25));
+        assert!(many.ends_with("u-19 and 5 more"), "{many}");
+        assert!(many.starts_with("users.csv: 25 records"), "{many}");
     }
 
     #[test]

@@ -37,8 +37,11 @@ pub struct DistrictSettings {
     /// [`HOLD_MIN_ACTIVE`] active records that a bulk may mark `tobedeleted` without being held.
     #[serde(default = "default_threshold")]
     pub deletion_threshold_percent: u32,
-    /// How many days a deleted (`tobedeleted`) record is kept; `None`: kept for ever.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How many days a deleted (`tobedeleted`) record is kept before it is purged for good
+    /// ([`DEFAULT_RETENTION_DAYS`] unless set); `None`: kept for ever. Stored as a number, or as
+    /// `null` for ever, so that a district that chose for ever is told from one that never chose
+    /// (an absent value, read as the default).
+    #[serde(default = "default_retention")]
     pub retention_days: Option<u32>,
     /// The fewest data rows each named file of a bulk must have (`users.csv` → 1000); a bulk
     /// with fewer, or without the file, is held.
@@ -55,6 +58,14 @@ fn default_threshold() -> u32 {
     DEFAULT_DELETION_THRESHOLD_PERCENT
 }
 
+/// Days a deleted record is kept when a district has not said (a year: an app that syncs less
+/// often than that has lost track anyway).
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+fn default_retention() -> Option<u32> {
+    Some(DEFAULT_RETENTION_DAYS)
+}
+
 impl Default for DistrictSettings {
     fn default() -> Self {
         Self {
@@ -62,7 +73,7 @@ impl Default for DistrictSettings {
             school_year: None,
             licensed_schools: None,
             deletion_threshold_percent: DEFAULT_DELETION_THRESHOLD_PERCENT,
-            retention_days: None,
+            retention_days: default_retention(),
             expected_rows: BTreeMap::new(),
             expect_school_rosters: false,
         }
@@ -73,6 +84,13 @@ impl DistrictSettings {
     /// Whether `school` is licensed (every school is, when the district named none).
     pub fn licenses(&self, school: &str) -> bool {
         self.licensed_schools.as_ref().is_none_or(|schools| schools.iter().any(|s| s.as_str() == school))
+    }
+
+    /// The instant before which a deleted record is old enough to purge at `now`; `None` when
+    /// the district keeps deleted records for ever.
+    pub fn purge_before(&self, now: Timestamp) -> Option<Timestamp> {
+        let days = i64::from(self.retention_days?);
+        Some(Timestamp(now.0 - chrono::Duration::days(days)))
     }
 
     /// Whether `deleting` of `active` records is more than the district lets a bulk delete.
@@ -99,6 +117,11 @@ impl Timezone {
     /// Its IANA name.
     pub fn name(&self) -> &'static str {
         self.0.name()
+    }
+
+    /// The calendar date `instant` falls on in this zone.
+    pub fn date_of(&self, instant: Timestamp) -> Date {
+        Date(instant.0.with_timezone(&self.0).date_naive())
     }
 
     /// The instant `date` begins in this zone: its midnight, or where a clock change skips
@@ -170,6 +193,27 @@ mod tests {
         assert_eq!(settings, DistrictSettings::default());
         assert_eq!((settings.timezone.name(), settings.deletion_threshold_percent), ("UTC", 10));
         assert!(settings.licenses("any-school"));
+    }
+
+    #[test]
+    fn deleted_records_are_kept_a_year_unless_the_district_chose_otherwise_or_for_ever() {
+        let now = Timestamp::parse("2026-06-01T00:00:00.000Z").unwrap();
+        // (stored JSON, retention read, stored again, the purge's cut-off)
+        let cases = [
+            ("{}", Some(365), r#""retentionDays":365"#, Some("2025-06-01T00:00:00.000Z")),
+            (r#"{"retentionDays":30}"#, Some(30), r#""retentionDays":30"#, Some("2026-05-02T00:00:00.000Z")),
+            (r#"{"retentionDays":null}"#, None, r#""retentionDays":null"#, None),
+        ];
+        for (stored, days, written, before) in cases {
+            let settings: DistrictSettings = serde_json::from_str(stored).unwrap();
+            assert_eq!(settings.retention_days, days, "{stored}");
+            let json = serde_json::to_string(&settings).unwrap();
+            assert!(json.contains(written), "{stored}: {json}");
+            let again: DistrictSettings = serde_json::from_str(&json).unwrap();
+            assert_eq!(again, settings, "{stored}: read back as written");
+            assert_eq!(settings.purge_before(now).map(|t| t.to_string()), before.map(str::to_owned), "{stored}");
+        }
+        assert_eq!(DistrictSettings::default().retention_days, Some(DEFAULT_RETENTION_DAYS));
     }
 
     #[test]

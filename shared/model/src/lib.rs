@@ -13,15 +13,17 @@ pub mod entities;
 pub mod ids;
 pub mod record;
 pub mod rules;
+pub mod sharing;
 pub mod tenancy;
 pub mod time;
 pub mod v1p1;
 pub mod vocab;
 
 pub use collection::{lookup_key, pair_key, Collection, Link, Relation, View};
-pub use district::{DistrictSettings, Timezone};
+pub use district::{DistrictSettings, Timezone, DEFAULT_RETENTION_DAYS};
 pub use ids::{SourcedId, TenantId};
 pub use record::{Kind, Kinds, Record, Reference};
+pub use sharing::{Sharing, Under13};
 pub use tenancy::Tenant;
 pub use time::{Date, Timestamp};
 pub use vocab::Status;

@@ -4,7 +4,7 @@
 
 use crate::Service;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How values of a field compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,8 @@ pub enum FieldKind {
 pub struct FieldCatalog {
     service: Service,
     paths: BTreeMap<String, FieldKind>,
+    /// Names no path may go through (a client's hidden fields), inside open objects too.
+    hidden: BTreeSet<String>,
 }
 
 /// How deep dotted paths go; the schemas nest no deeper (`roles.org.sourcedId`).
@@ -37,7 +39,7 @@ const MAX_DEPTH: usize = 4;
 
 impl FieldCatalog {
     pub(crate) fn of(service: Service, schema: &'static Value) -> Self {
-        let mut catalog = Self { service, paths: BTreeMap::new() };
+        let mut catalog = Self { service, paths: BTreeMap::new(), hidden: BTreeSet::new() };
         catalog.add_properties(service, schema, "", 0);
         catalog
     }
@@ -78,6 +80,9 @@ impl FieldCatalog {
     /// The kind of a (dotted) field, `None` if the records have no such field. Any path below an
     /// open object (`metadata.district.code`) is a field.
     pub fn kind(&self, path: &str) -> Option<FieldKind> {
+        if path.split('.').any(|segment| self.hidden.contains(segment)) {
+            return None;
+        }
         if let Some(kind) = self.paths.get(path) {
             return Some(*kind);
         }
@@ -89,6 +94,19 @@ impl FieldCatalog {
             prefix = head;
         }
         None
+    }
+
+    /// The same catalog without any field named in `hidden` (nor any path through one), or
+    /// `None` when it has none of them: a client that is not shared them cannot name them.
+    pub fn without<'a>(&self, hidden: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+        let hidden: BTreeSet<String> = hidden.into_iter().map(str::to_owned).collect();
+        let through = |path: &str| path.split('.').any(|segment| hidden.contains(segment));
+        let open = self.paths.values().any(|kind| *kind == FieldKind::Open);
+        if !open && !self.paths.keys().any(|path| through(path)) {
+            return None;
+        }
+        let paths = self.paths.iter().filter(|(path, _)| !through(path)).map(|(p, k)| (p.clone(), *k)).collect();
+        Some(Self { service: self.service, paths, hidden })
     }
 
     /// The service whose schema this is (error vocabularies differ between services).
@@ -105,6 +123,19 @@ impl FieldCatalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_catalog_without_hidden_fields_names_no_path_through_them() {
+        let users = Service::Rostering.fields("UserDType").expect("UserDType");
+        let hidden = users.without(["password", "phone", "username"]).expect("users have them");
+        assert_eq!(hidden.kind("phone"), None);
+        assert_eq!(hidden.kind("userProfiles.credentials.username"), None);
+        assert_eq!(hidden.kind("metadata.password"), None, "nor inside an open object");
+        assert_eq!(hidden.kind("givenName"), users.kind("givenName"));
+        assert!(hidden.kind("metadata.phoneCount").is_some());
+        let categories = Service::Gradebook.fields("CategoryDType").expect("CategoryDType");
+        assert!(categories.kind("metadata.x").is_some());
+    }
 
     fn users() -> FieldCatalog {
         Service::Rostering.fields("UserDType").expect("UserDType")

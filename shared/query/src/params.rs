@@ -53,6 +53,13 @@ impl RecordFields {
         &self.catalog
     }
 
+    /// The same fields without those named in `hidden` (see [`FieldCatalog::without`]), or
+    /// `None` when the records have none of them.
+    pub fn without<'a>(&self, hidden: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+        let catalog = self.catalog.without(hidden)?;
+        Some(Self { catalog, ..*self })
+    }
+
     /// How many top-level properties the records have.
     pub fn properties(&self) -> usize {
         self.properties

@@ -16,6 +16,7 @@
 mod error;
 pub mod read;
 pub mod routes;
+pub mod schools;
 pub mod write;
 
 pub use error::ServiceError;

@@ -27,12 +27,13 @@
 //! (its rendering is larger) says so through [`Listed::cut`], which moves the next cursor.
 
 use crate::routes::{Parent, Read};
+use crate::schools::Schools;
 use crate::ServiceError;
-use oneroster_model::{lookup_key, Collection, Relation, Status, Timestamp, View};
+use oneroster_model::{lookup_key, Collection, Relation, SourcedId, Status, Timestamp, View};
 use oneroster_query::{Join, ListParams, Op, Predicate, QueryError, Window};
 use oneroster_store::{Cursor, Listing, Page, Store, StoredRecord, Tenant, TenantStore};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// Records read per store call while scanning a listing.
 const SCAN_PAGE: usize = 1000;
@@ -226,12 +227,20 @@ impl std::fmt::Debug for AsServed<'_> {
 pub struct Reader<'a> {
     store: TenantStore<'a>,
     served: Option<AsServed<'a>>,
+    /// The schools a client is limited to (`None`: every school).
+    schools: Option<Schools<'a>>,
 }
 
 impl<'a> Reader<'a> {
     /// Reads `tenant`'s records through `store` (one per request: it caches pack heads).
     pub fn new(store: &'a Store, tenant: &'a Tenant) -> Self {
-        Self { store: store.tenant(tenant), served: None }
+        Self { store: store.tenant(tenant), served: None, schools: None }
+    }
+
+    /// The same, seeing only the records of `schools` (a client limited to them; see
+    /// [`crate::schools`]): anything else is not found, and lists count only what it sees.
+    pub fn limited_to(self, schools: Option<&'a BTreeSet<SourcedId>>) -> Self {
+        Self { schools: schools.map(Schools), ..self }
     }
 
     /// The same, filtering and sorting on records as `served` makes them.
@@ -248,10 +257,17 @@ impl<'a> Reader<'a> {
         id: &str,
         what: &str,
     ) -> Result<StoredRecord, ServiceError> {
+        let not_found = || ServiceError::NotFound { what: what.to_owned(), id: id.to_owned() };
         let record = self.store.records().get(collection, id).await?;
-        record
-            .filter(|r| !r.gone && view.is_none_or(|v| r.view == Some(v)))
-            .ok_or_else(|| ServiceError::NotFound { what: what.to_owned(), id: id.to_owned() })
+        let record = record.filter(|r| !r.gone && view.is_none_or(|v| r.view == Some(v))).ok_or_else(not_found)?;
+        match self.schools {
+            Some(schools)
+                if Box::pin(schools.see(self.store, collection, std::slice::from_ref(&record))).await? != [true] =>
+            {
+                Err(not_found())
+            }
+            _ => Ok(record),
+        }
     }
 
     /// A parent record that must exist, else not found under its name.
@@ -274,10 +290,16 @@ impl<'a> Reader<'a> {
                 if let Some(wanted) = parent.view {
                     // The parent's pack head names its view; the parent is read only without a
                     // pack or when the head names another view (to tell which answer is right).
-                    if self.store.lists().parent_view(relation, id(0)).await? != Some(wanted) {
+                    if self.schools.is_some() || self.store.lists().parent_view(relation, id(0)).await? != Some(wanted)
+                    {
                         self.parent(parent, id(0)).await?;
                     }
-                    return self.list(request, params).await;
+                    return self.list_under(relation, request, params).await;
+                }
+                if self.schools.is_some() {
+                    // A limited client's parent must be one it sees, listed or not.
+                    self.parent(parent, id(0)).await?;
+                    return self.list_under(relation, request, params).await;
                 }
                 // Entries exist only under parents that exist (references are checked at ingest
                 // and records are never removed), so the parent is read only when nothing is
@@ -288,7 +310,7 @@ impl<'a> Reader<'a> {
                 }
                 Ok(listed)
             }
-            Read::Nested(_, outer, inner, field) => {
+            Read::Nested(relation, outer, inner, field) => {
                 self.parent(outer, id(0)).await?;
                 let record = self.parent(inner, id(1)).await?;
                 let body: Value = serde_json::from_str(&record.body)?;
@@ -298,9 +320,15 @@ impl<'a> Reader<'a> {
                         id: id(1).to_owned(),
                     });
                 }
-                self.list(request, params).await
+                self.list_under(relation, request, params).await
             }
-            Read::Pair(_, first, second) => {
+            Read::Pair(relation, first, second) => {
+                if self.schools.is_some() {
+                    for (parent, id) in [(first, id(0)), (second, id(1))] {
+                        self.parent(parent, id).await?;
+                    }
+                    return self.list_under(relation, request, params).await;
+                }
                 let listed = self.list(request, params).await?;
                 if listed.records.is_empty() {
                     for (parent, id) in [(first, id(0)), (second, id(1))] {
@@ -313,9 +341,48 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Lists the children under `relation` of a parent the caller sees: as they are when the
+    /// parent vouches for them ([`Schools::parent_vouches`]), else checked one by one.
+    async fn list_under(
+        &self,
+        relation: Relation,
+        request: &ListRequest,
+        params: &ListParams,
+    ) -> Result<Listed, ServiceError> {
+        if Schools::parent_vouches(relation) {
+            Reader { schools: None, ..*self }.list(request, params).await
+        } else {
+            self.list(request, params).await
+        }
+    }
+
     /// Lists `request` with its parsed parameters, as [`plan`] says: a page of records, the
-    /// total and the next cursor.
+    /// total and the next cursor. A client limited to schools reads a listing under one of
+    /// its schools as it is (O(page); see [`Schools::narrow`]), else scans what the plan would
+    /// read, keeping what it sees.
     pub async fn list(&self, request: &ListRequest, params: &ListParams) -> Result<Listed, ServiceError> {
+        if let Some(schools) = self.schools {
+            if schools.vouch_for(&request.listing) {
+                return self.planned(request, params).await;
+            }
+            let (listing, view) = match plan(request, params) {
+                Plan::Paged(listing) => (listing, None),
+                Plan::Scan(listing, view) => (listing, view),
+            };
+            let scanned = self.scan(&listing, view, params).await?;
+            return Ok(Listed {
+                records: scanned.page,
+                total: scanned.total,
+                next_cursor: None,
+                spanned: scanned.spanned,
+                resume: Resume::Scanned(scanned.places),
+            });
+        }
+        self.planned(request, params).await
+    }
+
+    /// Lists `request` as [`plan`] says.
+    async fn planned(&self, request: &ListRequest, params: &ListParams) -> Result<Listed, ServiceError> {
         Ok(match plan(request, params) {
             Plan::Paged(listing) => {
                 let (records, total, next_cursor) = self.paged(&listing, params).await?;
@@ -401,7 +468,11 @@ impl<'a> Reader<'a> {
         let mut cursor = Some(Cursor::start());
         while let Some(at) = cursor.take() {
             let page = self.store.lists().page(listing, SCAN_PAGE, at).await?;
-            for record in page.records {
+            let seen = self.seen(listing.collection(), &page.records).await?;
+            for (record, seen) in page.records.into_iter().zip(seen) {
+                if !seen {
+                    continue;
+                }
                 let Some(value) = wanted(&record)? else { continue };
                 let place = usize::try_from(total).unwrap_or(usize::MAX);
                 total += 1;
@@ -442,8 +513,16 @@ impl<'a> Reader<'a> {
             .into_iter()
             .map(|r| (r.id.clone(), r))
             .collect();
+        let seen: HashMap<String, bool> = {
+            let records: Vec<StoredRecord> = read.values().cloned().collect();
+            let seen = self.seen(listing.collection(), &records).await?;
+            records.into_iter().map(|r| r.id).zip(seen).collect()
+        };
         for (place, id) in ids.iter().enumerate() {
             let Some(record) = read.remove(id) else { continue };
+            if seen.get(id) != Some(&true) {
+                continue;
+            }
             let listed = !record.gone || matches!(listing, Listing::ModifiedSince { .. });
             if listed && wanted(&record)?.is_some() {
                 page.push(record);
@@ -451,6 +530,17 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(Scanned { page, places, spanned: ids.len(), total })
+    }
+}
+
+impl Reader<'_> {
+    /// Whether the caller sees each of `records` (all of them without a school rule).
+    async fn seen(&self, collection: Collection, records: &[StoredRecord]) -> Result<Vec<bool>, ServiceError> {
+        match self.schools {
+            // Boxed: it reads on, and every list and get holds it.
+            Some(schools) => Box::pin(schools.see(self.store, collection, records)).await,
+            None => Ok(vec![true; records.len()]),
+        }
     }
 }
 

@@ -161,6 +161,27 @@ pub enum Action {
 }
 
 impl Action {
+    /// The collection whose records the operation reads or writes (a relation's children, a
+    /// view's records): what its audit event names, so that an access report says which
+    /// collections an app read without a table of operationIds.
+    pub fn collection(self) -> Collection {
+        match self {
+            Action::Read(Read::All(collection) | Read::One(collection, _)) => collection,
+            Action::Read(Read::AllOf(view)) => view.collection(),
+            Action::Read(Read::Related(relation, ..) | Read::Nested(relation, ..) | Read::Pair(relation, ..)) => {
+                relation.child()
+            }
+            Action::Write(
+                Write::Put(collection, _)
+                | Write::Delete(collection, _)
+                | Write::Post(collection, _)
+                | Write::Create(collection, _)
+                | Write::Link(collection)
+                | Write::Unlink(collection),
+            ) => collection,
+        }
+    }
+
     /// Refuses ids no record can have (past the GUID rule, which bounds their length too)
     /// before they reach the store as keys: [`ServiceError::BadId`] for a read, a deletion or a
     /// POST's parent; for a PUT, which would create the record, invalid data naming the rule.
@@ -273,6 +294,24 @@ mod tests {
                 _ => "other",
             });
             assert_eq!(found, expected, "{action:?} {path_ids:?}");
+        }
+    }
+
+    #[test]
+    fn an_action_names_the_collection_its_records_are_of() {
+        let cases = [
+            (Action::Read(Read::All(Collection::Enrollments)), Collection::Enrollments),
+            (Action::Read(Read::AllOf(View::Students)), Collection::Users),
+            (Action::Read(Read::One(Collection::Orgs, Some(View::Schools))), Collection::Orgs),
+            (Action::Read(Read::Related(Relation::ClassStudents, CLASS, None)), Collection::Users),
+            (Action::Read(Read::Nested(Relation::ClassStudents, SCHOOL, CLASS, "school")), Collection::Users),
+            (Action::Read(Read::Pair(Relation::ClassStudentResults, CLASS, USER)), Collection::Results),
+            (Action::Write(Write::Post(Collection::LineItems, PostUnder::Class)), Collection::LineItems),
+            (Action::Write(Write::Create(Collection::Enrollments, Creates::Student)), Collection::Enrollments),
+            (Action::Write(Write::Unlink(Collection::ClassResources)), Collection::ClassResources),
+        ];
+        for (action, expected) in cases {
+            assert_eq!(action.collection(), expected, "{action:?}");
         }
     }
 

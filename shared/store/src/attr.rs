@@ -25,6 +25,9 @@ pub const PARENT_VIEW: &str = "pv";
 pub const BODY: &str = "body";
 /// Whether a record was deleted (a tombstone).
 pub const GONE: &str = "gone";
+/// When a record was erased on request (a tombstone holding only its sourcedId): a second
+/// erasure finds it, and an upload that brings the record back is reported.
+pub const ERASED: &str = "erased";
 /// The keys of a record's relation entries.
 pub const LINKS: &str = "links";
 /// The JSON of the parts folded into a record (a user's roles and profiles).

@@ -15,8 +15,10 @@ use tokio::task::JoinSet;
 /// An item as DynamoDB sees it.
 pub type Item = HashMap<String, AttributeValue>;
 
-/// How the partition of a tenant's OAuth clients ends ([`crate::keys::clients_partition`]).
-const CLIENT_SUFFIX: &str = "#client";
+/// How the partitions end that the writing roles may not write beside other keys: a tenant's
+/// OAuth clients ([`crate::keys::clients_partition`]) and its audit events
+/// ([`crate::keys::audit_partition`]).
+const APART_SUFFIXES: [&str; 2] = ["#client", "#audit"];
 
 /// Batches in flight at once.
 const CONCURRENCY: usize = 16;
@@ -80,14 +82,15 @@ pub async fn write_all(client: &Client, table: &str, writes: Vec<Write>) -> Resu
     Ok(count)
 }
 
-/// The requests of `writes`, 25 to a batch. Writes to partitions ending in `#client` (the
-/// relation and pack partitions of a parent whose sourcedId is `client`) go in batches of their
-/// own: the writers' IAM policies deny a batch that names such a partition beside any other
-/// kind of key, since a tenant's OAuth clients live in `{tenant}#client` (infra/template.yaml,
+/// The requests of `writes`, 25 to a batch. Writes to partitions ending in `#client` or
+/// `#audit` (the relation and pack partitions of a parent whose sourcedId is `client` or
+/// `audit`) go in batches of their own: the writers' IAM policies deny a batch that names such a
+/// partition beside any other kind of key, since a tenant's OAuth clients live in
+/// `{tenant}#client` and its audit events in `{tenant}#audit` (infra/template.yaml,
 /// `NoAuthItems`).
 fn chunks(writes: Vec<Write>) -> Result<Vec<Vec<WriteRequest>>, StoreError> {
     let (apart, rest): (Vec<Write>, Vec<Write>) =
-        writes.into_iter().partition(|write| write.partition().ends_with(CLIENT_SUFFIX));
+        writes.into_iter().partition(|write| APART_SUFFIXES.iter().any(|end| write.partition().ends_with(end)));
     let mut chunks = Vec::new();
     for writes in [rest, apart] {
         let mut requests = writes.into_iter().map(Write::into_request);
@@ -177,6 +180,7 @@ mod tests {
         let mut writes: Vec<Write> = (0..30).map(|i| put(&format!("t#rec#users#{i}"))).collect();
         writes.push(put("t#rel#classes#client"));
         writes.push(Write::Delete(Key { pk: "t#pack#students#client".into(), sk: "x".into() }));
+        writes.push(put("t#rel#class-students#audit"));
         let chunks = chunks(writes).unwrap();
         let partitions = |chunk: &Vec<WriteRequest>| -> Vec<String> {
             chunk
@@ -187,8 +191,9 @@ mod tests {
                 })
                 .collect()
         };
-        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [25, 5, 2]);
-        assert!(chunks[..2].iter().flat_map(partitions).all(|pk| !pk.ends_with("#client")));
-        assert!(partitions(&chunks[2]).iter().all(|pk| pk.ends_with("#client")));
+        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [25, 5, 3]);
+        let apart = |pk: &String| pk.ends_with("#client") || pk.ends_with("#audit");
+        assert!(chunks[..2].iter().flat_map(partitions).all(|pk| !apart(&pk)));
+        assert!(partitions(&chunks[2]).iter().all(apart));
     }
 }

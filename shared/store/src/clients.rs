@@ -9,7 +9,7 @@ use crate::keys::{api_key_key, api_keys_partition, client_key, clients_partition
 use crate::tenant::check_owner;
 use crate::{attr, StoreError, TenantClients};
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::{TenantId, Timestamp};
+use oneroster_model::{Sharing, TenantId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// An OAuth client. `Debug` prints its secret's hash as `[redacted]`: a hash is no secret,
@@ -36,6 +36,9 @@ pub struct OAuthClient {
     /// requests (`oneroster-admin client create --oauth1`); `None`: it cannot sign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_secret: Option<String>,
+    /// What the district shares with it, beyond its scopes.
+    #[serde(default)]
+    pub sharing: Sharing,
 }
 
 impl OAuthClient {
@@ -57,6 +60,7 @@ impl std::fmt::Debug for OAuthClient {
             .field("created", &self.created)
             .field("rotated", &self.rotated)
             .field("sealed_secret", &self.sealed_secret.as_ref().map(|_| format_args!("[redacted]")))
+            .field("sharing", &self.sharing)
             .finish()
     }
 }
@@ -81,6 +85,9 @@ pub struct ApiKey {
     /// When it was revoked (a revoked key is refused); `None` while it works.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<Timestamp>,
+    /// What the district shares through it, beyond its scopes (as a client's).
+    #[serde(default)]
+    pub sharing: Sharing,
 }
 
 impl std::fmt::Debug for ApiKey {
@@ -93,6 +100,7 @@ impl std::fmt::Debug for ApiKey {
             .field("hash", &format_args!("[redacted]"))
             .field("created", &self.created)
             .field("revoked", &self.revoked)
+            .field("sharing", &self.sharing)
             .finish()
     }
 }
@@ -188,6 +196,7 @@ mod tests {
             created: now,
             rotated: now,
             sealed_secret: Some("c2VhbGVkIHNlY3JldA==".into()),
+            sharing: Sharing::default(),
         };
         let shown = format!("{client:?}");
         assert!(shown.contains("[redacted]") && shown.contains("district-7.00112233aabbccdd"), "{shown}");
@@ -200,6 +209,7 @@ mod tests {
             hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
             created: now,
             revoked: None,
+            sharing: Sharing::default(),
         };
         let shown = format!("{key:?}");
         assert!(shown.contains("[redacted]") && !shown.contains("9f86d081"), "{shown}");

@@ -23,10 +23,10 @@
 
 use crate::attr;
 use crate::batch::{write_all, Item, Write};
-use crate::keys::{pack_key, relation_stats_name, shard_of, stats_key, RECORD_SHARDS};
+use crate::keys::{pack_key, record_key, relation_stats_name, shard_of, stats_key, Key, RECORD_SHARDS};
 use crate::layout;
 use crate::mutation::{Action, Mutation};
-use crate::records::{entry_changes, item_bytes, largest, record_item, EntryChanges, MAX_ITEM_BYTES};
+use crate::records::{entry_changes, item_bytes, largest, record_item, EntryChanges, Removal, MAX_ITEM_BYTES};
 use crate::{Store, StoreError, StoredRecord, Tenant};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
@@ -226,6 +226,21 @@ impl Store {
         Ok(Committed { written: Written::Done, items: items as u64, stale_packs: BTreeSet::new(), changes })
     }
 
+    /// Removes records for good (a retention purge): the entries and lookups each made, then
+    /// the record items, in batches, so that a purge cut short and run again finds the records
+    /// still there and finishes them. Returns the items deleted and the parents whose packs are
+    /// stale now: those the records were listed under, and the records' own packs.
+    pub(crate) async fn remove(
+        &self,
+        tenant: &Tenant,
+        removals: Vec<Removal>,
+    ) -> Result<(u64, BTreeSet<(Relation, String)>), StoreError> {
+        let (entries, records, stale) = removal_writes(tenant, removals);
+        let mut items = write_all(&self.client, &self.table, entries).await?;
+        items += write_all(&self.client, &self.table, records).await?;
+        Ok((items, stale))
+    }
+
     /// An update of the kept stats item `name`.
     fn update_stats(&self, tenant: &Tenant, name: &str) -> UpdateItemFluentBuilder {
         self.client.update_item().table_name(&self.table).set_key(Some(stats_key(tenant, name).into_item()))
@@ -272,6 +287,22 @@ impl Store {
             },
         }
     }
+}
+
+/// The deletes that remove `removals` for good (their entries, then their items) and the
+/// packs they make stale.
+fn removal_writes(tenant: &Tenant, removals: Vec<Removal>) -> (Vec<Write>, Vec<Write>, BTreeSet<(Relation, String)>) {
+    let (mut entries, mut records, mut stale) = (Vec::new(), Vec::with_capacity(removals.len()), BTreeSet::new());
+    for Removal { collection, id, links } in removals {
+        for key in links.0.iter().filter_map(|text| Key::decode(text)) {
+            stale.extend(key.entry_parent().filter(|(relation, _)| layout::of(*relation).packed));
+            entries.push(Write::Delete(key));
+        }
+        let own = Relation::ALL.into_iter().filter(|r| layout::of(*r).packed && r.parent() == collection);
+        stale.extend(own.map(|relation| (relation, id.clone())));
+        records.push(Write::Delete(record_key(tenant, collection, &id)));
+    }
+    (entries, records, stale)
 }
 
 /// One record's share of a conditional commit: its entries, its record item and the condition
@@ -421,6 +452,7 @@ mod tests {
             view: None,
             origin: Some("client".into()),
             gone: false,
+            erased: None,
         }
     }
 
@@ -436,6 +468,7 @@ mod tests {
             view,
             origin: None,
             gone,
+            erased: None,
         }
     }
 
@@ -779,6 +812,46 @@ mod tests {
         for collection in Collection::ALL {
             assert_eq!(keeps_times(collection), !layout::WRITTEN_THROUGH_API.contains(&collection), "{collection:?}");
         }
+    }
+
+    #[test]
+    fn a_removal_deletes_its_entries_before_its_item_and_stales_the_packs_it_was_in_and_its_own() {
+        use Relation::*;
+        let enrolled = fixtures::stored(&put(enrollment("e-1", "k-1", "u-1", "student")));
+        let student = fixtures::stored(&put(user("u-1", &[("student", "s-1")])));
+        let removals = vec![
+            Removal { collection: Collection::Enrollments, id: "e-1".into(), links: enrolled.links.clone() },
+            Removal { collection: Collection::Users, id: "u-1".into(), links: student.links.clone() },
+        ];
+        let (entries, records, stale) = removal_writes(&tenant(), removals);
+        let deleted = |writes: &[Write]| -> Vec<Key> {
+            writes
+                .iter()
+                .filter_map(|write| match write {
+                    Write::Delete(key) => Some(key.clone()),
+                    Write::Put(_) => None,
+                })
+                .collect()
+        };
+        let expected: Vec<Key> =
+            enrolled.links.0.iter().chain(&student.links.0).filter_map(|text| Key::decode(text)).collect();
+        assert_eq!(deleted(&entries), expected, "every entry and lookup, deleted");
+        assert_eq!(entries.len(), 4 + 2, "an enrollment's four entries, a student's school entry and e-mail lookup");
+        assert_eq!(
+            deleted(&records),
+            [record_key(&tenant(), Collection::Enrollments, "e-1"), record_key(&tenant(), Collection::Users, "u-1")],
+            "the items after"
+        );
+        let expected = packs(&[
+            (ClassEnrollments, "k-1"),
+            (ClassStudents, "k-1"),
+            (SchoolEnrollments, "s-1"),
+            (UserClasses, "u-1"),
+            (SchoolStudents, "s-1"),
+            (UserResources, "u-1"),
+            (StudentAttendance, "u-1"),
+        ]);
+        assert_eq!(stale, expected, "the packs it was in, and its own");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! | ingest lock | `{tenant}#lock` | `ingest` | — |
 //! | pack of a parent's children | `{tenant}#pack#{relation}#{parent}` | `{chunk:05}` | — |
 //! | OAuth 1.0a nonce used (`expires` by TTL) | `{tenant}#oauth1-nonce` | `{client}#{timestamp}#{nonce}` | — |
+//! | audit event (an erasure, a retention purge) | `{tenant}#audit` | `{time}#{action}#{subject}` | — |
 //!
 //! A record of a typed view (a school, a student, …) also carries `vpk` =
 //! `{tenant}#view#{view}#{shard}`, the partition key of the sparse GSI `by_view` (sort key `sk`).
@@ -233,6 +234,18 @@ pub fn nonce_key(tenant: &TenantId, client: &str, timestamp: u64, nonce: &str) -
     Key::new(format!("{tenant}{NONCES}"), format!("{client}#{timestamp}#{nonce}"))
 }
 
+/// The partition of a tenant's audit events (erasures, retention purges): district data, so it
+/// begins with the tenant, and the API and ingest roles may not write it.
+pub fn audit_partition(tenant: &TenantId) -> String {
+    format!("{tenant}#audit")
+}
+
+/// The key of one audit event: its time first, so that the partition reads in time order, then
+/// what it was about (two events of one instant stay apart).
+pub fn audit_key(tenant: &TenantId, at: &str, action: &str, subject: &str) -> Key {
+    Key::new(audit_partition(tenant), format!("{at}#{action}#{subject}"))
+}
+
 /// The key of a tenant's ingest lock.
 pub fn lock_key(tenant: &TenantId) -> Key {
     Key::new(format!("{tenant}#lock"), "ingest")
@@ -339,6 +352,7 @@ mod tests {
                 ("clients", clients_partition(&tenant)),
                 ("client", client_key(&tenant, "district-7.00112233aabbccdd").pk),
                 ("nonce", nonce_key(&tenant, "district-7.00112233aabbccdd", 1, "n").pk),
+                ("audit", audit_key(&tenant, "2026-01-01T00:00:00.000Z", "erase", "u-1").pk),
             ];
             for (name, pk) in keys {
                 assert_eq!(pk.split('#').next(), Some(tenant.as_str()), "{name}: {pk}");
@@ -371,6 +385,12 @@ mod tests {
                 "district-7.00ff#1800000000#a#b",
             ),
             ("modified", modified_sort_key("2026-01-01T00:00:00.000Z", "u-1"), "2026-01-01T00:00:00.000Z#u-1"),
+            ("audit", audit_key(&tenant(), "2026-01-01T00:00:00.000Z", "erase", "u-1").pk, "district-7#audit"),
+            (
+                "audit event",
+                audit_key(&tenant(), "2026-01-01T00:00:00.000Z", "erase", "u-1").sk,
+                "2026-01-01T00:00:00.000Z#erase#u-1",
+            ),
         ];
         for (name, key, expected) in cases {
             assert_eq!(key, expected, "{name}");

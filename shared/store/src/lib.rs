@@ -61,6 +61,7 @@
 //! fails (the ingest job then fails and is retried) rather than dropping anything.
 
 pub mod attr;
+pub mod audit;
 pub mod batch;
 pub mod clients;
 pub mod commit;
@@ -83,6 +84,7 @@ pub mod tenant;
 pub mod tenants;
 mod walk;
 
+pub use audit::AuditEvent;
 pub use clients::{ApiKey, OAuthClient};
 pub use commit::{Changed, Commit, Committed, Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS};
 pub use failures::{Counted, Failures};
@@ -96,9 +98,9 @@ pub use mutation::{Action, Encoded, Mutation, Named};
 /// Re-exported: every per-tenant handle is made from one (it lives beside `TenantId` in the model).
 pub use oneroster_model::Tenant;
 pub use record_store::RecordStore;
-pub use records::{largest_item, Digest, Prior, StoredRecord, MAX_ITEM_BYTES};
+pub use records::{largest_item, Digest, Prior, Removal, StoredRecord, MAX_ITEM_BYTES};
 pub use signing::PublishedKeys;
-pub use tenant::{TenantClients, TenantJobs, TenantLists, TenantRecords, TenantStore, TenantUpkeep};
+pub use tenant::{TenantAudit, TenantClients, TenantJobs, TenantLists, TenantRecords, TenantStore, TenantUpkeep};
 pub use tenants::TenantRecord;
 
 use aws_sdk_dynamodb::error::SdkError;

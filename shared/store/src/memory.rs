@@ -113,7 +113,14 @@ pub struct MemoryTenant<'a> {
 impl RecordStore for MemoryTenant<'_> {
     async fn digests(&self, collection: Collection) -> Result<Vec<Digest>, StoreError> {
         let records = self.store.records(self.tenant, collection)?;
-        Ok(records.into_iter().map(|r| Digest { id: r.id, hash: r.hash, status: r.status, origin: r.origin }).collect())
+        let digest = |r: StoredRecord| Digest {
+            id: r.id,
+            hash: r.hash,
+            status: r.status,
+            origin: r.origin,
+            erased: r.erased.is_some(),
+        };
+        Ok(records.into_iter().map(digest).collect())
     }
 
     async fn get_many(&self, collection: Collection, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {

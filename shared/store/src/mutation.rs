@@ -77,6 +77,8 @@ pub struct Mutation {
     pub(crate) origin: Option<String>,
     /// Whether this is the tombstone of a deletion through the API (see [`StoredRecord::gone`]).
     pub(crate) gone: bool,
+    /// When the record was erased on request, for the tombstone an erasure leaves.
+    pub(crate) erased: Option<Timestamp>,
 }
 
 /// What a committed mutation did to its record.
@@ -111,6 +113,7 @@ impl Mutation {
             parts: None,
             origin: None,
             gone: false,
+            erased: None,
         }
     }
 
@@ -135,6 +138,38 @@ impl Mutation {
             view: None,
             origin: Some(origin.to_owned()),
             gone: true,
+            erased: None,
+        }
+    }
+
+    /// The erasure of record `id` of `collection` on request, at `at`: a tombstone whose body
+    /// holds only its sourcedId, status (`tobedeleted`) and `dateLastModified`, so that change
+    /// feeds tell apps to delete their copies and nothing else about it is kept; under no
+    /// parent, in no view, its parts dropped. Written [`Mutation::over`] the stored record, it
+    /// removes every entry and lookup that record made. It is marked erased (a second erasure
+    /// finds it; an upload bringing the record back is reported).
+    pub fn erase(collection: Collection, id: SourcedId, at: Timestamp) -> Self {
+        let body = serde_json::json!({
+            "sourcedId": id.as_str(),
+            "status": Status::ToBeDeleted.as_str(),
+            "dateLastModified": at.to_string(),
+        })
+        .to_string();
+        Self {
+            collection,
+            id,
+            body,
+            status: Status::ToBeDeleted,
+            modified: at,
+            // No content of the record is kept, so no row of a feed has its hash.
+            hash: 0,
+            links: Vec::new(),
+            previous: None,
+            parts: None,
+            view: None,
+            origin: None,
+            gone: true,
+            erased: Some(at),
         }
     }
 
@@ -201,7 +236,7 @@ pub(crate) mod fixtures;
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{class, enrollment, id, line_item, org, put, result, stored, user, with_status};
+    use super::fixtures::{self, class, enrollment, id, line_item, org, put, result, stored, user, with_status};
     use super::*;
     use oneroster_model::lookup_key;
 
@@ -433,6 +468,27 @@ mod tests {
         assert!(deleted.modified >= before, "modified now");
         assert!(deleted.body.contains(r#""status":"tobedeleted""#), "{}", deleted.body);
         assert_eq!(deleted.action(), Action::Deleted);
+    }
+
+    #[test]
+    fn an_erasure_keeps_only_the_sourced_id_and_drops_every_entry_and_view() {
+        let student = put(user("u-1", &[("student", "s-1")]));
+        let at = Timestamp::now();
+        let erased = Mutation::erase(Collection::Users, id("u-1"), at).over(Some(&stored(&student)));
+        let body: serde_json::Value = serde_json::from_str(&erased.body).expect("JSON");
+        assert_eq!(
+            body,
+            serde_json::json!({"sourcedId": "u-1", "status": "tobedeleted", "dateLastModified": at.to_string()})
+        );
+        assert_eq!((erased.status.clone(), erased.gone, erased.erased), (Status::ToBeDeleted, true, Some(at)));
+        assert_eq!((erased.links.len(), erased.view, erased.parts.as_deref()), (0, None, None));
+        assert_eq!(erased.action(), Action::Deleted);
+        let tenant = fixtures::tenant();
+        let entries = crate::records::entry_changes(&tenant, &erased);
+        assert_eq!(entries.left.len(), stored(&student).links.0.len(), "every entry it made is removed");
+        assert!(!entries.left.is_empty(), "a student makes entries");
+        let again = stored(&erased);
+        assert_eq!((again.erased, again.gone, again.parts), (Some(at), true, None), "read back erased");
     }
 
     #[test]

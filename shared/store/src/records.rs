@@ -37,6 +37,8 @@ pub struct StoredRecord {
     /// Whether it was deleted through the API: kept as a tombstone for change feeds, served by
     /// no other read.
     pub gone: bool,
+    /// When it was erased on request (its tombstone holds only its sourcedId), if it was.
+    pub erased: Option<Timestamp>,
 }
 
 /// The keys of the relation entries a record made.
@@ -72,6 +74,21 @@ pub struct Digest {
     pub status: Status,
     /// Who wrote it (see [`StoredRecord::origin`]).
     pub origin: Option<String>,
+    /// Whether it was erased on request (see [`StoredRecord::erased`]): an upload that writes
+    /// it again says so.
+    pub erased: bool,
+}
+
+/// A deleted record found old enough to purge ([`TenantRecords::deleted_before`](crate::TenantRecords::deleted_before)):
+/// its id and the keys of the entries it made, all that removing it for good needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// Its collection.
+    pub collection: Collection,
+    /// Its sourcedId.
+    pub id: String,
+    /// The relation entries it made.
+    pub(crate) links: StoredLinks,
 }
 
 /// The largest item DynamoDB stores, in bytes (400 KB, attribute names and values counted).
@@ -164,17 +181,23 @@ pub(crate) fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
         hash: s(item, attr::HASH)
             .and_then(|h| u64::from_str_radix(&h, 16).ok())
             .ok_or_else(|| bad_item("record without h"))?,
-        links: StoredLinks(
-            item.get(attr::LINKS)
-                .and_then(|v| v.as_l().ok())
-                .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
-                .unwrap_or_default(),
-        ),
+        links: stored_links(item),
         parts: s(item, attr::PARTS),
         view: s(item, attr::VIEW).and_then(|v| View::from_name(&v)),
         origin: s(item, attr::ORIGIN),
         gone: item.contains_key(attr::GONE),
+        erased: s(item, attr::ERASED).and_then(|at| Timestamp::parse(&at).ok()),
     })
+}
+
+/// The keys of the relation entries an item says its record made.
+fn stored_links(item: &Item) -> StoredLinks {
+    StoredLinks(
+        item.get(attr::LINKS)
+            .and_then(|v| v.as_l().ok())
+            .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+            .unwrap_or_default(),
+    )
 }
 
 impl Store {
@@ -279,7 +302,7 @@ impl Store {
             let (client, table, pk) =
                 (self.client.clone(), self.table.clone(), record_partition(tenant, collection, shard));
             tasks.spawn(async move {
-                let items = query_partition(&client, &table, pk, Some("sk, h, st, origin")).await?;
+                let items = query_partition(&client, &table, pk, Some("sk, h, st, origin, erased")).await?;
                 items
                     .iter()
                     .map(|item| {
@@ -293,6 +316,7 @@ impl Store {
                             hash: u64::from_str_radix(&h, 16).map_err(|_| bad_item("record hash"))?,
                             status: Status::parse(&st).map_err(|_| bad_item("record status"))?,
                             origin: s(item, attr::ORIGIN),
+                            erased: item.contains_key(attr::ERASED),
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()
@@ -305,6 +329,87 @@ impl Store {
         Ok(all)
     }
 }
+
+impl Store {
+    /// The records of `collection` deleted (`tobedeleted`: by a bulk, a delta, the API, an
+    /// erasure) and last modified before `before`: what a retention purge removes. Reads only
+    /// the part of each shard's `by_modified` index older than `before` (the oldest part of the
+    /// change feed), never the rest; the active records in it are filtered out by DynamoDB.
+    pub(crate) async fn deleted_before(
+        &self,
+        tenant: &Tenant,
+        collection: Collection,
+        before: Timestamp,
+    ) -> Result<Vec<Removal>, StoreError> {
+        let bound = modified_sort_key(&before.to_string(), "");
+        let mut tasks = tokio::task::JoinSet::new();
+        for shard in 0..RECORD_SHARDS {
+            let request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(BY_MODIFIED)
+                .key_condition_expression("pk = :pk AND #mod < :before")
+                .filter_expression("#st = :deleted")
+                .projection_expression("sk, links")
+                .expression_attribute_names("#mod", attr::MODIFIED_KEY)
+                .expression_attribute_names("#st", attr::STATUS)
+                .expression_attribute_values(":pk", AttributeValue::S(record_partition(tenant, collection, shard)))
+                .expression_attribute_values(":before", AttributeValue::S(bound.clone()))
+                .expression_attribute_values(":deleted", AttributeValue::S(Status::ToBeDeleted.as_str().to_owned()));
+            tasks.spawn(async move {
+                let mut found = Vec::new();
+                query_pages(request, |page| {
+                    found.extend(page.items.unwrap_or_default().iter().filter_map(|item| {
+                        Some(Removal { collection, id: s(item, attr::SK)?, links: stored_links(item) })
+                    }))
+                })
+                .await?;
+                Ok::<_, StoreError>(found)
+            });
+        }
+        let mut all = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            all.extend(done.map_err(|e| StoreError::Task(e.to_string()))??);
+        }
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(all)
+    }
+
+    /// The records of `collection` whose body names `id` as a sourcedId (their own, or a
+    /// reference's): every shard read whole and filtered by DynamoDB, for an operator's
+    /// erasure, never a request. The caller checks which property names it.
+    pub(crate) async fn naming(
+        &self,
+        tenant: &Tenant,
+        collection: Collection,
+        id: &str,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        // As the body is stored: compact JSON, the id a JSON string.
+        let needle = format!("\"sourcedId\":{}", serde_json::to_string(id)?);
+        let mut tasks = tokio::task::JoinSet::new();
+        for shard in 0..RECORD_SHARDS {
+            let request = partition_query(&self.client, &self.table, record_partition(tenant, collection, shard), None)
+                .filter_expression("contains(#body, :needle)")
+                .expression_attribute_names("#body", attr::BODY)
+                .expression_attribute_values(":needle", AttributeValue::S(needle.clone()));
+            tasks.spawn(async move {
+                let mut items = Vec::new();
+                query_pages(request, |page| items.extend(page.items.unwrap_or_default())).await?;
+                items.iter().map(to_record).collect::<Result<Vec<_>, _>>()
+            });
+        }
+        let mut all = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            all.extend(done.map_err(|e| StoreError::Task(e.to_string()))??);
+        }
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(all)
+    }
+}
+
+/// The index of records by modification time (partition `pk`, sort `mod`).
+const BY_MODIFIED: &str = "by_modified";
 
 /// What a record's write does to relation entries.
 pub(crate) struct EntryChanges {
@@ -387,6 +492,9 @@ pub(crate) fn record_item(tenant: &Tenant, record: &Mutation, links: Vec<String>
     }
     if record.gone {
         item.insert(attr::GONE.to_owned(), AttributeValue::Bool(true));
+    }
+    if let Some(at) = record.erased {
+        item.insert(attr::ERASED.to_owned(), AttributeValue::S(at.to_string()));
     }
     if let Some(view) = record.view {
         let shard = shard_of(record.id.as_str(), RECORD_SHARDS);

@@ -15,9 +15,9 @@ use crate::commit::{Commit, Committed};
 use crate::keys::settings_key;
 use crate::listing::{Cursor, Listing, Page};
 use crate::record_store::RecordStore;
-use crate::records::{Digest, StoredRecord};
+use crate::records::{Digest, Removal, StoredRecord};
 use crate::{Named, Store, StoreError, Tenant};
-use oneroster_model::{Collection, DistrictSettings, Record, Relation, TenantId, View};
+use oneroster_model::{Collection, DistrictSettings, Record, Relation, TenantId, Timestamp, View};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One tenant's part of the table (see the module docs). Cheap to copy: a store and a tenant
@@ -57,9 +57,15 @@ impl<'a> TenantStore<'a> {
         TenantClients { store: self.store, tenant: self.tenant }
     }
 
-    /// What the ingest keeps up after writing: packs and kept counts.
+    /// What the ingest keeps up after writing: packs and kept counts; and removing records for
+    /// good (retention).
     pub fn upkeep(self) -> TenantUpkeep<'a> {
         TenantUpkeep { store: self.store, tenant: self.tenant }
+    }
+
+    /// The tenant's audit events (erasures, retention purges).
+    pub fn audit(self) -> TenantAudit<'a> {
+        TenantAudit { store: self.store, tenant: self.tenant }
     }
 
     /// The district's settings; the defaults when none were ever set. Read at each upload and at
@@ -127,6 +133,20 @@ impl TenantRecords<'_> {
     /// Commits `commit`: the one way records are written (see [`crate::commit`]).
     pub async fn commit(&self, commit: Commit<'_>) -> Result<Committed, StoreError> {
         self.store.commit(self.tenant, commit).await
+    }
+
+    /// The records of `collection` deleted (`tobedeleted`) and last modified before `before`,
+    /// found through the oldest part of the `by_modified` index: what a retention purge
+    /// removes with [`TenantUpkeep::purge`]. Not for requests.
+    pub async fn deleted_before(&self, collection: Collection, before: Timestamp) -> Result<Vec<Removal>, StoreError> {
+        self.store.deleted_before(self.tenant, collection, before).await
+    }
+
+    /// The records of `collection` whose body names `id` as a sourcedId (their own or a
+    /// reference's), tombstones included: what an erasure of `id` looks through. Reads the whole
+    /// collection (filtered by DynamoDB): an operator's call, never a request's.
+    pub async fn naming(&self, collection: Collection, id: &str) -> Result<Vec<StoredRecord>, StoreError> {
+        self.store.naming(self.tenant, collection, id).await
     }
 }
 
@@ -218,6 +238,29 @@ impl TenantUpkeep<'_> {
     pub async fn refresh_counts(&self, collection: Collection) -> Result<(), StoreError> {
         self.store.refresh_counts(self.tenant, collection).await
     }
+
+    /// Removes records for good (a retention purge of old tombstones), however many: each
+    /// record's item and every entry and lookup it made; then the packs of the parents it was
+    /// listed under (and its own) rebuilt from the entries left, and the kept counts of its
+    /// collection measured again, so that listings, counts and change feeds no longer show it.
+    /// Returns the items deleted. Run again after a failure, it finishes the job.
+    pub async fn purge(&self, removals: Vec<Removal>) -> Result<u64, StoreError> {
+        let collections: BTreeSet<Collection> = removals.iter().map(|r| r.collection).collect();
+        let (items, stale) = self.store.remove(self.tenant, removals).await?;
+        self.store.rebuild_packs(self.tenant, stale, &BTreeSet::new()).await?;
+        for collection in collections {
+            self.store.refresh_counts(self.tenant, collection).await?;
+        }
+        Ok(items)
+    }
+}
+
+/// A tenant's audit events: who erased whom, what a retention purge removed (see
+/// [`crate::audit`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TenantAudit<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) tenant: &'a Tenant,
 }
 
 impl RecordStore for TenantStore<'_> {
