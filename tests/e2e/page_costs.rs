@@ -2,7 +2,8 @@
 //! view, a collection the API writes to and the attendance routes (a day of the whole district
 //! among them), each in at most two sequential rounds of calls
 //! whatever the shard count, reading about one item per record returned (counted by a proxy in
-//! front of DynamoDB Local).
+//! front of DynamoDB Local); a client limited to one school pages the district's lists as
+//! cheaply.
 
 use e2e::trips::CountedApi;
 use e2e::{delta_zip, ingest, small_district, stack_with, tenant, Api};
@@ -62,6 +63,21 @@ async fn every_list_page_costs_at_most_two_rounds_of_calls() {
             // The stats item, once a page, is the rest.
             assert!(costs.reads_per_record() <= 1.1, "{start}: {costs:?}");
         }
+    }
+
+    // A client limited to one school pages the district's lists from that school's own
+    // listings: about one item read per record, whatever the other schools hold.
+    let one_school = admin::SharingChange { schools: Some(district.school_id(1)), ..Default::default() };
+    let limited = CountedApi::start_shared(&stack, tenant.id(), one_school).await;
+    for (start, key) in [
+        (format!("{ROSTERING}/users?limit=20"), "users"),
+        (format!("{ROSTERING}/students?limit=20"), "users"),
+        (format!("{ROSTERING}/enrollments?limit=50"), "enrollments"),
+        (format!("{ROSTERING}/classes?limit=5"), "classes"),
+    ] {
+        let costs = limited.costs(&start, key, 4).await;
+        assert!(costs.records > 0 && costs.max_rounds <= 2, "{start}: {costs:?}");
+        assert!(costs.reads_per_record() <= 1.5, "{start}: {costs:?}");
     }
 
     // What a delta changed, in one large page (School Data Sync's 5,000, in 1.2 and in 1.1):

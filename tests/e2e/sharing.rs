@@ -15,14 +15,9 @@ const R: &str = "/ims/oneroster/rostering/v1p2";
 const G: &str = "/ims/oneroster/gradebook/v1p2";
 const RES: &str = "/ims/oneroster/resources/v1p2";
 
-/// A client of the tenant `api` reads, with every scope and the rules `change` sets, and its id.
+/// A client of `t` with every scope and the rules `change` sets, and its id.
 async fn shared_client(stack: &LocalStack, t: &oneroster_model::TenantId, change: SharingChange) -> (Api, String) {
-    let (client, secret) = e2e::client(stack, t, &Scopes::all()).await;
-    let client = admin::share_with_client(stack.store(), &client.id, change).await.expect("rules set");
-    let anonymous = Api::anonymous(stack);
-    let reply = anonymous.token("grant_type=client_credentials", Some((&client.id, &secret))).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    (anonymous.with_bearer(reply.body["access_token"].as_str().expect("a token")), client.id)
+    Api::shared(stack, t, &Scopes::all(), change).await
 }
 
 fn set(ids: Vec<String>) -> BTreeSet<String> {
@@ -268,4 +263,35 @@ async fn a_childs_identity_fields_are_withheld_until_the_district_records_consen
     tokio::time::sleep(recheck * 2).await;
     let kid = user(api.get(&format!("{R}/users/{child}")).await);
     assert!(kid["email"].is_string(), "{kid}");
+}
+
+#[tokio::test]
+async fn a_one_school_client_writes_only_within_its_school() {
+    let (stack, _, d) = Box::pin(loaded("sharing-writes")).await;
+    let t = tenant("sharing-writes");
+    let change = SharingChange { schools: Some(d.school_id(0)), ..SharingChange::default() };
+    let (api, _) = Api::shared(&stack, &t, &e2e::writer_scopes(), change).await;
+    let line_item = |id: &str, school: usize| {
+        json!({"lineItem": {
+            "title": "Essay", "assignDate": "2026-02-01T08:00:00.000Z", "dueDate": "2026-02-08T08:00:00.000Z",
+            "class": {"sourcedId": d.class_id(school, 0)}, "school": {"sourcedId": d.school_id(school)},
+            "category": {"sourcedId": "cat-test"}, "sourcedId": id,
+        }})
+        .to_string()
+    };
+    let ours = api.send_json("PUT", &format!("{G}/lineItems/li-ours"), &line_item("li-ours", 0)).await;
+    assert_eq!(ours.status, 201, "{}", ours.body);
+    let theirs = api.send_json("PUT", &format!("{G}/lineItems/li-theirs"), &line_item("li-theirs", 1)).await;
+    assert_eq!((theirs.status, theirs.code_minor()), (404, "unknownobject"), "{}", theirs.body);
+    let posted =
+        api.send_json("POST", &format!("{G}/classes/{}/lineItems", d.class_id(1, 0)), &line_item("li-x", 1)).await;
+    assert_eq!(posted.status, 404, "{}", posted.body);
+    // Another school's records can be neither replaced nor deleted; nothing was written.
+    let other_item = d.line_item_id(1, 0, 0);
+    assert_eq!(api.delete(&format!("{G}/lineItems/{other_item}")).await.status, 404);
+    assert_eq!(api.delete(&format!("{R}/classes/{}", d.class_id(1, 0))).await.status, 404);
+    let full = Api::new(&stack, &t).await;
+    assert_eq!(full.get(&format!("{G}/lineItems/li-theirs")).await.status, 404, "not written");
+    assert_eq!(full.get(&format!("{G}/lineItems/{other_item}")).await.status, 200, "not deleted");
+    assert_eq!(full.get(&format!("{R}/classes/{}", d.class_id(1, 0))).await.status, 200, "not deleted");
 }

@@ -153,8 +153,26 @@ impl Api {
     /// A client of `tenant` holding `scopes`, with a token from the token endpoint.
     pub async fn with_scopes(stack: &LocalStack, tenant: &TenantId, scopes: &oneroster_auth::Scopes) -> Self {
         let (client, secret) = client(stack, tenant, scopes).await;
+        Self::of_client(stack, &client.id, &secret).await
+    }
+
+    /// A client of `tenant` holding `scopes`, shared what `change` says (`oneroster-admin
+    /// client create --schools …`), with a token from the token endpoint; and its id.
+    pub async fn shared(
+        stack: &LocalStack,
+        tenant: &TenantId,
+        scopes: &oneroster_auth::Scopes,
+        change: admin::SharingChange,
+    ) -> (Self, String) {
+        let (client, secret) = client(stack, tenant, scopes).await;
+        admin::share_with_client(stack.store(), &client.id, change).await.expect("sharing rules set");
+        (Self::of_client(stack, &client.id, &secret).await, client.id)
+    }
+
+    /// The client `id` with its `secret`, with a token from the token endpoint.
+    async fn of_client(stack: &LocalStack, id: &str, secret: &str) -> Self {
         let anonymous = Self::anonymous(stack);
-        let reply = anonymous.token("grant_type=client_credentials", Some((&client.id, &secret))).await;
+        let reply = anonymous.token("grant_type=client_credentials", Some((id, secret))).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         anonymous.with_bearer(reply.body["access_token"].as_str().expect("a token"))
     }

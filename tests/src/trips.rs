@@ -50,6 +50,11 @@ pub struct CountedApi {
 impl CountedApi {
     /// Starts the proxy in front of the stack's DynamoDB Local and a client of `tenant` behind it.
     pub async fn start(stack: &LocalStack, tenant: &TenantId) -> Self {
+        Self::start_shared(stack, tenant, admin::SharingChange::default()).await
+    }
+
+    /// [`CountedApi::start`], the client shared what `change` says (one school, …).
+    pub async fn start_shared(stack: &LocalStack, tenant: &TenantId, change: admin::SharingChange) -> Self {
         let proxy = FaultyStore::start(&stack.config.dynamodb_endpoint, Policy::Slow(LATENCY)).await;
         let mut counted = stack.clone();
         counted.ingest.store = proxy.store(&stack.config.table, RetryConfig::standard()).await;
@@ -57,7 +62,7 @@ impl CountedApi {
         // The standard's scopes and the attendance extension's read.
         let scopes = format!("{} attendance.readonly", oneroster_auth::Scopes::all().to_text());
         let scopes = oneroster_auth::Scopes::parse(&scopes).expect("scopes");
-        let api = Api::with_scopes(&counted, tenant, &scopes).await;
+        let (api, _) = Api::shared(&counted, tenant, &scopes, change).await;
         Self { proxy, store, api }
     }
 

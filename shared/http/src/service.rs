@@ -456,6 +456,9 @@ async fn write(
         })?,
     };
     let tenant = caller.tenant();
+    // A client limited to schools writes only within them.
+    let reader = Reader::new(&app.store, &tenant).limited_to(caller.sharing().schools.as_ref());
+    Box::pin(reader.may_write(write, ids, &body)).await?;
     let writer = Writer::new(&app.store, &tenant, Origin(caller.client().to_owned())).speaking(app.routes.version);
     let written = writer.write(write, ids, &body).await?;
     let described: Vec<String> = written.changes().iter().map(oneroster_writes::Change::describe).collect();

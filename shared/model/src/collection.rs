@@ -100,6 +100,9 @@ crate::named_enum! {
         SchoolStudents => "school-students",
         /// Users holding a teacher role in the org (`/schools/{id}/teachers`).
         SchoolTeachers => "school-teachers",
+        /// Users holding any role in the org: what a client limited to one school lists as
+        /// `/users` (its district's sharing rule), page by page.
+        SchoolUsers => "school-users",
         /// Sessions whose parent is the session (`/terms/{id}/gradingPeriods`).
         SessionChildren => "session-children",
         /// Classes taught in a term (`/terms/{id}/classes`).
@@ -185,7 +188,7 @@ impl Relation {
             SchoolAttendance => Collection::Orgs,
             ClassAttendance => Collection::Classes,
             OrgCourses | SchoolClasses | SchoolTerms | SchoolEnrollments | SchoolStudents | SchoolTeachers
-            | SchoolScoreScales => Collection::Orgs,
+            | SchoolUsers | SchoolScoreScales => Collection::Orgs,
             SessionChildren | TermClasses => Collection::AcademicSessions,
             CourseClasses | CourseResources => Collection::Courses,
             ClassEnrollments | ClassStudents | ClassTeachers | ClassResources | ClassLineItems | ClassCategories
@@ -203,7 +206,7 @@ impl Relation {
             SchoolClasses | TermClasses | CourseClasses | UserClasses => Collection::Classes,
             SchoolTerms | SessionChildren => Collection::AcademicSessions,
             SchoolEnrollments | ClassEnrollments => Collection::Enrollments,
-            SchoolStudents | SchoolTeachers | ClassStudents | ClassTeachers => Collection::Users,
+            SchoolStudents | SchoolTeachers | SchoolUsers | ClassStudents | ClassTeachers => Collection::Users,
             UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
             ClassResources | CourseResources | UserResources => Collection::Resources,
             ClassLineItems => Collection::LineItems,
@@ -243,7 +246,9 @@ impl Relation {
             SchoolEnrollments | ClassEnrollments | ClassStudents | ClassTeachers | UserClasses => {
                 Collection::Enrollments
             }
-            SchoolStudents | SchoolTeachers | UsersByEmail | UsersByUsername | UsersByIdentifier => Collection::Users,
+            SchoolStudents | SchoolTeachers | SchoolUsers | UsersByEmail | UsersByUsername | UsersByIdentifier => {
+                Collection::Users
+            }
             SessionChildren => Collection::AcademicSessions,
             ClassResources => Collection::ClassResources,
             CourseResources => Collection::CourseResources,

@@ -403,6 +403,10 @@ impl Record {
                     };
                     links.push(direct(relation, &role.org.sourced_id));
                 }
+                let mut orgs: Vec<&SourcedId> = user.roles.iter().map(|role| &role.org.sourced_id).collect();
+                orgs.sort();
+                orgs.dedup();
+                links.extend(orgs.into_iter().map(|org| direct(Relation::SchoolUsers, org)));
             }
             Record::Enrollment(e) => {
                 let (class, user) = (&e.class.sourced_id, &e.user.sourced_id);

@@ -26,7 +26,7 @@
 //! while their bodies fit [`MAX_BODY_BYTES`]; a front end that cuts the page shorter still
 //! (its rendering is larger) says so through [`Listed::cut`], which moves the next cursor.
 
-use crate::routes::{Parent, Read};
+use crate::routes::{Parent, Read, Write};
 use crate::schools::Schools;
 use crate::ServiceError;
 use oneroster_model::{lookup_key, Collection, Relation, SourcedId, Status, Timestamp, View};
@@ -534,6 +534,47 @@ impl<'a> Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Refuses, as not found, a write of a client limited to schools that reaches outside
+    /// them: the record a `PUT` replaces or a `DELETE` removes, the parents its path names, and
+    /// the schools and records its body's records are of must all be ones the client sees
+    /// (`body`: the request's JSON, a record or a set of records under one key).
+    pub async fn may_write(&self, write: Write, ids: &[String], body: &[u8]) -> Result<(), ServiceError> {
+        let Some(schools) = self.schools else { return Ok(()) };
+        let id = ids.first().map(String::as_str).unwrap_or_default();
+        let links;
+        let (collection, parents): (Collection, &[Parent]) = match write {
+            Write::Put(collection, _) | Write::Delete(collection, _) => {
+                let stored = self.store.records().get(collection, id).await?.filter(|record| !record.gone);
+                if let Some(stored) = stored {
+                    if schools.see(self.store, collection, &[stored]).await? != [true] {
+                        let what = collection.ref_type().to_owned();
+                        return Err(ServiceError::NotFound { what, id: id.to_owned() });
+                    }
+                }
+                (collection, &[])
+            }
+            Write::Post(collection, under) => (collection, under.parents()),
+            Write::Create(collection, creates) => (collection, creates.parents()),
+            Write::Link(collection) | Write::Unlink(collection) => {
+                links = crate::routes::link_parents(collection);
+                (collection, &links)
+            }
+        };
+        for (parent, id) in parents.iter().zip(ids) {
+            self.parent(*parent, id).await?;
+        }
+        let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(body) else { return Ok(()) };
+        let mut records: Vec<Value> = match envelope.into_iter().next() {
+            Some((_, Value::Array(records))) => records,
+            Some((_, record @ Value::Object(_))) => vec![record],
+            _ => return Ok(()),
+        };
+        if let (Write::Put(..), [record]) = (write, records.as_mut_slice()) {
+            record["sourcedId"] = Value::String(id.to_owned());
+        }
+        schools.may_write(self.store, collection, &records).await
+    }
+
     /// Whether the caller sees each of `records` (all of them without a school rule).
     async fn seen(&self, collection: Collection, records: &[StoredRecord]) -> Result<Vec<bool>, ServiceError> {
         match self.schools {

@@ -104,6 +104,35 @@ impl Schools<'_> {
         Ok(ties.iter().map(|tie| self.sees(tie, &via)).collect())
     }
 
+    /// Refuses (not found, naming it) the first school or record that the records a write body
+    /// holds (`records`, of `collection`) tie them to and that the client does not see. A
+    /// body naming no school, or a record that does not exist, is left to the write's own
+    /// checks, which refuse it with their reasons.
+    pub async fn may_write(
+        &self,
+        store: TenantStore<'_>,
+        collection: Collection,
+        records: &[Value],
+    ) -> Result<(), ServiceError> {
+        let ties: Vec<Tie> = records.iter().map(|record| tie(collection, record)).collect();
+        let via = self.through(store, ties.iter().collect()).await?;
+        for tie in &ties {
+            let refused = match tie {
+                Tie::Of(schools) if !schools.is_empty() && !self.sees(tie, &via) => {
+                    Some(("school".to_owned(), schools[0].clone()))
+                }
+                Tie::Via(target, id) if via.get(&(*target, id.clone())) == Some(&false) => {
+                    Some((target.ref_type().to_owned(), id.clone()))
+                }
+                _ => None,
+            };
+            if let Some((what, id)) = refused {
+                return Err(ServiceError::NotFound { what, id });
+            }
+        }
+        Ok(())
+    }
+
     /// Whether each record the ties go through is seen, read in one batch per collection
     /// (and, for those that go through others, one more round).
     async fn through(
@@ -129,7 +158,8 @@ impl Schools<'_> {
     }
 
     /// The listing of the client's one school that holds what `request` lists of the whole
-    /// district, where there is one (its classes, enrollments, students, teachers, attendance):
+    /// district, where there is one (its classes, enrollments, users, students, teachers,
+    /// attendance):
     /// read page by page, as the school's own route is, instead of a scan of the district.
     /// `None` for another request, or a client of several schools.
     pub fn narrow(&self, request: &ListRequest) -> Option<ListRequest> {
@@ -137,6 +167,7 @@ impl Schools<'_> {
         let relation = match (&request.listing, request.only_view) {
             (Listing::Collection(Collection::Classes), None) => Relation::SchoolClasses,
             (Listing::Collection(Collection::Enrollments), None) => Relation::SchoolEnrollments,
+            (Listing::Collection(Collection::Users), None) => Relation::SchoolUsers,
             (Listing::View(View::Students), None) => Relation::SchoolStudents,
             (Listing::View(View::Teachers), None) => Relation::SchoolTeachers,
             (Listing::Collection(Collection::Attendance), None) => Relation::SchoolAttendance,

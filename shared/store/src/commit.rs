@@ -629,7 +629,7 @@ mod tests {
                 "a new student of two schools",
                 put(user("u-1", &[("student", "s-1"), ("student", "s-2")])),
                 None,
-                packs(&[(SchoolStudents, "s-1"), (SchoolStudents, "s-2")]),
+                packs(&[(SchoolStudents, "s-1"), (SchoolStudents, "s-2"), (SchoolUsers, "s-1"), (SchoolUsers, "s-2")]),
                 vec![count("students", 1, Some(1)), count("users", 1, Some(1))],
             ),
             (
@@ -836,7 +836,11 @@ mod tests {
         let expected: Vec<Key> =
             enrolled.links.0.iter().chain(&student.links.0).filter_map(|text| Key::decode(text)).collect();
         assert_eq!(deleted(&entries), expected, "every entry and lookup, deleted");
-        assert_eq!(entries.len(), 4 + 2, "an enrollment's four entries, a student's school entry and e-mail lookup");
+        assert_eq!(
+            entries.len(),
+            4 + 3,
+            "an enrollment's four entries, a student's two school entries and e-mail lookup"
+        );
         assert_eq!(
             deleted(&records),
             [record_key(&tenant(), Collection::Enrollments, "e-1"), record_key(&tenant(), Collection::Users, "u-1")],
@@ -848,6 +852,7 @@ mod tests {
             (SchoolEnrollments, "s-1"),
             (UserClasses, "u-1"),
             (SchoolStudents, "s-1"),
+            (SchoolUsers, "s-1"),
             (UserResources, "u-1"),
             (StudentAttendance, "u-1"),
         ]);

@@ -48,7 +48,7 @@ const fn with_bodies(relation: Relation) -> Layout {
 }
 
 /// Every relation's layout, in the order of [`Relation::ALL`] (a test checks).
-pub const LAYOUTS: [Layout; 30] = {
+pub const LAYOUTS: [Layout; 31] = {
     use Relation::*;
     [
         wide(OrgCourses),
@@ -57,6 +57,7 @@ pub const LAYOUTS: [Layout; 30] = {
         wide(SchoolEnrollments),
         wide(SchoolStudents),
         wide(SchoolTeachers),
+        wide(SchoolUsers),
         packed(SessionChildren),
         wide(TermClasses),
         packed(CourseClasses),
@@ -150,6 +151,7 @@ mod tests {
             SchoolEnrollments,
             SchoolStudents,
             SchoolTeachers,
+            SchoolUsers,
             TermClasses,
             SchoolAttendance,
             AttendanceByDate,

@@ -313,6 +313,8 @@ mod tests {
                 vec![
                     direct(SchoolStudents, "s-1", "u-1"),
                     direct(SchoolStudents, "s-2", "u-1"),
+                    direct(SchoolUsers, "s-1", "u-1"),
+                    direct(SchoolUsers, "s-2", "u-1"),
                     direct(UsersByEmail, &email("u-1"), "u-1"),
                 ],
                 Some(View::Students),
@@ -320,10 +322,19 @@ mod tests {
             (
                 "teacher",
                 user("u-2", &[("teacher", "s-1")]),
-                vec![direct(SchoolTeachers, "s-1", "u-2"), direct(UsersByEmail, &email("u-2"), "u-2")],
+                vec![
+                    direct(SchoolTeachers, "s-1", "u-2"),
+                    direct(SchoolUsers, "s-1", "u-2"),
+                    direct(UsersByEmail, &email("u-2"), "u-2"),
+                ],
                 Some(View::Teachers),
             ),
-            ("aide", user("u-3", &[("aide", "s-1")]), vec![direct(UsersByEmail, &email("u-3"), "u-3")], None),
+            (
+                "aide",
+                user("u-3", &[("aide", "s-1")]),
+                vec![direct(SchoolUsers, "s-1", "u-3"), direct(UsersByEmail, &email("u-3"), "u-3")],
+                None,
+            ),
             (
                 "line item",
                 line_item("li-1", "k-1", "cat-1"),
@@ -531,6 +542,7 @@ mod tests {
             SchoolEnrollments,
             SchoolStudents,
             SchoolTeachers,
+            SchoolUsers,
             SchoolAttendance,
         ];
         let cases = [

@@ -21,6 +21,8 @@
 //!    and the peak RSS of a child process that only does that.
 //! 9. An API key's check, after 8 (see [`api_key_check`]): microseconds per check of a
 //!    presented key against its stored hash (the gate's work on a cached key).
+//! 10. Sharing rules, after 6 on its tenant (see [`sharing`]): a one-school client's items
+//!     read per record on the district's lists, and the time its rules add to a page.
 
 /// The ingest Lambda's allocator (functions/ingest/src/main.rs), so that the figures are the
 /// Lambda's.
@@ -31,6 +33,7 @@ mod api;
 mod bomb;
 mod gradebook;
 mod roster_writes;
+mod sharing;
 mod trips;
 mod v1p1;
 
@@ -175,6 +178,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !args.ingest_only {
         let before_delta = api::run(&local, &t, &district).await?;
         trips::run(&local, &t).await?;
+        sharing::run(&local, &t, &district).await?;
         v1p1::run(&local, &t, before_delta).await?;
         roster_writes::run(&local, &t, &district, &audited).await?;
         gradebook::run(&local).await?;
