@@ -248,6 +248,13 @@ async fn a_childs_identity_fields_are_withheld_until_the_district_records_consen
     let listed_kid = listed.iter().find(|u| u["sourcedId"] == json!(child)).expect("listed");
     assert!(listed_kid.get("email").is_none(), "{listed_kid}");
     assert!(listed.iter().find(|u| u["sourcedId"] == json!(teen)).expect("listed")["email"].is_string());
+    // Nor is the child found by them: a filter on the e-mail finds the teenager, not the child.
+    for (student, found) in [(&child, 0), (&teen, 1)] {
+        let email = writer.get(&format!("{R}/users/{student}")).await.body["user"]["email"].as_str().map(str::to_owned);
+        let email = email.expect("an e-mail").replace('@', "%40");
+        let reply = api.get(&format!("{R}/users?filter=email%3D%27{email}%27")).await;
+        assert_eq!((reply.status, reply.total_count(), reply.ids("users").len()), (200, found, found as usize));
+    }
     let birth = api.get(&format!("{R}/demographics/{child}")).await;
     assert!(birth.body["demographics"].get("birthDate").is_none(), "{}", birth.body);
     assert!(api.get(&format!("{R}/demographics/{teen}")).await.body["demographics"]["birthDate"].is_string());

@@ -34,6 +34,11 @@ impl Redaction {
         Self { minors, ..self }
     }
 
+    /// Whether the record `id` is a child's whose [`UNDER_13_FIELDS`] are withheld.
+    pub fn withholds(&self, id: &str) -> bool {
+        self.minors.contains(id)
+    }
+
     /// `json` (the record `id`'s, as rendered) without what is not shared.
     pub fn apply(&self, id: &str, json: String) -> serde_json::Result<String> {
         let minor = self.minors.contains(id);

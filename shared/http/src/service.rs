@@ -25,6 +25,7 @@ use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
+use oneroster_model::sharing::UNDER_13_FIELDS;
 use oneroster_model::{Collection, Timestamp, View};
 use oneroster_openapi::{Service, Version};
 use oneroster_query::{check_query_length, ListParams, QueryError, Selection};
@@ -400,8 +401,15 @@ async fn read(
             respond::one(endpoint, &record, &selection, &warnings, url, &redaction)
         }
         Query::List(request, params) => {
-            let listed = reader.list_route(read, ids, &request, &params).await?;
+            let mut listed = reader.list_route(read, ids, &request, &params).await?;
             let redaction = Box::pin(redaction(&app.store, caller, collection, &listed.records)).await?;
+            // A child whose identity fields are withheld is not found by them either.
+            let withheld = |field: &str| UNDER_13_FIELDS.contains(&field.split('.').next().unwrap_or_default());
+            if params.fields_read().any(withheld) {
+                let before = listed.records.len();
+                listed.records.retain(|record| !redaction.withholds(&record.id));
+                listed.total = listed.total.saturating_sub((before - listed.records.len()) as u64);
+            }
             respond::list(endpoint, listed, &params, url, &redaction)
         }
     }
