@@ -15,6 +15,7 @@ use oneroster_model::{DistrictSettings, Sharing, SourcedId, TenantId, Timestamp,
 use oneroster_secrets::{SecretError, SigningSecret};
 use oneroster_store::{ApiKey, Job, JobState, OAuthClient, PublishedKeys, Store, StoreError, Tenant, TenantRecord};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// An admin operation that failed.
@@ -120,14 +121,7 @@ impl SettingsChange {
             };
         }
         if let Some(schools) = self.licensed_schools {
-            settings.licensed_schools = match schools.as_str() {
-                "all" => None,
-                list => Some(
-                    list.split(',')
-                        .map(|id| SourcedId::parse(id.trim()).map_err(|e| bad("licensed-schools", e.to_string())))
-                        .collect::<Result<_, _>>()?,
-                ),
-            };
+            settings.licensed_schools = schools_or_all(&schools, "licensed-schools")?;
         }
         if let Some(percent) = self.deletion_threshold {
             if percent > 100 {
@@ -411,6 +405,20 @@ pub fn shown_key(key: &ApiKey) -> Value {
                        "revoked": key.revoked, "sharing": shown_sharing(&key.sharing)})
 }
 
+/// `all` (`None`: every school), or the comma-separated sourcedIds of some schools, as the
+/// option `setting` takes them (`--licensed-schools`, `--schools`).
+fn schools_or_all(text: &str, setting: &'static str) -> Result<Option<BTreeSet<SourcedId>>, AdminError> {
+    match text {
+        "all" => Ok(None),
+        list => list
+            .split(',')
+            .map(|id| SourcedId::parse(id.trim()))
+            .collect::<Result<_, _>>()
+            .map(Some)
+            .map_err(|e| AdminError::BadSetting { setting, reason: e.to_string() }),
+    }
+}
+
 /// A change to what a client or API key is shared, as an operator gives it (`client create`,
 /// `client update`, `api-key create`): each rule given replaces that rule, each left out
 /// stays.
@@ -437,17 +445,7 @@ impl SharingChange {
     pub fn apply(self, mut sharing: Sharing) -> Result<Sharing, AdminError> {
         let bad = |setting, reason: String| AdminError::BadSetting { setting, reason };
         if let Some(schools) = self.schools {
-            sharing.schools = match schools.trim() {
-                "all" => None,
-                list => {
-                    let ids = Sharing::parse_fields(list);
-                    if ids.is_empty() {
-                        return Err(bad("schools", "give at least one school's sourcedId, or 'all'".into()));
-                    }
-                    let ids = ids.iter().map(|id| SourcedId::parse(id)).collect::<Result<_, _>>();
-                    Some(ids.map_err(|e| bad("schools", e.to_string()))?)
-                }
-            };
+            sharing.schools = schools_or_all(schools.trim(), "schools")?;
         }
         if let Some(fields) = self.hide_fields {
             sharing.hidden_fields =
