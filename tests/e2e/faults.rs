@@ -5,13 +5,12 @@
 //! store that answers one call in ten with throttling or an internal error, retried as SQS
 //! would redeliver it.
 
-use aws_config::retry::RetryConfig;
 use district_gen::District;
 use e2e::faults::{FaultyStore, Policy};
 use e2e::{bulk_zip, register, stack, tenant, Api};
 use ingest::{Ingest, Outcome};
 use local_server::LocalStack;
-use oneroster_store::{Job, JobState};
+use oneroster_store::{Job, JobState, Store};
 
 /// A district with every kind of record and relation, small enough that 20 interrupted
 /// ingests and their comparisons take seconds.
@@ -25,9 +24,9 @@ const SEED: u64 = 0x5eed_2024;
 /// An ingest whose store calls go through a proxy failing them as `policy` says.
 async fn ingest_through(stack: &LocalStack, policy: Policy) -> (Ingest, FaultyStore) {
     let proxy = FaultyStore::start(&stack.config.dynamodb_endpoint, policy).await;
-    // Retries back off briefly: the proxy's failures are instant, so the test need not wait
-    // as a deployment would for a real store to recover.
-    let retries = RetryConfig::standard().with_initial_backoff(std::time::Duration::from_millis(5));
+    // Retried as a deployment's store is, but backing off briefly: the proxy's failures are
+    // instant, so the test need not wait as a deployment would for a real store to recover.
+    let retries = Store::retries().with_initial_backoff(std::time::Duration::from_millis(5));
     let store = proxy.store(&stack.config.table, retries).await;
     (Ingest { store, ..stack.ingest.clone() }, proxy)
 }

@@ -4,7 +4,6 @@
 
 use crate::faults::{sequential_rounds, FaultyStore, Policy};
 use crate::Api;
-use aws_config::retry::RetryConfig;
 use local_server::LocalStack;
 use oneroster_model::TenantId;
 use oneroster_store::Store;
@@ -57,7 +56,7 @@ impl CountedApi {
     pub async fn start_shared(stack: &LocalStack, tenant: &TenantId, change: admin::SharingChange) -> Self {
         let proxy = FaultyStore::start(&stack.config.dynamodb_endpoint, Policy::Slow(LATENCY)).await;
         let mut counted = stack.clone();
-        counted.ingest.store = proxy.store(&stack.config.table, RetryConfig::standard()).await;
+        counted.ingest.store = proxy.store(&stack.config.table, Store::retries()).await;
         let store = counted.store().clone();
         // The standard's scopes and the attendance extension's read.
         let scopes = format!("{} attendance.readonly", oneroster_auth::Scopes::all().to_text());

@@ -103,6 +103,7 @@ pub use signing::PublishedKeys;
 pub use tenant::{TenantAudit, TenantClients, TenantJobs, TenantLists, TenantRecords, TenantStore, TenantUpkeep};
 pub use tenants::TenantRecord;
 
+use aws_config::retry::RetryConfig;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::Client;
 
@@ -237,10 +238,22 @@ impl Store {
         self.reads.fetch_add(items as u64, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// A store over `table` with a client made from the shared AWS configuration; `endpoint`
-    /// points it at DynamoDB Local instead of AWS.
+    /// How the store's client retries a call DynamoDB throttles or fails transiently: up to 10
+    /// attempts (as AWS's Java SDK does for DynamoDB) from 50 ms, doubling with jitter to at most
+    /// 5 s, so a call gives up after about 16 s at worst, within API Gateway's 29 s. Three
+    /// attempts, the SDK's default, would let one call in a thousand of a store failing one call
+    /// in ten surface, and an ingest of a few thousand calls would then be retried whole by SQS.
+    pub fn retries() -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(10)
+            .with_initial_backoff(std::time::Duration::from_millis(50))
+            .with_max_backoff(std::time::Duration::from_secs(5))
+    }
+
+    /// A store over `table` with a client made from the shared AWS configuration, retrying as
+    /// [`Store::retries`] says; `endpoint` points it at DynamoDB Local instead of AWS.
     pub fn connect(config: &aws_config::SdkConfig, endpoint: Option<&str>, table: impl Into<String>) -> Self {
-        let mut builder = aws_sdk_dynamodb::config::Builder::from(config);
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(config).retry_config(Self::retries());
         if let Some(endpoint) = endpoint {
             builder = builder.endpoint_url(endpoint);
         }
