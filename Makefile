@@ -7,7 +7,7 @@
 #   make bench-ingest   only the ingest figures, with the ingest's phase timings (no API, no gradebook)
 #   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)
 #   make stop           stop the local stack and the API server, and wait until they have exited
-#   make build-lambdas  the seven Lambda functions for x86_64, as zips in target/lambda/
+#   make build-lambdas  the eight Lambda functions for x86_64, as zips in target/lambda/
 #   make deploy         build and deploy to AWS with SAM (STACK_NAME=, STAGE=; README)
 
 SHELL := /bin/bash
@@ -27,7 +27,7 @@ DEMO_SCOPES := roster.readonly roster-core.readonly roster-demographics.readonly
 	gradebook-core.readonly gradebook.createput gradebook.createpost gradebook.delete assessment.readonly \
 	assessment.createput assessment.delete resource.readonly resource-core.readonly attendance.readonly
 TOOLS := .local/tools
-LAMBDAS := auth ingest rostering resources gradebook v1p2 purge
+LAMBDAS := auth ingest rostering resources gradebook v1p2 purge export
 
 .PHONY: run test bench bench-ingest bench-gradebook bench-cpu stop stack-up lint lint-infra tools build build-lambdas deploy
 

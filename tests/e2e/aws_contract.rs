@@ -351,6 +351,54 @@ fn only_zip_uploads_notify_the_upload_queue(template: &Template) -> Problems {
     })
 }
 
+/// The template's logical id of the function that writes CSV exports into the upload bucket.
+const EXPORT_FUNCTION: &str = "ExportFunction";
+
+/// Rule 6: the export function puts objects only in the tenants' exports and outbox folders
+/// (`<tenant>/exports/…`, `<tenant>/outbox/…`: `oneroster_ingest::uploads::EXPORTS_FOLDER`,
+/// `OUTBOX_FOLDER`), whose zips the ingest skips (`is_export_key`): an export or a grade
+/// write-back written anywhere else in the bucket would be notified to the upload queue and
+/// ingested as an upload of its tenant.
+fn exports_stay_in_the_exports_and_outbox_folders(template: &Template) -> Problems {
+    let Some(function) = template.resource(EXPORT_FUNCTION, "AWS::Serverless::Function") else {
+        return vec![format!("{EXPORT_FUNCTION} is not a function of the template")];
+    };
+    use oneroster_ingest::uploads::{EXPORTS_FOLDER, OUTBOX_FOLDER};
+    let folders = [EXPORTS_FOLDER, OUTBOX_FOLDER].map(|folder| format!("${{UploadBucket.Arn}}/*/{folder}/*"));
+    let folder = folders.join(" and ");
+    let mut problems = Vec::new();
+    let mut puts = 0;
+    let policies = function["Properties"]["Policies"].as_sequence().into_iter().flatten();
+    for statement in policies.flat_map(|p| p["Statement"].as_sequence().into_iter().flatten()) {
+        let actions = match &statement["Action"] {
+            Value::Sequence(actions) => actions.iter().filter_map(Value::as_str).collect(),
+            action => action.as_str().into_iter().collect::<Vec<_>>(),
+        };
+        if statement["Effect"].as_str() != Some("Allow") || !actions.iter().any(|a| a.starts_with("s3:")) {
+            continue;
+        }
+        puts += 1;
+        let resources = match &statement["Resource"] {
+            Value::Sequence(resources) => resources.iter().collect(),
+            resource => vec![resource],
+        };
+        for resource in resources.into_iter().filter(|r| !folders.iter().any(|f| r.as_str() == Some(f.as_str()))) {
+            let written = resource.as_str().unwrap_or("?");
+            problems.push(format!(
+                "{EXPORT_FUNCTION} may write {written:?}, outside the exports and outbox folders ({folder})"
+            ));
+        }
+    }
+    if puts == 0 {
+        problems.push(format!("{EXPORT_FUNCTION} may not write its exports ({folder})"));
+    }
+    let bucket = &function["Properties"]["Environment"]["Variables"]["UPLOAD_BUCKET"];
+    if reference(bucket) != Some(("UploadBucket", None)) {
+        problems.push(format!("{EXPORT_FUNCTION}'s UPLOAD_BUCKET is not the upload bucket"));
+    }
+    problems
+}
+
 /// The template with `from` replaced by `to` inside the resource whose first line is
 /// `anchor` (up to the next line indented as little), so that a mutation hits the resource
 /// meant and no other.
@@ -408,6 +456,7 @@ fn the_template_gives_the_ingest_what_it_relies_on_from_aws() {
     assert_eq!(the_ingest_gives_up_before_sqs_does(&template), Problems::new());
     assert_eq!(failed_uploads_reach_an_alarmed_dead_letter_queue(&template), Problems::new());
     assert_eq!(only_zip_uploads_notify_the_upload_queue(&template), Problems::new());
+    assert_eq!(exports_stay_in_the_exports_and_outbox_folders(&template), Problems::new());
 }
 
 /// Issue 23: the template as it was, without `FunctionResponseTypes`, fails rule 1.
@@ -513,4 +562,16 @@ fn a_notification_that_is_unfiltered_misdirected_or_not_an_upload_is_noticed() {
     assert_noticed(&rule(&misdirected), "the ingest takes keys ending .zip, but no notification sends them");
     let removed = broken(bucket, "Event: s3:ObjectCreated:*", "Event: s3:ObjectRemoved:*");
     assert_noticed(&rule(&removed), "of \"s3:ObjectRemoved:*\", which is not an upload");
+}
+
+/// Rule 6 notices an export function that may write anywhere in the bucket, or into another.
+#[test]
+fn an_export_function_writing_outside_the_exports_and_outbox_folders_is_noticed() {
+    let function = "  ExportFunction:";
+    let rule = exports_stay_in_the_exports_and_outbox_folders;
+    let anywhere = broken(function, "${UploadBucket.Arn}/*/exports/*", "${UploadBucket.Arn}/*");
+    let outside = "ExportFunction may write \"${UploadBucket.Arn}/*\", outside the exports and outbox folders";
+    assert_noticed(&rule(&anywhere), outside);
+    let elsewhere = broken(function, "UPLOAD_BUCKET: !Ref UploadBucket", "UPLOAD_BUCKET: !Ref AlarmTopic");
+    assert_noticed(&rule(&elsewhere), "UPLOAD_BUCKET is not the upload bucket");
 }

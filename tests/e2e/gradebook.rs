@@ -117,7 +117,7 @@ async fn every_read_route_answers_as_the_package_says() {
     }
 }
 
-fn line_item(d: &District, id: &str, title: &str) -> Value {
+pub(crate) fn line_item(d: &District, id: &str, title: &str) -> Value {
     json!({"lineItem": {
         "sourcedId": id, "status": "active", "dateLastModified": "2026-01-01T00:00:00.000Z",
         "title": title, "assignDate": "2026-02-01T08:00:00.000Z", "dueDate": "2026-02-08T08:00:00.000Z",
@@ -128,7 +128,7 @@ fn line_item(d: &District, id: &str, title: &str) -> Value {
     }})
 }
 
-fn result(d: &District, line_item: &str, score: f64, status: &str) -> Value {
+pub(crate) fn result(d: &District, line_item: &str, score: f64, status: &str) -> Value {
     json!({
         "status": "active", "dateLastModified": "2026-01-01T00:00:00.000Z",
         "lineItem": {"href": "x", "sourcedId": line_item, "type": "lineItem"},

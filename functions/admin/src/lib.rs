@@ -11,7 +11,7 @@ use oneroster_auth::api_key::ApiKeyText;
 use oneroster_auth::oauth1::{SealError, SecretSealer};
 use oneroster_auth::{KeyError, KeyRing, Scopes};
 use oneroster_csv::FileKind;
-use oneroster_model::{DistrictSettings, Sharing, SourcedId, TenantId, Timestamp, Timezone, Under13};
+use oneroster_model::{DistrictSettings, Sharing, SourcedId, TenantId, Timestamp, Timezone, Under13, Writeback};
 use oneroster_secrets::{SecretError, SigningSecret};
 use oneroster_store::{ApiKey, Job, JobState, OAuthClient, PublishedKeys, Store, StoreError, Tenant, TenantRecord};
 use serde_json::Value;
@@ -24,6 +24,9 @@ pub enum AdminError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An export failed.
+    #[error("exporting: {0}")]
+    Export(#[from] oneroster_export::ExportError),
     /// The tenant is not registered.
     #[error("tenant '{0}' is not registered (oneroster-admin tenant create {0})")]
     UnknownTenant(String),
@@ -104,6 +107,11 @@ pub struct SettingsChange {
     /// Hold a bulk in which a licensed school has no classes or no enrolled students.
     #[arg(long)]
     pub expect_school_rosters: Option<bool>,
+    /// How often the grades API clients write go back to the SIS as a delta zip in the
+    /// tenant's outbox folder: `off` (the default: only `writeback` sends them), `hourly` or
+    /// `daily`.
+    #[arg(long)]
+    pub grade_writeback: Option<String>,
 }
 
 impl SettingsChange {
@@ -156,6 +164,10 @@ impl SettingsChange {
         }
         if let Some(expect) = self.expect_school_rosters {
             settings.expect_school_rosters = expect;
+        }
+        if let Some(cadence) = self.grade_writeback {
+            settings.grade_writeback = Writeback::parse(&cadence)
+                .ok_or_else(|| bad("grade-writeback", format!("'{cadence}' is not off, hourly or daily")))?;
         }
         Ok(settings)
     }
@@ -218,6 +230,42 @@ pub async fn purge_tenant(
 ) -> Result<oneroster_privacy::Purge, AdminError> {
     store.get_tenant(tenant).await?.ok_or_else(|| AdminError::UnknownTenant(tenant.to_string()))?;
     Ok(oneroster_privacy::purge(store, &operator(tenant), now).await?)
+}
+
+/// Exports a registered tenant's active records to `out` as a bulk CSV package of `version`
+/// (`oneroster_export`). The zip is written beside `out` and renamed into place once complete,
+/// so a failed export leaves no partial package to be taken for one.
+pub async fn export_tenant(
+    store: &Store,
+    tenant: &TenantId,
+    version: oneroster_csv::Version,
+    out: &std::path::Path,
+) -> Result<oneroster_export::Exported, AdminError> {
+    store.get_tenant(tenant).await?.ok_or_else(|| AdminError::UnknownTenant(tenant.to_string()))?;
+    let partial = out.with_extension("zip.partial");
+    let written = async {
+        let file = std::io::BufWriter::new(std::fs::File::create(&partial)?);
+        let exported = oneroster_export::export(store, &operator(tenant), version, file).await?;
+        std::fs::rename(&partial, out)?;
+        Ok::<_, oneroster_export::ExportError>(exported)
+    };
+    match written.await {
+        Ok(exported) => Ok(exported),
+        Err(e) => {
+            // Best effort: the error says what failed; a leftover partial file is named so.
+            let _ = std::fs::remove_file(&partial);
+            Err(e.into())
+        }
+    }
+}
+
+/// The OneRoster version a command line names (`1.2`, `1.1`).
+pub fn oneroster_version(text: &str) -> Result<oneroster_csv::Version, String> {
+    match text {
+        "1.2" => Ok(oneroster_csv::Version::V1p2),
+        "1.1" => Ok(oneroster_csv::Version::V1p1),
+        other => Err(format!("'{other}' is not a OneRoster version this provider writes (1.2 or 1.1)")),
+    }
 }
 
 /// The tenant an operator names: this CLI acts for any tenant.
@@ -715,6 +763,19 @@ pub async fn wait_for_job(store: &Store, tenant: &TenantId, key: &str, timeout: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grade_writeback_is_set_by_its_words_and_anything_else_is_refused_naming_the_option() {
+        let change = |cadence: &str| SettingsChange { grade_writeback: Some(cadence.into()), ..Default::default() };
+        let set = change("hourly").apply_to(DistrictSettings::default()).unwrap();
+        assert_eq!(set.grade_writeback, Writeback::Hourly);
+        let refused = change("weekly").apply_to(set.clone()).unwrap_err();
+        assert!(
+            refused.to_string().contains("--grade-writeback") && refused.to_string().contains("weekly"),
+            "{refused}"
+        );
+        assert_eq!(change("off").apply_to(set).unwrap().grade_writeback, Writeback::Off);
+    }
 
     #[test]
     fn a_delivery_is_one_zip_or_loose_csv_files_from_folders_and_names() {

@@ -85,6 +85,30 @@ enum Command {
         #[arg(long)]
         tenant: String,
     },
+    /// Export a tenant's active records as a OneRoster bulk CSV package (a zip with its
+    /// manifest): every file it has records for, in 1.2 or in 1.1 (the 1.1 reader's mapping
+    /// undone), streamed so that memory does not grow with the tenant. Prints each file and its
+    /// rows as JSON.
+    Export {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The OneRoster version of the package: `1.2` or `1.1`.
+        #[arg(long, default_value = "1.2", value_parser = admin::oneroster_version)]
+        version: oneroster_csv::Version,
+        /// Where to write the zip (default: `<tenant>-<version>.zip` here).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Send the grades API clients wrote, changed or deleted since the last write-back to the
+    /// SIS: a delta package of gradebook files in s3://<bucket>/<tenant>/outbox/, as the
+    /// scheduled write-back does (`tenant set --grade-writeback`); none when nothing changed.
+    /// Prints where the zip is and its files.
+    Writeback {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
     /// The keys that sign access tokens (private in the secret, public in the table).
     Keys {
         #[command(subcommand)]
@@ -471,6 +495,21 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Purge { tenant } => {
             let purged = admin::purge_tenant(&store, &TenantId::parse(&tenant)?, Timestamp::now()).await?;
             print(&serde_json::to_value(purged)?);
+        }
+        Command::Export { tenant, version, out } => {
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("{tenant}-{}.zip", version.as_str())));
+            let exported = admin::export_tenant(&store, &TenantId::parse(&tenant)?, version, &out).await?;
+            print(&serde_json::to_value(&exported)?);
+            eprintln!("written: {}", out.display());
+        }
+        Command::Writeback { tenant } => {
+            let exporter = export::Exporter::new(store.clone(), s3.clone(), bucket.clone());
+            let request = export::Request { tenant: Some(tenant), writeback: true, ..Default::default() };
+            let sent = exporter.run(&request, Timestamp::now()).await?;
+            print(&serde_json::to_value(&sent)?);
+            if sent.is_empty() {
+                eprintln!("nothing to send: no grade was written through the API since the last write-back");
+            }
         }
         Command::Keys { command } => {
             let jwks = match command {

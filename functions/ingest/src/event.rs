@@ -29,6 +29,11 @@ pub enum Skip {
     /// bucket).
     #[error("'{0}' is not a .zip nor the marker of a batch folder below the tenant's")]
     NotZip(String),
+    /// An export or a grade write-back of the provider's (`<tenant>/exports/…`,
+    /// `<tenant>/outbox/…`): a zip of the tenant's records that must never be read back in as
+    /// an upload.
+    #[error("'{0}' is in the tenant's exports or outbox folder, not an upload")]
+    Export(String),
     /// The key's first segment is not a valid tenant id.
     #[error("key '{key}': {reason}")]
     NoTenant {
@@ -104,6 +109,9 @@ fn upload(record: NotificationRecord) -> Result<Upload, Skip> {
     if !zip && batch_folder(&key).is_none() {
         return Err(Skip::NotZip(key));
     }
+    if oneroster_ingest::uploads::is_export_key(&key) {
+        return Err(Skip::Export(key));
+    }
     let tenant = Tenant::of_upload_key(&key).map_err(|e| Skip::NoTenant { key: key.clone(), reason: e.to_string() })?;
     if let Some(folder) = batch_folder(&key) {
         let identity = format!("{}\n{folder}", record.s3.bucket.name);
@@ -171,6 +179,12 @@ mod tests {
         assert!(matches!(uploads(&mixed).unwrap()[0], Err(Skip::NotZip(_))), "no filter notifies .Zip in AWS");
         let no_tenant = MOTO_EVENT.replace("springfield%2F", "Spring%23field%2F");
         assert!(matches!(uploads(&no_tenant).unwrap()[0], Err(Skip::NoTenant { .. })));
+        let export = MOTO_EVENT.replace("nightly%2F2026+11+24.zip", "exports%2F20261207T040500Z.zip");
+        assert!(matches!(uploads(&export).unwrap()[0], Err(Skip::Export(_))), "an export is never ingested");
+        let marker = MOTO_EVENT.replace("nightly%2F2026+11+24.zip", "exports%2Fbatch%2F_ready");
+        assert!(matches!(uploads(&marker).unwrap()[0], Err(Skip::Export(_))));
+        let nested = MOTO_EVENT.replace("nightly%2F2026+11+24.zip", "nightly%2Fexports%2F1.zip");
+        assert!(uploads(&nested).unwrap()[0].is_ok(), "only the tenant's own exports folder");
         let deleted = MOTO_EVENT.replace("ObjectCreated:Put", "ObjectRemoved:Delete");
         assert_eq!(uploads(&deleted).unwrap()[0], Err(Skip::NotCreated));
         assert!(uploads(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#).unwrap().is_empty());

@@ -21,6 +21,7 @@ pub mod report;
 pub mod rows;
 pub mod v1p1;
 pub mod validate;
+pub mod write;
 
 pub use limits::{Breach, Limits};
 pub use package::{FileKind, Mode, Package, PackageError, Version};

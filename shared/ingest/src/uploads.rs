@@ -177,3 +177,54 @@ impl Uploads {
         Ok(())
     }
 }
+
+/// The folder below a tenant's prefix that the provider's CSV exports are written to
+/// (`<tenant>/exports/…zip`): zips in the upload bucket, under the tenant's prefix, that are
+/// never uploads, so the ingest function skips them ([`is_export_key`]).
+pub const EXPORTS_FOLDER: &str = "exports";
+
+/// Where an export of `tenant` in OneRoster `version` (`1.2`) made at `at` goes:
+/// `<tenant>/exports/<UTC time>-v1p2.zip`, in its tenant's exports folder.
+pub fn export_key(tenant: &Tenant, version: &str, at: oneroster_model::Timestamp) -> String {
+    let version = version.replace('.', "p");
+    format!("{tenant}/{EXPORTS_FOLDER}/{}-v{version}.zip", at.0.format("%Y%m%dT%H%M%SZ"))
+}
+
+/// The folder below a tenant's prefix that the grades sent back to the SIS are written to
+/// (`<tenant>/outbox/<time>.zip`, delta packages for the SIS to take): never uploads either.
+pub const OUTBOX_FOLDER: &str = "outbox";
+
+/// Where the grade write-back of `tenant` whose window ends at `until` goes:
+/// `<tenant>/outbox/<UTC time, to the millisecond>.zip`, so a window written again has the
+/// same name.
+pub fn outbox_key(tenant: &Tenant, until: oneroster_model::Timestamp) -> String {
+    format!("{tenant}/{OUTBOX_FOLDER}/{}.zip", until.0.format("%Y%m%dT%H%M%S%.3fZ"))
+}
+
+/// Whether `key` (decoded) lies in a folder the provider writes to below its tenant's prefix
+/// ([`EXPORTS_FOLDER`], [`OUTBOX_FOLDER`]), whose zips are never uploads.
+pub fn is_export_key(key: &str) -> bool {
+    key.split_once('/')
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .is_some_and(|(folder, _)| folder == EXPORTS_FOLDER || folder == OUTBOX_FOLDER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_are_keyed_in_their_tenants_exports_folder_and_known_by_it() {
+        let tenant = Tenant::of_upload_key("springfield/bulk.zip").unwrap();
+        let at = oneroster_model::Timestamp::parse("2026-12-07T04:05:06.000Z").unwrap();
+        let key = export_key(&tenant, "1.2", at);
+        assert_eq!(key, "springfield/exports/20261207T040506Z-v1p2.zip");
+        assert!(is_export_key(&key));
+        let sent = outbox_key(&tenant, oneroster_model::Timestamp::parse("2026-12-07T04:05:06.789Z").unwrap());
+        assert_eq!(sent, "springfield/outbox/20261207T040506.789Z.zip");
+        assert!(is_export_key(&sent), "a write-back is never an upload either");
+        for upload in ["springfield/bulk.zip", "springfield/nightly/exports/1.zip", "exports/1.zip"] {
+            assert!(!is_export_key(upload), "{upload}");
+        }
+    }
+}

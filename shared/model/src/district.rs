@@ -1,6 +1,7 @@
 //! A district's own settings: what differs from one tenant to the next without a redeploy (its
 //! timezone, its school year, the schools it licensed, how much a bulk may delete unheld, how
-//! long deleted records are kept, and what it expects of every bulk). Kept in the store, set by
+//! long deleted records are kept, what it expects of every bulk, and how often grades go back
+//! to its SIS). Kept in the store, set by
 //! an operator (`oneroster-admin tenant set`), read by the ingest at each upload and by the API
 //! at each request that needs one; every setting has a default, so a tenant never set behaves as
 //! every tenant did before settings existed.
@@ -52,6 +53,43 @@ pub struct DistrictSettings {
     /// is held.
     #[serde(default)]
     pub expect_school_rosters: bool,
+    /// How often the gradebook changes of API clients go back to the SIS as a delta package
+    /// in the tenant's outbox; off unless the district asks (its SIS must be set to take them).
+    #[serde(default)]
+    pub grade_writeback: Writeback,
+}
+
+/// How often a district's grades go back to its SIS (see [`DistrictSettings::grade_writeback`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Writeback {
+    /// Only when an operator runs it.
+    #[default]
+    Off,
+    /// At most once an hour.
+    Hourly,
+    /// At most once a day.
+    Daily,
+}
+
+impl Writeback {
+    /// Reads the setting's value as an operator writes it.
+    pub fn parse(text: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+    }
+
+    /// Whether a scheduled write-back is due at `now` when the last one sent what was changed
+    /// through `last` (never, for `None`).
+    pub fn due(self, last: Option<Timestamp>, now: Timestamp) -> bool {
+        let hours = match self {
+            Writeback::Off => return false,
+            Writeback::Hourly => 1,
+            Writeback::Daily => 24,
+        };
+        // A few minutes' slack: the schedule fires each hour, a little after the last run's
+        // window closed, so "an hour since" must not skip a turn by a few seconds.
+        last.is_none_or(|last| now.0 - last.0 >= chrono::Duration::hours(hours) - chrono::Duration::minutes(5))
+    }
 }
 
 fn default_threshold() -> u32 {
@@ -76,6 +114,7 @@ impl Default for DistrictSettings {
             retention_days: default_retention(),
             expected_rows: BTreeMap::new(),
             expect_school_rosters: false,
+            grade_writeback: Writeback::Off,
         }
     }
 }
@@ -232,5 +271,27 @@ mod tests {
         {
             assert_eq!(settings.too_many_deletions(active, deleting), held, "{deleting} of {active}");
         }
+    }
+
+    #[test]
+    fn grades_go_back_off_by_default_then_hourly_or_daily_once_the_last_window_is_old_enough() {
+        let settings: DistrictSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(settings.grade_writeback, Writeback::Off);
+        let at = |text: &str| Timestamp::parse(text).unwrap();
+        let now = at("2026-12-07T10:00:00.000Z");
+        assert!(!Writeback::Off.due(None, now), "off is never due on a schedule");
+        for (cadence, last, due) in [
+            (Writeback::Hourly, None, true),
+            (Writeback::Hourly, Some("2026-12-07T09:00:05.000Z"), true),
+            (Writeback::Hourly, Some("2026-12-07T09:30:00.000Z"), false),
+            (Writeback::Daily, Some("2026-12-06T10:00:05.000Z"), true),
+            (Writeback::Daily, Some("2026-12-07T00:00:00.000Z"), false),
+        ] {
+            assert_eq!(cadence.due(last.map(at), now), due, "{cadence:?} after {last:?}");
+        }
+        assert_eq!(Writeback::parse("daily"), Some(Writeback::Daily));
+        assert_eq!(Writeback::parse("weekly"), None);
+        let json = serde_json::to_value(DistrictSettings { grade_writeback: Writeback::Hourly, ..Default::default() });
+        assert_eq!(json.unwrap()["gradeWriteback"], "hourly");
     }
 }

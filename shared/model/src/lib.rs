@@ -20,7 +20,7 @@ pub mod v1p1;
 pub mod vocab;
 
 pub use collection::{lookup_key, pair_key, Collection, Link, Relation, View};
-pub use district::{DistrictSettings, Timezone, DEFAULT_RETENTION_DAYS};
+pub use district::{DistrictSettings, Timezone, Writeback, DEFAULT_RETENTION_DAYS};
 pub use ids::{SourcedId, TenantId};
 pub use record::{Kind, Kinds, Record, Reference};
 pub use sharing::{Sharing, Under13};

@@ -8,7 +8,8 @@
 //! mapped by a documented choice, never invented: a 1.1 enrollment role 1.2 lacks is kept as
 //! an `ext:` term and given back as it came.
 
-use crate::vocab::{EnrollmentRole, OrgType, RoleName, Status, VocabularyError};
+use crate::entities::{GuidRef, Role};
+use crate::vocab::{EnrollmentRole, OrgType, RoleName, RoleType, Status, VocabularyError};
 
 /// The 1.1 role vocabulary (users' `role`, enrollments' `role`, resources' `roles`).
 pub const ROLES: [&str; 8] =
@@ -46,6 +47,22 @@ pub fn user_role(role: &RoleName) -> Option<&'static str> {
         | RoleName::Counselor => "administrator",
         RoleName::Ext(_) => return None,
     })
+}
+
+/// A 1.1 user's `role` and `orgs` from its 1.2 `roles`: the role of its first primary role
+/// (else its first role), if 1.1 has a term for it; the org of every role, the chosen role's
+/// first, each once. What the 1.1 API shows of a user and a 1.1 users.csv row holds.
+pub fn user_role_and_orgs(roles: &[Role]) -> (Option<&'static str>, Vec<&GuidRef>) {
+    let chosen = roles.iter().position(|r| r.role_type == RoleType::Primary).unwrap_or_default();
+    let role = roles.get(chosen).and_then(|r| user_role(&r.role));
+    let others = roles.iter().enumerate().filter(|(i, _)| *i != chosen).map(|(_, r)| r);
+    let mut orgs: Vec<&GuidRef> = Vec::with_capacity(roles.len());
+    for role in roles.get(chosen).into_iter().chain(others) {
+        if !orgs.contains(&&role.org) {
+            orgs.push(&role.org);
+        }
+    }
+    (role, orgs)
 }
 
 /// The 1.2 org role of a 1.1 user `role` in an org of type `org_type` (when known): the seven

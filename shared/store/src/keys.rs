@@ -12,6 +12,7 @@
 //! | pack of a parent's children | `{tenant}#pack#{relation}#{parent}` | `{chunk:05}` | — |
 //! | OAuth 1.0a nonce used (`expires` by TTL) | `{tenant}#oauth1-nonce` | `{client}#{timestamp}#{nonce}` | — |
 //! | audit event (an erasure, a retention purge) | `{tenant}#audit` | `{time}#{action}#{subject}` | — |
+//! | grade write-back's bookmark | `{tenant}#outbox` | `writeback` | — |
 //!
 //! A record of a typed view (a school, a student, …) also carries `vpk` =
 //! `{tenant}#view#{view}#{shard}`, the partition key of the sparse GSI `by_view` (sort key `sk`).
@@ -254,6 +255,11 @@ pub fn lock_key(tenant: &TenantId) -> Key {
 /// The district's settings (timezone, licensed schools, the hold's threshold, …): one item.
 pub fn settings_key(tenant: &TenantId) -> Key {
     Key::new(format!("{tenant}#settings"), "district")
+}
+
+/// Where the tenant's grade write-back stands (`crate::outbox`): one item.
+pub fn outbox_key(tenant: &TenantId) -> Key {
+    Key::new(format!("{tenant}#outbox"), "writeback")
 }
 
 #[cfg(test)]

@@ -74,6 +74,7 @@ mod measure;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod mutation;
+pub mod outbox;
 pub mod packs;
 pub mod record_store;
 pub mod records;
@@ -97,10 +98,13 @@ pub use memory::{MemoryStore, MemoryTenant, Upkeep};
 pub use mutation::{Action, Encoded, Mutation, Named};
 /// Re-exported: every per-tenant handle is made from one (it lives beside `TenantId` in the model).
 pub use oneroster_model::Tenant;
+pub use outbox::Bookmark;
 pub use record_store::RecordStore;
 pub use records::{largest_item, Digest, Prior, Removal, StoredRecord, MAX_ITEM_BYTES};
 pub use signing::PublishedKeys;
-pub use tenant::{TenantAudit, TenantClients, TenantJobs, TenantLists, TenantRecords, TenantStore, TenantUpkeep};
+pub use tenant::{
+    TenantAudit, TenantClients, TenantJobs, TenantLists, TenantOutbox, TenantRecords, TenantStore, TenantUpkeep,
+};
 pub use tenants::TenantRecord;
 
 use aws_config::retry::RetryConfig;

@@ -68,6 +68,11 @@ impl<'a> TenantStore<'a> {
         TenantAudit { store: self.store, tenant: self.tenant }
     }
 
+    /// Where the tenant's grade write-back stands.
+    pub fn outbox(self) -> TenantOutbox<'a> {
+        TenantOutbox { store: self.store, tenant: self.tenant }
+    }
+
     /// The district's settings; the defaults when none were ever set. Read at each upload and at
     /// each request that needs one, so a change takes effect at the next.
     pub async fn settings(self) -> Result<DistrictSettings, StoreError> {
@@ -317,4 +322,11 @@ mod tests {
             }
         }
     }
+}
+
+/// Where a tenant's grade write-back stands (implemented in [`crate::outbox`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TenantOutbox<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) tenant: &'a Tenant,
 }
