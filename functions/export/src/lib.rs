@@ -69,15 +69,6 @@ enum TenantFailed {
     Put(String),
 }
 
-/// The S3 client, at `endpoint` when given (the local stack's moto, with path-style addressing).
-pub fn s3_client(config: &aws_config::SdkConfig, endpoint: Option<&str>) -> aws_sdk_s3::Client {
-    let mut builder = aws_sdk_s3::config::Builder::from(config);
-    if let Some(endpoint) = endpoint {
-        builder = builder.endpoint_url(endpoint).force_path_style(true);
-    }
-    aws_sdk_s3::Client::from_conf(builder.build())
-}
-
 /// The export function's clients, built once.
 pub struct Exporter {
     store: Store,

@@ -36,7 +36,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
     let store = Store::connect(&aws, config.dynamodb_endpoint.as_deref(), config.table);
-    let exporter = Exporter::new(store, export::s3_client(&aws, config.s3_endpoint.as_deref()), config.bucket);
+    let exporter =
+        Exporter::new(store, oneroster_ingest::uploads::s3_client(&aws, config.s3_endpoint.as_deref()), config.bucket);
     let exporter = &exporter;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Request>| async move {
         let written = exporter.run(&event.payload, Timestamp::now()).await?;

@@ -149,7 +149,9 @@ async fn package<W: Write + Seek>(
     let kinds: Vec<FileKind> = written.iter().map(|(kind, _)| *kind).collect();
     zip.start_file("manifest.csv", options)?;
     zip.write_all(oneroster_csv::write::manifest(version, selection.mode(), &kinds).as_bytes())?;
-    zip.finish()?;
+    // Flushed here, not on drop: a buffered writer dropped unflushed loses a failed write (a
+    // full disk) silently, and a truncated zip would be put in the bucket as a whole one.
+    zip.finish()?.flush()?;
     Ok(Exported {
         version: version.as_str(),
         files: written.into_iter().map(|(kind, rows)| (kind.file_name(), rows)).collect(),

@@ -58,14 +58,9 @@ impl Uploads {
         Self { client }
     }
 
-    /// A client made from the shared AWS configuration; `endpoint` points it at moto (which
-    /// needs path-style addressing, as does any endpoint that is not AWS's).
+    /// Uploads through a client made by [`s3_client`].
     pub fn connect(config: &aws_config::SdkConfig, endpoint: Option<&str>) -> Self {
-        let mut builder = aws_sdk_s3::config::Builder::from(config);
-        if let Some(endpoint) = endpoint {
-            builder = builder.endpoint_url(endpoint).force_path_style(true);
-        }
-        Self::new(Client::from_conf(builder.build()))
+        Self::new(s3_client(config, endpoint))
     }
 
     /// Streams the upload to a new temporary zip file and returns it (deleted when dropped): the
@@ -176,6 +171,17 @@ impl Uploads {
             .map_err(|e| UploadError::S3(aws_sdk_s3::Error::from(e).to_string()))?;
         Ok(())
     }
+}
+
+/// An S3 client made from the shared AWS configuration; `endpoint` points it at moto (which
+/// needs path-style addressing, as does any endpoint that is not AWS's). The one way the
+/// functions reach the upload bucket.
+pub fn s3_client(config: &aws_config::SdkConfig, endpoint: Option<&str>) -> Client {
+    let mut builder = aws_sdk_s3::config::Builder::from(config);
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint).force_path_style(true);
+    }
+    Client::from_conf(builder.build())
 }
 
 /// The folder below a tenant's prefix that the provider's CSV exports are written to
