@@ -1,5 +1,6 @@
 # The README's Commands section is this file. Every target installs what it needs.
 #   make run            install, start the local stack, load a demo district, serve the API on localhost
+#                       (EVENTS=1: with the table's change stream, for the events feed and webhooks)
 #   make test           every test (unit, CSV samples, end-to-end against DynamoDB Local and moto),
 #                       the template's lint, security scan and drift test, restart-check.sh, the Lambda build
 #   make bench          ingest, API and rostering-write figures for a 100,000-student district (STUDENTS=… to change)
@@ -7,13 +8,16 @@
 #   make bench-ingest   only the ingest figures, with the ingest's phase timings (no API, no gradebook)
 #   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)
 #   make stop           stop the local stack and the API server, and wait until they have exited
-#   make build-lambdas  the eight Lambda functions for x86_64, as zips in target/lambda/
+#   make build-lambdas  the Lambda functions for x86_64, as zips in target/lambda/
 #   make deploy         build and deploy to AWS with SAM (STACK_NAME=, STAGE=; README)
 
 SHELL := /bin/bash
 STACK := infra/local/stack.sh
 STUDENTS ?= 100000
 DEMO_STUDENTS ?= 2000
+# 1: the local table has its change stream (change events, webhooks, the bus). Off by default:
+# DynamoDB Local's writes slow down with every stream record it holds (a small DEMO_STUDENTS).
+EVENTS ?= 0
 TENANT ?= demo-district
 PORT ?= 8080
 # Where `make run` keeps its PID files and logs (stack.sh reads it too) and the demo district.
@@ -21,13 +25,14 @@ export RUN_DIR ?= .local/run
 DEMO_DIR ?= .local/demo
 API := http://127.0.0.1:$(PORT)/ims/oneroster/rostering/v1p2
 ADMIN := ./target/debug/oneroster-admin
-# The demo client's scopes: the standard's (what a client gets by default) and the attendance
-# extension's read, which a client holds only when named.
+# The demo client's scopes: the standard's (what a client gets by default), and the attendance
+# extension's read and the events feed, which a client holds only when named.
 DEMO_SCOPES := roster.readonly roster-core.readonly roster-demographics.readonly gradebook.readonly \
 	gradebook-core.readonly gradebook.createput gradebook.createpost gradebook.delete assessment.readonly \
-	assessment.createput assessment.delete resource.readonly resource-core.readonly attendance.readonly
+	assessment.createput assessment.delete resource.readonly resource-core.readonly attendance.readonly \
+	events.readonly
 TOOLS := .local/tools
-LAMBDAS := auth ingest rostering resources gradebook v1p2 purge export
+LAMBDAS := auth ingest rostering resources gradebook v1p2 purge export events webhooks
 
 .PHONY: run test bench bench-ingest bench-gradebook bench-cpu stop stack-up lint lint-infra tools build build-lambdas deploy
 
@@ -46,7 +51,7 @@ run: stack-up build
 	mkdir -p $(DEMO_DIR) $(RUN_DIR); \
 	./target/debug/district-gen --students $(DEMO_STUDENTS) --line-items 2 --attendance-days 5 --out $(DEMO_DIR)/bulk.zip --delta $(DEMO_DIR)/delta.zip; \
 	$(STACK) stop $(RUN_DIR)/local-server.pid $(PORT) || exit 1; \
-	nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) --audit-log $(RUN_DIR)/audit.log > $(RUN_DIR)/local-server.log 2>&1 & echo $$! > $(RUN_DIR)/local-server.pid; \
+	CHANGE_STREAM=$(EVENTS) nohup ./target/debug/local-server serve --listen 127.0.0.1:$(PORT) --audit-log $(RUN_DIR)/audit.log > $(RUN_DIR)/local-server.log 2>&1 & echo $$! > $(RUN_DIR)/local-server.pid; \
 	for i in $$(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$(PORT)/.well-known/jwks.json && break; sleep 0.2; done; \
 	$(ADMIN) tenant create $(TENANT) --name "Demo District" > /dev/null && \
 	$(ADMIN) upload $(DEMO_DIR)/bulk.zip --tenant $(TENANT) > $(RUN_DIR)/demo-job.json && \

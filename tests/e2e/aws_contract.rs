@@ -65,10 +65,15 @@ impl Template {
 
     /// The ingest function's SQS events (name, `Properties`): how Lambda calls `handle_batch`.
     fn ingest_events(&self) -> Vec<(&str, &Value)> {
-        let function = self.resource(INGEST_FUNCTION, "AWS::Serverless::Function").unwrap_or(&Value::Null);
+        self.function_events(INGEST_FUNCTION, "SQS")
+    }
+
+    /// A function's events of one `Type` (`SQS`, `DynamoDB`), as (name, `Properties`).
+    fn function_events(&self, id: &str, kind: &str) -> Vec<(&str, &Value)> {
+        let function = self.resource(id, "AWS::Serverless::Function").unwrap_or(&Value::Null);
         let events = function["Properties"]["Events"].as_mapping().into_iter().flatten();
         events
-            .filter(|(_, e)| e["Type"].as_str() == Some("SQS"))
+            .filter(|(_, e)| e["Type"].as_str() == Some(kind))
             .filter_map(|(n, e)| Some((n.as_str()?, &e["Properties"])))
             .collect()
     }
@@ -83,11 +88,16 @@ impl Template {
         }
     }
 
-    /// The ingest function's `Timeout` in seconds: its own, else the `Globals`', else SAM's 3.
+    /// The ingest function's `Timeout` in seconds.
     fn ingest_timeout(&self) -> Result<u64, String> {
-        let own = &self.resource(INGEST_FUNCTION, "AWS::Serverless::Function").unwrap_or(&Value::Null)["Properties"];
+        self.timeout(INGEST_FUNCTION)
+    }
+
+    /// A function's `Timeout` in seconds: its own, else the `Globals`', else SAM's 3.
+    fn timeout(&self, id: &str) -> Result<u64, String> {
+        let own = &self.resource(id, "AWS::Serverless::Function").unwrap_or(&Value::Null)["Properties"];
         let timeout = [&own["Timeout"], &self.0["Globals"]["Function"]["Timeout"]].into_iter().find(|t| !t.is_null());
-        timeout.map_or(Ok(3), |t| t.as_u64().ok_or_else(|| format!("{INGEST_FUNCTION}'s Timeout is not a number")))
+        timeout.map_or(Ok(3), |t| t.as_u64().ok_or_else(|| format!("{id}'s Timeout is not a number")))
     }
 }
 
@@ -98,6 +108,12 @@ fn per_event(template: &Template, check: impl Fn(&str, &Value) -> Problems) -> P
         return vec![format!("{INGEST_FUNCTION} has no SQS event: no upload reaches handle_batch")];
     }
     events.into_iter().flat_map(|(event, properties)| check(event, properties)).collect()
+}
+
+/// Whether an event source sets `FunctionResponseTypes: [ReportBatchItemFailures]`.
+fn reports_batch_item_failures(properties: &Value) -> bool {
+    let types = properties["FunctionResponseTypes"].as_sequence().into_iter().flatten();
+    types.filter_map(Value::as_str).any(|t| t == "ReportBatchItemFailures")
 }
 
 /// A queue property in seconds, or SQS's default when the template leaves it out.
@@ -115,8 +131,7 @@ fn seconds(queue: &Value, property: &str, default: u64) -> Result<u64, String> {
 /// success and deletes every message of the batch, the failed ones too.
 fn batch_item_failures_are_reported(template: &Template) -> Problems {
     per_event(template, |event, properties| {
-        let types = properties["FunctionResponseTypes"].as_sequence().into_iter().flatten();
-        if types.filter_map(Value::as_str).any(|t| t == "ReportBatchItemFailures") {
+        if reports_batch_item_failures(properties) {
             return Vec::new();
         }
         vec![format!(
@@ -574,4 +589,175 @@ fn an_export_function_writing_outside_the_exports_and_outbox_folders_is_noticed(
     assert_noticed(&rule(&anywhere), outside);
     let elsewhere = broken(function, "UPLOAD_BUCKET: !Ref UploadBucket", "UPLOAD_BUCKET: !Ref AlarmTopic");
     assert_noticed(&rule(&elsewhere), "UPLOAD_BUCKET is not the upload bucket");
+}
+
+/// The problems of a dead-letter queue named by `target` (`!GetAtt <Queue>.Arn`): `missing()`
+/// when it names no queue of the template, else those of its alarm ([`dead_letter_alarm`]).
+fn alarmed_dead_letters(template: &Template, target: &Value, missing: impl Fn() -> String) -> Problems {
+    match reference(target) {
+        Some((dlq, Some("Arn"))) if template.resource(dlq, "AWS::SQS::Queue").is_some() => {
+            dead_letter_alarm(template, dlq)
+        }
+        _ => vec![missing()],
+    }
+}
+
+/// The template's logical id of the function that runs `events::handle_batch`.
+const EVENTS_FUNCTION: &str = "EventsFunction";
+
+/// Rule 7: the change events are made of the table's stream (`oneroster_events` compares old
+/// and new images), and `events::handle_batch` answers the first record whose events it could
+/// not store as a batch item failure: the table's stream must hold both images, the events
+/// function's DynamoDB event must read that stream, report batch item failures (else Lambda
+/// moves past them), bisect a failing batch, and send what it gives up on to a dead-letter
+/// queue someone is alarmed of; and the function must be built from the events crate.
+fn change_events_are_made_of_the_whole_stream(template: &Template) -> Problems {
+    let mut problems = Vec::new();
+    let table_stream = &template.0["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"];
+    if table_stream.as_str() != Some("NEW_AND_OLD_IMAGES") {
+        problems.push("the table's stream does not hold NEW_AND_OLD_IMAGES, which the events compare".to_owned());
+    }
+    let function = template.resource(EVENTS_FUNCTION, "AWS::Serverless::Function").unwrap_or(&Value::Null);
+    if function["Properties"]["CodeUri"].as_str() != Some("../target/lambda/events/bootstrap.zip") {
+        problems.push(format!("{EVENTS_FUNCTION} is not built from the events crate"));
+    }
+    let streams = template.function_events(EVENTS_FUNCTION, "DynamoDB");
+    if streams.is_empty() {
+        problems.push(format!("{EVENTS_FUNCTION} has no DynamoDB event: no change makes an event"));
+    }
+    for (event, properties) in streams {
+        if reference(&properties["Stream"]) != Some(("Table", Some("StreamArn"))) {
+            problems.push(format!("the DynamoDB event {event} does not read !GetAtt Table.StreamArn"));
+        }
+        if !reports_batch_item_failures(properties) {
+            problems.push(format!(
+                "the DynamoDB event {event} does not set FunctionResponseTypes: [ReportBatchItemFailures], so Lambda \
+                 moves past the records whose events handle_batch could not store"
+            ));
+        }
+        if properties["BisectBatchOnFunctionError"].as_bool() != Some(true) {
+            problems.push(format!("the DynamoDB event {event} does not bisect a failing batch"));
+        }
+        let destination = &properties["DestinationConfig"]["OnFailure"]["Destination"];
+        let missing = || format!("the DynamoDB event {event} sends what it gives up on to no queue");
+        problems.extend(alarmed_dead_letters(template, destination, missing));
+    }
+    problems
+}
+
+/// Rule 7 holds for the deployed template, and notices a stream without old images, a mapping
+/// that ignores batch item failures, and one that drops what it gives up on.
+#[test]
+fn the_change_events_read_the_whole_stream_and_lose_nothing_silently() {
+    let rule = change_events_are_made_of_the_whole_stream;
+    assert_eq!(rule(&Template::parse(TEMPLATE)), Problems::new());
+    let keys = broken("  Table:", "StreamViewType: NEW_AND_OLD_IMAGES", "StreamViewType: NEW_IMAGE");
+    assert_noticed(&rule(&keys), "does not hold NEW_AND_OLD_IMAGES");
+    let function = "  EventsFunction:";
+    let ignored = broken(function, "FunctionResponseTypes: [ReportBatchItemFailures]", "FunctionResponseTypes: []");
+    assert_noticed(&rule(&ignored), "does not set FunctionResponseTypes");
+    let whole = broken(function, "BisectBatchOnFunctionError: true", "BisectBatchOnFunctionError: false");
+    assert_noticed(&rule(&whole), "does not bisect");
+    let dropped = broken(function, "Destination: !GetAtt EventsDeadLetterQueue.Arn", "Destination: !Ref AlarmTopic");
+    assert_noticed(&rule(&dropped), "sends what it gives up on to no queue");
+    let other = broken(function, "Stream: !GetAtt Table.StreamArn", "Stream: !GetAtt Table.Arn");
+    assert_noticed(&rule(&other), "does not read !GetAtt Table.StreamArn");
+}
+
+/// The template's logical id of the function that runs `webhooks::handle_batch`.
+const WEBHOOKS_FUNCTION: &str = "WebhooksFunction";
+
+/// Rule 8: the webhook queue and the code agree. The events function queues deliveries on the
+/// queue its `WEBHOOK_QUEUE_URL` names and puts events on the bus `EVENT_BUS_NAME` names; the
+/// webhooks function is built from its crate, polls that same queue with partial batch
+/// responses (`handle_batch` names the messages to deliver again; without them Lambda deletes
+/// them), queues retries on it (`WEBHOOK_QUEUE_URL`) and opens secrets with `WEBHOOK_KEY`; its
+/// `Timeout` outlasts a receiver's (`webhooks::post::TIMEOUT`); the queue's visibility timeout
+/// is at least six times the function's, and what the function keeps failing on is
+/// dead-lettered to an alarmed queue.
+fn webhook_deliveries_reach_the_code_that_reads_them(template: &Template) -> Problems {
+    let mut problems = Problems::new();
+    let variables = |id: &str| {
+        let function = template.resource(id, "AWS::Serverless::Function").unwrap_or(&Value::Null);
+        function["Properties"]["Environment"]["Variables"].clone()
+    };
+    let (events, webhooks) = (variables(EVENTS_FUNCTION), variables(WEBHOOKS_FUNCTION));
+    let function = template.resource(WEBHOOKS_FUNCTION, "AWS::Serverless::Function").unwrap_or(&Value::Null);
+    if function["Properties"]["CodeUri"].as_str() != Some("../target/lambda/webhooks/bootstrap.zip") {
+        problems.push(format!("{WEBHOOKS_FUNCTION} is not built from the webhooks crate"));
+    }
+    match reference(&events["EVENT_BUS_NAME"]) {
+        Some((bus, None)) if template.resource(bus, "AWS::Events::EventBus").is_some() => {}
+        _ => problems.push(format!("{EVENTS_FUNCTION}'s EVENT_BUS_NAME is not !Ref of the template's event bus")),
+    }
+    if webhooks["WEBHOOK_KEY"].is_null() {
+        problems.push(format!("{WEBHOOKS_FUNCTION} has no WEBHOOK_KEY: it cannot open the webhooks' secrets"));
+    }
+    let sqs = template.function_events(WEBHOOKS_FUNCTION, "SQS");
+    if sqs.is_empty() {
+        problems.push(format!("{WEBHOOKS_FUNCTION} has no SQS event: no delivery is ever sent"));
+    }
+    for (event, properties) in sqs {
+        let (id, queue) = match template.polled_queue(event, properties) {
+            Ok(queue) => queue,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        if !reports_batch_item_failures(properties) {
+            problems.push(format!(
+                "the SQS event {event} does not set FunctionResponseTypes: [ReportBatchItemFailures], so Lambda \
+                 deletes the deliveries handle_batch asked to be handled again"
+            ));
+        }
+        for (function, variables) in [(EVENTS_FUNCTION, &events), (WEBHOOKS_FUNCTION, &webhooks)] {
+            if reference(&variables["WEBHOOK_QUEUE_URL"]) != Some((id, None)) {
+                problems.push(format!("{function}'s WEBHOOK_QUEUE_URL is not !Ref {id}, the queue {event} polls"));
+            }
+        }
+        match (template.timeout(WEBHOOKS_FUNCTION), seconds(queue, "VisibilityTimeout", 30)) {
+            (Ok(timeout), Ok(visibility)) => {
+                if visibility < 6 * timeout {
+                    problems.push(format!(
+                        "{id}'s VisibilityTimeout {visibility} s is below six times {WEBHOOKS_FUNCTION}'s Timeout \
+                         {timeout} s"
+                    ));
+                }
+                if timeout <= webhooks::post::TIMEOUT.as_secs() {
+                    problems.push(format!(
+                        "{WEBHOOKS_FUNCTION}'s Timeout {timeout} s does not outlast a receiver's {:?}",
+                        webhooks::post::TIMEOUT
+                    ));
+                }
+            }
+            (Err(problem), _) | (_, Err(problem)) => problems.push(problem),
+        }
+        let target = &queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"];
+        let missing = || format!("{id} dead-letters what the function keeps failing on to no queue");
+        problems.extend(alarmed_dead_letters(template, target, missing));
+    }
+    problems
+}
+
+/// Rule 8 holds for the deployed template, and notices each way the queue and the code part.
+#[test]
+fn webhook_deliveries_reach_the_code_that_reads_them_and_lose_nothing_silently() {
+    let rule = webhook_deliveries_reach_the_code_that_reads_them;
+    assert_eq!(rule(&Template::parse(TEMPLATE)), Problems::new());
+    let function = "  WebhooksFunction:";
+    let ignored = broken(function, "FunctionResponseTypes: [ReportBatchItemFailures]", "FunctionResponseTypes: []");
+    assert_noticed(&rule(&ignored), "does not set FunctionResponseTypes");
+    let elsewhere = broken(function, "WEBHOOK_QUEUE_URL: !Ref WebhookQueue", "WEBHOOK_QUEUE_URL: !Ref UploadQueue");
+    assert_noticed(&rule(&elsewhere), "WebhooksFunction's WEBHOOK_QUEUE_URL is not !Ref WebhookQueue");
+    let unset = broken("  EventsFunction:", "WEBHOOK_QUEUE_URL: !Ref WebhookQueue", "OTHER: !Ref WebhookQueue");
+    assert_noticed(&rule(&unset), "EventsFunction's WEBHOOK_QUEUE_URL is not !Ref WebhookQueue");
+    let no_bus = broken("  EventsFunction:", "EVENT_BUS_NAME: !Ref EventBus", "EVENT_BUS_NAME: default");
+    assert_noticed(&rule(&no_bus), "EVENT_BUS_NAME is not !Ref");
+    let slow = broken(function, "Timeout: 30", "Timeout: 60");
+    assert_noticed(&rule(&slow), "VisibilityTimeout 180 s is below six times");
+    let short = broken(function, "Timeout: 30", "Timeout: 10");
+    assert_noticed(&rule(&short), "does not outlast a receiver's");
+    let lost = broken("  WebhookQueue:", "deadLetterTargetArn: !GetAtt WebhookDeadLetterQueue.Arn", "x: y");
+    assert_noticed(&rule(&lost), "dead-letters what the function keeps failing on to no queue");
 }

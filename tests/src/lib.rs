@@ -34,13 +34,34 @@ pub async fn stack() -> LocalStack {
 /// A fresh local stack whose gate trusts a checked client for `client_recheck` (a deployment
 /// uses a minute; the bench does too, so its reads are a deployment's).
 pub async fn stack_with(client_recheck: Duration) -> LocalStack {
+    stack_of(config_with(client_recheck)).await
+}
+
+/// A fresh local stack whose table has its change stream, read into change events by
+/// `LocalStack::settle_changes` (the others go without: DynamoDB Local's writes slow down with
+/// every stream record it holds, so only the tests of change events pay for one).
+pub async fn stack_with_changes() -> LocalStack {
+    stack_of(LocalConfig { change_stream: true, ..config_with(Duration::ZERO) }).await
+}
+
+/// A test's own local configuration: its own table, bucket, queues and bus, its gate trusting
+/// a checked client for `client_recheck`, no change stream.
+pub fn config_with(client_recheck: Duration) -> LocalConfig {
     let mut config = LocalConfig::from_env();
+    config.change_stream = false;
     config.table = unique("t");
     config.bucket = unique("b");
     config.queue = unique("q");
+    config.event_bus = unique("bus");
+    config.webhook_queue = unique("wq");
     config.keys_file = None;
     config.client_recheck = client_recheck;
     config.public_url = format!("http://{HOST}");
+    config
+}
+
+/// A fresh local stack of `config` (a test's own, [`config_with`], changed as it needs).
+pub async fn stack_of(config: LocalConfig) -> LocalStack {
     let stack = LocalStack::setup(config).await.expect("the local stack is up (make test starts it)");
     // S3 sends a test event when notifications are configured; take it off the queue.
     stack.deliver(Duration::from_secs(1)).await.expect("the queue answers");
@@ -101,6 +122,12 @@ pub async fn client(
 ) -> (oneroster_store::OAuthClient, String) {
     register(stack, tenant).await;
     admin::create_client(stack.store(), tenant, "test app", scopes).await.expect("a client")
+}
+
+/// The change events feed's scope beside [`writer_scopes`].
+pub fn feed_scopes() -> oneroster_auth::Scopes {
+    let text = format!("{} events.readonly", writer_scopes().to_text());
+    oneroster_auth::Scopes::parse(&text).expect("the events scope")
 }
 
 /// Every scope of the standard and the provider's extension scopes.
@@ -472,6 +499,20 @@ pub async fn tenant_items(stack: &LocalStack, tenant: &TenantId) -> Vec<String> 
     }
     items.sort();
     items
+}
+
+/// A district small enough for DynamoDB Local's stream (whose writes slow down with every
+/// record it holds: change-event tests use it) that still has what a delta changes: two schools,
+/// students moving class, class resources.
+pub fn tiny_district() -> district_gen::District {
+    district_gen::District {
+        students: 24,
+        schools: 2,
+        teachers: 2,
+        parents: 4,
+        classes_per_school: 2,
+        line_items_per_class: 1,
+    }
 }
 
 /// Two schools, small enough to ingest in a second or two.

@@ -1,11 +1,13 @@
 //! What operators and district admins do, as functions over the store and the upload bucket:
 //! register tenants, manage their OAuth clients (those that sign OAuth 1.0a requests with
 //! their secrets sealed under the deployment's key), upload packages, read ingest jobs, and keep
-//! the token signing keys (in their secret, the public half published in the table). The
+//! the token signing keys (in their secret, the public half published in the table), and the
+//! webhooks clients' change events are POSTed to ([`webhooks`]). The
 //! `oneroster-admin` binary is a thin command line over these; the local server and the tests
 //! use them too.
 
 pub mod audit;
+pub mod webhooks;
 
 use oneroster_auth::api_key::ApiKeyText;
 use oneroster_auth::oauth1::{SealError, SecretSealer};
@@ -45,6 +47,12 @@ pub enum AdminError {
     /// No such API key.
     #[error("API key '{0}' was not found (api-key list --tenant …)")]
     UnknownApiKey(String),
+    /// No such webhook.
+    #[error("webhook '{0}' was not found (webhook list --tenant …)")]
+    UnknownWebhook(String),
+    /// A webhook's URL is refused.
+    #[error(transparent)]
+    WebhookUrl(#[from] oneroster_webhooks::TargetError),
     /// No such job.
     #[error("job '{0}' was not found")]
     UnknownJob(String),
@@ -402,7 +410,7 @@ async fn new_client(
 }
 
 /// Refuses a tenant that is not registered or is disabled: nothing may be granted access to it.
-async fn check_enabled(store: &Store, tenant: &TenantId) -> Result<(), AdminError> {
+pub(crate) async fn check_enabled(store: &Store, tenant: &TenantId) -> Result<(), AdminError> {
     match store.get_tenant(tenant).await? {
         None => Err(AdminError::UnknownTenant(tenant.to_string())),
         Some(record) if !record.enabled => Err(AdminError::DisabledTenant(tenant.to_string())),

@@ -3,7 +3,7 @@
 //! `KMS_ENDPOINT` set, as `make run` does) or, without them, against the AWS account and region
 //! of the usual AWS configuration (`TABLE_NAME`, `UPLOAD_BUCKET`, `SIGNING_KEYS_SECRET` name the
 //! deployment's table, bucket and secret; `make deploy` prints them; `OAUTH1_KEY` names the KMS
-//! key that OAuth 1.0a clients' secrets are sealed under, `alias/oneroster-<stage>`).
+//! key that OAuth 1.0a clients' and webhooks' secrets are sealed under, `alias/oneroster-<stage>`).
 
 use admin::{AdminError, SharingChange};
 use clap::{Parser, Subcommand};
@@ -41,6 +41,11 @@ enum Command {
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
+    },
+    /// Webhooks of a tenant: a client's change events POSTed, signed, to a URL.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
     },
     /// Upload a OneRoster package for a tenant (a zip, or loose CSV files: a folder of them or
     /// the files themselves, sent as one batch folder with its `_ready` marker last), wait for
@@ -281,6 +286,51 @@ enum ClientCommand {
 }
 
 #[derive(Subcommand)]
+enum WebhookCommand {
+    /// Add a webhook for a client: its change events (what its sharing rules let it see) are
+    /// POSTed in batches, each signed with `X-OneRoster-Signature`; prints the webhook's id and
+    /// its signing secret (shown only this once).
+    Add {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The client whose events it is sent.
+        #[arg(long)]
+        client: String,
+        /// Where batches are POSTed: `https://…` (plain `http://` only to 127.0.0.1, [::1] or
+        /// localhost).
+        #[arg(long)]
+        url: String,
+        /// Only these collections' events (users,enrollments,…; default: all the client may reach).
+        #[arg(long)]
+        collections: Option<String>,
+    },
+    /// List a tenant's webhooks (never their secrets).
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Remove a webhook: nothing more is sent to it, batches still queued included.
+    Remove {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The webhook's id.
+        id: String,
+    },
+    /// How a tenant's webhooks (or one) are doing: batches delivered, last success, failed
+    /// attempts, last error, and the batches given up on after 24 hours of retries.
+    Status {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Only this webhook.
+        id: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum JobsCommand {
     /// List a tenant's jobs, newest first.
     List {
@@ -441,6 +491,28 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             admin::revoke_client(&store, &id).await?;
             println!("client {id} revoked");
         }
+        Command::Webhook { command } => match command {
+            WebhookCommand::Add { tenant, client, url, collections } => {
+                let tenant = TenantId::parse(&tenant)?;
+                let sealer = sealer().for_webhooks();
+                let (webhook, secret) =
+                    admin::webhooks::add_webhook(&store, &sealer, &tenant, &client, &url, collections.as_deref())
+                        .await?;
+                let mut shown = admin::webhooks::shown_webhook(&webhook);
+                shown["signing_secret"] = secret.into();
+                print(&shown);
+            }
+            WebhookCommand::List { tenant } => {
+                print(&admin::webhooks::list_webhooks(&store, &TenantId::parse(&tenant)?).await?)
+            }
+            WebhookCommand::Remove { tenant, id } => {
+                admin::webhooks::remove_webhook(&store, &TenantId::parse(&tenant)?, &id).await?;
+                println!("webhook {id} removed");
+            }
+            WebhookCommand::Status { tenant, id } => {
+                print(&admin::webhooks::webhook_status(&store, &TenantId::parse(&tenant)?, id.as_deref()).await?)
+            }
+        },
         Command::Upload { paths, tenant, wait } => {
             let tenant = TenantId::parse(&tenant)?;
             let delivery = admin::Delivery::read(&paths)?;

@@ -1,6 +1,8 @@
 //! `local-server`: the product on this machine. `serve` sets the local stack up, serves the API
 //! (token endpoint included) on a localhost port and ingests every upload to the bucket, as
-//! API Gateway, Lambda and the S3 → SQS trigger do in AWS. Tenants, clients and uploads are
+//! API Gateway, Lambda and the S3 → SQS trigger do in AWS, and stores the change events of the
+//! table's stream, as its event source mapping does (publishing them on the local bus and to
+//! webhooks, whose queue it polls as the webhooks function's trigger does). Tenants, clients and uploads are
 //! managed with `oneroster-admin`, as against a deployment.
 
 use clap::{Parser, Subcommand};
@@ -62,6 +64,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::select! {
                 served = axum::serve(listener, api) => served?,
                 ingested = stack.serve_ingest() => ingested?,
+                stored = stack.serve_events() => stored?,
+                delivered = stack.serve_webhooks() => delivered?,
             }
         }
     }

@@ -8,27 +8,11 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use oneroster_model::Timestamp;
 use oneroster_store::Store;
 
-/// Configuration read once at start-up.
-struct Config {
-    table: String,
-    dynamodb_endpoint: Option<String>,
-}
-
-impl Config {
-    fn from_env() -> Result<Self, String> {
-        Ok(Self {
-            table: std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the DynamoDB table".to_owned())?,
-            dynamodb_endpoint: std::env::var("DYNAMODB_ENDPOINT").ok(),
-        })
-    }
-}
-
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let store = Store::connect(&aws, config.dynamodb_endpoint.as_deref(), config.table);
+    let store = Store::from_env(&aws)?;
     let store = &store;
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
         let (purged, failed) = oneroster_privacy::purge_all(store, Timestamp::now()).await?;

@@ -176,18 +176,15 @@ pub const ROUTES: [Route; 73] = {
     ]
 };
 
-/// The function's router: the rostering service and the attendance service, each under its
-/// own base (see [`service::router`]).
+/// The function's router: the rostering service, the attendance service and the change events
+/// feed, each under its own base (see [`service::router`], [`oneroster_http::events`]).
 pub fn router(store: Store, gate: Arc<Gate>) -> Router {
-    service::router(Service::Rostering, &ROUTES, store.clone(), gate.clone()).merge(service::router(
-        Service::Attendance,
-        &attendance::ROUTES,
-        store,
-        gate,
-    ))
+    service::router(Service::Rostering, &ROUTES, store.clone(), gate.clone())
+        .merge(service::router(Service::Attendance, &attendance::ROUTES, store.clone(), gate.clone()))
+        .merge(oneroster_http::events::router(store, gate))
 }
 
-/// Every method and path the function serves, both bases (for the check that the template
+/// Every method and path the function serves, every base (for the check that the template
 /// routes them).
 pub fn served() -> Vec<(&'static str, String)> {
     let own = |service: Service, routes: &'static [Route]| {
@@ -195,6 +192,7 @@ pub fn served() -> Vec<(&'static str, String)> {
     };
     let mut served = own(Service::Rostering, &ROUTES);
     served.extend(own(Service::Attendance, &attendance::ROUTES));
+    served.extend(oneroster_http::events::served());
     served
 }
 

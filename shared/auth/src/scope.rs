@@ -22,9 +22,9 @@ pub const V1P1_PREFIX: &str = "https://purl.imsglobal.org/spec/or/v1p1/scope/";
 pub const EXTENSION_PREFIX: &str = oneroster_openapi::extensions::SCOPE_PREFIX;
 
 /// The extension scopes, by short name.
-pub const EXTENSIONS: [&str; 5] = {
+pub const EXTENSIONS: [&str; 6] = {
     let scopes = &oneroster_openapi::extensions::SCOPES;
-    [scopes[0].0, scopes[1].0, scopes[2].0, scopes[3].0, scopes[4].0]
+    [scopes[0].0, scopes[1].0, scopes[2].0, scopes[3].0, scopes[4].0, scopes[5].0]
 };
 
 /// The 1.1 scopes, by short name: each is the 1.2 scope of the same name (1.1 has no POST, no

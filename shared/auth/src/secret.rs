@@ -113,9 +113,15 @@ impl std::fmt::Debug for ClientSecret {
 
 /// A new random secret (43 URL-safe characters) and its hash to store.
 pub fn generate() -> (ClientSecret, String) {
-    let secret = URL_SAFE_NO_PAD.encode(random(32));
+    let secret = random_secret();
     let hash = hash(&secret);
-    (ClientSecret(secret), hash)
+    (secret, hash)
+}
+
+/// A new random secret (256 bits, 43 URL-safe characters) kept only sealed, never hashed (a
+/// webhook's signing key: the sender needs the secret itself).
+pub fn random_secret() -> ClientSecret {
+    ClientSecret(URL_SAFE_NO_PAD.encode(random(32)))
 }
 
 /// A random identifier part (16 hex characters) for client ids.

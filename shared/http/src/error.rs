@@ -40,6 +40,10 @@ pub enum ApiError {
         /// The methods the path answers, comma-separated.
         allowed: String,
     },
+    /// A parameter of the change events feed is not one it takes (a cursor it did not issue, a
+    /// limit out of range, an unknown collection or parameter): 400.
+    #[error("{0}")]
+    Feed(String),
     /// The request body could not be read.
     #[error("the request body could not be read: {0}")]
     RequestBody(String, StatusCode),
@@ -89,6 +93,7 @@ impl ApiError {
             ApiError::Sealing(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_server_error"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::RequestBody(_, status) => (*status, "invaliddata"),
+            ApiError::Feed(_) => (StatusCode::BAD_REQUEST, "invaliddata"),
             ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "invaliddata"),
             ApiError::OverBudget(_) => (StatusCode::SERVICE_UNAVAILABLE, "server_busy"),
         }

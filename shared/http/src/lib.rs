@@ -24,6 +24,7 @@
 mod caller;
 mod endpoint;
 pub mod error;
+pub mod events;
 pub mod lambda;
 pub mod pace;
 pub mod paths;

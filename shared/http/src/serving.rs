@@ -25,6 +25,12 @@ pub const API_DOMAIN_NAME: &str = "API_DOMAIN_NAME";
 /// functions stop at 29 s, which would leave the client a timeout with no body.
 pub const READ_BUDGET: Duration = Duration::from_secs(20);
 
+/// How long before now the change events feed stops: an event is stamped as it is written, and
+/// concurrent writers may store one stamped earlier after one stamped later, each within one
+/// request of at most two seconds (`oneroster_store::events`); serving only what is older than
+/// this keeps a reader from passing an event that is still to come.
+pub const EVENTS_SETTLE: Duration = Duration::from_secs(5);
+
 /// Where the answers say the API is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BaseUrl {
@@ -41,6 +47,8 @@ pub struct Serving {
     pub base: BaseUrl,
     /// How long a read may take.
     pub read_budget: Duration,
+    /// How far behind now the change events feed stops ([`EVENTS_SETTLE`] unless told).
+    pub events_settle: Duration,
 }
 
 /// A configuration that cannot be served: the function stops at start, saying why.
@@ -51,12 +59,22 @@ pub struct BadDomain(String);
 impl Serving {
     /// Served at `origin` (scheme, host and port, no path).
     pub fn at(origin: impl Into<String>) -> Self {
-        Self { base: BaseUrl::Fixed(origin.into().trim_end_matches('/').to_owned()), read_budget: READ_BUDGET }
+        Self::served(BaseUrl::Fixed(origin.into().trim_end_matches('/').to_owned()))
     }
 
     /// Served behind API Gateway at the domain the request came to.
     pub fn behind_api_gateway() -> Self {
-        Self { base: BaseUrl::RequestContext, read_budget: READ_BUDGET }
+        Self::served(BaseUrl::RequestContext)
+    }
+
+    fn served(base: BaseUrl) -> Self {
+        Self { base, read_budget: READ_BUDGET, events_settle: EVENTS_SETTLE }
+    }
+
+    /// The same, with the change events feed stopping `settle` behind now (a test that stores
+    /// its events before it reads them need not wait).
+    pub fn with_events_settle(self, events_settle: Duration) -> Self {
+        Self { events_settle, ..self }
     }
 
     /// The same, with another read budget.
@@ -116,6 +134,18 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ReadBudget {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(parts.extensions.get::<Arc<Serving>>().map_or(READ_BUDGET, |serving| serving.read_budget)))
+    }
+}
+
+/// How far behind now the request's deployment stops the change events feed.
+#[derive(Debug, Clone, Copy)]
+pub struct EventsSettle(pub Duration);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for EventsSettle {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<Arc<Serving>>().map_or(EVENTS_SETTLE, |serving| serving.events_settle)))
     }
 }
 

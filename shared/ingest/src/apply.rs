@@ -72,13 +72,15 @@ type Parts = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 type PartRows = HashMap<String, Vec<Part<serde_json::Value>>>;
 
 /// Applies the package at `path` (already validated under `limits`, in the district's timezone)
-/// to the records of one tenant (`store`), with `now` as the time of every change, leaving out
+/// to the records of one tenant (`store`) as job `job` (kept on every record it writes, for the
+/// change events), with `now` as the time of every change, leaving out
 /// what the district's licence does ([`crate::licence`]). A `resumed` job (one an earlier attempt
 /// left running) recounts every collection of the package: the attempt may have written records
 /// and died before recounting, and this one finds those records unchanged. Any [`RecordStore`]:
 /// the tenant's part of the table in a deployment, the in-memory store in unit tests.
 pub async fn apply<S: RecordStore>(
     store: &S,
+    job: &str,
     path: &Path,
     limits: &Limits,
     now: Timestamp,
@@ -90,6 +92,7 @@ pub async fn apply<S: RecordStore>(
     let Opened { modes, version, reading } = opened;
     let mut applier = Applier {
         store,
+        job,
         now,
         reading,
         version,
@@ -200,6 +203,8 @@ pub(crate) fn millis(started: Instant) -> u64 {
 
 struct Applier<'a, S> {
     store: &'a S,
+    /// The job's id, kept on every record it writes.
+    job: &'a str,
     now: Timestamp,
     /// How the package's rows are read.
     reading: Reading,
@@ -285,6 +290,7 @@ impl<S: RecordStore> Applier<'_, S> {
     async fn write(&mut self, collection: Collection, writes: Vec<Mutation>) -> Result<(), ApplyError> {
         if !writes.is_empty() {
             self.touched.insert(collection);
+            let writes = writes.into_iter().map(|write| write.in_job(self.job)).collect();
             let committed = self.store.commit_batched(writes).await?;
             self.applied.items_written += committed.items;
             self.packs.extend(committed.stale_packs);

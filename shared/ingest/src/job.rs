@@ -340,7 +340,8 @@ impl Ingest {
                 return self.finish(upload, job, report, Verdict::Held(hold)).await;
             }
         }
-        let applied = apply(&self.tenant(upload), local.path(), limits, job.started, &settings, resumed).await?;
+        let applied =
+            apply(&self.tenant(upload), &job.id, local.path(), limits, job.started, &settings, resumed).await?;
         job.items_written = applied.items_written;
         for (file, counts) in applied.files.iter().filter(|(_, counts)| counts.left_out > 0) {
             let (n, reason) = (counts.left_out, crate::licence::reason(file));

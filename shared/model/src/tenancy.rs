@@ -1,9 +1,10 @@
 //! Whom a store call acts for. Every method that reads or writes district data takes a
-//! [`Tenant`], and a `Tenant` comes from one of four sources, each named by its constructor:
+//! [`Tenant`], and a `Tenant` comes from one of five sources, each named by its constructor:
 //! a verified access token ([`Tenant::of_verified_token`], called only by `oneroster-auth`'s
 //! `Grant::tenant_access`, the API), the key of an uploaded object ([`Tenant::of_upload_key`],
 //! the ingest), the client id presented at the token endpoint ([`Tenant::of_client_id`], to look
-//! up the client whose secret it then checks), or an operator ([`Tenant::by_operator`]: the admin
+//! up the client whose secret it then checks), an item the table's change stream reports
+//! ([`Tenant::of_stored_item`], read by the store alone, for change events), or an operator ([`Tenant::by_operator`]: the admin
 //! CLI, the local server, tests). No function crate calls `by_operator` or `of_verified_token` (a
 //! test in `tests/` checks), so API and ingest code cannot reach a tenant's data any other way.
 //! It lives beside [`TenantId`] so that the store, which takes a `Tenant` in every call, does
@@ -41,6 +42,20 @@ impl Tenant {
     /// A tenant named by an operator, who may act for any tenant: for the operators' CLI, the
     /// local server and tests, never for code that serves API requests or uploads.
     pub fn by_operator(id: TenantId) -> Self {
+        Self(id)
+    }
+
+    /// The tenant whose item the table's change stream reports: the first segment of the item's
+    /// partition key, which only the store's key builders made, for the store's reading of the
+    /// stream only (the change events stored under that same tenant).
+    pub fn of_stored_item(id: TenantId) -> Self {
+        Self(id)
+    }
+
+    /// The tenant a webhook delivery names: a message the events function put on the
+    /// provider's own webhook queue for a tenant it had from the stream ([`Tenant::of_stored_item`]),
+    /// read back by the webhooks function only.
+    pub fn of_queued_delivery(id: TenantId) -> Self {
         Self(id)
     }
 

@@ -16,12 +16,13 @@ use serde_json::{json, Map, Value};
 pub const SCOPE_PREFIX: &str = "https://oneroster-provider.example.org/spec/or/ext/scope/";
 
 /// The extension scopes, by short name, with what each grants.
-pub const SCOPES: [(&str, &str); 5] = [
+pub const SCOPES: [(&str, &str); 6] = [
     ("roster.createput", "Create and replace rostering records (POST, PUT): an extension of this provider."),
     ("roster.delete", "Delete rostering records: an extension of this provider."),
     ("resource.createput", "Create and replace resources and their links: an extension of this provider."),
     ("resource.delete", "Delete resources and their links: an extension of this provider."),
     ("attendance.readonly", "Read attendance and absence codes: an extension of this provider."),
+    ("events.readonly", "Read the change events of the district's records: an extension of this provider."),
 ];
 
 /// What a successful extension operation answers.

@@ -1,10 +1,11 @@
 //! The official OneRoster 1.2 OpenAPI files (vendored, byte-identical; see `spec/SOURCES.md`),
-//! the provider's own file of its attendance service (`spec/provider/`, written in their
-//! style), and what the services read out of them, so that the contract is written down once: the
+//! the provider's own files of its attendance service and of its change events feed
+//! (`spec/provider/`, written in their style), and what the services read out of them, so that the contract is written down once: the
 //! discovery documents, every operation with its scopes and response envelope, the field
 //! catalog of each entity that `filter`, `sort` and `fields` are checked against, and the shape
 //! of each entity that write bodies are read by.
 
+pub mod events;
 pub mod extensions;
 mod fields;
 mod shape;

@@ -90,17 +90,24 @@ impl SigningSecret {
 /// policy lets the API functions decrypt only with it.
 pub const CLIENT_CONTEXT: &str = "oneroster:oauth1-client";
 
+/// The encryption context's key under which a webhook's sealed signing secret names its
+/// webhook: only the webhooks function may decrypt with it, and an OAuth 1.0a secret never
+/// opens as a webhook's (nor the other way round).
+pub const WEBHOOK_CONTEXT: &str = "oneroster:webhook";
+
 /// Seals OAuth 1.0a clients' secrets with KMS `Encrypt` and opens them with `Decrypt` under
-/// one key (id, ARN or alias), the client's id as encryption context. `Debug` shows the key.
+/// one key (id, ARN or alias), the client's id as encryption context ([`CLIENT_CONTEXT`]; a
+/// webhook's id under [`WEBHOOK_CONTEXT`], [`KmsSealer::for_webhooks`]). `Debug` shows the key.
 #[derive(Clone)]
 pub struct KmsSealer {
     client: aws_sdk_kms::Client,
     key: String,
+    context: &'static str,
 }
 
 impl std::fmt::Debug for KmsSealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KmsSealer").field("key", &self.key).finish()
+        f.debug_struct("KmsSealer").field("key", &self.key).field("context", &self.context).finish()
     }
 }
 
@@ -117,7 +124,12 @@ impl KmsSealer {
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint);
         }
-        Self { client: aws_sdk_kms::Client::from_conf(config.build()), key: key.into() }
+        Self { client: aws_sdk_kms::Client::from_conf(config.build()), key: key.into(), context: CLIENT_CONTEXT }
+    }
+
+    /// The same key, sealing webhooks' signing secrets under [`WEBHOOK_CONTEXT`].
+    pub fn for_webhooks(self) -> Self {
+        Self { context: WEBHOOK_CONTEXT, ..self }
     }
 
     /// Makes the key `alias` names when no key has it: the local stack's stand-in for the
@@ -147,7 +159,7 @@ impl SecretSealer for KmsSealer {
                 .encrypt()
                 .key_id(&self.key)
                 .plaintext(aws_sdk_kms::primitives::Blob::new(secret.expose().as_bytes()))
-                .encryption_context(CLIENT_CONTEXT, client)
+                .encryption_context(self.context, client)
                 .send()
                 .await
                 .map_err(kms_failed)?;
@@ -164,7 +176,7 @@ impl SecretSealer for KmsSealer {
                 .decrypt()
                 .key_id(&self.key)
                 .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(blob))
-                .encryption_context(CLIENT_CONTEXT, client)
+                .encryption_context(self.context, client)
                 .send()
                 .await
                 .map_err(kms_failed)?;

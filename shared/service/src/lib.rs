@@ -14,6 +14,7 @@
 //! front end (`oneroster-http`).
 
 mod error;
+pub mod events;
 pub mod read;
 pub mod routes;
 pub mod schools;

@@ -34,6 +34,9 @@ pub const LINKS: &str = "links";
 pub const PARTS: &str = "parts";
 /// Who wrote a record last (an API client, or none for the SIS feed).
 pub const ORIGIN: &str = "origin";
+/// The ingest job that wrote a record last (none for an API write), so that the change events
+/// made from the table's stream can say which upload made a change.
+pub const JOB: &str = "job";
 /// A count: a collection's or a parent's records, a pack's children.
 pub const COUNT: &str = "n";
 /// A collection's count of active records.

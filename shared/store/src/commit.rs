@@ -451,6 +451,7 @@ mod tests {
             parts: None,
             view: None,
             origin: Some("client".into()),
+            job: None,
             gone: false,
             erased: None,
         }

@@ -13,6 +13,11 @@
 //! | OAuth 1.0a nonce used (`expires` by TTL) | `{tenant}#oauth1-nonce` | `{client}#{timestamp}#{nonce}` | — |
 //! | audit event (an erasure, a retention purge) | `{tenant}#audit` | `{time}#{action}#{subject}` | — |
 //! | grade write-back's bookmark | `{tenant}#outbox` | `writeback` | — |
+//! | change event (`expires` by TTL) | `{tenant}#event#{YYYY-MM-DDTHH}#{shard 0-7}` | `{stored ms:013}#{event id}` | — |
+//! | an hour holding change events | `{tenant}#event-hours` | `{YYYY-MM-DDTHH}` | — |
+//! | webhook of a client | `{tenant}#webhook` | `{webhook id}` | — |
+//! | a webhook's delivery counts | `{tenant}#webhook-status` | `{webhook id}` | — |
+//! | a dead-lettered webhook batch (`expires` by TTL) | `{tenant}#webhook-dead` | `{webhook id}#{time}` | — |
 //!
 //! A record of a typed view (a school, a student, …) also carries `vpk` =
 //! `{tenant}#view#{view}#{shard}`, the partition key of the sparse GSI `by_view` (sort key `sk`).
@@ -20,15 +25,16 @@
 //! `#` never occurs in a tenant id, a sourcedId (GUID charset) or a collection or relation name,
 //! so keys cannot collide across kinds or tenants.
 //!
-//! Three kinds of item hold no district data and live in partitions that begin with `#`, which
+//! Four kinds of item hold no district data and live in partitions that begin with `#`, which
 //! no tenant id can begin with: the tenant registry (`#tenants`), the published public keys
-//! (`#keys`) and the token endpoint's counts of failed client authentications
-//! (`#auth-failures#…`, one partition per client id or source address, expiring by TTL).
+//! (`#keys`), the token endpoint's counts of failed client authentications
+//! (`#auth-failures#…`, one partition per client id or source address, expiring by TTL) and the
+//! local stack's stream marks (`#stream-mark`, expiring by TTL).
 
 use crate::attr;
 use crate::batch::Item;
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::{Collection, Link, Relation, TenantId, View};
+use oneroster_model::{Collection, Link, Relation, TenantId, Timestamp, View};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// The key of one item: its partition key and its sort key, as stored. One type for every kind
@@ -54,6 +60,17 @@ impl Key {
             (attr::PK.to_owned(), AttributeValue::S(self.pk)),
             (attr::SK.to_owned(), AttributeValue::S(self.sk)),
         ])
+    }
+
+    /// The tenant and collection of a record item's key (`{tenant}#rec#{collection}#{shard}`);
+    /// `None` for every other kind of item.
+    pub fn record_of(&self) -> Option<(&str, Collection)> {
+        let mut parts = self.pk.split('#');
+        let (tenant, kind, collection, shard) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if kind != "rec" || parts.next().is_some() || shard.parse::<u64>().is_err() {
+            return None;
+        }
+        Some((tenant, Collection::from_name(collection)?))
     }
 
     /// The key as kept in its record's `links` list (`{pk}|{sk}`: `|` occurs in no entry key), to find
@@ -94,6 +111,41 @@ impl Key {
 /// Partitions per collection: a bulk load of one tenant writes to 16 partition keys per
 /// collection (and as many of the `by_modified` index), not one.
 pub const RECORD_SHARDS: u64 = 16;
+
+/// Shards of one hour's change events ([`crate::events`]): a first load's burst of events
+/// spreads its writes over them.
+pub const EVENT_SHARDS: u64 = 8;
+
+/// The hour (UTC, `YYYY-MM-DDTHH`) a change event stored at `at` is kept under.
+pub fn event_hour(at: Timestamp) -> String {
+    at.0.format("%Y-%m-%dT%H").to_string()
+}
+
+/// The sort key of a change event stored at `at` with id `id`: the time (milliseconds, 13
+/// digits), then the id, so that events sort in the order they were stored.
+pub fn event_sort_key(at: Timestamp, id: &str) -> String {
+    format!("{:013}#{id}", at.0.timestamp_millis().max(0))
+}
+
+/// The partition of one shard of one hour of a tenant's change events.
+pub fn event_partition(tenant: &TenantId, hour: &str, shard: u64) -> String {
+    format!("{tenant}#event#{hour}#{shard}")
+}
+
+/// A change event's key: its hour's partition, the shard chosen by its id.
+pub fn event_key(tenant: &TenantId, at: Timestamp, id: &str) -> Key {
+    Key::new(event_partition(tenant, &event_hour(at), shard_of(id, EVENT_SHARDS)), event_sort_key(at, id))
+}
+
+/// The partition of the items naming the hours that hold a tenant's change events.
+pub fn event_hours_partition(tenant: &TenantId) -> String {
+    format!("{tenant}#event-hours")
+}
+
+/// The item saying that `hour` holds change events of the tenant.
+pub fn event_hour_key(tenant: &TenantId, hour: &str) -> Key {
+    Key::new(event_hours_partition(tenant), hour)
+}
 
 /// The shard of `id` among `shards`: stable, so a get by sourcedId knows where to look.
 pub fn shard_of(id: &str, shards: u64) -> u64 {
@@ -192,6 +244,13 @@ pub fn published_keys_key() -> Key {
     Key::new("#keys", "jwks")
 }
 
+/// The key of a mark put in the table so that a reader of its stream knows when it has read
+/// every change made before it (the local stack's stand-in for the event source mapping: a
+/// stream's reads say nothing of how far behind they are). Holds no district data.
+pub fn stream_mark_key(id: &str) -> Key {
+    Key::new("#stream-mark", id)
+}
+
 /// What every partition of failed-authentication counts begins with (the auth function's IAM
 /// policy allows its writes there, and nowhere else).
 pub const AUTH_FAILURES: &str = "#auth-failures#";
@@ -260,6 +319,37 @@ pub fn settings_key(tenant: &TenantId) -> Key {
 /// Where the tenant's grade write-back stands (`crate::outbox`): one item.
 pub fn outbox_key(tenant: &TenantId) -> Key {
     Key::new(format!("{tenant}#outbox"), "writeback")
+}
+
+/// What the partitions of a tenant's webhook items begin with after the tenant (the
+/// webhooks function's IAM policy allows its writes only there).
+pub const WEBHOOK_ITEMS: &str = "#webhook";
+
+/// The partition of a tenant's webhooks.
+pub fn webhooks_partition(tenant: &TenantId) -> String {
+    format!("{tenant}{WEBHOOK_ITEMS}")
+}
+
+/// The key of one webhook of a tenant.
+pub fn webhook_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(webhooks_partition(tenant), id)
+}
+
+/// The key of one webhook's delivery counts (written by every delivery, apart from the
+/// registration an operator writes).
+pub fn webhook_status_key(tenant: &TenantId, id: &str) -> Key {
+    Key::new(format!("{tenant}{WEBHOOK_ITEMS}-status"), id)
+}
+
+/// The partition of a tenant's dead-lettered webhook batches.
+pub fn webhook_dead_partition(tenant: &TenantId) -> String {
+    format!("{tenant}{WEBHOOK_ITEMS}-dead")
+}
+
+/// The key of one dead-lettered batch of a webhook: the webhook, then the time, so that a
+/// webhook's read in one query, oldest first.
+pub fn webhook_dead_key(tenant: &TenantId, id: &str, at: &str) -> Key {
+    Key::new(webhook_dead_partition(tenant), format!("{id}#{at}"))
 }
 
 #[cfg(test)]
@@ -359,6 +449,9 @@ mod tests {
                 ("client", client_key(&tenant, "district-7.00112233aabbccdd").pk),
                 ("nonce", nonce_key(&tenant, "district-7.00112233aabbccdd", 1, "n").pk),
                 ("audit", audit_key(&tenant, "2026-01-01T00:00:00.000Z", "erase", "u-1").pk),
+                ("webhook", webhook_key(&tenant, "00ff").pk),
+                ("webhook status", webhook_status_key(&tenant, "00ff").pk),
+                ("dead letter", webhook_dead_key(&tenant, "00ff", "2026-01-01T00:00:00.000Z").pk),
             ];
             for (name, pk) in keys {
                 assert_eq!(pk.split('#').next(), Some(tenant.as_str()), "{name}: {pk}");
@@ -396,6 +489,15 @@ mod tests {
                 "audit event",
                 audit_key(&tenant(), "2026-01-01T00:00:00.000Z", "erase", "u-1").sk,
                 "2026-01-01T00:00:00.000Z#erase#u-1",
+            ),
+            ("webhook", webhook_key(&tenant(), "00ff").pk, "district-7#webhook"),
+            ("webhook id", webhook_key(&tenant(), "00ff").sk, "00ff"),
+            ("webhook status", webhook_status_key(&tenant(), "00ff").pk, "district-7#webhook-status"),
+            ("dead letters", webhook_dead_partition(&tenant()), "district-7#webhook-dead"),
+            (
+                "dead letter",
+                webhook_dead_key(&tenant(), "00ff", "2026-01-01T00:00:00.000Z").sk,
+                "00ff#2026-01-01T00:00:00.000Z",
             ),
         ];
         for (name, key, expected) in cases {

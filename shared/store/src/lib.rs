@@ -65,6 +65,7 @@ pub mod audit;
 pub mod batch;
 pub mod clients;
 pub mod commit;
+pub mod events;
 pub mod failures;
 pub mod jobs;
 pub mod keys;
@@ -80,14 +81,17 @@ pub mod record_store;
 pub mod records;
 pub mod signing;
 mod stats;
+pub mod stream;
 mod table;
 pub mod tenant;
 pub mod tenants;
 mod walk;
+pub mod webhooks;
 
 pub use audit::AuditEvent;
 pub use clients::{ApiKey, OAuthClient};
 pub use commit::{Changed, Commit, Committed, Written, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS};
+pub use events::{Author, BadPosition, ChangeEvent, EventAction, EventPage, EventPosition};
 pub use failures::{Counted, Failures};
 pub use jobs::{
     Decision, Deletions, FileCounts, Hold, Job, JobState, JOB_ERRORS_KEPT, JOB_LINE_BYTES, JOB_WARNINGS_KEPT,
@@ -102,10 +106,13 @@ pub use outbox::Bookmark;
 pub use record_store::RecordStore;
 pub use records::{largest_item, Digest, Prior, Removal, StoredRecord, MAX_ITEM_BYTES};
 pub use signing::PublishedKeys;
+pub use stream::{ItemChange, RecordChange, RecordImage, StreamReader, StreamRecord};
 pub use tenant::{
-    TenantAudit, TenantClients, TenantJobs, TenantLists, TenantOutbox, TenantRecords, TenantStore, TenantUpkeep,
+    TenantAudit, TenantClients, TenantEvents, TenantJobs, TenantLists, TenantOutbox, TenantRecords, TenantStore,
+    TenantUpkeep, TenantWebhooks,
 };
 pub use tenants::TenantRecord;
+pub use webhooks::{DeadLetter, Webhook, WebhookStatus};
 
 use aws_config::retry::RetryConfig;
 use aws_sdk_dynamodb::error::SdkError;
@@ -117,6 +124,9 @@ pub enum StoreError {
     /// DynamoDB answered with an error (or could not be reached).
     #[error("DynamoDB: {0}")]
     Dynamo(#[source] Box<aws_sdk_dynamodb::Error>),
+    /// The table's change stream answered with an error (or could not be reached).
+    #[error("DynamoDB Streams: {0}")]
+    Stream(#[source] Box<aws_sdk_dynamodbstreams::Error>),
     /// A request could not be built (a bug, not an input problem).
     #[error("building a DynamoDB request: {0}")]
     Build(#[from] aws_sdk_dynamodb::error::BuildError),
@@ -188,7 +198,7 @@ impl StoreError {
                         | aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)
                 ) && e.code() != Some("ValidationException")
             }
-            StoreError::Unprocessed(_) | StoreError::Task(_) => true,
+            StoreError::Unprocessed(_) | StoreError::Task(_) | StoreError::Stream(_) => true,
             StoreError::Build(_)
             | StoreError::BadItem(_)
             | StoreError::Encode(_)
@@ -240,6 +250,13 @@ impl Store {
 
     fn count_reads(&self, items: usize) {
         self.reads.fetch_add(items as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The store a function's environment names: `TABLE_NAME`, and `DYNAMODB_ENDPOINT` when it
+    /// runs against DynamoDB Local.
+    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, String> {
+        let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the DynamoDB table".to_owned())?;
+        Ok(Self::connect(config, std::env::var("DYNAMODB_ENDPOINT").ok().as_deref(), table))
     }
 
     /// How the store's client retries a call DynamoDB throttles or fails transiently: up to 10

@@ -75,6 +75,8 @@ pub struct Mutation {
     pub(crate) view: Option<View>,
     /// Who writes it: `None` for the SIS feed, else the API client.
     pub(crate) origin: Option<String>,
+    /// The ingest job that writes it, if one does (see [`Mutation::in_job`]).
+    pub(crate) job: Option<String>,
     /// Whether this is the tombstone of a deletion through the API (see [`StoredRecord::gone`]).
     pub(crate) gone: bool,
     /// When the record was erased on request, for the tombstone an erasure leaves.
@@ -112,6 +114,7 @@ impl Mutation {
             previous: None,
             parts: None,
             origin: None,
+            job: None,
             gone: false,
             erased: None,
         }
@@ -137,6 +140,7 @@ impl Mutation {
             parts: stored.parts.clone(),
             view: None,
             origin: Some(origin.to_owned()),
+            job: None,
             gone: true,
             erased: None,
         }
@@ -168,6 +172,7 @@ impl Mutation {
             parts: None,
             view: None,
             origin: None,
+            job: None,
             gone: true,
             erased: Some(at),
         }
@@ -182,6 +187,12 @@ impl Mutation {
     /// The same write made by the API client `origin` (not the SIS feed).
     pub fn by(self, origin: &str) -> Self {
         Self { origin: Some(origin.to_owned()), ..self }
+    }
+
+    /// The same write made by the ingest job `job`: kept on the record item, so that the change
+    /// event the table's stream makes of it names the upload.
+    pub fn in_job(self, job: &str) -> Self {
+        Self { job: Some(job.to_owned()), ..self }
     }
 
     /// The same write with the sub-records kept beside the body.

@@ -490,6 +490,9 @@ pub(crate) fn record_item(tenant: &Tenant, record: &Mutation, links: Vec<String>
     if let Some(origin) = &record.origin {
         item.insert(attr::ORIGIN.to_owned(), AttributeValue::S(origin.clone()));
     }
+    if let Some(job) = &record.job {
+        item.insert(attr::JOB.to_owned(), AttributeValue::S(job.clone()));
+    }
     if record.gone {
         item.insert(attr::GONE.to_owned(), AttributeValue::Bool(true));
     }

@@ -68,6 +68,16 @@ impl<'a> TenantStore<'a> {
         TenantAudit { store: self.store, tenant: self.tenant }
     }
 
+    /// The tenant's change events (the feed), made of the table's stream.
+    pub fn events(self) -> TenantEvents<'a> {
+        TenantEvents { store: self.store, tenant: self.tenant }
+    }
+
+    /// The tenant's webhooks, their delivery counts and dead letters.
+    pub fn webhooks(self) -> TenantWebhooks<'a> {
+        TenantWebhooks { store: self.store, tenant: self.tenant }
+    }
+
     /// Where the tenant's grade write-back stands.
     pub fn outbox(self) -> TenantOutbox<'a> {
         TenantOutbox { store: self.store, tenant: self.tenant }
@@ -327,6 +337,20 @@ mod tests {
 /// Where a tenant's grade write-back stands (implemented in [`crate::outbox`]).
 #[derive(Debug, Clone, Copy)]
 pub struct TenantOutbox<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) tenant: &'a Tenant,
+}
+
+/// A tenant's change events (implemented in [`crate::events`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TenantEvents<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) tenant: &'a Tenant,
+}
+
+/// A tenant's webhooks (implemented in [`crate::webhooks`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TenantWebhooks<'a> {
     pub(crate) store: &'a Store,
     pub(crate) tenant: &'a Tenant,
 }

@@ -148,8 +148,16 @@ impl District {
     /// Applies the package at `path` as a new job.
     pub(super) async fn apply_zip(&mut self, path: &std::path::Path, resumed: bool) -> Result<Applied, ApplyError> {
         self.jobs += 1;
-        apply(&self.store.tenant(&self.tenant), path, &Limits::default(), self.now(), &Default::default(), resumed)
-            .await
+        apply(
+            &self.store.tenant(&self.tenant),
+            "j-test",
+            path,
+            &Limits::default(),
+            self.now(),
+            &Default::default(),
+            resumed,
+        )
+        .await
     }
 
     /// Applies `files` as a new job, which must succeed.
