@@ -7,6 +7,7 @@
 #   make bench-gradebook  only the gradebook figures (10,000 students, 5 line items per class)
 #   make bench-ingest   only the ingest figures, with the ingest's phase timings (no API, no gradebook)
 #   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)
+#   make bench-validation  only the validation pass's peak RSS (no local stack; STUDENTS=1000000 for the largest districts)
 #   make stop           stop the local stack and the API server, and wait until they have exited
 #   make build-lambdas  the Lambda functions for x86_64, as zips in target/lambda/
 #   make deploy         build and deploy to AWS with SAM (STACK_NAME=, STAGE=; README)
@@ -34,7 +35,7 @@ DEMO_SCOPES := roster.readonly roster-core.readonly roster-demographics.readonly
 TOOLS := .local/tools
 LAMBDAS := auth ingest rostering resources gradebook v1p2 purge export events webhooks
 
-.PHONY: run test bench bench-ingest bench-gradebook bench-cpu stop stack-up lint lint-infra tools build build-lambdas deploy
+.PHONY: run test bench bench-ingest bench-gradebook bench-cpu bench-validation stop stack-up lint lint-infra tools build build-lambdas deploy
 
 build:
 	cargo build --workspace --bins
@@ -121,3 +122,6 @@ bench bench-ingest bench-gradebook: stack-up
 
 bench-cpu:
 	cargo build --release -p e2e --bin bench && ./target/release/bench --students $(STUDENTS) --cpu-only
+
+bench-validation:
+	cargo build --release -p e2e --bin bench && ./target/release/bench --students $(STUDENTS) --validate-only

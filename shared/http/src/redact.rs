@@ -75,9 +75,15 @@ pub fn minors(
     now: Timestamp,
     zone: Timezone,
 ) -> HashSet<String> {
+    /// The one member read of a body (the rest skipped, not built).
+    #[derive(serde::Deserialize)]
+    struct Born<'a> {
+        #[serde(rename = "birthDate", borrow)]
+        birth_date: Option<std::borrow::Cow<'a, str>>,
+    }
     let born = |body: &str| -> Option<Date> {
-        let value: Value = serde_json::from_str(body).ok()?;
-        Date::parse(value["birthDate"].as_str()?).ok()
+        let born: Born = serde_json::from_str(body).ok()?;
+        Date::parse(&born.birth_date?).ok()
     };
     let of = |record: &StoredRecord| born(&record.body).is_some_and(|birth| under_13(birth, now, zone));
     match collection {

@@ -34,13 +34,3 @@ fn refuse(zip: Vec<u8>) -> Result<(f64, usize, String), Box<dyn std::error::Erro
     let code = report.errors.first().map_or("accepted!".to_owned(), |d| d.code.to_string());
     Ok((seconds, zip.len(), code))
 }
-
-/// Runs the bench again as a child with `--bomb-only` and prints its line.
-pub fn in_child() -> Result<(), Box<dyn std::error::Error>> {
-    let output = std::process::Command::new(std::env::current_exe()?).arg("--bomb-only").output()?;
-    if !output.status.success() {
-        return Err(format!("the bomb's child failed: {}", String::from_utf8_lossy(&output.stderr)).into());
-    }
-    print!("{}", String::from_utf8_lossy(&output.stdout));
-    Ok(())
-}

@@ -7,7 +7,6 @@
 use e2e::tenant;
 use local_server::LocalConfig;
 use oneroster_csv::Version;
-use oneroster_model::TenantId;
 use oneroster_store::Store;
 use std::time::Instant;
 
@@ -30,17 +29,5 @@ pub async fn run(table: &str, tenant_id: &str) -> Result<(), Box<dyn std::error:
         std::fs::metadata(file.path())?.len() as f64 / 1048576.0,
         e2e::peak_rss_mib()
     );
-    Ok(())
-}
-
-/// Runs the bench again as a child exporting `tenant` of `table`, and prints its line.
-pub fn in_child(table: &str, tenant: &TenantId) -> Result<(), Box<dyn std::error::Error>> {
-    let output = std::process::Command::new(std::env::current_exe()?)
-        .args(["--export-table", table, "--export-tenant", tenant.as_str()])
-        .output()?;
-    if !output.status.success() {
-        return Err(format!("the export's child failed: {}", String::from_utf8_lossy(&output.stderr)).into());
-    }
-    print!("{}", String::from_utf8_lossy(&output.stdout));
     Ok(())
 }

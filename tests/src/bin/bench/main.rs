@@ -25,6 +25,10 @@
 //!     read per record on the district's lists, and the time its rules add to a page.
 //! 11. The CSV export of the tenant, after 5 (see [`export`]), in a child process: seconds,
 //!     rows and the child's peak RSS (target: under 256 MiB at 100,000 students).
+//! 12. Change events, after 6 (see [`events`]): events stored per second from the first load's
+//!     records, and the lag from a write to its event in the feed (p50, p99).
+//! 13. The validation pass's peak RSS (see [`validation`]), after 1, in a child process;
+//!     `--validate-only` prints only 1's package line and this (the figure at 1,000,000 students).
 
 /// The ingest Lambda's allocator (functions/ingest/src/main.rs), so that the figures are the
 /// Lambda's.
@@ -33,12 +37,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod api;
 mod bomb;
+mod events;
 mod export;
 mod gradebook;
 mod roster_writes;
 mod sharing;
 mod trips;
 mod v1p1;
+mod validation;
 
 use clap::Parser;
 use district_gen::District;
@@ -73,6 +79,23 @@ struct Args {
     /// The tenant the export's figure (11) exports.
     #[arg(long)]
     export_tenant: Option<String>,
+    /// Only the validation's figure (13), in a child process, for a generated package.
+    #[arg(long)]
+    validate_only: bool,
+    /// Only the validation's figure (13), in this process: the package to validate.
+    #[arg(long)]
+    validate_file: Option<std::path::PathBuf>,
+}
+
+/// Runs the bench again as a child with `args` (one figure, whose peak memory is then its
+/// own) and prints what it prints.
+fn in_child(args: &[&std::ffi::OsStr]) -> Result<(), Box<dyn std::error::Error>> {
+    let output = std::process::Command::new(std::env::current_exe()?).args(args).output()?;
+    if !output.status.success() {
+        return Err(format!("the child {args:?} failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+    }
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    Ok(())
 }
 
 /// CPU-seconds this process has used, user and system (`/proc/self/stat`, in clock ticks of
@@ -110,6 +133,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let (Some(table), Some(tenant)) = (&args.export_table, &args.export_tenant) {
         return export::run(table, tenant).await;
     }
+    if let Some(path) = &args.validate_file {
+        return validation::run(path);
+    }
     let district = District::new(args.students);
     let file = tempfile::NamedTempFile::new()?;
     let rows = district.write_bulk(file.reopen()?)?;
@@ -120,6 +146,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rows.total(),
         zip_bytes as f64 / 1048576.0
     );
+    if args.validate_only {
+        return in_child(&["--validate-file".as_ref(), file.path().as_os_str()]);
+    }
 
     // 1. CPU side.
     let started = Instant::now();
@@ -148,7 +177,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rows.total() as f64 / cpu_time,
         body_bytes as f64 / 1048576.0
     );
-    bomb::in_child()?;
+    in_child(&["--bomb-only".as_ref()])?;
+    in_child(&["--validate-file".as_ref(), file.path().as_os_str()])?;
     api_key_check();
     if args.cpu_only {
         return Ok(());
@@ -187,7 +217,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 11. The CSV export.
-    export::in_child(&local.config.table, &t)?;
+    in_child(&[
+        "--export-table".as_ref(),
+        local.config.table.as_ref(),
+        "--export-tenant".as_ref(),
+        t.as_str().as_ref(),
+    ])?;
 
     // 6. The API.
     if !args.ingest_only {
@@ -197,6 +232,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         v1p1::run(&local, &t, before_delta).await?;
         roster_writes::run(&local, &t, &district, &audited).await?;
         gradebook::run(&local).await?;
+        events::throughput(&local, &t).await?;
+        events::lag().await?;
     }
 
     // 3. Raw BatchWriteItem rate of the same records and entries, into a fresh table of a server

@@ -84,9 +84,10 @@ struct Write {
 }
 
 impl Write {
-    /// `PUT /users/{id}` of the student `student` as stored, with another e-mail address.
+    /// `PUT /users/{id}` of the student `student` (round the district's students) as stored,
+    /// with another e-mail address.
     async fn user(api: &Api, district: &District, student: usize) -> Self {
-        let id = district.student_id(student);
+        let id = district.student_id(student % district.students);
         let path = format!("{BASE}/users/{id}");
         let mut body = api.get(&path).await.body;
         body["user"]["email"] = format!("{id}@mail.example.org").into();
