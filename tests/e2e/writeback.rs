@@ -189,7 +189,8 @@ async fn a_write_back_that_fails_halfway_is_written_again_whole_and_the_schedule
     };
     let first = grade(0, 61.0).await;
     // A run takes its window, then dies before its package is stored.
-    let died = Window::take(stack.store(), &t, settled().await).await.expect("a window");
+    let bookmark = stack.store().tenant(&t).outbox().bookmark().await.expect("the bookmark");
+    let died = Window::take(stack.store(), &t, bookmark, settled().await).await.expect("a window");
     let later = grade(1, 62.0).await;
 
     let (key, redone) = write_back(&stack, &t, false, settled().await).await.expect("the window written again");

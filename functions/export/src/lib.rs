@@ -140,14 +140,14 @@ impl Exporter {
         scheduled: bool,
         now: Timestamp,
     ) -> Result<Option<Written>, TenantFailed> {
+        let bookmark = self.store.tenant(tenant).outbox().bookmark().await?;
         if scheduled {
             let cadence = self.store.tenant(tenant).settings().await?.grade_writeback;
-            let bookmark = self.store.tenant(tenant).outbox().bookmark().await?;
             if bookmark.pending.is_none() && !cadence.due(bookmark.through, now) {
                 return Ok(None);
             }
         }
-        let window = Window::take(&self.store, tenant, now).await?;
+        let window = Window::take(&self.store, tenant, bookmark, now).await?;
         let mut file = tempfile::tempfile()?;
         let changes = window.write(&self.store, tenant, version, std::io::BufWriter::new(&mut file)).await?;
         let sent = match changes {

@@ -47,10 +47,11 @@ pub struct Window {
 }
 
 impl Window {
-    /// Takes the tenant's next window at `now`, or the window a run took and did not finish.
-    pub async fn take(store: &Store, tenant: &Tenant, now: Timestamp) -> Result<Self, WritebackError> {
+    /// Takes the tenant's next window at `now`, or the window a run took and did not finish,
+    /// given its bookmark as just `read` (which a scheduled run reads first, to see whether one
+    /// is due); another run taking the window first makes this one [`WritebackError::Busy`].
+    pub async fn take(store: &Store, tenant: &Tenant, read: Bookmark, now: Timestamp) -> Result<Self, WritebackError> {
         let outbox = store.tenant(tenant).outbox();
-        let read = outbox.bookmark().await?;
         if let Some(until) = read.pending {
             return Ok(Self { begun: read, until });
         }

@@ -260,11 +260,7 @@ impl TenantJobs<'_> {
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        crate::put_made(result)
     }
 
     /// Releases the tenant's ingest lock if `holder` has it.

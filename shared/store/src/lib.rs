@@ -218,6 +218,21 @@ where
     }
 }
 
+/// Whether a conditional put was made: `false` when its condition did not hold (another
+/// writer was first, the one answer of a lost race); any other failure is an error.
+pub(crate) fn put_made<O, R>(
+    result: Result<O, SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError, R>>,
+) -> Result<bool, StoreError>
+where
+    aws_sdk_dynamodb::Error: From<SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError, R>>,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The handle to the table: a client built once and the table's name.
 #[derive(Debug, Clone)]
 pub struct Store {

@@ -11,7 +11,6 @@
 use crate::keys::outbox_key;
 use crate::records::from_json_body;
 use crate::{attr, StoreError, TenantOutbox};
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -70,10 +69,6 @@ impl TenantOutbox<'_> {
             .expression_attribute_values(":read", AttributeValue::S(serde_json::to_string(read)?))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        crate::put_made(result)
     }
 }
