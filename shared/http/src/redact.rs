@@ -4,8 +4,10 @@
 //! and, for a caller that is not shared the contact and identity fields of students under 13,
 //! those fields of the records (users, demographics) of such students.
 //!
-//! A record holding none of the names is sent as rendered, unparsed: the check is a substring
-//! search per hidden name, so the default rule (`password` hidden) costs next to nothing.
+//! A list's records are rendered without the top-level properties not shared
+//! ([`Redaction::shows`]); a record then holding none of the names is sent as rendered,
+//! unparsed: the check is a substring search per name, so rules cost next to nothing unless a
+//! name is left deeper down (a `username` in `userProfiles[].credentials[]`).
 
 use oneroster_model::sharing::{under_13, UNDER_13_FIELDS};
 use oneroster_model::{Collection, Date, Sharing, Timestamp, Timezone};
@@ -20,18 +22,29 @@ pub struct Redaction {
     hidden: Vec<(String, String)>,
     /// The sourcedIds of the records whose [`UNDER_13_FIELDS`] are taken out too.
     minors: HashSet<String>,
+    /// The quoted forms of the [`UNDER_13_FIELDS`], when there are `minors`.
+    withheld: Vec<String>,
 }
 
 impl Redaction {
     /// What `sharing` hides from every record.
     pub fn of(sharing: &Sharing) -> Self {
         let hidden = sharing.hidden().map(|name| (name.to_owned(), format!("\"{name}\""))).collect();
-        Self { hidden, minors: HashSet::new() }
+        Self { hidden, minors: HashSet::new(), withheld: Vec::new() }
     }
 
     /// The same, also taking the [`UNDER_13_FIELDS`] out of the records of `minors`.
     pub fn withholding(self, minors: HashSet<String>) -> Self {
-        Self { minors, ..self }
+        let withheld = UNDER_13_FIELDS.iter().map(|name| format!("\"{name}\"")).collect();
+        Self { minors, withheld, ..self }
+    }
+
+    /// Whether the record `id`'s property `name` is sent: what a rendering leaves out of a
+    /// record's top level as it splits it, so that [`Redaction::apply`] parses it again only
+    /// when a name is left deeper down.
+    pub fn shows(&self, id: &str, name: &str) -> bool {
+        let hidden = self.hidden.iter().any(|(hidden, _)| hidden == name);
+        !(hidden || UNDER_13_FIELDS.contains(&name) && self.minors.contains(id))
     }
 
     /// Whether the record `id` is a child's whose [`UNDER_13_FIELDS`] are withheld.
@@ -42,7 +55,9 @@ impl Redaction {
     /// `json` (the record `id`'s, as rendered) without what is not shared.
     pub fn apply(&self, id: &str, json: String) -> serde_json::Result<String> {
         let minor = self.minors.contains(id);
-        if !minor && !self.hidden.iter().any(|(_, quoted)| json.contains(quoted.as_str())) {
+        let named = |quoted: &String| json.contains(quoted.as_str());
+        let left = self.hidden.iter().any(|(_, quoted)| named(quoted)) || minor && self.withheld.iter().any(named);
+        if !left {
             return Ok(json);
         }
         let mut value: Value = serde_json::from_str(&json)?;
@@ -114,6 +129,25 @@ mod tests {
         );
         let plain = r#"{"sourcedId":"c-1", "title": "Maths"}"#;
         assert_eq!(redaction.apply("c-1", plain.to_owned()).expect("json"), plain, "not parsed again");
+    }
+
+    #[test]
+    fn a_rendering_leaves_out_the_top_level_names_and_apply_strips_what_is_deeper() {
+        let sharing = Sharing {
+            hidden_fields: Sharing::parse_fields("username"),
+            under_13: Under13::Withheld,
+            ..Sharing::default()
+        };
+        let redaction = Redaction::of(&sharing).withholding(HashSet::from(["u-10".to_owned()]));
+        assert!(!redaction.shows("u-14", "username") && redaction.shows("u-14", "email"));
+        assert!(!redaction.shows("u-10", "email") && redaction.shows("u-10", "givenName"));
+        let nested = r#"{"sourcedId":"u-14","userProfiles":[{"credentials":[{"username":"k","password":"p"}]}]}"#;
+        assert_eq!(
+            redaction.apply("u-14", nested.to_owned()).expect("json"),
+            r#"{"sourcedId":"u-14","userProfiles":[{"credentials":[{}]}]}"#
+        );
+        let rendered_minor = r#"{"sourcedId":"u-10","givenName":"A"}"#;
+        assert_eq!(redaction.apply("u-10", rendered_minor.to_owned()).expect("json"), rendered_minor);
     }
 
     #[test]

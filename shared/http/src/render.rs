@@ -68,6 +68,19 @@ impl Rendering {
     /// Only the references (and in 1.1 what its view changes) are parsed and written again;
     /// every other value is copied as stored, so a page costs little more than its bytes.
     pub fn render_json(&self, body: &str, selection: &Selection, origin: Option<&str>) -> serde_json::Result<String> {
+        self.render_json_shown(body, selection, origin, &|_| true)
+    }
+
+    /// [`Rendering::render_json`], leaving out too the top-level properties `shown` refuses
+    /// (what the caller is not shared: left out as the record is split, not parsed again).
+    pub fn render_json_shown(
+        &self,
+        body: &str,
+        selection: &Selection,
+        origin: Option<&str>,
+        shown: &dyn Fn(&str) -> bool,
+    ) -> serde_json::Result<String> {
+        let kept = |name: &Name| selection.includes(&name.0) && shown(&name.0);
         let properties = match &self.references {
             Some(Shape::Object(properties)) => properties.as_slice(),
             _ if selection.names().is_none() && self.view.is_none() => return Ok(body.to_owned()),
@@ -79,12 +92,12 @@ impl Rendering {
         match &self.view {
             None => {
                 let selected = entries.iter().map(|(name, value)| (name, *value));
-                object(selected.filter(|(name, _)| selection.includes(&name.0)), properties, place, &mut out)?;
+                object(selected.filter(|(name, _)| kept(name)), properties, place, &mut out)?;
             }
             Some(view) => {
                 let viewed = view.apply(&entries)?;
                 let selected = viewed.iter().map(|(name, value)| (name, value.raw()));
-                object(selected.filter(|(name, _)| selection.includes(&name.0)), properties, place, &mut out)?;
+                object(selected.filter(|(name, _)| kept(name)), properties, place, &mut out)?;
             }
         }
         Ok(out)

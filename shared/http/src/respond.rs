@@ -112,7 +112,9 @@ fn records_json(
     records
         .iter()
         .map(|record| {
-            let rendered = endpoint.rendering.render_json(&record.body, selection, url.origin.as_deref())?;
+            let shown = |name: &str| redaction.shows(&record.id, name);
+            let rendered =
+                endpoint.rendering.render_json_shown(&record.body, selection, url.origin.as_deref(), &shown)?;
             Ok(redaction.apply(&record.id, rendered)?)
         })
         .collect()

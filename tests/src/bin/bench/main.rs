@@ -22,7 +22,8 @@
 //! 9. An API key's check, after 8 (see [`api_key_check`]): microseconds per check of a
 //!    presented key against its stored hash (the gate's work on a cached key).
 //! 10. Sharing rules, after 6 on its tenant (see [`sharing`]): a one-school client's items
-//!     read per record on the district's lists, and the time its rules add to a page.
+//!     read per record on the district's lists, and the time its rules add to a page
+//!     (`--sharing-only`: after the first load, and nothing else).
 //! 11. The CSV export of the tenant, after 5 (see [`export`]), in a child process: seconds,
 //!     rows and the child's peak RSS (target: under 256 MiB at 100,000 students).
 //! 12. Change events, after 6 (see [`events`]): events stored per second from the first load's
@@ -79,6 +80,9 @@ struct Args {
     /// The tenant the export's figure (11) exports.
     #[arg(long)]
     export_tenant: Option<String>,
+    /// Only the first load (2, 4) and the sharing rules' figure (10).
+    #[arg(long)]
+    sharing_only: bool,
     /// Only the validation's figure (13), in a child process, for a generated package.
     #[arg(long)]
     validate_only: bool,
@@ -204,6 +208,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rows.total() as f64 / e2e.as_secs_f64()
     );
     println!("peak RSS through the ingest: {rss:.0} MiB");
+    if args.sharing_only {
+        return sharing::run(&local, &t, &district).await;
+    }
 
     // 5. Second identical bulk.
     let started = Instant::now();
