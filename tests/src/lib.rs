@@ -464,14 +464,20 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// A DynamoDB client of the stack's DynamoDB Local, beside the store: for tests and the bench
+/// that read the table's items as they are (scans, a partition's raw items).
+pub async fn raw_dynamodb(stack: &LocalStack) -> aws_sdk_dynamodb::Client {
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&aws).endpoint_url(&stack.config.dynamodb_endpoint).build(),
+    )
+}
+
 /// Every item the tenant `tenant` holds in the stack's table but its OAuth clients (which a
 /// token request touches), sorted and printed whole: what a refused write must leave exactly as
 /// it was. A scan, for tests only (each test has a table of its own).
 pub async fn tenant_items(stack: &LocalStack, tenant: &TenantId) -> Vec<String> {
-    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-    let client = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&aws).endpoint_url(&stack.config.dynamodb_endpoint).build(),
-    );
+    let client = raw_dynamodb(stack).await;
     let prefix = format!("{}#", tenant.as_str());
     let clients = format!("{}#client", tenant.as_str());
     let mut items = Vec::new();

@@ -32,10 +32,7 @@ const WRITE_EVERY: Duration = Duration::from_millis(100);
 
 /// Prints the throughput line for `tenant` of `stack` (its first load's record items).
 pub async fn throughput(stack: &LocalStack, tenant: &TenantId) -> Result<(), Box<dyn std::error::Error>> {
-    let aws = aws_config::from_env().region(aws_config::Region::new("us-east-1")).load().await;
-    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&aws).endpoint_url(&stack.config.dynamodb_endpoint).build(),
-    );
+    let dynamodb = e2e::raw_dynamodb(stack).await;
     let publisher = Publisher::default();
     let (mut events, mut handling) = (0usize, Duration::ZERO);
     let mut batch = Vec::with_capacity(BATCH);
