@@ -259,7 +259,49 @@ async fn a_childs_identity_fields_are_withheld_until_the_district_records_consen
     assert!(birth.body["demographics"].get("birthDate").is_none(), "{}", birth.body);
     assert!(api.get(&format!("{R}/demographics/{teen}")).await.body["demographics"]["birthDate"].is_string());
 
-    // The district records consent for this app: the child's fields come back.
+    // Birth dates follow the SIS feed too: a delta makes the fourteen-year-old ten and deletes
+    // the child's demographics, which leaves no birth date to withhold the child's fields by.
+    let header = "sourcedId,status,dateLastModified,birthDate,sex,americanIndianOrAlaskaNative,asian,\
+                  blackOrAfricanAmerican,nativeHawaiianOrOtherPacificIslander,white,demographicRaceTwoOrMoreRaces,\
+                  hispanicOrLatinoEthnicity,countryOfBirthCode,stateOfBirthAbbreviation,cityOfBirth,\
+                  publicSchoolResidenceStatus";
+    let (when, empty) = ("2026-11-30T00:00:00.000Z", ",".repeat(11));
+    let rows = format!(
+        "{header}\n{teen},active,{when},{}-06-01,female{empty}\n{child},tobedeleted,{when},,{empty}\n",
+        year - 10
+    );
+    let manifest = district_gen::manifest(&[], &["demographics"]);
+    let delta = e2e::zip_of(&[("manifest.csv", &manifest), ("demographics.csv", &rows)]);
+    let job = Box::pin(e2e::ingest(&stack, &t, "births.zip", delta)).await;
+    assert_eq!(job.state, oneroster_store::JobState::Applied, "{:#?}", job.errors);
+    let email_of = |reply: e2e::Reply| reply.body["user"].get("email").cloned();
+    assert!(email_of(api.get(&format!("{R}/users/{teen}")).await).is_none(), "ten now");
+    assert!(email_of(api.get(&format!("{R}/users/{child}")).await).is_some(), "no birth date known");
+    let listed = api.walk(&format!("{R}/students"), "users").await;
+    let email_listed =
+        |id: &str| listed.iter().find(|u| u["sourcedId"] == json!(id)).expect("listed").get("email").cloned();
+    assert_eq!((email_listed(&teen).is_some(), email_listed(&child).is_some()), (false, true));
+    // A write of the user itself keeps the birth date its demographics hold.
+    let mut renamed = writer.get(&format!("{R}/users/{teen}")).await.body["user"].clone();
+    renamed["givenName"] = json!("Renamed");
+    let put = writer.send_json("PUT", &format!("{R}/users/{teen}"), &json!({"user": renamed}).to_string()).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let kept = user(api.get(&format!("{R}/users/{teen}")).await);
+    assert_eq!((kept["givenName"].as_str(), kept.get("email")), (Some("Renamed"), None), "{kept}");
+    // A user stored before items kept birth dates is judged by its demographics.
+    let key = oneroster_store::keys::record_key(&t, oneroster_model::Collection::Users, &teen);
+    e2e::raw_dynamodb(&stack)
+        .await
+        .update_item()
+        .table_name(&stack.config.table)
+        .set_key(Some(key.into_item()))
+        .update_expression("REMOVE born")
+        .send()
+        .await
+        .expect("an item as stored before");
+    assert!(email_of(api.get(&format!("{R}/users/{teen}")).await).is_none(), "read from its demographics");
+
+    // The district records consent for this app: the children's fields come back.
     admin::share_with_client(
         stack.store(),
         &id,
@@ -268,7 +310,7 @@ async fn a_childs_identity_fields_are_withheld_until_the_district_records_consen
     .await
     .expect("consent recorded");
     tokio::time::sleep(recheck * 2).await;
-    let kid = user(api.get(&format!("{R}/users/{child}")).await);
+    let kid = user(api.get(&format!("{R}/users/{teen}")).await);
     assert!(kid["email"].is_string(), "{kid}");
 }
 

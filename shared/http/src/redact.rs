@@ -10,10 +10,10 @@
 //! name is left deeper down (a `username` in `userProfiles[].credentials[]`).
 
 use oneroster_model::sharing::{under_13, UNDER_13_FIELDS};
-use oneroster_model::{Collection, Date, Sharing, Timestamp, Timezone};
-use oneroster_store::StoredRecord;
+use oneroster_model::{Collection, Sharing, Timestamp, Timezone};
+use oneroster_store::{Born, StoredRecord};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What to take out of the bodies sent to one caller.
 #[derive(Debug, Clone, Default)]
@@ -80,9 +80,19 @@ fn strip(value: &mut Value, hidden: &dyn Fn(&str) -> bool) {
     }
 }
 
-/// Which of `records` (of `collection`) are of students under 13 on `now` in `zone`, given the
-/// demographics that hold their birth dates (a user's demographics share its sourcedId). A
-/// record whose birth date is not known is not counted as a child's.
+/// The users among `records` (of `collection`) whose items keep no birth date yet (stored
+/// before dates were kept): their demographics say, read for [`minors`].
+pub fn unkept_births(collection: Collection, records: &[StoredRecord]) -> Vec<String> {
+    match collection {
+        Collection::Users => records.iter().filter(|r| r.born == Born::Unkept).map(|r| r.id.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Which of `records` (of `collection`: users or demographics) are of students under 13 on
+/// `now` in `zone`, by the birth date each item keeps (a user's is its demographics'), or by
+/// the `demographics` read for those whose items keep none ([`unkept_births`]). A record whose
+/// birth date is not known is not counted as a child's.
 pub fn minors(
     collection: Collection,
     records: &[StoredRecord],
@@ -90,20 +100,15 @@ pub fn minors(
     now: Timestamp,
     zone: Timezone,
 ) -> HashSet<String> {
-    /// The one member read of a body (the rest skipped, not built).
-    #[derive(serde::Deserialize)]
-    struct Born<'a> {
-        #[serde(rename = "birthDate", borrow)]
-        birth_date: Option<std::borrow::Cow<'a, str>>,
-    }
-    let born = |body: &str| -> Option<Date> {
-        let born: Born = serde_json::from_str(body).ok()?;
-        Date::parse(&born.birth_date?).ok()
+    let read: HashMap<&str, Born> = demographics.iter().map(|d| (d.id.as_str(), Born::of_demographics(d))).collect();
+    let born = |record: &StoredRecord| match (collection, record.born) {
+        (Collection::Demographics, _) => Born::of_demographics(record),
+        (_, Born::Unkept) => read.get(record.id.as_str()).copied().unwrap_or(Born::Unrecorded),
+        (_, kept) => kept,
     };
-    let of = |record: &StoredRecord| born(&record.body).is_some_and(|birth| under_13(birth, now, zone));
+    let child = |record: &&StoredRecord| matches!(born(record), Born::On(birth) if under_13(birth, now, zone));
     match collection {
-        Collection::Demographics => records.iter().filter(|r| of(r)).map(|r| r.id.clone()).collect(),
-        Collection::Users => demographics.iter().filter(|d| of(d)).map(|d| d.id.clone()).collect(),
+        Collection::Users | Collection::Demographics => records.iter().filter(child).map(|r| r.id.clone()).collect(),
         _ => HashSet::new(),
     }
 }

@@ -417,8 +417,7 @@ async fn read(
 
 /// What `caller` is not shared of `records` (of `collection`): its hidden fields and, when it
 /// is not shared those of children, the under-13 fields of the students under 13 among them
-/// (their birth dates read from their demographics, one batch per page, on the day it is
-/// in the district's timezone).
+/// (by the birth dates their items keep, on the day it is in the district's timezone).
 async fn redaction(
     store: &Store,
     caller: &Caller,
@@ -431,16 +430,15 @@ async fn redaction(
     }
     let tenant = caller.tenant();
     let district = store.tenant(&tenant);
+    let unkept = redact::unkept_births(collection, records);
     let demographics = async {
-        match collection {
-            Collection::Users => {
-                let ids: Vec<String> = records.iter().map(|record| record.id.clone()).collect();
-                district.records().get_many(Collection::Demographics, &ids).await
-            }
-            _ => Ok(Vec::new()),
+        match unkept.is_empty() {
+            true => Ok(Vec::new()),
+            false => district.records().get_many(Collection::Demographics, &unkept).await,
         }
     };
-    // Two reads at once: a page waits for one round, not two.
+    // Two reads at once (the second only for users stored before their items kept birth
+    // dates): a page waits for one round, not two.
     let (settings, demographics) = tokio::try_join!(district.settings(), demographics)?;
     let minors = redact::minors(collection, records, &demographics, Timestamp::now(), settings.timezone);
     Ok(redaction.withholding(minors))

@@ -30,6 +30,9 @@ pub const GONE: &str = "gone";
 pub const ERASED: &str = "erased";
 /// The keys of a record's relation entries.
 pub const LINKS: &str = "links";
+/// The birth date of a demographics record (`-` for none), kept on its item and on its
+/// user's (see [`crate::Born`]).
+pub const BORN: &str = "born";
 /// The JSON of the parts folded into a record (a user's roles and profiles).
 pub const PARTS: &str = "parts";
 /// Who wrote a record last (an API client, or none for the SIS feed).

@@ -26,12 +26,13 @@ use crate::batch::{write_all, Item, Write};
 use crate::keys::{pack_key, record_key, relation_stats_name, shard_of, stats_key, Key, RECORD_SHARDS};
 use crate::layout;
 use crate::mutation::{Action, Mutation};
-use crate::records::{entry_changes, item_bytes, largest, record_item, EntryChanges, Removal, MAX_ITEM_BYTES};
+use crate::records::{entry_changes, item_bytes, largest, record_item, Born, EntryChanges, Removal, MAX_ITEM_BYTES};
 use crate::{Store, StoreError, StoredRecord, Tenant};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use futures::{StreamExt, TryStreamExt};
 use oneroster_model::{Collection, Relation, SourcedId, Status};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Items one DynamoDB transaction may hold.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -99,6 +100,10 @@ pub(crate) struct Batch {
     pub(crate) stale_packs: BTreeSet<(Relation, String)>,
     /// One change per record.
     pub(crate) changes: Vec<Changed>,
+    /// The birth dates the demographics records hold, copied onto their users' items after
+    /// the entries and before the records (an apply run again after dying between the two
+    /// finds the demographics record still different and copies its date again).
+    pub(crate) births: Vec<(SourcedId, Born)>,
 }
 
 impl Batch {
@@ -110,6 +115,7 @@ impl Batch {
             records: Vec::with_capacity(mutations.len()),
             stale_packs: BTreeSet::new(),
             changes: Vec::with_capacity(mutations.len()),
+            births: Vec::new(),
         };
         for mutation in mutations {
             let mut entries = entry_changes(tenant, &mutation);
@@ -120,6 +126,7 @@ impl Batch {
                 return Err(StoreError::ItemTooLarge { id: mutation.id.to_string(), bytes, limit: MAX_ITEM_BYTES });
             }
             batch.stale_packs.extend(packs);
+            batch.births.extend(birth_copied(&mutation));
             batch.changes.push(Changed::of(&mutation));
             batch.entries.extend(entries.writes);
             batch.records.push(Write::Put(item));
@@ -138,9 +145,8 @@ struct Planned {
     entries: Vec<Write>,
     /// Its record item.
     record: Item,
-    /// The stored record's modification time and hash the put is conditioned on (`None`: there
-    /// must be no record).
-    expected: Option<(String, u64)>,
+    /// The stored record the put is conditioned on (`None`: there must be no record).
+    expected: Option<Expected>,
     /// Its items' bytes together.
     bytes: usize,
     /// What it does to its record.
@@ -165,11 +171,55 @@ impl Store {
         }
     }
 
-    async fn commit_batched(&self, tenant: &Tenant, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
-        let Batch { entries, records, stale_packs, changes } = Batch::plan(tenant, mutations)?;
+    async fn commit_batched(&self, tenant: &Tenant, mut mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
+        self.read_births(tenant, &mut mutations).await?;
+        let Batch { entries, records, stale_packs, changes, births } = Batch::plan(tenant, mutations)?;
         let mut items = write_all(&self.client, &self.table, entries).await?;
+        items += self.copy_births(tenant, births).await?;
         items += write_all(&self.client, &self.table, records).await?;
         Ok(Committed { written: Written::Done, items, stale_packs, changes })
+    }
+
+    /// Gives each user of `mutations` whose birth date is not kept yet (a new user, or one
+    /// stored before dates were kept) the one its stored demographics hold: one batch read.
+    async fn read_births(&self, tenant: &Tenant, mutations: &mut [Mutation]) -> Result<(), StoreError> {
+        let ids = unkept_births(mutations);
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let demographics = self.get_many(tenant, Collection::Demographics, &ids).await?;
+        keep_births(mutations, &demographics);
+        Ok(())
+    }
+
+    /// Copies each birth date onto its user's item, if there is one (a demographics record may
+    /// come before its user, which then reads it: see [`Store::read_births`]). Returns the items
+    /// updated.
+    async fn copy_births(&self, tenant: &Tenant, births: Vec<(SourcedId, Born)>) -> Result<u64, StoreError> {
+        let updates = births.into_iter().map(|(id, born)| async move {
+            let key = record_key(tenant, Collection::Users, id.as_str());
+            let update = self.client.update_item().table_name(&self.table).set_key(Some(key.into_item()));
+            let update = match born.attribute() {
+                Some(value) => update
+                    .update_expression("SET #born = :born")
+                    .expression_attribute_values(":born", AttributeValue::S(value)),
+                None => update.update_expression("REMOVE #born"),
+            };
+            let sent = update
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#born", attr::BORN)
+                .send()
+                .await;
+            match sent {
+                Ok(_) => Ok(1),
+                Err(error) => match aws_sdk_dynamodb::Error::from(error) {
+                    aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_) => Ok(0),
+                    other => Err(StoreError::Dynamo(Box::new(other))),
+                },
+            }
+        });
+        let counts: Vec<u64> = futures::stream::iter(updates).buffer_unordered(BIRTH_COPIES).try_collect().await?;
+        Ok(counts.into_iter().sum())
     }
 
     async fn commit_conditional(
@@ -177,8 +227,17 @@ impl Store {
         tenant: &Tenant,
         writes: Vec<(Mutation, Option<&StoredRecord>)>,
     ) -> Result<Committed, StoreError> {
-        let planned = writes
+        let mut mutations: Vec<Mutation> = Vec::with_capacity(writes.len());
+        let mut expected = Vec::with_capacity(writes.len());
+        for (mutation, stored) in writes {
+            mutations.push(mutation);
+            expected.push(stored);
+        }
+        self.read_births(tenant, &mut mutations).await?;
+        let births: Vec<(SourcedId, Born)> = mutations.iter().filter_map(birth_copied).collect();
+        let planned = mutations
             .into_iter()
+            .zip(expected)
             .map(|(mutation, expected)| plan(tenant, mutation, expected))
             .collect::<Result<Vec<_>, _>>()?;
         let heads = stale_heads(&planned);
@@ -219,6 +278,7 @@ impl Store {
             }
             changes.push(change);
         }
+        self.copy_births(tenant, births).await?;
         let moved: BTreeSet<Collection> = changes.iter().map(|c| c.collection).filter(|c| keeps_times(*c)).collect();
         for collection in moved {
             self.forget_times(tenant, collection).await?;
@@ -319,7 +379,11 @@ fn plan(tenant: &Tenant, mutation: Mutation, expected: Option<&StoredRecord>) ->
     if largest > MAX_ITEM_BYTES {
         return Err(StoreError::ItemTooLarge { id: mutation.id.to_string(), bytes: largest, limit: MAX_ITEM_BYTES });
     }
-    let expected = expected.map(|stored| (stored.modified.to_string(), stored.hash));
+    let expected = expected.map(|stored| Expected {
+        modified: stored.modified.to_string(),
+        hash: stored.hash,
+        born: stored.born.attribute(),
+    });
     let change = Changed::of(&mutation);
     Ok(Planned { entries: entries.writes, record, expected, bytes, change, packs, counts, listings, shard })
 }
@@ -341,18 +405,59 @@ fn transaction_items(planned: &[Planned], heads: &BTreeSet<(Relation, String)>) 
     Ok(items)
 }
 
-/// The put of a record item on the condition that the stored record is still `expected`
-/// (modification time and hash), or that there is none.
-fn conditional_put(table: &str, item: Item, expected: Option<(String, u64)>) -> Result<TransactWriteItem, StoreError> {
+/// What a conditional put expects of the stored record: its modification time, its hash, and
+/// the birth date its item keeps, which a demographics write may have copied onto a user since
+/// the writer read it (the put, which carries the date it read, must not undo that).
+#[derive(Debug, PartialEq, Eq)]
+struct Expected {
+    modified: String,
+    hash: u64,
+    born: Option<String>,
+}
+
+/// The put of a record item on the condition that the stored record is still `expected`, or
+/// that there is none.
+fn conditional_put(table: &str, item: Item, expected: Option<Expected>) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder().table_name(table).set_item(Some(item));
     let put = match expected {
         None => put.condition_expression("attribute_not_exists(pk)"),
-        Some((modified, hash)) => put
-            .condition_expression("dlm = :dlm AND h = :h")
-            .expression_attribute_values(":dlm", AttributeValue::S(modified))
-            .expression_attribute_values(":h", AttributeValue::S(format!("{hash:016x}"))),
+        Some(Expected { modified, hash, born }) => {
+            let put = put
+                .expression_attribute_values(":dlm", AttributeValue::S(modified))
+                .expression_attribute_values(":h", AttributeValue::S(format!("{hash:016x}")))
+                .expression_attribute_names("#born", attr::BORN);
+            match born {
+                Some(born) => put
+                    .condition_expression("dlm = :dlm AND h = :h AND #born = :born")
+                    .expression_attribute_values(":born", AttributeValue::S(born)),
+                None => put.condition_expression("dlm = :dlm AND h = :h AND attribute_not_exists(#born)"),
+            }
+        }
     };
     Ok(TransactWriteItem::builder().put(put.build()?).build())
+}
+
+/// Concurrent updates copying birth dates onto users' items.
+const BIRTH_COPIES: usize = 16;
+
+/// The birth date a demographics mutation copies onto its user's item.
+fn birth_copied(mutation: &Mutation) -> Option<(SourcedId, Born)> {
+    (mutation.collection == Collection::Demographics).then(|| (mutation.id.clone(), mutation.born))
+}
+
+/// The users among `mutations` whose birth date is not kept yet.
+pub(crate) fn unkept_births(mutations: &[Mutation]) -> Vec<String> {
+    let unkept = |m: &&Mutation| m.collection == Collection::Users && m.born == Born::Unkept;
+    mutations.iter().filter(unkept).map(|m| m.id.to_string()).collect()
+}
+
+/// Gives each user of `mutations` whose birth date is not kept the one of its stored
+/// `demographics` (none recorded when it has none).
+pub(crate) fn keep_births(mutations: &mut [Mutation], demographics: &[StoredRecord]) {
+    let births: HashMap<&str, Born> = demographics.iter().map(|d| (d.id.as_str(), Born::of_demographics(d))).collect();
+    for mutation in mutations.iter_mut().filter(|m| m.collection == Collection::Users && m.born == Born::Unkept) {
+        mutation.born = births.get(mutation.id.as_str()).copied().unwrap_or(Born::Unrecorded);
+    }
 }
 
 /// The parents whose packs a mutation makes stale: those of the packed relations whose entries
@@ -454,6 +559,7 @@ mod tests {
             job: None,
             gone: false,
             erased: None,
+            born: Born::Unkept,
         }
     }
 
@@ -470,6 +576,7 @@ mod tests {
             origin: None,
             gone,
             erased: None,
+            born: Born::Unkept,
         }
     }
 
@@ -719,7 +826,8 @@ mod tests {
         let new = plan(&tenant(), graded.clone(), None).expect("planned");
         assert_eq!(new.expected, None, "a new record expects none");
         let over = plan(&tenant(), graded.clone().over(Some(&previous)), Some(&previous)).expect("planned");
-        assert_eq!(over.expected, Some((previous.modified.to_string(), previous.hash)), "the stored one");
+        let read = Expected { modified: previous.modified.to_string(), hash: previous.hash, born: None };
+        assert_eq!(over.expected, Some(read), "the stored one");
         assert_eq!((over.entries.len(), over.change.action), (3, Action::Updated), "its entries, then its record");
     }
 
@@ -748,7 +856,7 @@ mod tests {
             put(enrollment("e-2", "k-1", "u-2", "student")),
             put(org("s-1", "school")),
         ];
-        let Batch { entries, records, stale_packs, changes } = Batch::plan(&tenant(), set).expect("a batch");
+        let Batch { entries, records, stale_packs, changes, .. } = Batch::plan(&tenant(), set).expect("a batch");
         assert_eq!(entries.len(), 8, "four entries per enrollment");
         let record_ids: Vec<Option<String>> = records
             .iter()
@@ -768,6 +876,18 @@ mod tests {
         assert_eq!(stale_packs, expected, "each stale parent once");
         let actions: Vec<(&str, Action)> = changes.iter().map(|c| (c.id.as_str(), c.action)).collect();
         assert_eq!(actions, [("e-1", Action::Created), ("e-2", Action::Created), ("s-1", Action::Created)]);
+    }
+
+    #[test]
+    fn a_batch_copies_each_demographics_birth_date_onto_its_user() {
+        let set = vec![
+            put(fixtures::demographics("u-1", Some("2015-03-01"))),
+            put(fixtures::demographics("u-2", None)),
+            put(user("u-3", &[("student", "s-1")])),
+        ];
+        let Batch { births, .. } = Batch::plan(&tenant(), set).expect("a batch");
+        let born = Born::On(oneroster_model::Date::parse("2015-03-01").expect("a date"));
+        assert_eq!(births, [(id("u-1"), born), (id("u-2"), Born::Unrecorded)]);
     }
 
     #[test]

@@ -55,6 +55,15 @@
 //! further spread over 8 keys ([`layout::WIDE_RELATION_SHARDS`]). A 1M-row load thus writes across
 //! tens of thousands of partition keys, at most 1/16 of a collection into any one.
 //!
+//! # One value kept on two records
+//! The birth date of a demographics record ([`Born`]) is also kept on its user's item, so that
+//! a page of users tells the children among them (the under-13 rule) from what it read. Both
+//! commits copy it: a demographics write updates its user's item (one `UpdateItem`, only if the
+//! user exists; for a batch, before the demographics items are written, so an apply run again
+//! copies what it had not), and a user written without one (new, or stored before dates were
+//! kept) reads its demographics first. A user's conditional put expects the date it read, so
+//! a copy made meanwhile is not undone.
+//!
 //! # Never losing a write
 //! Batches go 25 to a request, 16 requests at a time; whatever DynamoDB returns as
 //! `UnprocessedItems` is sent again with exponential backoff, and after 12 attempts the call
@@ -104,7 +113,7 @@ pub use mutation::{Action, Encoded, Mutation, Named};
 pub use oneroster_model::Tenant;
 pub use outbox::Bookmark;
 pub use record_store::RecordStore;
-pub use records::{largest_item, Digest, Prior, Removal, StoredRecord, MAX_ITEM_BYTES};
+pub use records::{largest_item, Born, Digest, Prior, Removal, StoredRecord, MAX_ITEM_BYTES};
 pub use signing::PublishedKeys;
 pub use stream::{ItemChange, RecordChange, RecordImage, StreamReader, StreamRecord};
 pub use tenant::{

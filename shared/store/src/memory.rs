@@ -9,10 +9,11 @@
 
 use crate::attr;
 use crate::batch::{Item, Write};
-use crate::commit::Batch;
+use crate::commit::{keep_births, unkept_births, Batch};
 use crate::keys::{record_key, record_partition, relation_partition, relation_shards, Key, RECORD_SHARDS};
 use crate::records::{named_record, s, to_record};
 use crate::{Committed, Digest, Mutation, Named, RecordStore, StoreError, StoredRecord, Tenant, Written};
+use aws_sdk_dynamodb::types::AttributeValue;
 use oneroster_model::{Collection, Relation};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -142,10 +143,21 @@ impl RecordStore for MemoryTenant<'_> {
         Ok(found)
     }
 
-    async fn commit_batched(&self, mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
-        let Batch { entries, records, stale_packs, changes } = Batch::plan(self.tenant, mutations)?;
+    async fn commit_batched(&self, mut mutations: Vec<Mutation>) -> Result<Committed, StoreError> {
+        let demographics = self.get_many(Collection::Demographics, &unkept_births(&mutations)).await?;
+        keep_births(&mut mutations, &demographics);
+        let Batch { entries, records, stale_packs, changes, births } = Batch::plan(self.tenant, mutations)?;
         let mut state = self.store.state();
         let mut items = 0;
+        for (id, born) in births {
+            if let Some(user) = state.items.get_mut(&record_key(self.tenant, Collection::Users, id.as_str())) {
+                match born.attribute() {
+                    Some(value) => user.insert(attr::BORN.to_owned(), AttributeValue::S(value)),
+                    None => user.remove(attr::BORN),
+                };
+                items += 1;
+            }
+        }
         for write in entries.into_iter().chain(records) {
             match write {
                 Write::Put(item) => {

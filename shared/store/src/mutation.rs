@@ -4,7 +4,7 @@
 //! record they depend on), and its view. [`TenantRecords::commit`](crate::TenantRecords::commit) writes them.
 
 use crate::layout;
-use crate::records::{Prior, StoredRecord};
+use crate::records::{Born, Prior, StoredRecord};
 use oneroster_model::{Collection, Link, Record, Relation, SourcedId, Status, Timestamp, View};
 use std::collections::HashMap;
 
@@ -81,6 +81,9 @@ pub struct Mutation {
     pub(crate) gone: bool,
     /// When the record was erased on request, for the tombstone an erasure leaves.
     pub(crate) erased: Option<Timestamp>,
+    /// The birth date it keeps: a demographics record's own; a user's, its demographics'
+    /// (`Unkept` until the commit reads it: see [`crate::Born`]).
+    pub(crate) born: Born,
 }
 
 /// What a committed mutation did to its record.
@@ -102,6 +105,10 @@ impl Mutation {
         let Encoded { record, body, hash } = encoded;
         let dependency = record.link_dependency().and_then(|(collection, id)| named.get(&(collection, id.to_string())));
         let base = record.base();
+        let born = match record.collection() {
+            Collection::Demographics => Born::of(&record),
+            _ => Born::Unkept,
+        };
         Self {
             collection: record.collection(),
             id: base.sourced_id.clone(),
@@ -117,6 +124,7 @@ impl Mutation {
             job: None,
             gone: false,
             erased: None,
+            born,
         }
     }
 
@@ -143,6 +151,12 @@ impl Mutation {
             job: None,
             gone: true,
             erased: None,
+            // A deleted user keeps following its demographics, should it come back.
+            born: match record.collection() {
+                Collection::Users => stored.born,
+                Collection::Demographics => Born::Unrecorded,
+                _ => Born::Unkept,
+            },
         }
     }
 
@@ -175,13 +189,22 @@ impl Mutation {
             job: None,
             gone: true,
             erased: Some(at),
+            born: match collection {
+                Collection::Users | Collection::Demographics => Born::Unrecorded,
+                _ => Born::Unkept,
+            },
         }
     }
 
     /// The same write over `stored` (`None`: there is none): the entries the stored record made
     /// and no longer makes are removed.
     pub fn over(self, stored: Option<&StoredRecord>) -> Self {
-        Self { previous: stored.map(StoredRecord::prior), ..self }
+        let previous = stored.map(StoredRecord::prior);
+        let born = match (self.collection, self.born, &previous) {
+            (Collection::Users, Born::Unkept, Some(prior)) => prior.born,
+            (_, born, _) => born,
+        };
+        Self { previous, born, ..self }
     }
 
     /// The same write made by the API client `origin` (not the SIS feed).
@@ -247,9 +270,13 @@ pub(crate) mod fixtures;
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{self, class, enrollment, id, line_item, org, put, result, stored, user, with_status};
+    use super::fixtures::{
+        self, class, demographics, enrollment, id, line_item, org, put, result, stored, user, with_status,
+    };
     use super::*;
+    use crate::commit::{keep_births, unkept_births};
     use oneroster_model::lookup_key;
+    use oneroster_model::Date;
 
     /// The (relation, parent, child, via) of each link, as text.
     fn links(mutation: &Mutation) -> Vec<(Relation, String, String, Option<String>)> {
@@ -578,5 +605,29 @@ mod tests {
         for (name, made, expected) in cases {
             assert_eq!(made, expected, "{name}");
         }
+    }
+
+    #[test]
+    fn a_demographics_record_keeps_its_birth_date_and_its_user_follows_it() {
+        let born = Born::On(Date::parse("2015-03-01").expect("a date"));
+        let dated = put(demographics("u-1", Some("2015-03-01")));
+        assert_eq!((dated.born, stored(&dated).born), (born, born), "kept on its own item");
+        let gone = put(with_status(demographics("u-1", Some("2015-03-01")), Status::ToBeDeleted));
+        assert_eq!(gone.born, Born::Unrecorded, "a deleted record's date is not kept");
+        assert_eq!(put(demographics("u-1", None)).born, Born::Unrecorded);
+        assert_eq!(put(org("s-1", "school")).born, Born::Unkept, "other records keep none");
+
+        // A new user reads its demographics' date; one stored keeps the date its item has.
+        let mut new = vec![put(user("u-1", &[("student", "s-1")])), put(user("u-2", &[("student", "s-1")]))];
+        assert_eq!(unkept_births(&new), ["u-1", "u-2"]);
+        keep_births(&mut new, &[stored(&dated)]);
+        assert_eq!((new[0].born, new[1].born), (born, Born::Unrecorded), "u-2 has no demographics");
+        let rewritten = put(user("u-1", &[("teacher", "s-1")])).over(Some(&stored(&new[0])));
+        assert_eq!(rewritten.born, born);
+        assert!(unkept_births(std::slice::from_ref(&rewritten)).is_empty(), "nothing to read");
+        let deleted = Mutation::delete(user("u-1", &[]), &stored(&new[0]), "lms");
+        assert_eq!(deleted.born, born, "a deleted user keeps it, should it come back");
+        let erased = Mutation::erase(Collection::Users, id("u-1"), Timestamp::now()).over(Some(&stored(&new[0])));
+        assert_eq!(erased.born, Born::Unrecorded, "an erasure keeps nothing");
     }
 }

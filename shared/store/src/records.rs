@@ -10,7 +10,7 @@ use crate::mutation::Mutation;
 use crate::Tenant;
 use crate::{Store, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::{Collection, Record, Relation, Status, Timestamp, View};
+use oneroster_model::{Collection, Date, Record, Relation, Status, Timestamp, View};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A record as stored: its JSON body (exactly what the API serves) and what the ingest needs.
@@ -39,6 +39,65 @@ pub struct StoredRecord {
     pub gone: bool,
     /// When it was erased on request (its tombstone holds only its sourcedId), if it was.
     pub erased: Option<Timestamp>,
+    /// The birth date a demographics record holds, kept on its item and on its user's.
+    pub born: Born,
+}
+
+/// The birth date a demographics record holds, kept on its own item and copied onto the item
+/// of its user (the same sourcedId) by every commit, so that a page of users tells which are
+/// children (the under-13 rule) without reading their demographics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Born {
+    /// Not kept: a record of another collection, or an item written before birth dates were
+    /// kept (its demographics say).
+    #[default]
+    Unkept,
+    /// No birth date recorded (no demographics, or none holding one).
+    Unrecorded,
+    /// Born on this date.
+    On(Date),
+}
+
+impl Born {
+    /// The birth date of a demographics record's `record`: `Unrecorded` unless it is active.
+    pub(crate) fn of(record: &Record) -> Self {
+        match record {
+            Record::Demographics(demographics) if demographics.base.status == Status::Active => {
+                demographics.birth_date.map_or(Born::Unrecorded, Born::On)
+            }
+            _ => Born::Unrecorded,
+        }
+    }
+
+    /// What a stored demographics record says: the date kept on its item or, on an item
+    /// written before those were kept, the one its body holds.
+    pub fn of_demographics(stored: &StoredRecord) -> Self {
+        match stored.born {
+            Born::Unkept if stored.status == Status::Active => {
+                Record::from_json(Collection::Demographics, &stored.body)
+                    .map_or(Born::Unrecorded, |record| Born::of(&record))
+            }
+            Born::Unkept => Born::Unrecorded,
+            kept => kept,
+        }
+    }
+
+    /// The item attribute's value (`-` for no birth date); `None` when not kept.
+    pub(crate) fn attribute(self) -> Option<String> {
+        match self {
+            Born::Unkept => None,
+            Born::Unrecorded => Some("-".to_owned()),
+            Born::On(date) => Some(date.to_string()),
+        }
+    }
+
+    /// Read back from the item attribute's value.
+    fn from_attribute(value: Option<String>) -> Self {
+        match value.as_deref() {
+            None => Born::Unkept,
+            Some(text) => Date::parse(text).map_or(Born::Unrecorded, Born::On),
+        }
+    }
 }
 
 /// The keys of the relation entries a record made.
@@ -51,6 +110,7 @@ pub(crate) struct StoredLinks(pub(crate) Vec<String>);
 #[derive(Debug, Clone)]
 pub struct Prior {
     pub(crate) links: StoredLinks,
+    pub(crate) born: Born,
     pub(crate) view: Option<View>,
     pub(crate) status: Status,
     pub(crate) gone: bool,
@@ -59,7 +119,13 @@ pub struct Prior {
 impl StoredRecord {
     /// What a write that replaces this record needs of it.
     pub fn prior(&self) -> Prior {
-        Prior { links: self.links.clone(), view: self.view, status: self.status.clone(), gone: self.gone }
+        Prior {
+            links: self.links.clone(),
+            born: self.born,
+            view: self.view,
+            status: self.status.clone(),
+            gone: self.gone,
+        }
     }
 }
 
@@ -187,6 +253,7 @@ pub(crate) fn to_record(item: &Item) -> Result<StoredRecord, StoreError> {
         origin: s(item, attr::ORIGIN),
         gone: item.contains_key(attr::GONE),
         erased: s(item, attr::ERASED).and_then(|at| Timestamp::parse(&at).ok()),
+        born: Born::from_attribute(s(item, attr::BORN)),
     })
 }
 
@@ -498,6 +565,9 @@ pub(crate) fn record_item(tenant: &Tenant, record: &Mutation, links: Vec<String>
     }
     if let Some(at) = record.erased {
         item.insert(attr::ERASED.to_owned(), AttributeValue::S(at.to_string()));
+    }
+    if let Some(born) = record.born.attribute() {
+        item.insert(attr::BORN.to_owned(), AttributeValue::S(born));
     }
     if let Some(view) = record.view {
         let shard = shard_of(record.id.as_str(), RECORD_SHARDS);

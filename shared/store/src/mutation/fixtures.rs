@@ -1,5 +1,6 @@
 //! Records, mutations and stored records for the store's unit tests: each kind of record a
-//! write can make (an enrollment, a class, a user with roles, a line item, a result), built
+//! write can make (an enrollment, a class, a user with roles, demographics, a line item, a
+//! result), built
 //! from the JSON the API and the ingest read, so that the tests see the links and views the
 //! model really makes.
 
@@ -84,6 +85,12 @@ pub(crate) fn result(id: &str, line_item: &str, student: &str, class: Option<&st
 /// An org of `org_type` (`school`, `district`).
 pub(crate) fn org(id: &str, org_type: &str) -> Record {
     record(Collection::Orgs, id, &format!(r#""name":"O","type":"{org_type}","identifier":"""#))
+}
+
+/// The demographics of user `id`, born on `birth` (`YYYY-MM-DD`) when given.
+pub(crate) fn demographics(id: &str, birth: Option<&str>) -> Record {
+    let birth = birth.map(|date| format!(r#""birthDate":"{date}","#)).unwrap_or_default();
+    record(Collection::Demographics, id, &format!(r#"{birth}"sex":"female""#))
 }
 
 /// `record` with `status`.

@@ -3,7 +3,8 @@
 //! items read per record returned (target: at most 1.5). Its pages beside the same listing read
 //! by a client without rules (`/schools/{id}/students`), with three fields hidden from it: the
 //! time the rules add per record (target: under 10%). A client withheld the fields of children
-//! under 13 reads their birth dates too: one batch read more per page, shown apart.
+//! under 13 tells them by the birth dates the users' items keep (copied from their
+//! demographics as those are written), shown apart beside the same listing without rules.
 
 use crate::api::{measure, print_header, Requests};
 use admin::SharingChange;
