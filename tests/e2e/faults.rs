@@ -3,7 +3,8 @@
 //! answer is lost and after which nothing gets through) is finished by the redelivery, and the
 //! district then serves exactly what a clean run serves. So does a bulk ingested through a
 //! store that answers one call in ten with throttling or an internal error, retried as SQS
-//! would redeliver it.
+//! would redeliver it; and a bulk through a table that takes only so many calls a second is
+//! taken in one delivery, its writers slowed to the table's pace.
 
 use district_gen::District;
 use e2e::faults::{FaultyStore, Policy};
@@ -20,6 +21,9 @@ fn district() -> District {
 
 /// The seed of the crash points and of the flaky calls (printed, so a failure can be replayed).
 const SEED: u64 = 0x5eed_2024;
+
+/// Calls a second the throttled table takes.
+const CAPACITY: u64 = 40;
 
 /// An ingest whose store calls go through a proxy failing them as `policy` says.
 async fn ingest_through(stack: &LocalStack, policy: Policy) -> (Ingest, FaultyStore) {
@@ -182,4 +186,22 @@ async fn a_bulk_through_a_store_failing_one_call_in_ten_ends_as_a_clean_one() {
         proxy.calls()
     );
     assert!(served(&stack, "flaky", &job).await == expected, "the flaky store's district serves something else");
+}
+
+#[tokio::test]
+async fn a_bulk_through_a_table_at_its_capacity_is_taken_in_one_delivery() {
+    let stack = stack().await;
+    let message = upload(&stack, "capped-clean").await;
+    let job = deliver(&stack.ingest, &message, 1).await;
+    let expected = served(&stack, "capped-clean", &job).await;
+
+    // Far fewer calls a second than the ingest's 16 batches in flight would make: the writers
+    // slow down to what the table takes rather than spend their retries and fail the job.
+    let message = upload(&stack, "capped").await;
+    let proxy = FaultyStore::start(&stack.config.dynamodb_endpoint, Policy::Capacity(CAPACITY)).await;
+    let capped = Ingest { store: proxy.store(&stack.config.table, Store::retries()).await, ..stack.ingest.clone() };
+    let job = deliver(&capped, &message, 1).await;
+    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    assert!(proxy.failed() > 0, "the table throttled: {} of {} calls", proxy.failed(), proxy.calls());
+    assert!(served(&stack, "capped", &job).await == expected, "the throttled district serves something else");
 }

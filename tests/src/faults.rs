@@ -1,5 +1,6 @@
 //! A proxy in front of DynamoDB Local that fails calls on purpose, so that tests can see what
-//! an ingest does when the store throttles, errs, or the worker dies part-way: the calls reach
+//! an ingest does when the store throttles (at random, or at a fixed capacity), errs, or the
+//! worker dies part-way: the calls reach
 //! the real server through it, or are answered with the errors DynamoDB itself sends. It also
 //! keeps when each call started and ended, so that the bench can count a request's calls and
 //! how many of them came one after another ([`sequential_rounds`]).
@@ -36,11 +37,17 @@ pub enum Policy {
         /// Makes the choice of calls repeatable.
         seed: u64,
     },
+    /// A table that takes this many calls a second (a burst of as many, as DynamoDB allows a
+    /// partition's unused capacity to be spent at once) and answers every call past that with
+    /// `ProvisionedThroughputExceededException`, as a table at its throughput does.
+    Capacity(u64),
 }
 
 struct Inner {
     upstream: String,
     policy: Policy,
+    /// The calls a [`Policy::Capacity`] table can take now, and when that was counted.
+    bucket: Mutex<(f64, Instant)>,
     calls: AtomicU64,
     failed: AtomicU64,
     spans: Mutex<Vec<Span>>,
@@ -69,6 +76,7 @@ impl FaultyStore {
         let inner = Arc::new(Inner {
             upstream: upstream.trim_end_matches('/').to_owned(),
             policy,
+            bucket: Mutex::new((0.0, Instant::now())),
             calls: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             spans: Mutex::new(Vec::new()),
@@ -131,6 +139,20 @@ fn flaky(n: u64, per_mille: u64, seed: u64) -> Option<bool> {
     (roll % 1000 < per_mille).then_some(roll.is_multiple_of(2))
 }
 
+impl Inner {
+    /// Whether a table taking `per_second` calls a second takes one more now.
+    fn takes(&self, per_second: u64) -> bool {
+        let mut bucket = self.bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (tokens, counted) = *bucket;
+        let now = Instant::now();
+        let rate = per_second as f64;
+        let tokens = (tokens + now.duration_since(counted).as_secs_f64() * rate).min(rate);
+        let taken = tokens >= 1.0;
+        *bucket = (if taken { tokens - 1.0 } else { tokens }, now);
+        taken
+    }
+}
+
 async fn forward(State(proxy): State<Arc<Inner>>, request: Request) -> Response {
     let n = proxy.calls.fetch_add(1, Ordering::SeqCst);
     let fail = |response: Response| {
@@ -145,6 +167,9 @@ async fn forward(State(proxy): State<Arc<Inner>>, request: Request) -> Response 
             Some(false) => return fail(internal()),
             None => {}
         },
+        Policy::Capacity(per_second) if !proxy.takes(per_second) => {
+            return fail(dynamodb_error(StatusCode::BAD_REQUEST, "ProvisionedThroughputExceededException"));
+        }
         _ => {}
     }
     let (mut parts, body) = request.into_parts();

@@ -288,8 +288,12 @@ impl Store {
     /// 5 s, so a call gives up after about 16 s at worst, within API Gateway's 29 s. Three
     /// attempts, the SDK's default, would let one call in a thousand of a store failing one call
     /// in ten surface, and an ingest of a few thousand calls would then be retried whole by SQS.
+    /// Adaptive: once the table throttles, the client also paces the calls it sends (a rate it
+    /// lowers on each throttle and raises again as calls pass), so the ingest's 16 batches in
+    /// flight slow to what the table takes instead of spending their retries and failing the
+    /// job; a store that never throttles is never paced.
     pub fn retries() -> RetryConfig {
-        RetryConfig::standard()
+        RetryConfig::adaptive()
             .with_max_attempts(10)
             .with_initial_backoff(std::time::Duration::from_millis(50))
             .with_max_backoff(std::time::Duration::from_secs(5))
