@@ -103,9 +103,7 @@ pub async fn apply<S: RecordStore>(
         packs: BTreeSet::new(),
         first_records: BTreeSet::new(),
     };
-    // In the binding's order, referenced before referencing; part files (roles, objectives, …)
-    // go with the file of their records.
-    for kind in FileKind::ALL {
+    for kind in apply_order() {
         let (started, written) = (Instant::now(), applier.applied.items_written);
         match kind.collection() {
             Some(collection) if !kind.parts().is_empty() => applier.apply_with_parts(kind, collection).await?,
@@ -146,6 +144,18 @@ pub async fn apply<S: RecordStore>(
     };
     tokio::try_join!(packs, counts)?;
     Ok(applier.applied)
+}
+
+/// The order files are applied in: the binding's (referenced before referencing; part files,
+/// roles or objectives, go with the file of their records), but demographics just before users:
+/// a user written after its demographics reads its birth date with its batch (one read per 100
+/// users), where demographics written after their users would copy it onto each user's item
+/// one update at a time (see [`oneroster_store::Born`]).
+fn apply_order() -> Vec<FileKind> {
+    let mut order: Vec<FileKind> = FileKind::ALL.into_iter().filter(|kind| *kind != FileKind::Demographics).collect();
+    let users = order.iter().position(|kind| *kind == FileKind::Users).unwrap_or(order.len());
+    order.insert(users, FileKind::Demographics);
+    order
 }
 
 /// A validated package opened to read its rows again.

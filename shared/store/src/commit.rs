@@ -22,11 +22,11 @@
 //! transaction takes ([`StoreError::TransactionTooLarge`]).
 
 use crate::attr;
-use crate::batch::{write_all, Item, Write};
+use crate::batch::{get_all, write_all, Item, Write};
 use crate::keys::{pack_key, record_key, relation_stats_name, shard_of, stats_key, Key, RECORD_SHARDS};
 use crate::layout;
 use crate::mutation::{Action, Mutation};
-use crate::records::{entry_changes, item_bytes, largest, record_item, Born, EntryChanges, Removal, MAX_ITEM_BYTES};
+use crate::records::{entry_changes, item_bytes, largest, record_item, s, Born, EntryChanges, Removal, MAX_ITEM_BYTES};
 use crate::{Store, StoreError, StoredRecord, Tenant};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
@@ -192,11 +192,23 @@ impl Store {
         Ok(())
     }
 
-    /// Copies each birth date onto its user's item, if there is one (a demographics record may
-    /// come before its user, which then reads it: see [`Store::read_births`]). Returns the items
-    /// updated.
+    /// Copies each birth date onto its user's item, if there is one and it keeps another (a
+    /// demographics record may come before its user, which then reads it: see
+    /// [`Store::read_births`]): the users' dates are read first, 100 to a call, so that only
+    /// the items to change are updated, one call each. Returns the items updated.
     async fn copy_births(&self, tenant: &Tenant, births: Vec<(SourcedId, Born)>) -> Result<u64, StoreError> {
-        let updates = births.into_iter().map(|(id, born)| async move {
+        if births.is_empty() {
+            return Ok(0);
+        }
+        let keys = births.iter().map(|(id, _)| record_key(tenant, Collection::Users, id.as_str())).collect();
+        let kept: HashMap<String, Option<String>> = get_all(&self.client, &self.table, keys, Some("sk, born"))
+            .await?
+            .iter()
+            .filter_map(|item| Some((s(item, attr::SK)?, s(item, attr::BORN))))
+            .collect();
+        let changed =
+            births.into_iter().filter(|(id, born)| kept.get(id.as_str()).is_some_and(|k| *k != born.attribute()));
+        let updates = changed.map(|(id, born)| async move {
             let key = record_key(tenant, Collection::Users, id.as_str());
             let update = self.client.update_item().table_name(&self.table).set_key(Some(key.into_item()));
             let update = match born.attribute() {

@@ -150,7 +150,8 @@ impl RecordStore for MemoryTenant<'_> {
         let mut state = self.store.state();
         let mut items = 0;
         for (id, born) in births {
-            if let Some(user) = state.items.get_mut(&record_key(self.tenant, Collection::Users, id.as_str())) {
+            let user = state.items.get_mut(&record_key(self.tenant, Collection::Users, id.as_str()));
+            if let Some(user) = user.filter(|user| s(user, attr::BORN) != born.attribute()) {
                 match born.attribute() {
                     Some(value) => user.insert(attr::BORN.to_owned(), AttributeValue::S(value)),
                     None => user.remove(attr::BORN),

@@ -765,3 +765,24 @@ async fn a_1p1_delta_replaces_a_users_roles_and_gives_line_items_their_classes_s
     );
     assert!(item.get("gradingPeriod").is_none(), "{item}");
 }
+
+#[tokio::test]
+async fn each_user_keeps_the_birth_date_its_demographics_hold() {
+    use oneroster_store::Born;
+    let cells = |birth: &str| format!("{birth},female{}", ",".repeat(11));
+    let on = |date: &str| Born::On(oneroster_model::Date::parse(date).expect("a date"));
+    let born = |district: &District| ["u-1", "u-2", "u-3"].map(|id| district.record(Collection::Users, id).born);
+    // One package: the demographics are applied before their users, which read them.
+    let mut files = district_files();
+    files.push(bulk(FileKind::Demographics, &[("u-2", cells("2015-03-01")), ("u-3", cells(""))]));
+    let mut district = District::new();
+    district.apply(&files).await;
+    assert_eq!(born(&district), [Born::Unrecorded, on("2015-03-01"), Born::Unrecorded]);
+    // A delta of demographics alone: copied onto the stored users.
+    let moved = [("u-2", "tobedeleted", cells("2015-03-01")), ("u-3", "active", cells("2016-01-01"))];
+    district.apply(&[delta(FileKind::Demographics, &moved)]).await;
+    assert_eq!(born(&district), [Born::Unrecorded, Born::Unrecorded, on("2016-01-01")]);
+    // A user's own change keeps its date.
+    district.apply(&[delta(FileKind::Users, &[("u-3", "active", user("cy", "Cyril"))])]).await;
+    assert_eq!(born(&district)[2], on("2016-01-01"));
+}
