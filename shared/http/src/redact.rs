@@ -13,7 +13,7 @@ use oneroster_model::sharing::{under_13, UNDER_13_FIELDS};
 use oneroster_model::{Collection, Sharing, Timestamp, Timezone};
 use oneroster_store::{Born, StoredRecord};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// What to take out of the bodies sent to one caller.
 #[derive(Debug, Clone, Default)]
@@ -100,10 +100,10 @@ pub fn minors(
     now: Timestamp,
     zone: Timezone,
 ) -> HashSet<String> {
-    let read: HashMap<&str, Born> = demographics.iter().map(|d| (d.id.as_str(), Born::of_demographics(d))).collect();
+    let read = Born::of_users(demographics);
     let born = |record: &StoredRecord| match (collection, record.born) {
         (Collection::Demographics, _) => Born::of_demographics(record),
-        (_, Born::Unkept) => read.get(record.id.as_str()).copied().unwrap_or(Born::Unrecorded),
+        (_, Born::Unkept) => read(&record.id),
         (_, kept) => kept,
     };
     let child = |record: &&StoredRecord| matches!(born(record), Born::On(birth) if under_13(birth, now, zone));

@@ -457,18 +457,22 @@ fn birth_copied(mutation: &Mutation) -> Option<(SourcedId, Born)> {
     (mutation.collection == Collection::Demographics).then(|| (mutation.id.clone(), mutation.born))
 }
 
+/// Whether `mutation` is of a user whose birth date is not kept yet.
+fn birth_unkept(mutation: &Mutation) -> bool {
+    mutation.collection == Collection::Users && mutation.born == Born::Unkept
+}
+
 /// The users among `mutations` whose birth date is not kept yet.
 pub(crate) fn unkept_births(mutations: &[Mutation]) -> Vec<String> {
-    let unkept = |m: &&Mutation| m.collection == Collection::Users && m.born == Born::Unkept;
-    mutations.iter().filter(unkept).map(|m| m.id.to_string()).collect()
+    mutations.iter().filter(|m| birth_unkept(m)).map(|m| m.id.to_string()).collect()
 }
 
 /// Gives each user of `mutations` whose birth date is not kept the one of its stored
 /// `demographics` (none recorded when it has none).
 pub(crate) fn keep_births(mutations: &mut [Mutation], demographics: &[StoredRecord]) {
-    let births: HashMap<&str, Born> = demographics.iter().map(|d| (d.id.as_str(), Born::of_demographics(d))).collect();
-    for mutation in mutations.iter_mut().filter(|m| m.collection == Collection::Users && m.born == Born::Unkept) {
-        mutation.born = births.get(mutation.id.as_str()).copied().unwrap_or(Born::Unrecorded);
+    let born = Born::of_users(demographics);
+    for mutation in mutations.iter_mut().filter(|m| birth_unkept(m)) {
+        mutation.born = born(mutation.id.as_str());
     }
 }
 

@@ -58,9 +58,10 @@
 //! # One value kept on two records
 //! The birth date of a demographics record ([`Born`]) is also kept on its user's item, so that
 //! a page of users tells the children among them (the under-13 rule) from what it read. Both
-//! commits copy it: a demographics write updates its user's item (one `UpdateItem`, only if the
-//! user exists; for a batch, before the demographics items are written, so an apply run again
-//! copies what it had not), and a user written without one (new, or stored before dates were
+//! commits copy it: a demographics write updates its user's item (the users' dates read first,
+//! 100 to a call, then one `UpdateItem` for each user that exists and keeps another date; for
+//! a batch, before the demographics items are written, so an apply run again copies what it
+//! had not), and a user written without one (new, or stored before dates were
 //! kept) reads its demographics first. A user's conditional put expects the date it read, so
 //! a copy made meanwhile is not undone.
 //!

@@ -82,6 +82,14 @@ impl Born {
         }
     }
 
+    /// The birth date of each user by the stored demographics records read for them, as a
+    /// lookup by sourcedId: a user without any has none recorded.
+    pub fn of_users(demographics: &[StoredRecord]) -> impl Fn(&str) -> Born + '_ {
+        let births: HashMap<&str, Born> =
+            demographics.iter().map(|d| (d.id.as_str(), Born::of_demographics(d))).collect();
+        move |id| births.get(id).copied().unwrap_or(Born::Unrecorded)
+    }
+
     /// The item attribute's value (`-` for no birth date); `None` when not kept.
     pub(crate) fn attribute(self) -> Option<String> {
         match self {
