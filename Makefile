@@ -8,6 +8,7 @@
 #   make bench-ingest   only the ingest figures, with the ingest's phase timings (no API, no gradebook)
 #   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)
 #   make bench-validation  only the validation pass's peak RSS (no local stack; STUDENTS=1000000 for the largest districts)
+#   make bench-fanout   only the apply's speed-up with 1, 2, 4 and 8 workers (a fresh table each)
 #   make stop           stop the local stack and the API server, and wait until they have exited
 #   make build-lambdas  the Lambda functions for x86_64, as zips in target/lambda/
 #   make deploy         build and deploy to AWS with SAM (STACK_NAME=, STAGE=; README)
@@ -35,7 +36,7 @@ DEMO_SCOPES := roster.readonly roster-core.readonly roster-demographics.readonly
 TOOLS := .local/tools
 LAMBDAS := auth ingest rostering resources gradebook v1p2 purge export events webhooks
 
-.PHONY: run test bench bench-ingest bench-gradebook bench-cpu bench-validation stop stack-up lint lint-infra tools build build-lambdas deploy
+.PHONY: run test bench bench-ingest bench-gradebook bench-cpu bench-validation bench-fanout stop stack-up lint lint-infra tools build build-lambdas deploy
 
 build:
 	cargo build --workspace --bins
@@ -114,7 +115,8 @@ test: stack-up tools
 bench: BENCH_ARGS = --students $(STUDENTS)
 bench-ingest: BENCH_ARGS = --students $(STUDENTS) --ingest-only
 bench-gradebook: BENCH_ARGS = --gradebook-only
-bench bench-ingest bench-gradebook: stack-up
+bench-fanout: BENCH_ARGS = --students $(STUDENTS) --fanout-only
+bench bench-ingest bench-gradebook bench-fanout: stack-up
 	@eval "$$($(STACK) env)"; \
 	cargo build --release -p e2e --bin bench && \
 	./target/release/bench $(BENCH_ARGS); rc=$$?; \

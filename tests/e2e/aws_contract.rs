@@ -366,6 +366,91 @@ fn only_zip_uploads_notify_the_upload_queue(template: &Template) -> Problems {
     })
 }
 
+/// The template's parameter that sets how many steps of an apply run at once.
+const WORKERS_PARAMETER: &str = "IngestWorkers";
+
+/// Rule 7: the apply of a valid job runs as the ingest's code expects (`oneroster_ingest::fanout`).
+/// The ingest function is told the ARN of a state machine of the template and may start its
+/// executions. That state machine's definition is the very file the code reads
+/// (`infra/ingest-apply.asl.json`, `fanout::DEFINITION`), with every `${…}` of it substituted
+/// by a function's ARN. Each such function outlives none of its steps' renewals of the tenant
+/// lock (a step renews it once, as it begins, so its `Timeout` must stay within
+/// `LOCK_LEASE`), and may run as many steps at once as the most workers the parameter allows
+/// (a Map's iterations beyond its reserved concurrency would be throttled and retried until the
+/// job fails). The most workers stay within the record shards (more would add no units) and an
+/// inline Map's 40 concurrent iterations.
+fn the_apply_runs_as_the_code_expects(template: &Template) -> Problems {
+    let mut problems = Problems::new();
+    let function = template.resource(INGEST_FUNCTION, "AWS::Serverless::Function").unwrap_or(&Value::Null);
+    let arn = &function["Properties"]["Environment"]["Variables"]["INGEST_STATE_MACHINE_ARN"];
+    let machine = reference(arn)
+        .filter(|(_, attribute)| attribute.is_none())
+        .and_then(|(id, _)| Some((id, template.resource(id, "AWS::Serverless::StateMachine")?)));
+    let Some((machine_id, machine)) = machine else {
+        return vec![format!(
+            "{INGEST_FUNCTION}'s INGEST_STATE_MACHINE_ARN is not !Ref of a state machine of the template: \
+             valid jobs would be applied within the function's 15 minutes"
+        )];
+    };
+    let statements = function["Properties"]["Policies"].as_sequence().into_iter().flatten();
+    let statements = statements.flat_map(|p| p["Statement"].as_sequence().into_iter().flatten());
+    let starts = statements.filter(|s| s["Effect"].as_str() == Some("Allow")).any(|s| {
+        let actions = [&s["Action"]].into_iter().chain(s["Action"].as_sequence().into_iter().flatten());
+        actions.filter_map(Value::as_str).any(|a| a == "states:StartExecution")
+            && reference(&s["Resource"]) == Some((machine_id, None))
+    });
+    if !starts {
+        problems.push(format!("{INGEST_FUNCTION} may not states:StartExecution {machine_id}"));
+    }
+    let uri = machine["Properties"]["DefinitionUri"].as_str().unwrap_or_default();
+    let read = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra").join(uri));
+    if read.ok().as_deref() != Some(oneroster_ingest::fanout::DEFINITION) {
+        problems.push(format!(
+            "{machine_id}'s DefinitionUri '{uri}' is not infra/ingest-apply.asl.json, the definition the code runs locally"
+        ));
+    }
+    let substitutions = &machine["Properties"]["DefinitionSubstitutions"];
+    let definition = oneroster_ingest::fanout::DEFINITION;
+    let placeholders: std::collections::BTreeSet<&str> =
+        definition.split("${").skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name)).collect();
+    let workers = &template.0["Parameters"][WORKERS_PARAMETER];
+    let most = workers["MaxValue"].as_u64().unwrap_or(u64::MAX);
+    if workers["Type"].as_str() != Some("Number") || most > oneroster_store::keys::RECORD_SHARDS || most > 40 {
+        problems.push(format!(
+            "{WORKERS_PARAMETER} must be a Number of at most {} (the record shards) and 40 (an inline Map's \
+             concurrent iterations)",
+            oneroster_store::keys::RECORD_SHARDS
+        ));
+    }
+    for placeholder in placeholders {
+        let Some((id, Some("Arn"))) = reference(&substitutions[placeholder]) else {
+            problems
+                .push(format!("{machine_id} substitutes no function's !GetAtt <Function>.Arn for ${{{placeholder}}}"));
+            continue;
+        };
+        if template.resource(id, "AWS::Serverless::Function").is_none() {
+            problems.push(format!("${{{placeholder}}} of {machine_id} is {id}, no function of the template"));
+            continue;
+        }
+        let lease = oneroster_ingest::job::LOCK_LEASE.as_secs();
+        match template.timeout(id) {
+            Ok(timeout) if timeout > lease => {
+                problems.push(format!("{id}'s Timeout {timeout} s outlasts the ingest lock's lease of {lease} s"))
+            }
+            Ok(_) => {}
+            Err(problem) => problems.push(problem),
+        }
+        let reserved = &template.0["Resources"][id]["Properties"]["ReservedConcurrentExecutions"];
+        if reserved.as_u64().is_some_and(|reserved| reserved < most) {
+            problems.push(format!(
+                "{id} may run {} steps at once, fewer than the {most} workers {WORKERS_PARAMETER} allows",
+                reserved.as_u64().unwrap_or_default()
+            ));
+        }
+    }
+    problems
+}
+
 /// The template's logical id of the function that writes CSV exports into the upload bucket.
 const EXPORT_FUNCTION: &str = "ExportFunction";
 
@@ -472,6 +557,32 @@ fn the_template_gives_the_ingest_what_it_relies_on_from_aws() {
     assert_eq!(failed_uploads_reach_an_alarmed_dead_letter_queue(&template), Problems::new());
     assert_eq!(only_zip_uploads_notify_the_upload_queue(&template), Problems::new());
     assert_eq!(exports_stay_in_the_exports_and_outbox_folders(&template), Problems::new());
+    assert_eq!(the_apply_runs_as_the_code_expects(&template), Problems::new());
+}
+
+/// Rule 7 notices an ingest told no state machine or not allowed to start it, a definition
+/// other than the code's, a step function outliving the lease or too few of it at once, and
+/// more workers than shards.
+#[test]
+fn an_apply_the_template_would_run_otherwise_than_the_code_is_noticed() {
+    let ingest = "  IngestFunction:";
+    let untold =
+        broken(ingest, "INGEST_STATE_MACHINE_ARN: !Ref IngestApplyStateMachine", "INGEST_STATE_MACHINE_ARN: x");
+    assert_noticed(&the_apply_runs_as_the_code_expects(&untold), "is not !Ref of a state machine");
+    let barred = broken(ingest, "Action: states:StartExecution", "Action: states:DescribeExecution");
+    assert_noticed(&the_apply_runs_as_the_code_expects(&barred), "may not states:StartExecution");
+    let machine = "  IngestApplyStateMachine:";
+    let other = broken(machine, "DefinitionUri: ingest-apply.asl.json", "DefinitionUri: other.asl.json");
+    assert_noticed(&the_apply_runs_as_the_code_expects(&other), "is not infra/ingest-apply.asl.json");
+    let unsubstituted = broken(machine, "IngestApplyFunctionArn: !GetAtt IngestApplyFunction.Arn", "Other: x");
+    assert_noticed(&the_apply_runs_as_the_code_expects(&unsubstituted), "for ${IngestApplyFunctionArn}");
+    let steps = "  IngestApplyFunction:";
+    let slow = broken(steps, "Timeout: 900", "Timeout: 1200");
+    assert_noticed(&the_apply_runs_as_the_code_expects(&slow), "outlasts the ingest lock's lease");
+    let narrow = broken(steps, "ReservedConcurrentExecutions: 32", "ReservedConcurrentExecutions: 8");
+    assert_noticed(&the_apply_runs_as_the_code_expects(&narrow), "fewer than the 16 workers");
+    let wide = broken("  IngestWorkers:", "MaxValue: 16", "MaxValue: 64");
+    assert_noticed(&the_apply_runs_as_the_code_expects(&wide), "at most 16");
 }
 
 /// Issue 23: the template as it was, without `FunctionResponseTypes`, fails rule 1.

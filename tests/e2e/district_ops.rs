@@ -34,9 +34,7 @@ async fn bulk(stack: &local_server::LocalStack, t: &oneroster_model::TenantId, n
 }
 
 fn finished(outcome: Outcome) -> Job {
-    match outcome {
-        Outcome::Finished(job) | Outcome::AlreadyDone(job) => job,
-    }
+    outcome.into_job()
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 use district_gen::District;
 use e2e::faults::{FaultyStore, Policy};
 use e2e::{bulk_zip, register, stack, tenant, Api};
-use ingest::{Ingest, Outcome};
+use ingest::{Coordinator, Ingest};
 use local_server::LocalStack;
 use oneroster_store::{Job, JobState, Store};
 
@@ -32,7 +32,8 @@ async fn ingest_through(stack: &LocalStack, policy: Policy) -> (Ingest, FaultySt
     // instant, so the test need not wait as a deployment would for a real store to recover.
     let retries = Store::retries().with_initial_backoff(std::time::Duration::from_millis(5));
     let store = proxy.store(&stack.config.table, retries).await;
-    (Ingest { store, ..stack.ingest.clone() }, proxy)
+    // The apply's steps are retried as the state machine says, but as briefly.
+    (Ingest { store, coordinator: Coordinator::Local { pace: 0.01 }, ..stack.ingest.clone() }, proxy)
 }
 
 /// The S3 notification of an upload, as SQS delivers it to the ingest.
@@ -58,7 +59,7 @@ async fn deliver(ingest: &Ingest, message: &str, attempts: usize) -> Job {
     for _ in 0..attempts {
         match ingest::handle_message(ingest, message).await {
             Ok(outcomes) => match outcomes.into_iter().next() {
-                Some(Outcome::Finished(job) | Outcome::AlreadyDone(job)) => return job,
+                Some(outcome) => return outcome.into_job(),
                 None => refusals.push("no outcome".to_string()),
             },
             Err(e) => refusals.push(e.to_string()),

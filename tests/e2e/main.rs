@@ -13,6 +13,7 @@ mod commit;
 mod district_ops;
 mod events_feed;
 mod export;
+mod fanout;
 mod faults;
 mod gradebook;
 mod hostile_api;

@@ -8,7 +8,7 @@
 use admin::{AdminError, SharingChange};
 use clap::{Parser, Subcommand};
 use oneroster_auth::Scopes;
-use oneroster_ingest::{Ingest, Outcome, Uploads};
+use oneroster_ingest::{Ingest, Uploads};
 use oneroster_model::{TenantId, Timestamp};
 use oneroster_secrets::{KmsSealer, SigningSecret};
 use oneroster_store::{Job, JobState, Store};
@@ -538,9 +538,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             return Ok(exit_for(&job));
         }
         Command::Jobs { command: JobsCommand::Approve { tenant, id } } => {
-            let job = match ingest().approve(&admin::operator(&TenantId::parse(&tenant)?), &id).await? {
-                Outcome::Finished(job) | Outcome::AlreadyDone(job) => job,
-            };
+            let job = ingest().approve(&admin::operator(&TenantId::parse(&tenant)?), &id).await?.into_job();
             print(&serde_json::to_value(&job)?);
             return Ok(exit_for(&job));
         }

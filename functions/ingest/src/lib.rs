@@ -8,9 +8,11 @@ pub mod event;
 
 // The job's types that `handle_message` takes and answers with, so that its callers (the
 // local server, the tests) find them beside it; `Settings` is what `main` configures.
-pub use oneroster_ingest::{Ingest, Outcome, RetryLater, Settings};
+pub use oneroster_ingest::{Coordinator, Ingest, Outcome, RetryLater, Settings};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use lambda_runtime::Diagnostic;
+use oneroster_ingest::fanout::Step;
 use tracing::{error, info, warn};
 
 /// Handles one batch of SQS messages; the failed ones are named in the answer so that only
@@ -27,6 +29,14 @@ pub async fn handle_batch(ingest: &Ingest, event: SqsEvent) -> SqsBatchResponse 
         }
     }
     response
+}
+
+/// Handles one step of an apply, as the state machine's task sends it: its failure named as
+/// the definition's `Retry` and `Catch` match it (`Unfinishable`, `Retryable`).
+pub async fn handle_step(ingest: &Ingest, payload: serde_json::Value) -> Result<serde_json::Value, Diagnostic> {
+    let step: Step = serde_json::from_value(payload)
+        .map_err(|e| Diagnostic { error_type: "Unfinishable".into(), error_message: format!("not a step: {e}") })?;
+    ingest.step(step).await.map_err(|e| Diagnostic { error_type: e.name().into(), error_message: e.to_string() })
 }
 
 /// Handles one message body (an S3 notification); `Err` means "deliver it again".

@@ -1,8 +1,10 @@
-//! The ingest Lambda: configuration and clients once, then SQS batches to [`ingest::handle_batch`].
+//! The ingest Lambda: configuration and clients once, then SQS batches to
+//! [`ingest::handle_batch`]; deployed a second time as the ingest-apply function, which the
+//! apply's state machine invokes with one step at a time ([`ingest::handle_step`]).
 
 use aws_lambda_events::sqs::SqsEvent;
-use ingest::{Ingest, Settings};
-use lambda_runtime::{service_fn, LambdaEvent};
+use ingest::{Coordinator, Ingest, Settings};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use oneroster_settings::Variables;
 use oneroster_store::Store;
 
@@ -17,6 +19,9 @@ struct Config {
     dynamodb_endpoint: Option<String>,
     s3_endpoint: Option<String>,
     settings: Settings,
+    /// The apply's state machine (`INGEST_STATE_MACHINE_ARN`); unset, applies run in the
+    /// function that validated them.
+    state_machine: Option<String>,
 }
 
 impl Config {
@@ -26,6 +31,7 @@ impl Config {
             dynamodb_endpoint: std::env::var("DYNAMODB_ENDPOINT").ok(),
             s3_endpoint: std::env::var("S3_ENDPOINT").ok(),
             settings: Settings::from_vars(&Variables::environment()).map_err(|e| e.to_string())?,
+            state_machine: std::env::var("INGEST_STATE_MACHINE_ARN").ok().filter(|arn| !arn.is_empty()),
         })
     }
 }
@@ -39,10 +45,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store: Store::connect(&aws, config.dynamodb_endpoint.as_deref(), config.table),
         uploads: oneroster_ingest::Uploads::connect(&aws, config.s3_endpoint.as_deref()),
         settings: config.settings,
+        coordinator: match config.state_machine {
+            Some(state_machine) => Coordinator::StepFunctions { client: aws_sdk_sfn::Client::new(&aws), state_machine },
+            None => Coordinator::Local { pace: 1.0 },
+        },
     };
     let ingest = &ingest;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(ingest::handle_batch(ingest, event.payload).await)
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        match event.payload.get("step") {
+            Some(_) => Box::pin(ingest::handle_step(ingest, event.payload)).await,
+            None => {
+                let batch: SqsEvent = serde_json::from_value(event.payload)
+                    .map_err(|e| Diagnostic { error_type: "Unfinishable".into(), error_message: e.to_string() })?;
+                Ok(serde_json::to_value(Box::pin(ingest::handle_batch(ingest, batch)).await).unwrap_or_default())
+            }
+        }
     }))
     .await
 }

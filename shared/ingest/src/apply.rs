@@ -18,8 +18,8 @@
 use crate::licence::LeftOut;
 use oneroster_csv::{FileKind, Limits, Mode, Package, PackageError, Part, Report, Row, Version};
 use oneroster_model::entities::{GuidRef, LearningObjectiveScoreSet, LearningObjectiveSet, ObjectiveRow};
-use oneroster_model::{Collection, DistrictSettings, Record, Status, Timestamp, Timezone};
-use oneroster_store::{Digest, Encoded, FileCounts, Mutation, Named, RecordStore, StoreError, StoredRecord};
+use oneroster_model::{Collection, DistrictSettings, Record, Relation, Status, Timestamp, Timezone};
+use oneroster_store::{Digest, Encoded, FileCounts, Mutation, Named, RecordStore, ShardPart, StoreError, StoredRecord};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,6 +42,9 @@ pub enum ApplyError {
     /// A stored record could not be read back.
     #[error("a stored {0} record could not be read: {1}")]
     StoredRecord(&'static str, serde_json::Error),
+    /// The apply's state machine could not be started.
+    #[error("the apply could not be started: {0}")]
+    Coordinator(String),
     /// The reading thread died.
     #[error("the reading thread failed: {0}")]
     Thread(String),
@@ -51,8 +54,11 @@ pub enum ApplyError {
     Reread(&'static str),
 }
 
-/// What an apply did.
-#[derive(Debug, Default)]
+/// What an apply, or one unit of it ([`apply_unit`]), did; the units' added up
+/// ([`Applied::add`]) are the apply's. Kept with the unit's item between the steps of a fanned
+/// out apply, hence serialised.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Applied {
     /// Counts per file.
     pub files: BTreeMap<String, FileCounts>,
@@ -61,6 +67,60 @@ pub struct Applied {
     /// Records erased on request that rows of this package wrote again, by file: the SIS still
     /// carries them, so they are back, which the report says (by sourcedId).
     pub restored: BTreeMap<String, Vec<String>>,
+    /// Collections written to: their kept counts are measured again.
+    #[serde(with = "collection_names")]
+    pub touched: BTreeSet<Collection>,
+    /// Collections whose stored digests (of the part read) held no record: a first load, whose
+    /// parents' old pack heads need not be read.
+    #[serde(with = "collection_names")]
+    pub found_empty: BTreeSet<Collection>,
+    /// Collections whose stored digests (of the part read) held records.
+    #[serde(with = "collection_names")]
+    pub found_records: BTreeSet<Collection>,
+}
+
+impl Applied {
+    /// Adds what another unit did.
+    pub fn add(&mut self, other: Applied) {
+        for (file, counts) in other.files {
+            let total = self
+                .files
+                .entry(file)
+                .or_insert_with(|| FileCounts { mode: counts.mode.clone(), ..Default::default() });
+            total.add(&counts);
+        }
+        self.items_written += other.items_written;
+        for (file, ids) in other.restored {
+            self.restored.entry(file).or_default().extend(ids);
+        }
+        self.touched.extend(other.touched);
+        self.found_empty.extend(other.found_empty);
+        self.found_records.extend(other.found_records);
+    }
+
+    /// The collections that held no record at all before the apply (every part read empty).
+    pub fn first_records(&self) -> BTreeSet<Collection> {
+        self.found_empty.difference(&self.found_records).copied().collect()
+    }
+}
+
+/// Collections kept by name.
+mod collection_names {
+    use oneroster_model::Collection;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::collections::BTreeSet;
+
+    pub(super) fn serialize<S: Serializer>(set: &BTreeSet<Collection>, to: S) -> Result<S::Ok, S::Error> {
+        to.collect_seq(set.iter().map(|c| c.name()))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<BTreeSet<Collection>, D::Error> {
+        let names = Vec::<String>::deserialize(from)?;
+        let named = |name: String| {
+            Collection::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("no collection '{name}'")))
+        };
+        names.into_iter().map(named).collect()
+    }
 }
 
 /// The part rows kept beside a record, by part file ([`FileKind::part_key`]: a user's `roles`
@@ -71,22 +131,101 @@ type Parts = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
 /// The rows of one part file, by the sourcedId of the record they belong to.
 type PartRows = HashMap<String, Vec<Part<serde_json::Value>>>;
 
-/// Applies the package at `path` (already validated under `limits`, in the district's timezone)
-/// to the records of one tenant (`store`) as job `job` (kept on every record it writes, for the
-/// change events), with `now` as the time of every change, leaving out
-/// what the district's licence does ([`crate::licence`]). A `resumed` job (one an earlier attempt
-/// left running) recounts every collection of the package: the attempt may have written records
-/// and died before recounting, and this one finds those records unchanged. Any [`RecordStore`]:
-/// the tenant's part of the table in a deployment, the in-memory store in unit tests.
-pub async fn apply<S: RecordStore>(
+/// One unit of an apply: one file of the package (with its part files: a user's roles go with
+/// it) for the records of one part of the record shards. Units of one file write disjoint
+/// records and read disjoint digests, so they run at once; a file's units run only after the
+/// units of the files before it ([`plan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "UnitFields", into = "UnitFields")]
+pub struct Unit {
+    /// The file.
+    pub file: FileKind,
+    /// Its records applied here.
+    pub part: ShardPart,
+}
+
+/// A [`Unit`] as the state machine carries it: `{"file": "users.csv", "part": 0, "parts": 4}`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UnitFields {
+    file: String,
+    part: u64,
+    parts: u64,
+}
+
+impl From<Unit> for UnitFields {
+    fn from(unit: Unit) -> Self {
+        Self { file: unit.file.file_name().to_owned(), part: unit.part.part, parts: unit.part.parts }
+    }
+}
+
+impl TryFrom<UnitFields> for Unit {
+    type Error = String;
+
+    fn try_from(fields: UnitFields) -> Result<Self, String> {
+        let file = FileKind::ALL.into_iter().find(|k| k.file_name() == fields.file && k.collection().is_some());
+        let file = file.ok_or_else(|| format!("'{}' is not a file whose rows are records", fields.file))?;
+        let part = ShardPart { part: fields.part, parts: fields.parts };
+        match part.is_valid() {
+            true => Ok(Unit { file, part }),
+            false => Err(format!("part {} of {} is not a part of the record shards", fields.part, fields.parts)),
+        }
+    }
+}
+
+impl Unit {
+    /// The unit's name: its file and part (`users.csv#1-of-4`).
+    pub fn name(&self) -> String {
+        format!("{}#{}", self.file.file_name(), self.part)
+    }
+}
+
+/// Rows of a file one unit applies at most, where the workers alone would cut it coarser:
+/// 50,000 enrollments write about a quarter of a million items, some five minutes of a
+/// step's fifteen when 16 steps share a table taking 20,000 writes a second.
+pub const ROWS_PER_UNIT: u64 = 50_000;
+
+/// The units of applying a package whose files have `modes` and `rows` (a file's data rows, as
+/// validation counted them), stage by stage in [`apply_order`], a stage holding one file's
+/// units: its records cut into `workers` parts, or finer where it has more than
+/// [`ROWS_PER_UNIT`] rows a part (up to [`ShardPart::MAX_PARTS`]).
+pub fn plan(modes: &HashMap<FileKind, Mode>, rows: impl Fn(FileKind) -> u64, workers: u64) -> Vec<Vec<Unit>> {
+    let present = |kind: &FileKind| modes.contains_key(kind) || kind.parts().iter().any(|p| modes.contains_key(p));
+    apply_order()
+        .into_iter()
+        .filter(|kind| kind.collection().is_some() && present(kind))
+        .map(|file| {
+            let by_rows = rows(file).div_ceil(ROWS_PER_UNIT).next_power_of_two();
+            ShardPart::cut(workers.max(by_rows)).into_iter().map(|part| Unit { file, part }).collect()
+        })
+        .collect()
+}
+
+/// What every unit of one job's apply is given.
+#[derive(Debug, Clone, Copy)]
+pub struct Applying<'a> {
+    /// The job, kept on every record it writes (for the change events).
+    pub job: &'a str,
+    /// The package, already validated.
+    pub path: &'a Path,
+    /// The caps it was validated under.
+    pub limits: &'a Limits,
+    /// The time of every change the job makes.
+    pub now: Timestamp,
+    /// The district's settings: its timezone (where a date alone starts a date-time) and the
+    /// schools it licenses ([`crate::licence`]).
+    pub settings: &'a DistrictSettings,
+}
+
+/// Applies one unit of a job's package to the records of one tenant (`store`), leaving out
+/// what the district's licence does. Answers what it did and the parents whose packs its writes
+/// made stale. Any [`RecordStore`]: the tenant's part of the table in a deployment, the
+/// in-memory store in unit tests.
+pub async fn apply_unit<S: RecordStore>(
     store: &S,
-    job: &str,
-    path: &Path,
-    limits: &Limits,
-    now: Timestamp,
-    settings: &DistrictSettings,
-    resumed: bool,
-) -> Result<Applied, ApplyError> {
+    applying: &Applying<'_>,
+    unit: Unit,
+) -> Result<(Applied, BTreeSet<(Relation, String)>), ApplyError> {
+    let Applying { job, path, limits, now, settings } = *applying;
     let opened = open(store, path, limits, now, settings.timezone).await?;
     let left_out = crate::licence::left_out(store, &opened, settings).await?;
     let Opened { modes, version, reading } = opened;
@@ -98,52 +237,83 @@ pub async fn apply<S: RecordStore>(
         version,
         left_out,
         modes,
+        part: unit.part,
         applied: Applied::default(),
-        touched: BTreeSet::new(),
         packs: BTreeSet::new(),
-        first_records: BTreeSet::new(),
     };
-    for kind in apply_order() {
-        let (started, written) = (Instant::now(), applier.applied.items_written);
-        match kind.collection() {
-            Some(collection) if !kind.parts().is_empty() => applier.apply_with_parts(kind, collection).await?,
-            Some(collection) => applier.apply_file(kind, collection).await?,
-            None => continue,
-        }
-        if applier.modes.contains_key(&kind) {
-            let items = applier.applied.items_written - written;
-            info!(file = kind.file_name(), items, ms = millis(started), "file applied");
-        }
+    let started = Instant::now();
+    match unit.file.collection() {
+        Some(collection) if !unit.file.parts().is_empty() => applier.apply_with_parts(unit.file, collection).await?,
+        Some(collection) => applier.apply_file(unit.file, collection).await?,
+        None => {}
     }
-    // Packs of the parents whose entries changed (a resumed job rebuilds every pack its
-    // package's records make: the attempt may have written entries and died before), and the
-    // kept counts of the collections written to. Neither reads what the other writes, so they
-    // run together.
-    let mut touched = std::mem::take(&mut applier.touched);
-    if resumed {
-        touched.extend(applier.modes.keys().filter_map(|kind| kind.collection()));
+    let (items, unit) = (applier.applied.items_written, unit.name());
+    info!(unit, items, stale_packs = applier.packs.len(), ms = millis(started), "unit applied");
+    Ok((applier.applied, applier.packs))
+}
+
+/// Rebuilds the packs of `stale` parents after every unit of an apply, those `applied`
+/// restarted (`restarted`: a run of them stopped after writing, so the parents they made stale
+/// are not known) rebuilding every pack their collections make or hang off, among the parents
+/// in `part`.
+pub async fn rebuild_packs<S: RecordStore>(
+    store: &S,
+    part: ShardPart,
+    stale: BTreeSet<(Relation, String)>,
+    applied: &Applied,
+    restarted: &BTreeSet<Collection>,
+) -> Result<(), StoreError> {
+    let (started, parents) = (Instant::now(), stale.len());
+    store.rebuild_packs(stale, &applied.first_records()).await?;
+    for collection in restarted {
+        store.rebuild_all_packs(*collection, part).await?;
     }
-    let packs = async {
-        let (started, parents) = (Instant::now(), applier.packs.len());
-        store.rebuild_packs(std::mem::take(&mut applier.packs), &applier.first_records).await?;
-        if resumed {
-            for collection in &touched {
-                store.rebuild_all_packs(*collection).await?;
-            }
-        }
-        info!(parents, resumed, ms = millis(started), "packs rebuilt");
-        Ok::<_, StoreError>(())
-    };
-    let counts = async {
+    info!(parents, part = %part, restarted = restarted.len(), ms = millis(started), "packs rebuilt");
+    Ok(())
+}
+
+/// Measures again the kept counts of `collection` after every unit of an apply, if one of them
+/// wrote to it (or may have: `restarted`).
+pub async fn recount<S: RecordStore>(
+    store: &S,
+    collection: Collection,
+    applied: &Applied,
+    restarted: &BTreeSet<Collection>,
+) -> Result<(), StoreError> {
+    if applied.touched.contains(&collection) || restarted.contains(&collection) {
         let started = Instant::now();
-        for collection in &touched {
-            store.refresh_counts(*collection).await?;
-        }
-        info!(collections = touched.len(), ms = millis(started), "counts refreshed");
-        Ok::<_, StoreError>(())
+        store.refresh_counts(collection).await?;
+        info!(collection = collection.name(), ms = millis(started), "counts refreshed");
+    }
+    Ok(())
+}
+
+/// Applies a whole package in one process, unit after unit, then its packs and counts: what
+/// the state machine does with one worker, for the unit tests against the in-memory store. A
+/// `resumed` apply rebuilds every pack and count of the package's collections.
+#[cfg(test)]
+pub(crate) async fn apply<S: RecordStore>(
+    store: &S,
+    applying: &Applying<'_>,
+    resumed: bool,
+) -> Result<Applied, ApplyError> {
+    let Applying { path, limits, now, settings, .. } = *applying;
+    let modes = open(store, path, limits, now, settings.timezone).await?.modes;
+    let (mut applied, mut stale) = (Applied::default(), BTreeSet::new());
+    for unit in plan(&modes, |_| 0, 1).into_iter().flatten() {
+        let (done, packs) = apply_unit(store, applying, unit).await?;
+        applied.add(done);
+        stale.extend(packs);
+    }
+    let restarted: BTreeSet<Collection> = match resumed {
+        true => plan(&modes, |_| 0, 1).into_iter().flatten().filter_map(|unit| unit.file.collection()).collect(),
+        false => BTreeSet::new(),
     };
-    tokio::try_join!(packs, counts)?;
-    Ok(applier.applied)
+    rebuild_packs(store, ShardPart::WHOLE, stale, &applied, &restarted).await?;
+    for collection in Collection::ALL {
+        recount(store, collection, &applied, &restarted).await?;
+    }
+    Ok(applied)
 }
 
 /// The order files are applied in: the binding's (referenced before referencing; part files,
@@ -223,13 +393,11 @@ struct Applier<'a, S> {
     /// The records the district's licence leaves out.
     left_out: LeftOut,
     modes: HashMap<FileKind, Mode>,
+    /// The records of the unit: those in this part of the record shards.
+    part: ShardPart,
     applied: Applied,
-    /// Collections written to, whose kept counts are refreshed at the end.
-    touched: BTreeSet<Collection>,
-    /// Parents whose relation entries changed, whose packs are rebuilt at the end.
-    packs: BTreeSet<(oneroster_model::Relation, String)>,
-    /// Collections that held no record before this apply (their digests were empty).
-    first_records: BTreeSet<Collection>,
+    /// Parents whose relation entries changed, whose packs are rebuilt after every unit.
+    packs: BTreeSet<(Relation, String)>,
 }
 
 /// What is known of a record's stored state before deciding.
@@ -296,10 +464,16 @@ fn stream_rows(reading: Reading, kind: FileKind) -> mpsc::Receiver<Result<Vec<Ro
 }
 
 impl<S: RecordStore> Applier<'_, S> {
+    /// The records of `rows` that are the unit's.
+    fn of_unit(&self, rows: Vec<Row>) -> Vec<Record> {
+        let records = rows.into_iter().filter_map(Row::into_record);
+        records.filter(|r| self.part.holds(r.base().sourced_id.as_str())).collect()
+    }
+
     /// Writes records of `collection` and notes that its counts changed.
     async fn write(&mut self, collection: Collection, writes: Vec<Mutation>) -> Result<(), ApplyError> {
         if !writes.is_empty() {
-            self.touched.insert(collection);
+            self.applied.touched.insert(collection);
             let writes = writes.into_iter().map(|write| write.in_job(self.job)).collect();
             let committed = self.store.commit_batched(writes).await?;
             self.applied.items_written += committed.items;
@@ -320,10 +494,11 @@ impl<S: RecordStore> Applier<'_, S> {
         if !bulk {
             return Ok(Known { digests: None });
         }
-        let digests = self.store.digests(collection).await?;
-        if digests.is_empty() {
-            self.first_records.insert(collection);
-        }
+        let digests = self.store.digests(collection, self.part).await?;
+        match digests.is_empty() {
+            true => self.applied.found_empty.insert(collection),
+            false => self.applied.found_records.insert(collection),
+        };
         let held = |d: Digest| {
             let api = d.origin.is_some();
             (d.id, Held { hash: d.hash, status: d.status, api, erased: d.erased, seen: false })
@@ -337,7 +512,7 @@ impl<S: RecordStore> Applier<'_, S> {
         let mut known = self.known(collection, mode == Mode::Bulk).await?;
         let mut rows = self.reading.rows(kind);
         while let Some(chunk) = rows.recv().await {
-            let records = chunk?.into_iter().filter_map(Row::into_record).collect();
+            let records = self.of_unit(chunk?);
             self.apply_chunk(kind, collection, records, &mut known, false, &|_, _| Ok(None)).await?;
         }
         self.tombstone_unseen(kind, collection, known, &|record, stored| keep_parts(record, stored)).await
@@ -435,13 +610,7 @@ impl<S: RecordStore> Applier<'_, S> {
             })
             .collect();
         self.write(collection, writes).await?;
-        let total = self.counts(kind);
-        total.created += counts.created;
-        total.updated += counts.updated;
-        total.deleted += counts.deleted;
-        total.unchanged += counts.unchanged;
-        total.taken_over += counts.taken_over;
-        total.left_out += counts.left_out;
+        self.counts(kind).add(&counts);
         if !restored.is_empty() {
             self.applied.restored.entry(kind.file_name().to_owned()).or_default().extend(restored);
         }
@@ -540,7 +709,7 @@ impl<S: RecordStore> Applier<'_, S> {
         if own.is_some() {
             let mut rows = self.reading.rows(kind);
             while let Some(chunk) = rows.recv().await {
-                let records: Vec<Record> = chunk?.into_iter().filter_map(Row::into_record).collect();
+                let records = self.of_unit(chunk?);
                 for r in &records {
                     touched.remove(r.base().sourced_id.as_str());
                 }
@@ -589,7 +758,7 @@ impl<S: RecordStore> Applier<'_, S> {
         }
         let mut rows = self.reading.rows(kind);
         while let Some(chunk) = rows.recv().await {
-            for part in chunk?.into_iter().filter_map(Row::into_part) {
+            for part in chunk?.into_iter().filter_map(Row::into_part).filter(|p| self.part.holds(p.owner.as_str())) {
                 by_owner.entry(part.owner.to_string()).or_default().push(part);
             }
         }

@@ -91,7 +91,7 @@ pub async fn forecast<S: RecordStore>(
         // Stored active records: whether each is the feed's (an API client's is never
         // tombstoned by a bulk lacking it) and whether a row of the file named it.
         let mut stored: HashMap<String, (bool, bool)> = store
-            .digests(collection)
+            .digests(collection, oneroster_store::ShardPart::WHOLE)
             .await?
             .into_iter()
             .filter(|d| d.status == Status::Active)

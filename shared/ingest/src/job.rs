@@ -4,7 +4,8 @@
 //! job whose runs keep stopping is failed after [`Settings::max_attempts`] of them, never left
 //! "running".
 
-use crate::apply::{apply, ApplyError};
+use crate::apply::{plan, ApplyError};
+use crate::fanout::{input, Steps};
 use crate::hold::forecast;
 use crate::settings::Settings;
 use crate::uploads::{Upload, UploadError, Uploads};
@@ -47,6 +48,7 @@ impl RetryLater {
     pub fn is_retryable(&self) -> bool {
         match self {
             RetryLater::Store(e) | RetryLater::Apply(ApplyError::Store(e)) => e.is_retryable(),
+            RetryLater::Apply(ApplyError::Coordinator(_)) => true,
             RetryLater::Apply(_) => false,
             RetryLater::TenantBusy(_) | RetryLater::Upload(_) | RetryLater::Io(_) => true,
         }
@@ -80,7 +82,7 @@ pub enum DecisionError {
 }
 
 /// How a finished job ended.
-enum Verdict {
+pub(crate) enum Verdict {
     /// Applied, with the counts of each file.
     Applied(std::collections::BTreeMap<String, FileCounts>),
     /// Refused or invalid: nothing was changed.
@@ -89,6 +91,8 @@ enum Verdict {
     Held(Hold),
     /// Stopped without finishing.
     Failed,
+    /// Valid, and being applied: not finished yet.
+    Running,
 }
 
 impl Verdict {
@@ -104,8 +108,12 @@ impl Verdict {
                 (JobState::Held, Default::default())
             }
             Verdict::Failed => (JobState::Failed, Default::default()),
+            Verdict::Running => (JobState::Running, Default::default()),
         };
-        job.finished = Some(Timestamp::now());
+        job.finished = (job.state != JobState::Running).then(Timestamp::now);
+        if job.finished.is_some() {
+            job.applying = None;
+        }
         for file in &report.files {
             let counts = job.files.entry(file.file.clone()).or_default();
             counts.mode = file.mode.clone();
@@ -124,6 +132,41 @@ pub enum Outcome {
     AlreadyDone(Job),
     /// The job finished now (applied or rejected).
     Finished(Job),
+    /// The job is valid and its apply runs elsewhere: an execution of the state machine
+    /// (Step Functions), or whoever runs [`Ingest::apply_locally`].
+    Applying(Job),
+}
+
+impl Outcome {
+    /// The job, however the delivery ended.
+    pub fn into_job(self) -> Job {
+        match self {
+            Outcome::AlreadyDone(job) | Outcome::Finished(job) | Outcome::Applying(job) => job,
+        }
+    }
+}
+
+/// Who runs the apply of a valid job ([`crate::fanout`]).
+#[derive(Debug, Clone)]
+pub enum Coordinator {
+    /// This process, to the end, before the delivery is answered (the local stack, tests),
+    /// the definition's retry waits multiplied by `pace` (1: as Step Functions waits; tests
+    /// whose store fails at once wait less).
+    Local {
+        /// What each retry wait is multiplied by.
+        pace: f64,
+    },
+    /// An execution of the state machine `state_machine`, named by the job (AWS); the delivery
+    /// is answered once it is started.
+    StepFunctions {
+        /// The Step Functions client.
+        client: aws_sdk_sfn::Client,
+        /// The state machine's ARN.
+        state_machine: String,
+    },
+    /// Nobody yet: the job waits, valid and running, for [`Ingest::apply_locally`] (tests
+    /// that run the apply's steps themselves).
+    Deferred,
 }
 
 /// The ingest's dependencies, built once per process.
@@ -133,8 +176,10 @@ pub struct Ingest {
     pub store: Store,
     /// The upload bucket.
     pub uploads: Uploads,
-    /// The caps on packages and the runs a job may take.
+    /// The caps on packages, the runs a job may take and the apply's workers.
     pub settings: Settings,
+    /// Who runs the apply.
+    pub coordinator: Coordinator,
 }
 
 /// Where the full report of an upload goes: beside it (in a batch folder, inside it).
@@ -156,7 +201,7 @@ impl Ingest {
     /// The ingest over `store` and `uploads`, with the default [`Settings`] (the local server,
     /// tests).
     pub fn new(store: Store, uploads: Uploads) -> Self {
-        Self { store, uploads, settings: Settings::default() }
+        Self { store, uploads, settings: Settings::default(), coordinator: Coordinator::Local { pace: 1.0 } }
     }
 
     /// The part of the table of the upload's tenant.
@@ -229,8 +274,11 @@ impl Ingest {
             return Err(RetryLater::TenantBusy(upload.tenant.to_string()));
         }
         let result = self.run_locked(upload, existing).await;
-        if let Err(e) = self.tenant(upload).jobs().release_lock(&upload.job_id).await {
-            warn!(error = %e, "releasing the ingest lock failed; it expires by itself");
+        // An apply running elsewhere holds the lock until its last step.
+        if !matches!(result, Ok(Outcome::Applying(_))) {
+            if let Err(e) = self.tenant(upload).jobs().release_lock(&upload.job_id).await {
+                warn!(error = %e, "releasing the ingest lock failed; it expires by itself");
+            }
         }
         result
     }
@@ -240,7 +288,6 @@ impl Ingest {
     async fn run_locked(&self, upload: &Upload, existing: Option<Job>) -> Result<Outcome, RetryLater> {
         // A job found running was interrupted: it resumes with its first start time, so the
         // records it already wrote compare as unchanged and the rest are written.
-        let resumed = existing.as_ref().is_some_and(|job| job.state == JobState::Running);
         let mut job = existing.unwrap_or_else(|| started(upload));
         if job.attempts >= self.settings.max_attempts {
             warn!(attempts = job.attempts, "the job's runs kept stopping; it is failed");
@@ -263,7 +310,7 @@ impl Ingest {
         self.tenant(upload).jobs().put(&job).await?;
         let counted = job.clone();
         // Boxed: a run's future is large (validation, apply, report), and callers nest it.
-        match Box::pin(self.attempt(upload, job, resumed)).await {
+        match Box::pin(self.attempt(upload, job)).await {
             Err(e) if e.is_retryable() => {
                 // The run did not stop: it asks to be delivered again (store throttled), so it
                 // is not one of the runs that keep stopping. Should the store refuse this too,
@@ -294,7 +341,11 @@ impl Ingest {
     }
 
     /// One run of a job whose run is counted: refusal, validation, apply, report.
-    async fn attempt(&self, upload: &Upload, mut job: Job, resumed: bool) -> Result<Outcome, RetryLater> {
+    async fn attempt(&self, upload: &Upload, mut job: Job) -> Result<Outcome, RetryLater> {
+        if job.applying.is_some() {
+            // Valid already, and being applied: its steps redo nothing another finished.
+            return self.coordinate(job).await;
+        }
         let refusal = match self.store.get_tenant(&upload.tenant).await? {
             Some(tenant) if tenant.enabled => None,
             Some(_) => Some("the tenant is disabled; nothing was read"),
@@ -340,17 +391,43 @@ impl Ingest {
                 return self.finish(upload, job, report, Verdict::Held(hold)).await;
             }
         }
-        let applied =
-            apply(&self.tenant(upload), &job.id, local.path(), limits, job.started, &settings, resumed).await?;
-        job.items_written = applied.items_written;
-        for (file, counts) in applied.files.iter().filter(|(_, counts)| counts.left_out > 0) {
-            let (n, reason) = (counts.left_out, crate::licence::reason(file));
-            report.warn(format!("{file}: {n} rows left out by the district's licensed schools: {reason}"));
+        // The report so far (the package's files, its warnings) is written now: the apply's
+        // last step adds to it what the apply did.
+        let modes =
+            crate::apply::open(&self.tenant(upload), local.path(), limits, job.started, settings.timezone).await?;
+        let rows = |kind: oneroster_csv::FileKind| {
+            report.files.iter().find(|f| f.file == kind.file_name()).map_or(0, |f| f.rows)
+        };
+        let stages = plan(&modes.modes, rows, self.settings.workers);
+        let input = input(job.tenant.as_str(), &job.id, self.settings.workers, stages);
+        job.applying = Some(serde_json::to_value(input).unwrap_or_default());
+        Verdict::Running.settle(&mut job, &report);
+        job.report_key = Some(self.write_reports(&job, &report).await?);
+        self.tenant(upload).jobs().put(&job).await?;
+        info!(workers = self.settings.workers, "package validated; applying");
+        self.coordinate(job).await
+    }
+
+    /// Has the apply of a valid job run: here to its end, or by an execution of the state
+    /// machine started now (a second start of the same job's is refused by its name).
+    async fn coordinate(&self, job: Job) -> Result<Outcome, RetryLater> {
+        match &self.coordinator {
+            Coordinator::Local { .. } => Ok(Outcome::Finished(self.apply_locally(&job, &Steps(self)).await?)),
+            Coordinator::Deferred => Ok(Outcome::Applying(job)),
+            Coordinator::StepFunctions { client, state_machine } => {
+                let input = serde_json::to_string(&job.applying).unwrap_or_default();
+                let started =
+                    client.start_execution().state_machine_arn(state_machine).name(&job.id).input(input).send().await;
+                match started {
+                    Ok(_) => info!("apply started as an execution of the state machine"),
+                    Err(e) if e.as_service_error().is_some_and(|e| e.is_execution_already_exists()) => {
+                        info!("the apply's execution runs already")
+                    }
+                    Err(e) => return Err(RetryLater::Apply(ApplyError::Coordinator(e.to_string()))),
+                }
+                Ok(Outcome::Applying(job))
+            }
         }
-        for (file, ids) in &applied.restored {
-            report.warn(restored_warning(file, ids));
-        }
-        self.finish(upload, job, report, Verdict::Applied(applied.files)).await
     }
 
     /// Opens and validates the package at `path` (on blocking threads: it is read from disk),
@@ -467,7 +544,7 @@ impl Ingest {
     }
 
     /// Writes the job's reports beside its upload, the JSON and the page; returns the JSON's key.
-    async fn write_reports(&self, job: &Job, report: &Report) -> Result<String, UploadError> {
+    pub(crate) async fn write_reports(&self, job: &Job, report: &Report) -> Result<String, UploadError> {
         let key = report_key(&job.key);
         let document = serde_json::json!({ "job": job, "report": report });
         self.uploads.put_json(&job.bucket, &key, serde_json::to_vec_pretty(&document).unwrap_or_default()).await?;
@@ -477,7 +554,7 @@ impl Ingest {
     }
 
     /// The validation report a finished job wrote (empty if it cannot be read back).
-    async fn written_report(&self, job: &Job) -> Report {
+    pub(crate) async fn written_report(&self, job: &Job) -> Report {
         let Ok(file) = self.uploads.fetch(&job.bucket, &report_key(&job.key), &self.settings.limits).await else {
             return Report::default();
         };
@@ -489,7 +566,7 @@ impl Ingest {
 
     /// Ends the job: its reports (JSON, and the page an admin reads) written beside the upload,
     /// then the job saved.
-    async fn finish(
+    pub(crate) async fn finish(
         &self,
         upload: &Upload,
         mut job: Job,
@@ -524,6 +601,7 @@ fn started(upload: &Upload) -> Job {
         attempts: 0,
         report_key: None,
         hold: None,
+        applying: None,
     }
 }
 
@@ -548,7 +626,7 @@ const RESTORED_NAMED: usize = 20;
 
 /// The warning that rows of `file` brought back records erased on request (`ids`): the SIS
 /// still carries them, so whoever asked for the erasure should know (and the SIS be fixed).
-fn restored_warning(file: &str, ids: &[String]) -> String {
+pub(crate) fn restored_warning(file: &str, ids: &[String]) -> String {
     let named = ids.iter().take(RESTORED_NAMED).map(String::as_str).collect::<Vec<_>>().join(", ");
     let more = match ids.len().saturating_sub(RESTORED_NAMED) {
         0 => String::new(),

@@ -26,6 +26,7 @@
 //! (an S3 notification in an SQS message) is the function's concern.
 
 pub mod apply;
+pub mod fanout;
 pub mod hold;
 pub mod job;
 mod licence;
@@ -33,6 +34,6 @@ pub mod report_html;
 pub mod settings;
 pub mod uploads;
 
-pub use job::{DecisionError, Ingest, Outcome, RetryLater};
+pub use job::{Coordinator, DecisionError, Ingest, Outcome, RetryLater};
 pub use settings::Settings;
 pub use uploads::{Upload, UploadError, Uploads};

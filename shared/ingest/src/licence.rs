@@ -63,7 +63,8 @@ pub(crate) async fn left_out<S: RecordStore>(
         return Ok(out);
     }
     // The unlicensed schools: stored ones, then the package's (which may change an org's type).
-    let stored: Vec<String> = store.digests(Collection::Orgs).await?.into_iter().map(|d| d.id).collect();
+    let stored: Vec<String> =
+        store.digests(Collection::Orgs, oneroster_store::ShardPart::WHOLE).await?.into_iter().map(|d| d.id).collect();
     for org in store.get_many(Collection::Orgs, &stored).await? {
         let org = Record::from_json(Collection::Orgs, &org.body).map_err(|e| ApplyError::StoredRecord("orgs", e))?;
         note_school(&mut out, settings, &org);

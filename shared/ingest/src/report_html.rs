@@ -523,6 +523,7 @@ mod tests {
             attempts: 1,
             report_key: None,
             hold: None,
+            applying: None,
         }
     }
 

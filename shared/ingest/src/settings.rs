@@ -18,30 +18,38 @@ pub struct Settings {
     /// (out of memory, out of time) would otherwise take it up again until SQS gives up, with
     /// the job left "running". Keep it below the queue's `maxReceiveCount`.
     pub max_attempts: u32,
+    /// Steps of the apply run at once ([`crate::fanout`]): a file's records are cut into as
+    /// many units (up to the 16 record shards) and the packs into as many parts. The pace the
+    /// table takes decides it: more workers write faster until the table throttles.
+    pub workers: u64,
 }
+
+/// Workers of an apply unless set: four, the most the local stack's two cores keep busy.
+pub const DEFAULT_WORKERS: u64 = 4;
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { limits: Limits::default(), max_attempts: DEFAULT_MAX_ATTEMPTS }
+        Self { limits: Limits::default(), max_attempts: DEFAULT_MAX_ATTEMPTS, workers: DEFAULT_WORKERS }
     }
 }
 
 impl Settings {
     /// The variables, each with what it sets.
-    pub const VARIABLES: [&'static str; 6] = [
+    pub const VARIABLES: [&'static str; 7] = [
         "INGEST_MAX_INFLATED_BYTES",
         "INGEST_MAX_RATIO",
         "INGEST_MAX_ENTRIES",
         "INGEST_MAX_LINE_BYTES",
         "INGEST_MAX_CELLS",
         "INGEST_MAX_ATTEMPTS",
+        "INGEST_WORKERS",
     ];
 
     /// The settings from `vars` (the environment in the Lambda): each variable that is set
     /// replaces its default.
     pub fn from_vars(vars: &Variables<impl Fn(&str) -> Option<String>>) -> Result<Self, SettingError> {
         let defaults = Settings::default();
-        let [inflated, ratio, entries, line, cells, attempts] = Self::VARIABLES;
+        let [inflated, ratio, entries, line, cells, attempts, workers] = Self::VARIABLES;
         Ok(Self {
             limits: Limits {
                 inflated_bytes: vars.positive(inflated, defaults.limits.inflated_bytes)?,
@@ -51,6 +59,7 @@ impl Settings {
                 cells: vars.positive(cells, defaults.limits.cells)?,
             },
             max_attempts: vars.positive(attempts, defaults.max_attempts)?,
+            workers: vars.positive(workers, defaults.workers)?,
         })
     }
 }
@@ -73,7 +82,7 @@ mod tests {
             settings.limits,
             Limits { inflated_bytes: 8 << 30, ratio: 200, entries: 100, line_bytes: 1 << 20, cells: 1000 }
         );
-        assert_eq!(settings.max_attempts, 3);
+        assert_eq!((settings.max_attempts, settings.workers), (3, 4));
     }
 
     #[test]
@@ -85,13 +94,15 @@ mod tests {
             ("INGEST_MAX_LINE_BYTES", "4096"),
             ("INGEST_MAX_CELLS", "64"),
             ("INGEST_MAX_ATTEMPTS", "5"),
+            ("INGEST_WORKERS", "16"),
         ])
         .unwrap();
         assert_eq!(
             settings,
             Settings {
                 limits: Limits { inflated_bytes: 1024, ratio: 50, entries: 30, line_bytes: 4096, cells: 64 },
-                max_attempts: 5
+                max_attempts: 5,
+                workers: 16
             }
         );
         for (name, value) in [("INGEST_MAX_RATIO", "0"), ("INGEST_MAX_CELLS", "many"), ("INGEST_MAX_ATTEMPTS", "-1")] {

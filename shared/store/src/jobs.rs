@@ -3,14 +3,49 @@
 //! interleave).
 
 use crate::attr;
-use crate::keys::{job_key, jobs_partition, lock_key};
+use crate::batch::{write_all, Item, Write};
+use crate::keys::ShardPart;
+use crate::keys::{
+    job_key, job_packs_key, job_packs_prefix, job_unit_key, job_units_partition, jobs_partition, lock_key,
+};
+use crate::records::s;
 use crate::tenant::check_owner;
 use crate::{StoreError, TenantJobs};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use oneroster_model::{TenantId, Timestamp};
+use oneroster_model::{Relation, TenantId, Timestamp};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How long what the units of a job's apply did is kept: long past the job's end (a unit's
+/// item tells a redelivered unit it is done), then removed by the table's TTL.
+const UNITS_KEPT_SECONDS: i64 = 14 * 86_400;
+
+/// Bytes of parent names one item of stale packs holds (well under an item's 400 KB).
+const STALE_PACKS_CHUNK_BYTES: usize = 300_000;
+
+/// How a unit of a job's apply begins ([`TenantJobs::begin_unit`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum UnitStart {
+    /// For the first time.
+    Fresh,
+    /// Again, after a run of it stopped before it finished: it may have written part of its
+    /// records, and those it finds unchanged now, so the packs it made stale are not known.
+    Restarted,
+    /// It finished already: what it did, as [`TenantJobs::finish_unit`] kept it.
+    Done(serde_json::Value),
+}
+
+/// A unit of a job's apply as its item keeps it: begun, and what it did once finished.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitItem {
+    /// The unit's name.
+    pub unit: String,
+    /// Whether a run of it began more than once without finishing before.
+    pub restarted: bool,
+    /// What it did, once finished.
+    pub done: Option<serde_json::Value>,
+}
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +94,19 @@ pub struct FileCounts {
     /// if the file lacked them.
     #[serde(default)]
     pub left_out: u64,
+}
+
+impl FileCounts {
+    /// Adds what another part of an apply counted (a chunk of the file, a unit of it); the
+    /// mode and the rows read stay as they are.
+    pub fn add(&mut self, other: &FileCounts) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.unchanged += other.unchanged;
+        self.taken_over += other.taken_over;
+        self.left_out += other.left_out;
+    }
 }
 
 /// The record of one ingest: what was uploaded, what became of it. The full report (every
@@ -110,6 +158,11 @@ pub struct Job {
     /// Why a bulk was held, and what an admin decided (absent when it never was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<Hold>,
+    /// The input of the apply's state machine, once the package is valid and to be applied: a
+    /// job found running with it is being applied (or was, by a process that stopped) and is
+    /// not validated again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applying: Option<serde_json::Value>,
 }
 
 /// Why a valid bulk was held before applying, and the admin's decision on it.
@@ -263,6 +316,138 @@ impl TenantJobs<'_> {
         crate::put_made(result)
     }
 
+    /// Begins unit `unit` of job `job`'s apply: a fresh start, a start again after a run that
+    /// stopped (kept on the unit's item), or nothing to do as it finished already.
+    pub async fn begin_unit(&self, job: &str, unit: &str) -> Result<UnitStart, StoreError> {
+        let key = job_unit_key(self.tenant, job, unit);
+        let expires = (Timestamp::now().0.timestamp() + UNITS_KEPT_SECONDS).to_string();
+        let result = self
+            .store
+            .client
+            .put_item()
+            .table_name(&self.store.table)
+            .set_item(Some(key.clone().into_item()))
+            .item("unit", AttributeValue::S(unit.to_owned()))
+            .item(attr::EXPIRES, AttributeValue::N(expires))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        if crate::put_made(result)? {
+            return Ok(UnitStart::Fresh);
+        }
+        let read = self.store.client.get_item().table_name(&self.store.table).set_key(Some(key.clone().into_item()));
+        let item = read.consistent_read(true).send().await?.item.unwrap_or_default();
+        if let Some(done) = s(&item, attr::BODY) {
+            return Ok(UnitStart::Done(serde_json::from_str(&done)?));
+        }
+        self.store
+            .client
+            .update_item()
+            .table_name(&self.store.table)
+            .set_key(Some(key.into_item()))
+            .update_expression("SET restarted = :yes")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .send()
+            .await?;
+        Ok(UnitStart::Restarted)
+    }
+
+    /// Finishes unit `unit` of job `job`: first the parents whose packs it made stale, by the
+    /// part of `parts` each falls in (for the pack rebuilds that follow every unit), then what
+    /// it did (`done`), which marks it finished.
+    pub async fn finish_unit<T: Serialize>(
+        &self,
+        job: &str,
+        unit: &str,
+        done: &T,
+        stale: &BTreeSet<(Relation, String)>,
+        parts: &[ShardPart],
+    ) -> Result<(), StoreError> {
+        let expires = AttributeValue::N((Timestamp::now().0.timestamp() + UNITS_KEPT_SECONDS).to_string());
+        let mut writes = Vec::new();
+        for part in parts {
+            let lines = stale.iter().filter(|(_, parent)| part.holds(parent));
+            let mut chunks = vec![String::new()];
+            for (relation, parent) in lines {
+                let chunk = chunks.last_mut().filter(|c| c.len() < STALE_PACKS_CHUNK_BYTES);
+                let chunk = match chunk {
+                    Some(chunk) => chunk,
+                    None => {
+                        chunks.push(String::new());
+                        chunks.last_mut().expect("just pushed")
+                    }
+                };
+                chunk.push_str(relation.name());
+                chunk.push('\t');
+                chunk.push_str(parent);
+                chunk.push('\n');
+            }
+            for (i, chunk) in chunks.into_iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+                let mut item: Item = job_packs_key(self.tenant, job, *part, unit, i).into_item();
+                item.insert("parents".into(), AttributeValue::S(chunk));
+                item.insert(attr::EXPIRES.into(), expires.clone());
+                writes.push(Write::Put(item));
+            }
+        }
+        write_all(&self.store.client, &self.store.table, writes).await?;
+        self.store
+            .client
+            .update_item()
+            .table_name(&self.store.table)
+            .set_key(Some(job_unit_key(self.tenant, job, unit).into_item()))
+            .update_expression("SET #body = :done, #expires = :expires")
+            .expression_attribute_names("#body", attr::BODY)
+            .expression_attribute_names("#expires", attr::EXPIRES)
+            .expression_attribute_values(":done", AttributeValue::S(serde_json::to_string(done)?))
+            .expression_attribute_values(":expires", expires)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Every unit of job `job`'s apply that began.
+    pub async fn units(&self, job: &str) -> Result<Vec<UnitItem>, StoreError> {
+        let items = self.units_items(job, "unit#").await?;
+        items
+            .iter()
+            .map(|item| {
+                Ok(UnitItem {
+                    unit: s(item, "unit").ok_or_else(|| crate::records::bad_item("a job's unit without its name"))?,
+                    restarted: item.get("restarted").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+                    done: s(item, attr::BODY).map(|body| serde_json::from_str(&body)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// The parents in `part` whose packs the finished units of job `job` made stale.
+    pub async fn stale_packs(&self, job: &str, part: ShardPart) -> Result<BTreeSet<(Relation, String)>, StoreError> {
+        let mut stale = BTreeSet::new();
+        for item in self.units_items(job, &job_packs_prefix(part)).await? {
+            for line in s(&item, "parents").unwrap_or_default().lines() {
+                let parsed = line.split_once('\t').and_then(|(r, p)| Some((Relation::from_name(r)?, p.to_owned())));
+                stale.insert(parsed.ok_or_else(|| crate::records::bad_item("a stale pack's parent"))?);
+            }
+        }
+        Ok(stale)
+    }
+
+    /// The items of job `job`'s units partition whose sort keys begin with `prefix`.
+    async fn units_items(&self, job: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let query = crate::records::partition_query(
+            &self.store.client,
+            &self.store.table,
+            job_units_partition(self.tenant, job),
+            None,
+        )
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+        .consistent_read(true);
+        let mut items = Vec::new();
+        crate::records::query_pages(query, |page| items.extend(page.items.unwrap_or_default())).await?;
+        Ok(items)
+    }
+
     /// Releases the tenant's ingest lock if `holder` has it.
     pub async fn release_lock(&self, holder: &str) -> Result<(), StoreError> {
         let result = self
@@ -325,6 +510,7 @@ mod tests {
                 deletions: (0..7).map(|i| (format!("collection{i}"), Deletions::default())).collect(),
                 ..Default::default()
             }),
+            applying: None,
         };
         job.hold.as_mut().unwrap().keep_unmet(std::iter::repeat_n(huge.clone(), 5000).collect());
         assert_eq!(job.hold.as_ref().unwrap().unmet.len(), HOLD_UNMET_KEPT + 1);

@@ -7,6 +7,7 @@
 //! | record | `{tenant}#rec#{collection}#{shard}` | `{sourcedId}` | `{dateLastModified}#{sourcedId}` |
 //! | relation entry | `{tenant}#rel#{relation}#{parent}[#{shard}]` | `{child}[#{via}]` | — |
 //! | ingest job | `{tenant}#job` | `{jobId}` | — |
+//! | a unit of an ingest job's apply, and the packs it made stale (`expires` by TTL) | `{tenant}#job-units#{jobId}` | `unit#{unit}`, `packs#{part:02}#{unit}#{chunk:03}` | — |
 //! | record counts | `{tenant}#stats` | `{collection or view}` | — |
 //! | ingest lock | `{tenant}#lock` | `ingest` | — |
 //! | pack of a parent's children | `{tenant}#pack#{relation}#{parent}` | `{chunk:05}` | — |
@@ -150,6 +151,87 @@ pub fn event_hour_key(tenant: &TenantId, hour: &str) -> Key {
 /// The shard of `id` among `shards`: stable, so a get by sourcedId knows where to look.
 pub fn shard_of(id: &str, shards: u64) -> u64 {
     xxh3_64(id.as_bytes()) % shards
+}
+
+/// One part of a collection's records: those whose id hashes to `part` modulo `parts`, a power
+/// of two up to [`ShardPart::MAX_PARTS`]. Up to [`RECORD_SHARDS`] parts, a part is whole record
+/// shards (the shards `s` with `s % parts == part`); past that, a slice of one shard. The
+/// units of an ingest's apply each take one part of a file's records, so that units of one file
+/// write disjoint records and each reads only its shards of the stored digests; the packs are
+/// rebuilt by parts of their parents' ids the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct ShardPart {
+    /// Which part.
+    pub part: u64,
+    /// Into how many parts the shards are cut.
+    pub parts: u64,
+}
+
+impl ShardPart {
+    /// Every shard: one part.
+    pub const WHOLE: ShardPart = ShardPart { part: 0, parts: 1 };
+
+    /// The most parts a collection is cut into: a 256th of a million-student district's
+    /// enrollments is some 30,000 records.
+    pub const MAX_PARTS: u64 = 256;
+
+    /// The parts of a cut into `parts` (rounded down to a power of two, at least one, at most
+    /// [`ShardPart::MAX_PARTS`]).
+    pub fn cut(parts: u64) -> Vec<ShardPart> {
+        let parts = 1u64 << parts.clamp(1, Self::MAX_PARTS).ilog2();
+        (0..parts).map(|part| ShardPart { part, parts }).collect()
+    }
+
+    /// Whether the part is one of a cut [`ShardPart::cut`] makes.
+    pub fn is_valid(&self) -> bool {
+        self.parts.is_power_of_two() && self.parts <= Self::MAX_PARTS && self.part < self.parts
+    }
+
+    /// The record shards that hold the part's records: whole shards up to [`RECORD_SHARDS`]
+    /// parts, one shard (part of whose records are the part's) past that.
+    pub fn shards(&self) -> impl Iterator<Item = u64> {
+        let step = self.parts.clamp(1, RECORD_SHARDS);
+        (self.part % step..RECORD_SHARDS).step_by(usize::try_from(step).unwrap_or(1))
+    }
+
+    /// Whether the part takes only some records of its shards (a cut finer than the shards):
+    /// then what is read of a shard is filtered by [`ShardPart::holds`].
+    pub fn slices_shards(&self) -> bool {
+        self.parts > RECORD_SHARDS
+    }
+
+    /// Whether the record (or parent) `id` falls in the part. For parts that divide
+    /// [`RECORD_SHARDS`] the same as its shard's falling in the part, since both are the id's
+    /// hash modulo a power of two.
+    pub fn holds(&self, id: &str) -> bool {
+        xxh3_64(id.as_bytes()) % self.parts.max(1) == self.part
+    }
+}
+
+impl std::fmt::Display for ShardPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-of-{}", self.part, self.parts)
+    }
+}
+
+/// The partition of what the units of one ingest job's apply did and the packs they made stale.
+pub fn job_units_partition(tenant: &TenantId, job: &str) -> String {
+    format!("{tenant}#job-units#{job}")
+}
+
+/// The item of one unit of a job's apply.
+pub fn job_unit_key(tenant: &TenantId, job: &str, unit: &str) -> Key {
+    Key::new(job_units_partition(tenant, job), format!("unit#{unit}"))
+}
+
+/// The beginning of the sort keys of the stale packs whose parents fall in `part`.
+pub fn job_packs_prefix(part: ShardPart) -> String {
+    format!("packs#{:02}#", part.part)
+}
+
+/// One chunk of the parents in `part` whose packs one unit made stale.
+pub fn job_packs_key(tenant: &TenantId, job: &str, part: ShardPart, unit: &str, chunk: usize) -> Key {
+    Key::new(job_units_partition(tenant, job), format!("{}{unit}#{chunk:03}", job_packs_prefix(part)))
 }
 
 /// The partition of one shard of a collection.
@@ -417,6 +499,31 @@ mod tests {
     }
 
     #[test]
+    fn the_parts_of_a_cut_hold_each_id_once_and_read_their_own_shards() {
+        for (asked, parts) in [(0, 1), (1, 1), (3, 2), (4, 4), (7, 4), (16, 16), (40, 32), (256, 256), (1000, 256)] {
+            let cut = ShardPart::cut(asked);
+            assert_eq!(cut.len() as u64, parts, "{asked}");
+            assert!(cut.iter().all(ShardPart::is_valid));
+            let shards: Vec<u64> = cut.iter().flat_map(ShardPart::shards).collect();
+            let per_shard = (parts / RECORD_SHARDS).max(1);
+            assert_eq!(
+                shards.len() as u64,
+                RECORD_SHARDS * per_shard,
+                "every shard in one part, or cut in {per_shard}"
+            );
+            assert!((0..RECORD_SHARDS).all(|s| shards.iter().filter(|t| **t == s).count() as u64 == per_shard));
+            for i in 0..200 {
+                let id = format!("usr-{i}");
+                let holders: Vec<&ShardPart> = cut.iter().filter(|p| p.holds(&id)).collect();
+                assert_eq!(holders.len(), 1, "{id}");
+                assert!(holders[0].shards().any(|s| s == shard_of(&id, RECORD_SHARDS)), "{id}");
+            }
+        }
+        let invalid = [(3, 3), (0, 3), (0, 512), (4, 4)];
+        assert!(invalid.iter().all(|(part, parts)| !ShardPart { part: *part, parts: *parts }.is_valid()));
+    }
+
+    #[test]
     fn ids_spread_evenly_over_shards() {
         for shards in [RECORD_SHARDS, crate::layout::WIDE_RELATION_SHARDS] {
             let per = 1000;
@@ -444,6 +551,8 @@ mod tests {
                 ("stats", stats_key(&tenant, "users").pk),
                 ("jobs", jobs_partition(&tenant)),
                 ("job", job_key(&tenant, "j-1").pk),
+                ("job unit", job_unit_key(&tenant, "j-1", "users.csv#0-of-4").pk),
+                ("job packs", job_packs_key(&tenant, "j-1", ShardPart::WHOLE, "users.csv#0-of-4", 0).pk),
                 ("lock", lock_key(&tenant).pk),
                 ("clients", clients_partition(&tenant)),
                 ("client", client_key(&tenant, "district-7.00112233aabbccdd").pk),

@@ -104,8 +104,10 @@ pub use commit::{Changed, Commit, Committed, Written, MAX_TRANSACTION_BYTES, MAX
 pub use events::{Author, BadPosition, ChangeEvent, EventAction, EventPage, EventPosition};
 pub use failures::{Counted, Failures};
 pub use jobs::{
-    Decision, Deletions, FileCounts, Hold, Job, JobState, JOB_ERRORS_KEPT, JOB_LINE_BYTES, JOB_WARNINGS_KEPT,
+    Decision, Deletions, FileCounts, Hold, Job, JobState, UnitItem, UnitStart, JOB_ERRORS_KEPT, JOB_LINE_BYTES,
+    JOB_WARNINGS_KEPT,
 };
+pub use keys::ShardPart;
 pub use listing::{Cursor, Listing, Page, PAGE_BYTES};
 #[cfg(feature = "memory")]
 pub use memory::{MemoryStore, MemoryTenant, Upkeep};

@@ -10,7 +10,7 @@
 use crate::attr;
 use crate::batch::{Item, Write};
 use crate::commit::{keep_births, unkept_births, Batch};
-use crate::keys::{record_key, record_partition, relation_partition, relation_shards, Key, RECORD_SHARDS};
+use crate::keys::{record_key, record_partition, relation_partition, relation_shards, Key, ShardPart, RECORD_SHARDS};
 use crate::records::{named_record, s, to_record};
 use crate::{Committed, Digest, Mutation, Named, RecordStore, StoreError, StoredRecord, Tenant, Written};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -39,8 +39,9 @@ pub struct Upkeep {
     pub packs: BTreeSet<(Relation, String)>,
     /// Collections said to have held no record before those writes (a first load).
     pub first_records: BTreeSet<Collection>,
-    /// Collections all of whose packs were to be rebuilt ([`RecordStore::rebuild_all_packs`]).
-    pub all_packs: BTreeSet<Collection>,
+    /// Collections all of whose packs were to be rebuilt, and for which parents
+    /// ([`RecordStore::rebuild_all_packs`]).
+    pub all_packs: BTreeSet<(Collection, ShardPart)>,
     /// Collections whose kept counts were to be refreshed ([`RecordStore::refresh_counts`]).
     pub counts: BTreeSet<Collection>,
 }
@@ -112,8 +113,9 @@ pub struct MemoryTenant<'a> {
 }
 
 impl RecordStore for MemoryTenant<'_> {
-    async fn digests(&self, collection: Collection) -> Result<Vec<Digest>, StoreError> {
-        let records = self.store.records(self.tenant, collection)?;
+    async fn digests(&self, collection: Collection, part: ShardPart) -> Result<Vec<Digest>, StoreError> {
+        let mut records = self.store.records(self.tenant, collection)?;
+        records.retain(|r| part.holds(&r.id));
         let digest = |r: StoredRecord| Digest {
             id: r.id,
             hash: r.hash,
@@ -186,8 +188,8 @@ impl RecordStore for MemoryTenant<'_> {
         Ok(())
     }
 
-    async fn rebuild_all_packs(&self, collection: Collection) -> Result<(), StoreError> {
-        self.store.state().upkeep.all_packs.insert(collection);
+    async fn rebuild_all_packs(&self, collection: Collection, parents: ShardPart) -> Result<(), StoreError> {
+        self.store.state().upkeep.all_packs.insert((collection, parents));
         Ok(())
     }
 

@@ -18,7 +18,7 @@
 
 use crate::attr;
 use crate::batch::{get_all, write_all, Write};
-use crate::keys::{pack_key, record_partition, relation_shards, shard_of, Key, RECORD_SHARDS};
+use crate::keys::{pack_key, record_partition, relation_shards, shard_of, Key, ShardPart, RECORD_SHARDS};
 use crate::layout;
 use crate::listing::{Cursor, Listing};
 use crate::records::{by_collection, number, partition_query, query_pages, s};
@@ -393,12 +393,14 @@ impl Store {
         &self,
         tenant: &Tenant,
         collection: oneroster_model::Collection,
+        part: ShardPart,
     ) -> Result<(), StoreError> {
         let mut parents = Vec::new();
         // A parent's view may have changed too: its packs copy it.
         let stale = |r: &Relation| layout::of(*r).packed && (r.made_by() == collection || r.parent() == collection);
         for relation in Relation::ALL.into_iter().filter(stale) {
-            parents.extend(self.all_ids(tenant, relation.parent()).await?.into_iter().map(|id| (relation, id)));
+            let ids = self.all_ids(tenant, relation.parent()).await?.into_iter().filter(|id| part.holds(id));
+            parents.extend(ids.map(|id| (relation, id)));
         }
         self.rebuild_packs(tenant, parents, &BTreeSet::new()).await
     }

@@ -4,6 +4,7 @@
 //! unchanged. Narrow on purpose: it names what an apply reads and writes, nothing a request
 //! does; and it is one tenant's, as an apply is.
 
+use crate::keys::ShardPart;
 use crate::{Committed, Digest, Mutation, Named, StoreError, StoredRecord};
 #[cfg(doc)]
 use crate::{TenantRecords, TenantStore, TenantUpkeep};
@@ -16,8 +17,13 @@ use std::future::Future;
 /// and the upkeep after the writes (packs, kept counts). Each method means what the
 /// [`TenantRecords`] or [`TenantUpkeep`] method of the same name means.
 pub trait RecordStore: Sync {
-    /// [`TenantRecords::digests`]: every record of `collection`, reduced to what decides a write.
-    fn digests(&self, collection: Collection) -> impl Future<Output = Result<Vec<Digest>, StoreError>> + Send;
+    /// [`TenantRecords::digests`]: every record of `collection` in `part` of its shards, reduced
+    /// to what decides a write.
+    fn digests(
+        &self,
+        collection: Collection,
+        part: ShardPart,
+    ) -> impl Future<Output = Result<Vec<Digest>, StoreError>> + Send;
 
     /// [`TenantRecords::get_many`]: the stored records of `ids`, in their order, missing ones
     /// left out.
@@ -41,8 +47,13 @@ pub trait RecordStore: Sync {
         first_records: &BTreeSet<Collection>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// [`TenantUpkeep::rebuild_all_packs`]: every pack `collection`'s records make or hang off.
-    fn rebuild_all_packs(&self, collection: Collection) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// [`TenantUpkeep::rebuild_all_packs`]: every pack `collection`'s records make or hang off
+    /// whose parent falls in `parents`.
+    fn rebuild_all_packs(
+        &self,
+        collection: Collection,
+        parents: ShardPart,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// [`TenantUpkeep::refresh_counts`]: the kept counts of `collection` and its views.
     fn refresh_counts(&self, collection: Collection) -> impl Future<Output = Result<(), StoreError>> + Send;

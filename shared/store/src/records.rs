@@ -3,7 +3,7 @@
 use crate::attr;
 use crate::batch::{get_all, Item, Write};
 use crate::keys::{
-    link_key, modified_sort_key, record_key, record_partition, shard_of, view_partition, Key, RECORD_SHARDS,
+    link_key, modified_sort_key, record_key, record_partition, shard_of, view_partition, Key, ShardPart, RECORD_SHARDS,
 };
 use crate::layout;
 use crate::mutation::Mutation;
@@ -371,9 +371,14 @@ impl Store {
 
     /// Every record of a collection, reduced to what the ingest needs to decide whether to
     /// write (a full read of the collection, done once per bulk file, 16 shards in parallel).
-    pub(crate) async fn digests(&self, tenant: &Tenant, collection: Collection) -> Result<Vec<Digest>, StoreError> {
+    pub(crate) async fn digests(
+        &self,
+        tenant: &Tenant,
+        collection: Collection,
+        part: ShardPart,
+    ) -> Result<Vec<Digest>, StoreError> {
         let mut tasks = tokio::task::JoinSet::new();
-        for shard in 0..RECORD_SHARDS {
+        for shard in part.shards() {
             let (client, table, pk) =
                 (self.client.clone(), self.table.clone(), record_partition(tenant, collection, shard));
             tasks.spawn(async move {
@@ -400,6 +405,9 @@ impl Store {
         let mut all = Vec::new();
         while let Some(done) = tasks.join_next().await {
             all.extend(done.map_err(|e| StoreError::Task(e.to_string()))??);
+        }
+        if part.slices_shards() {
+            all.retain(|digest| part.holds(&digest.id));
         }
         Ok(all)
     }

@@ -12,7 +12,7 @@
 //! the crate.
 
 use crate::commit::{Commit, Committed};
-use crate::keys::settings_key;
+use crate::keys::{settings_key, ShardPart};
 use crate::listing::{Cursor, Listing, Page};
 use crate::record_store::RecordStore;
 use crate::records::{Digest, Removal, StoredRecord};
@@ -140,9 +140,10 @@ impl TenantRecords<'_> {
         self.store.existing_ids(self.tenant, collection, ids).await
     }
 
-    /// Every record of a collection, reduced to what decides whether the ingest writes it.
-    pub async fn digests(&self, collection: Collection) -> Result<Vec<Digest>, StoreError> {
-        self.store.digests(self.tenant, collection).await
+    /// Every record of a collection in `part` of its shards, reduced to what decides whether
+    /// the ingest writes it.
+    pub async fn digests(&self, collection: Collection, part: ShardPart) -> Result<Vec<Digest>, StoreError> {
+        self.store.digests(self.tenant, collection, part).await
     }
 
     /// Commits `commit`: the one way records are written (see [`crate::commit`]).
@@ -244,9 +245,10 @@ impl TenantUpkeep<'_> {
         self.store.rebuild_packs(self.tenant, parents, first_records).await
     }
 
-    /// Rebuilds every pack `collection`'s records make or hang off (a resumed ingest).
-    pub async fn rebuild_all_packs(&self, collection: Collection) -> Result<(), StoreError> {
-        self.store.rebuild_all_packs(self.tenant, collection).await
+    /// Rebuilds every pack `collection`'s records make or hang off whose parent falls in
+    /// `parents` (a resumed ingest).
+    pub async fn rebuild_all_packs(&self, collection: Collection, parents: ShardPart) -> Result<(), StoreError> {
+        self.store.rebuild_all_packs(self.tenant, collection, parents).await
     }
 
     /// Re-measures the kept counts of `collection` and its views.
@@ -279,8 +281,8 @@ pub struct TenantAudit<'a> {
 }
 
 impl RecordStore for TenantStore<'_> {
-    async fn digests(&self, collection: Collection) -> Result<Vec<Digest>, StoreError> {
-        self.store.digests(self.tenant, collection).await
+    async fn digests(&self, collection: Collection, part: ShardPart) -> Result<Vec<Digest>, StoreError> {
+        self.store.digests(self.tenant, collection, part).await
     }
 
     async fn get_many(&self, collection: Collection, ids: &[String]) -> Result<Vec<StoredRecord>, StoreError> {
@@ -303,8 +305,8 @@ impl RecordStore for TenantStore<'_> {
         self.store.rebuild_packs(self.tenant, parents, first_records).await
     }
 
-    async fn rebuild_all_packs(&self, collection: Collection) -> Result<(), StoreError> {
-        self.store.rebuild_all_packs(self.tenant, collection).await
+    async fn rebuild_all_packs(&self, collection: Collection, parents: ShardPart) -> Result<(), StoreError> {
+        self.store.rebuild_all_packs(self.tenant, collection, parents).await
     }
 
     async fn refresh_counts(&self, collection: Collection) -> Result<(), StoreError> {

@@ -9,7 +9,7 @@ use super::ApplyError;
 use fixture::*;
 use oneroster_csv::FileKind;
 use oneroster_model::{Collection, Record, Relation, Status};
-use oneroster_store::{Encoded, Mutation, RecordStore, StoreError};
+use oneroster_store::{Encoded, Mutation, RecordStore, ShardPart, StoreError};
 use std::collections::BTreeSet;
 
 /// The district every case starts from: a district and a school, a school year and a term, a
@@ -441,6 +441,8 @@ async fn upkeep_rebuilds_the_packs_of_changed_parents_and_recounts_written_colle
         let packs: BTreeSet<(Relation, String)> = packs.into_iter().map(|(r, p)| (r, p.to_owned())).collect();
         assert_eq!(upkeep.packs, packs, "{case}: packs rebuilt");
         assert_eq!(upkeep.counts, counts, "{case}: counts refreshed");
+        let all_packs: BTreeSet<(Collection, ShardPart)> =
+            all_packs.into_iter().map(|c| (c, ShardPart::WHOLE)).collect();
         assert_eq!(upkeep.all_packs, all_packs, "{case}: every pack rebuilt");
         assert_eq!(upkeep.first_records, BTreeSet::new(), "{case}: no first load");
     }
@@ -785,4 +787,28 @@ async fn each_user_keeps_the_birth_date_its_demographics_hold() {
     // A user's own change keeps its date.
     district.apply(&[delta(FileKind::Users, &[("u-3", "active", user("cy", "Cyril"))])]).await;
     assert_eq!(born(&district)[2], on("2016-01-01"));
+}
+
+#[tokio::test]
+async fn a_package_applied_in_parts_of_its_shards_stores_and_counts_what_it_does_whole() {
+    let mut whole = District::new();
+    let applied_whole = whole.apply(&district_files()).await;
+    let stale_whole = whole.upkeep().packs;
+    for parts in [2, 4, 16, 64] {
+        let mut parted = District::new();
+        let (applied, stale) = parted.apply_in_parts(&district_files(), parts).await;
+        for collection in Collection::ALL {
+            assert_eq!(parted.records(collection), whole.records(collection), "{parts} parts: {}", collection.name());
+        }
+        assert_eq!(applied.files, applied_whole.files, "{parts} parts");
+        assert_eq!(applied.items_written, applied_whole.items_written, "{parts} parts");
+        assert_eq!(stale, stale_whole, "{parts} parts: the parents whose packs are rebuilt");
+        assert_eq!(applied.first_records(), applied_whole.first_records(), "{parts} parts");
+    }
+    // A unit whose part held records makes its collection no first load, whatever another part read.
+    let mut later = District::new();
+    later.apply(&district_files()).await;
+    let (applied, _) = later.apply_in_parts(&district_files(), 16).await;
+    assert!(applied.first_records().is_empty(), "{:?}", applied.first_records());
+    assert!(!applied.found_empty.is_empty(), "some of 16 parts hold none of a few records");
 }

@@ -30,6 +30,8 @@
 //!     records, and the lag from a write to its event in the feed (p50, p99).
 //! 13. The validation pass's peak RSS (see [`validation`]), after 1, in a child process;
 //!     `--validate-only` prints only 1's package line and this (the figure at 1,000,000 students).
+//! 14. The apply fanned out (see [`fanout`]), after 13: the first load applied by 1, 2, 4 and 8
+//!     workers, seconds and the speed-up over one (`--fanout-only`: 1's package line and this).
 
 /// The ingest Lambda's allocator (functions/ingest/src/main.rs), so that the figures are the
 /// Lambda's.
@@ -40,6 +42,7 @@ mod api;
 mod bomb;
 mod events;
 mod export;
+mod fanout;
 mod gradebook;
 mod roster_writes;
 mod sharing;
@@ -86,6 +89,9 @@ struct Args {
     /// Only the validation's figure (13), in a child process, for a generated package.
     #[arg(long)]
     validate_only: bool,
+    /// Only the fan-out's figure (14), after the package line.
+    #[arg(long)]
+    fanout_only: bool,
     /// Only the validation's figure (13), in this process: the package to validate.
     #[arg(long)]
     validate_file: Option<std::path::PathBuf>,
@@ -152,6 +158,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if args.validate_only {
         return in_child(&["--validate-file".as_ref(), file.path().as_os_str()]);
+    }
+    if args.fanout_only {
+        return fanout::run(file.path()).await;
     }
 
     // 1. CPU side.
@@ -273,7 +282,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let raw_rate = written as f64 / writing.as_secs_f64();
     println!("raw BatchWriteItem: {written} items in {:.1}s = {raw_rate:.0} items/s", writing.as_secs_f64());
     println!("end-to-end / raw write rate: {:.0}%", 100.0 * e2e_rate / raw_rate);
-    Ok(())
+    raw.store().delete_table().await?;
+
+    // 14. The apply fanned out.
+    fanout::run(file.path()).await
 }
 
 /// Figure 9: what the gate does with a presented API key once its record is cached: read the

@@ -1,11 +1,11 @@
 //! Small packages built in temporary files, and a tenant's in-memory store to apply them to:
 //! what each case of the apply's unit tests starts from.
 
-use crate::apply::{apply, Applied, ApplyError};
+use crate::apply::{apply, apply_unit, plan, Applied, ApplyError, Applying};
 use oneroster_csv::{FileKind, Limits, Mode};
-use oneroster_model::{Collection, Record, Status, Timestamp};
+use oneroster_model::{Collection, Record, Relation, Status, Timestamp};
 use oneroster_store::{Encoded, FileCounts, MemoryStore, Mutation, RecordStore, StoredRecord, Tenant, Upkeep};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 /// The `dateLastModified` of every delta row (the apply writes the job's time instead).
@@ -137,6 +137,30 @@ impl District {
         Timestamp::from_millis(1_800_000_000_000 + self.jobs * 60_000)
     }
 
+    /// Applies `files` as a new job, unit by unit with each file's records cut into `parts`
+    /// ([`plan`]), as the state machine's workers do; what the units did, and the parents whose
+    /// packs they made stale, added up.
+    pub(super) async fn apply_in_parts(
+        &mut self,
+        files: &[File],
+        parts: u64,
+    ) -> (Applied, BTreeSet<(Relation, String)>) {
+        self.jobs += 1;
+        let zipped = package(files);
+        let (store, limits, now) = (self.store.tenant(&self.tenant), Limits::default(), self.now());
+        let modes =
+            crate::apply::open(&store, zipped.path(), &limits, now, Default::default()).await.expect("opened").modes;
+        let (mut applied, mut stale) = (Applied::default(), BTreeSet::new());
+        let settings = Default::default();
+        let applying = Applying { job: "j-test", path: zipped.path(), limits: &limits, now, settings: &settings };
+        for unit in plan(&modes, |_| 0, parts).into_iter().flatten() {
+            let (done, packs) = apply_unit(&store, &applying, unit).await.expect("applied");
+            applied.add(done);
+            stale.extend(packs);
+        }
+        (applied, stale)
+    }
+
     /// Applies `files` as a new job (`resumed`: one an earlier run left running); the upkeep
     /// earlier jobs asked for is dropped.
     pub(super) async fn try_apply(&mut self, files: &[File], resumed: bool) -> Result<Applied, ApplyError> {
@@ -148,16 +172,9 @@ impl District {
     /// Applies the package at `path` as a new job.
     pub(super) async fn apply_zip(&mut self, path: &std::path::Path, resumed: bool) -> Result<Applied, ApplyError> {
         self.jobs += 1;
-        apply(
-            &self.store.tenant(&self.tenant),
-            "j-test",
-            path,
-            &Limits::default(),
-            self.now(),
-            &Default::default(),
-            resumed,
-        )
-        .await
+        let (limits, settings) = (Limits::default(), Default::default());
+        let applying = Applying { job: "j-test", path, limits: &limits, now: self.now(), settings: &settings };
+        apply(&self.store.tenant(&self.tenant), &applying, resumed).await
     }
 
     /// Applies `files` as a new job, which must succeed.
