@@ -2,7 +2,9 @@
 //! carries an S3 notification ([`event`]); each upload in it runs as one job of
 //! `oneroster-ingest` ([`Ingest::run`]). A job that cannot finish now (tenant busy, store
 //! throttled) is reported as a batch item failure, so SQS delivers it again later and, after
-//! its retries, to the dead-letter queue.
+//! its retries, to the dead-letter queue. A valid job's apply is then an execution of the
+//! state machine `infra/ingest-apply.asl.json`, whose steps reach the same code deployed again
+//! (`IngestApplyFunction`) through [`handle_step`].
 
 pub mod event;
 
