@@ -14,7 +14,6 @@ pub use oneroster_ingest::{Coordinator, Ingest, Outcome, RetryLater, Settings};
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::Diagnostic;
-use oneroster_ingest::fanout::Step;
 use tracing::{error, info, warn};
 
 /// Handles one batch of SQS messages; the failed ones are named in the answer so that only
@@ -36,9 +35,8 @@ pub async fn handle_batch(ingest: &Ingest, event: SqsEvent) -> SqsBatchResponse 
 /// Handles one step of an apply, as the state machine's task sends it: its failure named as
 /// the definition's `Retry` and `Catch` match it (`Unfinishable`, `Retryable`).
 pub async fn handle_step(ingest: &Ingest, payload: serde_json::Value) -> Result<serde_json::Value, Diagnostic> {
-    let step: Step = serde_json::from_value(payload)
-        .map_err(|e| Diagnostic { error_type: "Unfinishable".into(), error_message: format!("not a step: {e}") })?;
-    ingest.step(step).await.map_err(|e| Diagnostic { error_type: e.name().into(), error_message: e.to_string() })
+    let failed = |f: oneroster_ingest::fanout::Failure| Diagnostic { error_type: f.error, error_message: f.cause };
+    ingest.step_json(payload).await.map_err(failed)
 }
 
 /// Handles one message body (an S3 notification); `Err` means "deliver it again".

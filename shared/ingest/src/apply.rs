@@ -77,6 +77,11 @@ pub struct Applied {
     /// Collections whose stored digests (of the part read) held records.
     #[serde(with = "collection_names")]
     pub found_records: BTreeSet<Collection>,
+    /// Collections of units run again after a run that stopped after writing: the parents whose
+    /// packs that run made stale are not known, so every pack of theirs is rebuilt, and their
+    /// counts measured again.
+    #[serde(with = "collection_names", default)]
+    pub restarted: BTreeSet<Collection>,
 }
 
 impl Applied {
@@ -96,6 +101,7 @@ impl Applied {
         self.touched.extend(other.touched);
         self.found_empty.extend(other.found_empty);
         self.found_records.extend(other.found_records);
+        self.restarted.extend(other.restarted);
     }
 
     /// The collections that held no record at all before the apply (every part read empty).
@@ -252,35 +258,29 @@ pub async fn apply_unit<S: RecordStore>(
     Ok((applier.applied, applier.packs))
 }
 
-/// Rebuilds the packs of `stale` parents after every unit of an apply, those `applied`
-/// restarted (`restarted`: a run of them stopped after writing, so the parents they made stale
-/// are not known) rebuilding every pack their collections make or hang off, among the parents
-/// in `part`.
+/// Rebuilds the packs of `stale` parents after every unit of an apply (`applied`), the
+/// collections of units it restarted rebuilding every pack they make or hang off, among the
+/// parents in `part`.
 pub async fn rebuild_packs<S: RecordStore>(
     store: &S,
     part: ShardPart,
     stale: BTreeSet<(Relation, String)>,
     applied: &Applied,
-    restarted: &BTreeSet<Collection>,
 ) -> Result<(), StoreError> {
     let (started, parents) = (Instant::now(), stale.len());
     store.rebuild_packs(stale, &applied.first_records()).await?;
-    for collection in restarted {
+    for collection in &applied.restarted {
         store.rebuild_all_packs(*collection, part).await?;
     }
-    info!(parents, part = %part, restarted = restarted.len(), ms = millis(started), "packs rebuilt");
+    let restarted = applied.restarted.len();
+    info!(parents, part = %part, restarted, ms = millis(started), "packs rebuilt");
     Ok(())
 }
 
 /// Measures again the kept counts of `collection` after every unit of an apply, if one of them
-/// wrote to it (or may have: `restarted`).
-pub async fn recount<S: RecordStore>(
-    store: &S,
-    collection: Collection,
-    applied: &Applied,
-    restarted: &BTreeSet<Collection>,
-) -> Result<(), StoreError> {
-    if applied.touched.contains(&collection) || restarted.contains(&collection) {
+/// wrote to it (or may have: a unit restarted).
+pub async fn recount<S: RecordStore>(store: &S, collection: Collection, applied: &Applied) -> Result<(), StoreError> {
+    if applied.touched.contains(&collection) || applied.restarted.contains(&collection) {
         let started = Instant::now();
         store.refresh_counts(collection).await?;
         info!(collection = collection.name(), ms = millis(started), "counts refreshed");
@@ -301,17 +301,16 @@ pub(crate) async fn apply<S: RecordStore>(
     let modes = open(store, path, limits, now, settings.timezone).await?.modes;
     let (mut applied, mut stale) = (Applied::default(), BTreeSet::new());
     for unit in plan(&modes, |_| 0, 1).into_iter().flatten() {
-        let (done, packs) = apply_unit(store, applying, unit).await?;
+        let (mut done, packs) = apply_unit(store, applying, unit).await?;
+        if resumed {
+            done.restarted.extend(unit.file.collection());
+        }
         applied.add(done);
         stale.extend(packs);
     }
-    let restarted: BTreeSet<Collection> = match resumed {
-        true => plan(&modes, |_| 0, 1).into_iter().flatten().filter_map(|unit| unit.file.collection()).collect(),
-        false => BTreeSet::new(),
-    };
-    rebuild_packs(store, ShardPart::WHOLE, stale, &applied, &restarted).await?;
+    rebuild_packs(store, ShardPart::WHOLE, stale, &applied).await?;
     for collection in Collection::ALL {
-        recount(store, collection, &applied, &restarted).await?;
+        recount(store, collection, &applied).await?;
     }
     Ok(applied)
 }

@@ -16,14 +16,16 @@
 //! resumed after the process running it stopped) redoes nothing another finished.
 
 use crate::apply::{apply_unit, rebuild_packs, recount, Applied, ApplyError, Applying, Unit};
-use crate::job::{Ingest, RetryLater, LOCK_LEASE};
+use crate::job::{lease_end, Ingest, RetryLater};
 use crate::uploads::Upload;
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use oneroster_model::{Collection, Timestamp};
+use oneroster_model::Collection;
 use oneroster_store::{Job, JobState, ShardPart, StoreError, Tenant, UnitStart};
 use serde::{Deserialize, Serialize};
-use states_local::{Failure, Machine, Tasks};
+// A step's failure, as `Ingest::step_json` answers it.
+pub use states_local::Failure;
+use states_local::{Machine, Tasks};
 use std::collections::BTreeSet;
 use tracing::{info, warn};
 
@@ -163,12 +165,7 @@ impl Tasks for Steps<'_> {
         _resource: &'a str,
         input: serde_json::Value,
     ) -> BoxFuture<'a, Result<serde_json::Value, Failure>> {
-        async move {
-            let step: Step = serde_json::from_value(input)
-                .map_err(|e| Failure::new("Unfinishable", format!("not a step of the apply: {e}")))?;
-            self.0.step(step).await.map_err(|e| Failure::new(e.name(), e.to_string()))
-        }
-        .boxed()
+        self.0.step_json(input).boxed()
     }
 }
 
@@ -192,6 +189,14 @@ pub(crate) fn input(tenant: &str, job: &str, workers: u64, stages: Vec<Vec<Unit>
 }
 
 impl Ingest {
+    /// Runs one step of an apply as the state machine's task hands it (JSON), its failure
+    /// named as the definition's `Retry` and `Catch` match it (`Unfinishable`, `Retryable`).
+    pub async fn step_json(&self, input: serde_json::Value) -> Result<serde_json::Value, Failure> {
+        let step: Step = serde_json::from_value(input)
+            .map_err(|e| Failure::new("Unfinishable", format!("not a step of the apply: {e}")))?;
+        self.step(step).await.map_err(|e| Failure::new(e.name(), e.to_string()))
+    }
+
     /// Runs one step of an apply.
     #[tracing::instrument(skip_all, fields(tenant = %step_job(&step).tenant, job = %step_job(&step).id))]
     pub async fn step(&self, step: Step) -> Result<serde_json::Value, StepError> {
@@ -238,8 +243,7 @@ impl Ingest {
         if job.state != JobState::Running {
             return Err(StepError::Unfinishable(format!("job '{}' is no longer running", job.id)));
         }
-        let until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + LOCK_LEASE.as_millis() as i64);
-        if !self.store.tenant(&tenant).jobs().acquire_lock(&job.id, until).await? {
+        if !self.store.tenant(&tenant).jobs().acquire_lock(&job.id, lease_end()).await? {
             return Err(StepError::Unfinishable("another job took the tenant's ingest lock".into()));
         }
         Ok((tenant, job))
@@ -257,7 +261,10 @@ impl Ingest {
             let store = self.store.tenant(&tenant);
             let (limits, now) = (&self.settings.limits, job.started);
             let applying = Applying { job: &job.id, path: local.path(), limits, now, settings: &settings };
-            let (applied, stale) = apply_unit(&store, &applying, unit).await?;
+            let (mut applied, stale) = apply_unit(&store, &applying, unit).await?;
+            if start == UnitStart::Restarted {
+                applied.restarted.extend(unit.file.collection());
+            }
             let parts = ShardPart::cut(job_ref.pack_parts);
             jobs.finish_unit(&job.id, &name, &applied, &stale, &parts).await?;
         }
@@ -265,38 +272,32 @@ impl Ingest {
         Ok(())
     }
 
-    /// What the units of `job` did, added up, and the collections of those restarted.
-    async fn units_applied(&self, tenant: &Tenant, job: &str) -> Result<(Applied, BTreeSet<Collection>), StepError> {
+    /// What the units of `job` did, added up.
+    async fn units_applied(&self, tenant: &Tenant, job: &str) -> Result<Applied, StepError> {
         let mut applied = Applied::default();
-        let mut restarted = BTreeSet::new();
         for unit in self.store.tenant(tenant).jobs().units(job).await? {
             let done =
                 unit.done.ok_or_else(|| StepError::Unfinishable(format!("unit {} did not finish", unit.unit)))?;
             let done: Applied = serde_json::from_value(done)
                 .map_err(|e| StepError::Unfinishable(format!("unit {}: {e}", unit.unit)))?;
-            if unit.restarted {
-                let file = unit.unit.split('#').next().unwrap_or_default();
-                let name = file.strip_suffix(".csv").unwrap_or(file);
-                restarted.extend(Collection::from_name(name));
-            }
             applied.add(done);
         }
-        Ok((applied, restarted))
+        Ok(applied)
     }
 
     async fn upkeep_step(&self, job_ref: &JobRef, upkeep: &Upkeep) -> Result<(), StepError> {
         let (tenant, job) = self.renewed(job_ref).await?;
-        let (applied, restarted) = self.units_applied(&tenant, &job.id).await?;
+        let applied = self.units_applied(&tenant, &job.id).await?;
         let store = self.store.tenant(&tenant);
         match upkeep {
             Upkeep::Packs(part) => {
                 let stale = store.jobs().stale_packs(&job.id, *part).await?;
-                rebuild_packs(&store, *part, stale, &applied, &restarted).await?;
+                rebuild_packs(&store, *part, stale, &applied).await?;
             }
             Upkeep::Counts(name) => {
                 let collection = Collection::from_name(name)
                     .ok_or_else(|| StepError::Unfinishable(format!("'{name}' is not a collection")))?;
-                recount(&store, collection, &applied, &restarted).await?;
+                recount(&store, collection, &applied).await?;
             }
         }
         Ok(())
@@ -305,7 +306,7 @@ impl Ingest {
     async fn finish_step(&self, job_ref: &JobRef) -> Result<(), StepError> {
         let (tenant, mut job) = self.running(job_ref).await?;
         if job.state == JobState::Running {
-            let (applied, _) = self.units_applied(&tenant, &job.id).await?;
+            let applied = self.units_applied(&tenant, &job.id).await?;
             let mut report = self.written_report(&job).await;
             job.items_written = applied.items_written;
             for (file, counts) in applied.files.iter().filter(|(_, counts)| counts.left_out > 0) {

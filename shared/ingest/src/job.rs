@@ -22,6 +22,11 @@ use tracing::{info, warn};
 /// checks it against the template).
 pub const LOCK_LEASE: Duration = Duration::from_secs(15 * 60);
 
+/// When a lock taken (or renewed) now expires.
+pub(crate) fn lease_end() -> Timestamp {
+    Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + LOCK_LEASE.as_millis() as i64)
+}
+
 /// A job that could not finish now; the message is redelivered and the job runs again.
 #[derive(Debug, thiserror::Error)]
 pub enum RetryLater {
@@ -269,8 +274,7 @@ impl Ingest {
             info!(state = ?job.state, "duplicate delivery of a finished upload; nothing to do");
             return Ok(Outcome::AlreadyDone(job.clone()));
         }
-        let until = Timestamp::from_millis(Timestamp::now().0.timestamp_millis() + LOCK_LEASE.as_millis() as i64);
-        if !self.tenant(upload).jobs().acquire_lock(&upload.job_id, until).await? {
+        if !self.tenant(upload).jobs().acquire_lock(&upload.job_id, lease_end()).await? {
             return Err(RetryLater::TenantBusy(upload.tenant.to_string()));
         }
         let result = self.run_locked(upload, existing).await;

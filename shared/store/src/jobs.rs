@@ -369,14 +369,10 @@ impl TenantJobs<'_> {
             let lines = stale.iter().filter(|(_, parent)| part.holds(parent));
             let mut chunks = vec![String::new()];
             for (relation, parent) in lines {
-                let chunk = chunks.last_mut().filter(|c| c.len() < STALE_PACKS_CHUNK_BYTES);
-                let chunk = match chunk {
-                    Some(chunk) => chunk,
-                    None => {
-                        chunks.push(String::new());
-                        chunks.last_mut().expect("just pushed")
-                    }
-                };
+                if chunks.last().is_some_and(|c| c.len() >= STALE_PACKS_CHUNK_BYTES) {
+                    chunks.push(String::new());
+                }
+                let chunk = chunks.last_mut().expect("one chunk at least");
                 chunk.push_str(relation.name());
                 chunk.push('\t');
                 chunk.push_str(parent);
