@@ -9,6 +9,8 @@
 #   make bench-cpu      only the CPU-side ingest rate (no local stack; the loop to profile the parser)
 #   make bench-validation  only the validation pass's peak RSS (no local stack; STUDENTS=1000000 for the largest districts)
 #   make bench-fanout   only the apply's speed-up with 1, 2, 4 and 8 workers (a fresh table each)
+#   make bench-events   only the first load and the change events' figures (events stored per second, lag)
+#   make bench-pull     only the first load and a pull of it served as an SIS (time, calls, peak RSS)
 #   make stop           stop the local stack and the API server, and wait until they have exited
 #   make build-lambdas  the Lambda functions for x86_64, as zips in target/lambda/
 #   make deploy         build and deploy to AWS with SAM (STACK_NAME=, STAGE=; README)
@@ -36,7 +38,7 @@ DEMO_SCOPES := roster.readonly roster-core.readonly roster-demographics.readonly
 TOOLS := .local/tools
 LAMBDAS := auth ingest rostering resources gradebook v1p2 purge export events webhooks
 
-.PHONY: run test bench bench-ingest bench-gradebook bench-cpu bench-validation bench-fanout stop stack-up lint lint-infra tools build build-lambdas deploy
+.PHONY: run test bench bench-ingest bench-gradebook bench-cpu bench-validation bench-fanout bench-events bench-pull stop stack-up lint lint-infra tools build build-lambdas deploy
 
 build:
 	cargo build --workspace --bins
@@ -116,7 +118,9 @@ bench: BENCH_ARGS = --students $(STUDENTS)
 bench-ingest: BENCH_ARGS = --students $(STUDENTS) --ingest-only
 bench-gradebook: BENCH_ARGS = --gradebook-only
 bench-fanout: BENCH_ARGS = --students $(STUDENTS) --fanout-only
-bench bench-ingest bench-gradebook bench-fanout: stack-up
+bench-events: BENCH_ARGS = --students $(STUDENTS) --events-only
+bench-pull: BENCH_ARGS = --students $(STUDENTS) --pull-only
+bench bench-ingest bench-gradebook bench-fanout bench-events bench-pull: stack-up
 	@eval "$$($(STACK) env)"; \
 	cargo build --release -p e2e --bin bench && \
 	./target/release/bench $(BENCH_ARGS); rc=$$?; \

@@ -27,6 +27,7 @@ mod loose_files;
 mod oauth1;
 mod page_costs;
 mod privacy;
+mod pull;
 mod report_html;
 mod resources;
 mod roster_writes;

@@ -2,6 +2,7 @@
 //! DynamoDB Local and moto (so tests are independent and run in parallel), and drives the real
 //! ingest handler with the real S3 → SQS notifications, as an SIS upload would in AWS.
 
+pub mod compare;
 pub mod faults;
 pub mod trips;
 

@@ -7,6 +7,7 @@
 //! use them too.
 
 pub mod audit;
+pub mod sources;
 pub mod webhooks;
 
 use oneroster_auth::api_key::ApiKeyText;
@@ -77,6 +78,12 @@ pub enum AdminError {
     /// There are no signing keys to rotate or retire yet.
     #[error("there are no signing keys yet (oneroster-admin keys init)")]
     NoKeys,
+    /// The tenant has no SIS source.
+    #[error("tenant '{0}' has no SIS source (oneroster-admin source set --tenant {0} …)")]
+    NoSource(String),
+    /// A pull from the tenant's SIS failed: nothing was uploaded.
+    #[error("the pull failed, nothing was changed: {0}")]
+    Pull(#[from] oneroster_pull::PullError),
     /// A district setting's value is not one it takes.
     #[error("--{setting}: {reason}")]
     BadSetting {

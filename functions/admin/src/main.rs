@@ -7,7 +7,7 @@
 
 use admin::{AdminError, SharingChange};
 use clap::{Parser, Subcommand};
-use oneroster_auth::Scopes;
+use oneroster_auth::{ClientSecret, Scopes};
 use oneroster_ingest::{Ingest, Uploads};
 use oneroster_model::{TenantId, Timestamp};
 use oneroster_secrets::{KmsSealer, SigningSecret};
@@ -46,6 +46,23 @@ enum Command {
     Webhook {
         #[command(subcommand)]
         command: WebhookCommand,
+    },
+    /// A district's SIS as a source the provider pulls the district's data from, through the
+    /// SIS's own OneRoster API (1.2 or 1.1).
+    Source {
+        #[command(subcommand)]
+        command: SourceCommand,
+    },
+    /// Pull the tenant's SIS now: every collection read into a bulk package, uploaded to the
+    /// tenant's upload folder, ingested like any upload; waits for its job and prints it (exit
+    /// codes as `upload`'s). A failed pull changes nothing and is kept as a failed job.
+    Pull {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Seconds to wait for the ingest job.
+        #[arg(long, default_value_t = 3600)]
+        wait: u64,
     },
     /// Upload a OneRoster package for a tenant (a zip, or loose CSV files: a folder of them or
     /// the files themselves, sent as one batch folder with its `_ready` marker last), wait for
@@ -286,6 +303,67 @@ enum ClientCommand {
 }
 
 #[derive(Subcommand)]
+enum SourceCommand {
+    /// Set (or replace) the tenant's SIS: where its OneRoster API is and how to sign in; the
+    /// secret is stored sealed and never shown again.
+    Set {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The SIS's OneRoster URL: the root its `/ims/oneroster/…` paths are under, or a
+        /// service's base (`https://sis.example/ims/oneroster/v1p1`).
+        #[arg(long)]
+        url: String,
+        /// The OneRoster version it serves: 1.2 or 1.1.
+        #[arg(long, default_value = "1.2")]
+        version: String,
+        /// How to sign in: oauth2 (client credentials) or oauth1 (signed requests).
+        #[arg(long, default_value = "oauth2")]
+        auth: String,
+        /// The client id the SIS gave the provider.
+        #[arg(long)]
+        client_id: String,
+        /// Its secret (or set ONEROSTER_SOURCE_SECRET, to keep it out of the shell's history).
+        #[arg(long, env = "ONEROSTER_SOURCE_SECRET", hide_env_values = true)]
+        client_secret: String,
+        /// OAuth 2.0's token endpoint.
+        #[arg(long)]
+        token_url: Option<String>,
+        /// OAuth 2.0 scopes to ask for (space-separated; default: what the client holds).
+        #[arg(long)]
+        scope: Option<String>,
+        /// When to pull on its own: daily, monthly or cron(…) (default: only when asked).
+        #[arg(long)]
+        schedule: Option<String>,
+        /// Pull the gradebook's collections too.
+        #[arg(long)]
+        gradebook: bool,
+        /// Pull the resources too.
+        #[arg(long)]
+        resources: bool,
+    },
+    /// Show the tenant's SIS (never its secret).
+    Show {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Sign in at the tenant's SIS and read one page of /orgs: one line, `ok: …` (exit 0) or
+    /// `failed: …` (exit 1).
+    Test {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Remove the tenant's SIS: no more pulls.
+    Remove {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum WebhookCommand {
     /// Add a webhook for a client: its change events (what its sharing rules let it see) are
     /// POSTed in batches, each signed with `X-OneRoster-Signature`; prints the webhook's id and
@@ -490,6 +568,68 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Client { command: ClientCommand::Revoke { id } } => {
             admin::revoke_client(&store, &id).await?;
             println!("client {id} revoked");
+        }
+        Command::Source { command } => match command {
+            SourceCommand::Set {
+                tenant,
+                url,
+                version,
+                auth,
+                client_id,
+                client_secret,
+                token_url,
+                scope,
+                schedule,
+                gradebook,
+                resources,
+            } => {
+                let settings = admin::sources::SourceSettings {
+                    url,
+                    version,
+                    auth,
+                    client_id,
+                    client_secret: ClientSecret::presented(client_secret),
+                    token_url,
+                    scope,
+                    schedule,
+                    gradebook,
+                    resources,
+                };
+                let sealer = sealer().for_sources();
+                let source = admin::sources::set_source(&store, &sealer, &TenantId::parse(&tenant)?, settings).await?;
+                print(&admin::sources::shown_source(&source));
+            }
+            SourceCommand::Show { tenant } => print(&admin::sources::shown_source(
+                &admin::sources::get_source(&store, &TenantId::parse(&tenant)?).await?,
+            )),
+            SourceCommand::Test { tenant } => {
+                let sealer = sealer().for_sources();
+                let pacing = oneroster_pull::Pacing::default();
+                match admin::sources::test_source(&store, &sealer, &TenantId::parse(&tenant)?, &pacing).await? {
+                    Ok(verdict) => println!("{verdict}"),
+                    Err(verdict) => {
+                        println!("{verdict}");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+            }
+            SourceCommand::Remove { tenant } => {
+                admin::sources::remove_source(&store, &TenantId::parse(&tenant)?).await?;
+                println!("the SIS source of {tenant} is removed");
+            }
+        },
+        Command::Pull { tenant, wait } => {
+            let tenant = TenantId::parse(&tenant)?;
+            let sealer = sealer().for_sources();
+            let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("pulling the SIS of {tenant}"));
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            let pulled = admin::sources::pull(&store, &sealer, &s3, &bucket, &tenant, &Default::default()).await;
+            spinner.finish_and_clear();
+            let (pulled, key) = pulled?;
+            eprintln!("pulled: {}", serde_json::to_string(&pulled)?);
+            let job = admin::wait_for_job(&store, &tenant, &key, Duration::from_secs(wait)).await?;
+            print(&serde_json::to_value(&job)?);
+            return Ok(exit_for(&job));
         }
         Command::Webhook { command } => match command {
             WebhookCommand::Add { tenant, client, url, collections } => {

@@ -310,6 +310,12 @@ impl LocalStack {
         (*self.sealer).clone().for_webhooks()
     }
 
+    /// Where districts' SIS secrets are sealed and opened (moto's KMS, the sources' context),
+    /// as `oneroster-admin source set` seals them and a pull opens them.
+    pub fn source_sealer(&self) -> KmsSealer {
+        (*self.sealer).clone().for_sources()
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.ingest.store

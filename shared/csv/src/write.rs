@@ -51,6 +51,25 @@ impl Cells {
         Self { columns, values: vec![String::new(); columns.len()], metadata: Vec::new() }
     }
 
+    /// The row of `kind` in `version` whose cells are `text` of each column (blank for
+    /// `None`), with `metadata` flattened as a record's is: a row made outside the model, as a
+    /// pull from a 1.1 source makes its rows from the 1.1 JSON, for the 1.1 reader to map as it
+    /// maps any 1.1 package.
+    pub fn by_column(
+        kind: FileKind,
+        version: Version,
+        metadata: Option<&Metadata>,
+        mut text: impl FnMut(&'static str) -> Option<String>,
+    ) -> Self {
+        let columns = version.columns(kind);
+        let values = columns.iter().map(|column| text(column).unwrap_or_default()).collect();
+        let mut cells = Self { columns, values, metadata: Vec::new() };
+        if let Some(metadata) = metadata {
+            cells.flatten("", metadata);
+        }
+        cells
+    }
+
     /// The defined columns' cells, in header order.
     pub fn values(&self) -> &[String] {
         &self.values

@@ -11,11 +11,15 @@
 //! the `metadata.*` keys of the files, whatever the tenant's size.
 //!
 //! [`writeback`] writes the same way the grades API clients changed since the last write-back,
-//! as a delta package of gradebook files for the SIS.
+//! as a delta package of gradebook files for the SIS. Both write through [`PackageWriter`],
+//! which a pull from an SIS (`oneroster-pull`) writes its package with too.
 
 pub mod writeback;
+mod writer;
 
-use oneroster_csv::write::{cells, rows_of, FileWriter, WriteError};
+pub use writer::PackageWriter;
+
+use oneroster_csv::write::WriteError;
 use oneroster_csv::{FileKind, Mode, Version};
 use oneroster_model::{Collection, Record};
 use oneroster_store::{Cursor, Listing, Store, StoreError, StoredRecord, Tenant};
@@ -106,8 +110,7 @@ impl Selection<'_> {
 }
 
 /// Writes the records `selection` takes to `out` as a package of `version`, and finishes the
-/// zip. A file without rows is not written (the binding permits no empty file) and is declared
-/// `absent`.
+/// zip.
 async fn package<W: Write + Seek>(
     store: &Store,
     tenant: &Tenant,
@@ -116,46 +119,20 @@ async fn package<W: Write + Seek>(
     out: W,
 ) -> Result<Exported, ExportError> {
     let zone = store.tenant(tenant).settings().await?.timezone;
-    let mut zip = zip::ZipWriter::new(out);
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    let mut written: Vec<(FileKind, u64)> = Vec::new();
+    let mut writer = PackageWriter::new(out, version, selection.mode(), zone);
     for kind in FileKind::ALL.into_iter().filter(|kind| version.has(*kind)) {
         let Some(listing) = kind.collection().and_then(|collection| selection.listing(collection)) else { continue };
-        let mut writers = Vec::new();
-        for file in std::iter::once(kind).chain(kind.parts().iter().copied()).filter(|k| version.has(*k)) {
-            writers.push((file, FileWriter::new(file, version, tempfile::tempfile()?)));
-        }
+        writer.begin(kind)?;
         walk(store, tenant, &listing, selection, |record, stored| {
-            for row in rows_of(record, stored.parts.as_deref())? {
-                let Some(cells) = cells(&row, version, zone) else { continue };
-                let cells = match selection.mode() {
-                    Mode::Bulk => cells,
-                    Mode::Delta => cells.dated(&stored.status, stored.modified),
-                };
-                if let Some((_, writer)) = writers.iter_mut().find(|(file, _)| row.file_kind() == Some(*file)) {
-                    writer.write(&cells)?;
-                }
-            }
-            Ok(())
+            let dated = match selection.mode() {
+                Mode::Bulk => None,
+                Mode::Delta => Some((&stored.status, stored.modified)),
+            };
+            writer.record(record, stored.parts.as_deref(), dated)
         })
         .await?;
-        for (file, writer) in writers.into_iter().filter(|(_, writer)| writer.rows() > 0) {
-            let rows = writer.rows();
-            zip.start_file(file.file_name(), options)?;
-            writer.finish(&mut zip)?;
-            written.push((file, rows));
-        }
     }
-    let kinds: Vec<FileKind> = written.iter().map(|(kind, _)| *kind).collect();
-    zip.start_file("manifest.csv", options)?;
-    zip.write_all(oneroster_csv::write::manifest(version, selection.mode(), &kinds).as_bytes())?;
-    // Flushed here, not on drop: a buffered writer dropped unflushed loses a failed write (a
-    // full disk) silently, and a truncated zip would be put in the bucket as a whole one.
-    zip.finish()?.flush()?;
-    Ok(Exported {
-        version: version.as_str(),
-        files: written.into_iter().map(|(kind, rows)| (kind.file_name(), rows)).collect(),
-    })
+    writer.finish()
 }
 
 /// Hands each record of `listing` that `selection` holds (with its stored item, for the parts

@@ -6,7 +6,9 @@
 //!   published in the table, where the API functions read it;
 //! - the secrets of OAuth 1.0a clients ([`KmsSealer`]): encrypted under the deployment's KMS
 //!   key with the client's id as encryption context, so that a sealed secret opens only for
-//!   its client (and only for a role the key's policy and the context's condition allow).
+//!   its client (and only for a role the key's policy and the context's condition allow); the
+//!   same key seals webhooks' signing secrets and districts' SIS secrets, each in a context of
+//!   its own.
 
 use aws_sdk_secretsmanager::Client;
 use base64::engine::general_purpose::STANDARD;
@@ -95,6 +97,10 @@ pub const CLIENT_CONTEXT: &str = "oneroster:oauth1-client";
 /// opens as a webhook's (nor the other way round).
 pub const WEBHOOK_CONTEXT: &str = "oneroster:webhook";
 
+/// The encryption context's key under which a district's SIS secret (the provider's client
+/// at the SIS it pulls from) names its tenant: only the pull may decrypt with it.
+pub const SOURCE_CONTEXT: &str = "oneroster:sis-source";
+
 /// Seals OAuth 1.0a clients' secrets with KMS `Encrypt` and opens them with `Decrypt` under
 /// one key (id, ARN or alias), the client's id as encryption context ([`CLIENT_CONTEXT`]; a
 /// webhook's id under [`WEBHOOK_CONTEXT`], [`KmsSealer::for_webhooks`]). `Debug` shows the key.
@@ -130,6 +136,11 @@ impl KmsSealer {
     /// The same key, sealing webhooks' signing secrets under [`WEBHOOK_CONTEXT`].
     pub fn for_webhooks(self) -> Self {
         Self { context: WEBHOOK_CONTEXT, ..self }
+    }
+
+    /// The same key, sealing districts' SIS secrets under [`SOURCE_CONTEXT`].
+    pub fn for_sources(self) -> Self {
+        Self { context: SOURCE_CONTEXT, ..self }
     }
 
     /// Makes the key `alias` names when no key has it: the local stack's stand-in for the

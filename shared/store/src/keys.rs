@@ -14,6 +14,7 @@
 //! | OAuth 1.0a nonce used (`expires` by TTL) | `{tenant}#oauth1-nonce` | `{client}#{timestamp}#{nonce}` | — |
 //! | audit event (an erasure, a retention purge) | `{tenant}#audit` | `{time}#{action}#{subject}` | — |
 //! | grade write-back's bookmark | `{tenant}#outbox` | `writeback` | — |
+//! | the district's SIS as a pull source | `{tenant}#source` | `sis` | — |
 //! | change event (`expires` by TTL) | `{tenant}#event#{YYYY-MM-DDTHH}#{shard 0-7}` | `{stored ms:013}#{event id}` | — |
 //! | an hour holding change events | `{tenant}#event-hours` | `{YYYY-MM-DDTHH}` | — |
 //! | webhook of a client | `{tenant}#webhook` | `{webhook id}` | — |
@@ -398,6 +399,11 @@ pub fn settings_key(tenant: &TenantId) -> Key {
     Key::new(format!("{tenant}#settings"), "district")
 }
 
+/// The district's SIS as a source the provider pulls from (`crate::sources`): one item.
+pub fn source_key(tenant: &TenantId) -> Key {
+    Key::new(format!("{tenant}#source"), "sis")
+}
+
 /// Where the tenant's grade write-back stands (`crate::outbox`): one item.
 pub fn outbox_key(tenant: &TenantId) -> Key {
     Key::new(format!("{tenant}#outbox"), "writeback")
@@ -559,6 +565,7 @@ mod tests {
                 ("nonce", nonce_key(&tenant, "district-7.00112233aabbccdd", 1, "n").pk),
                 ("audit", audit_key(&tenant, "2026-01-01T00:00:00.000Z", "erase", "u-1").pk),
                 ("webhook", webhook_key(&tenant, "00ff").pk),
+                ("source", source_key(&tenant).pk),
                 ("webhook status", webhook_status_key(&tenant, "00ff").pk),
                 ("dead letter", webhook_dead_key(&tenant, "00ff", "2026-01-01T00:00:00.000Z").pk),
             ];

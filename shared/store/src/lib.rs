@@ -90,6 +90,7 @@ pub mod packs;
 pub mod record_store;
 pub mod records;
 pub mod signing;
+pub mod sources;
 mod stats;
 pub mod stream;
 mod table;
@@ -118,10 +119,11 @@ pub use outbox::Bookmark;
 pub use record_store::RecordStore;
 pub use records::{largest_item, Born, Digest, Prior, Removal, StoredRecord, MAX_ITEM_BYTES};
 pub use signing::PublishedKeys;
+pub use sources::{Source, SourceAuth};
 pub use stream::{ItemChange, RecordChange, RecordImage, StreamReader, StreamRecord};
 pub use tenant::{
-    TenantAudit, TenantClients, TenantEvents, TenantJobs, TenantLists, TenantOutbox, TenantRecords, TenantStore,
-    TenantUpkeep, TenantWebhooks,
+    TenantAudit, TenantClients, TenantEvents, TenantJobs, TenantLists, TenantOutbox, TenantRecords, TenantSource,
+    TenantStore, TenantUpkeep, TenantWebhooks,
 };
 pub use tenants::TenantRecord;
 pub use webhooks::{DeadLetter, Webhook, WebhookStatus};

@@ -78,6 +78,11 @@ impl<'a> TenantStore<'a> {
         TenantWebhooks { store: self.store, tenant: self.tenant }
     }
 
+    /// The district's SIS, when the provider pulls from it.
+    pub fn source(self) -> TenantSource<'a> {
+        TenantSource { store: self.store, tenant: self.tenant }
+    }
+
     /// Where the tenant's grade write-back stands.
     pub fn outbox(self) -> TenantOutbox<'a> {
         TenantOutbox { store: self.store, tenant: self.tenant }
@@ -334,6 +339,13 @@ mod tests {
             }
         }
     }
+}
+
+/// A district's SIS as a pull source (implemented in [`crate::sources`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TenantSource<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) tenant: &'a Tenant,
 }
 
 /// Where a tenant's grade write-back stands (implemented in [`crate::outbox`]).

@@ -34,9 +34,22 @@ pub(crate) fn canonical(
     at: &str,
     zone: Timezone,
 ) -> Result<Map<String, Value>, WriteError> {
-    let shape = oneroster_openapi::record_schema(collection.ref_type())
-        .and_then(|(service, schema)| service.shape(schema))
-        .ok_or_else(|| invalid(at, format!("{} are not written through the API", collection.name())))?;
+    let record = canonical_served(collection, value, at, zone)?;
+    let shape = shape_of(collection, at)?;
+    required(&record, &shape, at)?;
+    Ok(record)
+}
+
+/// The record `value` of `collection` as another provider served it, in canonical form: as
+/// [`canonical`], but without the JSON schema's required properties beyond the model's (a
+/// provider fed by CSV serves an org without the `identifier` the binding lets it leave out).
+pub(crate) fn canonical_served(
+    collection: Collection,
+    value: Value,
+    at: &str,
+    zone: Timezone,
+) -> Result<Map<String, Value>, WriteError> {
+    let shape = shape_of(collection, at)?;
     let Value::Object(mut object) = value else { return Err(invalid(at, "must be an object")) };
     object.remove("status");
     object.remove("dateLastModified");
@@ -46,8 +59,14 @@ pub(crate) fn canonical(
     let Value::Object(record) = canonical_value(Value::Object(object), &shape, at, zone)? else {
         return Err(invalid(at, "must be an object"));
     };
-    required(&record, &shape, at)?;
     Ok(record)
+}
+
+/// The OpenAPI shape of `collection`'s records.
+fn shape_of(collection: Collection, at: &str) -> Result<Shape, WriteError> {
+    oneroster_openapi::record_schema(collection.ref_type())
+        .and_then(|(service, schema)| service.shape(schema))
+        .ok_or_else(|| invalid(at, format!("{} are not written through the API", collection.name())))
 }
 
 /// Every property the schema requires is given (a required list with at least one item), so

@@ -37,7 +37,7 @@ use oneroster_store::{
     Action, Commit, Encoded, Mutation, Named, Store, StoreError, StoredRecord, Tenant, TenantRecords, Written,
     MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS,
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashSet};
 
 /// Attempts at a write that keeps meeting concurrent writers of the same record.
@@ -560,8 +560,35 @@ fn parse(
     at: &str,
     zone: Timezone,
 ) -> Result<Record, WriteError> {
+    typed_at(collection, body::canonical(collection, value, at, zone)?, id, at)
+}
+
+/// Reads one record of `collection` as another OneRoster provider serves it (a pull from a
+/// district's SIS) through the one body reader, so that a served `href`, a bare reference or a
+/// date-time where a date is asked are taken as a write's are; it must have its `sourcedId`,
+/// and what the model requires, not every property the JSON schema requires (a provider fed
+/// by CSV serves what the binding lets it leave out).
+pub fn served(collection: Collection, value: Value, zone: Timezone) -> Result<Record, WriteError> {
+    let at = collection.name();
+    let id = match value.get("sourcedId") {
+        Some(Value::String(id)) => id.clone(),
+        _ => {
+            return Err(WriteError::Invalid { field: format!("{at}.sourcedId"), reason: "a value is required".into() })
+        }
+    };
+    typed_at(collection, body::canonical_served(collection, value, at, zone)?, Some(&id), at)
+}
+
+/// A record in canonical form, `object`, as the model's type of `collection`, named for its
+/// problems below `at`: `id` stands in for a missing `sourcedId` and must equal a given one;
+/// the server's `status` and `dateLastModified` filled.
+fn typed_at(
+    collection: Collection,
+    mut object: Map<String, Value>,
+    id: Option<&str>,
+    at: &str,
+) -> Result<Record, WriteError> {
     let invalid = |field: &str, reason: String| WriteError::Invalid { field: format!("{at}.{field}"), reason };
-    let mut object = body::canonical(collection, value, at, zone)?;
     match (object.get("sourcedId"), id) {
         (Some(Value::String(given)), Some(id)) if given != id => {
             return Err(invalid("sourcedId", format!("'{given}' differs from the sourcedId of the path, '{id}'")))

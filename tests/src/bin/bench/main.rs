@@ -27,11 +27,15 @@
 //! 11. The CSV export of the tenant, after 5 (see [`export`]), in a child process: seconds,
 //!     rows and the child's peak RSS (target: under 256 MiB at 100,000 students).
 //! 12. Change events, after 6 (see [`events`]): events stored per second from the first load's
-//!     records, and the lag from a write to its event in the feed (p50, p99).
+//!     records, and the lag from a write to its event in the feed (p50, p99) (`--events-only`:
+//!     after the first load, and nothing else).
 //! 13. The validation pass's peak RSS (see [`validation`]), after 1, in a child process;
 //!     `--validate-only` prints only 1's package line and this (the figure at 1,000,000 students).
 //! 14. The apply fanned out (see [`fanout`]), after 13: the first load applied by 1, 2, 4 and 8
 //!     workers, seconds and the speed-up over one (`--fanout-only`: 1's package line and this).
+//! 15. A pull from an SIS (see [`pull`]), after 12: the tenant served as the SIS, pulled by a
+//!     child process: seconds, calls, rows, and the child's peak RSS (`--pull-only`: after the
+//!     first load, and nothing else).
 
 /// The ingest Lambda's allocator (functions/ingest/src/main.rs), so that the figures are the
 /// Lambda's.
@@ -44,6 +48,7 @@ mod events;
 mod export;
 mod fanout;
 mod gradebook;
+mod pull;
 mod roster_writes;
 mod sharing;
 mod trips;
@@ -86,6 +91,21 @@ struct Args {
     /// Only the first load (2, 4) and the sharing rules' figure (10).
     #[arg(long)]
     sharing_only: bool,
+    /// Only the first load (2, 4) and the change events' figure (12).
+    #[arg(long)]
+    events_only: bool,
+    /// Only the first load (2, 4) and the pull's figure (15).
+    #[arg(long)]
+    pull_only: bool,
+    /// Only the pull's figure (15), in this process: the SIS's URL.
+    #[arg(long, requires_all = ["pull_client", "pull_secret"])]
+    pull_url: Option<String>,
+    /// The pull's client id at the SIS.
+    #[arg(long)]
+    pull_client: Option<String>,
+    /// The pull's client secret at the SIS.
+    #[arg(long)]
+    pull_secret: Option<String>,
     /// Only the validation's figure (13), in a child process, for a generated package.
     #[arg(long)]
     validate_only: bool,
@@ -99,7 +119,7 @@ struct Args {
 
 /// Runs the bench again as a child with `args` (one figure, whose peak memory is then its
 /// own) and prints what it prints.
-fn in_child(args: &[&std::ffi::OsStr]) -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) fn in_child(args: &[&std::ffi::OsStr]) -> Result<(), Box<dyn std::error::Error>> {
     let output = std::process::Command::new(std::env::current_exe()?).args(args).output()?;
     if !output.status.success() {
         return Err(format!("the child {args:?} failed: {}", String::from_utf8_lossy(&output.stderr)).into());
@@ -145,6 +165,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(path) = &args.validate_file {
         return validation::run(path);
+    }
+    if let (Some(url), Some(client), Some(secret)) = (&args.pull_url, &args.pull_client, &args.pull_secret) {
+        return pull::child(url, client, secret).await;
     }
     let district = District::new(args.students);
     let file = tempfile::NamedTempFile::new()?;
@@ -220,6 +243,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.sharing_only {
         return sharing::run(&local, &t, &district).await;
     }
+    if args.events_only {
+        events::throughput(&local, &t).await?;
+        return events::lag().await;
+    }
+    if args.pull_only {
+        return pull::run(&local, &t).await;
+    }
 
     // 5. Second identical bulk.
     let started = Instant::now();
@@ -250,6 +280,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         gradebook::run(&local).await?;
         events::throughput(&local, &t).await?;
         events::lag().await?;
+        pull::run(&local, &t).await?;
     }
 
     // 3. Raw BatchWriteItem rate of the same records and entries, into a fresh table of a server
