@@ -32,26 +32,62 @@ async fn failing_users(State(failing): State<Failing>, request: Request, next: N
     next.run(request).await
 }
 
+/// How the SIS's client signs in.
+#[derive(Clone, Copy, PartialEq)]
+enum SignIn {
+    OAuth2,
+    OAuth1,
+}
+
 /// Serves `stack`'s API on a port of its own, as the SIS of `tenant` (failing `GET /users`
 /// from its `fail_users_from`th call when not 0): its URL, and a client of `tenant` reading
 /// every standard service (id, secret).
 async fn sis(stack: &LocalStack, tenant: &TenantId, fail_users_from: usize) -> (String, String, String) {
+    sis_signing(stack, tenant, fail_users_from, SignIn::OAuth2).await
+}
+
+/// [`sis`], its client signing in as `sign_in` says.
+async fn sis_signing(
+    stack: &LocalStack,
+    tenant: &TenantId,
+    fail_users_from: usize,
+    sign_in: SignIn,
+) -> (String, String, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let url = format!("http://{}", listener.local_addr().expect("an address"));
     let failing = Failing(Arc::new((AtomicUsize::new(0), fail_users_from)));
     let api = stack.api_serving(Serving::at(&url)).layer(axum::middleware::from_fn_with_state(failing, failing_users));
     tokio::spawn(async move { axum::serve(listener, api).await });
-    let (made, secret) = client(stack, tenant, &oneroster_auth::Scopes::all()).await;
+    let scopes = oneroster_auth::Scopes::all();
+    let (made, secret) = match sign_in {
+        SignIn::OAuth2 => client(stack, tenant, &scopes).await,
+        SignIn::OAuth1 => admin::create_signing_client(stack.store(), stack.sealer.as_ref(), tenant, "SIS", &scopes)
+            .await
+            .expect("a signing client"),
+    };
     (url, made.id, secret)
 }
 
 /// Sets `to`'s source to the SIS at `url` in `version` with the client `id` and `secret`.
 async fn set_source(stack: &LocalStack, to: &TenantId, url: &str, version: &str, id: &str, secret: &str) {
+    set_source_signing(stack, to, url, version, id, secret, SignIn::OAuth2).await
+}
+
+/// [`set_source`], signing in as `sign_in` says.
+async fn set_source_signing(
+    stack: &LocalStack,
+    to: &TenantId,
+    url: &str,
+    version: &str,
+    id: &str,
+    secret: &str,
+    sign_in: SignIn,
+) {
     register(stack, to).await;
     let settings = admin::sources::SourceSettings {
         url: format!("{url}/ims/oneroster/{}", if version == "1.1" { "v1p1" } else { "rostering/v1p2" }),
         version: version.to_owned(),
-        auth: "oauth2".to_owned(),
+        auth: if sign_in == SignIn::OAuth1 { "oauth1" } else { "oauth2" }.to_owned(),
         client_id: id.to_owned(),
         client_secret: ClientSecret::presented(secret.to_owned()),
         token_url: Some(format!("{url}{}", auth::TOKEN_PATH)),
@@ -170,13 +206,13 @@ async fn a_sis_that_fails_on_page_3_of_users_fails_the_pull_and_changes_nothing(
 }
 
 #[tokio::test]
-async fn a_pull_from_a_1p1_sis_gives_what_the_1p1_view_carries() {
+async fn a_pull_from_a_1p1_sis_signing_oauth1_requests_gives_what_the_1p1_view_carries() {
     let stack = stack().await;
     let (source, copy) = (tenant("sis-v1p1"), tenant("sis-v1p1-copy"));
     let district = small_district();
     ingest(&stack, source.id(), "bulk.zip", e2e::bulk_zip(&district)).await;
-    let (url, id, secret) = sis(&stack, source.id(), 0).await;
-    set_source(&stack, copy.id(), &url, "1.1", &id, &secret).await;
+    let (url, id, secret) = sis_signing(&stack, source.id(), 0, SignIn::OAuth1).await;
+    set_source_signing(&stack, copy.id(), &url, "1.1", &id, &secret, SignIn::OAuth1).await;
 
     let (pulled, job) = pulled(&stack, copy.id()).await;
     assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
