@@ -248,3 +248,37 @@ async fn source_test_says_in_one_line_whether_the_sis_takes_the_secret() {
     let shown = admin::sources::shown_source(&admin::sources::get_source(stack.store(), copy.id()).await.unwrap());
     assert!(!shown.to_string().contains("not-the-secret") && shown["auth"] == "oauth2", "{shown}");
 }
+
+#[tokio::test]
+async fn a_sis_that_refuses_demographics_is_pulled_without_them_and_the_tenant_keeps_its_own() {
+    let stack = stack().await;
+    let (source, copy) = (tenant("sis-no-demo"), tenant("sis-no-demo-copy"));
+    let district = e2e::tiny_district();
+    ingest(&stack, source.id(), "bulk.zip", e2e::bulk_zip(&district)).await;
+    // The copy already has the district, demographics included, from an upload.
+    ingest(&stack, copy.id(), "bulk.zip", e2e::bulk_zip(&district)).await;
+    let (url, _, _) = sis(&stack, source.id(), 0).await;
+    let scope = |name: &str| format!("https://purl.imsglobal.org/spec/or/v1p2/scope/{name}");
+    let granted = ["roster-core.readonly", "resource.readonly", "gradebook.readonly"].map(scope).join(" ");
+    let core = oneroster_auth::Scopes::parse(&granted).expect("scopes");
+    let (made, secret) = client(&stack, source.id(), &core).await;
+    set_source(&stack, copy.id(), &url, "1.2", &made.id, &secret).await;
+    let demographics =
+        |api: e2e::Api| async move { api.get("/ims/oneroster/rostering/v1p2/demographics").await.total_count() };
+    let before = demographics(reader(&stack, copy.id()).await).await;
+    assert!(before > 0);
+
+    let (s3, sealer) = (stack.s3_client(), stack.source_sealer());
+    let (pulled, key) = admin::sources::pull(stack.store(), &sealer, &s3, &stack.config.bucket, copy.id(), &pacing())
+        .await
+        .expect("the pull goes on without demographics");
+    assert!(
+        pulled.not_pulled.len() == 1 && pulled.not_pulled[0].starts_with("demographics.csv: answered 40"),
+        "{:?}",
+        pulled.not_pulled
+    );
+    assert!(!pulled.package.files.iter().any(|(file, _)| *file == "demographics.csv"));
+    let job = stack.wait_for_job(copy.id(), &key, true, Duration::from_secs(300)).await.expect("the job ends");
+    assert_eq!(job.state, JobState::Applied, "{:#?}", job.errors);
+    assert_eq!(demographics(reader(&stack, copy.id()).await).await, before, "the tenant keeps its demographics");
+}

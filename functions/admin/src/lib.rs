@@ -688,7 +688,7 @@ impl Delivery {
 }
 
 /// A new folder for an upload, `<tenant>/uploads/<time>/`.
-fn new_upload_folder(tenant: &TenantId) -> String {
+pub(crate) fn new_upload_folder(tenant: &TenantId) -> String {
     format!("{tenant}/uploads/{}/", Timestamp::now().to_string().replace(':', "-"))
 }
 

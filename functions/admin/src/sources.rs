@@ -6,7 +6,7 @@
 //! the ingest takes it like any upload. A pull that fails uploads nothing and is kept as a
 //! failed job naming the call and why.
 
-use crate::{check_enabled, operator, upload, AdminError};
+use crate::{check_enabled, new_upload_folder, operator, AdminError};
 use oneroster_auth::oauth1::SecretSealer;
 use oneroster_auth::ClientSecret;
 use oneroster_model::{TenantId, Timestamp};
@@ -165,23 +165,20 @@ pub async fn pull(
     let started = Timestamp::now();
     let zone = store.tenant(&operator(tenant)).settings().await?.timezone;
     let wanted = Wanted { gradebook: source.gradebook, resources: source.resources };
-    let mut file = tempfile::tempfile().map_err(|e| AdminError::Upload(e.to_string()))?;
-    let pulled = match oneroster_pull::pull(&connection, wanted, pacing, zone, &mut file).await {
+    let file = tempfile::NamedTempFile::new().map_err(|e| AdminError::Upload(e.to_string()))?;
+    let out = std::io::BufWriter::new(file.reopen().map_err(|e| AdminError::Upload(e.to_string()))?);
+    let pulled = match oneroster_pull::pull(&connection, wanted, pacing, zone, out).await {
         Ok(pulled) => pulled,
         Err(error) => {
             keep_failure(store, tenant, &source, started, &error).await?;
             return Err(AdminError::Pull(error));
         }
     };
-    let bytes = {
-        use std::io::{Read, Seek};
-        let mut bytes = Vec::new();
-        file.seek(std::io::SeekFrom::Start(0))
-            .and_then(|_| file.read_to_end(&mut bytes))
-            .map_err(|e| AdminError::Upload(e.to_string()))?;
-        bytes
-    };
-    let key = upload(s3, bucket, tenant, "pull.zip", bytes, |_| {}).await?;
+    // Streamed from the file: the package is never whole in memory.
+    let key = format!("{}pull.zip", new_upload_folder(tenant));
+    let failed = |e: &dyn std::fmt::Display| AdminError::Upload(e.to_string());
+    let body = aws_sdk_s3::primitives::ByteStream::from_path(file.path()).await.map_err(|e| failed(&e))?;
+    s3.put_object().bucket(bucket).key(&key).body(body).send().await.map_err(|e| failed(&e))?;
     Ok((pulled, key))
 }
 

@@ -109,7 +109,10 @@ impl SourceClient {
                 Tried::Answered(status, headers, body) if is_passing(status) => {
                     (retry_after(&headers), answered(status, &body))
                 }
-                Tried::Answered(status, _, body) => return Err(failed(answered(status, &body))),
+                Tried::Answered(status, _, body) => {
+                    let reason = answered(status, &body);
+                    return Err(PullError::Refused { url: url.to_owned(), status: status.as_u16(), reason });
+                }
                 Tried::Failed(reason) => (None, reason),
             };
             if try_number >= self.pacing.tries {
@@ -171,8 +174,11 @@ impl SourceClient {
             return Err(PullError::Config("this source does not sign in with OAuth 2.0".to_owned()));
         };
         let failed = |reason: String| PullError::SignIn { url: token_url.clone(), reason };
-        let encode =
-            |text: &str| percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string();
+        // application/x-www-form-urlencoded, as §2.3.1 asks: ordinary ids and secrets go as
+        // they are (a server that does not decode them still takes them).
+        const FORM: &percent_encoding::AsciiSet =
+            &percent_encoding::NON_ALPHANUMERIC.remove(b'*').remove(b'-').remove(b'.').remove(b'_').remove(b' ');
+        let encode = |text: &str| percent_encoding::utf8_percent_encode(text, FORM).to_string().replace(' ', "+");
         let basic = STANDARD.encode(format!(
             "{}:{}",
             encode(&self.connection.client_id),
@@ -282,6 +288,22 @@ fn answered(status: StatusCode, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wait_doubles_from_the_first_up_to_the_longest_and_retry_after_wins() {
+        let connection = Connection {
+            root: "http://127.0.0.1:9".to_owned(),
+            version: oneroster_csv::Version::V1p2,
+            auth: Auth::OAuth1,
+            client_id: "c".to_owned(),
+            secret: oneroster_auth::ClientSecret::presented("s".to_owned()),
+        };
+        let client = SourceClient::new(&connection, Pacing::default()).unwrap();
+        let waits: Vec<u64> = (1..=8).map(|n| client.wait(n, None).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(client.wait(1, Some(Duration::from_secs(7))), Duration::from_secs(7));
+        assert_eq!(client.wait(1, Some(Duration::from_secs(3600))), Duration::from_secs(60));
+    }
 
     #[test]
     fn an_answer_is_named_by_its_status_and_first_words() {

@@ -48,6 +48,16 @@ pub enum PullError {
         /// Why (an answer's status and its first words, or the connection's failure).
         reason: String,
     },
+    /// The source refused a call (an answer of 4xx but 429), so trying again is no use.
+    #[error("GET {url}: {reason}")]
+    Refused {
+        /// The URL called.
+        url: String,
+        /// The answer's status.
+        status: u16,
+        /// The answer's status and first words.
+        reason: String,
+    },
     /// A call to the source failed, or answered what cannot be read.
     #[error("GET {url}: {reason}")]
     Call {
@@ -108,12 +118,20 @@ pub enum Auth {
 impl Connection {
     /// The root of `url`: what a district admin pastes may be the service's base
     /// (`…/ims/oneroster/v1p1`, `…/ims/oneroster/rostering/v1p2`); the standard's paths are
-    /// added to what is before it. Only `http` and `https` URLs are taken.
+    /// added to what is before it. Only `https` URLs are taken, and plain `http` to this
+    /// machine (a local stack).
     pub fn root_of(url: &str) -> Result<String, PullError> {
         let url = url.trim().trim_end_matches('/');
         let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
-        if !matches!(scheme.as_deref(), Some("http" | "https")) || url.parse::<hyper::Uri>().is_err() {
+        let uri = url.parse::<hyper::Uri>().ok().filter(|uri| uri.host().is_some_and(|h| !h.is_empty()));
+        let Some(uri) = uri.filter(|_| matches!(scheme.as_deref(), Some("http" | "https"))) else {
             return Err(PullError::Config(format!("'{url}' is not an http(s) URL")));
+        };
+        let loopback = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if scheme.as_deref() == Some("http") && !loopback {
+            return Err(PullError::Config(format!(
+                "'{url}' is not https: the district's secret and token are sent to it (plain http only to this machine)"
+            )));
         }
         Ok(match url.find("/ims/oneroster") {
             Some(at) => url[..at].to_owned(),
@@ -174,6 +192,9 @@ pub struct Pulled {
     pub not_active: u64,
     /// Records the source served more than once (kept once).
     pub repeated: u64,
+    /// Files not pulled, and why: demographics the source refuses (their own scope), declared
+    /// absent, so that the tenant keeps the ones it has.
+    pub not_pulled: Vec<String>,
 }
 
 /// Each file kind pulled from `version`'s API with what is wanted, in the binding's order, and
@@ -234,7 +255,7 @@ pub async fn pull<W: Write + Seek>(
     let mut client = SourceClient::new(connection, pacing.clone())?;
     let version = connection.version;
     let mut writer = PackageWriter::new(out, version, Mode::Bulk, zone);
-    let (mut not_active, mut repeated) = (0, 0);
+    let (mut not_active, mut repeated, mut not_pulled) = (0, 0, Vec::new());
     let mut classes = Classes::default();
     for (kind, base) in endpoints(version, wanted) {
         let Some(collection) = kind.collection() else { continue };
@@ -242,10 +263,20 @@ pub async fn pull<W: Write + Seek>(
         let mut seen: HashSet<u64> = HashSet::new();
         let mut pages = paging::Pages::new(&connection.root, base, collection.name(), pacing.page);
         while let Some(url) = pages.next_url() {
-            let answer = client.get(&url).await?;
+            let answer = match client.get(&url).await {
+                // Demographics have a scope of their own, which a district may not grant.
+                Err(PullError::Refused { status: 401 | 403 | 404, reason, .. })
+                    if kind == FileKind::Demographics && seen.is_empty() =>
+                {
+                    not_pulled.push(format!("{}: {reason}; the tenant keeps what it has", kind.file_name()));
+                    break;
+                }
+                answer => answer?,
+            };
             let records = paging::records(&answer.body, collection.name())
                 .map_err(|reason| PullError::Call { url: url.clone(), reason })?;
             pages.read(&answer, &records).map_err(|reason| PullError::Call { url: url.clone(), reason })?;
+            let (page_size, repeated_before) = (records.len(), repeated);
             for (at, value) in records.into_iter().enumerate() {
                 let sourced_id = value.get("sourcedId").and_then(Value::as_str).map(str::to_owned);
                 let refused = |reason: String| PullError::Record {
@@ -255,12 +286,12 @@ pub async fn pull<W: Write + Seek>(
                     reason,
                 };
                 let Some(id) = sourced_id.as_deref() else { return Err(refused("it has no sourcedId".to_owned())) };
-                if !is_active(&value) {
-                    not_active += 1;
+                if !seen.insert(hash(id)) {
+                    repeated += 1;
                     continue;
                 }
-                if !seen.insert(xxhash_rust::xxh3::xxh3_64(id.as_bytes())) {
-                    repeated += 1;
+                if !is_active(&value) {
+                    not_active += 1;
                     continue;
                 }
                 match version {
@@ -273,11 +304,20 @@ pub async fn pull<W: Write + Seek>(
                     Version::V1p1 => writer.cells(kind, &v1p1::cells(kind, &value))?,
                 }
             }
+            if page_size > 0 && repeated - repeated_before == page_size as u64 {
+                let reason = "every record of the page was served before: the source's pages repeat".to_owned();
+                return Err(PullError::Call { url, reason });
+            }
         }
         tracing::info!(file = kind.file_name(), calls = client.calls(), "pulled");
     }
     let package = writer.finish()?;
-    Ok(Pulled { package, calls: client.calls(), not_active, repeated })
+    Ok(Pulled { package, calls: client.calls(), not_active, repeated, not_pulled })
+}
+
+/// An id as kept in memory: its 64-bit hash.
+fn hash(id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }
 
 /// A record a bulk carries: `active`, or without a status (1.1's `inactive` and both
@@ -288,9 +328,10 @@ fn is_active(record: &Value) -> bool {
 
 /// What gradebook rows need of their classes and a 1.2 source's JSON may leave out: a score
 /// scale's school (the CSV's `orgSourcedId`), a line item's term when its class has one. Kept
-/// only when the gradebook is pulled: a school and a term id per class.
+/// only when the gradebook is pulled: by the hash of the class's id, its school's and term's
+/// references (about a hundred bytes a class).
 #[derive(Default)]
-struct Classes(HashMap<String, (GuidRef, Option<GuidRef>)>);
+struct Classes(HashMap<u64, (GuidRef, Option<GuidRef>)>);
 
 impl Classes {
     fn learn_or_complete(&mut self, record: &mut Record, gradebook: bool) {
@@ -303,13 +344,14 @@ impl Classes {
                     [term] => Some(term.clone()),
                     _ => None,
                 };
-                self.0.insert(class.base.sourced_id.to_string(), (class.school.clone(), term));
+                self.0.insert(hash(class.base.sourced_id.as_str()), (class.school.clone(), term));
             }
             Record::ScoreScale(scale) if scale.org.is_none() => {
-                scale.org = self.0.get(scale.class.sourced_id.as_str()).map(|(school, _)| school.clone());
+                scale.org = self.0.get(&hash(scale.class.sourced_id.as_str())).map(|(school, _)| school.clone());
             }
             Record::LineItem(item) if item.academic_session.is_none() => {
-                item.academic_session = self.0.get(item.class.sourced_id.as_str()).and_then(|(_, term)| term.clone());
+                item.academic_session =
+                    self.0.get(&hash(item.class.sourced_id.as_str())).and_then(|(_, term)| term.clone());
             }
             _ => {}
         }
@@ -330,7 +372,7 @@ mod tests {
         for (given, root) in cases {
             assert_eq!(Connection::root_of(given).unwrap(), root, "{given}");
         }
-        for refused in ["ftp://sis.example", "sis.example/ims", "https://"] {
+        for refused in ["ftp://sis.example", "sis.example/ims", "https://", "http://sis.example/ims/oneroster/v1p1"] {
             assert!(matches!(Connection::root_of(refused), Err(PullError::Config(_))), "{refused}");
         }
     }

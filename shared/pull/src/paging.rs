@@ -1,10 +1,13 @@
-//! Following a source's pages: its `Link` header's `next` when it sends one, else `offset`
-//! and `limit` (OneRoster's own paging) until `X-Total-Count` or a short or empty page.
+//! Following a source's pages: its `Link` header's `next` when it sends one (a source that
+//! pages by links ends where its last page names no `next`), else `offset` and `limit`
+//! (OneRoster's own paging) until `X-Total-Count` or an empty page (never a short one: a
+//! source may serve fewer than asked, its own page size, on every page).
 //!
 //! A `next` link is followed only on the source's own origin (scheme, host and port), since
 //! the call carries the district's token; a relative one is taken against that origin. A
 //! source that serves the same page again for the next offset (one that ignores `offset`) is
-//! stopped with an error rather than read forever.
+//! stopped with an error rather than read forever (and so is one whose pages cycle: the pull
+//! stops at a page of records all served before).
 
 use crate::client::Answer;
 use serde_json::Value;
@@ -57,9 +60,9 @@ pub fn origin(url: &str) -> Option<String> {
 pub struct Pages {
     next: Option<String>,
     origin: String,
-    limit: usize,
     offset: u64,
     last_first_id: Option<String>,
+    by_links: bool,
 }
 
 impl Pages {
@@ -68,9 +71,9 @@ impl Pages {
         Self {
             next: Some(first(root, base, collection, limit)),
             origin: origin(root).unwrap_or_default(),
-            limit,
             offset: 0,
             last_first_id: None,
+            by_links: false,
         }
     }
 
@@ -99,11 +102,13 @@ impl Pages {
             if got > 0 {
                 self.next = Some(target);
             }
+            self.by_links = true;
             return Ok(());
         }
         let more = match answer.total {
+            _ if self.by_links => false,
             Some(total) => got > 0 && self.offset < total,
-            None => got >= self.limit as u64,
+            None => got > 0,
         };
         if more {
             self.next = Some(with_offset(&current, self.offset));
@@ -171,7 +176,17 @@ mod tests {
         pages.read(&answer(&first, None, None), &page(&["a", "b"])).unwrap();
         let second = pages.next_url().unwrap();
         pages.read(&answer(&second, None, None), &page(&["c"])).unwrap();
-        assert_eq!(pages.next_url(), None, "a short page is the last");
+        let third = pages.next_url().expect("a short page may be the source's own page size");
+        assert_eq!(third, "http://127.0.0.1:9/b/orgs?limit=2&offset=3");
+        pages.read(&answer(&third, None, None), &page(&[])).unwrap();
+        assert_eq!(pages.next_url(), None, "an empty page is the last");
+
+        let mut pages = Pages::new("http://127.0.0.1:9", "/b", "orgs", 2);
+        let first = pages.next_url().unwrap();
+        pages.read(&answer(&first, Some("</b/orgs?cursor=2>; rel=\"next\""), Some(4)), &page(&["a", "b"])).unwrap();
+        let second = pages.next_url().unwrap();
+        pages.read(&answer(&second, Some("</b/orgs?offset=0>; rel=\"first\""), Some(4)), &page(&["c", "d"])).unwrap();
+        assert_eq!(pages.next_url(), None, "paged by links, a page without next is the last");
     }
 
     #[test]
